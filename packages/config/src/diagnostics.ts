@@ -1,0 +1,81 @@
+/**
+ * Diagnostics are values: parsing never throws on a user's mistake, it returns
+ * these, and the caller decides how to print them and what the exit code is.
+ */
+
+/** HAProxy's message levels, most severe first. */
+export type DiagnosticLevel = 'alert' | 'warning' | 'notice' | 'diag';
+
+export interface Diagnostic {
+  level: DiagnosticLevel;
+  /** Stable code, `HAP_CFG_*`, for tools that filter diagnostics. */
+  code: string;
+  message: string;
+  /** Set when the diagnostic is about a place in a file. */
+  file?: string;
+  line?: number;
+  /** The keyword the message is about, when there is one (e.g. `timeout`, `bind`). */
+  keyword?: string;
+}
+
+const LEVEL_TAG: Record<DiagnosticLevel, string> = {
+  alert: '[ALERT]    ',
+  warning: '[WARNING]  ',
+  notice: '[NOTICE]   ',
+  diag: '[DIAG]     ',
+};
+
+/**
+ * Prints a diagnostic in HAProxy's shape:
+ * `[ALERT]    (1234) : config : parsing [haproxy.cfg:12] : unknown keyword 'foo' ...`
+ */
+export function formatDiagnostic(d: Diagnostic, pid: number = process.pid): string {
+  const where = d.file !== undefined ? `parsing [${d.file}${d.line !== undefined ? `:${d.line}` : ''}] : ` : '';
+  return `${LEVEL_TAG[d.level]}(${pid}) : config : ${where}${d.message}`;
+}
+
+/** True when at least one diagnostic is an alert (HAProxy refuses such a configuration). */
+export function hasAlerts(diags: readonly Diagnostic[]): boolean {
+  for (const d of diags) if (d.level === 'alert') return true;
+  return false;
+}
+
+/** Collects diagnostics while parsing; one per configuration load. */
+export class DiagnosticSink {
+  readonly list: Diagnostic[] = [];
+
+  add(d: Diagnostic): void {
+    this.list.push(d);
+  }
+
+  alert(code: string, message: string, file?: string, line?: number, keyword?: string): void {
+    this.push('alert', code, message, file, line, keyword);
+  }
+
+  warning(code: string, message: string, file?: string, line?: number, keyword?: string): void {
+    this.push('warning', code, message, file, line, keyword);
+  }
+
+  notice(code: string, message: string, file?: string, line?: number, keyword?: string): void {
+    this.push('notice', code, message, file, line, keyword);
+  }
+
+  diag(code: string, message: string, file?: string, line?: number, keyword?: string): void {
+    this.push('diag', code, message, file, line, keyword);
+  }
+
+  private push(
+    level: DiagnosticLevel,
+    code: string,
+    message: string,
+    file: string | undefined,
+    line: number | undefined,
+    keyword: string | undefined,
+  ): void {
+    const d: Diagnostic = { level, code, message };
+    if (file !== undefined) d.file = file;
+    if (line !== undefined) d.line = line;
+    if (keyword !== undefined) d.keyword = keyword;
+    this.list.push(d);
+  }
+}

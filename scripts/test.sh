@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Set everything up, install the real HAProxy for differential tests, run every test.
+# The last line is "N passed, N failed" (read from vitest's JSON report).
+set -euo pipefail
+source "$(dirname "$0")/provision.sh"
+
+if ! command -v haproxy >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    hap_log "installing the haproxy Debian package (reference for differential tests)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null) >&2 ||
+      hap_log "could not install haproxy: differential tests will say so and fail"
+  else
+    hap_log "haproxy is not installed and this user cannot apt-get it: differential tests will fail"
+  fi
+fi
+
+cd "$HAP_ROOT"
+mkdir -p test-artifacts
+report="test-artifacts/vitest.json"
+rm -f "$report"
+status=0
+biome check . >&2 || status=$?
+node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
+node scripts/summarize-tests.mjs "$report" || status=$?
+exit "$status"

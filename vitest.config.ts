@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+// One run covers every package; sibling packages are read from source through
+// the "@hap/source" export condition, so nothing needs to be built to test.
+export default defineConfig({
+  resolve: { conditions: ['@hap/source'] },
+  ssr: { resolve: { conditions: ['@hap/source'] } },
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    pool: 'forks',
+  },
+});
