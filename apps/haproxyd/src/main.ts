@@ -1,1 +1,156 @@
-export {};
+#!/usr/bin/env node
+/**
+ * haproxyd: HAProxy's main() as a list of phases (see DESIGN.md's start-up
+ * sequence). Today the first phase, init — command line and configuration —
+ * is complete, so `-c` works; the phases that bind and serve come with the
+ * start-up spine.
+ */
+
+import {
+  type Diagnostic,
+  dumpKeywords,
+  evaluateCondition,
+  formatDiagnostic,
+  type LoadResult,
+  loadConfig,
+} from '@hap/config';
+import { type CliOptions, memoryDebugHelpText, parseArgs, usageText } from './cli.ts';
+import {
+  buildInfoText,
+  ENABLED_FEATURES,
+  HAPROXY_COMPAT_VERSION,
+  TLS_LIBRARY_NAME,
+  TLS_LIBRARY_VERSION,
+  versionText,
+} from './version.ts';
+
+const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
+
+/** Phase 1a: the command line. Returns the options, or the exit code when the command line ends the run. */
+function parseCommandLine(argv: readonly string[]): CliOptions | number {
+  const r = parseArgs(argv);
+  if (!r.ok) {
+    out(versionText().split('\n')[0]!);
+    err(r.error);
+    err(usageText());
+    return 1;
+  }
+  const o = r.options;
+  for (const w of o.warnings) err(`[WARNING]  (${process.pid}) : ${w}`);
+  switch (o.mode) {
+    case 'version':
+      out(versionText());
+      return 0;
+    case 'version-verbose':
+      out(buildInfoText());
+      return 0;
+    case 'help':
+      out(versionText().split('\n')[0]!);
+      err(usageText());
+      return 1;
+    case 'memory-debug-help':
+      out(memoryDebugHelpText());
+      return 0;
+    case 'check-condition':
+      return checkCondition(o);
+    default:
+      break;
+  }
+  if (o.configFiles.length === 0) {
+    out(versionText().split('\n')[0]!);
+    err(usageText());
+    return 1;
+  }
+  return o;
+}
+
+/** `-cc <expr>`: 0 when true, 1 when false, 2 when the expression is wrong. */
+function checkCondition(o: CliOptions): number {
+  const r = evaluateCondition(o.conditionExpr ?? '', {
+    env: process.env,
+    version: HAPROXY_COMPAT_VERSION,
+    features: ENABLED_FEATURES,
+    sslVersion: TLS_LIBRARY_VERSION,
+    sslLibName: TLS_LIBRARY_NAME,
+  });
+  if (!r.ok) {
+    err(`[ALERT]    (${process.pid}) : config : Failed to evaluate condition: ${r.message}`);
+    return 2;
+  }
+  return r.value ? 0 : 1;
+}
+
+/** Phase 1b: read every -f file and directory into one checked model. */
+function loadConfiguration(o: CliOptions): LoadResult {
+  if (o.chdir !== undefined) process.chdir(o.chdir);
+  if (o.localPeer !== undefined) process.env['HAPROXY_LOCALPEER'] = o.localPeer;
+  return loadConfig(o.configFiles, {
+    env: process.env,
+    diagnosticMode: o.diagnosticMode,
+    features: [...ENABLED_FEATURES],
+  });
+}
+
+/** Prints diagnostics as HAProxy does; `-q` keeps only alerts. Returns whether any alert or (with -dW) warning was seen. */
+function reportDiagnostics(o: CliOptions, result: LoadResult): { fatal: boolean; warnings: number } {
+  let warnings = 0;
+  const unhonoured = new Map<string, Diagnostic>();
+  for (const d of result.diagnostics) {
+    if (d.level === 'warning') warnings++;
+    if (o.quiet && d.level !== 'alert') continue;
+    err(formatDiagnostic(d));
+  }
+  // keywords that are understood but have no effect yet: one notice each, never silent
+  const dirs = [
+    ...result.model.global.directives,
+    ...result.model.proxies.flatMap((p) => p.directives),
+    ...result.model.sections.flatMap((s) => s.directives),
+  ];
+  for (const d of dirs) {
+    if (d.supported || unhonoured.has(d.keyword)) continue;
+    unhonoured.set(d.keyword, {
+      level: 'notice',
+      code: 'HAP_CFG_NOT_HONOURED',
+      file: d.file,
+      line: d.line,
+      keyword: d.keyword,
+      message: `'${d.keyword}' is understood but has no effect in haproxyd yet.`,
+    });
+  }
+  if (!o.quiet) for (const d of unhonoured.values()) err(formatDiagnostic(d));
+  const fatal = !result.ok || (o.zeroWarning && warnings > 0);
+  if (!result.ok) {
+    for (const f of result.model.files) {
+      if (result.diagnostics.some((d) => d.level === 'alert' && d.file === f)) {
+        err(`[ALERT]    (${process.pid}) : config : Error(s) found in configuration file : ${f}`);
+      }
+    }
+    err(`[ALERT]    (${process.pid}) : config : Fatal errors found in configuration.`);
+  } else if (o.zeroWarning && warnings > 0) {
+    err(`[ALERT]    (${process.pid}) : config : Some warnings were found and 'zero-warning' is set. Aborting.`);
+  }
+  return { fatal, warnings };
+}
+
+function main(argv: readonly string[]): number {
+  // 1. init: command line, configuration, keyword dump; -c stops here
+  const o = parseCommandLine(argv);
+  if (typeof o === 'number') return o;
+  const config = loadConfiguration(o);
+  if (o.dumpKeywordClasses !== undefined) out(dumpKeywords(o.dumpKeywordClasses));
+  const { fatal, warnings } = reportDiagnostics(o, config);
+  if (fatal) return 1;
+  if (o.mode === 'check') {
+    if (warnings > 0 && !o.quiet) out('Warnings were found.');
+    if (!o.quiet) out('Configuration file is valid');
+    return 0;
+  }
+  // 2.–16. signals, binding, daemon and the run loop arrive with the start-up spine
+  err(
+    `[ALERT]    (${process.pid}) : haproxyd cannot serve traffic yet: the configuration is valid, but binding listeners and the run loop are not built. Use -c to check a configuration.`,
+  );
+  return 1;
+}
+
+process.exitCode = main(process.argv.slice(2));

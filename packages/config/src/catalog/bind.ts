@@ -1,0 +1,97 @@
+// Generated from HAProxy 2.6 (haproxy -dKall of 2.6.12, v2.6.0 sources, configuration.txt).
+// Regenerate by hand from those sources; conventions are described in index.ts.
+
+export interface BindOption {
+  name: string;
+  /** Number of arguments after the option word (0 or 1). */
+  args: number;
+  /** Belongs to the SSL/TLS option set. */
+  ssl?: boolean;
+}
+
+/** Options of 'bind' lines (HAProxy 2.6, incl. QUIC 'quic-force-retry'). */
+export const BIND_OPTIONS: readonly BindOption[] = [
+  { name: 'accept-netscaler-cip', args: 1 },
+  { name: 'accept-proxy', args: 0 },
+  { name: 'allow-0rtt', args: 0, ssl: true },
+  { name: 'alpn', args: 1, ssl: true },
+  { name: 'backlog', args: 1 },
+  { name: 'ca-file', args: 1, ssl: true },
+  { name: 'ca-ignore-err', args: 1, ssl: true },
+  { name: 'ca-sign-file', args: 1, ssl: true },
+  { name: 'ca-sign-pass', args: 1, ssl: true },
+  { name: 'ca-verify-file', args: 1, ssl: true },
+  { name: 'ciphers', args: 1, ssl: true },
+  { name: 'ciphersuites', args: 1, ssl: true },
+  { name: 'crl-file', args: 1, ssl: true },
+  { name: 'crt', args: 1, ssl: true },
+  { name: 'crt-ignore-err', args: 1, ssl: true },
+  { name: 'crt-list', args: 1, ssl: true },
+  { name: 'curves', args: 1, ssl: true },
+  { name: 'defer-accept', args: 0 },
+  { name: 'ecdhe', args: 1, ssl: true },
+  { name: 'expose-fd', args: 1 },
+  { name: 'force-sslv3', args: 0, ssl: true },
+  { name: 'force-tlsv10', args: 0, ssl: true },
+  { name: 'force-tlsv11', args: 0, ssl: true },
+  { name: 'force-tlsv12', args: 0, ssl: true },
+  { name: 'force-tlsv13', args: 0, ssl: true },
+  { name: 'generate-certificates', args: 0, ssl: true },
+  { name: 'gid', args: 1 },
+  { name: 'group', args: 1 },
+  { name: 'id', args: 1 },
+  { name: 'interface', args: 1 },
+  { name: 'level', args: 1 },
+  { name: 'maxconn', args: 1 },
+  { name: 'mode', args: 1 },
+  { name: 'mss', args: 1 },
+  { name: 'name', args: 1 },
+  { name: 'namespace', args: 1 },
+  { name: 'nice', args: 1 },
+  { name: 'no-ca-names', args: 0, ssl: true },
+  { name: 'no-sslv3', args: 0, ssl: true },
+  { name: 'no-tls-tickets', args: 0, ssl: true },
+  { name: 'no-tlsv10', args: 0, ssl: true },
+  { name: 'no-tlsv11', args: 0, ssl: true },
+  { name: 'no-tlsv12', args: 0, ssl: true },
+  { name: 'no-tlsv13', args: 0, ssl: true },
+  { name: 'npn', args: 1, ssl: true },
+  { name: 'prefer-client-ciphers', args: 0, ssl: true },
+  { name: 'process', args: 1 },
+  { name: 'proto', args: 1 },
+  { name: 'quic-force-retry', args: 0 },
+  { name: 'severity-output', args: 1 },
+  { name: 'shards', args: 1 },
+  { name: 'ssl', args: 0, ssl: true },
+  { name: 'ssl-max-ver', args: 1, ssl: true },
+  { name: 'ssl-min-ver', args: 1, ssl: true },
+  { name: 'strict-sni', args: 0, ssl: true },
+  { name: 'tcp-ut', args: 1 },
+  { name: 'tfo', args: 0 },
+  { name: 'thread', args: 1 },
+  { name: 'tls-ticket-keys', args: 1, ssl: true },
+  { name: 'transparent', args: 0 },
+  { name: 'uid', args: 1 },
+  { name: 'user', args: 1 },
+  { name: 'v4v6', args: 0 },
+  { name: 'v6only', args: 0 },
+  { name: 'verify', args: 1, ssl: true },
+];
+
+/** Options accepted per line of a crt-list file. */
+export const CRT_LIST_OPTIONS: readonly string[] = [
+  'allow-0rtt',
+  'alpn',
+  'ca-file',
+  'ca-verify-file',
+  'ciphers',
+  'ciphersuites',
+  'crl-file',
+  'curves',
+  'ecdhe',
+  'no-ca-names',
+  'npn',
+  'ssl-max-ver',
+  'ssl-min-ver',
+  'verify',
+];

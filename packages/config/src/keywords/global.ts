@@ -1,0 +1,272 @@
+/**
+ * The `global` section (manual §3). Rows with a parser are checked now; the
+ * `supported` flag turns true when the runtime honours the keyword. Every
+ * other 2.6 global keyword comes from the catalog as "not supported yet".
+ */
+
+import { groupExists, userExists } from '../accounts.ts';
+import { GLOBAL_KEYWORDS } from '../catalog/index.ts';
+import { parseBindLine } from './bind.ts';
+import { parseLogLine } from './log.ts';
+import { type ArgSpec, checkArgs, intArg, simpleRow, tableOf, timeArg, tooManyArgs, unsupportedRow } from './args.ts';
+import { GLOBAL, type KeywordContext, type KeywordRow } from './types.ts';
+
+function flag(name: string, apply?: (ctx: KeywordContext) => void): KeywordRow {
+  return simpleRow(name, GLOBAL, 'none', false, apply);
+}
+
+function arg(name: string, spec: ArgSpec, apply?: (ctx: KeywordContext) => void): KeywordRow {
+  return simpleRow(name, GLOBAL, spec, false, apply);
+}
+
+function parseUserOrGroup(ctx: KeywordContext, kind: 'user' | 'group'): void {
+  if (!checkArgs(ctx, 'word')) return;
+  const name = ctx.args[1]!;
+  const g = ctx.global;
+  if (kind === 'user') {
+    if (g.uid !== undefined || g.user !== undefined) ctx.alert('user/uid already specified. Continuing.');
+    if (!userExists(name)) ctx.alert(`cannot find user id for '${name}' (no such user).`);
+    g.user = name;
+  } else {
+    if (g.gid !== undefined || g.group !== undefined) ctx.alert('group/gid already specified. Continuing.');
+    if (!groupExists(name)) ctx.alert(`cannot find group id for '${name}' (no such group).`);
+    g.group = name;
+  }
+}
+
+const stats: KeywordRow = {
+  name: 'stats',
+  sections: GLOBAL,
+  supported: false,
+  parse(ctx) {
+    const sub = ctx.args[1];
+    switch (sub) {
+      case 'socket': {
+        ctx.directive.keyword = 'stats socket';
+        if (ctx.args[2] === undefined) {
+          ctx.alert(`'stats socket' requires an address or a path.`);
+          return;
+        }
+        const bind = parseBindLine(ctx, 2, 'stats socket');
+        if (bind) ctx.global.statsSockets.push(bind);
+        return;
+      }
+      case 'timeout':
+        ctx.directive.keyword = 'stats timeout';
+        checkArgs(ctx, 'time', 2, 'stats timeout');
+        return;
+      case 'maxconn':
+        ctx.directive.keyword = 'stats maxconn';
+        checkArgs(ctx, 'int', 2, 'stats maxconn');
+        return;
+      case 'bind-process':
+        ctx.directive.keyword = 'stats bind-process';
+        ctx.warning("'stats bind-process' has no effect, is deprecated, and will be removed in version 2.7.");
+        return;
+      default:
+        ctx.alert(`'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '${sub ?? ''}').`);
+    }
+  },
+};
+
+const ROWS: KeywordRow[] = [
+  flag('daemon', (c) => {
+    c.global.daemon = true;
+  }),
+  flag('master-worker', (c) => {
+    c.global.masterWorker = true;
+  }),
+  flag('quiet', (c) => {
+    c.global.quiet = true;
+  }),
+  flag('debug'),
+  flag('noepoll'),
+  flag('nopoll'),
+  flag('nosplice'),
+  flag('nogetaddrinfo'),
+  flag('noreuseport'),
+  flag('zero-warning'),
+  flag('strict-limits'),
+  flag('busy-polling'),
+  flag('set-dumpable'),
+  flag('insecure-fork-wanted'),
+  flag('insecure-setuid-wanted'),
+  flag('expose-experimental-directives'),
+  flag('external-check'),
+  flag('h1-accept-payload-with-any-method'),
+  flag('no-memory-trimming'),
+  arg('maxconn', 'atol', (c) => {
+    c.global.maxconn = intArg(c);
+  }),
+  arg('maxconnrate', 'atol'),
+  arg('maxsessrate', 'atol'),
+  arg('maxsslrate', 'atol'),
+  arg('maxsslconn', 'int'),
+  arg('maxpipes', 'atol'),
+  arg('maxcomprate', 'int'),
+  arg('maxcompcpuusage', 'int'),
+  arg('maxzlibmem', 'int'),
+  arg('nbthread', 'int', (c) => {
+    const n = intArg(c);
+    if (n === 0 || (n !== undefined && n > 4096)) c.alert(`'nbthread' must be between 1 and 4096 (was ${n}).`);
+    else c.global.nbthread = n;
+  }),
+  arg('ulimit-n', 'atol', (c) => {
+    c.global.ulimitN = intArg(c);
+  }),
+  arg('pidfile', 'word', (c) => {
+    if (c.global.pidfile !== undefined) c.alert('pidfile already specified. Continuing.');
+    c.global.pidfile = c.args[1];
+  }),
+  arg('chroot', 'word', (c) => {
+    if (c.global.chroot !== undefined) c.alert('chroot already specified. Continuing.');
+    c.global.chroot = c.args[1];
+  }),
+  { name: 'user', sections: GLOBAL, supported: false, parse: (c) => parseUserOrGroup(c, 'user') },
+  { name: 'group', sections: GLOBAL, supported: false, parse: (c) => parseUserOrGroup(c, 'group') },
+  arg('uid', 'int', (c) => {
+    if (c.global.uid !== undefined || c.global.user !== undefined) c.alert('user/uid already specified. Continuing.');
+    c.global.uid = intArg(c);
+  }),
+  arg('gid', 'int', (c) => {
+    if (c.global.gid !== undefined || c.global.group !== undefined) c.alert('group/gid already specified. Continuing.');
+    c.global.gid = intArg(c);
+  }),
+  arg('hard-stop-after', 'time', (c) => {
+    c.global.hardStopAfter = timeArg(c);
+  }),
+  arg('grace', 'time'),
+  arg('close-spread-time', 'time'),
+  arg('mworker-max-reloads', 'int'),
+  arg('spread-checks', 'int'),
+  arg('max-spread-checks', 'time'),
+  arg('node', 'word'),
+  arg('description', 'words'),
+  arg('localpeer', 'word'),
+  arg('log-tag', 'word'),
+  arg('log-send-hostname', 'any'),
+  arg('ca-base', 'word'),
+  arg('crt-base', 'word'),
+  arg('server-state-base', 'word'),
+  arg('server-state-file', 'word'),
+  arg('ssl-default-bind-ciphers', 'word'),
+  arg('ssl-default-bind-ciphersuites', 'word'),
+  arg('ssl-default-bind-curves', 'word'),
+  arg('ssl-default-bind-options', 'words'),
+  arg('ssl-default-server-ciphers', 'word'),
+  arg('ssl-default-server-ciphersuites', 'word'),
+  arg('ssl-default-server-options', 'words'),
+  arg('ssl-dh-param-file', 'word'),
+  arg('ssl-server-verify', ['none', 'required']),
+  arg('cpu-map', 'words'),
+  arg('default-path', 'words'),
+  arg('unix-bind', 'words'),
+  arg('profiling.tasks', ['on', 'off', 'auto']),
+  arg('profiling.memory', ['on', 'off']),
+  arg('numa-cpu-mapping', 'none'),
+  arg('thread-groups', 'int'),
+  arg('fd-hard-limit', 'int'),
+  arg('httpclient.resolvers.prefer', ['ipv4', 'ipv6']),
+  arg('httpclient.ssl.verify', ['none', 'required']),
+  arg('httpclient.ssl.ca-file', 'word'),
+  arg('h1-case-adjust', 'words'),
+  arg('h1-case-adjust-file', 'word'),
+  {
+    name: 'log',
+    sections: GLOBAL,
+    supported: false,
+    parse(ctx) {
+      parseLogLine(ctx);
+    },
+  },
+  {
+    name: 'setenv',
+    sections: GLOBAL,
+    supported: true,
+    parse(ctx) {
+      if (ctx.args.length < 3) return ctx.alert(`'setenv' expects a name and a value.`);
+      if (tooManyArgs(ctx, 2)) return;
+      ctx.env[ctx.args[1]!] = ctx.args[2]!;
+    },
+  },
+  {
+    name: 'presetenv',
+    sections: GLOBAL,
+    supported: true,
+    parse(ctx) {
+      if (ctx.args.length < 3) return ctx.alert(`'presetenv' expects a name and a value.`);
+      if (tooManyArgs(ctx, 2)) return;
+      ctx.env[ctx.args[1]!] ??= ctx.args[2]!;
+    },
+  },
+  simpleRow('unsetenv', GLOBAL, 'words', true, (c) => {
+    for (const name of c.args.slice(1)) delete c.env[name];
+  }),
+  simpleRow('resetenv', GLOBAL, 'any', true, (c) => {
+    const keep = new Set(c.args.slice(1));
+    for (const name of Object.keys(c.env)) if (!keep.has(name)) delete c.env[name];
+  }),
+  stats,
+];
+
+// tune.* keywords: numbers, sizes or on/off, checked by shape
+const TUNE_SPECS: Record<string, ArgSpec> = {
+  'tune.bufsize': 'int',
+  'tune.maxrewrite': 'int',
+  'tune.maxaccept': 'sint',
+  'tune.maxpollevents': 'int',
+  'tune.recv_enough': 'int',
+  'tune.runqueue-depth': 'int',
+  'tune.rcvbuf.client': 'int',
+  'tune.rcvbuf.server': 'int',
+  'tune.sndbuf.client': 'int',
+  'tune.sndbuf.server': 'int',
+  'tune.pipesize': 'int',
+  'tune.http.maxhdr': 'int',
+  'tune.http.cookielen': 'int',
+  'tune.http.logurilen': 'int',
+  'tune.idletimer': 'time',
+  'tune.pattern.cache-size': 'int',
+  'tune.ssl.cachesize': 'int',
+  'tune.ssl.lifetime': 'time-s',
+  'tune.ssl.maxrecord': 'int',
+  'tune.ssl.default-dh-param': 'int',
+  'tune.ssl.force-private-cache': 'none',
+  'tune.ssl.capture-buffer-size': 'int',
+  'tune.ssl.capture-cipherlist-size': 'int',
+  'tune.ssl.ssl-ctx-cache-size': 'int',
+  'tune.ssl.keylog': 'on-off',
+  'tune.h2.header-table-size': 'int',
+  'tune.h2.initial-window-size': 'int',
+  'tune.h2.max-concurrent-streams': 'int',
+  'tune.h2.max-frame-size': 'int',
+  'tune.listener.multi-queue': 'on-off',
+  'tune.sched.low-latency': 'on-off',
+  'tune.fd.edge-triggered': 'on-off',
+  'tune.idle-pool.shared': 'on-off',
+  'tune.pool-high-fd-ratio': 'int',
+  'tune.pool-low-fd-ratio': 'int',
+  'tune.vars.global-max-size': 'size',
+  'tune.vars.proc-max-size': 'size',
+  'tune.vars.reqres-max-size': 'size',
+  'tune.vars.sess-max-size': 'size',
+  'tune.vars.txn-max-size': 'size',
+  'tune.vars.check-max-size': 'size',
+  'tune.comp.maxlevel': 'int',
+  'tune.zlib.memlevel': 'int',
+  'tune.zlib.windowsize': 'int',
+  'tune.buffers.limit': 'int',
+  'tune.buffers.reserve': 'int',
+  'tune.chksize': 'int',
+  'tune.max-checks-per-thread': 'int',
+  'tune.peers.max-updates-at-once': 'int',
+  'tune.fail-alloc': 'int',
+};
+for (const [name, spec] of Object.entries(TUNE_SPECS)) ROWS.push(arg(name, spec));
+
+// Lua, SPOE/filters, 51Degrees, DeviceAtlas, WURFL and the like stay unsupported.
+for (const name of GLOBAL_KEYWORDS) {
+  if (!ROWS.some((r) => r.name === name)) ROWS.push(unsupportedRow(name, GLOBAL));
+}
+
+export const GLOBAL_TABLE: ReadonlyMap<string, KeywordRow> = tableOf(ROWS);

@@ -1,0 +1,714 @@
+/**
+ * Proxy sections: `defaults`, `frontend`, `backend`, `listen` (manual §4).
+ * Rows declare where a keyword is allowed (the §4.1 matrix) and check its
+ * arguments; `option`, `timeout`, `stats` and the rule sets have sub-tables.
+ */
+
+import { statSync } from 'node:fs';
+import { parseAddress } from '../address.ts';
+import { PROXY_KEYWORDS, PROXY_OPTIONS, REMOVED_KEYWORDS, type RuleSet } from '../catalog/index.ts';
+import { isKnownHost } from '../hosts.ts';
+import type { ProxyModel, ServerAddress, ServerModel } from '../model.ts';
+import { bestMatch } from '../suggest.ts';
+import { parseTime } from '../units.ts';
+import { parseAclDecl } from './acl.ts';
+import { checkArgs, intArg, simpleRow, tableOf, tooManyArgs, unsupportedRow } from './args.ts';
+import { parseBindLine } from './bind.ts';
+import { parseLogLine } from './log.ts';
+import { parseRule, splitCondition } from './rules.ts';
+import { parseServerOptions } from './server.ts';
+import {
+  type KeywordContext,
+  type KeywordRow,
+  PROXY_ALL,
+  PROXY_BE,
+  PROXY_BE_ONLY,
+  PROXY_FE,
+  PROXY_FE_ONLY,
+  PROXY_NO_DEFAULTS,
+  type SectionClass,
+} from './types.ts';
+
+function px(ctx: KeywordContext): ProxyModel {
+  return ctx.proxy!;
+}
+
+/** What a frontend/backend/listen inherits from its defaults section. */
+export function copyDefaults(from: ProxyModel, to: ProxyModel): void {
+  to.mode = from.mode;
+  to.maxconn = from.maxconn;
+  to.timeouts = { ...from.timeouts };
+  to.options = { ...from.options };
+  to.balance = from.balance ? { algorithm: from.balance.algorithm, args: [...from.balance.args] } : undefined;
+  to.defaultServer = { ...from.defaultServer };
+  if (from.defaultBackend && to.kind !== 'backend') to.defaultBackend = { ...from.defaultBackend };
+}
+
+// --- timeouts -------------------------------------------------------------
+
+const TIMEOUTS: Record<string, readonly SectionClass[]> = {
+  client: PROXY_FE,
+  'client-fin': PROXY_FE,
+  'http-request': PROXY_ALL,
+  'http-keep-alive': PROXY_ALL,
+  server: PROXY_BE,
+  'server-fin': PROXY_BE,
+  connect: PROXY_BE,
+  queue: PROXY_BE,
+  check: PROXY_BE,
+  tunnel: PROXY_BE,
+  tarpit: PROXY_ALL,
+};
+
+const timeout: KeywordRow = {
+  name: 'timeout',
+  sections: PROXY_ALL,
+  supported: false,
+  parse(ctx) {
+    const name = ctx.args[1] ?? '';
+    const where = TIMEOUTS[name];
+    if (!where) {
+      ctx.alert(
+        `'timeout' supports 'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', 'http-request', 'tunnel', 'tarpit', 'client-fin' and 'server-fin' (got '${name}')`,
+      );
+      return;
+    }
+    const label = `timeout ${name}`;
+    ctx.directive.keyword = label;
+    const value = ctx.args[2];
+    if (value === undefined) {
+      ctx.alert(`'${label}' expects an integer value (in milliseconds)`);
+      return;
+    }
+    const t = parseTime(value);
+    if (!t.ok) {
+      if (t.reason === 'timer overflow' || t.reason === 'timer underflow') {
+        ctx.alert(`${t.reason} in argument '${value}' to '${label}' (maximum value is 2147483647 ms or ~24.8 days)`);
+      } else ctx.alert(`${t.reason} in '${label}'`);
+      return;
+    }
+    if (tooManyArgs(ctx, 2, label)) return;
+    const p = px(ctx);
+    if (!where.includes(p.kind)) {
+      ctx.warning(
+        `'${label}' will be ignored because ${p.kind} '${p.name}' has no ${where.includes('frontend') ? 'frontend' : 'backend'} capability`,
+      );
+      return;
+    }
+    p.timeouts[name] = t.ms;
+  },
+};
+
+// --- options --------------------------------------------------------------
+
+const OPTION_INFO = new Map(PROXY_OPTIONS.map((o) => [o.name, o]));
+
+/** Options taking arguments: how many words may follow and a checker. */
+const OPTION_ARGS: Record<string, (ctx: KeywordContext, rest: string[]) => string | undefined> = {
+  httplog: (_c, r) => (r.length === 0 || (r.length === 1 && r[0] === 'clf') ? undefined : `unexpected argument '${r[0]}'`),
+  httpchk: (_c, r) => (r.length <= 3 ? undefined : `cannot handle unexpected argument '${r[3]}'`),
+  forwardfor: (_c, r) => {
+    for (let i = 0; i < r.length; i++) {
+      const w = r[i];
+      if (w === 'if-none') continue;
+      if ((w === 'except' || w === 'header') && r[i + 1] !== undefined) {
+        i++;
+        continue;
+      }
+      return `'forwardfor' only supports optional values: 'header', 'if-none' and 'except' (got '${w}')`;
+    }
+    return undefined;
+  },
+  originalto: (_c, r) => {
+    for (let i = 0; i < r.length; i++) {
+      if ((r[i] === 'except' || r[i] === 'header') && r[i + 1] !== undefined) {
+        i++;
+        continue;
+      }
+      return `'originalto' only supports optional values: 'header' and 'except' (got '${r[i]}')`;
+    }
+    return undefined;
+  },
+  redispatch: (_c, r) => (r.length <= 1 && (r.length === 0 || /^-?\d+$/.test(r[0]!)) ? undefined : `unexpected argument '${r[0]}'`),
+  'mysql-check': (_c, r) => (r.length === 0 || (r[0] === 'user' && r[1] !== undefined && r.length <= 3) ? undefined : "only supports optional values: 'user <name> [post-41|pre-41]'"),
+  'pgsql-check': (_c, r) => (r[0] === 'user' && r[1] !== undefined && r.length === 2 ? undefined : "requires 'user <name>'"),
+  'redis-check': (_c, r) => (r.length === 0 ? undefined : `unexpected argument '${r[0]}'`),
+  smtpchk: (_c, r) => (r.length <= 2 ? undefined : `unexpected argument '${r[2]}'`),
+  'ssl-hello-chk': (_c, r) => (r.length === 0 ? undefined : `unexpected argument '${r[0]}'`),
+  'external-check': () => undefined,
+  'tcp-check': (_c, r) => (r.length === 0 ? undefined : `unexpected argument '${r[0]}'`),
+  tcplog: (_c, r) => (r.length === 0 ? undefined : `unexpected argument '${r[0]}'`),
+  httpslog: (_c, r) => (r.length === 0 ? undefined : `unexpected argument '${r[0]}'`),
+  'spop-check': (_c, r) => (r.length === 0 ? undefined : `unexpected argument '${r[0]}'`),
+  'ldap-check': (_c, r) => (r.length === 0 ? undefined : `unexpected argument '${r[0]}'`),
+};
+
+/** Options haproxyd does not plan to implement. */
+const UNSUPPORTED_OPTIONS = new Set(['external-check', 'spop-check', 'transparent', 'splice-auto', 'splice-request', 'splice-response']);
+
+const option: KeywordRow = {
+  name: 'option',
+  sections: PROXY_ALL,
+  supported: false,
+  parse(ctx) {
+    const name = ctx.args[1];
+    if (name === undefined) {
+      ctx.alert("'option' expects an option name.");
+      return;
+    }
+    ctx.directive.keyword = `option ${name}`;
+    const info = OPTION_INFO.get(name);
+    if (!info) {
+      const best = bestMatch(name, OPTION_INFO.keys());
+      ctx.alert(`unknown option '${name}'${best ? `; did you mean '${best}' maybe ?` : '.'}`);
+      return;
+    }
+    if (UNSUPPORTED_OPTIONS.has(name)) {
+      ctx.alert(`'option ${name}' is a HAProxy keyword that haproxyd does not support yet.`);
+      return;
+    }
+    const rest = ctx.args.slice(2);
+    if (ctx.modifier !== 'none' && !info.negatable && ctx.modifier === 'no') {
+      ctx.alert(`'no option ${name}' is not supported.`);
+      return;
+    }
+    const check = OPTION_ARGS[name];
+    if (check) {
+      const err = ctx.modifier === 'none' ? check(ctx, rest) : rest.length ? `unexpected argument '${rest[0]}'` : undefined;
+      if (err) {
+        ctx.alert(`'option ${name}' ${err}.`);
+        return;
+      }
+    } else if (rest.length > 0) {
+      ctx.alert(`'option ${name}' cannot handle unexpected argument '${rest[0]}'.`);
+      return;
+    }
+    const p = px(ctx);
+    const allowed = p.kind === 'defaults' ? info.defaults : p.kind === 'frontend' ? info.frontend : p.kind === 'backend' ? info.backend : info.listen;
+    if (!allowed) {
+      ctx.warning(`'option ${name}' ignored because ${p.kind} '${p.name}' has no ${info.frontend ? 'frontend' : 'backend'} capability.`);
+      return;
+    }
+    p.options[name] = ctx.modifier !== 'no';
+  },
+};
+
+// --- balance --------------------------------------------------------------
+
+const BALANCE_SIMPLE = new Set(['roundrobin', 'static-rr', 'leastconn', 'first', 'source']);
+
+const balance: KeywordRow = {
+  name: 'balance',
+  sections: PROXY_BE,
+  supported: false,
+  parse(ctx) {
+    // a bare 'balance' keeps the default algorithm, as HAProxy does
+    const algo = ctx.args[1] ?? 'roundrobin';
+    const rest = ctx.args.slice(2);
+    const fail = () =>
+      ctx.alert(
+        "'balance' only supports 'roundrobin', 'static-rr', 'leastconn', 'first', 'source', 'uri', 'url_param', 'hash', 'hdr(name)', 'rdp-cookie(name)' and 'random' options.",
+      );
+    if (BALANCE_SIMPLE.has(algo)) {
+      if (rest.length) return ctx.alert(`'balance ${algo}' cannot handle unexpected argument '${rest[0]}'.`);
+    } else if (algo === 'uri') {
+      for (let i = 0; i < rest.length; i++) {
+        const w = rest[i];
+        if (w === 'whole' || w === 'path-only') continue;
+        if ((w === 'len' || w === 'depth') && /^\d+$/.test(rest[i + 1] ?? '')) {
+          i++;
+          continue;
+        }
+        return ctx.alert(`'balance uri' only accepts parameters 'len', 'depth', 'path-only' and 'whole' (got '${w}').`);
+      }
+    } else if (algo === 'url_param') {
+      if (!rest[0]) return ctx.alert("'balance url_param' requires an URL parameter name.");
+      for (let i = 1; i < rest.length; i++) {
+        if (rest[i] === 'check_post') {
+          if (/^\d+$/.test(rest[i + 1] ?? '')) i++;
+          continue;
+        }
+        return ctx.alert(`'balance url_param' only accepts the 'check_post' option (got '${rest[i]}').`);
+      }
+    } else if (algo.startsWith('hdr(')) {
+      if (!/^hdr\([^)]+\)$/.test(algo)) return ctx.alert("'balance hdr' requires an http header field name.");
+      if (rest.length && !(rest.length === 1 && rest[0] === 'use_domain_only')) {
+        return ctx.alert(`'balance hdr' only accepts the 'use_domain_only' option (got '${rest[0]}').`);
+      }
+    } else if (algo === 'random' || algo.startsWith('random(')) {
+      if (algo !== 'random' && !/^random\(\d+\)$/.test(algo)) return ctx.alert("'balance random' expects a positive number of draws.");
+    } else if (algo === 'rdp-cookie' || algo.startsWith('rdp-cookie(')) {
+      if (algo !== 'rdp-cookie' && !/^rdp-cookie\([^)]*\)$/.test(algo)) return ctx.alert("'balance rdp-cookie' : missing closing ')'.");
+    } else if (algo === 'hash') {
+      if (!rest[0]) return ctx.alert("'balance hash' expects a sample expression.");
+    } else {
+      return fail();
+    }
+    px(ctx).balance = { algorithm: algo.replace(/\(.*$/, ''), args: [algo, ...rest] };
+  },
+};
+
+// --- servers --------------------------------------------------------------
+
+function parseServerAddress(raw: string): { ok: true; addr: ServerAddress } | { ok: false; reason: string } {
+  const r = parseAddress(raw, { portRequired: false, rangeAllowed: false, offsetAllowed: true, hostnameAllowed: true });
+  if (!r.ok) return r;
+  if (r.addr.family === 'hostname' && !isKnownHost(r.addr.host)) {
+    return { ok: false, reason: `could not resolve address '${r.addr.host}'` };
+  }
+  return {
+    ok: true,
+    addr: { family: r.addr.family, host: r.addr.host, port: r.addr.portLow, portOffset: r.addr.portOffset, raw },
+  };
+}
+
+const server: KeywordRow = {
+  name: 'server',
+  sections: PROXY_BE_ONLY,
+  supported: false,
+  parse(ctx) {
+    const p = px(ctx);
+    const name = ctx.args[1];
+    const addrText = ctx.args[2];
+    if (name === undefined || addrText === undefined) {
+      ctx.alert("'server' expects <name> and <addr>[:<port>] as arguments.");
+      return;
+    }
+    const bad = [...name].find((c) => !/[A-Za-z0-9._:-]/.test(c));
+    if (bad !== undefined) {
+      ctx.alert(`character '${bad}' is not permitted in server name '${name}'.`);
+      return;
+    }
+    const addr = parseServerAddress(addrText);
+    if (!addr.ok) {
+      ctx.alert(`'server ${name}' : ${addr.reason}`);
+      return;
+    }
+    const options = { ...p.defaultServer };
+    if (!parseServerOptions(ctx, 3, options, 'server')) return;
+    const num = (k: string, d: number) => (typeof options[k] === 'string' ? Number(options[k]) : d);
+    const time = (k: string, d: number) => {
+      const v = options[k];
+      if (typeof v !== 'string') return d;
+      const t = parseTime(v);
+      return t.ok ? t.ms : d;
+    };
+    const flag = (on: string, off: string) => options[on] === true && options[off] !== true;
+    const s: ServerModel = {
+      file: ctx.file,
+      line: ctx.line,
+      name,
+      address: addr.addr,
+      options,
+      weight: num('weight', 1),
+      maxconn: num('maxconn', 0),
+      backup: flag('backup', 'no-backup'),
+      disabled: options['disabled'] === true,
+      check: flag('check', 'no-check'),
+      inter: time('inter', 2000),
+      fastinter: time('fastinter', time('inter', 2000)),
+      downinter: time('downinter', time('inter', 2000)),
+      rise: num('rise', 2),
+      fall: num('fall', 3),
+    };
+    p.servers.push(s);
+  },
+};
+
+const defaultServer: KeywordRow = {
+  name: 'default-server',
+  sections: PROXY_BE,
+  supported: false,
+  parse(ctx) {
+    parseServerOptions(ctx, 1, px(ctx).defaultServer, 'default-server');
+  },
+};
+
+// --- rules and switching -----------------------------------------------------
+
+function ruleRow(name: 'http-request' | 'http-response' | 'http-after-response', sections: readonly SectionClass[]): KeywordRow {
+  return {
+    name,
+    sections,
+    supported: false,
+    parse(ctx) {
+      const rule = parseRule(ctx, name, 1);
+      if (rule) px(ctx).rules.push(rule);
+    },
+  };
+}
+
+function tcpRuleRow(name: 'tcp-request' | 'tcp-response'): KeywordRow {
+  const kinds = name === 'tcp-request' ? ['connection', 'session', 'content', 'inspect-delay'] : ['content', 'inspect-delay'];
+  return {
+    name,
+    sections: name === 'tcp-request' ? PROXY_ALL : PROXY_BE,
+    supported: false,
+    parse(ctx) {
+      const kind = ctx.args[1] ?? '';
+      if (!kinds.includes(kind)) {
+        ctx.alert(`'${name}' expects ${kinds.map((k) => `'${k}'`).join(', ')} (got '${kind}').`);
+        return;
+      }
+      ctx.directive.keyword = `${name} ${kind}`;
+      if (kind === 'inspect-delay') {
+        checkArgs(ctx, 'time', 2, `${name} inspect-delay`);
+        return;
+      }
+      const p = px(ctx);
+      if ((kind === 'connection' || kind === 'session') && p.kind === 'backend') {
+        ctx.alert(`'${name} ${kind}' is only allowed in 'frontend' and 'listen' sections.`);
+        return;
+      }
+      const rule = parseRule(ctx, `${name} ${kind}` as RuleSet, 2);
+      if (rule) p.rules.push(rule);
+    },
+  };
+}
+
+const useBackend: KeywordRow = {
+  name: 'use_backend',
+  sections: PROXY_FE_ONLY,
+  supported: false,
+  parse(ctx) {
+    if (ctx.args[1] === undefined) {
+      ctx.alert("'use_backend' expects a backend name.");
+      return;
+    }
+    const split = splitCondition(ctx, ctx.args.slice(2), 'use_backend');
+    if (!split) return;
+    if (split.head.length > 0) {
+      ctx.alert(`'use_backend' requires either 'if' or 'unless' followed by a condition (got '${split.head[0]}').`);
+      return;
+    }
+    px(ctx).useBackends.push({ file: ctx.file, line: ctx.line, backend: ctx.args[1], condition: split.cond });
+  },
+};
+
+const useServer: KeywordRow = {
+  name: 'use-server',
+  sections: PROXY_BE_ONLY,
+  supported: false,
+  parse(ctx) {
+    if (ctx.args[1] === undefined) return ctx.alert("'use-server' expects a server name.");
+    const split = splitCondition(ctx, ctx.args.slice(2), 'use-server');
+    if (split && split.head.length > 0) ctx.alert("'use-server' requires either 'if' or 'unless' followed by a condition.");
+  },
+};
+
+const defaultBackend: KeywordRow = {
+  name: 'default_backend',
+  sections: PROXY_FE,
+  supported: false,
+  parse(ctx) {
+    if (!checkArgs(ctx, 'word')) return;
+    px(ctx).defaultBackend = { file: ctx.file, line: ctx.line, name: ctx.args[1]! };
+  },
+};
+
+const acl: KeywordRow = {
+  name: 'acl',
+  sections: PROXY_NO_DEFAULTS,
+  supported: false,
+  parse(ctx) {
+    const a = parseAclDecl(ctx);
+    if (a) px(ctx).acls.push(a);
+  },
+};
+
+const mode: KeywordRow = {
+  name: 'mode',
+  sections: PROXY_ALL,
+  supported: false,
+  parse(ctx) {
+    const m = ctx.args[1];
+    if (m === 'tcp' || m === 'http') {
+      if (!tooManyArgs(ctx, 1)) px(ctx).mode = m;
+    } else if (m === 'health') ctx.alert("'mode health' doesn't exist anymore. Please use 'http-request return' or 'tcp-request connection reject' instead.");
+    else if (m === 'log') ctx.alert("'mode log' is only supported in 'log-forward' sections.");
+    else ctx.alert(`unknown proxy mode '${m ?? ''}'.`);
+  },
+};
+
+const redirect: KeywordRow = {
+  name: 'redirect',
+  sections: PROXY_NO_DEFAULTS,
+  supported: false,
+  parse(ctx) {
+    const type = ctx.args[1];
+    if (type !== 'location' && type !== 'prefix' && type !== 'scheme') {
+      ctx.alert("'redirect' expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', 'clear-cookie', 'drop-query' or 'append-slash' (was '" + (type ?? '') + "').");
+      return;
+    }
+    if (ctx.args[2] === undefined) return ctx.alert(`'redirect ${type}' expects a value.`);
+    const split = splitCondition(ctx, ctx.args.slice(3), 'redirect');
+    if (!split) return;
+    for (let i = 0; i < split.head.length; i++) {
+      const w = split.head[i];
+      if (w === 'code') {
+        if (!['301', '302', '303', '307', '308'].includes(split.head[i + 1] ?? '')) {
+          return ctx.alert("'redirect': unsupported HTTP code (expected 301, 302, 303, 307 or 308).");
+        }
+        i++;
+      } else if (w === 'set-cookie' || w === 'clear-cookie') i++;
+      else if (w === 'drop-query' || w === 'append-slash' || w === 'ignore-empty') continue;
+      else return ctx.alert(`'redirect' unknown option '${w}'.`);
+    }
+  },
+};
+
+const stats: KeywordRow = {
+  name: 'stats',
+  sections: PROXY_ALL,
+  supported: false,
+  parse(ctx) {
+    const sub = ctx.args[1] ?? '';
+    ctx.directive.keyword = `stats ${sub}`;
+    const label = `stats ${sub}`;
+    switch (sub) {
+      case 'enable':
+      case 'hide-version':
+      case 'show-legends':
+      case 'show-modules':
+        tooManyArgs(ctx, 1, label);
+        return;
+      case 'uri':
+      case 'realm':
+      case 'scope':
+        checkArgs(ctx, 'word', 2, label);
+        return;
+      case 'auth':
+        // HAProxy takes anything here; a word without ':' is a user with an empty password
+        if (ctx.args[2] === undefined) ctx.alert("'stats auth' expects <user>:<password>.");
+        return;
+      case 'refresh':
+        checkArgs(ctx, 'time-s', 2, label);
+        return;
+      case 'admin':
+      case 'http-request': {
+        const split = splitCondition(ctx, ctx.args.slice(2), label);
+        if (split && sub === 'admin' && !split.cond) ctx.alert("'stats admin' requires either 'if' or 'unless' followed by a condition.");
+        return;
+      }
+      case 'show-desc':
+      case 'show-node':
+        return;
+      case 'socket':
+      case 'timeout':
+      case 'maxconn':
+        ctx.alert(`'stats ${sub}' is only allowed in the 'global' section.`);
+        return;
+      case 'bind-process':
+        ctx.warning("'stats bind-process' has no effect, is deprecated, and will be removed in version 2.7.");
+        return;
+      default:
+        ctx.alert(
+          "'stats' expects 'admin', 'uri', 'realm', 'auth', 'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends'.",
+        );
+    }
+  },
+};
+
+const errorfile: KeywordRow = {
+  name: 'errorfile',
+  sections: PROXY_ALL,
+  supported: false,
+  parse(ctx) {
+    const code = ctx.args[1];
+    const path = ctx.args[2];
+    if (code === undefined || path === undefined) return ctx.alert("'errorfile' expects <status_code> and <file> as arguments.");
+    const known = ['200', '400', '401', '403', '404', '405', '407', '408', '410', '413', '425', '429', '500', '501', '502', '503', '504'];
+    if (!known.includes(code)) {
+      ctx.alert(`errorfile : status code '${code}' not handled.`);
+      return;
+    }
+    if (tooManyArgs(ctx, 2)) return;
+    ctx.directive.args = [...ctx.args];
+    checkErrorFile(ctx, path);
+  },
+};
+
+function checkErrorFile(ctx: KeywordContext, path: string): void {
+  // HAProxy reads the file while parsing; a missing one is an error
+  try {
+    const st = statSync(ctx.resolvePath(path));
+    if (!st.isFile()) ctx.alert(`error while loading '${path}' : not a regular file.`);
+  } catch {
+    ctx.alert(`error opening file '${path}'.`);
+  }
+}
+
+const hashType: KeywordRow = {
+  name: 'hash-type',
+  sections: PROXY_BE,
+  supported: false,
+  parse(ctx) {
+    const [, kind, fn, mod] = ctx.args;
+    if (kind !== 'map-based' && kind !== 'consistent') {
+      if (kind === 'avalanche') ctx.alert("'hash-type avalanche' is not supported anymore, please use 'hash-type map-based avalanche' instead.");
+      else ctx.alert("'hash-type' only supports 'consistent' and 'map-based'.");
+      return;
+    }
+    if (fn !== undefined && !['sdbm', 'djb2', 'wt6', 'crc32', 'none'].includes(fn)) {
+      return ctx.alert(`'hash-type ${kind}' : unknown hash function '${fn}' (expected sdbm, djb2, wt6, crc32 or none).`);
+    }
+    if (mod !== undefined && mod !== 'avalanche') return ctx.alert(`'hash-type ${kind} ${fn}' : unknown modifier '${mod}'.`);
+    tooManyArgs(ctx, 3);
+  },
+};
+
+/** `capture request header <name> len <n>`, `capture response header …`, `capture cookie <name> len <n>`. */
+const capture: KeywordRow = {
+  name: 'capture',
+  sections: PROXY_FE_ONLY,
+  supported: false,
+  parse(ctx) {
+    const a = ctx.args;
+    if (a[1] === 'cookie') {
+      if (a[2] === undefined || a[3] !== 'len' || a[4] === undefined) ctx.alert("'capture cookie' expects <cookie_name> 'len' <len>.");
+      else tooManyArgs(ctx, 4, 'capture cookie');
+      return;
+    }
+    if (a[1] === 'request' || a[1] === 'response') {
+      if (a[2] !== 'header' || a[3] === undefined || a[4] !== 'len' || a[5] === undefined) {
+        ctx.alert(`'capture ${a[1]}' expects 'header' <header_name> 'len' <len>.`);
+        return;
+      }
+      tooManyArgs(ctx, 5, `capture ${a[1]}`);
+      return;
+    }
+    ctx.alert("'capture' expects 'cookie', 'request header' or 'response header'.");
+  },
+};
+
+const source: KeywordRow = {
+  name: 'source',
+  sections: PROXY_BE,
+  supported: false,
+  parse(ctx) {
+    const raw = ctx.args[1];
+    if (raw === undefined) return ctx.alert("'source' expects <addr>[:<port>] as argument.");
+    const r = parseAddress(raw, { portRequired: false, rangeAllowed: true, offsetAllowed: false, hostnameAllowed: false });
+    if (!r.ok) ctx.alert(`'source ${raw}' : ${r.reason}`);
+  },
+};
+
+const ROWS: KeywordRow[] = [
+  hashType,
+  capture,
+  source,
+  mode,
+  option,
+  timeout,
+  balance,
+  server,
+  defaultServer,
+  acl,
+  useBackend,
+  useServer,
+  defaultBackend,
+  redirect,
+  stats,
+  errorfile,
+  ruleRow('http-request', PROXY_ALL),
+  ruleRow('http-response', PROXY_ALL),
+  ruleRow('http-after-response', PROXY_ALL),
+  tcpRuleRow('tcp-request'),
+  tcpRuleRow('tcp-response'),
+  {
+    name: 'bind',
+    sections: PROXY_FE_ONLY,
+    supported: false,
+    parse(ctx) {
+      const b = parseBindLine(ctx, 1, 'bind');
+      if (b) px(ctx).binds.push(b);
+    },
+  },
+  {
+    name: 'log',
+    sections: PROXY_ALL,
+    supported: false,
+    parse: parseLogLine,
+  },
+  simpleRow('maxconn', PROXY_FE, 'atol', false, (c) => {
+    px(c).maxconn = intArg(c);
+  }),
+  simpleRow('backlog', PROXY_FE, 'atol', false),
+  simpleRow('fullconn', PROXY_BE, 'atol', false),
+  simpleRow('retries', PROXY_BE, 'atol', false),
+  simpleRow('rate-limit', PROXY_FE, ['sessions'], false),
+  simpleRow('description', PROXY_ALL, 'words', false),
+  simpleRow('disabled', PROXY_ALL, 'none', false, (c) => {
+    px(c).disabled = true;
+  }),
+  simpleRow('enabled', PROXY_ALL, 'none', false),
+  simpleRow('id', PROXY_NO_DEFAULTS, 'int', false),
+  simpleRow('monitor-uri', PROXY_FE, 'word', false),
+  simpleRow('log-format', PROXY_ALL, 'word', false),
+  simpleRow('log-format-sd', PROXY_ALL, 'word', false),
+  simpleRow('error-log-format', PROXY_ALL, 'word', false),
+  simpleRow('log-tag', PROXY_ALL, 'word', false),
+  simpleRow('unique-id-format', PROXY_ALL, 'word', false),
+  simpleRow('unique-id-header', PROXY_ALL, 'word', false),
+  simpleRow('hash-balance-factor', PROXY_BE, 'int', false),
+  simpleRow('http-reuse', PROXY_BE, ['never', 'safe', 'aggressive', 'always'], false),
+  simpleRow('cookie', PROXY_BE, 'words', false),
+  simpleRow('dynamic-cookie-key', PROXY_BE, 'word', false),
+  simpleRow('errorfiles', PROXY_ALL, 'words', false),
+  simpleRow('errorloc', PROXY_ALL, 'words', false),
+  simpleRow('errorloc302', PROXY_ALL, 'words', false),
+  simpleRow('errorloc303', PROXY_ALL, 'words', false),
+  simpleRow('http-error', PROXY_ALL, 'words', false),
+  simpleRow('http-check', PROXY_BE, 'words', false),
+  simpleRow('tcp-check', PROXY_BE, 'words', false),
+  simpleRow('stick-table', PROXY_NO_DEFAULTS, 'words', false),
+  simpleRow('stick', PROXY_BE_ONLY, 'words', false),
+  simpleRow('server-state-file-name', PROXY_BE, 'any', false),
+  simpleRow('load-server-state-from-file', PROXY_BE, ['global', 'local', 'none'], false),
+  simpleRow('http-send-name-header', PROXY_BE, 'any', false),
+  simpleRow('max-keep-alive-queue', PROXY_BE, 'sint', false),
+  simpleRow('server-template', PROXY_BE_ONLY, 'words', false),
+  simpleRow('monitor', PROXY_FE_ONLY, 'words', false),
+  simpleRow('declare', PROXY_FE_ONLY, 'words', false),
+  simpleRow('persist', PROXY_BE, 'words', false),
+  simpleRow('ignore-persist', PROXY_BE_ONLY, 'words', false),
+  simpleRow('force-persist', PROXY_NO_DEFAULTS, 'words', false),
+  simpleRow('guid', PROXY_NO_DEFAULTS, 'word', false),
+  simpleRow('clitcpka-cnt', PROXY_FE, 'int', false),
+  simpleRow('clitcpka-idle', PROXY_FE, 'time-s', false),
+  simpleRow('clitcpka-intvl', PROXY_FE, 'time-s', false),
+  simpleRow('srvtcpka-cnt', PROXY_BE, 'int', false),
+  simpleRow('srvtcpka-idle', PROXY_BE, 'time-s', false),
+  simpleRow('srvtcpka-intvl', PROXY_BE, 'time-s', false),
+  simpleRow('retry-on', PROXY_BE, 'words', false),
+  simpleRow('bind-process', PROXY_ALL, 'any', false, (c) => {
+    c.warning("'bind-process' has no effect, is deprecated, and will be removed in version 2.7.");
+  }),
+];
+
+// removed keywords: HAProxy's own migration advice
+for (const r of REMOVED_KEYWORDS) {
+  if (r.where !== 'proxy' || ROWS.some((x) => x.name === r.name)) continue;
+  ROWS.push({
+    name: r.name,
+    sections: PROXY_ALL,
+    supported: false,
+    parse(ctx) {
+      if (r.level === 'alert') ctx.alert(r.hint);
+      else ctx.warning(r.hint);
+    },
+  });
+}
+
+// every other 2.6 proxy keyword is known, but not supported
+for (const k of PROXY_KEYWORDS) {
+  if (ROWS.some((r) => r.name === k.name)) continue;
+  const sections: SectionClass[] = [];
+  if (k.defaults) sections.push('defaults');
+  if (k.frontend) sections.push('frontend');
+  if (k.listen) sections.push('listen');
+  if (k.backend) sections.push('backend');
+  ROWS.push(unsupportedRow(k.name, sections));
+}
+
+export const PROXY_TABLE: ReadonlyMap<string, KeywordRow> = tableOf(ROWS);

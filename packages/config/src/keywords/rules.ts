@@ -1,0 +1,135 @@
+/**
+ * Rule sets: `http-request`, `http-response`, `http-after-response`,
+ * `tcp-request connection|session|content`, `tcp-response content`, and the
+ * rule-like `use_backend`, `use-server`, `redirect`, `stick`.
+ */
+
+import { RULE_ACTIONS, type RuleSet } from '../catalog/index.ts';
+import type { ConditionModel, RuleModel } from '../model.ts';
+import { bestMatch } from '../suggest.ts';
+import { parseCondition } from './acl.ts';
+import type { KeywordContext } from './types.ts';
+
+/** Splits `words` at the first `if`/`unless` and parses the condition. */
+export function splitCondition(
+  ctx: KeywordContext,
+  words: string[],
+  label: string,
+): { head: string[]; cond: ConditionModel | undefined } | undefined {
+  const at = words.findIndex((w) => w === 'if' || w === 'unless');
+  if (at < 0) return { head: words, cond: undefined };
+  const known = new Set(ctx.proxy?.acls.map((a) => a.name) ?? []);
+  const r = parseCondition(ctx, words.slice(at), known);
+  if ('error' in r) {
+    ctx.alert(`error detected while parsing an '${label}' condition : ${r.error}.`);
+    return undefined;
+  }
+  return { head: words.slice(0, at), cond: r.cond };
+}
+
+/** Actions whose name carries arguments in parentheses: `set-var(txn.x)`, `track-sc0`, `sc-inc-gpc(1,2)`. */
+function actionKey(action: string, known: ReadonlySet<string>): string | undefined {
+  if (known.has(action)) return action;
+  const paren = action.indexOf('(');
+  if (paren > 0) {
+    const base = action.slice(0, paren);
+    if (known.has(`${base}(`) || known.has(`${base}*`) || known.has(base)) {
+      if (!action.endsWith(')')) return undefined;
+      return `${base}(`;
+    }
+  }
+  const m = /^(track-sc|sc-inc-gpc|sc-set-gpt|sc-inc-gpc0|sc-inc-gpc1|sc-set-gpt0)(\d+)$/.exec(action);
+  if (m && (known.has(`${m[1]}*`) || known.has(action))) return action;
+  return undefined;
+}
+
+const KNOWN_BY_SET = new Map<string, Set<string>>(
+  Object.entries(RULE_ACTIONS).map(([k, v]) => [k, new Set<string>(v)]),
+);
+
+/** Minimal argument counts for the common actions (the rest are checked by name only). */
+const MIN_ARGS: Record<string, number> = {
+  'set-header': 2,
+  'add-header': 2,
+  'del-header': 1,
+  'replace-header': 3,
+  'replace-value': 3,
+  'set-path': 1,
+  'set-pathq': 1,
+  'set-query': 1,
+  'set-uri': 1,
+  'set-method': 1,
+  'replace-path': 2,
+  'replace-pathq': 2,
+  'replace-uri': 2,
+  'set-status': 1,
+  'set-log-level': 1,
+  'set-var(': 1,
+  'set-var-fmt(': 1,
+  'set-src': 1,
+  'set-dst': 1,
+  'set-timeout': 2,
+  'capture': 1,
+  'use-service': 1,
+  'do-resolve(': 1,
+  'add-acl(': 1,
+  'del-acl(': 1,
+  'set-map(': 2,
+  'del-map(': 1,
+  'set-mark': 1,
+  'set-tos': 1,
+  'set-nice': 1,
+  'set-priority-class': 1,
+  'set-priority-offset': 1,
+  'switch-mode': 1,
+};
+
+/** Actions that take no argument at all. */
+const NO_ARGS = new Set(['allow', 'reject', 'accept', 'disable-l7-retry', 'wait-for-handshake', 'silent-drop', 'cache-store']);
+
+const DENY_OPTIONS = new Set(['deny_status', 'status', 'content-type', 'default-errorfiles', 'errorfile', 'errorfiles', 'file', 'lf-file', 'string', 'lf-string', 'hdr']);
+
+const REDIRECT_TYPES = new Set(['location', 'prefix', 'scheme']);
+
+export function parseRule(ctx: KeywordContext, ruleSet: RuleSet, from: number): RuleModel | undefined {
+  const label = ruleSet;
+  const action = ctx.args[from];
+  const known = KNOWN_BY_SET.get(ruleSet) ?? new Set<string>();
+  if (action === undefined || action === 'if' || action === 'unless') {
+    ctx.alert(`'${label}' expects an action.`);
+    return undefined;
+  }
+  const key = actionKey(action, known);
+  if (key === undefined) {
+    const best = bestMatch(action, [...known].map((k) => k.replace(/[(*]$/, '')));
+    ctx.alert(`'${label}' unknown action '${action}'${best ? `; did you mean '${best}' maybe ?` : ''}.`);
+    return undefined;
+  }
+  const split = splitCondition(ctx, ctx.args.slice(from + 1), label);
+  if (!split) return undefined;
+  const args = split.head;
+  if (NO_ARGS.has(key) && args.length > 0) {
+    ctx.alert(`'${label} ${action}' expects either 'if' or 'unless' followed by a condition but found '${args[0]}'.`);
+    return undefined;
+  }
+  const min = MIN_ARGS[key];
+  if (min !== undefined && args.length < min) {
+    ctx.alert(`'${label} ${action}' expects ${min} argument${min > 1 ? 's' : ''}, got ${args.length}.`);
+    return undefined;
+  }
+  if (key === 'redirect') {
+    if (!REDIRECT_TYPES.has(args[0] ?? '') || args[1] === undefined) {
+      ctx.alert(`'${label} redirect' expects 'location', 'prefix' or 'scheme' followed by a value.`);
+      return undefined;
+    }
+  }
+  if ((key === 'deny' || key === 'tarpit') && args.length > 0 && !DENY_OPTIONS.has(args[0]!)) {
+    ctx.alert(`'${label} ${action}' expects either 'if' or 'unless' followed by a condition but found '${args[0]}'.`);
+    return undefined;
+  }
+  if ((key === 'deny' || key === 'tarpit') && args[0] === 'deny_status' && !/^\d{3}$/.test(args[1] ?? '')) {
+    ctx.alert(`'${label} ${key}' : 'deny_status' expects a 3-digit HTTP status code.`);
+    return undefined;
+  }
+  return { file: ctx.file, line: ctx.line, ruleSet, action, args, condition: split.cond };
+}

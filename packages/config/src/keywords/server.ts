@@ -1,0 +1,89 @@
+/**
+ * `server` and `default-server` options (manual §5.2): names and argument
+ * counts from the catalog, values checked for the options the runtime reads.
+ */
+
+import { SERVER_OPTIONS } from '../catalog/index.ts';
+import { bestMatch } from '../suggest.ts';
+import { parseTime } from '../units.ts';
+import type { KeywordContext } from './types.ts';
+
+const OPTIONS = new Map<string, { args: number; defaultServer: boolean }>(
+  SERVER_OPTIONS.map((o) => [o.name, { args: o.args, defaultServer: o.defaultServer }]),
+);
+
+const INTEGER = new Set(['weight', 'maxconn', 'maxqueue', 'minconn', 'rise', 'fall', 'port', 'id', 'agent-port', 'pool-max-conn', 'pool-low-conn', 'max-reuse', 'error-limit', 'tcp-ut']);
+const LENIENT = new Set(['maxconn', 'maxqueue', 'minconn']);
+const TIMES = new Set(['inter', 'fastinter', 'downinter', 'slowstart', 'agent-inter', 'pool-purge-delay']);
+
+/** Parses options from `ctx.args[from]` into `into`; returns false after an alert. */
+export function parseServerOptions(
+  ctx: KeywordContext,
+  from: number,
+  into: Record<string, string | true>,
+  label: 'server' | 'default-server',
+): boolean {
+  const a = ctx.args;
+  const who = label === 'server' ? `server '${a[1]}'` : 'default-server';
+  for (let i = from; i < a.length; i++) {
+    const name = a[i]!;
+    const info = OPTIONS.get(name);
+    if (!info) {
+      const best = bestMatch(name, OPTIONS.keys());
+      ctx.alert(`'${label}' unknown keyword '${name}'${best ? `; did you mean '${best}' maybe ?` : ''}.`);
+      return false;
+    }
+    if (label === 'default-server' && !info.defaultServer) {
+      ctx.alert(`'${name}' option is not accepted in default-server sections.`);
+      return false;
+    }
+    if (info.args === 0) {
+      into[name] = true;
+      continue;
+    }
+    const value = a[i + 1];
+    if (value === undefined && LENIENT.has(name)) {
+      // HAProxy reads these with atol(): a missing value is 0
+      into[name] = '0';
+      continue;
+    }
+    if (value === undefined) {
+      ctx.alert(`${who} : '${name}' expects an argument.`);
+      return false;
+    }
+    if (INTEGER.has(name) && !/^\d+$/.test(value)) {
+      ctx.alert(`${who} : '${name}' expects an integer argument (got '${value}').`);
+      return false;
+    }
+    if (name === 'weight' && Number(value) > 256) {
+      ctx.alert(`${who} : weight of server must be between 0 and 256 (got ${value}).`);
+      return false;
+    }
+    if ((name === 'rise' || name === 'fall') && Number(value) < 1) {
+      ctx.alert(`${who} : '${name}' has to be > 0.`);
+      return false;
+    }
+    if (TIMES.has(name)) {
+      const t = parseTime(value);
+      if (!t.ok) {
+        ctx.alert(`${who} : ${t.reason} in argument '${value}' to '${name}'.`);
+        return false;
+      }
+      if (t.ms === 0 && name !== 'slowstart') {
+        ctx.alert(`${who} : invalid value '${value}' for '${name}' (must be positive).`);
+        return false;
+      }
+    }
+    if ((name === 'observe' && !['none', 'layer4', 'layer7'].includes(value)) ||
+      (name === 'on-error' && !['fastinter', 'fail-check', 'sudden-death', 'mark-down'].includes(value)) ||
+      (name === 'on-marked-down' && value !== 'shutdown-sessions') ||
+      (name === 'on-marked-up' && value !== 'shutdown-backup-sessions') ||
+      (name === 'init-addr' && !value.split(',').every((v) => ['last', 'libc', 'none'].includes(v) || /^[\d.:a-fA-F]+$/.test(v)))) {
+      ctx.alert(`${who} : unsupported value '${value}' for '${name}'.`);
+      return false;
+    }
+    into[name] = value;
+    i++;
+  }
+  return true;
+}
