@@ -128,7 +128,9 @@ function reportDiagnostics(o: CliOptions, result: LoadResult): { fatal: boolean;
     }
     err(`[ALERT]    (${process.pid}) : config : Fatal errors found in configuration.`);
   } else if (o.zeroWarning && warnings > 0) {
-    err(`[ALERT]    (${process.pid}) : config : Some warnings were found and 'zero-warning' is set. Aborting.`);
+    err(
+      `[ALERT]    (${process.pid}) : config : Some warnings were found and 'zero-warning' is set. Aborting.`,
+    );
   }
   return { fatal, warnings };
 }

@@ -67,7 +67,17 @@ export function parseAddress(input: string, rules: AddressRules): AddressResult 
   const base = { portOffset: false, datagram };
   if (family === 'unix' || family === 'abns' || (family === undefined && text.startsWith('/'))) {
     if (text === '') return { ok: false, reason: 'missing path' };
-    return { ok: true, addr: { ...base, family: family === 'abns' ? 'abns' : 'unix', host: text, portLow: 0, portHigh: 0, hasPort: false } };
+    return {
+      ok: true,
+      addr: {
+        ...base,
+        family: family === 'abns' ? 'abns' : 'unix',
+        host: text,
+        portLow: 0,
+        portHigh: 0,
+        hasPort: false,
+      },
+    };
   }
   if (family === 'fd' || family === 'sockpair') {
     if (!/^\d+$/.test(text)) return { ok: false, reason: `'${text}' is not a valid file descriptor number` };
@@ -105,7 +115,8 @@ export function parseAddress(input: string, rules: AddressRules): AddressResult 
     } else {
       const dash = portText.indexOf('-');
       if (dash >= 0) {
-        if (!rules.rangeAllowed) return { ok: false, reason: `port ranges are not allowed here ('${portText}')` };
+        if (!rules.rangeAllowed)
+          return { ok: false, reason: `port ranges are not allowed here ('${portText}')` };
         const lo = parsePort(portText.slice(0, dash));
         const hi = parsePort(portText.slice(dash + 1));
         if (lo === undefined || hi === undefined || lo === 0 || hi === 0) {
@@ -137,7 +148,8 @@ export function parseAddress(input: string, rules: AddressRules): AddressResult 
     }
     resolved = 'hostname';
   }
-  if (family === 'ipv4' && resolved === 'ipv6') return { ok: false, reason: `'${host}' is not an IPv4 address` };
+  if (family === 'ipv4' && resolved === 'ipv6')
+    return { ok: false, reason: `'${host}' is not an IPv4 address` };
   if (family === 'ipv6' && resolved === 'ipv4' && host !== '') {
     return { ok: false, reason: `'${host}' is not an IPv6 address` };
   }

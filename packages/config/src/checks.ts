@@ -39,7 +39,8 @@ const switchingTargets: CheckRule = (model) => {
     if (p.defaultBackend) targets.push({ ...p.defaultBackend, label: 'default_backend' });
     for (const u of p.useBackends) {
       // dynamic names (%[…]) are resolved per request
-      if (!u.backend.includes('%[')) targets.push({ name: u.backend, file: u.file, line: u.line, label: 'use_backend' });
+      if (!u.backend.includes('%['))
+        targets.push({ name: u.backend, file: u.file, line: u.line, label: 'use_backend' });
     }
     for (const t of targets) {
       const be = findBackend(model, t.name);
@@ -149,7 +150,129 @@ const httpOnlyInTcp: CheckRule = (model) => {
   return out;
 };
 
+/** Users and groups of a userlist refer to each other by name. */
+const userlistReferences: CheckRule = (model) => {
+  const out: Diagnostic[] = [];
+  for (const s of model.sections) {
+    if (s.kind !== 'userlist') continue;
+    const users = new Set<string>();
+    const groups = new Set<string>();
+    for (const d of s.directives) (d.keyword === 'user' ? users : groups).add(d.args[1] ?? '');
+    for (const d of s.directives) {
+      const at = d.args.indexOf(d.keyword === 'group' ? 'users' : 'groups');
+      if (at < 0) continue;
+      for (const name of (d.args[at + 1] ?? '').split(',').filter(Boolean)) {
+        const known = d.keyword === 'group' ? users.has(name) : groups.has(name);
+        if (known) continue;
+        out.push({
+          level: 'alert',
+          code: 'HAP_CFG_USERLIST_REF',
+          keyword: d.keyword,
+          message:
+            d.keyword === 'group'
+              ? `userlist '${s.name}': no such user '${name}' specified in group '${d.args[1]}'`
+              : `userlist '${s.name}': no such group '${name}' specified in user '${d.args[1]}'`,
+        });
+      }
+    }
+  }
+  return out;
+};
+
+/** Named sections a proxy points at: `errorfiles`, `http_auth(<userlist>)`. */
+const sectionReferences: CheckRule = (model) => {
+  const out: Diagnostic[] = [];
+  const names = (kind: string) => new Set(model.sections.filter((s) => s.kind === kind).map((s) => s.name));
+  const httpErrors = names('http-errors');
+  const userlists = names('userlist');
+  for (const p of model.proxies) {
+    for (const d of p.directives) {
+      if (d.keyword === 'errorfiles' && !httpErrors.has(d.args[1] ?? '')) {
+        out.push({
+          level: 'alert',
+          code: 'HAP_CFG_HTTP_ERRORS_REF',
+          keyword: 'errorfiles',
+          message: `proxy '${p.name}': unknown http-errors section '${d.args[1]}' (at ${d.file}:${d.line}).`,
+        });
+      }
+      for (const w of d.args) {
+        const m = /^(http_auth|http_auth_group)\(([^)]*)\)/.exec(w);
+        if (m && !userlists.has(m[2]!)) {
+          out.push({
+            level: 'alert',
+            code: 'HAP_CFG_USERLIST_REF',
+            file: d.file,
+            line: d.line,
+            keyword: m[1]!,
+            message: `unable to find userlist '${m[2]}' referenced in arg 1 of ACL keyword '${m[1]}' in proxy '${p.name}'.`,
+          });
+        }
+      }
+    }
+  }
+  return out;
+};
+
+/** `track [<backend>/]<server>` names an existing server. */
+const trackedServers: CheckRule = (model) => {
+  const out: Diagnostic[] = [];
+  for (const p of live(model)) {
+    for (const s of p.servers) {
+      const t = s.options['track'];
+      if (typeof t !== 'string') continue;
+      const slash = t.indexOf('/');
+      const be = slash >= 0 ? findBackend(model, t.slice(0, slash)) : p;
+      const name = slash >= 0 ? t.slice(slash + 1) : t;
+      if (!be?.servers.some((x) => x.name === name)) {
+        out.push({
+          level: 'alert',
+          code: 'HAP_CFG_TRACK',
+          file: s.file,
+          line: s.line,
+          keyword: 'track',
+          message: `'server ${p.name}/${s.name}' : unable to find required server '${t}' for tracking.`,
+        });
+      }
+    }
+  }
+  return out;
+};
+
+/** `stick …` and `track-sc*` need a stick-table, here or in the proxy named by `table`. */
+const stickTables: CheckRule = (model) => {
+  const out: Diagnostic[] = [];
+  const hasTable = (name: string) =>
+    model.proxies.some(
+      (x) =>
+        x.kind !== 'defaults' && x.name === name && x.directives.some((d) => d.keyword === 'stick-table'),
+    );
+  for (const p of live(model)) {
+    const words: { args: string[]; what: string }[] = [];
+    for (const d of p.directives) if (d.keyword === 'stick') words.push({ args: d.args, what: 'stick' });
+    for (const r of p.rules) if (/^track-sc\d$/.test(r.action)) words.push({ args: r.args, what: r.action });
+    for (const w of words) {
+      const at = w.args.indexOf('table');
+      const name = at >= 0 ? (w.args[at + 1] ?? '') : p.name;
+      if (hasTable(name)) continue;
+      out.push({
+        level: 'alert',
+        code: 'HAP_CFG_STICK_TABLE',
+        keyword: w.what,
+        message:
+          w.what === 'stick'
+            ? `Proxy '${p.name}': unable to find stick-table '${name}'.`
+            : `Proxy '${p.name}': unable to find table '${name}' referenced by ${w.what}.`,
+      });
+    }
+  }
+  return out;
+};
+
 export const CHECK_RULES: readonly CheckRule[] = [
+  userlistReferences,
+  sectionReferences,
+  trackedServers,
+  stickTables,
   frontendWithoutBind,
   switchingTargets,
   duplicateServers,

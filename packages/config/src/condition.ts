@@ -80,7 +80,8 @@ class CondParser {
   }
 
   skipBlanks(): void {
-    while (this.pos < this.text.length && (this.text[this.pos] === ' ' || this.text[this.pos] === '\t')) this.pos++;
+    while (this.pos < this.text.length && (this.text[this.pos] === ' ' || this.text[this.pos] === '\t'))
+      this.pos++;
   }
 
   fail(message: string, position: number = this.pos): false {
@@ -124,7 +125,8 @@ class CondParser {
       const v = this.parseExpr();
       if (this.error) return false;
       this.skipBlanks();
-      if (t[this.pos] !== ')') return this.fail(`expected ')' after conditional expression '${t.slice(start)}'`);
+      if (t[this.pos] !== ')')
+        return this.fail(`expected ')' after conditional expression '${t.slice(start)}'`);
       this.pos++;
       return v;
     }

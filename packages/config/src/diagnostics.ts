@@ -30,7 +30,8 @@ const LEVEL_TAG: Record<DiagnosticLevel, string> = {
  * `[ALERT]    (1234) : config : parsing [haproxy.cfg:12] : unknown keyword 'foo' ...`
  */
 export function formatDiagnostic(d: Diagnostic, pid: number = process.pid): string {
-  const where = d.file !== undefined ? `parsing [${d.file}${d.line !== undefined ? `:${d.line}` : ''}] : ` : '';
+  const where =
+    d.file !== undefined ? `parsing [${d.file}${d.line !== undefined ? `:${d.line}` : ''}] : ` : '';
   return `${LEVEL_TAG[d.level]}(${pid}) : config : ${where}${d.message}`;
 }
 

@@ -31,7 +31,14 @@ export function keywordRows(): KeywordDumpRow[] {
   for (const r of PROXY_TABLE.values()) rows.push({ class: 'proxy', name: r.name, status: status(r) });
   const optionRow = PROXY_TABLE.get('option');
   for (const o of PROXY_OPTIONS) {
-    const unsupported = ['external-check', 'spop-check', 'transparent', 'splice-auto', 'splice-request', 'splice-response'];
+    const unsupported = [
+      'external-check',
+      'spop-check',
+      'transparent',
+      'splice-auto',
+      'splice-request',
+      'splice-response',
+    ];
     rows.push({
       class: 'option',
       name: `option ${o.name}`,
@@ -39,27 +46,39 @@ export function keywordRows(): KeywordDumpRow[] {
     });
   }
   for (const b of BIND_OPTIONS) rows.push({ class: 'bind', name: `bind <addr> ${b.name}`, status: 'parsed' });
-  for (const s of SERVER_OPTIONS) rows.push({ class: 'server', name: `server <name> <addr> ${s.name}`, status: 'parsed' });
+  for (const s of SERVER_OPTIONS)
+    rows.push({ class: 'server', name: `server <name> <addr> ${s.name}`, status: 'parsed' });
   for (const [set, actions] of Object.entries(RULE_ACTIONS)) {
     for (const a of actions) rows.push({ class: 'action', name: `${set} ${a}`, status: 'parsed' });
   }
   for (const s of OTHER_SECTIONS) {
     rows.push({ class: 'section', name: s.name, status: s.supported ? 'parsed' : 'unsupported' });
   }
-  rows.sort((a, b) => (a.class === b.class ? (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) : KEYWORD_CLASSES.indexOf(a.class) - KEYWORD_CLASSES.indexOf(b.class)));
+  rows.sort((a, b) =>
+    a.class === b.class
+      ? a.name < b.name
+        ? -1
+        : a.name > b.name
+          ? 1
+          : 0
+      : KEYWORD_CLASSES.indexOf(a.class) - KEYWORD_CLASSES.indexOf(b.class),
+  );
   return rows;
 }
 
 /** Text for `-dK<classes>`: `all` or a comma list of KEYWORD_CLASSES. */
 export function dumpKeywords(classes: readonly string[]): string {
-  const want = classes.length === 0 || classes.includes('all') ? new Set<string>(KEYWORD_CLASSES) : new Set(classes);
+  const want =
+    classes.length === 0 || classes.includes('all') ? new Set<string>(KEYWORD_CLASSES) : new Set(classes);
   const lines: string[] = [];
   let current = '';
   for (const r of keywordRows()) {
     if (!want.has(r.class)) continue;
     if (r.class !== current) {
       current = r.class;
-      lines.push(`# ${r.class} keywords (status: supported = honoured, parsed = checked but no effect yet, unsupported = rejected)`);
+      lines.push(
+        `# ${r.class} keywords (status: supported = honoured, parsed = checked but no effect yet, unsupported = rejected)`,
+      );
     }
     lines.push(`\t${r.name}\t${r.status}`);
   }

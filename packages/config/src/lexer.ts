@@ -125,14 +125,15 @@ export function tokenizeLine(text: string, ctx: LexContext): LexResult {
             i += 1;
           }
           continue;
-        case 0x78 /* x */: {
-          const h1 = i + 2 < n ? hexValue(text.charCodeAt(i + 2)) : -1;
-          const h2 = i + 3 < n ? hexValue(text.charCodeAt(i + 3)) : -1;
-          if (h1 < 0 || h2 < 0) return fail('hex', i);
-          cur += String.fromCharCode((h1 << 4) | h2);
-          i += 4;
-          continue;
-        }
+        case 0x78 /* x */:
+          {
+            const h1 = i + 2 < n ? hexValue(text.charCodeAt(i + 2)) : -1;
+            const h2 = i + 3 < n ? hexValue(text.charCodeAt(i + 3)) : -1;
+            if (h1 < 0 || h2 < 0) return fail('hex', i);
+            cur += String.fromCharCode((h1 << 4) | h2);
+            i += 4;
+            continue;
+          }
         default:
           // not an escape sequence: the backslash stays (e.g. "\1" in regsub)
           cur += '\\';

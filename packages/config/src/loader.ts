@@ -15,7 +15,16 @@ import { newParseState, parseText } from './parser.ts';
 export const HAPROXY_COMPAT_VERSION = '2.6.12';
 
 /** What `feature()` finds: what haproxyd has, under HAProxy's feature names. */
-export const DEFAULT_FEATURES: readonly string[] = ['ACCEPT4', 'EPOLL', 'GETADDRINFO', 'OPENSSL', 'PROMEX', 'RT', 'SYSTEMD', 'ZLIB'];
+export const DEFAULT_FEATURES: readonly string[] = [
+  'ACCEPT4',
+  'EPOLL',
+  'GETADDRINFO',
+  'OPENSSL',
+  'PROMEX',
+  'RT',
+  'SYSTEMD',
+  'ZLIB',
+];
 
 export interface LoadOptions {
   /** Environment for `${VAR}` expansion and `defined()`; defaults to process.env. */
@@ -54,7 +63,11 @@ function expandPaths(paths: readonly string[], cwd: string, out: Diagnostic[]): 
     try {
       entries = readdirSync(abs);
     } catch (err) {
-      out.push({ level: 'alert', code: 'HAP_CFG_DIR', message: `Cannot open configuration directory ${p} : ${(err as Error).message}` });
+      out.push({
+        level: 'alert',
+        code: 'HAP_CFG_DIR',
+        message: `Cannot open configuration directory ${p} : ${(err as Error).message}`,
+      });
       continue;
     }
     for (const name of entries.sort()) {
@@ -89,8 +102,15 @@ export function loadConfig(paths: readonly string[], options: LoadOptions = {}):
     try {
       text = readFileSync(isAbsolute(file) ? file : resolve(cwd, file), 'latin1');
     } catch (err) {
-      const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (err as Error).message;
-      state.sink.add({ level: 'alert', code: 'HAP_CFG_OPEN', message: `Could not open configuration file ${file} : ${reason}` });
+      const reason =
+        (err as NodeJS.ErrnoException).code === 'ENOENT'
+          ? 'No such file or directory'
+          : (err as Error).message;
+      state.sink.add({
+        level: 'alert',
+        code: 'HAP_CFG_OPEN',
+        message: `Could not open configuration file ${file} : ${reason}`,
+      });
       return finish(state.model, state.sink.list, false);
     }
     parseText(state, text, file);

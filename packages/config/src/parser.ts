@@ -74,7 +74,12 @@ export function parseText(state: ParseState, text: string, file: string): void {
     lastFileLine = lineNo;
     if (state.aborted) return;
     if (state.fatal >= MAX_FATAL) {
-      sink.alert('HAP_CFG_TOO_MANY_ERRORS', `too many fatal errors (${state.fatal}), stopping now.`, file, lineNo);
+      sink.alert(
+        'HAP_CFG_TOO_MANY_ERRORS',
+        `too many fatal errors (${state.fatal}), stopping now.`,
+        file,
+        lineNo,
+      );
       return;
     }
     const nul = raw.indexOf('\0');
@@ -152,7 +157,7 @@ export function parseText(state: ParseState, text: string, file: string): void {
     if (modifier !== 'none' && !MODIFIABLE.has(args[0]!)) {
       sink.alert(
         'HAP_CFG_MODIFIER',
-        "negation/default currently supported only for options, log, busy-polling, set-dumpable, strict-limits, insecure-fork-wanted and numa-cpu-mapping.",
+        'negation/default currently supported only for options, log, busy-polling, set-dumpable, strict-limits, insecure-fork-wanted and numa-cpu-mapping.',
         file,
         lineNo,
       );
@@ -173,7 +178,13 @@ export function parseText(state: ParseState, text: string, file: string): void {
       continue;
     }
     if (!state.section) {
-      sink.alert('HAP_CFG_OUT_OF_SECTION', `unknown keyword '${args[0]}' out of section.`, file, lineNo, args[0]);
+      sink.alert(
+        'HAP_CFG_OUT_OF_SECTION',
+        `unknown keyword '${args[0]}' out of section.`,
+        file,
+        lineNo,
+        args[0],
+      );
       state.fatal++;
       continue;
     }
@@ -248,7 +259,13 @@ function handleCondDirective(
       }
       const r = evaluateCondition(args.slice(1).join(' '), state.cond);
       if (!r.ok) {
-        sink.alert('HAP_CFG_COND', `${r.message} in '.elif' at position ${r.position + 1}.`, file, line, '.elif');
+        sink.alert(
+          'HAP_CFG_COND',
+          `${r.message} in '.elif' at position ${r.position + 1}.`,
+          file,
+          line,
+          '.elif',
+        );
         return 'abort';
       }
       conds[conds.length - 1] = r.value ? 'take' : 'drop';
@@ -287,7 +304,12 @@ function handleCondDirective(
   }
 }
 
-function handleMessageDirective(state: ParseState, args: string[], file: string, line: number): 'ok' | 'abort' {
+function handleMessageDirective(
+  state: ParseState,
+  args: string[],
+  file: string,
+  line: number,
+): 'ok' | 'abort' {
   const { sink } = state;
   const kw = args[0]!;
   const known = kw === '.alert' || kw === '.warning' || kw === '.notice' || kw === '.diag';

@@ -16,7 +16,13 @@ import { bestMatch } from './suggest.ts';
 export interface SectionHandler {
   readonly name: string;
   begin(state: ParseState, args: string[], file: string, line: number): void;
-  keyword(state: ParseState, args: string[], modifier: Directive['modifier'], file: string, line: number): void;
+  keyword(
+    state: ParseState,
+    args: string[],
+    modifier: Directive['modifier'],
+    file: string,
+    line: number,
+  ): void;
   end?(state: ParseState): void;
 }
 
@@ -85,7 +91,8 @@ function runRow(
   const before = state.sink.list.length;
   row.parse(ctx);
   let failed = false;
-  for (let i = before; i < state.sink.list.length; i++) if (state.sink.list[i]!.level === 'alert') failed = true;
+  for (let i = before; i < state.sink.list.length; i++)
+    if (state.sink.list[i]!.level === 'alert') failed = true;
   if (!failed) owner.directives.push(directive);
 }
 
@@ -112,7 +119,13 @@ const globalHandler: SectionHandler = {
   // a configuration may repeat 'global'; every block adds to the same settings
   begin(state, args, file, line) {
     if (args.length > 1) {
-      state.sink.alert('HAP_CFG_GLOBAL_ARG', `'global' cannot handle unexpected argument '${args[1]}'.`, file, line, 'global');
+      state.sink.alert(
+        'HAP_CFG_GLOBAL_ARG',
+        `'global' cannot handle unexpected argument '${args[1]}'.`,
+        file,
+        line,
+        'global',
+      );
     }
   },
   keyword(state, args, modifier, file, line) {
@@ -130,7 +143,14 @@ interface ProxyParseState {
 
 /** Rule sets a named defaults section may hold but an anonymous one may not. */
 const ANON_DEFAULTS_FORBIDDEN = new Set([
-  'http-request', 'http-response', 'http-after-response', 'tcp-request', 'tcp-response', 'http-error', 'http-check', 'tcp-check',
+  'http-request',
+  'http-response',
+  'http-after-response',
+  'tcp-request',
+  'tcp-response',
+  'http-error',
+  'http-check',
+  'tcp-check',
 ]);
 
 const proxyStates = new WeakMap<ParseState, ProxyParseState>();
@@ -182,7 +202,13 @@ function makeProxyHandler(kind: ProxyKind): SectionHandler {
         }
         fromName = args[3];
         if (args.length > 4) {
-          sink.alert('HAP_CFG_PROXY_FROM', `'${kind}' cannot handle unexpected argument '${args[4]}'.`, file, line, kind);
+          sink.alert(
+            'HAP_CFG_PROXY_FROM',
+            `'${kind}' cannot handle unexpected argument '${args[4]}'.`,
+            file,
+            line,
+            kind,
+          );
           return;
         }
       }
@@ -241,7 +267,13 @@ function makeProxyHandler(kind: ProxyKind): SectionHandler {
       if (!row) return unknownKeyword(state, kw, kind, PROXY_TABLE, file, line);
       const where = kind as SectionClass;
       if (kind === 'defaults' && proxy.name === '' && ANON_DEFAULTS_FORBIDDEN.has(kw)) {
-        state.sink.alert('HAP_CFG_NOT_IN_DEFAULTS', `'${kw}' not allowed in anonymous 'defaults' section.`, file, line, kw);
+        state.sink.alert(
+          'HAP_CFG_NOT_IN_DEFAULTS',
+          `'${kw}' not allowed in anonymous 'defaults' section.`,
+          file,
+          line,
+          kw,
+        );
         return;
       }
       if (!row.sections.includes(where)) {
@@ -256,7 +288,13 @@ function makeProxyHandler(kind: ProxyKind): SectionHandler {
           return;
         }
         if (kind === 'defaults') {
-          state.sink.alert('HAP_CFG_NOT_IN_DEFAULTS', `'${kw}' not allowed in 'defaults' section.`, file, line, kw);
+          state.sink.alert(
+            'HAP_CFG_NOT_IN_DEFAULTS',
+            `'${kw}' not allowed in 'defaults' section.`,
+            file,
+            line,
+            kw,
+          );
           return;
         }
         const needFe = row.sections.includes('frontend');

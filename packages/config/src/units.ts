@@ -2,7 +2,14 @@
 
 export type TimeResult = { ok: true; ms: number } | { ok: false; reason: string };
 
-const TIME_UNITS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const TIME_UNITS: Record<string, number> = {
+  us: 0.001,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
 
 /** Largest timer HAProxy accepts: 2^31-1 ms (~24.8 days). */
 export const TIME_MAX_MS = 2_147_483_647;
@@ -31,7 +38,15 @@ export function parseTime(text: string, defaultUnit: 'ms' | 's' = 'ms'): TimeRes
 
 export type SizeResult = { ok: true; bytes: number } | { ok: false; reason: string };
 
-const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, K: 1024, m: 1024 ** 2, M: 1024 ** 2, g: 1024 ** 3, G: 1024 ** 3 };
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  k: 1024,
+  K: 1024,
+  m: 1024 ** 2,
+  M: 1024 ** 2,
+  g: 1024 ** 3,
+  G: 1024 ** 3,
+};
 
 /** Parses `<digits>[k|m|g]` (binary multiples), as HAProxy's size arguments. */
 export function parseSize(text: string): SizeResult {

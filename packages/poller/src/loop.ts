@@ -10,14 +10,15 @@ export type JobKind = 'listener' | 'connection' | 'check' | 'other';
 /*
  * Loop states:
  *
- *            run()                softStop() / close()
- *   idle ───────────▶ running ───────────────────────▶ stopping
- *    │  \                │                               │
- *    │   \ softStop()    │ hardStop() / destroy()        │ jobs - unstoppable == 0   ──▶ 'soft-stop'
- *    │    ▼              │ a handler throws              │ hard-stop-after expired   ──▶ 'hard-stop-after'
- *    │  stopping ─run()─▶│ (stays stopping, runs)        │ hardStop() / destroy()    ──▶ 'hard-stop' / 'destroy'
- *    │                   ▼                               ▼
- *    └─close()/destroy()──────────────────────────────▶ stopped  (final; run() is settled)
+ *            run()                  softStop() / close()
+ *   idle ──────────────▶ running ──────────────────────▶ stopping
+ *    │ │                    │                               │
+ *    │ │ softStop()         │ hardStop(), destroy(),        │ jobs - unstoppable == 0 ──▶ 'soft-stop'
+ *    │ └──▶ stopping        │ a task or hook throws         │ hard-stop-after expires ──▶ 'hard-stop-after'
+ *    │      (not turning;   │                               │ hardStop(), destroy()   ──▶ 'hard-stop' / 'destroy'
+ *    │      run() turns it  │                               │
+ *    │      as above)       ▼                               ▼
+ *    └── close(), destroy() ──────────────────────────▶ stopped  (final; run() settled, onExit called)
  */
 export type LoopState = 'idle' | 'running' | 'stopping' | 'stopped';
 

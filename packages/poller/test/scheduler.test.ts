@@ -118,6 +118,22 @@ describe('Scheduler with a manual clock', () => {
     expect(log).toEqual(['a']);
   });
 
+  it('clear() disarms every timer and empties the run queue', () => {
+    const { clock, scheduler, log, task } = setup();
+    const a = task('a');
+    a.queue(1010);
+    task('b').wake();
+    scheduler.clear();
+    expect(scheduler.timerCount).toBe(0);
+    expect(scheduler.runQueueLength).toBe(0);
+    clock.advance(100);
+    scheduler.wakeExpired();
+    scheduler.runQueued();
+    expect(log).toEqual([]);
+    a.queue(1200);
+    expect(scheduler.timerCount).toBe(1);
+  });
+
   it('queues a task once and ORs the reasons until it runs', () => {
     const { scheduler, reasons, task } = setup();
     const t = task('t');

@@ -12,15 +12,48 @@ import type { KeywordContext } from './types.ts';
 
 /** ACLs every proxy knows without declaring them. */
 export const PREDEFINED_ACLS = new Set([
-  'FALSE', 'HTTP', 'HTTP_1.0', 'HTTP_1.1', 'HTTP_2.0', 'HTTP_CONTENT', 'HTTP_URL_ABS', 'HTTP_URL_SLASH',
-  'HTTP_URL_STAR', 'LOCALHOST', 'METH_CONNECT', 'METH_DELETE', 'METH_GET', 'METH_HEAD', 'METH_OPTIONS',
-  'METH_POST', 'METH_PUT', 'METH_TRACE', 'RDP_COOKIE', 'REQ_CONTENT', 'TRUE', 'WAIT_END',
+  'FALSE',
+  'HTTP',
+  'HTTP_1.0',
+  'HTTP_1.1',
+  'HTTP_2.0',
+  'HTTP_CONTENT',
+  'HTTP_URL_ABS',
+  'HTTP_URL_SLASH',
+  'HTTP_URL_STAR',
+  'LOCALHOST',
+  'METH_CONNECT',
+  'METH_DELETE',
+  'METH_GET',
+  'METH_HEAD',
+  'METH_OPTIONS',
+  'METH_POST',
+  'METH_PUT',
+  'METH_TRACE',
+  'RDP_COOKIE',
+  'REQ_CONTENT',
+  'TRUE',
+  'WAIT_END',
 ]);
 
 const FETCHES = new Map<string, string>(SAMPLE_FETCHES.map((f) => [f.name, f.args]));
 const ACL_ALIASES = new Set<string>(ACL_KEYWORDS.map((k) => k.name));
 const CONVERTER_NAMES = new Set<string>(CONVERTERS.map((c) => c.name));
-const MATCH_METHODS = new Set(['found', 'bool', 'int', 'ip', 'bin', 'len', 'str', 'sub', 'reg', 'beg', 'end', 'dir', 'dom']);
+const MATCH_METHODS = new Set([
+  'found',
+  'bool',
+  'int',
+  'ip',
+  'bin',
+  'len',
+  'str',
+  'sub',
+  'reg',
+  'beg',
+  'end',
+  'dir',
+  'dom',
+]);
 
 /** Splits `name(args),conv1(args),conv2` at top-level commas. */
 function splitExpr(expr: string): string[] {
@@ -85,7 +118,9 @@ export function parseAclDecl(ctx: KeywordContext): AclModel | undefined {
     return undefined;
   }
   if (!/^[A-Za-z0-9._:-]+$/.test(name)) {
-    ctx.alert(`character '${[...name].find((c) => !/[A-Za-z0-9._:-]/.test(c))}' is not permitted in acl name '${name}'.`);
+    ctx.alert(
+      `character '${[...name].find((c) => !/[A-Za-z0-9._:-]/.test(c))}' is not permitted in acl name '${name}'.`,
+    );
     return undefined;
   }
   const err = parseAclBody(ctx, a.slice(2));
@@ -126,7 +161,8 @@ function parseAclBody(ctx: KeywordContext, words: string[]): string | undefined 
       i += 2;
     } else if (w === '-m') {
       const m = words[i + 1];
-      if (m === undefined || !MATCH_METHODS.has(m)) return `'-m' expects a valid matching method, got '${m ?? ''}'`;
+      if (m === undefined || !MATCH_METHODS.has(m))
+        return `'-m' expects a valid matching method, got '${m ?? ''}'`;
       i += 2;
     } else if (w === '-M') {
       i += 1;
@@ -146,7 +182,17 @@ function parseAclBody(ctx: KeywordContext, words: string[]): string | undefined 
   return undefined;
 }
 
-const IP_FETCHES = new Set(['src', 'dst', 'so_dst', 'bc_src', 'bc_dst', 'fc_src', 'fc_dst', 'req.hdr_ip', 'hdr_ip']);
+const IP_FETCHES = new Set([
+  'src',
+  'dst',
+  'so_dst',
+  'bc_src',
+  'bc_dst',
+  'fc_src',
+  'fc_dst',
+  'req.hdr_ip',
+  'hdr_ip',
+]);
 
 function isIpPattern(p: string): boolean {
   const [addr, mask] = p.split('/');
@@ -167,7 +213,8 @@ export function parseCondition(
   const polarity = words[0] === 'unless' ? 'unless' : 'if';
   const terms: ConditionModel['terms'] = [[]];
   let i = 1;
-  if (words.length < 2) return { error: `missing condition after '${words[0]}'` };
+  // HAProxy accepts 'if' with nothing after it: an empty condition, always true
+  if (words.length < 2) return { cond: { polarity, terms: [] } };
   while (i < words.length) {
     let w = words[i]!;
     if (w === '||' || w === 'or') {

@@ -30,7 +30,12 @@ export function tooManyArgs(ctx: KeywordContext, max: number, label: string = ct
 }
 
 /** Checks the arguments of `ctx.args` (from index `from`) against a shape; returns false after an alert. */
-export function checkArgs(ctx: KeywordContext, spec: ArgSpec, from = 1, label: string = ctx.args[0]!): boolean {
+export function checkArgs(
+  ctx: KeywordContext,
+  spec: ArgSpec,
+  from = 1,
+  label: string = ctx.args[0]!,
+): boolean {
   const a = ctx.args[from];
   const max = from - 1;
   switch (spec) {
@@ -66,8 +71,10 @@ export function checkArgs(ctx: KeywordContext, spec: ArgSpec, from = 1, label: s
     }
     case 'size': {
       const s = a === undefined ? undefined : parseSize(a);
-      if (!s || !s.ok) {
-        ctx.alert(`'${label}' expects a size value (a number with an optional unit: k, m, g)${a ? `, got '${a}'` : ''}.`);
+      if (!s?.ok) {
+        ctx.alert(
+          `'${label}' expects a size value (a number with an optional unit: k, m, g)${a ? `, got '${a}'` : ''}.`,
+        );
         return false;
       }
       return !tooManyArgs(ctx, from, label);
@@ -94,7 +101,9 @@ export function checkArgs(ctx: KeywordContext, spec: ArgSpec, from = 1, label: s
       return !tooManyArgs(ctx, from, label);
     default:
       if (a === undefined || !spec.includes(a)) {
-        ctx.alert(`'${label}' expects one of ${spec.map((s) => `'${s}'`).join(', ')}${a ? ` (got '${a}')` : ''}.`);
+        ctx.alert(
+          `'${label}' expects one of ${spec.map((s) => `'${s}'`).join(', ')}${a ? ` (got '${a}')` : ''}.`,
+        );
         return false;
       }
       return !tooManyArgs(ctx, from, label);

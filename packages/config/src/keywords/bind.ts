@@ -24,7 +24,12 @@ export function parseBindLine(ctx: KeywordContext, at: number, label: string): B
   }
   const addresses: BindAddress[] = [];
   for (const raw of list.split(',')) {
-    const r = parseAddress(raw, { portRequired: true, rangeAllowed: true, offsetAllowed: false, hostnameAllowed: true });
+    const r = parseAddress(raw, {
+      portRequired: true,
+      rangeAllowed: true,
+      offsetAllowed: false,
+      hostnameAllowed: true,
+    });
     if (!r.ok) {
       ctx.alert(`'${label} ${list}' : ${r.reason}`);
       return undefined;
@@ -74,7 +79,9 @@ export function parseBindLine(ctx: KeywordContext, at: number, label: string): B
     if (name === 'crt' || name === 'ca-file' || name === 'crl-file' || name === 'crt-list') {
       // like HAProxy, certificate files must exist when the configuration is read
       if (!existsSync(ctx.resolvePath(value))) {
-        ctx.alert(`'${label}' : unable to stat SSL ${name === 'crt' ? 'certificate' : 'file'} from file '${value}'.`);
+        ctx.alert(
+          `'${label}' : unable to stat SSL ${name === 'crt' ? 'certificate' : 'file'} from file '${value}'.`,
+        );
         return undefined;
       }
     }

@@ -6,9 +6,18 @@
 
 import { groupExists, userExists } from '../accounts.ts';
 import { GLOBAL_KEYWORDS } from '../catalog/index.ts';
+import {
+  type ArgSpec,
+  checkArgs,
+  intArg,
+  simpleRow,
+  tableOf,
+  timeArg,
+  tooManyArgs,
+  unsupportedRow,
+} from './args.ts';
 import { parseBindLine } from './bind.ts';
 import { parseLogLine } from './log.ts';
-import { type ArgSpec, checkArgs, intArg, simpleRow, tableOf, timeArg, tooManyArgs, unsupportedRow } from './args.ts';
 import { GLOBAL, type KeywordContext, type KeywordRow } from './types.ts';
 
 function flag(name: string, apply?: (ctx: KeywordContext) => void): KeywordRow {
@@ -64,7 +73,9 @@ const stats: KeywordRow = {
         ctx.warning("'stats bind-process' has no effect, is deprecated, and will be removed in version 2.7.");
         return;
       default:
-        ctx.alert(`'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '${sub ?? ''}').`);
+        ctx.alert(
+          `'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '${sub ?? ''}').`,
+        );
     }
   },
 };
@@ -108,7 +119,8 @@ const ROWS: KeywordRow[] = [
   arg('maxzlibmem', 'int'),
   arg('nbthread', 'int', (c) => {
     const n = intArg(c);
-    if (n === 0 || (n !== undefined && n > 4096)) c.alert(`'nbthread' must be between 1 and 4096 (was ${n}).`);
+    if (n === 0 || (n !== undefined && n > 4096))
+      c.alert(`'nbthread' must be between 1 and 4096 (was ${n}).`);
     else c.global.nbthread = n;
   }),
   arg('ulimit-n', 'atol', (c) => {
@@ -125,11 +137,13 @@ const ROWS: KeywordRow[] = [
   { name: 'user', sections: GLOBAL, supported: false, parse: (c) => parseUserOrGroup(c, 'user') },
   { name: 'group', sections: GLOBAL, supported: false, parse: (c) => parseUserOrGroup(c, 'group') },
   arg('uid', 'int', (c) => {
-    if (c.global.uid !== undefined || c.global.user !== undefined) c.alert('user/uid already specified. Continuing.');
+    if (c.global.uid !== undefined || c.global.user !== undefined)
+      c.alert('user/uid already specified. Continuing.');
     c.global.uid = intArg(c);
   }),
   arg('gid', 'int', (c) => {
-    if (c.global.gid !== undefined || c.global.group !== undefined) c.alert('group/gid already specified. Continuing.');
+    if (c.global.gid !== undefined || c.global.group !== undefined)
+      c.alert('group/gid already specified. Continuing.');
     c.global.gid = intArg(c);
   }),
   arg('hard-stop-after', 'time', (c) => {

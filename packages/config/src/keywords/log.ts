@@ -7,8 +7,30 @@ import { parseAddress } from '../address.ts';
 import type { KeywordContext } from './types.ts';
 
 export const LOG_FACILITIES = [
-  'kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'auth2', 'ftp', 'ntp',
-  'audit', 'alert', 'cron2', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7',
+  'kern',
+  'user',
+  'mail',
+  'daemon',
+  'auth',
+  'syslog',
+  'lpr',
+  'news',
+  'uucp',
+  'cron',
+  'auth2',
+  'ftp',
+  'ntp',
+  'audit',
+  'alert',
+  'cron2',
+  'local0',
+  'local1',
+  'local2',
+  'local3',
+  'local4',
+  'local5',
+  'local6',
+  'local7',
 ];
 export const LOG_LEVELS = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'];
 const LOG_FORMATS = ['local', 'rfc3164', 'rfc5424', 'priority', 'short', 'timed', 'iso', 'raw'];
@@ -30,7 +52,12 @@ export function parseLogLine(ctx: KeywordContext): void {
     return;
   }
   if (!(target === 'stdout' || target === 'stderr' || target.startsWith('ring@'))) {
-    const r = parseAddress(target, { portRequired: false, rangeAllowed: false, offsetAllowed: false, hostnameAllowed: true });
+    const r = parseAddress(target, {
+      portRequired: false,
+      rangeAllowed: false,
+      offsetAllowed: false,
+      hostnameAllowed: true,
+    });
     if (!r.ok) {
       ctx.alert(`'log' : ${r.reason}`);
       return;
@@ -40,13 +67,22 @@ export function parseLogLine(ctx: KeywordContext): void {
   while (i < a.length) {
     const w = a[i]!;
     if (w === 'len') {
-      if (!/^\d+$/.test(a[i + 1] ?? '')) return ctx.alert("'len' expects a positive integer argument.");
+      if (!/^\d+$/.test(a[i + 1] ?? '')) {
+        ctx.alert("'len' expects a positive integer argument.");
+        return;
+      }
       i += 2;
     } else if (w === 'format') {
-      if (!LOG_FORMATS.includes(a[i + 1] ?? '')) return ctx.alert(`unknown log format '${a[i + 1] ?? ''}'.`);
+      if (!LOG_FORMATS.includes(a[i + 1] ?? '')) {
+        ctx.alert(`unknown log format '${a[i + 1] ?? ''}'.`);
+        return;
+      }
       i += 2;
     } else if (w === 'sample') {
-      if (!/^[\d,-]+:\d+$/.test(a[i + 1] ?? '')) return ctx.alert("'sample' expects '<ranges>:<size>'.");
+      if (!/^[\d,-]+:\d+$/.test(a[i + 1] ?? '')) {
+        ctx.alert("'sample' expects '<ranges>:<size>'.");
+        return;
+      }
       i += 2;
     } else break;
   }

@@ -10,10 +10,11 @@ import { PROXY_KEYWORDS, PROXY_OPTIONS, REMOVED_KEYWORDS, type RuleSet } from '.
 import { isKnownHost } from '../hosts.ts';
 import type { ProxyModel, ServerAddress, ServerModel } from '../model.ts';
 import { bestMatch } from '../suggest.ts';
-import { parseTime } from '../units.ts';
+import { parseSize, parseTime } from '../units.ts';
 import { parseAclDecl } from './acl.ts';
 import { checkArgs, intArg, simpleRow, tableOf, tooManyArgs, unsupportedRow } from './args.ts';
 import { parseBindLine } from './bind.ts';
+import { HTTP_CHECK_ROW, TCP_CHECK_ROW } from './checks-kw.ts';
 import { parseLogLine } from './log.ts';
 import { parseRule, splitCondition } from './rules.ts';
 import { parseServerOptions } from './server.ts';
@@ -83,7 +84,9 @@ const timeout: KeywordRow = {
     const t = parseTime(value);
     if (!t.ok) {
       if (t.reason === 'timer overflow' || t.reason === 'timer underflow') {
-        ctx.alert(`${t.reason} in argument '${value}' to '${label}' (maximum value is 2147483647 ms or ~24.8 days)`);
+        ctx.alert(
+          `${t.reason} in argument '${value}' to '${label}' (maximum value is 2147483647 ms or ~24.8 days)`,
+        );
       } else ctx.alert(`${t.reason} in '${label}'`);
       return;
     }
@@ -105,7 +108,8 @@ const OPTION_INFO = new Map(PROXY_OPTIONS.map((o) => [o.name, o]));
 
 /** Options taking arguments: how many words may follow and a checker. */
 const OPTION_ARGS: Record<string, (ctx: KeywordContext, rest: string[]) => string | undefined> = {
-  httplog: (_c, r) => (r.length === 0 || (r.length === 1 && r[0] === 'clf') ? undefined : `unexpected argument '${r[0]}'`),
+  httplog: (_c, r) =>
+    r.length === 0 || (r.length === 1 && r[0] === 'clf') ? undefined : `unexpected argument '${r[0]}'`,
   httpchk: (_c, r) => (r.length <= 3 ? undefined : `cannot handle unexpected argument '${r[3]}'`),
   forwardfor: (_c, r) => {
     for (let i = 0; i < r.length; i++) {
@@ -129,9 +133,14 @@ const OPTION_ARGS: Record<string, (ctx: KeywordContext, rest: string[]) => strin
     }
     return undefined;
   },
-  redispatch: (_c, r) => (r.length <= 1 && (r.length === 0 || /^-?\d+$/.test(r[0]!)) ? undefined : `unexpected argument '${r[0]}'`),
-  'mysql-check': (_c, r) => (r.length === 0 || (r[0] === 'user' && r[1] !== undefined && r.length <= 3) ? undefined : "only supports optional values: 'user <name> [post-41|pre-41]'"),
-  'pgsql-check': (_c, r) => (r[0] === 'user' && r[1] !== undefined && r.length === 2 ? undefined : "requires 'user <name>'"),
+  redispatch: (_c, r) =>
+    r.length <= 1 && (r.length === 0 || /^-?\d+$/.test(r[0]!)) ? undefined : `unexpected argument '${r[0]}'`,
+  'mysql-check': (_c, r) =>
+    r.length === 0 || (r[0] === 'user' && r[1] !== undefined && r.length <= 3)
+      ? undefined
+      : "only supports optional values: 'user <name> [post-41|pre-41]'",
+  'pgsql-check': (_c, r) =>
+    r[0] === 'user' && r[1] !== undefined && r.length === 2 ? undefined : "requires 'user <name>'",
   'redis-check': (_c, r) => (r.length === 0 ? undefined : `unexpected argument '${r[0]}'`),
   smtpchk: (_c, r) => (r.length <= 2 ? undefined : `unexpected argument '${r[2]}'`),
   'ssl-hello-chk': (_c, r) => (r.length === 0 ? undefined : `unexpected argument '${r[0]}'`),
@@ -144,7 +153,14 @@ const OPTION_ARGS: Record<string, (ctx: KeywordContext, rest: string[]) => strin
 };
 
 /** Options haproxyd does not plan to implement. */
-const UNSUPPORTED_OPTIONS = new Set(['external-check', 'spop-check', 'transparent', 'splice-auto', 'splice-request', 'splice-response']);
+const UNSUPPORTED_OPTIONS = new Set([
+  'external-check',
+  'spop-check',
+  'transparent',
+  'splice-auto',
+  'splice-request',
+  'splice-response',
+]);
 
 const option: KeywordRow = {
   name: 'option',
@@ -174,7 +190,12 @@ const option: KeywordRow = {
     }
     const check = OPTION_ARGS[name];
     if (check) {
-      const err = ctx.modifier === 'none' ? check(ctx, rest) : rest.length ? `unexpected argument '${rest[0]}'` : undefined;
+      const err =
+        ctx.modifier === 'none'
+          ? check(ctx, rest)
+          : rest.length
+            ? `unexpected argument '${rest[0]}'`
+            : undefined;
       if (err) {
         ctx.alert(`'option ${name}' ${err}.`);
         return;
@@ -184,9 +205,18 @@ const option: KeywordRow = {
       return;
     }
     const p = px(ctx);
-    const allowed = p.kind === 'defaults' ? info.defaults : p.kind === 'frontend' ? info.frontend : p.kind === 'backend' ? info.backend : info.listen;
+    const allowed =
+      p.kind === 'defaults'
+        ? info.defaults
+        : p.kind === 'frontend'
+          ? info.frontend
+          : p.kind === 'backend'
+            ? info.backend
+            : info.listen;
     if (!allowed) {
-      ctx.warning(`'option ${name}' ignored because ${p.kind} '${p.name}' has no ${info.frontend ? 'frontend' : 'backend'} capability.`);
+      ctx.warning(
+        `'option ${name}' ignored because ${p.kind} '${p.name}' has no ${info.frontend ? 'frontend' : 'backend'} capability.`,
+      );
       return;
     }
     p.options[name] = ctx.modifier !== 'no';
@@ -219,7 +249,9 @@ const balance: KeywordRow = {
           i++;
           continue;
         }
-        return ctx.alert(`'balance uri' only accepts parameters 'len', 'depth', 'path-only' and 'whole' (got '${w}').`);
+        return ctx.alert(
+          `'balance uri' only accepts parameters 'len', 'depth', 'path-only' and 'whole' (got '${w}').`,
+        );
       }
     } else if (algo === 'url_param') {
       if (!rest[0]) return ctx.alert("'balance url_param' requires an URL parameter name.");
@@ -236,9 +268,11 @@ const balance: KeywordRow = {
         return ctx.alert(`'balance hdr' only accepts the 'use_domain_only' option (got '${rest[0]}').`);
       }
     } else if (algo === 'random' || algo.startsWith('random(')) {
-      if (algo !== 'random' && !/^random\(\d+\)$/.test(algo)) return ctx.alert("'balance random' expects a positive number of draws.");
+      if (algo !== 'random' && !/^random\(\d+\)$/.test(algo))
+        return ctx.alert("'balance random' expects a positive number of draws.");
     } else if (algo === 'rdp-cookie' || algo.startsWith('rdp-cookie(')) {
-      if (algo !== 'rdp-cookie' && !/^rdp-cookie\([^)]*\)$/.test(algo)) return ctx.alert("'balance rdp-cookie' : missing closing ')'.");
+      if (algo !== 'rdp-cookie' && !/^rdp-cookie\([^)]*\)$/.test(algo))
+        return ctx.alert("'balance rdp-cookie' : missing closing ')'.");
     } else if (algo === 'hash') {
       if (!rest[0]) return ctx.alert("'balance hash' expects a sample expression.");
     } else {
@@ -251,14 +285,25 @@ const balance: KeywordRow = {
 // --- servers --------------------------------------------------------------
 
 function parseServerAddress(raw: string): { ok: true; addr: ServerAddress } | { ok: false; reason: string } {
-  const r = parseAddress(raw, { portRequired: false, rangeAllowed: false, offsetAllowed: true, hostnameAllowed: true });
+  const r = parseAddress(raw, {
+    portRequired: false,
+    rangeAllowed: false,
+    offsetAllowed: true,
+    hostnameAllowed: true,
+  });
   if (!r.ok) return r;
   if (r.addr.family === 'hostname' && !isKnownHost(r.addr.host)) {
     return { ok: false, reason: `could not resolve address '${r.addr.host}'` };
   }
   return {
     ok: true,
-    addr: { family: r.addr.family, host: r.addr.host, port: r.addr.portLow, portOffset: r.addr.portOffset, raw },
+    addr: {
+      family: r.addr.family,
+      host: r.addr.host,
+      port: r.addr.portLow,
+      portOffset: r.addr.portOffset,
+      raw,
+    },
   };
 }
 
@@ -286,6 +331,16 @@ const server: KeywordRow = {
     }
     const options = { ...p.defaultServer };
     if (!parseServerOptions(ctx, 3, options, 'server')) return;
+    const id = options['id'];
+    if (typeof id === 'string') {
+      const other = p.servers.find((x) => x.options['id'] === id);
+      if (other) {
+        ctx.alert(
+          `'server ${p.name}/${name}' : 'id' : custom id ${id} already used at ${other.file}:${other.line} ('server ${other.name}').`,
+        );
+        return;
+      }
+    }
     const num = (k: string, d: number) => (typeof options[k] === 'string' ? Number(options[k]) : d);
     const time = (k: string, d: number) => {
       const v = options[k];
@@ -326,7 +381,10 @@ const defaultServer: KeywordRow = {
 
 // --- rules and switching -----------------------------------------------------
 
-function ruleRow(name: 'http-request' | 'http-response' | 'http-after-response', sections: readonly SectionClass[]): KeywordRow {
+function ruleRow(
+  name: 'http-request' | 'http-response' | 'http-after-response',
+  sections: readonly SectionClass[],
+): KeywordRow {
   return {
     name,
     sections,
@@ -339,7 +397,10 @@ function ruleRow(name: 'http-request' | 'http-response' | 'http-after-response',
 }
 
 function tcpRuleRow(name: 'tcp-request' | 'tcp-response'): KeywordRow {
-  const kinds = name === 'tcp-request' ? ['connection', 'session', 'content', 'inspect-delay'] : ['content', 'inspect-delay'];
+  const kinds =
+    name === 'tcp-request'
+      ? ['connection', 'session', 'content', 'inspect-delay']
+      : ['content', 'inspect-delay'];
   return {
     name,
     sections: name === 'tcp-request' ? PROXY_ALL : PROXY_BE,
@@ -378,7 +439,9 @@ const useBackend: KeywordRow = {
     const split = splitCondition(ctx, ctx.args.slice(2), 'use_backend');
     if (!split) return;
     if (split.head.length > 0) {
-      ctx.alert(`'use_backend' requires either 'if' or 'unless' followed by a condition (got '${split.head[0]}').`);
+      ctx.alert(
+        `'use_backend' requires either 'if' or 'unless' followed by a condition (got '${split.head[0]}').`,
+      );
       return;
     }
     px(ctx).useBackends.push({ file: ctx.file, line: ctx.line, backend: ctx.args[1], condition: split.cond });
@@ -392,13 +455,14 @@ const useServer: KeywordRow = {
   parse(ctx) {
     if (ctx.args[1] === undefined) return ctx.alert("'use-server' expects a server name.");
     const split = splitCondition(ctx, ctx.args.slice(2), 'use-server');
-    if (split && split.head.length > 0) ctx.alert("'use-server' requires either 'if' or 'unless' followed by a condition.");
+    if (split && split.head.length > 0)
+      ctx.alert("'use-server' requires either 'if' or 'unless' followed by a condition.");
   },
 };
 
 const defaultBackend: KeywordRow = {
   name: 'default_backend',
-  sections: PROXY_FE,
+  sections: PROXY_ALL,
   supported: false,
   parse(ctx) {
     if (!checkArgs(ctx, 'word')) return;
@@ -424,7 +488,10 @@ const mode: KeywordRow = {
     const m = ctx.args[1];
     if (m === 'tcp' || m === 'http') {
       if (!tooManyArgs(ctx, 1)) px(ctx).mode = m;
-    } else if (m === 'health') ctx.alert("'mode health' doesn't exist anymore. Please use 'http-request return' or 'tcp-request connection reject' instead.");
+    } else if (m === 'health')
+      ctx.alert(
+        "'mode health' doesn't exist anymore. Please use 'http-request return' or 'tcp-request connection reject' instead.",
+      );
     else if (m === 'log') ctx.alert("'mode log' is only supported in 'log-forward' sections.");
     else ctx.alert(`unknown proxy mode '${m ?? ''}'.`);
   },
@@ -437,7 +504,11 @@ const redirect: KeywordRow = {
   parse(ctx) {
     const type = ctx.args[1];
     if (type !== 'location' && type !== 'prefix' && type !== 'scheme') {
-      ctx.alert("'redirect' expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', 'clear-cookie', 'drop-query' or 'append-slash' (was '" + (type ?? '') + "').");
+      ctx.alert(
+        "'redirect' expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', 'clear-cookie', 'drop-query' or 'append-slash' (was '" +
+          (type ?? '') +
+          "').",
+      );
       return;
     }
     if (ctx.args[2] === undefined) return ctx.alert(`'redirect ${type}' expects a value.`);
@@ -487,7 +558,8 @@ const stats: KeywordRow = {
       case 'admin':
       case 'http-request': {
         const split = splitCondition(ctx, ctx.args.slice(2), label);
-        if (split && sub === 'admin' && !split.cond) ctx.alert("'stats admin' requires either 'if' or 'unless' followed by a condition.");
+        if (split && sub === 'admin' && !split.cond)
+          ctx.alert("'stats admin' requires either 'if' or 'unless' followed by a condition.");
         return;
       }
       case 'show-desc':
@@ -509,15 +581,34 @@ const stats: KeywordRow = {
   },
 };
 
-const errorfile: KeywordRow = {
+export const errorfile: KeywordRow = {
   name: 'errorfile',
   sections: PROXY_ALL,
   supported: false,
   parse(ctx) {
     const code = ctx.args[1];
     const path = ctx.args[2];
-    if (code === undefined || path === undefined) return ctx.alert("'errorfile' expects <status_code> and <file> as arguments.");
-    const known = ['200', '400', '401', '403', '404', '405', '407', '408', '410', '413', '425', '429', '500', '501', '502', '503', '504'];
+    if (code === undefined || path === undefined)
+      return ctx.alert("'errorfile' expects <status_code> and <file> as arguments.");
+    const known = [
+      '200',
+      '400',
+      '401',
+      '403',
+      '404',
+      '405',
+      '407',
+      '408',
+      '410',
+      '413',
+      '425',
+      '429',
+      '500',
+      '501',
+      '502',
+      '503',
+      '504',
+    ];
     if (!known.includes(code)) {
       ctx.alert(`errorfile : status code '${code}' not handled.`);
       return;
@@ -545,14 +636,20 @@ const hashType: KeywordRow = {
   parse(ctx) {
     const [, kind, fn, mod] = ctx.args;
     if (kind !== 'map-based' && kind !== 'consistent') {
-      if (kind === 'avalanche') ctx.alert("'hash-type avalanche' is not supported anymore, please use 'hash-type map-based avalanche' instead.");
+      if (kind === 'avalanche')
+        ctx.alert(
+          "'hash-type avalanche' is not supported anymore, please use 'hash-type map-based avalanche' instead.",
+        );
       else ctx.alert("'hash-type' only supports 'consistent' and 'map-based'.");
       return;
     }
     if (fn !== undefined && !['sdbm', 'djb2', 'wt6', 'crc32', 'none'].includes(fn)) {
-      return ctx.alert(`'hash-type ${kind}' : unknown hash function '${fn}' (expected sdbm, djb2, wt6, crc32 or none).`);
+      return ctx.alert(
+        `'hash-type ${kind}' : unknown hash function '${fn}' (expected sdbm, djb2, wt6, crc32 or none).`,
+      );
     }
-    if (mod !== undefined && mod !== 'avalanche') return ctx.alert(`'hash-type ${kind} ${fn}' : unknown modifier '${mod}'.`);
+    if (mod !== undefined && mod !== 'avalanche')
+      return ctx.alert(`'hash-type ${kind} ${fn}' : unknown modifier '${mod}'.`);
     tooManyArgs(ctx, 3);
   },
 };
@@ -565,7 +662,8 @@ const capture: KeywordRow = {
   parse(ctx) {
     const a = ctx.args;
     if (a[1] === 'cookie') {
-      if (a[2] === undefined || a[3] !== 'len' || a[4] === undefined) ctx.alert("'capture cookie' expects <cookie_name> 'len' <len>.");
+      if (a[2] === undefined || a[3] !== 'len' || a[4] === undefined)
+        ctx.alert("'capture cookie' expects <cookie_name> 'len' <len>.");
       else tooManyArgs(ctx, 4, 'capture cookie');
       return;
     }
@@ -588,8 +686,64 @@ const source: KeywordRow = {
   parse(ctx) {
     const raw = ctx.args[1];
     if (raw === undefined) return ctx.alert("'source' expects <addr>[:<port>] as argument.");
-    const r = parseAddress(raw, { portRequired: false, rangeAllowed: true, offsetAllowed: false, hostnameAllowed: false });
+    const r = parseAddress(raw, {
+      portRequired: false,
+      rangeAllowed: true,
+      offsetAllowed: false,
+      hostnameAllowed: false,
+    });
     if (!r.ok) ctx.alert(`'source ${raw}' : ${r.reason}`);
+  },
+};
+
+const STICK_TYPES = new Set(['ip', 'ipv6', 'integer', 'string', 'binary']);
+
+const stickTable: KeywordRow = {
+  name: 'stick-table',
+  sections: PROXY_NO_DEFAULTS,
+  supported: false,
+  parse(ctx) {
+    const a = ctx.args;
+    let sawType = false;
+    let sawSize = false;
+    for (let i = 1; i < a.length; i++) {
+      const w = a[i]!;
+      const v = a[i + 1];
+      if (w === 'type') {
+        if (v === undefined || !STICK_TYPES.has(v))
+          return ctx.alert(`stick-table: unknown type '${v ?? ''}'.`);
+        sawType = true;
+        i++;
+        if ((v === 'string' || v === 'binary') && a[i + 1] === 'len') {
+          if (!/^\d+$/.test(a[i + 2] ?? ''))
+            return ctx.alert("stick-table: 'len' expects a positive integer.");
+          i += 2;
+        }
+      } else if (w === 'size') {
+        const s = v === undefined ? undefined : parseSize(v);
+        if (!s?.ok)
+          return ctx.alert(`stick-table: ${s && !s.ok ? s.reason : 'missing value'} in argument of 'size'.`);
+        sawSize = true;
+        i++;
+      } else if (w === 'expire') {
+        const t = v === undefined ? undefined : parseTime(v);
+        if (!t?.ok)
+          return ctx.alert(
+            `stick-table: ${t && !t.ok ? t.reason : 'missing value'} in argument of 'expire'.`,
+          );
+        i++;
+      } else if (w === 'peers' || w === 'srvkey' || w === 'write-to' || w === 'store') {
+        if (v === undefined) return ctx.alert(`stick-table: '${w}' expects an argument.`);
+        i++;
+      } else if (w === 'nopurge') {
+        // no value
+      } else {
+        return ctx.alert(`stick-table: unknown argument '${w}'.`);
+      }
+    }
+    if (!sawType)
+      return ctx.alert("stick-table: missing type (expects 'ip', 'ipv6', 'integer', 'string' or 'binary').");
+    if (!sawSize) return ctx.alert('stick-table: missing size.');
   },
 };
 
@@ -642,7 +796,19 @@ const ROWS: KeywordRow[] = [
     px(c).disabled = true;
   }),
   simpleRow('enabled', PROXY_ALL, 'none', false),
-  simpleRow('id', PROXY_NO_DEFAULTS, 'int', false),
+  simpleRow('id', PROXY_NO_DEFAULTS, 'int', false, (c) => {
+    const me = px(c);
+    for (const other of c.model.proxies) {
+      if (other === me) continue;
+      const d = other.directives.find((x) => x.keyword === 'id');
+      if (d && d.args[1] === c.args[1]) {
+        c.alert(
+          `${me.kind} ${me.name} reuses same custom id as ${other.kind} ${other.name} (declared at ${d.file}:${d.line}).`,
+        );
+        return;
+      }
+    }
+  }),
   simpleRow('monitor-uri', PROXY_FE, 'word', false),
   simpleRow('log-format', PROXY_ALL, 'word', false),
   simpleRow('log-format-sd', PROXY_ALL, 'word', false),
@@ -659,9 +825,9 @@ const ROWS: KeywordRow[] = [
   simpleRow('errorloc302', PROXY_ALL, 'words', false),
   simpleRow('errorloc303', PROXY_ALL, 'words', false),
   simpleRow('http-error', PROXY_ALL, 'words', false),
-  simpleRow('http-check', PROXY_BE, 'words', false),
-  simpleRow('tcp-check', PROXY_BE, 'words', false),
-  simpleRow('stick-table', PROXY_NO_DEFAULTS, 'words', false),
+  HTTP_CHECK_ROW,
+  TCP_CHECK_ROW,
+  stickTable,
   simpleRow('stick', PROXY_BE_ONLY, 'words', false),
   simpleRow('server-state-file-name', PROXY_BE, 'any', false),
   simpleRow('load-server-state-from-file', PROXY_BE, ['global', 'local', 'none'], false),

@@ -69,7 +69,7 @@ const MIN_ARGS: Record<string, number> = {
   'set-src': 1,
   'set-dst': 1,
   'set-timeout': 2,
-  'capture': 1,
+  capture: 1,
   'use-service': 1,
   'do-resolve(': 1,
   'add-acl(': 1,
@@ -84,10 +84,39 @@ const MIN_ARGS: Record<string, number> = {
   'switch-mode': 1,
 };
 
-/** Actions that take no argument at all. */
-const NO_ARGS = new Set(['allow', 'reject', 'accept', 'disable-l7-retry', 'wait-for-handshake', 'silent-drop', 'cache-store']);
+/** Actions haproxyd has no plan for yet (they need Lua, SPOE, OpenTracing, resolvers or the cache). */
+const UNSUPPORTED_ACTIONS = new Set([
+  'do-resolve(',
+  'cache-use',
+  'cache-store',
+  'send-spoe-group',
+  'ot-group',
+]);
 
-const DENY_OPTIONS = new Set(['deny_status', 'status', 'content-type', 'default-errorfiles', 'errorfile', 'errorfiles', 'file', 'lf-file', 'string', 'lf-string', 'hdr']);
+/** Actions that take no argument at all. */
+const NO_ARGS = new Set([
+  'allow',
+  'reject',
+  'accept',
+  'disable-l7-retry',
+  'wait-for-handshake',
+  'silent-drop',
+  'cache-store',
+]);
+
+const DENY_OPTIONS = new Set([
+  'deny_status',
+  'status',
+  'content-type',
+  'default-errorfiles',
+  'errorfile',
+  'errorfiles',
+  'file',
+  'lf-file',
+  'string',
+  'lf-string',
+  'hdr',
+]);
 
 const REDIRECT_TYPES = new Set(['location', 'prefix', 'scheme']);
 
@@ -101,15 +130,24 @@ export function parseRule(ctx: KeywordContext, ruleSet: RuleSet, from: number): 
   }
   const key = actionKey(action, known);
   if (key === undefined) {
-    const best = bestMatch(action, [...known].map((k) => k.replace(/[(*]$/, '')));
+    const best = bestMatch(
+      action,
+      [...known].map((k) => k.replace(/[(*]$/, '')),
+    );
     ctx.alert(`'${label}' unknown action '${action}'${best ? `; did you mean '${best}' maybe ?` : ''}.`);
+    return undefined;
+  }
+  if (UNSUPPORTED_ACTIONS.has(key) || key.startsWith('lua.')) {
+    ctx.alert(`'${label} ${action}' is a HAProxy keyword that haproxyd does not support yet.`);
     return undefined;
   }
   const split = splitCondition(ctx, ctx.args.slice(from + 1), label);
   if (!split) return undefined;
   const args = split.head;
   if (NO_ARGS.has(key) && args.length > 0) {
-    ctx.alert(`'${label} ${action}' expects either 'if' or 'unless' followed by a condition but found '${args[0]}'.`);
+    ctx.alert(
+      `'${label} ${action}' expects either 'if' or 'unless' followed by a condition but found '${args[0]}'.`,
+    );
     return undefined;
   }
   const min = MIN_ARGS[key];
@@ -124,7 +162,9 @@ export function parseRule(ctx: KeywordContext, ruleSet: RuleSet, from: number): 
     }
   }
   if ((key === 'deny' || key === 'tarpit') && args.length > 0 && !DENY_OPTIONS.has(args[0]!)) {
-    ctx.alert(`'${label} ${action}' expects either 'if' or 'unless' followed by a condition but found '${args[0]}'.`);
+    ctx.alert(
+      `'${label} ${action}' expects either 'if' or 'unless' followed by a condition but found '${args[0]}'.`,
+    );
     return undefined;
   }
   if ((key === 'deny' || key === 'tarpit') && args[0] === 'deny_status' && !/^\d{3}$/.test(args[1] ?? '')) {

@@ -6,6 +6,7 @@
 
 import { SECTION_KEYWORDS } from '../catalog/index.ts';
 import { simpleRow, tableOf, unsupportedRow } from './args.ts';
+import { errorfile } from './proxy.ts';
 import type { KeywordRow } from './types.ts';
 
 export interface OtherSectionInfo {
@@ -20,9 +21,12 @@ const USERLIST: KeywordRow[] = [
   simpleRow('user', [], 'words', false),
   simpleRow('group', [], 'words', false),
 ];
-const HTTP_ERRORS: KeywordRow[] = [simpleRow('errorfile', [], 'words', false)];
+const HTTP_ERRORS: KeywordRow[] = [{ ...errorfile, sections: [] }];
 
-function table(name: keyof typeof SECTION_KEYWORDS, rows: KeywordRow[] = []): ReadonlyMap<string, KeywordRow> {
+function table(
+  name: keyof typeof SECTION_KEYWORDS,
+  rows: KeywordRow[] = [],
+): ReadonlyMap<string, KeywordRow> {
   const all = [...rows];
   for (const kw of SECTION_KEYWORDS[name] ?? []) {
     if (!all.some((r) => r.name === kw)) all.push(unsupportedRow(kw, []));

@@ -12,7 +12,22 @@ const OPTIONS = new Map<string, { args: number; defaultServer: boolean }>(
   SERVER_OPTIONS.map((o) => [o.name, { args: o.args, defaultServer: o.defaultServer }]),
 );
 
-const INTEGER = new Set(['weight', 'maxconn', 'maxqueue', 'minconn', 'rise', 'fall', 'port', 'id', 'agent-port', 'pool-max-conn', 'pool-low-conn', 'max-reuse', 'error-limit', 'tcp-ut']);
+const INTEGER = new Set([
+  'weight',
+  'maxconn',
+  'maxqueue',
+  'minconn',
+  'rise',
+  'fall',
+  'port',
+  'id',
+  'agent-port',
+  'pool-max-conn',
+  'pool-low-conn',
+  'max-reuse',
+  'error-limit',
+  'tcp-ut',
+]);
 const LENIENT = new Set(['maxconn', 'maxqueue', 'minconn']);
 const TIMES = new Set(['inter', 'fastinter', 'downinter', 'slowstart', 'agent-inter', 'pool-purge-delay']);
 
@@ -74,11 +89,14 @@ export function parseServerOptions(
         return false;
       }
     }
-    if ((name === 'observe' && !['none', 'layer4', 'layer7'].includes(value)) ||
+    if (
+      (name === 'observe' && !['none', 'layer4', 'layer7'].includes(value)) ||
       (name === 'on-error' && !['fastinter', 'fail-check', 'sudden-death', 'mark-down'].includes(value)) ||
       (name === 'on-marked-down' && value !== 'shutdown-sessions') ||
       (name === 'on-marked-up' && value !== 'shutdown-backup-sessions') ||
-      (name === 'init-addr' && !value.split(',').every((v) => ['last', 'libc', 'none'].includes(v) || /^[\d.:a-fA-F]+$/.test(v)))) {
+      (name === 'init-addr' &&
+        !value.split(',').every((v) => ['last', 'libc', 'none'].includes(v) || /^[\d.:a-fA-F]+$/.test(v)))
+    ) {
       ctx.alert(`${who} : unsupported value '${value}' for '${name}'.`);
       return false;
     }

@@ -31,9 +31,6 @@ export interface KeywordContext {
   notice(message: string): void;
 }
 
-/** The outcome a parse function reports; diagnostics are already in the sink. */
-export type ParseOutcome = void;
-
 export interface KeywordRow {
   /** First word (or the full name for sub-keyword tables: `option httplog` → 'httplog'). */
   name: string;
@@ -42,7 +39,7 @@ export interface KeywordRow {
   /** True once the runtime honours the keyword; parsed-but-not-honoured keywords are reported. */
   supported: boolean;
   /** Validates and records the line. Absent: known HAProxy keyword, not supported yet. */
-  parse?: (ctx: KeywordContext) => ParseOutcome;
+  parse?: (ctx: KeywordContext) => void;
 }
 
 export const PROXY_ALL: readonly SectionClass[] = ['defaults', 'frontend', 'listen', 'backend'];

@@ -10,7 +10,8 @@
 //
 // Header of a case (leading `#` comment lines, `key: value`):
 //   # desc: what the case exercises
-//   # haproxyd: same | unsupported <keyword>
+//   # haproxyd: same | unsupported <keyword> | extension <reason>
+//   (extension: haproxyd accepts what 2.6 refuses, on purpose; the reason says why)
 //   # env: NAME=value NAME2= NAME3="two words"   (the ONLY variables set, besides PATH)
 //   # args: -f other.cfg -f some.parts/          (appended to `-c -f <case>`)
 // Both tools run with cwd = this folder, so relative paths resolve against it.
