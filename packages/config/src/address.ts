@@ -3,7 +3,7 @@
  * addresses): `[ipv4@|ipv6@|unix@|abns@|fd@|sockpair@|udp@…]host[:port[-port]]`.
  */
 
-import { isIP } from 'node:net';
+import { ipVersion as isIP } from './ip.ts';
 import type { AddressFamily } from './model.ts';
 
 export interface ParsedAddress {

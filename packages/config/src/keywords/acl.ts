@@ -5,8 +5,8 @@
  */
 
 import { existsSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { ACL_KEYWORDS, CONVERTERS, SAMPLE_FETCHES } from '../catalog/index.ts';
+import { ipVersion as isIP } from '../ip.ts';
 import type { AclModel, ConditionModel } from '../model.ts';
 import type { KeywordContext } from './types.ts';
 

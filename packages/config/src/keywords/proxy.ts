@@ -45,6 +45,12 @@ export function copyDefaults(from: ProxyModel, to: ProxyModel): void {
   if (from.defaultBackend && to.kind !== 'backend') to.defaultBackend = { ...from.defaultBackend };
 }
 
+/** "; did you mean 'x' maybe ?" when a close word exists. */
+function hint(word: string, known: Iterable<string>): string {
+  const best = word ? bestMatch(word, known) : undefined;
+  return best ? `; did you mean '${best}' maybe ?` : '';
+}
+
 // --- timeouts -------------------------------------------------------------
 
 const TIMEOUTS: Record<string, readonly SectionClass[]> = {
@@ -70,7 +76,7 @@ const timeout: KeywordRow = {
     const where = TIMEOUTS[name];
     if (!where) {
       ctx.alert(
-        `'timeout' supports 'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', 'http-request', 'tunnel', 'tarpit', 'client-fin' and 'server-fin' (got '${name}')`,
+        `'timeout' supports 'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', 'http-request', 'tunnel', 'tarpit', 'client-fin' and 'server-fin' (got '${name}'${hint(name, Object.keys(TIMEOUTS))})`,
       );
       return;
     }
