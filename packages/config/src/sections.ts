@@ -139,6 +139,8 @@ const globalHandler: SectionHandler = {
 interface ProxyParseState {
   current: ProxyModel | undefined;
   lastDefaults: ProxyModel | undefined;
+  /** The header could not be read at all: HAProxy has no proxy, every line of the section is refused. */
+  broken: boolean;
 }
 
 /** Rule sets a named defaults section may hold but an anonymous one may not. */
@@ -158,7 +160,7 @@ const proxyStates = new WeakMap<ParseState, ProxyParseState>();
 function proxyState(state: ParseState): ProxyParseState {
   let ps = proxyStates.get(state);
   if (!ps) {
-    ps = { current: undefined, lastDefaults: undefined };
+    ps = { current: undefined, lastDefaults: undefined, broken: false };
     proxyStates.set(state, ps);
   }
   return ps;
@@ -171,6 +173,7 @@ function makeProxyHandler(kind: ProxyKind): SectionHandler {
       const ps = proxyState(state);
       const { sink } = state;
       ps.current = undefined;
+      ps.broken = false;
       const name = args[1] ?? '';
       if (kind !== 'defaults' && name === '') {
         sink.alert('HAP_CFG_PROXY_NAME', `'${kind}' expects an <id> argument`, file, line, kind);
@@ -190,27 +193,22 @@ function makeProxyHandler(kind: ProxyKind): SectionHandler {
       }
       let fromName: string | undefined;
       if (args.length > 2) {
+        // HAProxy once took a listening address here; it still reads a word other
+        // than 'from' that way, refuses it, and then has no proxy for the section
+        ps.broken = true;
         if (args[2] !== 'from' || args.length < 4) {
-          sink.alert(
-            'HAP_CFG_PROXY_FROM',
-            "please use the 'from' keyword to specify which defaults section to use.",
-            file,
-            line,
-            kind,
-          );
+          // only sections that could listen complain here; the others just lose their lines
+          if (kind === 'frontend' || kind === 'listen') {
+            sink.alert('HAP_CFG_PROXY_ADDRESS', "please use the 'bind' keyword for listening addresses.", file, line, kind);
+          }
           return;
         }
-        fromName = args[3];
         if (args.length > 4) {
-          sink.alert(
-            'HAP_CFG_PROXY_FROM',
-            `'${kind}' cannot handle unexpected argument '${args[4]}'.`,
-            file,
-            line,
-            kind,
-          );
+          sink.alert('HAP_CFG_PROXY_FROM', `'${kind}' cannot handle unexpected argument '${args[4]}'.`, file, line, kind);
           return;
         }
+        ps.broken = false;
+        fromName = args[3];
       }
       let base: ProxyModel | undefined = ps.lastDefaults;
       if (fromName !== undefined) {
@@ -261,7 +259,12 @@ function makeProxyHandler(kind: ProxyKind): SectionHandler {
     keyword(state, args, modifier, file, line) {
       const ps = proxyState(state);
       const proxy = ps.current;
-      if (!proxy) return; // the header failed; HAProxy reports only the header
+      if (!proxy) {
+        if (ps.broken) {
+          state.sink.alert('HAP_CFG_NO_PROXY', "'listen' or 'defaults' expected.", file, line, args[0]);
+        }
+        return; // otherwise HAProxy reports only the header
+      }
       const kw = args[0]!;
       const row = PROXY_TABLE.get(kw);
       if (!row) return unknownKeyword(state, kw, kind, PROXY_TABLE, file, line);

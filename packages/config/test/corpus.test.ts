@@ -103,6 +103,14 @@ describe('configuration corpus: haproxyd agrees with HAProxy 2.6', () => {
       }
       expect(r.ok, `verdict (HAProxy: ${exp.valid ? 'valid' : 'invalid'})\n${show(diags)}`).toBe(exp.valid);
       expect(alerts.length > 0, `alerts present iff invalid\n${show(diags)}`).toBe(!exp.valid);
+      if (!exp.valid && exp.alertLocations.length > 0) {
+        // line by line: every place HAProxy alerts about, and no other, in the same order
+        const mine = [
+          ...new Set(alerts.filter((d) => d.line !== undefined).map((d) => `${corpusRelative(d.file ?? '?')}:${d.line}`)),
+        ];
+        const theirs = [...new Set(exp.alertLocations.map((l) => normalize(l)))];
+        expect(mine, `alert locations (HAProxy: ${exp.alerts.join(' | ')})\n${show(diags)}`).toEqual(theirs);
+      }
       if (!exp.valid && exp.firstAlertLine !== null && exp.firstAlertFile !== null) {
         const first = alerts.find((d) => d.line !== undefined);
         const where = first

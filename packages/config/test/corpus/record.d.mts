@@ -15,6 +15,8 @@ export interface Expected {
   exit: number | string;
   firstAlertLine: number | null;
   firstAlertFile: string | null;
+  /** `file:line` of every alert that names a place, in HAProxy's order. */
+  alertLocations: string[];
   alerts: string[];
   warnings: number;
 }

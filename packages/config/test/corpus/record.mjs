@@ -98,6 +98,7 @@ export function summarize(status, stderr) {
   let warnings = 0;
   let firstAlertLine = null;
   let firstAlertFile = null;
+  const alertLocations = [];
   for (const raw of stderr.split('\n')) {
     const m = LINE_RE.exec(raw);
     if (!m) continue;
@@ -107,6 +108,7 @@ export function summarize(status, stderr) {
     const w = WHERE_RE.exec(rest);
     if (w) {
       alerts.push(w[3].replace(REPEAT_RE, ''));
+      alertLocations.push(`${w[1]}:${w[2]}`);
       if (firstAlertLine === null) {
         firstAlertFile = w[1];
         firstAlertLine = Number(w[2]);
@@ -121,6 +123,7 @@ export function summarize(status, stderr) {
     exit: status,
     firstAlertLine,
     firstAlertFile,
+    alertLocations,
     alerts,
     warnings,
   };
