@@ -41,8 +41,18 @@ function timeProcess(cmd, args, expectCode) {
 
 /** A generated configuration of about `lines` lines: many backends, a routing frontend. */
 function generateConfig(lines) {
-  const out = ['global', '    maxconn 50000', '', 'defaults', '    mode http', '    timeout connect 5s',
-    '    timeout client 30s', '    timeout server 30s', '    option httplog', ''];
+  const out = [
+    'global',
+    '    maxconn 50000',
+    '',
+    'defaults',
+    '    mode http',
+    '    timeout connect 5s',
+    '    timeout client 30s',
+    '    timeout server 30s',
+    '    option httplog',
+    '',
+  ];
   const backends = Math.floor(lines / 16);
   out.push('frontend www', '    bind 127.0.0.1:28080');
   for (let b = 0; b < backends; b++) {
@@ -50,9 +60,15 @@ function generateConfig(lines) {
   }
   out.push('    default_backend b0', '');
   for (let b = 0; b < backends; b++) {
-    out.push(`backend b${b}`, '    balance roundrobin', '    option httpchk GET /health',
-      '    http-request set-header X-Backend b' + b, '    timeout server 20s');
-    for (let s = 0; s < 8; s++) out.push(`    server s${s} 127.0.0.${(s % 250) + 1}:${20000 + s} check inter 2s weight ${s + 1}`);
+    out.push(
+      `backend b${b}`,
+      '    balance roundrobin',
+      '    option httpchk GET /health',
+      '    http-request set-header X-Backend b' + b,
+      '    timeout server 20s',
+    );
+    for (let s = 0; s < 8; s++)
+      out.push(`    server s${s} 127.0.0.${(s % 250) + 1}:${20000 + s} check inter 2s weight ${s + 1}`);
     out.push('');
   }
   return `${out.join('\n')}\n`;
@@ -73,7 +89,10 @@ try {
     const t0 = performance.now();
     const r = loadConfig([big], { env: {} });
     parseTimes.push(performance.now() - t0);
-    if (!r.ok) throw new Error(`generated config rejected: ${r.diagnostics.find((d) => d.level === 'alert')?.message}`);
+    if (!r.ok)
+      throw new Error(
+        `generated config rejected: ${r.diagnostics.find((d) => d.level === 'alert')?.message}`,
+      );
   }
   const parseMs = median(parseTimes);
 
@@ -83,11 +102,17 @@ try {
   const hapBig = haveHaproxy ? timeProcess('haproxy', ['-c', '-q', '-f', big], 0) : NaN;
   const hapSmall = haveHaproxy ? timeProcess('haproxy', ['-c', '-q', '-f', small], 0) : NaN;
   const ratio = (a, b) => (Number.isFinite(b) ? `${(a / b).toFixed(2)}×` : 'n/a');
-  rows.push(['`-c` on a small config (examples/quickstart.cfg), cold process, start to exit', hapdSmall, hapSmall]);
+  rows.push([
+    '`-c` on a small config (examples/quickstart.cfg), cold process, start to exit',
+    hapdSmall,
+    hapSmall,
+  ]);
   rows.push([`\`-c\` on a generated ${lineCount}-line config, whole process`, hapdBig, hapBig]);
 
   const node = execFileSync(join(root, '.tools/bin/node'), ['--version']).toString().trim();
-  const hv = haveHaproxy ? execFileSync('haproxy', ['-v']).toString().split('\n')[0] : 'haproxy not installed';
+  const hv = haveHaproxy
+    ? execFileSync('haproxy', ['-v']).toString().split('\n')[0]
+    : 'haproxy not installed';
   const md = [
     '# Benchmark results',
     '',
@@ -98,7 +123,10 @@ try {
     '',
     '| measure | haproxyd (ms) | HAProxy 2.6 (ms) | haproxyd / HAProxy |',
     '|---|---:|---:|---:|',
-    ...rows.map(([name, a, b]) => `| ${name} | ${a.toFixed(1)} | ${Number.isFinite(b) ? b.toFixed(1) : 'n/a'} | ${ratio(a, b)} |`),
+    ...rows.map(
+      ([name, a, b]) =>
+        `| ${name} | ${a.toFixed(1)} | ${Number.isFinite(b) ? b.toFixed(1) : 'n/a'} | ${ratio(a, b)} |`,
+    ),
     `| parsing the ${lineCount}-line config in process (\`loadConfig\`, library only) | ${parseMs.toFixed(1)} | — | — |`,
     '',
     'Targets (issue 2): in-process parse of 20,000 lines under 1 s; cold `haproxyd -c` on a small file ≤ 150 ms.',

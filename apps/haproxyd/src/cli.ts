@@ -86,6 +86,8 @@ export interface CliOptions {
   masterCli: string[];
   /** -x <unix socket>: where to fetch the listening sockets of the old process ("/dev/null": none) */
   socketForFds?: string;
+  /** -dC <format>: print the configuration model after loading it (haproxyd only; 'json') */
+  dumpModel?: 'json';
   /** -dK<class,...>: keyword classes to dump once the configuration is loaded ([] for a bare -dK) */
   dumpKeywordClasses?: string[];
   /** -dW: refuse to start if the configuration produced any warning */
@@ -451,6 +453,17 @@ const FLAGS: readonly FlagRow[] = [
     },
   },
   {
+    // not a HAProxy flag (there, -dC would mean -d): haproxyd's configuration model as JSON
+    name: '-dC',
+    arg: 'next',
+    valueName: 'a format (json)',
+    exact: true,
+    apply: (o, [format]) => {
+      if (format !== 'json') return err(`-dC expects 'json', got '${format}'`);
+      o.dumpModel = 'json';
+    },
+  },
+  {
     name: '-dK',
     arg: 'glued',
     apply: (o, [list]) => {
@@ -634,6 +647,7 @@ export function usageText(program = PROG): string {
     `${pad}-dR does not use SO_REUSEPORT`,
     `${pad}-dL lists loaded shared objects once the configuration is checked`,
     `${pad}-dK{class[,...]} lists known keywords ('help' lists the classes)`,
+    `${pad}-dC json prints the configuration model as JSON (haproxyd only)`,
     `${pad}-dr tolerates server address resolution failures`,
     `${pad}-dV does not verify server certificates`,
     `${pad}-dW refuses to start when any warning was emitted`,

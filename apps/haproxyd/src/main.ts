@@ -88,6 +88,7 @@ function loadConfiguration(o: CliOptions): LoadResult {
   return loadConfig(o.configFiles, {
     env: process.env,
     diagnosticMode: o.diagnosticMode,
+    ignoreResolveFailures: o.ignoreResolveFailures,
     features: [...ENABLED_FEATURES],
   });
 }
@@ -141,6 +142,7 @@ function main(argv: readonly string[]): number {
   if (typeof o === 'number') return o;
   const config = loadConfiguration(o);
   if (o.dumpKeywordClasses !== undefined) out(dumpKeywords(o.dumpKeywordClasses));
+  if (o.dumpModel === 'json') out(JSON.stringify(config.model, null, 2));
   const { fatal, warnings } = reportDiagnostics(o, config);
   if (fatal) return 1;
   if (o.mode === 'check') {

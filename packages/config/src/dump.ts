@@ -1,16 +1,30 @@
 /**
- * `-dK`: every keyword haproxyd knows, by class, with its status:
- * `supported` (the runtime honours it), `parsed` (checked, no effect yet),
- * `unsupported` (a HAProxy keyword haproxyd rejects with an alert).
+ * `-dK<class,…>`: every keyword haproxyd knows, in HAProxy's classes (`cfg`,
+ * `acl`, `smp`, `cnv`, `cli`, `flt`, `svc`, `all`), each with its status:
+ * `supported` (honoured), `parsed` (checked, no effect yet), `unsupported`
+ * (a HAProxy keyword haproxyd refuses with an alert).
  */
 
-import { BIND_OPTIONS, PROXY_OPTIONS, RULE_ACTIONS, SERVER_OPTIONS } from './catalog/index.ts';
+import {
+  ACL_KEYWORDS,
+  BIND_OPTIONS,
+  CLI_COMMANDS,
+  CONVERTERS,
+  FILTER_NAMES,
+  PROXY_OPTIONS,
+  RULE_ACTIONS,
+  SAMPLE_FETCHES,
+  SERVER_OPTIONS,
+  SERVICE_NAMES,
+} from './catalog/index.ts';
 import { GLOBAL_TABLE } from './keywords/global.ts';
-import { PROXY_TABLE } from './keywords/proxy.ts';
+import { PROXY_TABLE, UNSUPPORTED_OPTIONS } from './keywords/proxy.ts';
+import { UNSUPPORTED_ACTIONS } from './keywords/rules.ts';
 import { OTHER_SECTIONS } from './keywords/sections-other.ts';
 import type { KeywordRow } from './keywords/types.ts';
 
-export const KEYWORD_CLASSES = ['global', 'proxy', 'option', 'bind', 'server', 'action', 'section'] as const;
+/** HAProxy's -dK classes, in its order. */
+export const KEYWORD_CLASSES = ['acl', 'cfg', 'cli', 'cnv', 'flt', 'smp', 'svc'] as const;
 export type KeywordClass = (typeof KEYWORD_CLASSES)[number];
 
 export interface KeywordDumpRow {
@@ -24,63 +38,59 @@ function status(row: KeywordRow): KeywordDumpRow['status'] {
   return row.supported ? 'supported' : 'parsed';
 }
 
-/** Every keyword row, sorted by class then name. */
+/** Every keyword row, grouped by class. */
 export function keywordRows(): KeywordDumpRow[] {
   const rows: KeywordDumpRow[] = [];
-  for (const r of GLOBAL_TABLE.values()) rows.push({ class: 'global', name: r.name, status: status(r) });
-  for (const r of PROXY_TABLE.values()) rows.push({ class: 'proxy', name: r.name, status: status(r) });
-  const optionRow = PROXY_TABLE.get('option');
+  const add = (cls: KeywordClass, name: string, st: KeywordDumpRow['status']) =>
+    rows.push({ class: cls, name, status: st });
+  for (const r of GLOBAL_TABLE.values()) add('cfg', `global ${r.name}`, status(r));
+  for (const r of PROXY_TABLE.values()) add('cfg', `proxy ${r.name}`, status(r));
+  const optionRow = PROXY_TABLE.get('option')!;
   for (const o of PROXY_OPTIONS) {
-    const unsupported = [
-      'external-check',
-      'spop-check',
-      'transparent',
-      'splice-auto',
-      'splice-request',
-      'splice-response',
-    ];
-    rows.push({
-      class: 'option',
-      name: `option ${o.name}`,
-      status: unsupported.includes(o.name) ? 'unsupported' : optionRow?.supported ? 'supported' : 'parsed',
-    });
+    add('cfg', `proxy option ${o.name}`, UNSUPPORTED_OPTIONS.has(o.name) ? 'unsupported' : status(optionRow));
   }
-  for (const b of BIND_OPTIONS) rows.push({ class: 'bind', name: `bind <addr> ${b.name}`, status: 'parsed' });
-  for (const s of SERVER_OPTIONS)
-    rows.push({ class: 'server', name: `server <name> <addr> ${s.name}`, status: 'parsed' });
+  const bindRow = PROXY_TABLE.get('bind')!;
+  for (const b of BIND_OPTIONS) add('cfg', `bind <addr> ${b.name}`, status(bindRow));
+  const serverRow = PROXY_TABLE.get('server')!;
+  for (const s of SERVER_OPTIONS) add('cfg', `server <name> <addr> ${s.name}`, status(serverRow));
   for (const [set, actions] of Object.entries(RULE_ACTIONS)) {
-    for (const a of actions) rows.push({ class: 'action', name: `${set} ${a}`, status: 'parsed' });
+    for (const a of actions) add('cfg', `${set} ${a}`, UNSUPPORTED_ACTIONS.has(a) ? 'unsupported' : 'parsed');
   }
   for (const s of OTHER_SECTIONS) {
-    rows.push({ class: 'section', name: s.name, status: s.supported ? 'parsed' : 'unsupported' });
+    add('cfg', `section ${s.name}`, s.supported ? 'parsed' : 'unsupported');
   }
-  rows.sort((a, b) =>
-    a.class === b.class
-      ? a.name < b.name
-        ? -1
-        : a.name > b.name
-          ? 1
-          : 0
-      : KEYWORD_CLASSES.indexOf(a.class) - KEYWORD_CLASSES.indexOf(b.class),
-  );
+  // sample fetches, converters and ACL keywords are checked by name and arguments
+  for (const k of ACL_KEYWORDS) add('acl', `${k.name} = ${k.fetch} -m ${k.match}`, 'parsed');
+  for (const f of SAMPLE_FETCHES) add('smp', f.name, 'parsed');
+  for (const c of CONVERTERS) add('cnv', c.name, 'parsed');
+  // the runtime API, filters and services are not there yet
+  for (const c of CLI_COMMANDS) add('cli', c, 'unsupported');
+  for (const f of FILTER_NAMES) add('flt', f, 'unsupported');
+  for (const s of SERVICE_NAMES) add('svc', s, s === 'prometheus-exporter' ? 'parsed' : 'unsupported');
   return rows;
 }
 
-/** Text for `-dK<classes>`: `all` or a comma list of KEYWORD_CLASSES. */
+const TITLES: Record<KeywordClass, string> = {
+  acl: 'ACL keywords',
+  cfg: 'configuration keywords',
+  cli: 'CLI keywords',
+  cnv: 'sample converter functions',
+  flt: 'filter names',
+  smp: 'sample fetch functions',
+  svc: 'service names',
+};
+
+/** Text for `-dK<classes>`: `all`, or a list of KEYWORD_CLASSES (unknown names are skipped, as HAProxy does). */
 export function dumpKeywords(classes: readonly string[]): string {
-  const want =
-    classes.length === 0 || classes.includes('all') ? new Set<string>(KEYWORD_CLASSES) : new Set(classes);
+  const all = classes.length === 0 || classes.includes('all');
   const lines: string[] = [];
-  let current = '';
-  for (const r of keywordRows()) {
-    if (!want.has(r.class)) continue;
-    if (r.class !== current) {
-      current = r.class;
-      lines.push(
-        `# ${r.class} keywords (status: supported = honoured, parsed = checked but no effect yet, unsupported = rejected)`,
-      );
-    }
-    lines.push(`\t${r.name}\t${r.status}`);
+  const rows = keywordRows();
+  for (const cls of KEYWORD_CLASSES) {
+    if (!all && !classes.includes(cls)) continue;
+    lines.push(
+      `# List of ${TITLES[cls]} (status: supported = honoured, parsed = checked but no effect yet, unsupported = refused):`,
+    );
+    for (const r of rows) if (r.class === cls) lines.push(`\t${r.name}\t${r.status}`);
   }
-  return `${lines.join('\n')}\n`;
+  return lines.length ? `${lines.join('\n')}\n` : '';
 }

@@ -31,6 +31,8 @@ export interface LoadOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Directory relative paths are resolved from; defaults to process.cwd(). */
   cwd?: string;
+  /** `-dr`: accept server host names that do not resolve. */
+  ignoreResolveFailures?: boolean;
   /** `-dD`: emit `.diag` messages. */
   diagnosticMode?: boolean;
   version?: string;
@@ -94,6 +96,7 @@ export function loadConfig(paths: readonly string[], options: LoadOptions = {}):
     sslLibName: 'OpenSSL',
   };
   const state = newParseState(cond, options.diagnosticMode ?? false, cwd);
+  state.ignoreResolveFailures = options.ignoreResolveFailures ?? false;
   const pre: Diagnostic[] = [];
   const files = expandPaths(paths, cwd, pre);
   for (const d of pre) state.sink.add(d);

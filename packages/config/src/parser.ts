@@ -35,6 +35,7 @@ export interface ParseState {
   readonly cond: ConditionContext;
   readonly diagnosticMode: boolean;
   readonly cwd: string;
+  ignoreResolveFailures: boolean;
   /** Set by a `.alert` or an unrecoverable error: stop reading everything. */
   aborted: boolean;
   fatal: number;
@@ -45,6 +46,7 @@ export interface ParseState {
 export function newParseState(cond: ConditionContext, diagnosticMode: boolean, cwd: string): ParseState {
   return {
     cwd,
+    ignoreResolveFailures: false,
     sink: new DiagnosticSink(),
     model: { files: [], global: newGlobal(), proxies: [], sections: [] },
     cond,

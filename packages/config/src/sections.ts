@@ -58,6 +58,7 @@ function makeContext(
     proxy,
     directive,
     env: state.cond.env as Record<string, string | undefined>,
+    ignoreResolveFailures: state.ignoreResolveFailures,
     resolvePath: (p) => (isAbsolute(p) ? p : resolve(state.cwd, p)),
     alert: (m) => push('alert', m),
     warning: (m) => push('warning', m),
@@ -199,12 +200,24 @@ function makeProxyHandler(kind: ProxyKind): SectionHandler {
         if (args[2] !== 'from' || args.length < 4) {
           // only sections that could listen complain here; the others just lose their lines
           if (kind === 'frontend' || kind === 'listen') {
-            sink.alert('HAP_CFG_PROXY_ADDRESS', "please use the 'bind' keyword for listening addresses.", file, line, kind);
+            sink.alert(
+              'HAP_CFG_PROXY_ADDRESS',
+              "please use the 'bind' keyword for listening addresses.",
+              file,
+              line,
+              kind,
+            );
           }
           return;
         }
         if (args.length > 4) {
-          sink.alert('HAP_CFG_PROXY_FROM', `'${kind}' cannot handle unexpected argument '${args[4]}'.`, file, line, kind);
+          sink.alert(
+            'HAP_CFG_PROXY_FROM',
+            `'${kind}' cannot handle unexpected argument '${args[4]}'.`,
+            file,
+            line,
+            kind,
+          );
           return;
         }
         ps.broken = false;

@@ -106,7 +106,11 @@ describe('configuration corpus: haproxyd agrees with HAProxy 2.6', () => {
       if (!exp.valid && exp.alertLocations.length > 0) {
         // line by line: every place HAProxy alerts about, and no other, in the same order
         const mine = [
-          ...new Set(alerts.filter((d) => d.line !== undefined).map((d) => `${corpusRelative(d.file ?? '?')}:${d.line}`)),
+          ...new Set(
+            alerts
+              .filter((d) => d.line !== undefined)
+              .map((d) => `${corpusRelative(d.file ?? '?')}:${d.line}`),
+          ),
         ];
         const theirs = [...new Set(exp.alertLocations.map((l) => normalize(l)))];
         expect(mine, `alert locations (HAProxy: ${exp.alerts.join(' | ')})\n${show(diags)}`).toEqual(theirs);

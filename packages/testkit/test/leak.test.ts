@@ -40,12 +40,29 @@ async function waitDead(pid: number): Promise<boolean> {
   return !isAlive(pid);
 }
 
-function bindAgain(port: number): Promise<void> {
+function bindOnce(port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
     server.listen({ host: '127.0.0.1', port, exclusive: true }, () => server.close(() => resolve()));
   });
+}
+
+/**
+ * The port can be bound again. Test files run in parallel and take ephemeral
+ * ports from the kernel too, so another file may briefly hold this one: retry
+ * on EADDRINUSE for a bounded time before concluding it leaked.
+ */
+async function bindAgain(port: number): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      await bindOnce(port);
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || i >= 60) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 }
 
 async function runAbandoned(

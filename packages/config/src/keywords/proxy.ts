@@ -159,7 +159,7 @@ const OPTION_ARGS: Record<string, (ctx: KeywordContext, rest: string[]) => strin
 };
 
 /** Options haproxyd does not plan to implement. */
-const UNSUPPORTED_OPTIONS = new Set([
+export const UNSUPPORTED_OPTIONS: ReadonlySet<string> = new Set([
   'external-check',
   'spop-check',
   'transparent',
@@ -290,7 +290,10 @@ const balance: KeywordRow = {
 
 // --- servers --------------------------------------------------------------
 
-function parseServerAddress(raw: string): { ok: true; addr: ServerAddress } | { ok: false; reason: string } {
+function parseServerAddress(
+  raw: string,
+  ignoreResolveFailures: boolean,
+): { ok: true; addr: ServerAddress } | { ok: false; reason: string } {
   const r = parseAddress(raw, {
     portRequired: false,
     rangeAllowed: false,
@@ -298,7 +301,7 @@ function parseServerAddress(raw: string): { ok: true; addr: ServerAddress } | { 
     hostnameAllowed: true,
   });
   if (!r.ok) return r;
-  if (r.addr.family === 'hostname' && !isKnownHost(r.addr.host)) {
+  if (r.addr.family === 'hostname' && !ignoreResolveFailures && !isKnownHost(r.addr.host)) {
     return { ok: false, reason: `could not resolve address '${r.addr.host}'` };
   }
   return {
@@ -330,7 +333,7 @@ const server: KeywordRow = {
       ctx.alert(`character '${bad}' is not permitted in server name '${name}'.`);
       return;
     }
-    const addr = parseServerAddress(addrText);
+    const addr = parseServerAddress(addrText, ctx.ignoreResolveFailures);
     if (!addr.ok) {
       ctx.alert(`'server ${name}' : ${addr.reason}`);
       return;

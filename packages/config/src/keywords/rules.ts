@@ -85,7 +85,7 @@ const MIN_ARGS: Record<string, number> = {
 };
 
 /** Actions haproxyd has no plan for yet (they need Lua, SPOE, OpenTracing, resolvers or the cache). */
-const UNSUPPORTED_ACTIONS = new Set([
+export const UNSUPPORTED_ACTIONS: ReadonlySet<string> = new Set([
   'do-resolve(',
   'cache-use',
   'cache-store',

@@ -24,6 +24,8 @@ export interface KeywordContext {
   readonly directive: Directive;
   /** The environment `${VAR}` reads; `setenv` and friends change it while parsing. */
   readonly env: Record<string, string | undefined>;
+  /** `-dr`: a server host name that does not resolve is accepted (the server starts without an address). */
+  readonly ignoreResolveFailures: boolean;
   /** Resolves a path written in the configuration (relative to the working directory). */
   resolvePath(path: string): string;
   alert(message: string): void;
