@@ -156,6 +156,70 @@ const ANON_DEFAULTS_FORBIDDEN = new Set([
   'tcp-check',
 ]);
 
+/** How a defaults section is used: by name (`from`), implicitly, and by which side. */
+interface DefaultsUse {
+  explicit: boolean;
+  implicit: boolean;
+  side: 'frontend' | 'backend' | undefined;
+}
+
+const defaultsUses = new WeakMap<ProxyModel, DefaultsUse>();
+
+function defaultsUse(p: ProxyModel): DefaultsUse {
+  let u = defaultsUses.get(p);
+  if (!u) {
+    u = { explicit: false, implicit: false, side: undefined };
+    defaultsUses.set(p, u);
+  }
+  return u;
+}
+
+/**
+ * A defaults section holding TCP/HTTP rules runs them before the proxy's own;
+ * HAProxy restricts who may inherit from it so that the order stays clear.
+ */
+function checkRulesInheritance(
+  state: ParseState,
+  base: ProxyModel,
+  kind: ProxyKind,
+  file: string,
+  line: number,
+): boolean {
+  if (base.rules.length === 0) return true;
+  const at = `${base.file}:${base.line}`;
+  const fail = (message: string) => {
+    state.sink.alert('HAP_CFG_DEFAULTS_RULES', message, file, line, kind);
+    state.aborted = true;
+    return false;
+  };
+  if (kind === 'defaults') {
+    return fail(
+      `a defaults section cannot inherit from a defaults section defining TCP/HTTP rules (defaults section at ${at}).`,
+    );
+  }
+  if (kind === 'listen')
+    return fail('a listen section cannot inherit from a defaults section defining TCP/HTTP rules.');
+  const use = defaultsUse(base);
+  if (use.side !== undefined && use.side !== kind) {
+    return fail(
+      `frontends and backends cannot inherit from the same defaults section if it defines TCP/HTTP rules (defaults section at ${at}).`,
+    );
+  }
+  const sets = new Set(base.rules.map((r) => r.ruleSet));
+  if (kind === 'backend' && (sets.has('tcp-request connection') || sets.has('tcp-request session'))) {
+    return fail(
+      `a backend section cannot inherit from a defaults section defining 'tcp-request connection' or 'tcp-request session' rules (defaults section at ${at}).`,
+    );
+  }
+  if (kind === 'frontend' && sets.has('tcp-response content')) {
+    return fail(
+      `a frontend section cannot inherit from a defaults section defining 'tcp-response content' rules (defaults section at ${at}).`,
+    );
+  }
+  use.side = kind;
+  return true;
+}
+
 const proxyStates = new WeakMap<ParseState, ProxyParseState>();
 
 function proxyState(state: ParseState): ProxyParseState {
@@ -175,7 +239,13 @@ function makeProxyHandler(kind: ProxyKind): SectionHandler {
       const { sink } = state;
       ps.current = undefined;
       ps.broken = false;
-      const name = args[1] ?? '';
+      let name = args[1] ?? '';
+      let at = 2;
+      // "defaults from <name>": an anonymous defaults section that inherits
+      if (kind === 'defaults' && args[1] === 'from' && args[2] !== undefined && args.length === 3) {
+        name = '';
+        at = 1;
+      }
       if (kind !== 'defaults' && name === '') {
         sink.alert('HAP_CFG_PROXY_NAME', `'${kind}' expects an <id> argument`, file, line, kind);
         state.aborted = true;
@@ -193,11 +263,11 @@ function makeProxyHandler(kind: ProxyKind): SectionHandler {
         return;
       }
       let fromName: string | undefined;
-      if (args.length > 2) {
+      if (args.length > at) {
         // HAProxy once took a listening address here; it still reads a word other
         // than 'from' that way, refuses it, and then has no proxy for the section
         ps.broken = true;
-        if (args[2] !== 'from' || args.length < 4) {
+        if (args[at] !== 'from' || args.length < at + 2) {
           // only sections that could listen complain here; the others just lose their lines
           if (kind === 'frontend' || kind === 'listen') {
             sink.alert(
@@ -210,10 +280,10 @@ function makeProxyHandler(kind: ProxyKind): SectionHandler {
           }
           return;
         }
-        if (args.length > 4) {
+        if (args.length > at + 2) {
           sink.alert(
             'HAP_CFG_PROXY_FROM',
-            `'${kind}' cannot handle unexpected argument '${args[4]}'.`,
+            `'${kind}' cannot handle unexpected argument '${args[at + 2]}'.`,
             file,
             line,
             kind,
@@ -221,18 +291,13 @@ function makeProxyHandler(kind: ProxyKind): SectionHandler {
           return;
         }
         ps.broken = false;
-        fromName = args[3];
+        fromName = args[at + 1];
       }
-      let base: ProxyModel | undefined = ps.lastDefaults;
+      // only frontends, backends and listens take the last defaults implicitly
+      let base: ProxyModel | undefined = kind === 'defaults' ? undefined : ps.lastDefaults;
       if (fromName !== undefined) {
-        base = undefined;
-        for (let i = state.model.proxies.length - 1; i >= 0; i--) {
-          const p = state.model.proxies[i]!;
-          if (p.kind === 'defaults' && p.name === fromName) {
-            base = p;
-            break;
-          }
-        }
+        const found = state.model.proxies.filter((p) => p.kind === 'defaults' && p.name === fromName);
+        base = found[found.length - 1];
         if (!base) {
           sink.alert(
             'HAP_CFG_PROXY_FROM',
@@ -241,33 +306,53 @@ function makeProxyHandler(kind: ProxyKind): SectionHandler {
             line,
             kind,
           );
+          state.aborted = true;
           return;
         }
+        if (found.length > 1) {
+          const [x, y] = found;
+          sink.alert(
+            'HAP_CFG_PROXY_FROM',
+            `ambiguous defaults section name '${fromName}' referenced by ${kind} '${name}' exists at least at ${x!.file}:${x!.line} and ${y!.file}:${y!.line}.`,
+            file,
+            line,
+            kind,
+          );
+        }
+        defaultsUse(base).explicit = true;
+      } else if (base) {
+        defaultsUse(base).implicit = true;
+      }
+      if (base && defaultsUse(base).explicit && defaultsUse(base).implicit) {
+        sink.warning(
+          'HAP_CFG_DEFAULTS_MIXED',
+          `defaults section '${base.name}' (declared at ${base.file}:${base.line}) is explicitly referenced by another proxy and implicitly used here. To avoid any ambiguity don't mix both usage. Add a last defaults section not explicitly used or always use explicit references.`,
+          file,
+          line,
+          kind,
+        );
       }
       if (kind !== 'defaults') {
         for (const p of state.model.proxies) {
-          if (p.kind === 'defaults' || p.name !== name) continue;
           // HAProxy 2.6 only refuses two sections of the same kind with one name
-          const clash = p.kind === kind;
-          if (clash) {
-            sink.alert(
-              'HAP_CFG_PROXY_DUPLICATE',
-              `${kind} '${name}' has the same name as ${p.kind} '${p.name}' declared at ${p.file}:${p.line}.`,
-              file,
-              line,
-              kind,
-            );
-            return;
-          }
+          if (p.kind !== kind || p.name !== name) continue;
+          sink.alert(
+            'HAP_CFG_PROXY_DUPLICATE',
+            `${kind} '${name}' has the same name as ${p.kind} '${p.name}' declared at ${p.file}:${p.line}.`,
+            file,
+            line,
+            kind,
+          );
+          return;
         }
       }
+      if (base && !checkRulesInheritance(state, base, kind, file, line)) return;
       const proxy = newProxy(kind, name, { file, line });
       if (base) copyDefaults(base, proxy);
       proxy.defaultsFrom = base ? base.name : undefined;
       state.model.proxies.push(proxy);
       ps.current = proxy;
-      if (kind === 'defaults' && name === '') ps.lastDefaults = proxy;
-      else if (kind === 'defaults') ps.lastDefaults = proxy;
+      if (kind === 'defaults') ps.lastDefaults = proxy;
     },
     keyword(state, args, modifier, file, line) {
       const ps = proxyState(state);
