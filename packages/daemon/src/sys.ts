@@ -1,0 +1,192 @@
+// The system calls Node lacks, over koffi (a C FFI shipping prebuilt binaries in the npm
+// registry). This is the only file that touches the FFI. koffi is loaded on first use, so
+// the package imports (and everything that needs no FFI works) where it is missing.
+import { createRequire } from 'node:module';
+import { constants as osConstants } from 'node:os';
+import { getSystemErrorMessage } from 'node:util';
+import type * as Koffi from 'koffi';
+import { DaemonError } from './errors.ts';
+
+/** A resource limit pair; `Infinity` stands for RLIM_INFINITY. */
+export interface Rlimit {
+  soft: number;
+  hard: number;
+}
+
+interface Libc {
+  chroot(path: string): number;
+  setsid(): number;
+  getrlimit(resource: number, out: { rlim_cur: number | bigint; rlim_max: number | bigint }): number;
+  setrlimit(resource: number, limit: { rlim_cur: number | bigint; rlim_max: number | bigint }): number;
+  strerror(errnum: number): string | null;
+  errno(): number;
+}
+
+// RLIMIT_NOFILE differs between kernels (and Linux architectures).
+function rlimitNofile(): number | null {
+  switch (process.platform) {
+    case 'linux':
+      return process.arch.startsWith('mips') ? 5 : 7;
+    case 'darwin':
+    case 'freebsd':
+    case 'openbsd':
+      return 8;
+    default:
+      return null;
+  }
+}
+
+// RLIM_INFINITY is all ones on the platforms above (Linux, the BSDs, macOS use 2^63-1).
+const RLIM_INFINITY_LINUX = 0xffff_ffff_ffff_ffffn;
+const RLIM_INFINITY_BSD = 0x7fff_ffff_ffff_ffffn;
+
+let libc: Libc | null = null;
+let loadError: Error | null = null;
+
+function load(): Libc {
+  if (libc !== null) return libc;
+  if (loadError !== null) throw unavailable(loadError);
+  try {
+    const koffi = createRequire(import.meta.url)('koffi') as typeof Koffi;
+    const lib = openLibc(koffi);
+    const rlimit = koffi.struct('hap_rlimit', { rlim_cur: 'uint64_t', rlim_max: 'uint64_t' });
+    libc = {
+      chroot: lib.func('int chroot(const char *path)') as Libc['chroot'],
+      setsid: lib.func('int setsid()') as Libc['setsid'],
+      getrlimit: lib.func('getrlimit', 'int', ['int', koffi.out(koffi.pointer(rlimit))]) as Libc['getrlimit'],
+      setrlimit: lib.func('setrlimit', 'int', ['int', koffi.pointer(rlimit)]) as Libc['setrlimit'],
+      strerror: lib.func('const char *strerror(int errnum)') as Libc['strerror'],
+      errno: () => koffi.errno(),
+    };
+    return libc;
+  } catch (err) {
+    loadError = err instanceof Error ? err : new Error(String(err));
+    throw unavailable(loadError);
+  }
+}
+
+function openLibc(koffi: typeof Koffi): Koffi.LibraryHandle {
+  // dlopen(NULL) sees the C library Node itself is linked with (glibc or musl).
+  const candidates: Array<string | null> = [null];
+  if (process.platform === 'linux') candidates.push('libc.so.6', 'libc.so');
+  if (process.platform === 'darwin') candidates.push('libSystem.B.dylib');
+  if (process.platform === 'freebsd') candidates.push('libc.so.7');
+  let first: unknown = null;
+  for (const name of candidates) {
+    try {
+      const lib = koffi.load(name);
+      lib.func('int chroot(const char *path)'); // throws when the symbol is not visible
+      return lib;
+    } catch (err) {
+      first ??= err;
+    }
+  }
+  throw first;
+}
+
+function unavailable(cause: Error): DaemonError {
+  return new DaemonError(
+    'HAP_ERR_SYSCALL_UNAVAILABLE',
+    `system calls through koffi are unavailable on ${process.platform}/${process.arch}: ${cause.message}`,
+    { cause },
+  );
+}
+
+/** True when the FFI loads on this platform (loads it on first call). */
+export function syscallsAvailable(): boolean {
+  try {
+    load();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function fail(syscall: string, what: string): never {
+  const l = load();
+  const errno = l.errno();
+  throw new DaemonError('HAP_ERR_SYSCALL', `${what}: ${strerror(errno)}`, { errno, syscall });
+}
+
+/** chroot(2). The caller changes directory to "/" afterwards. */
+export function chroot(path: string): void {
+  if (load().chroot(path) !== 0) fail('chroot', `chroot(${path})`);
+}
+
+/** setsid(2); returns the new session id (the pid). */
+export function setsid(): number {
+  const sid = load().setsid();
+  if (sid === -1) fail('setsid', 'setsid()');
+  return sid;
+}
+
+function fromRlim(value: number | bigint): number {
+  const big = BigInt(value);
+  if (big === RLIM_INFINITY_LINUX || big === RLIM_INFINITY_BSD) return Number.POSITIVE_INFINITY;
+  return Number(big);
+}
+
+function toRlim(value: number): bigint {
+  if (value === Number.POSITIVE_INFINITY) {
+    return process.platform === 'linux' ? RLIM_INFINITY_LINUX : RLIM_INFINITY_BSD;
+  }
+  return BigInt(value);
+}
+
+function nofile(): number {
+  const resource = rlimitNofile();
+  if (resource === null) {
+    throw new DaemonError('HAP_ERR_SYSCALL_UNAVAILABLE', `RLIMIT_NOFILE is not known on ${process.platform}`);
+  }
+  return resource;
+}
+
+/** getrlimit(RLIMIT_NOFILE). */
+export function getFdLimit(): Rlimit {
+  const l = load();
+  const out = { rlim_cur: 0, rlim_max: 0 } as { rlim_cur: number | bigint; rlim_max: number | bigint };
+  if (l.getrlimit(nofile(), out) !== 0) fail('getrlimit', 'getrlimit(RLIMIT_NOFILE)');
+  return { soft: fromRlim(out.rlim_cur), hard: fromRlim(out.rlim_max) };
+}
+
+/** setrlimit(RLIMIT_NOFILE). Raising `hard` needs privileges (CAP_SYS_RESOURCE). */
+export function setFdLimit(limit: Rlimit): void {
+  const l = load();
+  const value = { rlim_cur: toRlim(limit.soft), rlim_max: toRlim(limit.hard) };
+  if (l.setrlimit(nofile(), value) !== 0) {
+    fail('setrlimit', `setrlimit(RLIMIT_NOFILE, ${limit.soft}/${limit.hard})`);
+  }
+}
+
+/** The system's text for a (positive) errno: strerror(3) when the FFI is there, else libuv's. */
+export function strerror(errno: number): string {
+  if (libc !== null || loadError === null) {
+    try {
+      const text = load().strerror(errno);
+      if (text) return text;
+    } catch {
+      // fall through to Node's table
+    }
+  }
+  const text = getSystemErrorMessage(-errno);
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** The positive errno of an error thrown by Node (`err.errno` is negative there), or null. */
+export function errnoOf(err: unknown): number | null {
+  if (typeof err !== 'object' || err === null) return null;
+  const e = err as { errno?: unknown; code?: unknown };
+  if (typeof e.errno === 'number' && e.errno !== 0) return Math.abs(e.errno);
+  if (typeof e.code === 'string') {
+    const n = (osConstants.errno as Record<string, number | undefined>)[e.code];
+    if (n !== undefined) return n;
+  }
+  return null;
+}
+
+/** The reason part of an error message: strerror for system errors, the message otherwise. */
+export function reasonOf(err: unknown): string {
+  const errno = errnoOf(err);
+  if (errno !== null) return strerror(errno);
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,149 @@
+import { spawn } from 'node:child_process';
+import { DaemonError } from './errors.ts';
+import { type ProgramOption, prefix } from './pidfile.ts';
+import { errnoOf, reasonOf } from './sys.ts';
+
+/** The environment variable telling a worker which inherited fd is which listener. */
+export const LISTEN_FDS_ENV = 'HAPROXYD_LISTEN_FDS';
+
+/** The first descriptor number handed to a worker (0-2 are stdio). */
+const FIRST_FD = 3;
+
+// Keys are bind addresses (`ipv4@127.0.0.1:80`, `unix@/run/x.sock`): only the three
+// characters the format uses are escaped, so ordinary addresses stay readable.
+function escapeKey(key: string): string {
+  return key.replace(/[%;=]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}
+
+/**
+ * `key=fd;key=fd` — the value of `HAPROXYD_LISTEN_FDS`. In keys, `%`, `;` and `=` are
+ * written `%25`, `%3B`, `%3D`. An empty map gives an empty string.
+ */
+export function formatListenFds(fds: ReadonlyMap<string, number>): string {
+  const parts: string[] = [];
+  for (const [key, fd] of fds) {
+    checkFd(key, fd);
+    parts.push(`${escapeKey(key)}=${fd}`);
+  }
+  return parts.join(';');
+}
+
+/** The inverse of `formatListenFds()`. Throws `HAP_ERR_INVALID_ARG` on a malformed value. */
+export function parseListenFds(text: string): Map<string, number> {
+  const fds = new Map<string, number>();
+  if (text === '') return fds;
+  for (const part of text.split(';')) {
+    const eq = part.lastIndexOf('=');
+    const digits = eq === -1 ? '' : part.slice(eq + 1);
+    if (eq <= 0 || !/^\d+$/.test(digits)) {
+      throw new DaemonError('HAP_ERR_INVALID_ARG', `${LISTEN_FDS_ENV}: malformed entry '${part}'`);
+    }
+    let key: string;
+    try {
+      key = decodeURIComponent(part.slice(0, eq));
+    } catch {
+      throw new DaemonError('HAP_ERR_INVALID_ARG', `${LISTEN_FDS_ENV}: malformed key in '${part}'`);
+    }
+    fds.set(key, Number(digits));
+  }
+  return fds;
+}
+
+function checkFd(key: string, fd: number): void {
+  if (!Number.isSafeInteger(fd) || fd < 0) {
+    throw new DaemonError('HAP_ERR_INVALID_ARG', `listening fd for '${key}': invalid fd ${String(fd)}`);
+  }
+}
+
+/** True in a process started by `spawnDetachedWorker()` (its environment names the inherited fds). */
+export function isWorker(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env[LISTEN_FDS_ENV] !== undefined;
+}
+
+/**
+ * The listening sockets this worker inherited: bind key → fd number in this process
+ * (e.g. `net.createServer().listen({ fd })`). Empty when not a worker. The variable
+ * stays in the environment; delete it before starting unrelated children.
+ */
+export function workerFdsFromEnv(env: NodeJS.ProcessEnv = process.env): Map<string, number> {
+  const text = env[LISTEN_FDS_ENV];
+  return text === undefined ? new Map() : parseListenFds(text);
+}
+
+export interface SpawnWorkerOptions extends ProgramOption {
+  /** The program to run (default `process.execPath`, this Node). */
+  execPath?: string;
+  /** Its arguments, e.g. `[...process.execArgv, process.argv[1]!, ...process.argv.slice(2)]`. */
+  args: readonly string[];
+  /** Its environment (default `process.env`); `HAPROXYD_LISTEN_FDS` is added. */
+  env?: NodeJS.ProcessEnv;
+  /** Bound listening sockets to hand over: key (bind address) → fd in this process. */
+  listenFds?: ReadonlyMap<string, number>;
+  /** `'ignore'` (default): stdin/stdout/stderr on /dev/null; `'inherit'`: this process's, for debugging. */
+  stdio?: 'ignore' | 'inherit';
+  cwd?: string;
+}
+
+export interface DetachedWorker {
+  pid: number;
+  /** The fds as the worker sees them (what `HAPROXYD_LISTEN_FDS` says): key → 3, 4, ... */
+  listenFds: Map<string, number>;
+}
+
+/**
+ * Starts a worker in its own session — Node cannot fork, so daemon mode is "start a new
+ * process and leave". `detached: true` makes libuv call setsid() in the child, which thus
+ * has no controlling terminal and survives the parent and its terminal. Each listening
+ * fd becomes fd 3, 4, ... in the child (one per distinct fd, in map order) and
+ * `HAPROXYD_LISTEN_FDS` says which key is which. The child is `unref()`'d: this process
+ * may exit at once (after writing the pid to the pidfile).
+ *
+ * Resolves once the process exists; rejects with `HAP_ERR_SPAWN` ("[haproxyd.main()]
+ * Cannot start worker <execPath>: <reason>") if it could not be started, and throws
+ * `HAP_ERR_INVALID_ARG` for an fd that is not a non-negative integer.
+ */
+export function spawnDetachedWorker(options: SpawnWorkerOptions): Promise<DetachedWorker> {
+  const execPath = options.execPath ?? process.execPath;
+  const stdio: Array<'ignore' | 'inherit' | number> = [];
+  const mode = options.stdio ?? 'ignore';
+  stdio.push(mode, mode, mode);
+  const childFds = new Map<string, number>();
+  const slotOf = new Map<number, number>();
+  for (const [key, fd] of options.listenFds ?? new Map<string, number>()) {
+    checkFd(key, fd);
+    let slot = slotOf.get(fd);
+    if (slot === undefined) {
+      slot = FIRST_FD + slotOf.size;
+      slotOf.set(fd, slot);
+      stdio.push(fd);
+    }
+    childFds.set(key, slot);
+  }
+  const env = { ...(options.env ?? process.env), [LISTEN_FDS_ENV]: formatListenFds(childFds) };
+
+  return new Promise((resolve, reject) => {
+    const child = spawn(execPath, [...options.args], {
+      detached: true,
+      stdio,
+      env,
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    });
+    child.once('error', (err) => {
+      reject(
+        new DaemonError(
+          'HAP_ERR_SPAWN',
+          `${prefix(options)} Cannot start worker ${execPath}: ${reasonOf(err)}`,
+          {
+            errno: errnoOf(err),
+            syscall: 'spawn',
+            cause: err,
+          },
+        ),
+      );
+    });
+    child.once('spawn', () => {
+      child.unref();
+      resolve({ pid: child.pid!, listenFds: childFds });
+    });
+  });
+}
