@@ -79,6 +79,12 @@ class CondParser {
     this.ctx = ctx;
   }
 
+  /** Only blanks are left. */
+  atEnd(): boolean {
+    this.skipBlanks();
+    return this.pos >= this.text.length;
+  }
+
   skipBlanks(): void {
     while (this.pos < this.text.length && (this.text[this.pos] === ' ' || this.text[this.pos] === '\t'))
       this.pos++;
@@ -91,34 +97,40 @@ class CondParser {
 
   /** expr := and ('||' and)* ; evaluation is left to right, all terms parsed. */
   parseExpr(): boolean {
+    this.skipBlanks();
+    const origin = this.pos;
     let value = this.parseAnd();
     for (;;) {
       this.skipBlanks();
       if (this.error || !this.text.startsWith('||', this.pos)) return value;
       this.pos += 2;
-      const rhs = this.parseAnd();
+      const rhs = this.parseAnd(origin);
       value = value || rhs;
     }
   }
 
-  parseAnd(): boolean {
-    let value = this.parseTerm();
+  /** `origin`: where the whole chain began, quoted when an operand is missing. */
+  parseAnd(origin?: number): boolean {
+    this.skipBlanks();
+    const first = origin ?? this.pos;
+    let value = this.parseTerm(this.atEnd() ? first : undefined);
     for (;;) {
       this.skipBlanks();
       if (this.error || !this.text.startsWith('&&', this.pos)) return value;
       this.pos += 2;
-      const rhs = this.parseTerm();
+      const rhs = this.parseTerm(this.atEnd() ? first : undefined);
       value = value && rhs;
     }
   }
 
-  parseTerm(): boolean {
+  /** `origin`: where the term began, '!' included, for the error text. */
+  parseTerm(origin?: number): boolean {
     this.skipBlanks();
-    const start = this.pos;
+    const start = origin ?? this.pos;
     const t = this.text;
     if (t[this.pos] === '!') {
       this.pos++;
-      return !this.parseTerm();
+      return !this.parseTerm(start);
     }
     if (t[this.pos] === '(') {
       this.pos++;
@@ -130,28 +142,60 @@ class CondParser {
       this.pos++;
       return v;
     }
-    const intMatch = /^-?\d+/.exec(t.slice(this.pos));
+    // integers are read like C's strtol(base 0): 0x1f hexadecimal, 017 octal, signs allowed
+    const intMatch = /^[+-]?(?:0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)/.exec(t.slice(this.pos));
     if (intMatch) {
       this.pos += intMatch[0].length;
-      return Number(intMatch[0]) !== 0;
+      const next = t[this.pos];
+      if (next !== undefined && /[A-Za-z0-9_]/.test(next)) {
+        return this.fail(
+          `unexpected character '${next}' at the end of conditional expression '${t.slice(start)}'`,
+        );
+      }
+      const digits = intMatch[0].replace(/^[+-]?(0[xX])?/, '');
+      return /[1-9a-fA-F]/.test(digits);
     }
     const nameMatch = /^[A-Za-z_][A-Za-z0-9_]*/.exec(t.slice(this.pos));
     const row = nameMatch ? PREDICATES[nameMatch[0]] : undefined;
+    if (nameMatch && row && t[this.pos + nameMatch[0].length] !== '(') {
+      // a predicate name not followed by its '(' ends the term; what follows is unexpected
+      const after = this.pos + nameMatch[0].length;
+      const rest = t.slice(after).trimStart();
+      if (rest !== '') {
+        return this.fail(
+          `unexpected character '${rest[0]}' at the end of conditional expression '${t.slice(start)}'`,
+          after,
+        );
+      }
+    }
     if (!nameMatch || !row || t[this.pos + nameMatch[0].length] !== '(') {
       return this.fail(`unparsable conditional expression '${t.slice(start)}'`, start);
     }
     const name = nameMatch[0];
     this.pos += name.length + 1;
+    const argsStart = this.pos;
     const args = this.parseArgs(name);
     if (args === undefined) return false;
     if (args.length < row.args) {
       return this.fail(
-        `missing arguments (got ${args.length}/${row.args}), type 'string' expected in argument ${args.length + 1} of predicate '${name}' used in conditional expression`,
+        `missing arguments (got ${args.length}/${row.args}), type 'string' expected in argument ${Math.max(1, args.length)} of predicate '${name}' used in conditional expression`,
         start,
       );
     }
     if (args.length > row.args) {
-      return this.fail(`too many arguments for predicate '${name}' used in conditional expression`, start);
+      // HAProxy reads the expected arguments, then wants ')' where the extra ',' stands
+      let depth = 0;
+      let seen = 0;
+      let at = argsStart;
+      for (; at < t.length; at++) {
+        if (t[at] === ',' && depth === 0 && ++seen === row.args) break;
+        if (t[at] === '(') depth++;
+        else if (t[at] === ')') depth--;
+      }
+      return this.fail(
+        `expected ')' before '${t.slice(at, this.pos)}' in argument 1 of predicate '${name}' used in conditional expression`,
+        start,
+      );
     }
     return row.eval(args, this.ctx);
   }
@@ -161,7 +205,6 @@ class CondParser {
     const t = this.text;
     const args: string[] = [];
     let cur = '';
-    let any = false;
     let q: string | undefined;
     while (this.pos < t.length) {
       const c = t[this.pos]!;
@@ -174,33 +217,31 @@ class CondParser {
       }
       if (c === '"' || c === "'") {
         q = c;
-        any = true;
         this.pos++;
         continue;
       }
-      if (c === '\\' && this.pos + 1 < t.length) {
+      if (c === '\\' && (t[this.pos + 1] === '"' || t[this.pos + 1] === "'" || t[this.pos + 1] === '\\')) {
+        // only quotes and backslashes are escaped here; ',' and ')' keep their meaning
         cur += t[this.pos + 1];
-        any = true;
         this.pos += 2;
         continue;
       }
       if (c === ',') {
         args.push(cur);
         cur = '';
-        any = true;
         this.pos++;
         continue;
       }
       if (c === ')') {
-        if (any || cur.length > 0) args.push(cur);
+        // "()" is one empty argument, as in HAProxy (defined() is false, version_atleast() true)
+        args.push(cur);
         this.pos++;
         return args;
       }
       cur += c;
-      any = true;
       this.pos++;
     }
-    this.fail(`missing closing ')' after arguments to predicate '${name}'`);
+    this.fail(`expected ')' in argument 1 of predicate '${name}' used in conditional expression`);
     return undefined;
   }
 }

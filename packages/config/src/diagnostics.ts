@@ -25,13 +25,33 @@ const LEVEL_TAG: Record<DiagnosticLevel, string> = {
   diag: '[DIAG]     ',
 };
 
+/** Messages from the file reader itself, which HAProxy prints as "parsing [f:l]: " (no space before ':'). */
+const READER_CODES = new Set([
+  'HAP_CFG_LEX',
+  'HAP_CFG_TOO_MANY_WORDS',
+  'HAP_CFG_NUL',
+  'HAP_CFG_OUT_OF_SECTION',
+  'HAP_CFG_MODIFIER',
+  'HAP_CFG_MISSING_LF',
+  'HAP_CFG_COND',
+  'HAP_CFG_COND_NESTING',
+  'HAP_CFG_COND_UNTERMINATED',
+  'HAP_CFG_DIRECTIVE',
+  'HAP_CFG_USER_ALERT',
+  'HAP_CFG_USER_WARNING',
+  'HAP_CFG_USER_NOTICE',
+  'HAP_CFG_USER_DIAG',
+  'HAP_CFG_TOO_MANY_ERRORS',
+]);
+
 /**
  * Prints a diagnostic in HAProxy's shape:
  * `[ALERT]    (1234) : config : parsing [haproxy.cfg:12] : unknown keyword 'foo' ...`
  */
 export function formatDiagnostic(d: Diagnostic, pid: number = process.pid): string {
+  const sep = READER_CODES.has(d.code) ? ': ' : ' : ';
   const where =
-    d.file !== undefined ? `parsing [${d.file}${d.line !== undefined ? `:${d.line}` : ''}] : ` : '';
+    d.file !== undefined ? `parsing [${d.file}${d.line !== undefined ? `:${d.line}` : ''}]${sep}` : '';
   return `${LEVEL_TAG[d.level]}(${pid}) : config : ${where}${d.message}`;
 }
 

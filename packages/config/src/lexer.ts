@@ -41,6 +41,11 @@ function isBlank(c: number): boolean {
   return c === CC_SPACE || c === CC_TAB || c === 0x0b || c === 0x0c;
 }
 
+/** C's isspace(): blanks and line terminators (used when splitting `${X[*]}`). */
+function isSpace(c: number): boolean {
+  return isBlank(c) || c === 0x0a || c === 0x0d;
+}
+
 function isAlpha(c: number): boolean {
   return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
 }
@@ -194,10 +199,10 @@ export function tokenizeLine(text: string, ctx: LexContext): LexResult {
           let j = 0;
           while (j < value.length) {
             const vc = value.charCodeAt(j);
-            if (isBlank(vc) || vc === 0x0a || vc === 0x0d) {
+            if (isSpace(vc)) {
               words.push(cur);
               cur = '';
-              while (j < value.length && (isBlank(value.charCodeAt(j)) || value.charCodeAt(j) === 0x0a)) j++;
+              while (j < value.length && isSpace(value.charCodeAt(j))) j++;
             } else {
               cur += value[j];
               j++;

@@ -19,6 +19,8 @@ export interface Directive extends SourceRef {
   modifier: 'none' | 'no' | 'default';
   /** false when haproxyd parses this keyword but its runtime does not honour it yet. */
   supported: boolean;
+  /** Options on this line (bind/server) that are parsed but not honoured yet. */
+  unhonoured?: string[];
 }
 
 export type AddressFamily = 'ipv4' | 'ipv6' | 'unix' | 'abns' | 'fd' | 'sockpair';
@@ -107,6 +109,8 @@ export interface ProxyModel extends SourceRef {
   /** `disabled` keyword. */
   disabled: boolean;
   maxconn: number | undefined;
+  /** Connection retries to a server (`retries`); HAProxy's default is 3. */
+  retries: number | undefined;
   binds: BindModel[];
   servers: ServerModel[];
   defaultServer: Record<string, string | true>;
@@ -187,6 +191,7 @@ export function newProxy(kind: ProxyKind, name: string, where: SourceRef): Proxy
     mode: undefined,
     disabled: false,
     maxconn: undefined,
+    retries: undefined,
     binds: [],
     servers: [],
     defaultServer: {},

@@ -110,22 +110,22 @@ export function parseText(state: ParseState, text: string, file: string): void {
       state.fatal++;
       continue;
     }
-    let args = lex.words;
-    if (args.length > MAX_LINE_ARGS) {
+    const words = lex.words;
+    if (words.length > MAX_LINE_ARGS) {
       sink.alert(
         'HAP_CFG_TOO_MANY_WORDS',
-        `too many words, truncating after word ${MAX_LINE_ARGS}: <${args[MAX_LINE_ARGS - 1]}>.`,
+        `too many words, truncating after word ${MAX_LINE_ARGS}: <${words[MAX_LINE_ARGS - 1]}>.`,
         file,
         lineNo,
       );
       state.fatal++;
       continue;
     }
-    // HAProxy sees an empty word as the end of the line
-    const firstEmpty = args.indexOf('');
-    if (firstEmpty === 0) continue;
-    if (firstEmpty > 0) args = args.slice(0, firstEmpty);
-    if (args.length === 0) continue;
+    // an empty first word makes an empty line; keyword parsers stop at the first empty word,
+    // directives (.notice "" x) still see every word, as HAProxy's positional arguments do
+    if (words.length === 0 || words[0] === '') continue;
+    const firstEmpty = words.indexOf('');
+    let args = firstEmpty > 0 ? words.slice(0, firstEmpty) : words;
     const kw = args[0]!;
 
     // conditional blocks
@@ -142,7 +142,7 @@ export function parseText(state: ParseState, text: string, file: string): void {
       if (top === 'drop' || top === 'skip' || top === 'else-drop') continue;
     }
     if (kw.charCodeAt(0) === 0x2e) {
-      if (handleMessageDirective(state, args, file, lineNo) === 'abort') {
+      if (handleMessageDirective(state, words, file, lineNo) === 'abort') {
         state.aborted = true;
         return;
       }

@@ -82,7 +82,8 @@ export class TcpStream {
   }
 
   connectServer(): void {
-    const target = this.owner.pickServer();
+    // retries go to the same server, as HAProxy does without 'option redispatch'
+    const target = this.target ?? this.owner.pickServer();
     if (!target) {
       this.close('no server available');
       return;
@@ -183,7 +184,11 @@ function onSocketError(this: Socket): void {
 
 function onSocketTimeout(this: Socket): void {
   const st = streamOf(this);
-  if (!st) return;
+  if (!st || st.state === 'closed') {
+    // a side still flushing after the stream ended must not linger past its timeout
+    this.destroy();
+    return;
+  }
   if (st.state === 'connecting' && this === st.server) {
     this.destroy();
     if (st.attempts <= st.owner.retries) st.connectServer();

@@ -28,6 +28,15 @@ function arg(name: string, spec: ArgSpec, apply?: (ctx: KeywordContext) => void)
   return simpleRow(name, GLOBAL, spec, false, apply);
 }
 
+/** Rows the start-up spine honours (daemon, pidfile, chroot, identity, limits). */
+function honouredFlag(name: string, apply?: (ctx: KeywordContext) => void): KeywordRow {
+  return simpleRow(name, GLOBAL, 'none', true, apply);
+}
+
+function honouredArg(name: string, spec: ArgSpec, apply?: (ctx: KeywordContext) => void): KeywordRow {
+  return simpleRow(name, GLOBAL, spec, true, apply);
+}
+
 function parseUserOrGroup(ctx: KeywordContext, kind: 'user' | 'group'): void {
   if (!checkArgs(ctx, 'word')) return;
   const name = ctx.args[1]!;
@@ -81,13 +90,13 @@ const stats: KeywordRow = {
 };
 
 const ROWS: KeywordRow[] = [
-  flag('daemon', (c) => {
+  honouredFlag('daemon', (c) => {
     c.global.daemon = true;
   }),
   flag('master-worker', (c) => {
     c.global.masterWorker = true;
   }),
-  flag('quiet', (c) => {
+  honouredFlag('quiet', (c) => {
     c.global.quiet = true;
   }),
   flag('debug'),
@@ -95,9 +104,9 @@ const ROWS: KeywordRow[] = [
   flag('nopoll'),
   flag('nosplice'),
   flag('nogetaddrinfo'),
-  flag('noreuseport'),
+  honouredFlag('noreuseport'),
   flag('zero-warning'),
-  flag('strict-limits'),
+  honouredFlag('strict-limits'),
   flag('busy-polling'),
   flag('set-dumpable'),
   flag('insecure-fork-wanted'),
@@ -123,30 +132,30 @@ const ROWS: KeywordRow[] = [
       c.alert(`'nbthread' must be between 1 and 4096 (was ${n}).`);
     else c.global.nbthread = n;
   }),
-  arg('ulimit-n', 'atol', (c) => {
+  honouredArg('ulimit-n', 'atol', (c) => {
     c.global.ulimitN = intArg(c);
   }),
-  arg('pidfile', 'word', (c) => {
+  honouredArg('pidfile', 'word', (c) => {
     if (c.global.pidfile !== undefined) c.alert('pidfile already specified. Continuing.');
     c.global.pidfile = c.args[1];
   }),
-  arg('chroot', 'word', (c) => {
+  honouredArg('chroot', 'word', (c) => {
     if (c.global.chroot !== undefined) c.alert('chroot already specified. Continuing.');
     c.global.chroot = c.args[1];
   }),
-  { name: 'user', sections: GLOBAL, supported: false, parse: (c) => parseUserOrGroup(c, 'user') },
-  { name: 'group', sections: GLOBAL, supported: false, parse: (c) => parseUserOrGroup(c, 'group') },
-  arg('uid', 'int', (c) => {
+  { name: 'user', sections: GLOBAL, supported: true, parse: (c) => parseUserOrGroup(c, 'user') },
+  { name: 'group', sections: GLOBAL, supported: true, parse: (c) => parseUserOrGroup(c, 'group') },
+  honouredArg('uid', 'int', (c) => {
     if (c.global.uid !== undefined || c.global.user !== undefined)
       c.alert('user/uid already specified. Continuing.');
     c.global.uid = intArg(c);
   }),
-  arg('gid', 'int', (c) => {
+  honouredArg('gid', 'int', (c) => {
     if (c.global.gid !== undefined || c.global.group !== undefined)
       c.alert('group/gid already specified. Continuing.');
     c.global.gid = intArg(c);
   }),
-  arg('hard-stop-after', 'time', (c) => {
+  honouredArg('hard-stop-after', 'time', (c) => {
     c.global.hardStopAfter = timeArg(c);
   }),
   arg('grace', 'time'),

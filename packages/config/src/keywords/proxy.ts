@@ -38,6 +38,7 @@ function px(ctx: KeywordContext): ProxyModel {
 export function copyDefaults(from: ProxyModel, to: ProxyModel): void {
   to.mode = from.mode;
   to.maxconn = from.maxconn;
+  to.retries = from.retries;
   to.timeouts = { ...from.timeouts };
   to.options = { ...from.options };
   to.balance = from.balance ? { algorithm: from.balance.algorithm, args: [...from.balance.args] } : undefined;
@@ -190,8 +191,14 @@ const option: KeywordRow = {
       return;
     }
     const rest = ctx.args.slice(2);
-    if (ctx.modifier !== 'none' && !info.negatable && ctx.modifier === 'no') {
-      ctx.alert(`'no option ${name}' is not supported.`);
+    if (ctx.modifier === 'no' && !info.negatable) {
+      ctx.sink.alert(
+        'HAP_CFG_MODIFIER',
+        `negation/default is not supported for option '${name}'.`,
+        ctx.file,
+        ctx.line,
+        'option',
+      );
       return;
     }
     const check = OPTION_ARGS[name];
@@ -798,7 +805,9 @@ const ROWS: KeywordRow[] = [
   }),
   simpleRow('backlog', PROXY_FE, 'atol', false),
   simpleRow('fullconn', PROXY_BE, 'atol', false),
-  simpleRow('retries', PROXY_BE, 'atol', false),
+  simpleRow('retries', PROXY_BE, 'atol', false, (c) => {
+    px(c).retries = intArg(c);
+  }),
   simpleRow('rate-limit', PROXY_FE, ['sessions'], false),
   simpleRow('description', PROXY_ALL, 'words', false),
   simpleRow('disabled', PROXY_ALL, 'none', false, (c) => {
@@ -869,8 +878,12 @@ for (const r of REMOVED_KEYWORDS) {
     sections: PROXY_ALL,
     supported: false,
     parse(ctx) {
-      if (r.level === 'alert') ctx.alert(r.hint);
-      else ctx.warning(r.hint);
+      // name the keyword, then HAProxy's advice on what replaces it
+      const text = r.hint.includes(`'${r.name}'`)
+        ? r.hint
+        : `'${r.name}' is not supported anymore: ${r.hint}.`;
+      if (r.level === 'alert') ctx.alert(text);
+      else ctx.warning(text);
     },
   });
 }
