@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 /**
  * haproxyd: HAProxy's main() as a list of phases (see DESIGN.md's start-up
- * sequence). Today the first phase, init — command line and configuration —
- * is complete, so `-c` works; the phases that bind and serve come with the
- * start-up spine.
+ * sequence): `main()` below calls them in order, each one a call into its
+ * package (serve.ts holds the thin glue).
  */
 
 import {
@@ -15,6 +14,24 @@ import {
   loadConfig,
 } from '@hap/config';
 import { type CliOptions, memoryDebugHelpText, parseArgs, usageText } from './cli.ts';
+import {
+  checkListeners,
+  chroot,
+  type Daemon,
+  daemonize,
+  deinit,
+  dropPrivileges,
+  enableListeners,
+  enterQuietMode,
+  openPidfile,
+  prepare,
+  raiseFdLimit,
+  registerSignals,
+  runPollLoop,
+  startProxies,
+  tellOldPids,
+  wantsDaemon,
+} from './serve.ts';
 import {
   buildInfoText,
   ENABLED_FEATURES,
@@ -109,6 +126,18 @@ function reportDiagnostics(o: CliOptions, result: LoadResult): { fatal: boolean;
     ...result.model.sections.flatMap((s) => s.directives),
   ];
   for (const d of dirs) {
+    for (const opt of d.unhonoured ?? []) {
+      const key = `${d.keyword} … ${opt}`;
+      if (unhonoured.has(key)) continue;
+      unhonoured.set(key, {
+        level: 'notice',
+        code: 'HAP_CFG_NOT_HONOURED',
+        file: d.file,
+        line: d.line,
+        keyword: d.keyword,
+        message: `'${d.keyword}' option '${opt}' is understood but has no effect in haproxyd yet.`,
+      });
+    }
     if (d.supported || unhonoured.has(d.keyword)) continue;
     unhonoured.set(d.keyword, {
       level: 'notice',
@@ -136,7 +165,7 @@ function reportDiagnostics(o: CliOptions, result: LoadResult): { fatal: boolean;
   return { fatal, warnings };
 }
 
-function main(argv: readonly string[]): number {
+async function main(argv: readonly string[]): Promise<number> {
   // 1. init: command line, configuration, keyword dump; -c stops here
   const o = parseCommandLine(argv);
   if (typeof o === 'number') return o;
@@ -150,11 +179,38 @@ function main(argv: readonly string[]): number {
     if (!o.quiet) out('Configuration file is valid');
     return 0;
   }
-  // 2.–16. signals, binding, daemon and the run loop arrive with the start-up spine
-  err(
-    `[ALERT]    (${process.pid}) : haproxyd cannot serve traffic yet: the configuration is valid, but binding listeners and the run loop are not built. Use -c to check a configuration.`,
-  );
-  return 1;
+  const d = prepare(o, config.model);
+  if (!d) return 1;
+  registerSignals(d); // 2. signal_register: handlers run from the loop
+  if (!(await startProxies(d))) return 1; // 3. bind, with the old-pid SIGTTOU/SIGTTIN dance
+  if (!checkListeners(d)) return 1; // 4. listeners == 0
+  // 5. protocol_bind_all is done: the sockets exist; 6. SIGTTOU/SIGTTIN are registered
+  enterQuietMode(d); // 7. quiet mode
+  if (!openPidfile(d)) return cleanExit(d, 1); // 8. pidfile, before chroot
+  if (!raiseFdLimit(d)) return cleanExit(d, 1); // 12. ulimits (before a worker is started, so it inherits them)
+  if (wantsDaemon(d)) return daemonize(d); // 13. daemon: a detached worker takes the sockets; this process leaves
+  if (!chroot(d)) return cleanExit(d, 1); // 9. chroot
+  tellOldPids(d); // 10. old processes: we are in charge now
+  if (!dropPrivileges(d)) return cleanExit(d, 1); // 11. setgid / setuid
+  enableListeners(d); // 14. protocol_enable_all
+  await runPollLoop(d); // 15. run_poll_loop until no job remains
+  deinit(d); // 16. deinit
+  return d.exitCode;
 }
 
-process.exitCode = main(process.argv.slice(2));
+function cleanExit(d: Daemon, code: number): number {
+  deinit(d);
+  return code;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(
+      `[ALERT]    (${process.pid}) : haproxyd: unexpected error: ${(err as Error).stack ?? String(err)}\n`,
+    );
+    process.exitCode = 1;
+  },
+);

@@ -52,7 +52,10 @@ function hint(word: string, known: Iterable<string>): string {
   return best ? `; did you mean '${best}' maybe ?` : '';
 }
 
-// --- timeouts -------------------------------------------------------------
+// --- timeouts ---
+
+/** Timeouts the TCP engine applies today. */
+const HONOURED_TIMEOUTS = new Set(['client', 'server', 'connect', 'tunnel']);
 
 const TIMEOUTS: Record<string, readonly SectionClass[]> = {
   client: PROXY_FE,
@@ -71,7 +74,7 @@ const TIMEOUTS: Record<string, readonly SectionClass[]> = {
 const timeout: KeywordRow = {
   name: 'timeout',
   sections: PROXY_ALL,
-  supported: false,
+  supported: true,
   parse(ctx) {
     const name = ctx.args[1] ?? '';
     const where = TIMEOUTS[name];
@@ -83,6 +86,7 @@ const timeout: KeywordRow = {
     }
     const label = `timeout ${name}`;
     ctx.directive.keyword = label;
+    ctx.directive.supported = HONOURED_TIMEOUTS.has(name);
     const value = ctx.args[2];
     if (value === undefined) {
       ctx.alert(`'${label}' expects an integer value (in milliseconds)`);
@@ -295,7 +299,10 @@ const balance: KeywordRow = {
   },
 };
 
-// --- servers --------------------------------------------------------------
+// --- servers ---
+
+/** Server options the TCP engine applies today (backup servers wait, weight 0 takes nothing). */
+const HONOURED_SERVER_OPTIONS = new Set(['disabled', 'enabled', 'backup', 'no-backup', 'id']);
 
 function parseServerAddress(
   raw: string,
@@ -326,7 +333,7 @@ function parseServerAddress(
 const server: KeywordRow = {
   name: 'server',
   sections: PROXY_BE_ONLY,
-  supported: false,
+  supported: true,
   parse(ctx) {
     const p = px(ctx);
     const name = ctx.args[1];
@@ -347,6 +354,8 @@ const server: KeywordRow = {
     }
     const options = { ...p.defaultServer };
     if (!parseServerOptions(ctx, 3, options, 'server')) return;
+    const unhonoured = Object.keys(options).filter((o) => !HONOURED_SERVER_OPTIONS.has(o));
+    if (unhonoured.length > 0) ctx.directive.unhonoured = unhonoured;
     const id = options['id'];
     if (typeof id === 'string') {
       const other = p.servers.find((x) => x.options['id'] === id);
@@ -479,7 +488,7 @@ const useServer: KeywordRow = {
 const defaultBackend: KeywordRow = {
   name: 'default_backend',
   sections: PROXY_ALL,
-  supported: false,
+  supported: true,
   parse(ctx) {
     if (!checkArgs(ctx, 'word')) return;
     px(ctx).defaultBackend = { file: ctx.file, line: ctx.line, name: ctx.args[1]! };
@@ -499,7 +508,7 @@ const acl: KeywordRow = {
 const mode: KeywordRow = {
   name: 'mode',
   sections: PROXY_ALL,
-  supported: false,
+  supported: true,
   parse(ctx) {
     const m = ctx.args[1];
     if (m === 'tcp' || m === 'http') {
@@ -788,7 +797,7 @@ const ROWS: KeywordRow[] = [
   {
     name: 'bind',
     sections: PROXY_FE_ONLY,
-    supported: false,
+    supported: true,
     parse(ctx) {
       const b = parseBindLine(ctx, 1, 'bind');
       if (b) px(ctx).binds.push(b);
@@ -805,7 +814,7 @@ const ROWS: KeywordRow[] = [
   }),
   simpleRow('backlog', PROXY_FE, 'atol', false),
   simpleRow('fullconn', PROXY_BE, 'atol', false),
-  simpleRow('retries', PROXY_BE, 'atol', false, (c) => {
+  simpleRow('retries', PROXY_BE, 'atol', true, (c) => {
     px(c).retries = intArg(c);
   }),
   simpleRow('rate-limit', PROXY_FE, ['sessions'], false),

@@ -1,0 +1,401 @@
+/**
+ * The phases after init, HAProxy's main() from signal registration to
+ * deinit (DESIGN.md steps 2–16). Each phase is one function over the shared
+ * `Daemon` context; main.ts calls them in order.
+ *
+ * Node cannot fork, so daemon mode starts a new process (the worker) that
+ * inherits the bound sockets; the worker is the one that chroots and drops
+ * privileges, like HAProxy's forked child.
+ */
+
+import type { ConfigModel, Diagnostic } from '@hap/config';
+import {
+  chrootTo,
+  closePidFile,
+  DaemonError,
+  dropPrivileges as dropIds,
+  isWorker,
+  openPidFile,
+  type PidFile,
+  raiseFdLimit as raiseLimit,
+  spawnDetachedWorker,
+  syscallsAvailable,
+  tellOldPids as tellPids,
+  workerFdsFromEnv,
+  writePids,
+} from '@hap/daemon';
+import {
+  adoptFds,
+  bindWithRetries,
+  createListeners,
+  enableAll,
+  formatBindAlert,
+  type Listener,
+  ListenerError,
+  listeningFds,
+  pauseAll,
+  resumeAll,
+  unbindAll,
+} from '@hap/listeners';
+import { RunLoop } from '@hap/poller';
+import type { TcpFrontend, TcpStream } from '@hap/proxy';
+import { registerStandardSignals, SignalQueue } from '@hap/signals';
+import type { CliOptions } from './cli.ts';
+import { planRuntime, type ServedFrontend } from './runtime.ts';
+
+/** Everything the phases share. */
+export interface Daemon {
+  readonly options: CliOptions;
+  readonly model: ConfigModel;
+  frontends: ServedFrontend[];
+  listeners: Listener[];
+  signals: SignalQueue | undefined;
+  loop: RunLoop;
+  pidfile: PidFile | undefined;
+  /** -q / `quiet` once start-up is past the binding phase */
+  quiet: boolean;
+  exitCode: number;
+}
+
+const PROG = 'haproxyd';
+
+function stamp(level: 'ALERT' | 'WARNING' | 'NOTICE'): string {
+  return `[${level}]${' '.repeat(Math.max(1, 11 - level.length - 2))}(${process.pid}) : `;
+}
+
+export function alert(d: Daemon | undefined, text: string): void {
+  if (d?.quiet) return;
+  process.stderr.write(`${stamp('ALERT')}${text}\n`);
+}
+
+export function warning(d: Daemon | undefined, text: string): void {
+  if (d?.quiet) return;
+  process.stderr.write(`${stamp('WARNING')}${text}\n`);
+}
+
+export function notice(d: Daemon | undefined, text: string): void {
+  if (d?.quiet || d?.options.quiet) return;
+  process.stderr.write(`${stamp('NOTICE')}${text}\n`);
+}
+
+function alertDiagnostic(d: Diagnostic): string {
+  const where =
+    d.file !== undefined ? `parsing [${d.file}${d.line !== undefined ? `:${d.line}` : ''}] : ` : '';
+  return `config : ${where}${d.message}`;
+}
+
+/** Module-level stream hooks: the run loop counts every stream as a job. */
+let currentLoop: RunLoop | undefined;
+const streamHooks = {
+  streamOpened(_f: TcpFrontend, _s: TcpStream): void {
+    currentLoop?.addJob('connection');
+  },
+  streamClosed(_f: TcpFrontend, _s: TcpStream): void {
+    currentLoop?.releaseJob('connection');
+  },
+};
+
+/** Builds the runtime objects; refuses what cannot be served. Returns undefined after printing alerts. */
+export function prepare(options: CliOptions, model: ConfigModel): Daemon | undefined {
+  const plan = planRuntime(model, streamHooks);
+  if (plan.diagnostics.length > 0) {
+    for (const d of plan.diagnostics) alert(undefined, alertDiagnostic(d));
+    alert(undefined, 'config : Fatal errors found in configuration.');
+    return undefined;
+  }
+  const hardStopAfter = model.global.hardStopAfter;
+  const loop = new RunLoop(hardStopAfter !== undefined ? { hardStopAfter } : {});
+  currentLoop = loop;
+  return {
+    options,
+    model,
+    frontends: plan.frontends,
+    listeners: [],
+    signals: undefined,
+    loop,
+    pidfile: undefined,
+    quiet: false,
+    exitCode: 0,
+  };
+}
+
+// --- 2. signal_register ----------------------------------------------------------
+
+export function registerSignals(d: Daemon): void {
+  const queue = new SignalQueue();
+  d.signals = queue;
+  queue.onPending(() => d.loop.wakeup());
+  d.loop.onBeforeTurn(() => queue.process());
+  registerStandardSignals(queue, {
+    'soft-stop': () => softStop(d),
+    'hard-stop': () => hardStop(d),
+    pause: () => {
+      const r = pauseAll(d.listeners);
+      for (const f of r.failed)
+        warning(d, `Some proxies refused to pause, performing soft stop now: ${f.error.message}`);
+      if (r.failed.length > 0) softStop(d);
+    },
+    resume: () => {
+      void resumeAll(d.listeners).then((r) => {
+        for (const f of r.failed) alert(d, formatBindAlert(f));
+      });
+    },
+    'dump-servers': () => dumpServers(d),
+    'dump-state': () => dumpState(d),
+  });
+}
+
+function softStop(d: Daemon): void {
+  if (d.loop.stopping) return;
+  notice(d, 'haproxyd: soft stop: listeners closed, waiting for the last connection to end.');
+  closeListeners(d);
+  d.loop.softStop();
+}
+
+function hardStop(d: Daemon): void {
+  closeListeners(d);
+  for (const f of d.frontends) f.frontend.destroyAll();
+  d.loop.hardStop();
+}
+
+function closeListeners(d: Daemon): void {
+  for (const l of d.listeners) {
+    if (l.state !== 'stopped') d.loop.releaseJob('listener');
+  }
+  unbindAll(d.listeners);
+}
+
+function dumpServers(d: Daemon): void {
+  for (const f of d.frontends) {
+    const be = f.frontend.backend;
+    for (const s of be.servers) {
+      notice(d, `SIGHUP: Server ${be.name}/${s.name} is UP. Conn: ${f.frontend.streams.size} act, 0 pend.`);
+    }
+  }
+}
+
+function dumpState(d: Daemon): void {
+  const mem = process.memoryUsage();
+  const lines = ['SIGQUIT: internal state'];
+  for (const f of d.frontends) {
+    lines.push(
+      `  ${f.proxy.kind} ${f.proxy.name}: ${f.frontend.streams.size} current / ${f.frontend.totalStreams} total streams -> backend ${f.frontend.backend.name}`,
+    );
+  }
+  for (const l of d.listeners)
+    lines.push(`  listener ${l.key}: ${l.state}, ${l.currentConns} current / ${l.totalConns} total`);
+  const st = d.loop.stats();
+  lines.push(`  jobs: ${st.jobs} (unstoppable ${st.unstoppableJobs}), stopping: ${st.stopping}`);
+  lines.push(`  memory: rss ${mem.rss} heap ${mem.heapUsed}/${mem.heapTotal} external ${mem.external}`);
+  process.stderr.write(`${lines.join('\n')}\n`);
+}
+
+// --- 3–5. start_proxies: bind every listener, with the old-pid retry dance ---------------
+
+function onAccept(this: void, socket: import('node:net').Socket, listener: Listener): void {
+  (listener as Listener & { frontend: TcpFrontend }).frontend.handleConnection(socket);
+}
+
+export async function startProxies(d: Daemon): Promise<boolean> {
+  const noReusePort =
+    d.options.noReusePort || d.model.global.directives.some((x) => x.keyword === 'noreuseport');
+  for (const f of d.frontends) {
+    for (const b of f.binds) {
+      let created: Listener[];
+      try {
+        created = createListeners(b, {
+          onAccept,
+          proxy: `${f.proxy.kind === 'listen' ? 'proxy' : f.proxy.kind} ${f.proxy.name}`,
+          noReusePort,
+          ...(f.proxy.maxconn !== undefined ? { defaultMaxconn: f.proxy.maxconn } : {}),
+        });
+      } catch (err) {
+        alert(d, err instanceof ListenerError ? err.message : String(err));
+        return false;
+      }
+      for (const l of created) (l as Listener & { frontend: TcpFrontend }).frontend = f.frontend;
+      d.listeners.push(...created);
+    }
+  }
+  if (isWorker()) {
+    // a daemon's worker: the parent bound the sockets and passed them down
+    adoptFds(d.listeners, workerFdsFromEnv());
+  }
+  const oldPids = d.options.oldPids;
+  const r = await bindWithRetries(d.listeners, {
+    oldPids,
+    sendSignal: (pid, sig) => tellPids([pid], sig).length > 0,
+  });
+  if (r.failed.length > 0) {
+    for (const f of r.failed) alert(d, formatBindAlert(f));
+    alert(d, `[${PROG}.main()] Some protocols failed to start their listeners! Exiting.`);
+    unbindAll(d.listeners);
+    return false;
+  }
+  return true;
+}
+
+/** Step 4: HAProxy refuses to run without any listener. */
+export function checkListeners(d: Daemon): boolean {
+  if (d.listeners.length > 0) return true;
+  alert(d, `[${PROG}.main()] No enabled listener found (check for 'bind' directives) ! Exiting.`);
+  return false;
+}
+
+// --- 7. quiet mode ------------------------------------------------------------------------
+
+export function enterQuietMode(d: Daemon): void {
+  d.quiet = d.options.quiet || (d.model.global.quiet && !d.options.verbose);
+}
+
+// --- 8. pidfile (before chroot) ---------------------------------------------------------
+
+function pidfilePath(d: Daemon): string | undefined {
+  return d.options.pidFile ?? d.model.global.pidfile;
+}
+
+export function openPidfile(d: Daemon): boolean {
+  const path = pidfilePath(d);
+  if (path === undefined || isWorker()) return true;
+  try {
+    d.pidfile = openPidFile(path, { program: PROG });
+    return true;
+  } catch (err) {
+    alert(d, (err as Error).message);
+    return false;
+  }
+}
+
+// --- 13. daemon mode: the parent starts the worker and leaves ------------------------------
+
+export function wantsDaemon(d: Daemon): boolean {
+  const o = d.options;
+  if (o.debug || o.foreground || isWorker()) return false;
+  return o.daemon || d.model.global.daemon;
+}
+
+/** Parent side of daemon mode: hand the sockets to a detached worker, write its pid, tell old pids. */
+export async function daemonize(d: Daemon): Promise<number> {
+  try {
+    const worker = await spawnDetachedWorker({
+      args: [...process.execArgv, process.argv[1]!, ...process.argv.slice(2)],
+      listenFds: listeningFds(d.listeners),
+      program: PROG,
+    });
+    if (d.pidfile) {
+      writePids(d.pidfile, [worker.pid]);
+      closePidFile(d.pidfile);
+    }
+  } catch (err) {
+    alert(d, (err as Error).message);
+    unbindAll(d.listeners);
+    return 1;
+  }
+  // the worker holds the sockets now; the parent's copies must not accept anything more
+  unbindAll(d.listeners);
+  tellOldPids(d);
+  return 0;
+}
+
+// --- 9. chroot ------------------------------------------------------------------------------
+
+export function chroot(d: Daemon): boolean {
+  const dir = d.model.global.chroot;
+  if (dir === undefined) return true;
+  try {
+    // the FFI library must be loaded while its file is still reachable
+    syscallsAvailable();
+    chrootTo(dir, { program: PROG });
+    return true;
+  } catch (err) {
+    alert(d, (err as Error).message);
+    return false;
+  }
+}
+
+// --- 10. tell_old_pids ---------------------------------------------------------------------
+
+export function tellOldPids(d: Daemon): void {
+  const sig = d.options.oldPidsSignal;
+  if (sig && d.options.oldPids.length > 0 && !isWorker()) tellPids(d.options.oldPids, sig);
+}
+
+// --- 11. setgid / setuid -------------------------------------------------------------------
+
+export function dropPrivileges(d: Daemon): boolean {
+  const g = d.model.global;
+  if (g.user === undefined && g.uid === undefined && g.group === undefined && g.gid === undefined)
+    return true;
+  try {
+    const ids: { user?: string; uid?: number; group?: string; gid?: number; program: string } = {
+      program: PROG,
+    };
+    if (g.user !== undefined) ids.user = g.user;
+    if (g.uid !== undefined) ids.uid = g.uid;
+    if (g.group !== undefined) ids.group = g.group;
+    if (g.gid !== undefined) ids.gid = g.gid;
+    const r = dropIds(ids);
+    for (const w of r.warnings) warning(d, w);
+    return true;
+  } catch (err) {
+    alert(d, (err as Error).message);
+    return false;
+  }
+}
+
+// --- 12. ulimits ----------------------------------------------------------------------------
+
+export function raiseFdLimit(d: Daemon): boolean {
+  const g = d.model.global;
+  try {
+    const maxconn = d.options.maxconn !== undefined && d.options.maxconn > 0 ? d.options.maxconn : g.maxconn;
+    const r = raiseLimit({
+      program: PROG,
+      extraFds: d.listeners.length,
+      ...(maxconn !== undefined ? { maxconn } : {}),
+      ...(g.ulimitN !== undefined ? { ulimitN: g.ulimitN } : {}),
+      strictLimits: g.directives.some((x) => x.keyword === 'strict-limits'),
+    });
+    for (const m of r.messages) (m.level === 'alert' ? alert : warning)(d, m.text);
+    return true;
+  } catch (err) {
+    alert(d, err instanceof DaemonError ? err.message : String(err));
+    return false;
+  }
+}
+
+// --- 14. protocol_enable_all ----------------------------------------------------------------
+
+export function enableListeners(d: Daemon): void {
+  for (let i = 0; i < d.listeners.length; i++) d.loop.addJob('listener');
+  const r = enableAll(d.listeners);
+  for (const f of r.failed) alert(d, formatBindAlert(f));
+  if (d.pidfile) {
+    writePids(d.pidfile, [process.pid]);
+    closePidFile(d.pidfile);
+    d.pidfile = undefined;
+  }
+}
+
+// --- 15. run_poll_loop ------------------------------------------------------------------------
+
+export async function runPollLoop(d: Daemon): Promise<void> {
+  const exit = await d.loop.run();
+  if (exit.reason === 'hard-stop-after') {
+    warning(d, 'Proxies stopped at hard-stop-after: closing the remaining connections.');
+    for (const f of d.frontends) f.frontend.destroyAll();
+  }
+  if (exit.error) {
+    alert(d, `run loop stopped on an error: ${exit.error.message}`);
+    d.exitCode = 1;
+  }
+}
+
+// --- 16. deinit -------------------------------------------------------------------------------
+
+export function deinit(d: Daemon): void {
+  unbindAll(d.listeners);
+  for (const f of d.frontends) f.frontend.destroyAll();
+  d.signals?.close();
+  if (d.pidfile) closePidFile(d.pidfile);
+}
