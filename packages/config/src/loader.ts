@@ -85,16 +85,20 @@ function expandPaths(paths: readonly string[], cwd: string, out: Diagnostic[]): 
   return files;
 }
 
-export function loadConfig(paths: readonly string[], options: LoadOptions = {}): LoadResult {
-  const cwd = options.cwd ?? process.cwd();
-  const env = { ...(options.env ?? process.env) };
-  const cond: ConditionContext = {
+function conditionContext(env: Record<string, string | undefined>, options: LoadOptions): ConditionContext {
+  return {
     env,
     version: options.version ?? HAPROXY_COMPAT_VERSION,
     features: new Set(options.features ?? DEFAULT_FEATURES),
     sslVersion: process.versions.openssl ?? '0',
     sslLibName: 'OpenSSL',
   };
+}
+
+export function loadConfig(paths: readonly string[], options: LoadOptions = {}): LoadResult {
+  const cwd = options.cwd ?? process.cwd();
+  const env = { ...(options.env ?? process.env) };
+  const cond = conditionContext(env, options);
   const state = newParseState(cond, options.diagnosticMode ?? false, cwd);
   state.ignoreResolveFailures = options.ignoreResolveFailures ?? false;
   const pre: Diagnostic[] = [];
@@ -125,13 +129,7 @@ export function loadConfig(paths: readonly string[], options: LoadOptions = {}):
 /** Parses configuration text held in memory (for linters and tests). */
 export function parseConfig(text: string, file = 'haproxy.cfg', options: LoadOptions = {}): LoadResult {
   const env = { ...(options.env ?? process.env) };
-  const cond: ConditionContext = {
-    env,
-    version: options.version ?? HAPROXY_COMPAT_VERSION,
-    features: new Set(options.features ?? DEFAULT_FEATURES),
-    sslVersion: process.versions.openssl ?? '0',
-    sslLibName: 'OpenSSL',
-  };
+  const cond = conditionContext(env, options);
   const state = newParseState(cond, options.diagnosticMode ?? false, options.cwd ?? process.cwd());
   parseText(state, text, file);
   return finish(state.model, state.sink.list, !hasAlerts(state.sink.list));

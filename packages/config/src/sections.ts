@@ -165,13 +165,18 @@ interface DefaultsUse {
 
 const defaultsUses = new WeakMap<ProxyModel, DefaultsUse>();
 
-function defaultsUse(p: ProxyModel): DefaultsUse {
-  let u = defaultsUses.get(p);
-  if (!u) {
-    u = { explicit: false, implicit: false, side: undefined };
-    defaultsUses.set(p, u);
+/** The value kept for `key` in `map`, created on first use. */
+function memo<K extends object, V>(map: WeakMap<K, V>, key: K, create: () => V): V {
+  let v = map.get(key);
+  if (v === undefined) {
+    v = create();
+    map.set(key, v);
   }
-  return u;
+  return v;
+}
+
+function defaultsUse(p: ProxyModel): DefaultsUse {
+  return memo(defaultsUses, p, () => ({ explicit: false, implicit: false, side: undefined }));
 }
 
 /**
@@ -223,12 +228,7 @@ function checkRulesInheritance(
 const proxyStates = new WeakMap<ParseState, ProxyParseState>();
 
 function proxyState(state: ParseState): ProxyParseState {
-  let ps = proxyStates.get(state);
-  if (!ps) {
-    ps = { current: undefined, lastDefaults: undefined, broken: false };
-    proxyStates.set(state, ps);
-  }
-  return ps;
+  return memo(proxyStates, state, () => ({ current: undefined, lastDefaults: undefined, broken: false }));
 }
 
 function makeProxyHandler(kind: ProxyKind): SectionHandler {

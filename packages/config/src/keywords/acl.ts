@@ -5,36 +5,13 @@
  */
 
 import { existsSync } from 'node:fs';
-import { ACL_KEYWORDS, CONVERTERS, SAMPLE_FETCHES } from '../catalog/index.ts';
+import { ACL_KEYWORDS, CONVERTERS, PREDEFINED_ACLS, SAMPLE_FETCHES } from '../catalog/index.ts';
 import { ipVersion as isIP } from '../ip.ts';
 import type { AclModel, ConditionModel } from '../model.ts';
 import type { KeywordContext } from './types.ts';
 
 /** ACLs every proxy knows without declaring them. */
-export const PREDEFINED_ACLS = new Set([
-  'FALSE',
-  'HTTP',
-  'HTTP_1.0',
-  'HTTP_1.1',
-  'HTTP_2.0',
-  'HTTP_CONTENT',
-  'HTTP_URL_ABS',
-  'HTTP_URL_SLASH',
-  'HTTP_URL_STAR',
-  'LOCALHOST',
-  'METH_CONNECT',
-  'METH_DELETE',
-  'METH_GET',
-  'METH_HEAD',
-  'METH_OPTIONS',
-  'METH_POST',
-  'METH_PUT',
-  'METH_TRACE',
-  'RDP_COOKIE',
-  'REQ_CONTENT',
-  'TRUE',
-  'WAIT_END',
-]);
+const PREDEFINED = new Set<string>(PREDEFINED_ACLS);
 
 const FETCHES = new Map<string, string>(SAMPLE_FETCHES.map((f) => [f.name, f.args]));
 const ACL_ALIASES = new Set<string>(ACL_KEYWORDS.map((k) => k.name));
@@ -245,7 +222,7 @@ export function parseCondition(
       continue;
     }
     if (w === '}') return { error: "unexpected '}' in condition" };
-    if (!known.has(w) && !PREDEFINED_ACLS.has(w)) {
+    if (!known.has(w) && !PREDEFINED.has(w)) {
       return { error: `no such ACL : '${w}'` };
     }
     terms[terms.length - 1]!.push({ negate, acl: w });

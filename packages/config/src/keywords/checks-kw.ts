@@ -4,6 +4,7 @@
  * second `http-check send` needs its own `http-check connect` first.
  */
 
+import { HTTP_CHECK_KEYWORDS, TCP_CHECK_KEYWORDS } from '../catalog/index.ts';
 import { checkArgs } from './args.ts';
 import type { KeywordContext, KeywordRow } from './types.ts';
 import { PROXY_BE } from './types.ts';
@@ -68,19 +69,8 @@ function checkExpect(ctx: KeywordContext, label: string, http: boolean): boolean
 
 function checkRule(kind: 'http-check' | 'tcp-check'): KeywordRow {
   const http = kind === 'http-check';
-  const verbs = http
-    ? ['comment', 'connect', 'disable-on-404', 'expect', 'send', 'send-state', 'set-var', 'unset-var']
-    : [
-        'comment',
-        'connect',
-        'expect',
-        'send',
-        'send-binary',
-        'send-binary-lf',
-        'send-lf',
-        'set-var',
-        'unset-var',
-      ];
+  // 'set-var(' and 'unset-var(' are written with their argument: compare the part before '('
+  const verbs = (http ? HTTP_CHECK_KEYWORDS : TCP_CHECK_KEYWORDS).map((v) => v.replace(/\($/, ''));
   return {
     name: kind,
     sections: PROXY_BE,
