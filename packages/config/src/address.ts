@@ -31,10 +31,10 @@ export interface AddressRules {
 const PREFIXES: Record<string, { family: AddressFamily | 'any'; datagram: boolean }> = {
   'ipv4@': { family: 'ipv4', datagram: false },
   'ipv6@': { family: 'ipv6', datagram: false },
-  'tcp@': { family: 'any' as AddressFamily, datagram: false },
+  'tcp@': { family: 'any', datagram: false },
   'tcp4@': { family: 'ipv4', datagram: false },
   'tcp6@': { family: 'ipv6', datagram: false },
-  'udp@': { family: 'any' as AddressFamily, datagram: true },
+  'udp@': { family: 'any', datagram: true },
   'udp4@': { family: 'ipv4', datagram: true },
   'udp6@': { family: 'ipv6', datagram: true },
   'unix@': { family: 'unix', datagram: false },

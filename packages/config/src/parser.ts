@@ -171,9 +171,6 @@ export function parseText(state: ParseState, text: string, file: string): void {
       state.section?.end?.(state);
       state.section = handler;
       state.sectionName = args[1] ?? args[0]!;
-      if (state.diagnosticMode && handler.name !== 'global') {
-        // HAProxy's -dD notes a global section placed after others; nothing to track here yet
-      }
       const before = sink.list.length;
       handler.begin(state, args, file, lineNo);
       countFatal(state, before);
