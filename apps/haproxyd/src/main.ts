@@ -20,6 +20,7 @@ import {
   type Daemon,
   daemonize,
   deinit,
+  dieByStopSignal,
   dropPrivileges,
   enableListeners,
   enterQuietMode,
@@ -195,6 +196,7 @@ async function main(argv: readonly string[]): Promise<number> {
   enableListeners(d); // 14. protocol_enable_all
   await runPollLoop(d); // 15. run_poll_loop until no job remains
   deinit(d); // 16. deinit
+  dieByStopSignal(d); // SIGINT/SIGTERM end the process by that signal, as in HAProxy
   return d.exitCode;
 }
 

@@ -14,10 +14,13 @@ import {
   closePidFile,
   DaemonError,
   dropPrivileges as dropIds,
+  type Identity,
+  type IdentityOptions,
   isWorker,
   openPidFile,
   type PidFile,
   raiseFdLimit as raiseLimit,
+  resolveIdentity,
   spawnDetachedWorker,
   syscallsAvailable,
   tellOldPids as tellPids,
@@ -55,6 +58,10 @@ export interface Daemon {
   /** -q / `quiet` once start-up is past the binding phase */
   quiet: boolean;
   exitCode: number;
+  /** `user`/`group` as ids, looked up before the chroot hides /etc/passwd and /etc/group */
+  identity: Identity | undefined;
+  /** SIGINT/SIGTERM that hard-stopped the process: it dies by it once cleaned up */
+  stopSignal: NodeJS.Signals | undefined;
 }
 
 const PROG = 'haproxyd';
@@ -116,6 +123,8 @@ export function prepare(options: CliOptions, model: ConfigModel): Daemon | undef
     pidfile: undefined,
     quiet: false,
     exitCode: 0,
+    identity: undefined,
+    stopSignal: undefined,
   };
 }
 
@@ -128,7 +137,7 @@ export function registerSignals(d: Daemon): void {
   d.loop.onBeforeTurn(() => queue.process());
   registerStandardSignals(queue, {
     'soft-stop': () => softStop(d),
-    'hard-stop': () => hardStop(d),
+    'hard-stop': (sig) => hardStop(d, sig),
     pause: () => {
       const r = pauseAll(d.listeners);
       for (const f of r.failed)
@@ -152,7 +161,8 @@ function softStop(d: Daemon): void {
   d.loop.softStop();
 }
 
-function hardStop(d: Daemon): void {
+function hardStop(d: Daemon, sig: NodeJS.Signals): void {
+  d.stopSignal ??= sig;
   closeListeners(d);
   for (const f of d.frontends) f.frontend.destroyAll();
   d.loop.hardStop();
@@ -254,9 +264,10 @@ function pidfilePath(d: Daemon): string | undefined {
   return d.options.pidFile ?? d.model.global.pidfile;
 }
 
+/** HAProxy 2.6 writes a pidfile in daemon (and master-worker) mode only: in the foreground `-p` and `pidfile` are ignored. */
 export function openPidfile(d: Daemon): boolean {
   const path = pidfilePath(d);
-  if (path === undefined || isWorker()) return true;
+  if (path === undefined || !wantsDaemon(d)) return true;
   try {
     d.pidfile = openPidFile(path, { program: PROG });
     return true;
@@ -305,6 +316,9 @@ export function chroot(d: Daemon): boolean {
   try {
     // the FFI library must be loaded while its file is still reachable
     syscallsAvailable();
+    // so must /etc/passwd and /etc/group, to turn 'user'/'group' names into ids
+    const ids = identityOptions(d);
+    if (ids) d.identity = resolveIdentity(ids);
     chrootTo(dir, { program: PROG });
     return true;
   } catch (err) {
@@ -322,18 +336,30 @@ export function tellOldPids(d: Daemon): void {
 
 // --- 11. setgid / setuid -------------------------------------------------------------------
 
-export function dropPrivileges(d: Daemon): boolean {
+/** `user`/`uid`, `group`/`gid` of the global section, or undefined when none is set. */
+function identityOptions(d: Daemon): IdentityOptions | undefined {
   const g = d.model.global;
   if (g.user === undefined && g.uid === undefined && g.group === undefined && g.gid === undefined)
-    return true;
+    return undefined;
+  const ids: IdentityOptions = { program: PROG };
+  if (g.user !== undefined) ids.user = g.user;
+  if (g.uid !== undefined) ids.uid = g.uid;
+  if (g.group !== undefined) ids.group = g.group;
+  if (g.gid !== undefined) ids.gid = g.gid;
+  return ids;
+}
+
+export function dropPrivileges(d: Daemon): boolean {
+  let ids = identityOptions(d);
+  if (ids === undefined) return true;
+  const known = d.identity;
+  if (known !== undefined) {
+    // resolved before the chroot
+    ids = { program: PROG };
+    if (known.uid !== null) ids.uid = known.uid;
+    if (known.gid !== null) ids.gid = known.gid;
+  }
   try {
-    const ids: { user?: string; uid?: number; group?: string; gid?: number; program: string } = {
-      program: PROG,
-    };
-    if (g.user !== undefined) ids.user = g.user;
-    if (g.uid !== undefined) ids.uid = g.uid;
-    if (g.group !== undefined) ids.group = g.group;
-    if (g.gid !== undefined) ids.gid = g.gid;
     const r = dropIds(ids);
     for (const w of r.warnings) warning(d, w);
     return true;
@@ -345,6 +371,12 @@ export function dropPrivileges(d: Daemon): boolean {
 
 // --- 12. ulimits ----------------------------------------------------------------------------
 
+/** HAProxy 2.6 enables `strict-limits` by default: only `no strict-limits` starts with too few fds. */
+function strictLimits(d: Daemon): boolean {
+  const last = d.model.global.directives.findLast((x) => x.keyword === 'strict-limits');
+  return last === undefined || last.modifier !== 'no';
+}
+
 export function raiseFdLimit(d: Daemon): boolean {
   const g = d.model.global;
   try {
@@ -354,7 +386,7 @@ export function raiseFdLimit(d: Daemon): boolean {
       extraFds: d.listeners.length,
       ...(maxconn !== undefined ? { maxconn } : {}),
       ...(g.ulimitN !== undefined ? { ulimitN: g.ulimitN } : {}),
-      strictLimits: g.directives.some((x) => x.keyword === 'strict-limits'),
+      strictLimits: strictLimits(d),
     });
     for (const m of r.messages) (m.level === 'alert' ? alert : warning)(d, m.text);
     return true;
@@ -370,11 +402,6 @@ export function enableListeners(d: Daemon): void {
   for (let i = 0; i < d.listeners.length; i++) d.loop.addJob('listener');
   const r = enableAll(d.listeners);
   for (const f of r.failed) alert(d, formatBindAlert(f));
-  if (d.pidfile) {
-    writePids(d.pidfile, [process.pid]);
-    closePidFile(d.pidfile);
-    d.pidfile = undefined;
-  }
 }
 
 // --- 15. run_poll_loop ------------------------------------------------------------------------
@@ -392,6 +419,16 @@ export async function runPollLoop(d: Daemon): Promise<void> {
 }
 
 // --- 16. deinit -------------------------------------------------------------------------------
+
+/**
+ * HAProxy 2.6 leaves SIGINT and SIGTERM at their default action: it dies by the signal,
+ * and its parent (a shell, systemd, a supervisor) sees that. haproxyd cleans up first,
+ * then does the same: with its handlers gone (deinit), the signal's default action ends
+ * the process.
+ */
+export function dieByStopSignal(d: Daemon): void {
+  if (d.stopSignal !== undefined) process.kill(process.pid, d.stopSignal);
+}
 
 export function deinit(d: Daemon): void {
   unbindAll(d.listeners);
