@@ -10,6 +10,7 @@
 
 import type { ConfigModel, Diagnostic } from '@hap/config';
 import {
+  acceptPending,
   chrootTo,
   closePidFile,
   DaemonError,
@@ -20,6 +21,7 @@ import {
   openPidFile,
   type PidFile,
   raiseFdLimit as raiseLimit,
+  reportToParent,
   resolveIdentity,
   spawnDetachedWorker,
   syscallsAvailable,
@@ -72,7 +74,10 @@ function stamp(level: 'ALERT' | 'WARNING' | 'NOTICE'): string {
 
 export function alert(d: Daemon | undefined, text: string): void {
   if (d?.quiet) return;
-  process.stderr.write(`${stamp('ALERT')}${text}\n`);
+  const line = `${stamp('ALERT')}${text}`;
+  process.stderr.write(`${line}\n`);
+  // a daemon's worker has no terminal: its start-up alerts go to the waiting parent
+  reportToParent(line);
 }
 
 export function warning(d: Daemon | undefined, text: string): void {
@@ -217,6 +222,7 @@ export async function startProxies(d: Daemon): Promise<boolean> {
           onAccept,
           proxy: `${f.proxy.kind === 'listen' ? 'proxy' : f.proxy.kind} ${f.proxy.name}`,
           noReusePort,
+          drainPending: acceptPending,
           ...(f.proxy.maxconn !== undefined ? { defaultMaxconn: f.proxy.maxconn } : {}),
         });
       } catch (err) {
@@ -291,8 +297,18 @@ export async function daemonize(d: Daemon): Promise<number> {
     const worker = await spawnDetachedWorker({
       args: [...process.execArgv, process.argv[1]!, ...process.argv.slice(2)],
       listenFds: listeningFds(d.listeners),
+      startupPipe: true,
       program: PROG,
     });
+    // like HAProxy's forked child, the worker must be serving before old processes are told
+    // to leave and before this command returns; its start-up alerts are printed here
+    const startup = await worker.startup!;
+    for (const line of startup.lines) process.stderr.write(`${line}\n`);
+    if (!startup.ready) {
+      alert(d, `[${PROG}.main()] the worker (pid ${worker.pid}) failed to start.`);
+      unbindAll(d.listeners);
+      return 1;
+    }
     if (d.pidfile) {
       writePids(d.pidfile, [worker.pid]);
       closePidFile(d.pidfile);
@@ -402,6 +418,8 @@ export function enableListeners(d: Daemon): void {
   for (let i = 0; i < d.listeners.length; i++) d.loop.addJob('listener');
   const r = enableAll(d.listeners);
   for (const f of r.failed) alert(d, formatBindAlert(f));
+  // a daemon's worker tells its parent it is serving (no-op otherwise)
+  reportToParent('READY');
 }
 
 // --- 15. run_poll_loop ------------------------------------------------------------------------

@@ -20,14 +20,16 @@ export {
 } from './limits.ts';
 export { type OldPidSignal, tellOldPids } from './old-pids.ts';
 export { closePidFile, openPidFile, type PidFile, type ProgramOption, writePids } from './pidfile.ts';
-export { getFdLimit, type Rlimit, syscallsAvailable } from './sys.ts';
+export { acceptPending, getFdLimit, type Rlimit, syscallsAvailable } from './sys.ts';
 export {
   type DetachedWorker,
   formatListenFds,
   isWorker,
   LISTEN_FDS_ENV,
   parseListenFds,
+  reportToParent,
   type SpawnWorkerOptions,
+  STARTUP_FD_ENV,
   spawnDetachedWorker,
   workerFdsFromEnv,
 } from './worker.ts';

@@ -20,6 +20,7 @@ interface Libc {
   setrlimit(resource: number, limit: { rlim_cur: number | bigint; rlim_max: number | bigint }): number;
   strerror(errnum: number): string | null;
   errno(): number;
+  accept4(fd: number, addr: null, len: null, flags: number): number;
 }
 
 // RLIMIT_NOFILE differs between kernels (and Linux architectures).
@@ -56,6 +57,7 @@ function load(): Libc {
       getrlimit: lib.func('getrlimit', 'int', ['int', koffi.out(koffi.pointer(rlimit))]) as Libc['getrlimit'],
       setrlimit: lib.func('setrlimit', 'int', ['int', koffi.pointer(rlimit)]) as Libc['setrlimit'],
       strerror: lib.func('const char *strerror(int errnum)') as Libc['strerror'],
+      accept4: lib.func('int accept4(int fd, void *addr, void *addrlen, int flags)') as Libc['accept4'],
       errno: () => koffi.errno(),
     };
     return libc;
@@ -189,4 +191,36 @@ export function reasonOf(err: unknown): string {
   const errno = errnoOf(err);
   if (errno !== null) return strerror(errno);
   return err instanceof Error ? err.message : String(err);
+}
+
+// accept4() flags (Linux): the new socket is non-blocking (libuv expects it) and close-on-exec
+const SOCK_NONBLOCK = 0o4000;
+const SOCK_CLOEXEC = 0o2000000;
+const EINTR = 4;
+
+/**
+ * Accepts every connection waiting in a listening socket's queue, without blocking, and
+ * returns their fds. Used just before a listening socket is closed (soft stop, pause):
+ * what the kernel already queued would otherwise be reset. Returns [] where the FFI or
+ * accept4() is not available.
+ */
+export function acceptPending(listenFd: number, max = 4096): number[] {
+  if (process.platform !== 'linux') return [];
+  let l: Libc;
+  try {
+    l = load();
+  } catch {
+    return [];
+  }
+  const fds: number[] = [];
+  while (fds.length < max) {
+    const fd = l.accept4(listenFd, null, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+      fds.push(fd);
+      continue;
+    }
+    // EINTR: try again; EAGAIN: the queue is empty; anything else: nothing more to take
+    if (l.errno() !== EINTR) break;
+  }
+  return fds;
 }

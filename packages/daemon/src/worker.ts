@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { closeSync, writeSync } from 'node:fs';
 import { DaemonError } from './errors.ts';
 import { type ProgramOption, prefix } from './pidfile.ts';
 import { errnoOf, reasonOf } from './sys.ts';
@@ -79,6 +80,12 @@ export interface SpawnWorkerOptions extends ProgramOption {
   env?: NodeJS.ProcessEnv;
   /** Bound listening sockets to hand over: key (bind address) → fd in this process. */
   listenFds?: ReadonlyMap<string, number>;
+  /**
+   * Open a pipe the worker reports its start-up on (see `reportToParent`): its alerts,
+   * then `READY`. Daemon mode waits for it so that errors still reach the terminal and
+   * old processes are told to leave only once the new one accepts.
+   */
+  startupPipe?: boolean;
   /** `'ignore'` (default): stdin/stdout/stderr on /dev/null; `'inherit'`: this process's, for debugging. */
   stdio?: 'ignore' | 'inherit';
   cwd?: string;
@@ -88,6 +95,11 @@ export interface DetachedWorker {
   pid: number;
   /** The fds as the worker sees them (what `HAPROXYD_LISTEN_FDS` says): key → 3, 4, ... */
   listenFds: Map<string, number>;
+  /**
+   * With `startupPipe`: resolves when the worker said READY (`{ ready: true }`) or closed
+   * the pipe / exited first (`{ ready: false }`), with every line it reported before.
+   */
+  startup: Promise<{ ready: boolean; lines: string[] }> | null;
 }
 
 /**
@@ -119,12 +131,20 @@ export function spawnDetachedWorker(options: SpawnWorkerOptions): Promise<Detach
     }
     childFds.set(key, slot);
   }
-  const env = { ...(options.env ?? process.env), [LISTEN_FDS_ENV]: formatListenFds(childFds) };
+  const env: NodeJS.ProcessEnv = {
+    ...(options.env ?? process.env),
+    [LISTEN_FDS_ENV]: formatListenFds(childFds),
+  };
+  const stdioAll: Array<'ignore' | 'inherit' | 'pipe' | number> = [...stdio];
+  if (options.startupPipe === true) {
+    env[STARTUP_FD_ENV] = String(stdioAll.length);
+    stdioAll.push('pipe');
+  }
 
   return new Promise((resolve, reject) => {
     const child = spawn(execPath, [...options.args], {
       detached: true,
-      stdio,
+      stdio: stdioAll,
       env,
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     });
@@ -143,7 +163,69 @@ export function spawnDetachedWorker(options: SpawnWorkerOptions): Promise<Detach
     });
     child.once('spawn', () => {
       child.unref();
-      resolve({ pid: child.pid!, listenFds: childFds });
+      let startup: DetachedWorker['startup'] = null;
+      if (options.startupPipe === true) {
+        const pipe = child.stdio[stdioAll.length - 1] as import('node:stream').Readable;
+        startup = readStartup(pipe);
+      }
+      resolve({ pid: child.pid!, listenFds: childFds, startup });
     });
   });
+}
+
+/** The environment variable naming the worker's start-up report fd. */
+export const STARTUP_FD_ENV = 'HAPROXYD_STARTUP_FD';
+
+function readStartup(pipe: import('node:stream').Readable): Promise<{ ready: boolean; lines: string[] }> {
+  return new Promise((resolve) => {
+    const lines: string[] = [];
+    let rest = '';
+    let done = false;
+    const finish = (ready: boolean) => {
+      if (done) return;
+      done = true;
+      pipe.removeAllListeners('data');
+      // the parent leaves: do not let the pipe keep it alive
+      pipe.destroy();
+      resolve({ ready, lines });
+    };
+    pipe.setEncoding('utf8');
+    pipe.on('data', (chunk: string) => {
+      rest += chunk;
+      let nl = rest.indexOf('\n');
+      while (nl >= 0) {
+        const line = rest.slice(0, nl);
+        rest = rest.slice(nl + 1);
+        if (line === 'READY') return finish(true);
+        lines.push(line);
+        nl = rest.indexOf('\n');
+      }
+    });
+    pipe.on('end', () => finish(false));
+    pipe.on('close', () => finish(false));
+    pipe.on('error', () => finish(false));
+  });
+}
+
+/**
+ * Worker side: writes one line of its start-up report to the parent (an alert's text,
+ * or `READY` last, which closes the report). Does nothing when there is no parent waiting.
+ */
+export function reportToParent(line: string, env: NodeJS.ProcessEnv = process.env): void {
+  const fd = startupFd(env);
+  if (fd === undefined) return;
+  try {
+    writeSync(fd, `${line.replace(/\n/g, ' ')}\n`);
+    if (line === 'READY') {
+      closeSync(fd);
+      delete env[STARTUP_FD_ENV];
+    }
+  } catch {
+    // the parent is gone: nobody to tell
+  }
+}
+
+function startupFd(env: NodeJS.ProcessEnv): number | undefined {
+  const v = env[STARTUP_FD_ENV];
+  return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
 }

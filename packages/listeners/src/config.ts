@@ -13,6 +13,8 @@ export interface CreateOptions {
   defaultMaxconn?: number;
   /** The frontend's backlog, for binds without their own. */
   defaultBacklog?: number;
+  /** See ListenerSettings.drainPending. */
+  drainPending?: (listenFd: number) => number[];
 }
 
 function integer(bind: BindModel, option: string, radix: 8 | 10, min: number): number | undefined {
@@ -45,6 +47,7 @@ export function createListeners(bind: BindModel, options: CreateOptions): Listen
     onAccept: options.onAccept,
     reusePort: options.noReusePort !== true && bind.options['noreuseport'] === undefined,
     proxy: options.proxy ?? '',
+    ...(options.drainPending !== undefined ? { drainPending: options.drainPending } : {}),
     source: { file: bind.file, line: bind.line },
   };
   const maxconn = integer(bind, 'maxconn', 10, 0) ?? options.defaultMaxconn;

@@ -64,6 +64,12 @@ export interface ListenerSettings {
   backlog?: number;
   /** SO_REUSEPORT (default true; HAProxy's `noreuseport` / `-dR` turn it off). */
   reusePort?: boolean;
+  /**
+   * Takes every connection still queued in the kernel on a listening fd (non-blocking
+   * accept until EAGAIN) and returns their fds. Called just before an IP listening socket
+   * is closed (soft stop, pause), so that queued clients are served instead of reset.
+   */
+  drainPending?: (listenFd: number) => number[];
   /** IPv6 only (`v6only`); false = also IPv4 (`v4v6`); default: the system's bindv6only. */
   ipv6Only?: boolean;
   /** UNIX socket permissions (`mode`), e.g. 0o600; -1 = leave as created. */
@@ -168,6 +174,7 @@ export class Listener {
   readonly proxy: string;
   readonly source: { file: string; line: number } | null;
   readonly onAccept: AcceptHandler;
+  readonly drainPending: ((listenFd: number) => number[]) | null;
 
   state: ListenerState;
   /** Connections handed to `onAccept` and not closed yet. */
@@ -208,6 +215,7 @@ export class Listener {
     this.proxy = settings.proxy ?? '';
     this.source = settings.source ?? null;
     this.onAccept = settings.onAccept;
+    this.drainPending = settings.drainPending ?? null;
     this.state = 'new';
     this.currentConns = 0;
     this.totalConns = 0;
@@ -333,7 +341,17 @@ export class Listener {
     this.generation++;
     const server = this.server;
     this.server = null;
-    if (server !== null) server.close();
+    if (server === null) return;
+    // closing a listening socket resets what the kernel still queues on it: take those first
+    if (this.drainPending !== null && (this.family === 'ipv4' || this.family === 'ipv6')) {
+      const fd = (server as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
+      if (typeof fd === 'number' && fd >= 0) {
+        for (const cfd of this.drainPending(fd)) {
+          this.incoming(new net.Socket({ fd: cfd, readable: true, writable: true, allowHalfOpen: true }));
+        }
+      }
+    }
+    server.close();
   }
 
   /** One open() at a time: a second caller waits for the first one's outcome. */
