@@ -300,13 +300,17 @@ export async function daemonize(d: Daemon): Promise<number> {
       startupPipe: true,
       program: PROG,
     });
+    // The worker holds the sockets now. Node accepts as soon as a socket listens, so this
+    // process closes its copies at once (without taking their queue): connections arriving
+    // while the worker starts wait in the kernel for the worker, instead of being taken here.
+    unbindAll(d.listeners, true);
     // like HAProxy's forked child, the worker must be serving before old processes are told
     // to leave and before this command returns; its start-up alerts are printed here
     const startup = await worker.startup!;
     for (const line of startup.lines) process.stderr.write(`${line}\n`);
     if (!startup.ready) {
       alert(d, `[${PROG}.main()] the worker (pid ${worker.pid}) failed to start.`);
-      unbindAll(d.listeners);
+      resumeOldPids(d);
       return 1;
     }
     if (d.pidfile) {
@@ -316,12 +320,16 @@ export async function daemonize(d: Daemon): Promise<number> {
   } catch (err) {
     alert(d, (err as Error).message);
     unbindAll(d.listeners);
+    resumeOldPids(d);
     return 1;
   }
-  // the worker holds the sockets now; the parent's copies must not accept anything more
-  unbindAll(d.listeners);
   tellOldPids(d);
   return 0;
+}
+
+/** Old processes paused with SIGTTOU while binding take their ports back (SIGTTIN). */
+function resumeOldPids(d: Daemon): void {
+  if (d.options.oldPids.length > 0) tellPids(d.options.oldPids, 'SIGTTIN');
 }
 
 // --- 9. chroot ------------------------------------------------------------------------------

@@ -53,8 +53,9 @@ export function resumeAll(listeners: readonly Listener[]): Promise<GroupResult> 
 }
 
 /** Every listener is closed for good (open connections go on). Idempotent. */
-export function unbindAll(listeners: readonly Listener[]): GroupResult {
-  for (const l of listeners) l.unbind();
+/** Unbinds every listener; `handOver`: another process serves these sockets now (see Listener.unbind). */
+export function unbindAll(listeners: readonly Listener[], handOver = false): GroupResult {
+  for (const l of listeners) l.unbind(handOver);
   return { ok: listeners.length, failed: [] };
 }
 

@@ -293,9 +293,13 @@ export class Listener {
    * any → stopped: close the listening socket and reset the connections still held.
    * Connections handed to `onAccept` are left to finish. Idempotent.
    */
-  unbind(): void {
+  /**
+   * → stopped. `handOver`: another process keeps serving this socket (daemon mode, the
+   * worker inherited it), so this copy closes without taking the queued connections.
+   */
+  unbind(handOver = false): void {
     if (this.state === 'stopped') return;
-    this.close();
+    this.close(!handOver);
     for (const socket of this.held.splice(0)) socket.destroy();
     this.state = 'stopped';
   }
@@ -337,13 +341,13 @@ export class Listener {
   }
 
   /** Closes the listening socket (the port is free when this returns). */
-  private close(): void {
+  private close(drain = true): void {
     this.generation++;
     const server = this.server;
     this.server = null;
     if (server === null) return;
     // closing a listening socket resets what the kernel still queues on it: take those first
-    if (this.drainPending !== null && (this.family === 'ipv4' || this.family === 'ipv6')) {
+    if (drain && this.drainPending !== null && (this.family === 'ipv4' || this.family === 'ipv6')) {
       const fd = (server as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
       if (typeof fd === 'number' && fd >= 0) {
         for (const cfd of this.drainPending(fd)) {
