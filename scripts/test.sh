@@ -21,5 +21,14 @@ rm -f "$report"
 status=0
 biome check . >&2 || status=$?
 node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
-node scripts/summarize-tests.mjs "$report" || status=$?
+# tests that measure losses under load run alone, with the machine to themselves
+reports=("$report")
+if [ "$#" -eq 0 ]; then
+  serial="test-artifacts/vitest-serial.json"
+  rm -f "$serial"
+  HAP_SERIAL_TESTS=1 node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json="$serial" \
+    apps/haproxyd/test/reload.test.ts || status=$?
+  reports+=("$serial")
+fi
+node scripts/summarize-tests.mjs "${reports[@]}" || status=$?
 exit "$status"
