@@ -9,7 +9,9 @@ export default defineConfig({
     include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
     // The reload comparison with HAProxy measures connection losses: it runs alone, after
     // the rest (scripts/test.sh), so that other test files do not take its CPU.
-    exclude: process.env['HAP_SERIAL_TESTS'] ? [] : ['**/node_modules/**', 'apps/haproxyd/test/reload.test.ts'],
+    exclude: process.env['HAP_SERIAL_TESTS']
+      ? []
+      : ['**/node_modules/**', 'apps/haproxyd/test/reload.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
