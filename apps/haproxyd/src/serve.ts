@@ -241,6 +241,10 @@ export async function startProxies(d: Daemon): Promise<boolean> {
   const r = await bindWithRetries(d.listeners, {
     oldPids,
     sendSignal: (pid, sig) => tellPids([pid], sig).length > 0,
+    // HAProxy's budget (200 tries, 10 ms apart) spent in 1 ms steps: while the old process
+    // has released a port and we have not bound it yet, clients are refused
+    delayMs: 1,
+    maxRetries: 2000,
   });
   if (r.failed.length > 0) {
     for (const f of r.failed) alert(d, formatBindAlert(f));
