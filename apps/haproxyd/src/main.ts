@@ -14,25 +14,7 @@ import {
   loadConfig,
 } from '@hap/config';
 import { type CliOptions, memoryDebugHelpText, parseArgs, usageText } from './cli.ts';
-import {
-  checkListeners,
-  chroot,
-  type Daemon,
-  daemonize,
-  deinit,
-  dieByStopSignal,
-  dropPrivileges,
-  enableListeners,
-  enterQuietMode,
-  openPidfile,
-  prepare,
-  raiseFdLimit,
-  registerSignals,
-  runPollLoop,
-  startProxies,
-  tellOldPids,
-  wantsDaemon,
-} from './serve.ts';
+import type { Daemon } from './serve.ts';
 import {
   buildInfoText,
   ENABLED_FEATURES,
@@ -180,28 +162,30 @@ async function main(argv: readonly string[]): Promise<number> {
     if (!o.quiet) out('Configuration file is valid');
     return 0;
   }
-  const d = prepare(o, config.model);
+  // the serving phases are loaded only now: `-c` runs dozens of times per test and stays cold-start cheap
+  const p = await import('./serve.ts');
+  const d = p.prepare(o, config.model);
   if (!d) return 1;
-  registerSignals(d); // 2. signal_register: handlers run from the loop
-  if (!(await startProxies(d))) return 1; // 3. bind, with the old-pid SIGTTOU/SIGTTIN dance
-  if (!checkListeners(d)) return 1; // 4. listeners == 0
+  p.registerSignals(d); // 2. signal_register: handlers run from the loop
+  if (!(await p.startProxies(d))) return 1; // 3. bind, with the old-pid SIGTTOU/SIGTTIN dance
+  if (!p.checkListeners(d)) return 1; // 4. listeners == 0
   // 5. protocol_bind_all is done: the sockets exist; 6. SIGTTOU/SIGTTIN are registered
-  enterQuietMode(d); // 7. quiet mode
-  if (!openPidfile(d)) return cleanExit(d, 1); // 8. pidfile, before chroot
-  if (!raiseFdLimit(d)) return cleanExit(d, 1); // 12. ulimits (before a worker is started, so it inherits them)
-  if (wantsDaemon(d)) return daemonize(d); // 13. daemon: a detached worker takes the sockets; this process leaves
-  if (!chroot(d)) return cleanExit(d, 1); // 9. chroot
-  tellOldPids(d); // 10. old processes: we are in charge now
-  if (!dropPrivileges(d)) return cleanExit(d, 1); // 11. setgid / setuid
-  enableListeners(d); // 14. protocol_enable_all
-  await runPollLoop(d); // 15. run_poll_loop until no job remains
-  deinit(d); // 16. deinit
-  dieByStopSignal(d); // SIGINT/SIGTERM end the process by that signal, as in HAProxy
+  p.enterQuietMode(d); // 7. quiet mode
+  if (!p.openPidfile(d)) return cleanExit(p, d, 1); // 8. pidfile, before chroot
+  if (!p.raiseFdLimit(d)) return cleanExit(p, d, 1); // 12. ulimits (before a worker is started, so it inherits them)
+  if (p.wantsDaemon(d)) return p.daemonize(d); // 13. daemon: a detached worker takes the sockets; this process leaves
+  if (!p.chroot(d)) return cleanExit(p, d, 1); // 9. chroot
+  p.tellOldPids(d); // 10. old processes: we are in charge now
+  if (!p.dropPrivileges(d)) return cleanExit(p, d, 1); // 11. setgid / setuid
+  p.enableListeners(d); // 14. protocol_enable_all
+  await p.runPollLoop(d); // 15. run_poll_loop until no job remains
+  p.deinit(d); // 16. deinit
+  p.dieByStopSignal(d); // SIGINT/SIGTERM end the process by that signal, as in HAProxy
   return d.exitCode;
 }
 
-function cleanExit(d: Daemon, code: number): number {
-  deinit(d);
+function cleanExit(p: typeof import('./serve.ts'), d: Daemon, code: number): number {
+  p.deinit(d);
   return code;
 }
 

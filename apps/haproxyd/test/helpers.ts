@@ -311,7 +311,7 @@ export function noteDir(dir: string): string {
 }
 
 /**
- * Live processes whose command line names one of the noted temp dirs (haproxyd.mjs, the
+ * Live processes whose command line names one of the noted temp dirs (bin/haproxyd, the
  * real haproxy, a shell prelude: anything a test started with a configuration there).
  */
 export function leftoverProcesses(): number[] {
