@@ -4,6 +4,7 @@
  */
 
 import { existsSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { parseAddress } from '../address.ts';
 import { BIND_OPTIONS } from '../catalog/index.ts';
 import { isKnownHost } from '../hosts.ts';
@@ -14,6 +15,13 @@ import type { KeywordContext } from './types.ts';
 /** Bind options haproxyd's checker validates beyond their argument count. */
 const NUMERIC = new Set(['maxconn', 'backlog', 'id', 'nice', 'mss', 'tcp-ut', 'shards']);
 const OPTION_ARGS = new Map<string, number>(BIND_OPTIONS.map((o) => [o.name, o.args]));
+
+/** The last `crt-base` / `ca-base` of the global section, if any. */
+function baseDir(ctx: KeywordContext, keyword: 'crt-base' | 'ca-base'): string | undefined {
+  const dirs = ctx.global.directives;
+  for (let i = dirs.length - 1; i >= 0; i--) if (dirs[i]!.keyword === keyword) return dirs[i]!.args[1];
+  return undefined;
+}
 
 /** Parses the address list at `ctx.args[at]` and the options after it; alerts and returns undefined on error. */
 export function parseBindLine(ctx: KeywordContext, at: number, label: string): BindModel | undefined {
@@ -77,8 +85,11 @@ export function parseBindLine(ctx: KeywordContext, at: number, label: string): B
       return undefined;
     }
     if (name === 'crt' || name === 'ca-file' || name === 'crl-file' || name === 'crt-list') {
-      // like HAProxy, certificate files must exist when the configuration is read
-      if (!existsSync(ctx.resolvePath(value))) {
+      // like HAProxy, certificate files must exist when the configuration is read; relative
+      // names start from 'crt-base' (crt, crt-list) or 'ca-base' (ca-file, crl-file) when set
+      const base = baseDir(ctx, name === 'crt' || name === 'crt-list' ? 'crt-base' : 'ca-base');
+      const path = base !== undefined && !isAbsolute(value) ? join(base, value) : value;
+      if (!existsSync(ctx.resolvePath(path))) {
         ctx.alert(
           `'${label}' : unable to stat SSL ${name === 'crt' ? 'certificate' : 'file'} from file '${value}'.`,
         );
