@@ -27,8 +27,17 @@ function live(model: ConfigModel): ProxyModel[] {
   return model.proxies.filter((p) => p.kind !== 'defaults');
 }
 
+/** Backend-capable proxies by name (the first one declared wins, as a linear search would). */
+const backendIndex = new WeakMap<ConfigModel, Map<string, ProxyModel>>();
+
 function findBackend(model: ConfigModel, name: string): ProxyModel | undefined {
-  return model.proxies.find((p) => isBackend(p) && p.name === name);
+  let index = backendIndex.get(model);
+  if (!index) {
+    index = new Map();
+    for (const p of model.proxies) if (isBackend(p) && !index.has(p.name)) index.set(p.name, p);
+    backendIndex.set(model, index);
+  }
+  return index.get(name);
 }
 
 /** Backends named by `use_backend` and `default_backend` exist and speak the same mode. */

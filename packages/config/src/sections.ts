@@ -10,6 +10,7 @@ import { copyDefaults, PROXY_TABLE } from './keywords/proxy.ts';
 import { OTHER_SECTIONS } from './keywords/sections-other.ts';
 import type { KeywordContext, KeywordRow, SectionClass } from './keywords/types.ts';
 import { type Directive, newProxy, type OtherSection, type ProxyKind, type ProxyModel } from './model.ts';
+import { invalidNameChar } from './names.ts';
 import type { ParseState } from './parser.ts';
 import { bestMatch } from './suggest.ts';
 
@@ -24,14 +25,6 @@ export interface SectionHandler {
     line: number,
   ): void;
   end?(state: ParseState): void;
-}
-
-/** Characters HAProxy accepts in proxy, server and section names. */
-export function invalidNameChar(name: string): string | undefined {
-  for (const ch of name) {
-    if (!/[A-Za-z0-9._:-]/.test(ch)) return ch;
-  }
-  return undefined;
 }
 
 function makeContext(

@@ -7,7 +7,8 @@
 import { existsSync } from 'node:fs';
 import { ACL_KEYWORDS, CONVERTERS, PREDEFINED_ACLS, SAMPLE_FETCHES } from '../catalog/index.ts';
 import { ipVersion as isIP } from '../ip.ts';
-import type { AclModel, ConditionModel } from '../model.ts';
+import type { AclModel, ConditionModel, ProxyModel } from '../model.ts';
+import { invalidNameChar } from '../names.ts';
 import type { KeywordContext } from './types.ts';
 
 /** ACLs every proxy knows without declaring them. */
@@ -86,6 +87,27 @@ export function checkSampleExpr(expr: string, allowAclAliases: boolean): string 
   return undefined;
 }
 
+/** ACL names declared so far in each proxy, so a condition finds them without a scan per rule. */
+const declared = new WeakMap<ProxyModel, Set<string>>();
+
+/** Records a declared ACL on its proxy. */
+export function addAcl(proxy: ProxyModel, acl: AclModel): void {
+  proxy.acls.push(acl);
+  let names = declared.get(proxy);
+  if (!names) {
+    names = new Set();
+    declared.set(proxy, names);
+  }
+  names.add(acl.name);
+}
+
+const NO_ACLS: ReadonlySet<string> = new Set();
+
+/** The ACL names `proxy` has declared so far (conditions may only use those). */
+export function declaredAcls(proxy: ProxyModel | undefined): ReadonlySet<string> {
+  return (proxy && declared.get(proxy)) ?? NO_ACLS;
+}
+
 /** `acl <name> <criterion> [flags] [operator] [values…]` */
 export function parseAclDecl(ctx: KeywordContext): AclModel | undefined {
   const a = ctx.args;
@@ -94,10 +116,9 @@ export function parseAclDecl(ctx: KeywordContext): AclModel | undefined {
     ctx.alert("'acl' expects an ACL name and a criterion.");
     return undefined;
   }
-  if (!/^[A-Za-z0-9._:-]+$/.test(name)) {
-    ctx.alert(
-      `character '${[...name].find((c) => !/[A-Za-z0-9._:-]/.test(c))}' is not permitted in acl name '${name}'.`,
-    );
+  const bad = invalidNameChar(name);
+  if (bad !== undefined) {
+    ctx.alert(`character '${bad}' is not permitted in acl name '${name}'.`);
     return undefined;
   }
   const err = parseAclBody(ctx, a.slice(2));

@@ -9,9 +9,10 @@ import { parseAddress } from '../address.ts';
 import { PROXY_KEYWORDS, PROXY_OPTIONS, REMOVED_KEYWORDS, type RuleSet } from '../catalog/index.ts';
 import { isKnownHost } from '../hosts.ts';
 import type { ProxyModel, ServerAddress, ServerModel } from '../model.ts';
+import { invalidNameChar } from '../names.ts';
 import { bestMatch } from '../suggest.ts';
 import { parseSize, parseTime } from '../units.ts';
-import { parseAclDecl } from './acl.ts';
+import { addAcl, parseAclDecl } from './acl.ts';
 import { checkArgs, intArg, simpleRow, tableOf, tooManyArgs, unsupportedRow } from './args.ts';
 import { parseBindLine } from './bind.ts';
 import { HTTP_CHECK_ROW, TCP_CHECK_ROW } from './checks-kw.ts';
@@ -342,7 +343,7 @@ const server: KeywordRow = {
       ctx.alert("'server' expects <name> and <addr>[:<port>] as arguments.");
       return;
     }
-    const bad = [...name].find((c) => !/[A-Za-z0-9._:-]/.test(c));
+    const bad = invalidNameChar(name);
     if (bad !== undefined) {
       ctx.alert(`character '${bad}' is not permitted in server name '${name}'.`);
       return;
@@ -501,7 +502,7 @@ const acl: KeywordRow = {
   supported: false,
   parse(ctx) {
     const a = parseAclDecl(ctx);
-    if (a) px(ctx).acls.push(a);
+    if (a) addAcl(px(ctx), a);
   },
 };
 

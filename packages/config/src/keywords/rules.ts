@@ -7,7 +7,7 @@
 import { RULE_ACTIONS, type RuleSet } from '../catalog/index.ts';
 import type { ConditionModel, RuleModel } from '../model.ts';
 import { bestMatch } from '../suggest.ts';
-import { parseCondition } from './acl.ts';
+import { declaredAcls, parseCondition } from './acl.ts';
 import type { KeywordContext } from './types.ts';
 
 /** Splits `words` at the first `if`/`unless` and parses the condition. */
@@ -18,8 +18,7 @@ export function splitCondition(
 ): { head: string[]; cond: ConditionModel | undefined } | undefined {
   const at = words.findIndex((w) => w === 'if' || w === 'unless');
   if (at < 0) return { head: words, cond: undefined };
-  const known = new Set(ctx.proxy?.acls.map((a) => a.name) ?? []);
-  const r = parseCondition(ctx, words.slice(at), known);
+  const r = parseCondition(ctx, words.slice(at), declaredAcls(ctx.proxy));
   if ('error' in r) {
     ctx.alert(`error detected while parsing an '${label}' condition : ${r.error}.`);
     return undefined;
