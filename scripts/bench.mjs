@@ -1,139 +1,208 @@
-// Benchmarks, side by side with the real HAProxy in the same run. Never part of
-// the tests. Usage: pnpm bench  (or: node scripts/bench.mjs [--runs N])
-// Each process is pinned to one core with taskset when available, so ratios stay stable.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// Benchmarks, side by side with the real HAProxy in the same run. Never part of the tests.
+// Usage: pnpm bench [--only KEY,KEY…] [--duration S] [--warmup S] [--idle N] [--runs N] [--out FILE]
+// What is measured and how: docs/bench.md. The code: bench/ (traffic.mjs, check-timing.mjs).
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { runCheckTiming } from '../bench/check-timing.mjs';
+import { killAll } from '../bench/lib/procs.mjs';
+import { chooseCores, chooseFdLimit, describe, ensureTools } from '../bench/lib/setup.mjs';
+import { renderTraffic } from '../bench/report.mjs';
+import { idleCount, runTraffic, SCENARIOS } from '../bench/traffic.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const runsArg = process.argv.indexOf('--runs');
-const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 21;
-const haproxyd = join(root, 'bin/haproxyd');
-const haveTaskset = spawnSync('taskset', ['--version']).status === 0;
-const haveHaproxy = spawnSync('haproxy', ['-v']).status === 0;
+const KEYS = [...SCENARIOS.map((s) => s.key), 'check'];
+const USAGE = `usage: pnpm bench [options]
+  --only KEY,KEY…  run a subset: ${KEYS.join(', ')} (default: all)
+  --duration S     seconds of each measured wrk run (default 5)
+  --warmup S       seconds of the warm-up wrk run before it (default 1)
+  --idle N         idle connections for idle-http / idle-tcp (default 10000)
+  --runs N         runs of each \`-c\` timing, median kept (default 21)
+  --out FILE       where the markdown goes (default bench/results/latest.md)
+`;
 
-function pinned(cmd, args) {
-  return haveTaskset ? ['taskset', ['-c', '1', cmd, ...args]] : [cmd, args];
+let args;
+try {
+  args = parseArgs({
+    options: {
+      only: { type: 'string' },
+      duration: { type: 'string', default: '5' },
+      warmup: { type: 'string', default: '1' },
+      idle: { type: 'string', default: '10000' },
+      runs: { type: 'string', default: '21' },
+      out: { type: 'string', default: join(root, 'bench/results/latest.md') },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }).values;
+} catch (err) {
+  process.stderr.write(`${/** @type {Error} */ (err).message}\n${USAGE}`);
+  process.exit(2);
 }
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+if (args.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
 }
-
-/** Wall time of a whole process, start to exit, in ms (median of RUNS). */
-function timeProcess(cmd, args, expectCode) {
-  const [c, a] = pinned(cmd, args);
-  const times = [];
-  for (let i = 0; i < RUNS; i++) {
-    const t0 = process.hrtime.bigint();
-    const r = spawnSync(c, a, { stdio: ['ignore', 'ignore', 'pipe'] });
-    const t1 = process.hrtime.bigint();
-    if (r.status !== expectCode) {
-      throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr.toString().slice(0, 500)}`);
-    }
-    times.push(Number(t1 - t0) / 1e6);
+const wholeNumber = (/** @type {string} */ name, /** @type {string} */ v, min) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) {
+    process.stderr.write(`--${name} wants a whole number ≥ ${min}, not '${v}'\n${USAGE}`);
+    process.exit(2);
   }
-  return median(times);
+  return n;
+};
+const duration = wholeNumber('duration', args.duration, 1);
+const warmup = wholeNumber('warmup', args.warmup, 1);
+const idle = wholeNumber('idle', args.idle, 1);
+const runs = wholeNumber('runs', args.runs, 1);
+const only = args.only ? args.only.split(',').map((s) => s.trim()) : KEYS;
+const unknown = only.filter((k) => !KEYS.includes(k));
+if (unknown.length) {
+  process.stderr.write(`unknown --only key: ${unknown.join(', ')}\n${USAGE}`);
+  process.exit(2);
 }
 
-/** A generated configuration of about `lines` lines: many backends, a routing frontend. */
-function generateConfig(lines) {
-  const out = [
-    'global',
-    '    maxconn 50000',
+const log = (/** @type {string} */ msg) => process.stderr.write(`[bench] ${msg}\n`);
+const dir = mkdtempSync(join(tmpdir(), 'hap-bench-'));
+// nginx's worker may run as nobody: it must be able to reach the files under dir/nginx
+chmodSync(dir, 0o711);
+const cleanup = () => {
+  killAll();
+  rmSync(dir, { recursive: true, force: true });
+};
+process.on('exit', cleanup);
+for (const [sig, code] of /** @type {const} */ ([
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+])) {
+  process.on(sig, () => {
+    log(`${sig}: stopping every process the bench started`);
+    process.exit(code);
+  });
+}
+
+const command = `${process.env['HAPROXYD_BIN'] ? `HAPROXYD_BIN=${process.env['HAPROXYD_BIN']} ` : ''}${process.env['npm_lifecycle_event'] === 'bench' ? 'pnpm bench' : 'node scripts/bench.mjs'}${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
+const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+
+// the haproxyd under test: the built one, or $HAPROXYD_BIN (as in @hap/testkit)
+const haproxyd = process.env['HAPROXYD_BIN'] || join(root, 'bin/haproxyd');
+if (!process.env['HAPROXYD_BIN'] && !existsSync(join(root, 'apps/haproxyd/dist/bundle/main.js'))) {
+  log('haproxyd is not built: run `turbo run build` (or scripts/test.sh) first');
+  process.exit(1);
+}
+const bundle = join(root, 'apps/haproxyd/dist/bundle/main.js');
+const bundleTime = () => (existsSync(bundle) ? statSync(bundle).mtimeMs : 0);
+const bundleAtStart = bundleTime();
+const missing = ensureTools(log);
+const cores = chooseCores(!missing.includes('taskset'));
+const fd = chooseFdLimit();
+const info = describe(root, haproxyd);
+const node = existsSync(join(root, '.tools/bin/node')) ? join(root, '.tools/bin/node') : process.execPath;
+const haproxyVersion = /version (\d+\.\d+\.\d+)/.exec(info.haproxy)?.[1];
+const labels = {
+  haproxy: haproxyVersion ? `HAProxy ${haproxyVersion}` : 'HAProxy',
+  haproxyd: 'haproxyd',
+  'node-http-proxy': 'node-http-proxy',
+};
+
+const notes = [];
+const loadavg = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+if (!fd.raised)
+  notes.push(
+    `This user may not raise the open-files limit above its hard limit (${fd.limit}), ` +
+      'so the proxies run with that limit and the configuration has `no strict-limits` (both HAProxy and ' +
+      'haproxyd refuse `maxconn 20000` under 40,000 files otherwise, and warn about it). ' +
+      `idle-tcp opens ${idleCount(/** @type {any} */ ({ idle, fd }), { mode: 'tcp' }).toLocaleString('en-US')} connections so that its client and server sockets fit.`,
+  );
+for (const m of missing) notes.push(`${m} is not installed: the rows that need it are marked so.`);
+
+const sections = [];
+const trafficKeys = only.filter((k) => k !== 'check');
+const started = performance.now();
+let failed = false;
+const failure = (/** @type {string} */ title, /** @type {unknown} */ err) => {
+  failed = true;
+  log(`${title} failed: ${/** @type {Error} */ (err)?.stack ?? err}`);
+  return [
+    `## ${title}`,
     '',
-    'defaults',
-    '    mode http',
-    '    timeout connect 5s',
-    '    timeout client 30s',
-    '    timeout server 30s',
-    '    option httplog',
+    `**failed**: ${String(/** @type {Error} */ (err)?.message ?? err).slice(0, 2000)}`,
     '',
   ];
-  const backends = Math.floor(lines / 16);
-  out.push('frontend www', '    bind 127.0.0.1:28080');
-  for (let b = 0; b < backends; b++) {
-    out.push(`    acl is_b${b} path_beg /svc${b}/`, `    use_backend b${b} if is_b${b}`);
-  }
-  out.push('    default_backend b0', '');
-  for (let b = 0; b < backends; b++) {
-    out.push(
-      `backend b${b}`,
-      '    balance roundrobin',
-      '    option httpchk GET /health',
-      '    http-request set-header X-Backend b' + b,
-      '    timeout server 20s',
-    );
-    for (let s = 0; s < 8; s++)
-      out.push(`    server s${s} 127.0.0.${(s % 250) + 1}:${20000 + s} check inter 2s weight ${s + 1}`);
-    out.push('');
-  }
-  return `${out.join('\n')}\n`;
-}
-
-const dir = mkdtempSync(join(tmpdir(), 'hap-bench-'));
-try {
-  const big = join(dir, 'big.cfg');
-  const text = generateConfig(20_000);
-  writeFileSync(big, text);
-  const lineCount = text.split('\n').length - 1;
-  const small = join(root, 'examples/quickstart.cfg');
-
-  // in-process parse of the big file (the library alone)
-  const { loadConfig } = await import(join(root, 'packages/config/dist/index.js'));
-  const parseTimes = [];
-  for (let i = 0; i < Math.min(RUNS, 9); i++) {
-    const t0 = performance.now();
-    const r = loadConfig([big], { env: {} });
-    parseTimes.push(performance.now() - t0);
-    if (!r.ok)
-      throw new Error(
-        `generated config rejected: ${r.diagnostics.find((d) => d.level === 'alert')?.message}`,
+};
+if (trafficKeys.length) {
+  try {
+    /** @type {import('../bench/traffic.mjs').Ctx} */
+    const ctx = {
+      root,
+      dir,
+      node,
+      haproxyd,
+      cores,
+      fd,
+      duration,
+      warmup,
+      idle,
+      missing,
+      labels,
+      log,
+      patience: { leftMs: 30_000 },
+    };
+    const results = await runTraffic(ctx, trafficKeys);
+    if (bundleTime() !== bundleAtStart)
+      notes.push(
+        "bin/haproxyd's bundle was rebuilt during this run (the work tree is shared): haproxyd rows may come from two builds.",
       );
+    sections.push(...renderTraffic({ results, ctx, info, command, date, notes }));
+  } catch (err) {
+    sections.push(...failure('Traffic', err));
   }
-  const parseMs = median(parseTimes);
-
-  const rows = [];
-  const hapdBig = timeProcess(haproxyd, ['-c', '-q', '-f', big], 0);
-  const hapdSmall = timeProcess(haproxyd, ['-c', '-q', '-f', small], 0);
-  const hapBig = haveHaproxy ? timeProcess('haproxy', ['-c', '-q', '-f', big], 0) : NaN;
-  const hapSmall = haveHaproxy ? timeProcess('haproxy', ['-c', '-q', '-f', small], 0) : NaN;
-  const ratio = (a, b) => (Number.isFinite(b) ? `${(a / b).toFixed(2)}×` : 'n/a');
-  rows.push([
-    '`-c` on a small config (examples/quickstart.cfg), cold process, start to exit',
-    hapdSmall,
-    hapSmall,
-  ]);
-  rows.push([`\`-c\` on a generated ${lineCount}-line config, whole process`, hapdBig, hapBig]);
-
-  const node = execFileSync(join(root, '.tools/bin/node'), ['--version']).toString().trim();
-  const hv = haveHaproxy
-    ? execFileSync('haproxy', ['-v']).toString().split('\n')[0]
-    : 'haproxy not installed';
-  const md = [
-    '# Benchmark results',
-    '',
-    `Machine: ${process.arch}, Node ${node}; reference: ${hv}. ${haveTaskset ? 'Each process pinned to core 1 (taskset).' : 'Not pinned (no taskset).'}`,
-    `Median of ${RUNS} runs. Command: \`pnpm bench\` (scripts/bench.mjs).`,
-    '',
-    '## Configuration checking',
-    '',
-    '| measure | haproxyd (ms) | HAProxy 2.6 (ms) | haproxyd / HAProxy |',
-    '|---|---:|---:|---:|',
-    ...rows.map(
-      ([name, a, b]) =>
-        `| ${name} | ${a.toFixed(1)} | ${Number.isFinite(b) ? b.toFixed(1) : 'n/a'} | ${ratio(a, b)} |`,
-    ),
-    `| parsing the ${lineCount}-line config in process (\`loadConfig\`, library only) | ${parseMs.toFixed(1)} | — | — |`,
-    '',
-    'Targets (issue 2): in-process parse of 20,000 lines under 1 s; cold `haproxyd -c` on a small file ≤ 150 ms.',
-    '',
-  ].join('\n');
-  writeFileSync(join(root, 'bench/results/latest.md'), md);
-  process.stdout.write(md);
-} finally {
-  rmSync(dir, { recursive: true, force: true });
 }
+if (only.includes('check')) {
+  log(`configuration checking: ${runs} runs each`);
+  try {
+    sections.push(
+      ...(await runCheckTiming({
+        root,
+        dir,
+        haproxyd,
+        runs,
+        cpu: cores.proxy,
+        haveHaproxy: !missing.includes('haproxy'),
+      })),
+    );
+  } catch (err) {
+    sections.push(...failure('Configuration checking', err));
+  }
+}
+
+const md = [
+  '# Benchmark results',
+  '',
+  `- Command: \`${command}\` (scripts/bench.mjs), ${((performance.now() - started) / 1000).toFixed(0)} s`,
+  `- Date: ${date}`,
+  `- Machine: ${info.nproc} CPUs (nproc), ${info.cpu}, Linux ${info.kernel}; load average at start ${loadavg}; open-files limit for the proxies ${fd.limit}${fd.raised ? '' : ' (the hard limit)'}`,
+  `- Versions: haproxyd ${info.haproxyd.replace(/^haproxyd version /i, '')}; ${info.haproxy}; nginx ${info.nginx}; ${info.wrk}; Node ${info.node}; ${info.httpProxy}`,
+  `- Placement: ${cores.note}; nginx has 1 worker, wrk 1 thread; all traffic on 127.0.0.1.`,
+  '- CPU µs/request = (utime + stime of the proxy process and its children, from /proc/<pid>/stat, ' +
+    'over the measured wrk run) / requests wrk completed in it. See docs/bench.md.',
+  '',
+  ...sections,
+].join('\n');
+const out = resolve(args.out);
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, md);
+process.stdout.write(md);
+log(`written to ${out}`);
+process.exit(failed ? 1 : 0);

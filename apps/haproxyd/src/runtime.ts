@@ -1,19 +1,29 @@
 /**
  * From the configuration model to the runtime objects haproxyd can serve
- * today: `mode tcp` frontends and listens, forwarding to their default
- * backend's servers in turn. What the runtime cannot honour safely is refused
- * here, before anything is bound, with the line that asks for it.
+ * today: `mode tcp` and `mode http` frontends and listens, forwarding to their
+ * default backend's servers in turn. What the runtime cannot honour safely is
+ * refused here, before anything is bound, with the line that asks for it.
  */
 
 import type { BindModel, ConfigModel, Diagnostic, ProxyModel } from '@hap/config';
-import { Backend, type FrontendHooks, type ServerTarget, TcpFrontend } from '@hap/proxy';
+import {
+  Backend,
+  type Frontend,
+  type FrontendHooks,
+  HttpFrontend,
+  type HttpProxySettings,
+  type ServerTarget,
+  setBackendHttp,
+  TcpFrontend,
+} from '@hap/proxy';
+import { httpSettings } from './runtime-http.ts';
 
 /** HAProxy's default `retries`. */
 const DEFAULT_RETRIES = 3;
 
 export interface ServedFrontend {
   proxy: ProxyModel;
-  frontend: TcpFrontend;
+  frontend: Frontend;
   binds: BindModel[];
 }
 
@@ -45,6 +55,7 @@ const REFUSED_WHEN_UNHONOURED = new Set([
 
 /** Bind options the listeners honour; any other bind option refuses the start. */
 const HONOURED_BIND_OPTIONS = new Set([
+  'accept-proxy',
   'backlog',
   'maxconn',
   'mode',
@@ -63,8 +74,6 @@ const HONOURED_BIND_OPTIONS = new Set([
 /** Server options the TCP engine honours or that only tune what it does not do yet (checks, weights). */
 const REFUSED_SERVER_OPTIONS = new Set([
   'ssl',
-  'send-proxy',
-  'send-proxy-v2',
   'send-proxy-v2-ssl',
   'send-proxy-v2-ssl-cn',
   'socks4',
@@ -80,6 +89,17 @@ function refuse(
   message: string,
 ): void {
   out.push({ level: 'alert', code: 'HAP_ERR_NOT_SERVED', file: p.file, line: p.line, keyword, message });
+}
+
+/** `send-proxy` / `send-proxy-v2` (the last one written wins, as in HAProxy's option parsing). */
+function sendProxyOf(options: Record<string, string | true>): 0 | 1 | 2 {
+  let v: 0 | 1 | 2 = 0;
+  for (const k of Object.keys(options)) {
+    if (k === 'send-proxy') v = 1;
+    else if (k === 'send-proxy-v2') v = 2;
+    else if (k === 'no-send-proxy' || k === 'no-send-proxy-v2') v = 0;
+  }
+  return v;
 }
 
 function serverTargets(be: ProxyModel, out: Diagnostic[]): ServerTarget[] {
@@ -99,7 +119,20 @@ function serverTargets(be: ProxyModel, out: Diagnostic[]): ServerTarget[] {
     // a weight of 0 means "no new traffic"
     if (s.disabled || s.backup || s.weight === 0) continue;
     const a = s.address;
-    if (a.family === 'unix' || a.family === 'abns' || a.family === 'fd' || a.family === 'sockpair') {
+    if (a.family === 'unix' || a.family === 'abns') {
+      // abstract names live in Linux's abstract namespace: a leading NUL byte
+      const path = a.family === 'abns' ? `\0${a.host}` : a.host;
+      targets.push({
+        name: s.name,
+        host: '',
+        port: 0,
+        path,
+        maxconn: s.maxconn,
+        sendProxy: sendProxyOf(s.options),
+      });
+      continue;
+    }
+    if (a.family === 'fd' || a.family === 'sockpair') {
       refuse(
         out,
         s,
@@ -117,7 +150,13 @@ function serverTargets(be: ProxyModel, out: Diagnostic[]): ServerTarget[] {
       );
       continue;
     }
-    targets.push({ name: s.name, host: a.host === '' ? '127.0.0.1' : a.host, port: a.port });
+    targets.push({
+      name: s.name,
+      host: a.host === '' ? '127.0.0.1' : a.host,
+      port: a.port,
+      maxconn: s.maxconn,
+      sendProxy: sendProxyOf(s.options),
+    });
   }
   return targets;
 }
@@ -130,6 +169,12 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
   const findBackend = (name: string) =>
     model.proxies.find((p) => (p.kind === 'backend' || p.kind === 'listen') && p.name === name);
 
+  // HTTP settings first: what they honour (an unconditional 'http-request return') is not refused below
+  const httpOf = new Map<ProxyModel, HttpProxySettings>();
+  for (const p of model.proxies) {
+    if (p.kind === 'defaults' || p.disabled || p.mode !== 'http') continue;
+    httpOf.set(p, httpSettings(model, p, out));
+  }
   for (const p of model.proxies) {
     if (p.kind === 'defaults') continue;
     for (const d of p.directives) {
@@ -141,14 +186,6 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
           `'${d.keyword}' is not supported yet by haproxyd's runtime; serving without it would change who is let in or what is sent.`,
         );
       }
-    }
-    if ((p.mode ?? 'tcp') !== 'tcp' && !p.disabled) {
-      refuse(
-        out,
-        p,
-        'mode',
-        `${p.kind} '${p.name}': 'mode ${p.mode}' is not served yet (haproxyd forwards 'mode tcp' only for now).`,
-      );
     }
   }
   for (const p of model.proxies) {
@@ -171,6 +208,7 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
       );
       continue;
     }
+    const http = (p.mode ?? 'tcp') === 'http';
     let backend = backends.get(beModel.name);
     if (!backend) {
       backend = new Backend({
@@ -181,17 +219,41 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
           connect: beModel.timeouts['connect'] ?? 0,
           server: beModel.timeouts['server'] ?? 0,
           tunnel: beModel.timeouts['tunnel'] ?? 0,
+          queue: beModel.timeouts['queue'] ?? 0,
         },
+        reuse: reuseOf(beModel),
+        redispatch: beModel.options['redispatch'] === true,
       });
+      const beHttp = httpOf.get(beModel);
+      // a listen's own rules run once, as its frontend's
+      if (beHttp) setBackendHttp(backend, beModel === p ? { ...beHttp, localReply: undefined } : beHttp);
       backends.set(beModel.name, backend);
     }
-    const frontend = new TcpFrontend({
-      name: p.name,
-      backend,
-      clientTimeout: p.timeouts['client'] ?? 0,
-      hooks,
-    });
+    const frontend: Frontend = http
+      ? new HttpFrontend({
+          name: p.name,
+          backend,
+          timeouts: {
+            client: p.timeouts['client'] ?? 0,
+            httpRequest: p.timeouts['http-request'] ?? 0,
+            httpKeepAlive: p.timeouts['http-keep-alive'] ?? 0,
+          },
+          http: httpOf.get(p) ?? httpSettings(model, p, out),
+          hooks,
+        })
+      : new TcpFrontend({
+          name: p.name,
+          backend,
+          clientTimeout: p.timeouts['client'] ?? 0,
+          hooks,
+        });
     frontends.push({ proxy: p, frontend, binds: p.binds });
   }
   return { frontends, diagnostics: out };
+}
+
+function reuseOf(p: ProxyModel): 'never' | 'safe' | 'aggressive' | 'always' {
+  const d = p.directives.findLast((x) => x.keyword === 'http-reuse');
+  const v = d?.args[1];
+  return v === 'never' || v === 'aggressive' || v === 'always' ? v : 'safe';
 }

@@ -43,7 +43,7 @@ import {
   unbindAll,
 } from '@hap/listeners';
 import { RunLoop } from '@hap/poller';
-import type { TcpFrontend, TcpStream } from '@hap/proxy';
+import { type Frontend, readProxyHeader } from '@hap/proxy';
 import { registerStandardSignals, SignalQueue } from '@hap/signals';
 import type { CliOptions } from './cli.ts';
 import { planRuntime, type ServedFrontend } from './runtime.ts';
@@ -99,10 +99,10 @@ function alertDiagnostic(d: Diagnostic): string {
 /** Module-level stream hooks: the run loop counts every stream as a job. */
 let currentLoop: RunLoop | undefined;
 const streamHooks = {
-  streamOpened(_f: TcpFrontend, _s: TcpStream): void {
+  streamOpened(_f: Frontend, _s: unknown): void {
     currentLoop?.addJob('connection');
   },
-  streamClosed(_f: TcpFrontend, _s: TcpStream): void {
+  streamClosed(_f: Frontend, _s: unknown): void {
     currentLoop?.releaseJob('connection');
   },
 };
@@ -110,8 +110,12 @@ const streamHooks = {
 /** Builds the runtime objects; refuses what cannot be served. Returns undefined after printing alerts. */
 export function prepare(options: CliOptions, model: ConfigModel): Daemon | undefined {
   const plan = planRuntime(model, streamHooks);
-  if (plan.diagnostics.length > 0) {
-    for (const d of plan.diagnostics) alert(undefined, alertDiagnostic(d));
+  for (const d of plan.diagnostics) {
+    if (d.level === 'warning') warning(undefined, alertDiagnostic(d));
+  }
+  const alerts = plan.diagnostics.filter((d) => d.level === 'alert');
+  if (alerts.length > 0) {
+    for (const d of alerts) alert(undefined, alertDiagnostic(d));
     alert(undefined, 'config : Fatal errors found in configuration.');
     return undefined;
   }
@@ -163,6 +167,8 @@ function softStop(d: Daemon): void {
   if (d.loop.stopping) return;
   notice(d, 'haproxyd: soft stop: listeners closed, waiting for the last connection to end.');
   closeListeners(d);
+  // idle keep-alive connections close now, busy ones after their response
+  for (const f of d.frontends) f.frontend.softStop();
   d.loop.softStop();
 }
 
@@ -207,8 +213,13 @@ function dumpState(d: Daemon): void {
 
 // --- 3–5. start_proxies: bind every listener, with the old-pid retry dance ---------------
 
+type ServingListener = Listener & { frontend: Frontend; acceptProxy: boolean; proxyTimeout: number };
+
 function onAccept(this: void, socket: import('node:net').Socket, listener: Listener): void {
-  (listener as Listener & { frontend: TcpFrontend }).frontend.handleConnection(socket);
+  const l = listener as ServingListener;
+  // accept-proxy: the PROXY header first (HAProxy waits for it up to timeout client)
+  if (l.acceptProxy) readProxyHeader(socket, l.proxyTimeout, (s) => l.frontend.handleConnection(s));
+  else l.frontend.handleConnection(socket);
 }
 
 export async function startProxies(d: Daemon): Promise<boolean> {
@@ -229,7 +240,12 @@ export async function startProxies(d: Daemon): Promise<boolean> {
         alert(d, err instanceof ListenerError ? err.message : String(err));
         return false;
       }
-      for (const l of created) (l as Listener & { frontend: TcpFrontend }).frontend = f.frontend;
+      for (const l of created) {
+        const sl = l as ServingListener;
+        sl.frontend = f.frontend;
+        sl.acceptProxy = b.options['accept-proxy'] !== undefined;
+        sl.proxyTimeout = f.proxy.timeouts['client'] ?? 0;
+      }
       d.listeners.push(...created);
     }
   }

@@ -1,3 +1,17 @@
+export {
+  connectionErrorPage,
+  ERROR_PAGE_STATUSES,
+  ErrorFileError,
+  type ErrorFileErrorCode,
+  type ErrorFileLimits,
+  type ErrorMessage,
+  type ErrorPageForm,
+  errorMessage,
+  errorPage,
+  errorPageFor,
+  loadErrorFile,
+  parseErrorFile,
+} from './error-pages.ts';
 export { type HttpErrorCode, HttpParseError } from './errors.ts';
 export {
   authorityMatchesHost,
@@ -9,3 +23,13 @@ export {
   type HttpParserOptions,
   type HttpParserState,
 } from './parser.ts';
+export {
+  type ConnectionHeader,
+  chunkHeader,
+  type ExtraHeader,
+  headerValue,
+  lastChunk,
+  reasonPhrase,
+  requestHead,
+  responseHead,
+} from './serializer.ts';

@@ -89,6 +89,16 @@ const HTX_START_LINE = 24;
 /** Head bytes are copied into the head buffer this many at a time. */
 const HEAD_WINDOW = 2048;
 
+/**
+ * Head buffers are lent to a parser only while it reads a head, so a connection that is idle
+ * or inside a body holds none: 10,000 idle keep-alive connections do not pin 160 MB.
+ * Buffers of the default size are kept for the next parser.
+ */
+const EMPTY_HEAD = Buffer.alloc(0);
+const DEFAULT_BUFFER_SIZE = 16384;
+const HEAD_POOL: Buffer[] = [];
+const HEAD_POOL_MAX = 64;
+
 export type HttpParserKind = 'request' | 'response';
 export type BodyKind = 'none' | 'length' | 'chunked' | 'until-close';
 export type HttpParserState = 'head' | 'body' | 'trailers' | 'paused' | 'tunnel' | 'error' | 'closed';
@@ -167,7 +177,8 @@ export class HttpParser {
   private readonly bufferSize: number;
   private readonly maxHeaders: number;
   private readonly isResponse: boolean;
-  private readonly head: Buffer;
+  /** The head buffer while a head is being read; EMPTY_HEAD between heads (see takeHead). */
+  private head: Buffer;
   private readonly info: HeadInfo;
 
   private st: number;
@@ -211,7 +222,7 @@ export class HttpParser {
     this.bufferSize = options.bufferSize ?? 16384;
     this.maxHeaders = options.maxHeaders ?? 101;
     this.isResponse = kind === 'response';
-    this.head = Buffer.allocUnsafe(this.bufferSize + 1);
+    this.head = EMPTY_HEAD;
     this.info = {
       headers: [],
       contentLength: -1,
@@ -299,6 +310,15 @@ export class HttpParser {
     if (this.st === S_PAUSED) this.startMessage();
   }
 
+  /**
+   * Called from onMessageComplete: stop after this message, so execute() returns the offset
+   * just after it (a pipelined request waits until the current response is sent).
+   * resume() continues with the next message.
+   */
+  pause(): void {
+    if (this.st !== S_ERROR && this.st !== S_CLOSED && this.st !== S_TUNNEL) this.st = S_PAUSED;
+  }
+
   /** Back to the initial state, ready for a new connection. */
   reset(): void {
     this.consumed = 0;
@@ -352,6 +372,10 @@ export class HttpParser {
       this.handler.onTunnel?.(chunk.subarray(i));
     }
     this.consumed += i;
+    if (this.head !== EMPTY_HEAD) {
+      if (this.headLen === 0 || (this.st !== S_HEAD && this.st !== S_TRAILERS)) this.releaseHead();
+      else if (this.head.length > this.headLen) this.shrinkHead();
+    }
     return i;
   }
 
@@ -432,10 +456,38 @@ export class HttpParser {
     this.fields = [];
   }
 
+  private takeHead(): void {
+    const size = this.bufferSize + 1;
+    this.head = (size === DEFAULT_BUFFER_SIZE + 1 && HEAD_POOL.pop()) || Buffer.allocUnsafe(size);
+  }
+
+  /**
+   * A head still incomplete after a chunk keeps only its bytes so far (a slow or idle client
+   * holds a few hundred bytes, not a whole buffer); readHead() takes a full buffer again.
+   */
+  private shrinkHead(): void {
+    const part = Buffer.allocUnsafe(this.headLen);
+    this.head.copy(part, 0, 0, this.headLen);
+    this.releaseHead();
+    this.head = part;
+  }
+
+  private releaseHead(): void {
+    const h = this.head;
+    this.head = EMPTY_HEAD;
+    if (h.length === DEFAULT_BUFFER_SIZE + 1 && HEAD_POOL.length < HEAD_POOL_MAX) HEAD_POOL.push(h);
+  }
+
   /** Copies bytes into the head buffer up to each LF and handles every completed line. */
   private readHead(chunk: Buffer, i: number): number {
     const len = chunk.length;
     const st = this.st;
+    if (this.head.length <= this.bufferSize) {
+      // no buffer, or the bytes kept by shrinkHead(): continue in a full one
+      const part = this.head;
+      this.takeHead();
+      if (this.headLen > 0) part.copy(this.head, 0, 0, this.headLen);
+    }
     while (i < len) {
       if (this.headLen === 0) this.headStreamOffset = this.consumed + i;
       const base = this.headLen;

@@ -97,7 +97,9 @@ describe('RunLoop', () => {
     const spin = loop.scheduler.createTask((t) => t.wake(), null);
     spin.wake();
     const running = loop.run();
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    // bounded wait (a loaded machine may need more than a few ms for five turns)
+    const deadline = Date.now() + 2000;
+    while (turnOfRun.length < 450 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
     loop.hardStop();
     await expect(running).resolves.toEqual({ reason: 'hard-stop', error: null });
     expect(turnOfRun).toHaveLength(450);

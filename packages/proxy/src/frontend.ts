@@ -6,13 +6,31 @@
 
 import type { Socket } from 'node:net';
 import type { Backend } from './backend.ts';
-import { type ServerTarget, type StreamOwner, type StreamTimeouts, TcpStream } from './stream.ts';
+import type { Server, ServerTarget } from './server.ts';
+import { type StreamOwner, type StreamTimeouts, TcpStream } from './stream.ts';
 
-export interface FrontendHooks {
+/** What the application sees of any frontend, whatever its mode. */
+export interface Frontend {
+  readonly name: string;
+  /** The default backend. */
+  readonly backend: Backend;
+  /** Live streams (TCP) or sessions (HTTP). */
+  readonly streams: ReadonlySet<{ readonly endReason: string }>;
+  readonly totalStreams: number;
+  /** Takes an accepted client connection. */
+  handleConnection(socket: Socket): void;
+  /** Soft stop: no new work; what is idle closes now. */
+  softStop(): void;
+  /** Ends everything now (hard stop). */
+  destroyAll(): void;
+}
+
+/** Stream hooks; the application gives one object to every frontend (its methods take the general types). */
+export interface FrontendHooks<F = Frontend, S = { readonly endReason: string }> {
   /** A stream started (a job for the run loop). */
-  streamOpened(frontend: TcpFrontend, stream: TcpStream): void;
+  streamOpened(frontend: F, stream: S): void;
   /** A stream ended; `stream.endReason` says why. */
-  streamClosed(frontend: TcpFrontend, stream: TcpStream): void;
+  streamClosed(frontend: F, stream: S): void;
 }
 
 export interface FrontendSpec {
@@ -20,22 +38,24 @@ export interface FrontendSpec {
   backend: Backend;
   /** The frontend's `timeout client`, ms (0 = none). */
   clientTimeout: number;
-  hooks: FrontendHooks;
+  hooks: FrontendHooks<TcpFrontend, TcpStream>;
 }
 
-export class TcpFrontend implements StreamOwner {
+export class TcpFrontend implements StreamOwner, Frontend {
   readonly name: string;
   readonly backend: Backend;
   readonly timeouts: StreamTimeouts;
   readonly retries: number;
+  readonly redispatch: boolean;
   readonly streams: Set<TcpStream>;
   totalStreams: number;
-  private readonly hooks: FrontendHooks;
+  private readonly hooks: FrontendHooks<TcpFrontend, TcpStream>;
 
   constructor(spec: FrontendSpec) {
     this.name = spec.name;
     this.backend = spec.backend;
     this.retries = spec.backend.retries;
+    this.redispatch = spec.backend.redispatch;
     this.timeouts = {
       client: spec.clientTimeout,
       connect: spec.backend.timeouts.connect,
@@ -56,8 +76,18 @@ export class TcpFrontend implements StreamOwner {
     this.hooks.streamOpened(this, stream);
   }
 
+  /** TCP streams have nothing idle: they end when either side closes. */
+  softStop(): void {}
+
+  /** A server with a free slot (TCP streams are refused, not queued, when every server is at its maxconn). */
   pickServer(): ServerTarget | undefined {
-    return this.backend.pickServer();
+    const s = this.backend.pickServer();
+    if (s !== undefined) s.served++;
+    return s;
+  }
+
+  releaseServer(target: ServerTarget): void {
+    (target as Server).served--;
   }
 
   streamClosed(stream: TcpStream): void {

@@ -1,11 +1,56 @@
 /**
- * @hap/proxy — frontends, backends, servers and streams. Today: `mode tcp`
- * forwarding (accept, pick a server in turn, connect with retries, forward
- * both ways with back-pressure and half-close, HAProxy's timeouts). The HTTP
- * engine, queues and connection reuse grow here. It knows nothing of
- * configuration files or listeners: the application wires them.
+ * @hap/proxy — frontends, backends, servers and streams: `mode tcp` forwarding
+ * (TcpFrontend) and `mode http` forwarding (HttpFrontend: HTTP/1.1 sessions with
+ * keep-alive on both sides, server connection reuse, HAProxy's timeouts and error
+ * responses). It knows nothing of configuration files or listeners: the
+ * application wires them.
  */
 
-export { Backend, type BackendSpec } from './backend.ts';
-export { type FrontendHooks, type FrontendSpec, TcpFrontend } from './frontend.ts';
-export type { ServerTarget, StreamState, StreamTimeouts, TcpStream } from './stream.ts';
+export { type ConnectionAddresses, connectionAddresses, readProxyHeader } from './accept-proxy.ts';
+export { Backend, type BackendSpec, type BackendTimeouts, type HttpReuse } from './backend.ts';
+export { type Frontend, type FrontendHooks, type FrontendSpec, TcpFrontend } from './frontend.ts';
+export { HttpFrontend, type HttpFrontendSpec } from './http-frontend.ts';
+export {
+  type ForwardFor,
+  type HttpConnectionMode,
+  type HttpFrontendTimeouts,
+  type HttpProxySettings,
+  type HttpSession,
+  type LocalReply,
+  setBackendHttp,
+} from './http-session.ts';
+export {
+  canonicalIp,
+  crc32c,
+  encodeProxyV1,
+  encodeProxyV2,
+  PP2_TYPE_ALPN,
+  PP2_TYPE_AUTHORITY,
+  PP2_TYPE_CRC32C,
+  PP2_TYPE_NETNS,
+  PP2_TYPE_NOOP,
+  PP2_TYPE_SSL,
+  PP2_TYPE_UNIQUE_ID,
+  PROXY_ERROR_LOG_TEXT,
+  PROXY_V1_MAX_LENGTH,
+  PROXY_V2_DEFAULT_MAX_LENGTH,
+  type ProxyAddresses,
+  type ProxyCommand,
+  type ProxyDone,
+  ProxyEncodeError,
+  type ProxyErrorCode,
+  type ProxyFailed,
+  type ProxyFamily,
+  type ProxyHeader,
+  ProxyHeaderReader,
+  type ProxyNeedMore,
+  ProxyProtocolError,
+  type ProxyReaderOptions,
+  type ProxyReadResult,
+  type ProxyTlv,
+  type ProxyTransport,
+  type ProxyV2Options,
+  parseProxyHeader,
+} from './proxy-protocol.ts';
+export { Server, type ServerTarget } from './server.ts';
+export type { StreamState, StreamTimeouts, TcpStream } from './stream.ts';

@@ -14,12 +14,8 @@
  */
 
 import { connect, type Socket } from 'node:net';
-
-export interface ServerTarget {
-  name: string;
-  host: string;
-  port: number;
-}
+import { readBufferWritten } from './read-buffer.ts';
+import { connectOptions, proxyHeaderFor, type ServerTarget } from './server.ts';
 
 export interface StreamTimeouts {
   /** ms; 0 = none */
@@ -34,8 +30,12 @@ export interface StreamOwner {
   readonly name: string;
   readonly timeouts: StreamTimeouts;
   readonly retries: number;
-  /** Picks the server for a new connection (or a retry); undefined when none is usable. */
+  /** Picks the server for a new connection; undefined when none is usable (or all are at their maxconn). */
   pickServer(): ServerTarget | undefined;
+  /** The stream no longer uses its server (counted against the server's maxconn). */
+  releaseServer?(target: ServerTarget): void;
+  /** `option redispatch`: the last connect retry may go to another server. */
+  readonly redispatch?: boolean;
   streamClosed(stream: TcpStream): void;
 }
 
@@ -90,7 +90,7 @@ export class TcpStream {
     }
     this.target = target;
     this.attempts++;
-    const s = connect({ host: target.host, port: target.port, allowHalfOpen: true }) as TaggedSocket;
+    const s = connect(connectOptions(target, true, onServerRead)) as TaggedSocket;
     s[STREAM] = this;
     this.server = s;
     s.setNoDelay(true);
@@ -101,6 +101,15 @@ export class TcpStream {
     if (this.owner.timeouts.connect > 0) s.setTimeout(this.owner.timeouts.connect);
   }
 
+  /** Another connect attempt: the same server, or with redispatch the last one anywhere. */
+  retry(): void {
+    if (this.owner.redispatch && this.attempts === this.owner.retries && this.target !== undefined) {
+      this.owner.releaseServer?.(this.target);
+      this.target = undefined;
+    }
+    this.connectServer();
+  }
+
   established(): void {
     const server = this.server!;
     this.state = 'established';
@@ -108,8 +117,14 @@ export class TcpStream {
     // once both sides are connected, 'timeout tunnel' (when set) replaces client and server timeouts
     server.setTimeout(t.tunnel > 0 ? t.tunnel : t.server);
     this.client.setTimeout(t.tunnel > 0 ? t.tunnel : t.client);
-    this.client.pipe(server);
-    server.pipe(this.client);
+    // both directions by hand (no pipe): a write the peer cannot take yet pauses the reader
+    this.client.on('data', onClientData);
+    this.client.on('drain', onClientDrain);
+    this.client.on('end', onClientEnd);
+    // send-proxy: the PROXY header opens the connection, before the client's bytes
+    if (this.target?.sendProxy) server.write(proxyHeaderFor(this.target, this.client));
+    server.on('drain', onServerDrain);
+    server.on('end', onServerEnd);
     this.client.resume();
   }
 
@@ -134,6 +149,7 @@ export class TcpStream {
     this.endReason = reason;
     this.bytesIn = this.client.bytesRead;
     this.bytesOut = this.client.bytesWritten;
+    if (this.target !== undefined) this.owner.releaseServer?.(this.target);
     this.owner.streamClosed(this);
   }
 }
@@ -142,9 +158,45 @@ function streamOf(s: Socket): TcpStream | undefined {
   return (s as TaggedSocket)[STREAM];
 }
 
+function onClientData(this: Socket, chunk: Buffer): void {
+  const st = streamOf(this);
+  const server = st?.server;
+  if (server && !server.write(chunk)) this.pause();
+}
+
+/** Server bytes arrive in the shared read buffer (onread): written to the client at once. */
+function onServerRead(this: Socket, nread: number, buf: Buffer): boolean | undefined {
+  const st = streamOf(this);
+  if (st?.state !== 'established') return undefined;
+  const client = st.client;
+  const ok = client.write(buf.subarray(0, nread));
+  readBufferWritten(client);
+  // false pauses this socket until the client drains
+  return ok ? undefined : false;
+}
+
+function onClientDrain(this: Socket): void {
+  streamOf(this)?.server?.resume();
+}
+
+function onServerDrain(this: Socket): void {
+  streamOf(this)?.client.resume();
+}
+
+/** A FIN from one side is passed to the other (HAProxy forwards half-closes). */
+function onClientEnd(this: Socket): void {
+  const server = streamOf(this)?.server;
+  if (server && !server.destroyed) server.end();
+}
+
+function onServerEnd(this: Socket): void {
+  const st = streamOf(this);
+  if (st && !st.client.destroyed) st.client.end();
+}
+
 function onServerConnect(this: Socket): void {
   const st = streamOf(this);
-  if (!st || st.state !== 'connecting' || st.server !== this) {
+  if (st?.state !== 'connecting' || st.server !== this) {
     this.destroy();
     return;
   }
@@ -157,7 +209,7 @@ function onServerError(this: Socket): void {
   if (st.state === 'connecting') {
     // HAProxy retries a failed connect 'retries' times
     this.destroy();
-    if (st.attempts <= st.owner.retries) st.connectServer();
+    if (st.attempts <= st.owner.retries) st.retry();
     else st.close('server connection failed');
     return;
   }
@@ -191,7 +243,7 @@ function onSocketTimeout(this: Socket): void {
   }
   if (st.state === 'connecting' && this === st.server) {
     this.destroy();
-    if (st.attempts <= st.owner.retries) st.connectServer();
+    if (st.attempts <= st.owner.retries) st.retry();
     else st.close('connect timeout');
     return;
   }

@@ -55,8 +55,25 @@ function hint(word: string, known: Iterable<string>): string {
 
 // --- timeouts ---
 
-/** Timeouts the TCP engine applies today. */
-const HONOURED_TIMEOUTS = new Set(['client', 'server', 'connect', 'tunnel']);
+/** Timeouts the TCP and HTTP engines apply today. */
+const HONOURED_TIMEOUTS = new Set([
+  'client',
+  'server',
+  'connect',
+  'tunnel',
+  'http-request',
+  'http-keep-alive',
+  'queue',
+]);
+
+/** Options the runtime applies today (every other one parses and says it has no effect yet). */
+const HONOURED_OPTIONS = new Set([
+  'forwardfor',
+  'http-keep-alive',
+  'http-server-close',
+  'httpclose',
+  'redispatch',
+]);
 
 const TIMEOUTS: Record<string, readonly SectionClass[]> = {
   client: PROXY_FE,
@@ -185,6 +202,7 @@ const option: KeywordRow = {
       return;
     }
     ctx.directive.keyword = `option ${name}`;
+    ctx.directive.supported = HONOURED_OPTIONS.has(name);
     const info = OPTION_INFO.get(name);
     if (!info) {
       const best = bestMatch(name, OPTION_INFO.keys());
@@ -252,6 +270,8 @@ const balance: KeywordRow = {
   parse(ctx) {
     // a bare 'balance' keeps the default algorithm, as HAProxy does
     const algo = ctx.args[1] ?? 'roundrobin';
+    // the backends take servers in turn today: roundrobin is what they do
+    ctx.directive.supported = algo === 'roundrobin';
     const rest = ctx.args.slice(2);
     const fail = () =>
       ctx.alert(
@@ -303,7 +323,18 @@ const balance: KeywordRow = {
 // --- servers ---
 
 /** Server options the TCP engine applies today (backup servers wait, weight 0 takes nothing). */
-const HONOURED_SERVER_OPTIONS = new Set(['disabled', 'enabled', 'backup', 'no-backup', 'id']);
+const HONOURED_SERVER_OPTIONS = new Set([
+  'disabled',
+  'enabled',
+  'backup',
+  'no-backup',
+  'id',
+  'maxconn',
+  'send-proxy',
+  'send-proxy-v2',
+  'no-send-proxy',
+  'no-send-proxy-v2',
+]);
 
 function parseServerAddress(
   raw: string,
@@ -417,7 +448,11 @@ function ruleRow(
     supported: false,
     parse(ctx) {
       const rule = parseRule(ctx, name, 1);
-      if (rule) px(ctx).rules.push(rule);
+      if (!rule) return;
+      px(ctx).rules.push(rule);
+      // the runtime answers an unconditional 'http-request return' itself (the rule engine comes later)
+      if (name === 'http-request' && rule.action === 'return' && rule.condition === undefined)
+        ctx.directive.supported = true;
     },
   };
 }
@@ -610,7 +645,7 @@ const stats: KeywordRow = {
 export const errorfile: KeywordRow = {
   name: 'errorfile',
   sections: PROXY_ALL,
-  supported: false,
+  supported: true,
   parse(ctx) {
     const code = ctx.args[1];
     const path = ctx.args[2];
@@ -845,7 +880,7 @@ const ROWS: KeywordRow[] = [
   simpleRow('unique-id-format', PROXY_ALL, 'word', false),
   simpleRow('unique-id-header', PROXY_ALL, 'word', false),
   simpleRow('hash-balance-factor', PROXY_BE, 'int', false),
-  simpleRow('http-reuse', PROXY_BE, ['never', 'safe', 'aggressive', 'always'], false),
+  simpleRow('http-reuse', PROXY_BE, ['never', 'safe', 'aggressive', 'always'], true),
   simpleRow('cookie', PROXY_BE, 'words', false),
   simpleRow('dynamic-cookie-key', PROXY_BE, 'word', false),
   simpleRow('errorfiles', PROXY_ALL, 'words', false),

@@ -1,0 +1,79 @@
+/**
+ * An HTTP frontend (`mode http`): accepted client connections become HTTP sessions that
+ * forward each request to the frontend's backend. It owns the timer wheel of its
+ * sessions' timeouts and counts its sessions so the run loop knows when a soft stop may end.
+ */
+
+import type { Socket } from 'node:net';
+import type { Backend } from './backend.ts';
+import type { Frontend, FrontendHooks } from './frontend.ts';
+import {
+  type HttpFrontendTimeouts,
+  type HttpProxySettings,
+  HttpSession,
+  type HttpSessionOwner,
+} from './http-session.ts';
+import { TimerWheel } from './timer-wheel.ts';
+
+export interface HttpFrontendSpec {
+  name: string;
+  /** The default backend. */
+  backend: Backend;
+  timeouts: HttpFrontendTimeouts;
+  http: HttpProxySettings;
+  hooks: FrontendHooks<HttpFrontend, HttpSession>;
+}
+
+export class HttpFrontend implements HttpSessionOwner, Frontend {
+  readonly name: string;
+  readonly backend: Backend;
+  readonly timeouts: HttpFrontendTimeouts;
+  readonly http: HttpProxySettings;
+  readonly wheel: TimerWheel;
+  readonly streams: Set<HttpSession>;
+  totalStreams: number;
+  stopping: boolean;
+  private readonly hooks: FrontendHooks<HttpFrontend, HttpSession>;
+
+  constructor(spec: HttpFrontendSpec) {
+    this.name = spec.name;
+    this.backend = spec.backend;
+    this.timeouts = spec.timeouts;
+    this.http = spec.http;
+    this.wheel = new TimerWheel();
+    this.streams = new Set();
+    this.totalStreams = 0;
+    this.stopping = false;
+    this.hooks = spec.hooks;
+  }
+
+  /** Takes an accepted client connection. */
+  handleConnection(socket: Socket): void {
+    this.totalStreams++;
+    const session = new HttpSession(this, socket);
+    this.streams.add(session);
+    this.hooks.streamOpened(this, session);
+  }
+
+  backendFor(_session: HttpSession): Backend {
+    return this.backend;
+  }
+
+  sessionClosed(session: HttpSession): void {
+    if (this.streams.delete(session)) this.hooks.streamClosed(this, session);
+  }
+
+  /** Soft stop: idle keep-alive connections close now, the others after their current response. */
+  softStop(): void {
+    this.stopping = true;
+    for (const s of [...this.streams]) if (s.isIdle()) s.close('soft stop');
+    this.backend.closeIdleConnections();
+  }
+
+  /** Ends every session now (hard stop), and the idle server connections with them. */
+  destroyAll(): void {
+    this.stopping = true;
+    for (const s of [...this.streams]) s.close('hard stop');
+    this.backend.closeIdleConnections();
+  }
+}

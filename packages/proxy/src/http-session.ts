@@ -1,0 +1,1128 @@
+/**
+ * HTTP/1.1 forwarding: one `HttpSession` per client connection, carrying its requests one
+ * after the other (HAProxy: a session and its successive streams), and one `ServerConn`
+ * per connection to a server.
+ *
+ *   client connection
+ *     WAIT ──first byte──► HEAD ──head parsed──► TXN ──response sent──┬─ keep-alive ─► WAIT
+ *      │ timeout http-keep-alive │ timeout http-request  │           └─ close ──────► CLOSED
+ *      │ (first request: 408)    └─► 408                 ├─ 101 / 2xx to CONNECT ───► TUNNEL
+ *      └─► CLOSED                                        └─ error ─► 400/502/503/504 ► CLOSED
+ *
+ * In TXN the request head is written to a server connection (an idle one this session
+ * holds, one from the server's idle list when `http-reuse` allows, or a new one, with
+ * `retries` on connect failures), then the request body as it arrives (chunked bodies are
+ * re-framed), then the response comes back the same way. A pipelined request waits, unparsed,
+ * until the current response has been sent. Back-pressure pauses the side that reads.
+ *
+ * Every timeout of a session is one deadline on the frontend's timer wheel, re-armed by a field
+ * write. Socket events reach the session through a symbol on the socket, and the parsers call
+ * the session and connection objects directly: nothing is allocated per request but the head
+ * strings and the parser's header list.
+ */
+
+import { connect, type Socket } from 'node:net';
+import {
+  type ConnectionHeader,
+  chunkHeader,
+  connectionErrorPage,
+  type ErrorMessage,
+  type ErrorPageForm,
+  type ExtraHeader,
+  errorPageFor,
+  type HeadInfo,
+  type HttpHandler,
+  type HttpParseError,
+  HttpParser,
+  headerValue,
+  lastChunk,
+  requestHead,
+  responseHead,
+} from '@hap/http';
+import { connectionAddresses } from './accept-proxy.ts';
+import type { Backend, QueuedRequest } from './backend.ts';
+import { readBufferWritten } from './read-buffer.ts';
+import { connectOptions, proxyHeaderFor, type Server } from './server.ts';
+import type { TimerWheel, WheelEntry } from './timer-wheel.ts';
+
+/** `option http-keep-alive` (default), `option http-server-close`, `option httpclose`. */
+export type HttpConnectionMode = 'keep-alive' | 'server-close' | 'close';
+
+/** `option forwardfor [except <net>] [header <name>] [if-none]`. */
+export interface ForwardFor {
+  /** Lower-case header name (default x-forwarded-for). */
+  header: string;
+  ifNone: boolean;
+  /** IPv4 network whose clients get no header: [network, mask] as unsigned ints. */
+  except: [number, number] | undefined;
+}
+
+/** A response made by the proxy itself: its head without the final empty line (a `connection` line may follow), and its body. */
+export interface LocalReply {
+  head: string;
+  body: Buffer;
+}
+
+/** HTTP settings a frontend or a backend contributes to a transaction. */
+export interface HttpProxySettings {
+  mode: HttpConnectionMode;
+  forwardFor: ForwardFor | undefined;
+  /** `errorfile` responses by status. */
+  errorFiles: Map<number, ErrorMessage>;
+  /** A response given to every request instead of forwarding it (`http-request return` without condition). */
+  localReply: LocalReply | undefined;
+}
+
+export interface HttpFrontendTimeouts {
+  /** ms, 0 = none */
+  client: number;
+  httpRequest: number;
+  httpKeepAlive: number;
+}
+
+/** What a session needs from its frontend. */
+export interface HttpSessionOwner {
+  readonly name: string;
+  readonly wheel: TimerWheel;
+  readonly timeouts: HttpFrontendTimeouts;
+  readonly http: HttpProxySettings;
+  /** The backend for a request (default_backend today; use_backend rules later). */
+  backendFor(session: HttpSession): Backend;
+  /** True once the proxy is stopping: connections are closed after their current response. */
+  readonly stopping: boolean;
+  sessionClosed(session: HttpSession): void;
+}
+
+// session states
+const ST_WAIT = 0;
+const ST_HEAD = 1;
+const ST_TXN = 2;
+const ST_TUNNEL = 3;
+const ST_CLOSED = 4;
+
+// what the session's deadline stands for
+const T_NONE = 0;
+const T_HTTP_REQUEST = 1;
+const T_KEEP_ALIVE = 2;
+const T_CLIENT = 3;
+const T_CONNECT = 4;
+const T_SERVER = 5;
+const T_TUNNEL = 6;
+const T_QUEUE = 7;
+
+const SESSION = Symbol('hap.http-session');
+const CONN = Symbol('hap.server-conn');
+
+interface ClientSocket extends Socket {
+  [SESSION]?: HttpSession;
+}
+interface ServerSocket extends Socket {
+  [CONN]?: ServerConn;
+}
+
+const CRLF = '\r\n';
+/** How long an error page may take to leave when no `timeout client` is set. */
+const LINGER_MS = 10_000;
+
+function destroySocket(this: Socket): void {
+  this.destroy();
+}
+
+/** One connection to a server, with its response parser. Reused for several requests. */
+export class ServerConn implements HttpHandler {
+  readonly socket: ServerSocket;
+  readonly server: Server;
+  readonly parser: HttpParser;
+  session: HttpSession | null;
+  connected: boolean;
+  /** Carried at least one complete transaction (a later failure may be a stale keep-alive). */
+  reused: boolean;
+  closed: boolean;
+  idleIndex: number;
+
+  constructor(server: Server, session: HttpSession) {
+    this.server = server;
+    this.session = session;
+    this.connected = false;
+    this.reused = false;
+    this.closed = false;
+    this.idleIndex = -1;
+    this.parser = new HttpParser('response', this);
+    const s = connect(connectOptions(server, false, onServerRead)) as ServerSocket;
+    this.socket = s;
+    s[CONN] = this;
+    s.setNoDelay(true);
+    s.once('connect', onServerConnect);
+    s.on('drain', onServerDrain);
+    s.on('error', onServerError);
+    s.on('close', onServerClose);
+    s.on('timeout', onServerIdleTimeout);
+    server.currentConns++;
+    server.totalConns++;
+  }
+
+  // response parser events, handed to the session using this connection
+  onStatusLine(_maj: number, _min: number, _status: number, reason: string): void {
+    if (this.session) this.session.respReason = reason;
+  }
+  onHeadersComplete(info: HeadInfo): void {
+    this.session?.onResponseHead(info);
+  }
+  onBody(slice: Buffer): void {
+    this.session?.onResponseBody(slice);
+  }
+  onTrailers(trailers: string[]): void {
+    if (this.session) this.session.respTrailers = trailers;
+  }
+  onMessageComplete(): void {
+    this.session?.onResponseComplete(this);
+  }
+  onError(error: HttpParseError): void {
+    this.session?.onResponseError(this, error);
+  }
+  onTunnel(rest: Buffer): void {
+    this.session?.onResponseTunnel(this, rest);
+  }
+
+  /** Closes the connection now. */
+  destroy(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.session = null;
+    this.server.currentConns--;
+    this.socket.destroy();
+  }
+}
+
+function onServerConnect(this: ServerSocket): void {
+  const c = this[CONN];
+  if (!c) return;
+  c.connected = true;
+  c.session?.onServerConnected(c);
+}
+
+/** Server bytes arrive in the shared read buffer (onread); nothing of them is kept once handled. */
+function onServerRead(this: ServerSocket, nread: number, buf: Buffer): undefined {
+  const c = this[CONN];
+  if (!c) return;
+  const st = c.session;
+  if (st === null) {
+    // an idle connection must not speak: whatever it sends makes it unusable
+    retire(c);
+    return;
+  }
+  st.onServerData(c, buf.subarray(0, nread));
+  readBufferWritten(st.client);
+}
+
+function onServerDrain(this: ServerSocket): void {
+  const st = this[CONN]?.session;
+  // the server took what was queued: read the client again
+  if (st && (st.state === ST_TXN || st.state === ST_TUNNEL) && st.pendingIn === null) st.client.resume();
+}
+
+function onServerError(this: ServerSocket): void {
+  // 'close' follows and does the work
+}
+
+function onServerClose(this: ServerSocket): void {
+  const c = this[CONN];
+  if (!c || c.closed) return;
+  const st = c.session;
+  c.closed = true;
+  c.server.currentConns--;
+  if (st === null) {
+    c.server.dropIdle(c);
+    return;
+  }
+  c.session = null;
+  st.onServerClosed(c);
+}
+
+function onServerIdleTimeout(this: ServerSocket): void {
+  const c = this[CONN];
+  if (c && c.session === null) retire(c);
+}
+
+/** An idle connection that closed, spoke or aged out leaves the idle list. */
+function retire(c: ServerConn): void {
+  c.server.dropIdle(c);
+  c.destroy();
+}
+
+// ------------------------------------------------------------------------------------------
+// client side
+
+export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
+  readonly owner: HttpSessionOwner;
+  readonly client: ClientSocket;
+  readonly parser: HttpParser;
+  state: number;
+  /** Requests started on this connection. */
+  requests: number;
+  /** Why the session ended (for logs). */
+  endReason: string;
+
+  // wheel entry
+  expire: number;
+  wheelNext: WheelEntry | null;
+  wheelPrev: WheelEntry | null;
+  wheelSlot: number;
+  timerKind: number;
+
+  // the current transaction
+  backend: Backend | null;
+  server: Server | null;
+  /** The server whose maxconn slot this request holds. */
+  slot: Server | null;
+  /** Waiting in the backend's queue for a slot. */
+  queued: boolean;
+  conn: ServerConn | null;
+  /** Idle connections this session opened, kept for its next requests. */
+  ownConns: ServerConn[];
+  reqHead: string;
+  reqMethod: string;
+  reqChunked: boolean;
+  reqHasBody: boolean;
+  reqKeepAlive: boolean;
+  reqUpgrade: boolean;
+  reqComplete: boolean;
+  /** Everything of the request has been written to the current server connection. */
+  reqForwarded: boolean;
+  reqTrailers: string[] | undefined;
+  /** Request bytes waiting for the server connection (head string, body slices). */
+  pendingOut: (string | Buffer)[];
+  /** Response bytes for the client gathered while one server read is handled. */
+  respOut: (string | Buffer)[];
+  /** Inside parse(): server-bound bytes are gathered and written once at its end. */
+  batching: boolean;
+  /** An error for a request whose end the parser is about to report (answered then, as HAProxy does). */
+  deferredError: number;
+  deferredReason: string;
+  attempts: number;
+  respStarted: boolean;
+  respChunked: boolean;
+  respReason: string;
+  respTrailers: string[] | undefined;
+  respKeepAlive: boolean;
+  /** The response switched protocols (101, 2xx to CONNECT). */
+  respTunnel: boolean;
+  reqHttp10: boolean;
+  /** The client connection closes once the current response is sent. */
+  closeAfter: boolean;
+  /** Unparsed bytes after a complete request (pipelining), parsed after the response. */
+  pendingIn: Buffer | null;
+  localReply: LocalReply | undefined;
+  mode: HttpConnectionMode;
+
+  constructor(owner: HttpSessionOwner, client: Socket) {
+    this.owner = owner;
+    this.client = client as ClientSocket;
+    this.parser = new HttpParser('request', this);
+    this.state = ST_WAIT;
+    this.requests = 0;
+    this.endReason = '';
+    this.expire = 0;
+    this.wheelNext = null;
+    this.wheelPrev = null;
+    this.wheelSlot = -1;
+    this.timerKind = T_NONE;
+    this.backend = null;
+    this.server = null;
+    this.slot = null;
+    this.queued = false;
+    this.conn = null;
+    this.ownConns = [];
+    this.reqHead = '';
+    this.reqMethod = '';
+    this.reqChunked = false;
+    this.reqHasBody = false;
+    this.reqKeepAlive = false;
+    this.reqUpgrade = false;
+    this.reqComplete = false;
+    this.reqForwarded = false;
+    this.reqTrailers = undefined;
+    this.pendingOut = [];
+    this.respOut = [];
+    this.batching = false;
+    this.deferredError = 0;
+    this.deferredReason = '';
+    this.attempts = 0;
+    this.respStarted = false;
+    this.respChunked = false;
+    this.respReason = '';
+    this.respTrailers = undefined;
+    this.respKeepAlive = false;
+    this.respTunnel = false;
+    this.reqHttp10 = false;
+    this.closeAfter = false;
+    this.pendingIn = null;
+    this.localReply = undefined;
+    this.mode = 'keep-alive';
+    const c = this.client;
+    c[SESSION] = this;
+    c.setNoDelay(true);
+    c.on('data', onClientData);
+    c.on('drain', onClientDrain);
+    c.on('error', onClientError);
+    c.on('close', onClientClose);
+    c.on('end', onClientEnd);
+    this.armWait(true);
+  }
+
+  // --- timers ---------------------------------------------------------------------------
+
+  private arm(kind: number, ms: number): void {
+    this.timerKind = kind;
+    if (ms > 0) this.owner.wheel.arm(this, ms);
+    else if (this.wheelSlot >= 0) this.owner.wheel.disarm(this);
+  }
+
+  /** Waiting for a request: the first one under timeout http-request, later ones under http-keep-alive. */
+  private armWait(first: boolean): void {
+    const t = this.owner.timeouts;
+    if (first) this.arm(T_HTTP_REQUEST, t.httpRequest || t.client);
+    else this.arm(T_KEEP_ALIVE, t.httpKeepAlive || t.httpRequest || t.client);
+  }
+
+  /** Activity on a side: moves the deadline of an inactivity timeout. */
+  private touch(kind: number): void {
+    if (this.timerKind !== kind) return;
+    const t = this.owner.timeouts;
+    const ms =
+      kind === T_CLIENT
+        ? t.client
+        : kind === T_SERVER
+          ? (this.backend?.timeouts.server ?? 0)
+          : kind === T_TUNNEL
+            ? this.tunnelTimeout()
+            : 0;
+    if (ms > 0) this.expire = this.owner.wheel.now + ms;
+  }
+
+  private tunnelTimeout(): number {
+    const be = this.backend?.timeouts;
+    return be && be.tunnel > 0 ? be.tunnel : this.owner.timeouts.client || (be?.server ?? 0);
+  }
+
+  onExpire(): void {
+    const kind = this.timerKind;
+    this.timerKind = T_NONE;
+    switch (kind) {
+      case T_HTTP_REQUEST:
+        // HAProxy answers 408 to a first request that did not arrive in time, even an empty one
+        this.replyError(408, 'timeout http-request');
+        return;
+      case T_KEEP_ALIVE:
+        this.close('timeout http-keep-alive');
+        return;
+      case T_CLIENT:
+        if (!this.respStarted) this.replyError(408, 'timeout client');
+        else this.close('timeout client');
+        return;
+      case T_CONNECT:
+        this.connectFailed('timeout connect');
+        return;
+      case T_SERVER:
+        if (!this.respStarted) this.replyError(504, 'timeout server');
+        else this.close('timeout server');
+        return;
+      case T_TUNNEL:
+        this.close('timeout tunnel');
+        return;
+      case T_QUEUE:
+        this.replyError(503, 'timeout queue');
+        return;
+    }
+  }
+
+  // --- client bytes ----------------------------------------------------------------------
+
+  onClientData(chunk: Buffer): void {
+    const st = this.state;
+    if (st === ST_TUNNEL) {
+      this.touch(T_TUNNEL);
+      const conn = this.conn;
+      if (conn && !conn.socket.write(chunk)) this.client.pause();
+      return;
+    }
+    if (st === ST_CLOSED) return;
+    if (st === ST_WAIT) {
+      this.state = ST_HEAD;
+      if (this.requests > 0 || this.timerKind !== T_HTTP_REQUEST) {
+        const t = this.owner.timeouts;
+        this.arm(T_HTTP_REQUEST, t.httpRequest || t.client);
+      }
+    } else if (st === ST_TXN) this.touch(T_CLIENT);
+    this.parse(chunk);
+  }
+
+  private parse(chunk: Buffer): void {
+    if (this.pendingIn !== null) {
+      // still waiting for the current response: keep the bytes in order
+      this.pendingIn = Buffer.concat([this.pendingIn, chunk]);
+      return;
+    }
+    this.batching = true;
+    const used = this.parser.execute(chunk);
+    this.batching = false;
+    const conn = this.conn;
+    if (
+      conn?.connected &&
+      this.state === ST_TXN &&
+      (this.pendingOut.length > 0 || (this.reqComplete && !this.reqForwarded))
+    )
+      this.flushPending(conn);
+    if (this.localReply !== undefined && this.state === ST_TXN && !this.reqComplete) {
+      // HAProxy answers at once and does not wait for the rest of the body
+      this.closeAfter = true;
+      this.sendLocalReply(this.localReply);
+      return;
+    }
+    if (used < chunk.length && this.state !== ST_CLOSED) {
+      const ps = this.parser.state;
+      if (ps === 'paused') {
+        // a request is complete and more bytes follow: they wait for the response
+        this.pendingIn = chunk.subarray(used);
+        this.client.pause();
+      }
+    }
+  }
+
+  // --- request parser events ----------------------------------------------------------------
+
+  onHeadersComplete(info: HeadInfo): void {
+    this.state = ST_TXN;
+    this.requests++;
+    const owner = this.owner;
+    const backend = owner.backendFor(this);
+    this.backend = backend;
+    const bhttp = backendHttp(backend);
+    const fhttp = owner.http;
+    this.mode = strongerMode(fhttp.mode, bhttp?.mode ?? 'keep-alive');
+    this.reqMethod = info.method;
+    this.reqChunked = info.chunked;
+    this.reqHasBody = info.bodyKind !== 'none';
+    this.reqKeepAlive = info.keepAlive;
+    this.reqUpgrade = info.upgrade || info.method === 'CONNECT';
+    this.reqComplete = false;
+    this.reqForwarded = false;
+    this.reqTrailers = undefined;
+    this.respStarted = false;
+    this.respChunked = false;
+    this.respReason = '';
+    this.respTrailers = undefined;
+    this.respKeepAlive = false;
+    this.respTunnel = false;
+    this.reqHttp10 = info.versionMajor === 1 && info.versionMinor === 0;
+    this.closeAfter = !info.keepAlive || this.mode === 'close' || owner.stopping;
+    this.attempts = 0;
+    this.localReply = fhttp.localReply ?? bhttp?.localReply;
+    // the client's inactivity now counts (request body)
+    this.arm(T_CLIENT, owner.timeouts.client);
+    if (this.localReply !== undefined) return; // answered once the request is read
+    let conn: ConnectionHeader = 'none';
+    if (this.mode !== 'keep-alive') {
+      if (info.versionMinor >= 1 || info.versionMajor > 1) conn = 'close';
+    } else if (this.reqHttp10) conn = 'keep-alive';
+    this.reqHead = requestHead(info, conn, forwardedFor(this, info, fhttp, bhttp));
+    this.pendingOut.length = 0;
+    this.pendingOut.push(this.reqHead);
+    this.assignServer();
+  }
+
+  onBody(slice: Buffer): void {
+    if (this.localReply !== undefined) return;
+    if (this.reqChunked) this.pendingOut.push(chunkHeader(slice.length), slice, CRLF);
+    else this.pendingOut.push(slice);
+    // outside parse() (never today) the bytes would wait for the next flush
+  }
+
+  onTrailers(trailers: string[]): void {
+    this.reqTrailers = trailers;
+  }
+
+  onMessageComplete(): void {
+    this.reqComplete = true;
+    if (this.deferredError !== 0) {
+      const status = this.deferredError;
+      this.deferredError = 0;
+      this.replyError(status, this.deferredReason);
+      return;
+    }
+    if (this.localReply !== undefined) {
+      this.parser.pause();
+      this.sendLocalReply(this.localReply);
+      return;
+    }
+    if (this.reqChunked) this.pendingOut.push(lastChunk(this.reqTrailers));
+    // the next request (pipelining) waits for this response; an upgrade request waits for the answer
+    if (!this.reqUpgrade) this.parser.pause();
+    if (this.timerKind === T_CLIENT) {
+      const ms = this.backend?.timeouts.server ?? 0;
+      this.arm(T_SERVER, ms);
+    }
+  }
+
+  onError(error: HttpParseError): void {
+    this.replyError(error.status, error.code);
+  }
+
+  // --- choosing and reaching a server ------------------------------------------------------
+
+  private assignServer(): void {
+    const be = this.backend!;
+    if (be.servers.length === 0) {
+      this.replyError(503, 'no server available');
+      return;
+    }
+    const server = be.pickServer();
+    if (!server) {
+      // every server is at its maxconn: wait for a slot in the backend's queue
+      this.queued = true;
+      be.queue.push(this);
+      this.client.pause();
+      this.arm(T_QUEUE, be.queueTimeout);
+      return;
+    }
+    server.served++;
+    this.proceed(server);
+  }
+
+  /** A slot on `server` was given to this queued request. */
+  dequeued(server: Server): void {
+    this.queued = false;
+    this.proceed(server);
+  }
+
+  private proceed(server: Server): void {
+    const be = this.backend!;
+    this.slot = server;
+    this.server = server;
+    // a connection this session already holds to that server
+    const own = this.ownConns;
+    for (let i = own.length - 1; i >= 0; i--) {
+      const c = own[i]!;
+      if (c.closed) {
+        own.splice(i, 1);
+        continue;
+      }
+      if (c.server === server) {
+        own.splice(i, 1);
+        this.useConn(c);
+        return;
+      }
+    }
+    // HAProxy's 'safe': a session's first request never goes over another client's connection
+    const reuse = be.reuse;
+    if (reuse === 'always' || reuse === 'aggressive' || (reuse === 'safe' && this.requests > 1)) {
+      const idle = server.takeIdle() as ServerConn | undefined;
+      if (idle !== undefined) {
+        idle.session = this;
+        this.useConn(idle);
+        return;
+      }
+    }
+    this.openConn(server);
+  }
+
+  private openConn(server: Server): void {
+    this.attempts++;
+    const c = new ServerConn(server, this);
+    this.conn = c;
+    const ms = this.backend!.timeouts.connect;
+    this.arm(T_CONNECT, ms);
+    // request bytes wait in pendingOut; stop reading the client until connected
+    this.client.pause();
+  }
+
+  private useConn(c: ServerConn): void {
+    c.session = this;
+    this.conn = c;
+    c.parser.responseTo(this.reqMethod);
+    // inside parse() the request is written once the chunk is parsed
+    if (!this.batching) this.flushPending(c);
+    if (this.pendingIn === null && this.client.isPaused()) this.client.resume();
+  }
+
+  /** The request no longer needs its server slot (or its place in the queue). */
+  private releaseSlot(): void {
+    const be = this.backend;
+    if (be === null) return;
+    if (this.queued) {
+      this.queued = false;
+      be.leaveQueue(this);
+    }
+    const s = this.slot;
+    if (s !== null) {
+      this.slot = null;
+      be.releaseSlot(s);
+    }
+  }
+
+  onServerConnected(c: ServerConn): void {
+    if (c !== this.conn) return;
+    c.parser.responseTo(this.reqMethod);
+    // send-proxy: the PROXY header opens the connection, before the request
+    if (c.server.sendProxy !== 0) this.pendingOut.unshift(proxyHeaderFor(c.server, this.client));
+    this.flushPending(c);
+    if (this.state === ST_TXN && this.pendingIn === null) this.client.resume();
+  }
+
+  private flushPending(c: ServerConn): void {
+    if (this.pendingOut.length > 0 && !writeBatch(c.socket, this.pendingOut)) this.client.pause();
+    if (this.reqComplete) this.reqForwarded = true;
+    const t = this.timerKind;
+    if (t === T_CONNECT || t === T_NONE) {
+      if (this.reqComplete) this.arm(T_SERVER, this.backend!.timeouts.server);
+      else this.arm(T_CLIENT, this.owner.timeouts.client);
+    }
+  }
+
+  /** A connect failed or timed out: retry (same server, as HAProxy without redispatch) or 503. */
+  private connectFailed(reason: string): void {
+    const c = this.conn;
+    if (c) c.destroy();
+    this.conn = null;
+    if (this.state !== ST_TXN) return;
+    const be = this.backend!;
+    if (this.attempts <= be.retries && this.server) {
+      // the request bytes were not sent yet: they wait in pendingOut for the next attempt.
+      // Retries go to the same server; with 'option redispatch' the last one may go elsewhere.
+      let server = this.server;
+      if (be.redispatch && this.attempts === be.retries) {
+        const other = be.pickServer();
+        if (other !== undefined && other !== server) {
+          this.releaseSlot();
+          other.served++;
+          this.slot = other;
+          this.server = other;
+          server = other;
+        }
+      }
+      this.openConn(server);
+      return;
+    }
+    this.replyError(503, reason);
+  }
+
+  onServerClosed(c: ServerConn): void {
+    if (c !== this.conn) {
+      // one of this session's idle connections
+      const i = this.ownConns.indexOf(c);
+      if (i >= 0) this.ownConns.splice(i, 1);
+      return;
+    }
+    if (this.state === ST_TUNNEL) {
+      this.conn = null;
+      this.finishTunnel('server closed');
+      return;
+    }
+    if (this.state !== ST_TXN) return;
+    if (!c.connected) {
+      this.connectFailed('connection refused');
+      return;
+    }
+    this.conn = null;
+    if (!this.respStarted) {
+      // a kept-alive connection the server had closed: send the request again on a new one
+      if (c.reused && c.parser.offset === 0 && !this.reqHasBody && this.pendingIn === null) {
+        this.pendingOut.length = 0;
+        this.pendingOut.push(this.reqHead);
+        if (this.reqComplete) this.reqForwarded = false;
+        this.attempts = 0;
+        this.openConn(c.server);
+        return;
+      }
+      this.replyError(502, 'server closed before responding');
+      return;
+    }
+    // mid-response: an until-close body ends here, anything else is truncated
+    c.parser.finish();
+    if (this.state === ST_TXN && this.conn === null) this.close('server closed mid-response');
+  }
+
+  onServerData(c: ServerConn, chunk: Buffer): void {
+    if (this.state === ST_TUNNEL) {
+      this.touch(T_TUNNEL);
+      if (!this.client.write(chunk)) c.socket.pause();
+      return;
+    }
+    if (this.timerKind === T_SERVER) this.touch(T_SERVER);
+    c.parser.execute(chunk);
+    if (this.respOut.length > 0) this.flushResponse();
+  }
+
+  /** Writes what the response handlers gathered, in one write when it is small. */
+  private flushResponse(): void {
+    if (writeBatch(this.client, this.respOut)) return;
+    // the client cannot take more now: stop reading the server until it drains
+    this.conn?.socket.pause();
+    this.arm(T_CLIENT, this.owner.timeouts.client);
+  }
+
+  // --- response parser events ----------------------------------------------------------------
+
+  onResponseHead(info: HeadInfo): void {
+    const status = info.status;
+    if (status < 200 && status !== 101) {
+      // interim response (100 Continue, 103): forwarded as it came
+      this.respOut.push(responseHead(info, this.respReason, 'none'));
+      return;
+    }
+    this.respStarted = true;
+    this.respChunked = info.chunked;
+    this.respTunnel = status === 101 || (this.reqMethod === 'CONNECT' && status < 300);
+    this.respKeepAlive = info.keepAlive && this.mode === 'keep-alive';
+    if (status === 101 || info.bodyKind === 'until-close' || !this.reqComplete) this.closeAfter = true;
+    let conn: ConnectionHeader = 'none';
+    if (this.respTunnel) conn = 'none';
+    else if (this.closeAfter) conn = 'close';
+    else if (this.reqHttp10) conn = 'keep-alive';
+    this.respOut.push(responseHead(info, this.respReason, conn));
+  }
+
+  onResponseBody(slice: Buffer): void {
+    if (this.respChunked) this.respOut.push(chunkHeader(slice.length), slice, CRLF);
+    else this.respOut.push(slice);
+  }
+
+  onResponseComplete(c: ServerConn): void {
+    if (!this.respStarted) {
+      // an interim response ended: the final one follows on the same connection
+      c.parser.responseTo(this.reqMethod);
+      return;
+    }
+    if (this.respTunnel) return; // onResponseTunnel follows
+    if (this.respChunked) this.respOut.push(lastChunk(this.respTrailers));
+    // sent before anything the next (pipelined) request may write
+    this.flushResponse();
+    // the server connection: kept for this session's next requests, or closed
+    if (this.respKeepAlive && this.reqForwarded && !c.closed) {
+      c.reused = true;
+      c.session = null;
+      this.conn = null;
+      this.keepConn(c);
+    } else {
+      this.conn = null;
+      c.destroy();
+    }
+    this.endTransaction();
+  }
+
+  onResponseError(c: ServerConn, error: HttpParseError): void {
+    this.respOut.length = 0;
+    this.conn = null;
+    c.destroy();
+    if (!this.respStarted) this.replyError(502, error.code);
+    else this.close('invalid response body');
+  }
+
+  onResponseTunnel(c: ServerConn, rest: Buffer): void {
+    // 101 Switching Protocols (or 2xx to CONNECT): both sides now carry raw bytes
+    this.state = ST_TUNNEL;
+    if (rest.length > 0) this.respOut.push(rest);
+    this.flushResponse();
+    this.arm(T_TUNNEL, this.tunnelTimeout());
+    const early = this.pendingIn;
+    this.pendingIn = null;
+    if (early !== null && early.length > 0) c.socket.write(early);
+    this.client.resume();
+  }
+
+  private finishTunnel(reason: string): void {
+    const c = this.client;
+    this.state = ST_CLOSED;
+    c.end();
+    this.done(reason);
+  }
+
+  private keepConn(c: ServerConn): void {
+    const own = this.ownConns;
+    own.push(c);
+    // HAProxy's max-session-srv-conns (10): older ones go to the server's idle list
+    if (own.length > 10) this.release(own.shift()!);
+  }
+
+  /** A connection this session no longer needs: to the server's idle list, or closed. */
+  private release(c: ServerConn): void {
+    c.session = null;
+    if (c.closed) return;
+    // a connection that announced this client's addresses (send-proxy) serves no other client
+    if (this.backend?.reuse === 'never' || this.owner.stopping || c.server.sendProxy !== 0) c.destroy();
+    else if (!c.server.putIdle(c)) c.destroy();
+  }
+
+  // --- end of a transaction -----------------------------------------------------------------
+
+  private endTransaction(): void {
+    this.releaseSlot();
+    if (this.closeAfter || !this.reqComplete || this.owner.stopping) {
+      this.state = ST_CLOSED;
+      this.disarm();
+      this.client.end();
+      this.done('closed after response');
+      return;
+    }
+    this.state = ST_WAIT;
+    this.armWait(false);
+    this.parser.resume();
+    const rest = this.pendingIn;
+    this.pendingIn = null;
+    if (rest !== null) {
+      this.state = ST_HEAD;
+      const t = this.owner.timeouts;
+      this.arm(T_HTTP_REQUEST, t.httpRequest || t.client);
+      this.parse(rest);
+    }
+    if ((this.state === ST_WAIT || this.state === ST_HEAD) && this.pendingIn === null) this.client.resume();
+  }
+
+  private sendLocalReply(reply: LocalReply): void {
+    this.respStarted = true;
+    const conn = this.closeAfter
+      ? 'connection: close\r\n'
+      : this.reqHttp10
+        ? 'connection: keep-alive\r\n'
+        : '';
+    this.respOut.push(`${reply.head}${conn}\r\n`);
+    if (reply.body.length > 0) this.respOut.push(reply.body);
+    this.flushResponse();
+    this.endTransaction();
+  }
+
+  /** Answers with an error page (the `errorfile` one if configured) and closes the connection. */
+  /**
+   * Answers with an error. Before a request head was parsed (400, 408 of timeout http-request)
+   * HAProxy's connection layer sends its raw page and closes. Once a request exists, the page
+   * (or the `errorfile` one) is a response like another: the connection stays open when the
+   * request was complete and both sides allow it, as HAProxy does after a 503.
+   */
+  replyError(status: number, reason: string): void {
+    if (this.state === ST_CLOSED) return;
+    if (this.state === ST_TXN && !this.reqHasBody && !this.reqComplete && this.batching) {
+      // the head of a body-less request: its end is reported next, then the answer goes
+      this.deferredError = status;
+      this.deferredReason = reason;
+      return;
+    }
+    if (this.conn) {
+      this.conn.destroy();
+      this.conn = null;
+    }
+    if (this.respOut.length > 0) writeBatch(this.client, this.respOut);
+    if (this.state === ST_TXN && !this.respStarted) {
+      this.respStarted = true;
+      if (!this.reqComplete) this.closeAfter = true;
+      const form = this.closeAfter ? 'close' : this.reqHttp10 ? 'keep-alive-http10' : 'keep-alive';
+      const page = this.errorPageFor(status, form);
+      if (page !== undefined && page.length > 0) {
+        this.client.write(page);
+        if (form !== 'close') {
+          this.parser.pause();
+          this.endTransaction();
+          return;
+        }
+      }
+    } else if (this.state !== ST_TXN) {
+      const page = connectionErrorPage(status);
+      if (page !== undefined) this.client.write(page);
+    }
+    this.state = ST_CLOSED;
+    this.disarm();
+    // ends our side once the page is written, then closes; a client that never reads is cut later
+    const c = this.client;
+    c.setTimeout(this.owner.timeouts.client || LINGER_MS);
+    c.once('timeout', destroySocket);
+    c.destroySoon();
+    this.done(reason);
+  }
+
+  private errorPageFor(status: number, form: ErrorPageForm): Buffer | undefined {
+    const be = this.backend ? backendHttp(this.backend)?.errorFiles : undefined;
+    const files = be?.has(status) ? be : this.owner.http.errorFiles;
+    return errorPageFor(status, files, form, this.reqMethod === 'HEAD');
+  }
+
+  private disarm(): void {
+    this.timerKind = T_NONE;
+    if (this.wheelSlot >= 0) this.owner.wheel.disarm(this);
+  }
+
+  /** Ends the session now (error, timeout, hard stop). Idempotent. */
+  close(reason: string): void {
+    if (this.state === ST_CLOSED && this.endReason !== '') return;
+    this.state = ST_CLOSED;
+    this.disarm();
+    if (this.conn) {
+      this.conn.destroy();
+      this.conn = null;
+    }
+    this.client.destroy();
+    this.done(reason);
+  }
+
+  private done(reason: string): void {
+    if (this.endReason !== '') return;
+    this.endReason = reason;
+    this.disarm();
+    this.releaseSlot();
+    const own = this.ownConns;
+    for (let i = 0; i < own.length; i++) this.release(own[i]!);
+    own.length = 0;
+    this.owner.sessionClosed(this);
+  }
+
+  /** Between requests, nothing received yet (a soft stop closes such connections at once). */
+  isIdle(): boolean {
+    return this.state === ST_WAIT && this.requests > 0;
+  }
+
+  /** The client went away. */
+  onClientGone(reason: string): void {
+    if (this.endReason !== '') return;
+    if (this.state === ST_TUNNEL) {
+      const c = this.conn;
+      this.conn = null;
+      if (c) c.socket.end();
+      this.state = ST_CLOSED;
+      this.done(reason);
+      return;
+    }
+    this.close(reason);
+  }
+
+  /** The client shut its sending side: fine between requests only if nothing is pending. */
+  onClientEnd(): void {
+    if (this.state === ST_TUNNEL) {
+      this.conn?.socket.end();
+      return;
+    }
+    if (this.state === ST_WAIT) {
+      this.close('client closed');
+      return;
+    }
+    if (this.state === ST_HEAD) {
+      this.parser.finish();
+      // finish() may have answered 400 and closed
+      if (this.endReason === '') this.close('client closed');
+      return;
+    }
+    // in a transaction: HAProxy still sends the response of a complete request; abort otherwise
+    if (this.state === ST_TXN && !this.reqComplete) {
+      if (this.parser.state === 'body') this.parser.finish();
+      if (!this.reqComplete && this.state === ST_TXN) this.close('client aborted');
+      return;
+    }
+    this.closeAfter = true;
+  }
+}
+
+/** Largest batch joined into one string for a single write (bigger ones are written part by part, corked). */
+const BATCH_COPY_MAX = 4096;
+
+/** Writes the parts in order and empties the list; returns false when the socket asks to wait (drain). */
+function writeBatch(s: Socket, parts: (string | Buffer)[]): boolean {
+  const n = parts.length;
+  if (n === 1) {
+    const x = parts[0]!;
+    parts.length = 0;
+    return typeof x === 'string' ? s.write(x, 'latin1') : s.write(x);
+  }
+  let total = 0;
+  for (let i = 0; i < n; i++) total += parts[i]!.length;
+  let ok = true;
+  if (total <= BATCH_COPY_MAX) {
+    let text = '';
+    for (let i = 0; i < n; i++) {
+      const x = parts[i]!;
+      text += typeof x === 'string' ? x : x.latin1Slice(0, x.length);
+    }
+    ok = s.write(text, 'latin1');
+  } else {
+    s.cork();
+    for (let i = 0; i < n; i++) {
+      const x = parts[i]!;
+      ok = typeof x === 'string' ? s.write(x, 'latin1') : s.write(x);
+    }
+    s.uncork();
+  }
+  parts.length = 0;
+  return ok;
+}
+
+function onClientData(this: ClientSocket, chunk: Buffer): void {
+  this[SESSION]?.onClientData(chunk);
+}
+
+function onClientDrain(this: ClientSocket): void {
+  const st = this[SESSION];
+  if (!st) return;
+  // the client took the response bytes: read the server again
+  const c = st.conn;
+  if (c && !c.closed) c.socket.resume();
+}
+
+function onClientError(this: ClientSocket): void {
+  // 'close' follows
+}
+
+function onClientClose(this: ClientSocket): void {
+  this[SESSION]?.onClientGone('client closed');
+}
+
+function onClientEnd(this: ClientSocket): void {
+  this[SESSION]?.onClientEnd();
+}
+
+// --- helpers --------------------------------------------------------------------------------
+
+const HTTP_SETTINGS = Symbol('hap.backend-http');
+
+/** HTTP settings attached to a backend (set by the application when the backend is `mode http`). */
+export function setBackendHttp(backend: Backend, settings: HttpProxySettings): void {
+  (backend as Backend & { [HTTP_SETTINGS]?: HttpProxySettings })[HTTP_SETTINGS] = settings;
+}
+
+function backendHttp(backend: Backend): HttpProxySettings | undefined {
+  return (backend as Backend & { [HTTP_SETTINGS]?: HttpProxySettings })[HTTP_SETTINGS];
+}
+
+const MODE_RANK: Record<HttpConnectionMode, number> = { 'keep-alive': 0, 'server-close': 1, close: 2 };
+
+function strongerMode(a: HttpConnectionMode, b: HttpConnectionMode): HttpConnectionMode {
+  return MODE_RANK[a] >= MODE_RANK[b] ? a : b;
+}
+
+function ipv4ToInt(ip: string): number {
+  let v = 0;
+  let part = 0;
+  let dots = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 0x2e) {
+      v = v * 256 + part;
+      part = 0;
+      dots++;
+    } else if (c >= 0x30 && c <= 0x39) part = part * 10 + (c - 0x30);
+    else return -1;
+  }
+  return dots === 3 ? (v * 256 + part) >>> 0 : -1;
+}
+
+function forwardedFor(
+  session: HttpSession,
+  info: HeadInfo,
+  front: HttpProxySettings,
+  back: HttpProxySettings | undefined,
+): ExtraHeader | undefined {
+  const ff = back?.forwardFor ?? front.forwardFor;
+  if (ff === undefined) return undefined;
+  const ip = connectionAddresses(session.client).src;
+  if (ff.except !== undefined) {
+    const v = ipv4ToInt(ip);
+    if (v >= 0 && (v & ff.except[1]) >>> 0 === ff.except[0]) return undefined;
+  }
+  if (ff.ifNone && headerValue(info.headers, ff.header) !== undefined) return undefined;
+  return { name: ff.header, value: ip };
+}

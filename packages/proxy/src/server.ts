@@ -1,0 +1,123 @@
+/**
+ * A server of a backend, and the HTTP connections haproxyd holds to it.
+ *
+ * Idle connections that may serve any client are kept on the server (`idle`, HAProxy's
+ * idle/safe lists); a connection a client session opened stays attached to that session
+ * between its requests and joins the server's list when the session ends (unless
+ * `http-reuse never`). Idle connections on the server are closed after `IDLE_PURGE_MS`.
+ */
+
+import type { NetConnectOpts, Socket } from 'node:net';
+import { connectionAddresses } from './accept-proxy.ts';
+import { encodeProxyV1, encodeProxyV2 } from './proxy-protocol.ts';
+import { readBuffer } from './read-buffer.ts';
+
+export interface ServerTarget {
+  name: string;
+  host: string;
+  port: number;
+  /** A unix socket path (abstract names start with NUL): used instead of host and port. */
+  path?: string | undefined;
+  /** Most requests (HTTP) or connections (TCP) served at once; 0 = no limit. */
+  maxconn?: number | undefined;
+  /** `send-proxy` (1) / `send-proxy-v2` (2): a PROXY header opens each connection. */
+  sendProxy?: 0 | 1 | 2 | undefined;
+}
+
+/** The PROXY header announcing `client`'s addresses to a `send-proxy` server. */
+export function proxyHeaderFor(t: ServerTarget, client: Socket): Buffer {
+  const a = connectionAddresses(client);
+  return t.sendProxy === 2 ? encodeProxyV2(a) : encodeProxyV1(a);
+}
+
+/** Options for net.connect() to a server. */
+export function connectOptions(
+  t: ServerTarget,
+  allowHalfOpen: boolean,
+  onRead: (this: Socket, nread: number, buf: Buffer) => boolean | undefined,
+): NetConnectOpts {
+  const onread = { buffer: readBuffer, callback: onRead as (n: number, b: Uint8Array) => boolean };
+  return t.path !== undefined
+    ? { path: t.path, allowHalfOpen, onread }
+    : { host: t.host, port: t.port, allowHalfOpen, onread };
+}
+
+/** How long an unused connection stays on a server's idle list (HAProxy's pool-purge-delay). */
+export const IDLE_PURGE_MS = 5000;
+/**
+ * Most idle connections kept per server. Under `http-reuse safe` a new client's first request
+ * never takes one, so clients that close after one request would otherwise pile them up.
+ */
+export const IDLE_MAX = 256;
+
+export class Server implements ServerTarget {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly path: string | undefined;
+  readonly maxconn: number;
+  readonly sendProxy: 0 | 1 | 2;
+  /** Requests (HTTP) or streams (TCP) this server is serving now, counted against maxconn. */
+  served: number;
+  /** Idle HTTP connections any session may take (most recently used last). */
+  readonly idle: IdleConnection[];
+  /** Connections currently open to this server (busy or idle). */
+  currentConns: number;
+  totalConns: number;
+
+  constructor(t: ServerTarget) {
+    this.name = t.name;
+    this.host = t.host;
+    this.port = t.port;
+    this.path = t.path;
+    this.maxconn = t.maxconn ?? 0;
+    this.sendProxy = t.sendProxy ?? 0;
+    this.served = 0;
+    this.idle = [];
+    this.currentConns = 0;
+    this.totalConns = 0;
+  }
+
+  /** Whether maxconn allows one more request now. */
+  get full(): boolean {
+    return this.maxconn > 0 && this.served >= this.maxconn;
+  }
+
+  /** Takes the most recently used idle connection, or undefined. */
+  takeIdle(): IdleConnection | undefined {
+    const c = this.idle.pop();
+    if (c !== undefined) {
+      c.idleIndex = -1;
+      c.socket.setTimeout(0);
+    }
+    return c;
+  }
+
+  /** Puts a connection on the idle list (closed if unused for IDLE_PURGE_MS); false when the list is full. */
+  putIdle(c: IdleConnection): boolean {
+    if (this.idle.length >= IDLE_MAX) return false;
+    c.idleIndex = this.idle.length;
+    this.idle.push(c);
+    c.socket.setTimeout(IDLE_PURGE_MS);
+    return true;
+  }
+
+  /** Removes a connection from the idle list (it closed or timed out), in constant time. */
+  dropIdle(c: IdleConnection): void {
+    const i = c.idleIndex;
+    if (i < 0 || this.idle[i] !== c) return;
+    const last = this.idle.pop()!;
+    if (last !== c) {
+      this.idle[i] = last;
+      last.idleIndex = i;
+    }
+    c.idleIndex = -1;
+  }
+}
+
+/** What the server keeps of an idle connection. */
+export interface IdleConnection {
+  readonly socket: Socket;
+  /** Position on the server's idle list, -1 when not on it. */
+  idleIndex: number;
+}
