@@ -52,6 +52,12 @@ function connectionMode(sections: ProxyModel[]): HttpConnectionMode {
   return 'keep-alive';
 }
 
+/** An option set (and not negated) in the section or the defaults it inherits from. */
+function optionOn(sections: ProxyModel[], keyword: string): boolean {
+  const d = lastOf(sections, [keyword]);
+  return d !== undefined && d.modifier !== 'no';
+}
+
 function ipv4Network(text: string): [number, number] | undefined {
   const [addr, bits] = text.split('/');
   const parts = (addr ?? '').split('.');
@@ -232,5 +238,6 @@ export function httpSettings(model: ConfigModel, p: ProxyModel, out: Diagnostic[
     forwardFor: forwardFor(sections, out),
     errorFiles: errorFiles(sections, out),
     localReply: localReply(p, out),
+    bufferRequest: optionOn(sections, 'option http-buffer-request'),
   };
 }

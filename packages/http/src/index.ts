@@ -29,6 +29,7 @@ export {
   type ExtraHeader,
   headerValue,
   lastChunk,
+  normalizeDefaultPort,
   reasonPhrase,
   requestHead,
   responseHead,

@@ -86,6 +86,9 @@ const HTX_FIXED = 45;
 const HTX_BLOCK = 8;
 const HTX_START_LINE = 24;
 
+/** HAProxy keeps header names of at most 255 bytes. */
+const MAX_NAME_LENGTH = 255;
+
 /** Head bytes are copied into the head buffer this many at a time. */
 const HEAD_WINDOW = 2048;
 
@@ -512,7 +515,16 @@ export class HttpParser {
         let q = base + (from - i);
         const qEnd = base + (stop - i);
         while (q < qEnd && head[q] !== LF) q++;
-        if (q === qEnd) break;
+        if (q === qEnd) {
+          // no line end yet: a CR followed by anything but LF will never become one
+          const bad = head.indexOf(CR, base + (from - i));
+          if (bad >= 0 && bad < qEnd - 1) {
+            this.headLen = qEnd;
+            this.fail('HAP_ERR_HTTP_BARE_CR', 'CR not followed by LF', this.at(bad), 400);
+            return stop;
+          }
+          break;
+        }
         const lf = i + (q - base);
         this.headLen = base + (lf + 1 - i);
         this.lineDone();
@@ -730,8 +742,9 @@ export class HttpParser {
       status = status * 10 + d;
     }
     p += 3;
-    if (p < e && !isLws(h[p]))
-      return this.fail('HAP_ERR_HTTP_STATUS_LINE', 'invalid status code', this.at(p), 502);
+    // RFC 9110: a status code is 100 to 599 (HAProxy forwards 0xx codes, haproxyd answers 502)
+    if (status < 100 || (p < e && !isLws(h[p])))
+      return this.fail('HAP_ERR_HTTP_STATUS_LINE', 'invalid status code', this.at(p - 3), 502);
     while (p < e && isLws(h[p])) p++;
     const cr = h.indexOf(CR, p);
     if (cr !== -1 && cr < e)
@@ -760,6 +773,15 @@ export class HttpParser {
       return false;
     }
     const nameEnd = p;
+    if (nameEnd - ps > MAX_NAME_LENGTH) {
+      this.fail(
+        'HAP_ERR_HTTP_HEADER_NAME',
+        `header name longer than ${MAX_NAME_LENGTH} bytes`,
+        this.at(ps),
+        400,
+      );
+      return false;
+    }
     p++;
     if (folded) {
       // obs-fold: CR LF become spaces, as HAProxy does; any other CR is a bare CR
@@ -1045,7 +1067,8 @@ export class HttpParser {
       if (status === 101 || (m === 'CONNECT' && status >= 200 && status < 300)) {
         kind = 'none';
         tunnel = true;
-      } else if (m === 'HEAD' || status < 200 || status === 204 || status === 304) kind = 'none';
+      } else if (m === 'HEAD' || (status >= 100 && status < 200) || status === 204 || status === 304)
+        kind = 'none';
       else if (chunked) kind = 'chunked';
       else if (info.contentLength >= 0) kind = info.contentLength > 0 ? 'length' : 'none';
       else kind = 'until-close';
@@ -1081,7 +1104,8 @@ export class HttpParser {
     if (this.isResponse) {
       if (tunnel) next = S_TUNNEL;
       // a final response consumes the request method; an interim one (1xx) does not
-      if (info.status >= 200 || info.status === 101) this.requestMethod = 'GET';
+      // (a status below 100 is not interim: HAProxy forwards it as a final response)
+      if (info.status >= 200 || info.status < 100 || info.status === 101) this.requestMethod = 'GET';
     } else if (info.upgrade || info.method === 'CONNECT') next = S_PAUSED;
     this.st = next;
     this.handler.onMessageComplete();

@@ -40,22 +40,36 @@ function otherConnectionTokens(value: string): string {
   return out;
 }
 
-/** The header lines of a head, rewritten as described above, ending with the extra lines and CRLF CRLF. */
-function headerLines(info: HeadInfo, connection: ConnectionHeader, extra: ExtraHeader | undefined): string {
+/**
+ * The header lines of a head, rewritten as described above, ending with the extra lines and
+ * CRLF CRLF. `noFraming` drops Content-Length and Transfer-Encoding (a 204 has no body).
+ */
+function headerLines(
+  info: HeadInfo,
+  connection: ConnectionHeader,
+  extra: ExtraHeader | undefined,
+  noFraming: boolean,
+): string {
   const h = info.headers;
   let out = '';
   let clWritten = false;
+  let host: string | undefined;
   for (let i = 0; i < h.length; i += 2) {
     const name = (h[i] as string).toLowerCase();
     let value = h[i + 1] as string;
-    if (name === 'connection') {
+    if (name === 'host') {
+      // identical Host headers are merged into one, as HAProxy does
+      if (host === value) continue;
+      host = value;
+    } else if (name === 'connection') {
       value = otherConnectionTokens(value);
       if (value === '') continue;
     } else if (name === 'content-length') {
-      if (info.contentLength < 0 || clWritten) continue;
+      if (info.contentLength < 0 || clWritten || noFraming) continue;
       clWritten = true;
-      value = String(info.contentLength);
-    }
+      // the value as written ('05' stays); a list of equal values becomes one
+      if (value.includes(',')) value = String(info.contentLength);
+    } else if (noFraming && name === 'transfer-encoding') continue;
     out += `${name}: ${value}\r\n`;
   }
   if (extra !== undefined) out += `${extra.name}: ${extra.value}\r\n`;
@@ -66,17 +80,28 @@ function headerLines(info: HeadInfo, connection: ConnectionHeader, extra: ExtraH
 
 /** A request head for the server: the request line as received, then the rewritten headers. */
 export function requestHead(info: HeadInfo, connection: ConnectionHeader, extra?: ExtraHeader): string {
-  return `${info.method} ${info.target} HTTP/${info.versionMajor}.${info.versionMinor}\r\n${headerLines(info, connection, extra)}`;
+  return `${info.method} ${info.target} ${version(info)}\r\n${headerLines(info, connection, extra, false)}`;
 }
 
 /** A response head for the client: the status line as received, then the rewritten headers. */
-export function responseHead(info: HeadInfo, reason: string, connection: ConnectionHeader): string {
-  return `HTTP/${info.versionMajor}.${info.versionMinor} ${info.status} ${reason}\r\n${headerLines(info, connection, undefined)}`;
+export function responseHead(
+  info: HeadInfo,
+  reason: string,
+  connection: ConnectionHeader,
+  noFraming = false,
+): string {
+  const status = info.status < 100 ? String(info.status).padStart(3, '0') : String(info.status);
+  return `${version(info)} ${status} ${reason}\r\n${headerLines(info, connection, undefined, noFraming)}`;
 }
 
-/** `<size in hex>\r\n` before a chunk of `size` bytes. */
+/** HTTP/1.0 stays; any later version is written HTTP/1.1, as HAProxy does. */
+function version(info: HeadInfo): string {
+  return info.versionMajor === 1 && info.versionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1';
+}
+
+/** `<size in upper-case hex>\r\n` before a chunk of `size` bytes (HAProxy's spelling). */
 export function chunkHeader(size: number): string {
-  return `${size.toString(16)}\r\n`;
+  return `${size.toString(16).toUpperCase()}\r\n`;
 }
 
 /** The last chunk and trailers (names in lower case), ending the chunked body. */
@@ -159,4 +184,34 @@ const REASONS: Record<number, string> = {
 /** The standard reason phrase of a status, as a proxy writes it in responses it makes itself. */
 export function reasonPhrase(status: number): string {
   return REASONS[status] ?? 'Other';
+}
+
+/**
+ * HAProxy's scheme-based normalisation: a default port (`:80` for http, `:443` for https and
+ * CONNECT) is taken out of an absolute-form target's authority and out of the Host header.
+ * Origin-form requests (`/…`) are left alone. Changes `info` in place.
+ */
+export function normalizeDefaultPort(info: HeadInfo): void {
+  const t = info.target;
+  let port: string;
+  if (info.method === 'CONNECT') {
+    port = ':443';
+    if (!t.endsWith(port)) return;
+  } else {
+    const scheme = t.slice(0, 8).toLowerCase();
+    if (scheme.startsWith('http://')) port = ':80';
+    else if (scheme === 'https://') port = ':443';
+    else return;
+    const start = t.indexOf('//') + 2;
+    let end = start;
+    while (end < t.length && t[end] !== '/' && t[end] !== '?') end++;
+    // the Host header is only normalised along with a target that had the default port
+    if (!t.slice(start, end).endsWith(port)) return;
+    info.target = t.slice(0, end - port.length) + t.slice(end);
+  }
+  const h = info.headers;
+  for (let i = 0; i < h.length; i += 2) {
+    const v = h[i + 1] as string;
+    if ((h[i] as string).toLowerCase() === 'host' && v.endsWith(port)) h[i + 1] = v.slice(0, -port.length);
+  }
 }

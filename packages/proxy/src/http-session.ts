@@ -36,6 +36,7 @@ import {
   HttpParser,
   headerValue,
   lastChunk,
+  normalizeDefaultPort,
   requestHead,
   responseHead,
 } from '@hap/http';
@@ -71,6 +72,8 @@ export interface HttpProxySettings {
   errorFiles: Map<number, ErrorMessage>;
   /** A response given to every request instead of forwarding it (`http-request return` without condition). */
   localReply: LocalReply | undefined;
+  /** `option http-buffer-request`: a request body is received whole before a server is chosen. */
+  bufferRequest: boolean;
 }
 
 export interface HttpFrontendTimeouts {
@@ -109,6 +112,10 @@ const T_CONNECT = 4;
 const T_SERVER = 5;
 const T_TUNNEL = 6;
 const T_QUEUE = 7;
+/** A request body is being sent: the client and the server may both time out. */
+const T_UPLOAD = 8;
+/** Waiting before the next connect attempt (HAProxy: min(timeout connect, 1 s)). */
+const T_RETRY = 9;
 
 const SESSION = Symbol('hap.http-session');
 const CONN = Symbol('hap.server-conn');
@@ -121,6 +128,8 @@ interface ServerSocket extends Socket {
 }
 
 const CRLF = '\r\n';
+/** `option http-buffer-request` waits for at most this much body (tune.bufsize - tune.maxrewrite). */
+const BUFFER_REQUEST_LIMIT = 15360;
 /** How long an error page may take to leave when no `timeout client` is set. */
 const LINGER_MS = 10_000;
 
@@ -139,6 +148,8 @@ export class ServerConn implements HttpHandler {
   reused: boolean;
   closed: boolean;
   idleIndex: number;
+  /** Parser offset when the current request was sent (nothing received since: a stale keep-alive). */
+  startOffset: number;
 
   constructor(server: Server, session: HttpSession) {
     this.server = server;
@@ -147,6 +158,7 @@ export class ServerConn implements HttpHandler {
     this.reused = false;
     this.closed = false;
     this.idleIndex = -1;
+    this.startOffset = 0;
     this.parser = new HttpParser('response', this);
     const s = connect(connectOptions(server, false, onServerRead)) as ServerSocket;
     this.socket = s;
@@ -256,7 +268,7 @@ function retire(c: ServerConn): void {
 export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   readonly owner: HttpSessionOwner;
   readonly client: ClientSocket;
-  readonly parser: HttpParser;
+  parser: HttpParser | null;
   state: number;
   /** Requests started on this connection. */
   requests: number;
@@ -268,6 +280,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   wheelNext: WheelEntry | null;
   wheelPrev: WheelEntry | null;
   wheelSlot: number;
+  wheelTick: number;
   timerKind: number;
 
   // the current transaction
@@ -308,6 +321,23 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   /** The response switched protocols (101, 2xx to CONNECT). */
   respTunnel: boolean;
   reqHttp10: boolean;
+  /** The request head was written to a server (a parse error after it is answered by the stream). */
+  reqHeadSent: boolean;
+  /** The client shut its sending side: close once the response is sent, without announcing it. */
+  clientShut: boolean;
+  /** Response bytes have been written to the client. */
+  respSent: boolean;
+  /** The server connection closes after this response. */
+  srvClose: boolean;
+  /** `Expect: 100-continue` and no body byte received yet. */
+  reqExpect: boolean;
+  reqBodyBytes: number;
+  /** The client left after a complete request: the response is read and dropped (no abortonclose). */
+  orphan: boolean;
+  /** The response ended before the request (an early answer): the request body still goes on. */
+  respDone: boolean;
+  /** `option http-buffer-request`: the body is gathered before a server is chosen. */
+  buffering: boolean;
   /** The client connection closes once the current response is sent. */
   closeAfter: boolean;
   /** Unparsed bytes after a complete request (pipelining), parsed after the response. */
@@ -318,7 +348,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   constructor(owner: HttpSessionOwner, client: Socket) {
     this.owner = owner;
     this.client = client as ClientSocket;
-    this.parser = new HttpParser('request', this);
+    // made on the first byte: a connection that sends nothing costs no parser
+    this.parser = null;
     this.state = ST_WAIT;
     this.requests = 0;
     this.endReason = '';
@@ -326,6 +357,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.wheelNext = null;
     this.wheelPrev = null;
     this.wheelSlot = -1;
+    this.wheelTick = 0;
     this.timerKind = T_NONE;
     this.backend = null;
     this.server = null;
@@ -355,6 +387,15 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.respKeepAlive = false;
     this.respTunnel = false;
     this.reqHttp10 = false;
+    this.reqHeadSent = false;
+    this.clientShut = false;
+    this.respSent = false;
+    this.srvClose = false;
+    this.reqExpect = false;
+    this.reqBodyBytes = 0;
+    this.orphan = false;
+    this.respDone = false;
+    this.buffering = false;
     this.closeAfter = false;
     this.pendingIn = null;
     this.localReply = undefined;
@@ -374,6 +415,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
 
   private arm(kind: number, ms: number): void {
     this.timerKind = kind;
+    // the wheel's clock may lag behind a busy loop: deadlines start from now
+    if (ms > 0) this.owner.wheel.now = performance.now();
     if (ms > 0) this.owner.wheel.arm(this, ms);
     else if (this.wheelSlot >= 0) this.owner.wheel.disarm(this);
   }
@@ -397,7 +440,16 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
           : kind === T_TUNNEL
             ? this.tunnelTimeout()
             : 0;
-    if (ms > 0) this.expire = this.owner.wheel.now + ms;
+    if (ms > 0) this.expire = performance.now() + ms;
+  }
+
+  /** The upload deadline: the sooner of the client and server timeouts, and the status it gives. */
+  private uploadTimeout(): number {
+    const c = this.owner.timeouts.client;
+    const s = this.backend?.timeouts.server ?? 0;
+    if (c === 0) return s;
+    if (s === 0) return c;
+    return Math.min(c, s);
   }
 
   private tunnelTimeout(): number {
@@ -421,7 +473,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
         else this.close('timeout client');
         return;
       case T_CONNECT:
-        this.connectFailed('timeout connect');
+        this.connectFailed('timeout connect', true);
         return;
       case T_SERVER:
         if (!this.respStarted) this.replyError(504, 'timeout server');
@@ -432,6 +484,18 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
         return;
       case T_QUEUE:
         this.replyError(503, 'timeout queue');
+        return;
+      case T_UPLOAD: {
+        // the server side timed out first (or with the client): HAProxy answers 504
+        const s = this.backend?.timeouts.server ?? 0;
+        const c = this.owner.timeouts.client;
+        this.closeAfter = true;
+        if (s > 0 && (c === 0 || s <= c)) this.replyError(504, 'timeout server');
+        else this.replyError(408, 'timeout client');
+        return;
+      }
+      case T_RETRY:
+        if (this.state === ST_TXN && this.server) this.openConn(this.server);
         return;
     }
   }
@@ -464,6 +528,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       return;
     }
     this.batching = true;
+    this.parser ??= new HttpParser('request', this);
     const used = this.parser.execute(chunk);
     this.batching = false;
     const conn = this.conn;
@@ -480,7 +545,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       return;
     }
     if (used < chunk.length && this.state !== ST_CLOSED) {
-      const ps = this.parser.state;
+      const ps = this.parser!.state;
       if (ps === 'paused') {
         // a request is complete and more bytes follow: they wait for the response
         this.pendingIn = chunk.subarray(used);
@@ -492,6 +557,16 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   // --- request parser events ----------------------------------------------------------------
 
   onHeadersComplete(info: HeadInfo): void {
+    if (
+      info.versionMajor === 1 &&
+      info.versionMinor === 0 &&
+      info.bodyKind !== 'none' &&
+      (info.method === 'GET' || info.method === 'HEAD' || info.method === 'DELETE')
+    ) {
+      // HAProxy's HTTP/1 layer refuses a body on these HTTP/1.0 methods
+      this.replyError(413, 'body on an HTTP/1.0 GET/HEAD/DELETE');
+      return;
+    }
     this.state = ST_TXN;
     this.requests++;
     const owner = this.owner;
@@ -515,6 +590,11 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.respKeepAlive = false;
     this.respTunnel = false;
     this.reqHttp10 = info.versionMajor === 1 && info.versionMinor === 0;
+    this.reqHeadSent = false;
+    this.respSent = false;
+    this.reqExpect = info.expectContinue;
+    this.reqBodyBytes = 0;
+    this.respDone = false;
     this.closeAfter = !info.keepAlive || this.mode === 'close' || owner.stopping;
     this.attempts = 0;
     this.localReply = fhttp.localReply ?? bhttp?.localReply;
@@ -522,17 +602,39 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.arm(T_CLIENT, owner.timeouts.client);
     if (this.localReply !== undefined) return; // answered once the request is read
     let conn: ConnectionHeader = 'none';
-    if (this.mode !== 'keep-alive') {
-      if (info.versionMinor >= 1 || info.versionMajor > 1) conn = 'close';
-    } else if (this.reqHttp10) conn = 'keep-alive';
+    if (info.upgrade) conn = 'none';
+    else if (this.mode !== 'keep-alive') {
+      if (!this.reqHttp10) conn = 'close';
+    } else if (this.reqHttp10 && !info.chunked) conn = 'keep-alive';
+    // an HTTP/1.0 request with a chunked body: the server connection is not kept (as HAProxy)
+    this.srvClose = this.mode !== 'keep-alive' || (this.reqHttp10 && info.chunked);
+    if (info.target.charCodeAt(0) !== 0x2f) normalizeDefaultPort(info);
+    const buffer = this.reqHasBody && (fhttp.bufferRequest || bhttp?.bufferRequest === true);
+    if (buffer && info.expectContinue) {
+      // http-buffer-request: the proxy says 100 Continue itself and the server never sees Expect
+      this.client.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+      dropHeader(info.headers, 'expect');
+    }
     this.reqHead = requestHead(info, conn, forwardedFor(this, info, fhttp, bhttp));
     this.pendingOut.length = 0;
     this.pendingOut.push(this.reqHead);
-    this.assignServer();
+    if (buffer) this.buffering = true;
+    else this.assignServer();
   }
 
   onBody(slice: Buffer): void {
+    this.reqBodyBytes += slice.length;
     if (this.localReply !== undefined) return;
+    // an early answer closed the server connection: the rest of the body is read and dropped
+    if (this.respDone && this.conn === null) return;
+    if (this.buffering && this.reqBodyBytes >= BUFFER_REQUEST_LIMIT) {
+      // the buffer is full: forward what is there and the rest as it comes (as HAProxy)
+      this.buffering = false;
+      if (this.reqChunked) this.pendingOut.push(chunkHeader(slice.length), slice, CRLF);
+      else this.pendingOut.push(slice);
+      this.assignServer();
+      return;
+    }
     if (this.reqChunked) this.pendingOut.push(chunkHeader(slice.length), slice, CRLF);
     else this.pendingOut.push(slice);
     // outside parse() (never today) the bytes would wait for the next flush
@@ -551,20 +653,36 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       return;
     }
     if (this.localReply !== undefined) {
-      this.parser.pause();
+      this.parser!.pause();
       this.sendLocalReply(this.localReply);
       return;
     }
     if (this.reqChunked) this.pendingOut.push(lastChunk(this.reqTrailers));
     // the next request (pipelining) waits for this response; an upgrade request waits for the answer
-    if (!this.reqUpgrade) this.parser.pause();
-    if (this.timerKind === T_CLIENT) {
+    if (!this.reqUpgrade) this.parser!.pause();
+    if (this.buffering) {
+      // option http-buffer-request: the whole request is here, now a server
+      this.buffering = false;
+      this.assignServer();
+      return;
+    }
+    if (this.respDone) {
+      // the answer came first: the request's tail goes to the server, then the transaction ends
+      const c = this.conn;
+      if (c !== null && c.connected && this.pendingOut.length > 0) writeBatch(c.socket, this.pendingOut);
+      this.reqForwarded = true;
+      this.finishTransaction();
+      return;
+    }
+    if (this.timerKind === T_CLIENT || this.timerKind === T_UPLOAD) {
       const ms = this.backend?.timeouts.server ?? 0;
       this.arm(T_SERVER, ms);
     }
   }
 
   onError(error: HttpParseError): void {
+    // an error in the same read as its head: the connection layer answers, as in HAProxy
+    if (!this.reqHeadSent) this.state = ST_HEAD;
     this.replyError(error.status, error.code);
   }
 
@@ -639,6 +757,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   private useConn(c: ServerConn): void {
     c.session = this;
     this.conn = c;
+    c.parser.resume();
+    c.startOffset = c.parser.offset;
     c.parser.responseTo(this.reqMethod);
     // inside parse() the request is written once the chunk is parsed
     if (!this.batching) this.flushPending(c);
@@ -671,16 +791,15 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
 
   private flushPending(c: ServerConn): void {
     if (this.pendingOut.length > 0 && !writeBatch(c.socket, this.pendingOut)) this.client.pause();
-    if (this.reqComplete) this.reqForwarded = true;
-    const t = this.timerKind;
-    if (t === T_CONNECT || t === T_NONE) {
-      if (this.reqComplete) this.arm(T_SERVER, this.backend!.timeouts.server);
-      else this.arm(T_CLIENT, this.owner.timeouts.client);
-    }
+    this.reqHeadSent = true;
+    if (this.reqComplete) {
+      this.reqForwarded = true;
+      if (this.timerKind !== T_SERVER) this.arm(T_SERVER, this.backend!.timeouts.server);
+    } else this.arm(T_UPLOAD, this.uploadTimeout());
   }
 
   /** A connect failed or timed out: retry (same server, as HAProxy without redispatch) or 503. */
-  private connectFailed(reason: string): void {
+  private connectFailed(reason: string, immediate = false): void {
     const c = this.conn;
     if (c) c.destroy();
     this.conn = null;
@@ -700,7 +819,12 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
           server = other;
         }
       }
-      this.openConn(server);
+      if (immediate) this.openConn(server);
+      else {
+        // HAProxy waits min(timeout connect, 1 s) before trying again after a connection error
+        this.conn = null;
+        this.arm(T_RETRY, Math.min(be.timeouts.connect || 1000, 1000));
+      }
       return;
     }
     this.replyError(503, reason);
@@ -726,7 +850,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.conn = null;
     if (!this.respStarted) {
       // a kept-alive connection the server had closed: send the request again on a new one
-      if (c.reused && c.parser.offset === 0 && !this.reqHasBody && this.pendingIn === null) {
+      if (c.reused && c.parser.offset === c.startOffset && !this.reqHasBody && this.pendingIn === null) {
         this.pendingOut.length = 0;
         this.pendingOut.push(this.reqHead);
         if (this.reqComplete) this.reqForwarded = false;
@@ -734,9 +858,13 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
         this.openConn(c.server);
         return;
       }
-      this.replyError(502, 'server closed before responding');
+      // a server gone in the middle of an upload: HAProxy closes without a page
+      if (!this.reqComplete) this.close('server closed during the upload');
+      else this.replyError(502, 'server closed before responding');
       return;
     }
+    // after an early answer the request body is still read (and dropped)
+    if (this.respDone) return;
     // mid-response: an until-close body ends here, anything else is truncated
     c.parser.finish();
     if (this.state === ST_TXN && this.conn === null) this.close('server closed mid-response');
@@ -749,12 +877,24 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       return;
     }
     if (this.timerKind === T_SERVER) this.touch(T_SERVER);
-    c.parser.execute(chunk);
+    const used = c.parser.execute(chunk);
+    if (used < chunk.length && c.parser.state === 'paused') {
+      // the server sent more than its response: the connection cannot carry another one
+      const own = this.ownConns.indexOf(c);
+      if (own >= 0) this.ownConns.splice(own, 1);
+      if (this.conn === c) this.conn = null;
+      c.destroy();
+    }
     if (this.respOut.length > 0) this.flushResponse();
   }
 
   /** Writes what the response handlers gathered, in one write when it is small. */
   private flushResponse(): void {
+    if (this.orphan) {
+      this.respOut.length = 0;
+      return;
+    }
+    if (this.respStarted) this.respSent = true;
     if (writeBatch(this.client, this.respOut)) return;
     // the client cannot take more now: stop reading the server until it drains
     this.conn?.socket.pause();
@@ -765,21 +905,40 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
 
   onResponseHead(info: HeadInfo): void {
     const status = info.status;
-    if (status < 200 && status !== 101) {
+    if (status >= 100 && status < 200 && status !== 101) {
       // interim response (100 Continue, 103): forwarded as it came
-      this.respOut.push(responseHead(info, this.respReason, 'none'));
+      this.respOut.push(responseHead(info, this.respReason, 'none', false));
       return;
     }
+    if (status === 101 && !this.reqUpgrade) {
+      this.replyError(502, 'switching protocols without an upgrade request');
+      return;
+    }
+    if ((info.chunked || info.bodyKind === 'until-close') && !plainChunked(info.headers)) {
+      // HAProxy accepts no transfer-coding but 'chunked' alone in a response
+      this.replyError(502, 'response transfer-encoding other than chunked');
+      return;
+    }
+    if (!this.reqComplete && this.reqExpect && this.reqBodyBytes === 0) {
+      // the client waited for 100 Continue and got a final answer: it sends no body, the
+      // request ends here (as in HAProxy, which keeps both connections)
+      this.reqComplete = true;
+      this.reqForwarded = true;
+      this.parser!.reset();
+      this.parser!.pause();
+    }
     this.respStarted = true;
-    this.respChunked = info.chunked;
-    this.respTunnel = status === 101 || (this.reqMethod === 'CONNECT' && status < 300);
-    this.respKeepAlive = info.keepAlive && this.mode === 'keep-alive';
-    if (status === 101 || info.bodyKind === 'until-close' || !this.reqComplete) this.closeAfter = true;
+    this.respChunked = info.bodyKind === 'chunked';
+    this.respTunnel = status === 101 || (this.reqMethod === 'CONNECT' && status >= 200 && status < 300);
+    this.respKeepAlive = info.keepAlive && !this.srvClose;
+    if (status === 101 || info.bodyKind === 'until-close') this.closeAfter = true;
+    // HAProxy announces what differs from the default of the response's version
+    const resp10 = info.versionMajor === 1 && info.versionMinor === 0;
     let conn: ConnectionHeader = 'none';
     if (this.respTunnel) conn = 'none';
-    else if (this.closeAfter) conn = 'close';
-    else if (this.reqHttp10) conn = 'keep-alive';
-    this.respOut.push(responseHead(info, this.respReason, conn));
+    else if (this.closeAfter) conn = resp10 || this.clientShut ? 'none' : 'close';
+    else if (resp10 || this.reqHttp10) conn = 'keep-alive';
+    this.respOut.push(responseHead(info, this.respReason, conn, status === 204));
   }
 
   onResponseBody(slice: Buffer): void {
@@ -794,18 +953,36 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       return;
     }
     if (this.respTunnel) return; // onResponseTunnel follows
+    // bytes after the response (more than its length, a body to HEAD) are not a next response
+    c.parser.pause();
     if (this.respChunked) this.respOut.push(lastChunk(this.respTrailers));
     // sent before anything the next (pipelined) request may write
     this.flushResponse();
-    // the server connection: kept for this session's next requests, or closed
-    if (this.respKeepAlive && this.reqForwarded && !c.closed) {
-      c.reused = true;
-      c.session = null;
+    if (!this.reqComplete) {
+      if (!this.respKeepAlive) {
+        // an early answer from a server that closes: HAProxy closes the client too
+        this.closeAfter = true;
+        this.reqComplete = true;
+        this.finishTransaction();
+        return;
+      }
+      // an early answer: the rest of the request body is still forwarded (as HAProxy does)
+      this.respDone = true;
+      return;
+    }
+    this.finishTransaction();
+  }
+
+  /** Both messages are done: the server connection is kept for this session or closed, then the next request. */
+  private finishTransaction(): void {
+    const c = this.conn;
+    if (c !== null) {
       this.conn = null;
-      this.keepConn(c);
-    } else {
-      this.conn = null;
-      c.destroy();
+      if (this.respKeepAlive && this.reqForwarded && !c.closed) {
+        c.reused = true;
+        c.session = null;
+        this.keepConn(c);
+      } else c.destroy();
     }
     this.endTransaction();
   }
@@ -814,8 +991,11 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.respOut.length = 0;
     this.conn = null;
     c.destroy();
-    if (!this.respStarted) this.replyError(502, error.code);
-    else this.close('invalid response body');
+    // nothing sent yet (head and bad body in one read): still time for a 502
+    if (!this.respSent) {
+      this.respStarted = false;
+      this.replyError(502, error.code);
+    } else this.close('invalid response body');
   }
 
   onResponseTunnel(c: ServerConn, rest: Buffer): void {
@@ -866,7 +1046,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     }
     this.state = ST_WAIT;
     this.armWait(false);
-    this.parser.resume();
+    this.parser!.resume();
     const rest = this.pendingIn;
     this.pendingIn = null;
     if (rest !== null) {
@@ -919,7 +1099,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       if (page !== undefined && page.length > 0) {
         this.client.write(page);
         if (form !== 'close') {
-          this.parser.pause();
+          this.parser!.pause();
           this.endTransaction();
           return;
         }
@@ -981,6 +1161,12 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   /** The client went away. */
   onClientGone(reason: string): void {
     if (this.endReason !== '') return;
+    if (this.state === ST_TXN && this.reqComplete && this.conn !== null && !this.respStarted) {
+      // HAProxy (without option abortonclose) lets the server answer, then drops the answer
+      this.orphan = true;
+      this.closeAfter = true;
+      return;
+    }
     if (this.state === ST_TUNNEL) {
       const c = this.conn;
       this.conn = null;
@@ -1003,17 +1189,18 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       return;
     }
     if (this.state === ST_HEAD) {
-      this.parser.finish();
+      this.parser!.finish();
       // finish() may have answered 400 and closed
       if (this.endReason === '') this.close('client closed');
       return;
     }
-    // in a transaction: HAProxy still sends the response of a complete request; abort otherwise
+    // in a transaction: HAProxy still sends the response of a complete request, and closes
+    // silently when the body was cut
     if (this.state === ST_TXN && !this.reqComplete) {
-      if (this.parser.state === 'body') this.parser.finish();
-      if (!this.reqComplete && this.state === ST_TXN) this.close('client aborted');
+      this.close('client aborted');
       return;
     }
+    this.clientShut = true;
     this.closeAfter = true;
   }
 }
@@ -1092,6 +1279,23 @@ const MODE_RANK: Record<HttpConnectionMode, number> = { 'keep-alive': 0, 'server
 
 function strongerMode(a: HttpConnectionMode, b: HttpConnectionMode): HttpConnectionMode {
   return MODE_RANK[a] >= MODE_RANK[b] ? a : b;
+}
+
+/** Removes every field of that (lower-case) name from a flat header list. */
+function dropHeader(headers: string[], lowerName: string): void {
+  let w = 0;
+  for (let r = 0; r < headers.length; r += 2) {
+    if ((headers[r] as string).toLowerCase() === lowerName) continue;
+    headers[w++] = headers[r] as string;
+    headers[w++] = headers[r + 1] as string;
+  }
+  headers.length = w;
+}
+
+/** No Transfer-Encoding, or exactly `chunked`. */
+function plainChunked(headers: string[]): boolean {
+  const te = headerValue(headers, 'transfer-encoding');
+  return te === undefined || te.trim().toLowerCase() === 'chunked';
 }
 
 function ipv4ToInt(ip: string): number {

@@ -21,6 +21,8 @@ export interface WheelEntry {
   wheelPrev: WheelEntry | null;
   /** Slot index, -1 when not on the wheel. */
   wheelSlot: number;
+  /** The tick the entry is filed for (a deadline moved earlier than it is filed again). */
+  wheelTick: number;
   onExpire(now: number): void;
 }
 
@@ -46,10 +48,18 @@ export class TimerWheel {
     return this.count;
   }
 
-  /** Sets the entry's deadline to `now + ms` (ms > 0) and puts it on the wheel if needed. */
+  /**
+   * Sets the entry's deadline to `now + ms` (ms > 0) and puts it on the wheel if needed. A later
+   * deadline leaves the entry where it is (it is filed again when its slot comes round); an
+   * earlier one moves it.
+   */
   arm(e: WheelEntry, ms: number): void {
     e.expire = this.now + ms;
     if (e.wheelSlot < 0) this.link(e);
+    else if (Math.ceil(e.expire / RESOLUTION) < e.wheelTick) {
+      this.unlink(e);
+      this.link(e);
+    }
   }
 
   /** Takes the entry off the wheel. */
@@ -65,6 +75,7 @@ export class TimerWheel {
       if (e.expire < this.now) e.expire = this.now;
     }
     const tickOf = Math.max(Math.ceil(e.expire / RESOLUTION), this.cursor + 1);
+    e.wheelTick = tickOf;
     const slot = tickOf & MASK;
     const head = this.slots[slot] ?? null;
     e.wheelPrev = null;

@@ -54,6 +54,7 @@ async function httpProxy(o: HttpProxyOpts) {
     forwardFor: undefined,
     errorFiles: new Map(),
     localReply: undefined,
+    bufferRequest: false,
     ...o.http,
   };
   setBackendHttp(backend, {
@@ -61,6 +62,7 @@ async function httpProxy(o: HttpProxyOpts) {
     forwardFor: undefined,
     errorFiles: new Map(),
     localReply: undefined,
+    bufferRequest: false,
   });
   const closed: HttpSession[] = [];
   const frontend = new HttpFrontend({
@@ -300,8 +302,11 @@ describe('HTTP errors and timeouts', () => {
     expect(e.text).toContain('No server is available to handle this request.');
     expect(e.closed).toBe(false);
     const port = await h.refusedPort();
-    const p = await httpProxy({ servers: [{ name: 's', host: HOST, port }], retries: 2 });
+    // HAProxy waits min(timeout connect, 1 s) between attempts after a connection error
+    const p = await httpProxy({ servers: [{ name: 's', host: HOST, port }], retries: 2, connect: 150 });
+    const t0 = Date.now();
     const r = await exchange(p.port, 'GET / HTTP/1.0\r\n\r\n');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
     expect(r.text).toMatch(/^HTTP\/1\.[01] 503 /);
     expect(r.text).toContain('connection: close');
     expect(r.closed).toBe(true);
@@ -315,8 +320,9 @@ describe('HTTP errors and timeouts', () => {
       servers: [{ name: 'dead', host: HOST, port }, be.target],
       retries: 2,
       redispatch: true,
+      connect: 100,
     });
-    const r = await exchange(p.port, 'GET / HTTP/1.1\r\n\r\n', 300);
+    const r = await exchange(p.port, 'GET / HTTP/1.1\r\n\r\n', 600);
     expect(r.text).toBe('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
     // two attempts on the dead server, the last one redispatched
     expect(p.backend.servers[0]!.totalConns).toBe(2);

@@ -7,6 +7,7 @@ function entry(log: number[], id: number): WheelEntry {
     wheelNext: null,
     wheelPrev: null,
     wheelSlot: -1,
+    wheelTick: 0,
     onExpire() {
       log.push(id);
     },
@@ -45,6 +46,16 @@ describe('TimerWheel', () => {
     w.arm(a, 150);
     await sleep(80);
     expect(log).toEqual([]);
+    await sleep(150);
+    expect(log).toEqual([1]);
+  });
+
+  it('a deadline moved earlier fires at the earlier time, not when its old slot comes round', async () => {
+    const w = new TimerWheel();
+    const log: number[] = [];
+    const a = entry(log, 1);
+    w.arm(a, 3000);
+    w.arm(a, 40);
     await sleep(150);
     expect(log).toEqual([1]);
   });

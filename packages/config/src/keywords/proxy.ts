@@ -73,6 +73,7 @@ const HONOURED_OPTIONS = new Set([
   'http-server-close',
   'httpclose',
   'redispatch',
+  'http-buffer-request',
 ]);
 
 const TIMEOUTS: Record<string, readonly SectionClass[]> = {
