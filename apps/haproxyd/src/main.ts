@@ -166,6 +166,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const p = await import('./serve.ts');
   const d = p.prepare(o, config.model);
   if (!d) return 1;
+  if (!(await p.resolveServers(d))) return 1; // server host names, once, with the system resolver
   p.registerSignals(d); // 2. signal_register: handlers run from the loop
   if (!(await p.startProxies(d))) return 1; // 3. bind, with the old-pid SIGTTOU/SIGTTIN dance
   if (!p.checkListeners(d)) return 1; // 4. listeners == 0

@@ -8,6 +8,8 @@
  * privileges, like HAProxy's forked child.
  */
 
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import type { ConfigModel, Diagnostic } from '@hap/config';
 import {
   acceptPending,
@@ -32,6 +34,7 @@ import {
 import {
   adoptFds,
   bindWithRetries,
+  ConnectionLimit,
   createListeners,
   enableAll,
   formatBindAlert,
@@ -43,7 +46,7 @@ import {
   unbindAll,
 } from '@hap/listeners';
 import { RunLoop } from '@hap/poller';
-import { type Frontend, readProxyHeader } from '@hap/proxy';
+import { type Frontend, readProxyHeader, type Server } from '@hap/proxy';
 import { registerStandardSignals, SignalQueue } from '@hap/signals';
 import type { CliOptions } from './cli.ts';
 import { planRuntime, type ServedFrontend } from './runtime.ts';
@@ -137,6 +140,44 @@ export function prepare(options: CliOptions, model: ConfigModel): Daemon | undef
   };
 }
 
+// --- server addresses ------------------------------------------------------------
+
+/**
+ * Server host names are resolved once at start with the system resolver (HAProxy's default
+ * `init-addr last,libc`): an unknown name stops the start, unless -dr, which leaves that
+ * server out (HAProxy puts it in maintenance).
+ */
+export async function resolveServers(d: Daemon): Promise<boolean> {
+  const seen = new Set<Server>();
+  let ok = true;
+  for (const f of d.frontends) {
+    for (const s of f.frontend.backend.servers) {
+      if (seen.has(s) || s.path !== undefined || isIP(s.host) !== 0) continue;
+      seen.add(s);
+      try {
+        s.host = (await lookup(s.host)).address;
+      } catch (err) {
+        const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+        if (d.options.ignoreResolveFailures) {
+          s.unresolved = true;
+          warning(
+            d,
+            `Server ${f.frontend.backend.name}/${s.name}: could not resolve '${s.host}' (${why}); left out (-dr).`,
+          );
+        } else {
+          alert(
+            d,
+            `Server ${f.frontend.backend.name}/${s.name}: could not resolve address '${s.host}' (${why}).`,
+          );
+          ok = false;
+        }
+      }
+    }
+  }
+  if (!ok) alert(d, 'Failed to initialize server(s) addr.');
+  return ok;
+}
+
 // --- 2. signal_register ----------------------------------------------------------
 
 export function registerSignals(d: Daemon): void {
@@ -225,6 +266,10 @@ function onAccept(this: void, socket: import('node:net').Socket, listener: Liste
 export async function startProxies(d: Daemon): Promise<boolean> {
   const noReusePort =
     d.options.noReusePort || d.model.global.directives.some((x) => x.keyword === 'noreuseport');
+  // global maxconn (or -n): every listener stops taking connections while the process holds that many
+  const maxconn =
+    d.options.maxconn !== undefined && d.options.maxconn > 0 ? d.options.maxconn : d.model.global.maxconn;
+  const limit = maxconn !== undefined && maxconn > 0 ? new ConnectionLimit(maxconn) : undefined;
   for (const f of d.frontends) {
     for (const b of f.binds) {
       let created: Listener[];
@@ -234,6 +279,7 @@ export async function startProxies(d: Daemon): Promise<boolean> {
           proxy: `${f.proxy.kind === 'listen' ? 'proxy' : f.proxy.kind} ${f.proxy.name}`,
           noReusePort,
           drainPending: acceptPending,
+          ...(limit !== undefined ? { limit } : {}),
           ...(f.proxy.maxconn !== undefined ? { defaultMaxconn: f.proxy.maxconn } : {}),
         });
       } catch (err) {

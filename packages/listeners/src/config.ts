@@ -1,7 +1,13 @@
 /** From `@hap/config`'s bind model to listeners: one listener per address and per port. */
 import type { BindModel } from '@hap/config';
 import { ListenerError } from './errors.ts';
-import { type AcceptHandler, Listener, type ListenerFamily, type ListenerSettings } from './listener.ts';
+import {
+  type AcceptHandler,
+  type ConnectionLimit,
+  Listener,
+  type ListenerFamily,
+  type ListenerSettings,
+} from './listener.ts';
 
 export interface CreateOptions {
   onAccept: AcceptHandler;
@@ -11,6 +17,8 @@ export interface CreateOptions {
   noReusePort?: boolean;
   /** The frontend's maxconn, for binds without their own (0 = no limit). */
   defaultMaxconn?: number;
+  /** The process-wide limit (global maxconn) shared by every listener. */
+  limit?: ConnectionLimit;
   /** The frontend's backlog, for binds without their own. */
   defaultBacklog?: number;
   /** See ListenerSettings.drainPending. */
@@ -48,6 +56,7 @@ export function createListeners(bind: BindModel, options: CreateOptions): Listen
     reusePort: options.noReusePort !== true && bind.options['noreuseport'] === undefined,
     proxy: options.proxy ?? '',
     ...(options.drainPending !== undefined ? { drainPending: options.drainPending } : {}),
+    ...(options.limit !== undefined ? { limit: options.limit } : {}),
     source: { file: bind.file, line: bind.line },
   };
   const maxconn = integer(bind, 'maxconn', 10, 0) ?? options.defaultMaxconn;

@@ -33,6 +33,7 @@ export {
 export {
   type AcceptHandler,
   addressKey,
+  ConnectionLimit,
   type ListenAddress,
   Listener,
   type ListenerFamily,

@@ -55,11 +55,34 @@ export interface ListenAddress {
   port: number;
 }
 
+/**
+ * A limit shared by several listeners: HAProxy's global `maxconn`. When the connections of
+ * all its listeners reach it, every one of them is full until one closes.
+ */
+export class ConnectionLimit {
+  readonly max: number;
+  current: number;
+  /** @internal */
+  readonly members: Set<Listener>;
+
+  constructor(max: number) {
+    this.max = max;
+    this.current = 0;
+    this.members = new Set();
+  }
+
+  get reached(): boolean {
+    return this.max > 0 && this.current >= this.max;
+  }
+}
+
 /** Per-listener settings (the bind line's options, already typed). */
 export interface ListenerSettings {
   onAccept: AcceptHandler;
   /** Concurrent connections before the listener is full; 0 = no limit. */
   maxconn?: number;
+  /** A limit shared with other listeners (global maxconn). */
+  limit?: ConnectionLimit;
   /** listen() backlog; also the most connections held while not accepting. Default: maxconn, else 511. */
   backlog?: number;
   /** SO_REUSEPORT (default true; HAProxy's `noreuseport` / `-dR` turn it off). */
@@ -194,6 +217,7 @@ export class Listener {
   inheritedFd: number;
 
   private server: ListenerServer | null;
+  private readonly limit: ConnectionLimit | null;
   /** Connections taken from the kernel while not accepting, in arrival order. */
   private readonly held: net.Socket[];
   private opening: Promise<Settled> | null;
@@ -206,6 +230,8 @@ export class Listener {
     this.name = settings.name ?? '';
     this.id = settings.id ?? 0;
     this.maxconn = settings.maxconn ?? 0;
+    this.limit = settings.limit ?? null;
+    this.limit?.members.add(this);
     this.backlog = settings.backlog ?? (this.maxconn > 0 ? this.maxconn : DEFAULT_BACKLOG);
     this.reusePort = settings.reusePort ?? true;
     this.ipv6Only = settings.ipv6Only ?? systemV6Only();
@@ -317,6 +343,20 @@ export class Listener {
   /** @internal A connection handed to `onAccept` closed. */
   connectionClosed(): void {
     this.currentConns--;
+    const limit = this.limit;
+    if (limit === null) {
+      this.refill();
+      return;
+    }
+    const wasReached = limit.reached;
+    limit.current--;
+    if (!wasReached) this.refill();
+    // the global limit has room again: every listener it held may take connections
+    else for (const l of limit.members) l.refill();
+  }
+
+  /** full → ready when there is room, then hand over what was held. */
+  private refill(): void {
     if (this.state === 'full' && this.hasRoom()) this.state = 'ready';
     this.drain();
   }
@@ -325,11 +365,19 @@ export class Listener {
   counted(): void {
     this.currentConns++;
     this.totalConns++;
+    const limit = this.limit;
+    if (limit !== null) {
+      limit.current++;
+      if (limit.reached) {
+        for (const l of limit.members) if (l.state === 'ready') l.state = 'full';
+        return;
+      }
+    }
     if (this.state === 'ready' && !this.hasRoom()) this.state = 'full';
   }
 
   private hasRoom(): boolean {
-    return this.maxconn <= 0 || this.currentConns < this.maxconn;
+    return (this.maxconn <= 0 || this.currentConns < this.maxconn) && !(this.limit?.reached ?? false);
   }
 
   private drain(): void {

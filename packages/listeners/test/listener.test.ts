@@ -6,6 +6,7 @@ import { parseConfig } from '@hap/config';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   bindAll,
+  ConnectionLimit,
   createListeners,
   enableAll,
   formatBindAlert,
@@ -272,6 +273,34 @@ describe('maxconn', () => {
     log.accepted[1]!.socket.destroy();
     await until(() => l!.state === 'ready', 'a free slot');
     expect(l!.currentConns).toBe(1);
+  });
+
+  it('a shared limit (global maxconn) holds every listener once the process has that many', async () => {
+    const limit = new ConnectionLimit(2);
+    const [a] = track(
+      new Listener({ family: 'ipv4', host: '127.0.0.1', port: 0 }, { onAccept: log.onAcceptKeep, limit }),
+    );
+    const [b] = track(
+      new Listener({ family: 'ipv4', host: '127.0.0.1', port: 0 }, { onAccept: log.onAcceptKeep, limit }),
+    );
+    expect(await a!.bind()).toBeNull();
+    expect(await b!.bind()).toBeNull();
+    a!.enable();
+    b!.enable();
+    await conns.open({ host: '127.0.0.1', port: a!.port });
+    await conns.open({ host: '127.0.0.1', port: b!.port });
+    await until(() => log.accepted.length === 2, 'one connection on each listener');
+    expect(limit.current).toBe(2);
+    expect([a!.state, b!.state]).toEqual(['full', 'full']);
+    // a third connection, on either listener, waits
+    await conns.open({ host: '127.0.0.1', port: a!.port });
+    await until(() => a!.heldConns === 1, 'the third connection to wait');
+    expect(log.accepted).toHaveLength(2);
+    // a connection of the other listener closes: the limit has room, the waiting one goes in
+    log.accepted.find((x) => x.listener === b)!.socket.destroy();
+    await until(() => log.accepted.length === 3, 'the third connection accepted');
+    expect(limit.current).toBe(2);
+    expect(a!.heldConns).toBe(0);
   });
 
   it('the waiting connection keeps the bytes its client sent', async () => {

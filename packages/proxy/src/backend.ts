@@ -80,6 +80,12 @@ export class Backend {
     return undefined;
   }
 
+  /** Whether any server could take a request once it has a free slot. */
+  hasUsableServer(): boolean {
+    for (const s of this.servers) if (!s.unresolved) return true;
+    return false;
+  }
+
   /** How long a request may wait in the queue (timeout queue, else timeout connect; 0 = forever). */
   get queueTimeout(): number {
     return this.timeouts.queue || this.timeouts.connect;

@@ -690,7 +690,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
 
   private assignServer(): void {
     const be = this.backend!;
-    if (be.servers.length === 0) {
+    if (!be.hasUsableServer()) {
       this.replyError(503, 'no server available');
       return;
     }

@@ -52,9 +52,12 @@ export const IDLE_MAX = 256;
 
 export class Server implements ServerTarget {
   readonly name: string;
-  readonly host: string;
+  /** Address to connect to; a host name is replaced by its address at start (resolveServers). */
+  host: string;
   readonly port: number;
   readonly path: string | undefined;
+  /** Set when the name could not be resolved and -dr let the start go on: never chosen. */
+  unresolved: boolean;
   readonly maxconn: number;
   readonly sendProxy: 0 | 1 | 2;
   /** Requests (HTTP) or streams (TCP) this server is serving now, counted against maxconn. */
@@ -70,6 +73,7 @@ export class Server implements ServerTarget {
     this.host = t.host;
     this.port = t.port;
     this.path = t.path;
+    this.unresolved = false;
     this.maxconn = t.maxconn ?? 0;
     this.sendProxy = t.sendProxy ?? 0;
     this.served = 0;
@@ -80,7 +84,7 @@ export class Server implements ServerTarget {
 
   /** Whether maxconn allows one more request now. */
   get full(): boolean {
-    return this.maxconn > 0 && this.served >= this.maxconn;
+    return this.unresolved || (this.maxconn > 0 && this.served >= this.maxconn);
   }
 
   /** Takes the most recently used idle connection, or undefined. */

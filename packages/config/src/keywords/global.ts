@@ -115,7 +115,7 @@ const ROWS: KeywordRow[] = [
   flag('external-check'),
   flag('h1-accept-payload-with-any-method'),
   flag('no-memory-trimming'),
-  arg('maxconn', 'atol', (c) => {
+  honouredArg('maxconn', 'atol', (c) => {
     c.global.maxconn = intArg(c);
   }),
   arg('maxconnrate', 'atol'),
