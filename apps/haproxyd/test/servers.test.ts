@@ -49,7 +49,9 @@ function httpConfig(port: number, serverLines: string[]): string {
 describe('server addresses', () => {
   for (const binary of BINARIES) {
     it(`${binary}: a host name is resolved at start; with -dr an unresolvable one is left out`, async () => {
-      const be = await startHttpBackend((_req, res) => res.end('from localhost'));
+      const be = await startHttpBackend((_req, res) => {
+        res.end('from localhost');
+      });
       const [port] = await freePorts(1);
       const cfg = writeConfig(
         httpConfig(port!, [

@@ -408,6 +408,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     c.on('error', onClientError);
     c.on('close', onClientClose);
     c.on('end', onClientEnd);
+    // a socket handed over paused (after its PROXY header) reads again
+    if (c.isPaused()) c.resume();
     this.armWait(true);
   }
 
