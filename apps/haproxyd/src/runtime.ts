@@ -220,6 +220,7 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
           server: beModel.timeouts['server'] ?? 0,
           tunnel: beModel.timeouts['tunnel'] ?? 0,
           queue: beModel.timeouts['queue'] ?? 0,
+          serverFin: beModel.timeouts['server-fin'] ?? 0,
         },
         reuse: reuseOf(beModel),
         redispatch: beModel.options['redispatch'] === true,
@@ -245,6 +246,7 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
           name: p.name,
           backend,
           clientTimeout: p.timeouts['client'] ?? 0,
+          clientFinTimeout: p.timeouts['client-fin'] ?? 0,
           hooks,
         });
     frontends.push({ proxy: p, frontend, binds: p.binds });

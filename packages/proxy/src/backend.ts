@@ -17,6 +17,8 @@ export interface BackendTimeouts {
   tunnel: number;
   /** How long a request may wait in the queue for a server (0: `timeout connect` is used, as HAProxy does). */
   queue?: number;
+  /** `timeout server-fin` (TCP streams): a half-closed server side's inactivity timeout. */
+  serverFin?: number;
 }
 
 /** A request waiting for a server slot (servers at maxconn). */

@@ -38,6 +38,8 @@ export interface FrontendSpec {
   backend: Backend;
   /** The frontend's `timeout client`, ms (0 = none). */
   clientTimeout: number;
+  /** The frontend's `timeout client-fin`, ms (0 = none). */
+  clientFinTimeout?: number;
   hooks: FrontendHooks<TcpFrontend, TcpStream>;
 }
 
@@ -61,6 +63,9 @@ export class TcpFrontend implements StreamOwner, Frontend {
       connect: spec.backend.timeouts.connect,
       server: spec.backend.timeouts.server,
       tunnel: spec.backend.timeouts.tunnel,
+      clientFin: spec.clientFinTimeout ?? 0,
+      serverFin: spec.backend.timeouts.serverFin ?? 0,
+      queue: spec.backend.timeouts.queue ?? 0,
     };
     this.streams = new Set();
     this.totalStreams = 0;
@@ -86,8 +91,19 @@ export class TcpFrontend implements StreamOwner, Frontend {
     return s;
   }
 
+  /** The slot goes to the oldest queued stream, if any. */
   releaseServer(target: ServerTarget): void {
-    (target as Server).served--;
+    this.backend.releaseSlot(target as Server);
+  }
+
+  enqueue(stream: TcpStream): boolean {
+    if (!this.backend.hasUsableServer()) return false;
+    this.backend.queue.push(stream);
+    return true;
+  }
+
+  leaveQueue(stream: TcpStream): void {
+    this.backend.leaveQueue(stream);
   }
 
   streamClosed(stream: TcpStream): void {

@@ -23,6 +23,11 @@ export interface StreamTimeouts {
   client: number;
   server: number;
   tunnel: number;
+  /** `timeout client-fin` / `timeout server-fin`: a half-closed side's inactivity timeout (0 = its normal one). */
+  clientFin?: number;
+  serverFin?: number;
+  /** `timeout queue` (0: `timeout connect`). */
+  queue?: number;
 }
 
 /** What a stream needs from its proxy. */
@@ -32,6 +37,9 @@ export interface StreamOwner {
   readonly retries: number;
   /** Picks the server for a new connection; undefined when none is usable (or all are at their maxconn). */
   pickServer(): ServerTarget | undefined;
+  /** Every server is at its maxconn: the stream waits in the backend's queue (false: no server at all). */
+  enqueue?(stream: TcpStream): boolean;
+  leaveQueue?(stream: TcpStream): void;
   /** The stream no longer uses its server (counted against the server's maxconn). */
   releaseServer?(target: ServerTarget): void;
   /** `option redispatch`: the last connect retry may go to another server. */
@@ -58,6 +66,8 @@ export class TcpStream {
   bytesOut: number;
   /** Why the stream ended, in HAProxy's termination-state spirit (for logs later). */
   endReason: string;
+  /** Set while the stream waits in the backend's queue. */
+  queueTimer: NodeJS.Timeout | undefined;
 
   constructor(owner: StreamOwner, client: Socket) {
     this.owner = owner;
@@ -69,6 +79,7 @@ export class TcpStream {
     this.bytesIn = 0;
     this.bytesOut = 0;
     this.endReason = '';
+    this.queueTimer = undefined;
     const c = client as TaggedSocket;
     c[STREAM] = this;
     // the client waits (paused) until the server is connected
@@ -85,6 +96,12 @@ export class TcpStream {
     // retries go to the same server, as HAProxy does without 'option redispatch'
     const target = this.target ?? this.owner.pickServer();
     if (!target) {
+      if (this.owner.enqueue?.(this)) {
+        // every server is at its maxconn: wait for a slot, at most timeout queue (else connect)
+        const ms = this.owner.timeouts.queue || this.owner.timeouts.connect;
+        if (ms > 0) this.queueTimer = setTimeout(onQueueTimeout, ms, this);
+        return;
+      }
       this.close('no server available');
       return;
     }
@@ -144,7 +161,20 @@ export class TcpStream {
     this.done(reason);
   }
 
+  /** A server slot was given to this queued stream (counted as served already). */
+  dequeued(server: ServerTarget): void {
+    if (this.queueTimer !== undefined) clearTimeout(this.queueTimer);
+    this.queueTimer = undefined;
+    this.target = server;
+    this.connectServer();
+  }
+
   private done(reason: string): void {
+    if (this.queueTimer !== undefined) {
+      clearTimeout(this.queueTimer);
+      this.queueTimer = undefined;
+      this.owner.leaveQueue?.(this);
+    }
     this.state = 'closed';
     this.endReason = reason;
     this.bytesIn = this.client.bytesRead;
@@ -183,15 +213,35 @@ function onServerDrain(this: Socket): void {
   streamOf(this)?.client.resume();
 }
 
-/** A FIN from one side is passed to the other (HAProxy forwards half-closes). */
+/**
+ * A FIN from one side is passed to the other (HAProxy forwards half-closes); from then on
+ * both connections are half-closed and `timeout client-fin` / `server-fin` apply when set.
+ */
 function onClientEnd(this: Socket): void {
-  const server = streamOf(this)?.server;
-  if (server && !server.destroyed) server.end();
+  const st = streamOf(this);
+  const server = st?.server;
+  if (!st || !server || server.destroyed) return;
+  server.end();
+  halfClosed(st);
 }
 
 function onServerEnd(this: Socket): void {
   const st = streamOf(this);
-  if (st && !st.client.destroyed) st.client.end();
+  if (!st || st.client.destroyed) return;
+  st.client.end();
+  halfClosed(st);
+}
+
+function halfClosed(st: TcpStream): void {
+  const t = st.owner.timeouts;
+  if (t.clientFin) st.client.setTimeout(t.clientFin);
+  if (t.serverFin) st.server?.setTimeout(t.serverFin);
+}
+
+function onQueueTimeout(st: TcpStream): void {
+  st.queueTimer = undefined;
+  st.owner.leaveQueue?.(st);
+  st.close('queue timeout');
 }
 
 function onServerConnect(this: Socket): void {

@@ -94,7 +94,10 @@ export interface TestBackend {
 }
 
 export interface ProxySpec {
-  servers: Array<{ name: string; host: string; port: number }>;
+  servers: Array<{ name: string; host: string; port: number; maxconn?: number }>;
+  queue?: number;
+  clientFin?: number;
+  serverFin?: number;
   retries?: number;
   client?: number;
   connect?: number;
@@ -192,7 +195,13 @@ export class Harness {
       name: 'be',
       servers: spec.servers,
       retries: spec.retries ?? 3,
-      timeouts: { connect: spec.connect ?? 2000, server: spec.server ?? 0, tunnel: spec.tunnel ?? 0 },
+      timeouts: {
+        connect: spec.connect ?? 2000,
+        server: spec.server ?? 0,
+        tunnel: spec.tunnel ?? 0,
+        queue: spec.queue ?? 0,
+        serverFin: spec.serverFin ?? 0,
+      },
     });
     const opened: TcpStream[] = [];
     const closed: TcpStream[] = [];
@@ -201,6 +210,7 @@ export class Harness {
       name: 'fe',
       backend,
       clientTimeout: spec.client ?? 0,
+      clientFinTimeout: spec.clientFin ?? 0,
       hooks: {
         streamOpened: (_fe, st) => opened.push(st),
         streamClosed: (_fe, st) => closed.push(st),

@@ -24,6 +24,43 @@ describe('TcpStream timeouts', () => {
     expect(p.frontend.streams.size).toBe(0);
   });
 
+  it('timeout client-fin: a client that half-closed is cut after client-fin, not timeout client', async () => {
+    // the server keeps its side open and silent after the client's FIN
+    const quiet = await h.backend('quiet', (s) => s.resume());
+    const p = await h.proxy({ servers: [quiet.target], client: 5000, clientFin: 200 });
+    const c = h.client(p.port, { allowHalfOpen: true });
+    await nextEvent(c, 'connect');
+    await waitFor(() => p.opened.length === 1 && quiet.accepted.length === 1, 'the stream to be established');
+    const t0 = Date.now();
+    c.end('bye\n');
+    await waitFor(() => p.closed.length === 1, 'the half-closed stream to be cut', 3000);
+    expect(p.closed[0]!.endReason).toBe('client timeout');
+    expect(Date.now() - t0).toBeLessThan(3000);
+  });
+
+  it('server maxconn: a connection beyond it waits in the queue, then is served; timeout queue cuts a waiter', async () => {
+    const echo = await h.backend('echo', (s) => s.pipe(s));
+    const p = await h.proxy({ servers: [{ ...echo.target, maxconn: 1 }], queue: 300 });
+    const a = h.client(p.port);
+    a.write('one\n');
+    expect(await firstLine(a)).toBe('one');
+    const b = h.client(p.port);
+    b.write('two\n');
+    await waitFor(() => p.backend.queue.length === 1, 'the second connection to be queued');
+    expect(echo.accepted).toHaveLength(1);
+    a.destroy();
+    // the slot is released: the queued connection goes to the server with its bytes
+    expect(await firstLine(b)).toBe('two');
+    expect(echo.accepted).toHaveLength(2);
+    // a third one while b holds the slot: cut at timeout queue
+    const c = h.client(p.port);
+    const { data } = await collect(c);
+    expect(data.length).toBe(0);
+    await waitFor(() => p.closed.some((st) => st.endReason === 'queue timeout'), 'the queue timeout');
+    expect(p.backend.queue.length).toBe(0);
+    expect(p.backend.servers[0]!.served).toBe(1);
+  });
+
   it('timeout server: closes when the server accepts but never answers', async () => {
     const mute = await h.backend('mute', (s) => s.resume());
     const p = await h.proxy({ servers: [mute.target], server: 200 });

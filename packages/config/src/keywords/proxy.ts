@@ -64,6 +64,8 @@ const HONOURED_TIMEOUTS = new Set([
   'http-request',
   'http-keep-alive',
   'queue',
+  'client-fin',
+  'server-fin',
 ]);
 
 /** Options the runtime applies today (every other one parses and says it has no effect yet). */
