@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { canConnect, freePort } from '@hap/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   connectionErrorPage,
@@ -493,28 +494,6 @@ describe('against HAProxy 2.6', () => {
     );
   }
 
-  function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const s = net.createServer();
-      s.on('error', reject);
-      s.listen(0, '127.0.0.1', () => {
-        const p = (s.address() as net.AddressInfo).port;
-        s.close(() => resolve(p));
-      });
-    });
-  }
-
-  function canConnect(p: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const c = net.connect(p, '127.0.0.1');
-      c.on('connect', () => {
-        c.destroy();
-        resolve(true);
-      });
-      c.on('error', () => resolve(false));
-    });
-  }
-
   beforeAll(async () => {
     const probe = spawnSync('haproxy', ['-v'], { encoding: 'utf8' });
     if (probe.error || probe.status !== 0 || !/version 2\.6\./.test(probe.stdout)) {
@@ -587,7 +566,7 @@ frontend f_raw
     });
     const deadline = Date.now() + 10_000;
     for (const p of Object.values(port)) {
-      while (!(await canConnect(p))) {
+      while (!(await canConnect('127.0.0.1', p))) {
         if (child.exitCode !== null || Date.now() > deadline)
           throw new Error(`haproxy did not start:\n${haproxyLog}`);
         await new Promise((r) => setTimeout(r, 20));

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { canConnect, freePort } from '@hap/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MATRIX } from './cases.ts';
 import { verdict } from './collect.ts';
@@ -16,28 +17,6 @@ let haproxy: ChildProcess | null = null;
 let haproxyLog = '';
 let port = 0;
 let dir = '';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-function canConnect(p: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = net.connect(p, '127.0.0.1');
-    c.on('connect', () => {
-      c.destroy();
-      resolve(true);
-    });
-    c.on('error', () => resolve(false));
-  });
-}
 
 /** Sends raw bytes, returns HAProxy's status (0: closed without answer) and what the server received. */
 async function send(raw: string): Promise<{ status: number; forwarded: boolean }> {
@@ -104,7 +83,7 @@ beforeAll(async () => {
   haproxy.stdout?.on('data', (d) => (haproxyLog += d));
   haproxy.stderr?.on('data', (d) => (haproxyLog += d));
   const deadline = Date.now() + 10_000;
-  while (!(await canConnect(port))) {
+  while (!(await canConnect('127.0.0.1', port))) {
     if (haproxy.exitCode !== null || Date.now() > deadline) {
       throw new Error(`haproxy did not start listening on 127.0.0.1:${port}:\n${haproxyLog}`);
     }

@@ -8,6 +8,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
+import { canConnect, freePort } from '@hap/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   canonicalIp,
@@ -756,28 +757,6 @@ describe('against HAProxy 2.6', () => {
   const port = {} as Record<ListenName, number>;
   let marker = 0;
 
-  function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const s = net.createServer();
-      s.on('error', reject);
-      s.listen(0, '127.0.0.1', () => {
-        const p = (s.address() as net.AddressInfo).port;
-        s.close(() => resolve(p));
-      });
-    });
-  }
-
-  function canConnect(p: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const c = net.connect(p, '127.0.0.1');
-      c.on('connect', () => {
-        c.destroy();
-        resolve(true);
-      });
-      c.on('error', () => resolve(false));
-    });
-  }
-
   async function waitFor<T>(what: string, probe: () => T | undefined, ms = 3000): Promise<T> {
     const deadline = Date.now() + ms;
     for (;;) {
@@ -963,7 +942,7 @@ listen fwd
     });
     const deadline = Date.now() + 10_000;
     for (const name of LISTENS) {
-      while (!(await canConnect(port[name]))) {
+      while (!(await canConnect('127.0.0.1', port[name]))) {
         if (child.exitCode !== null || Date.now() > deadline) {
           throw new Error(`haproxy did not start:\n${haproxyLog}`);
         }
