@@ -53,6 +53,10 @@ export function renderTraffic(o) {
     const parts = [];
     if (r?.errors) parts.push(`${r.errors} errors (${r.errorDetail})`);
     if (r?.attempts > 1) parts.push('measured twice (other load), the less disturbed run shown');
+    if (r?.rounds > 1)
+      parts.push(
+        `median of ${r.rounds} rounds (CPU µs/req ${r.cpuUsAll.map((x) => x.toFixed(1)).join(', ')})`,
+      );
     return parts.join('; ');
   };
 
@@ -61,7 +65,7 @@ export function renderTraffic(o) {
     lines.push(
       '## Traffic',
       '',
-      `wrk: 1 thread, ${ctx.warmup} s warm-up, then ${ctx.duration} s measured; a fresh proxy process per row.`,
+      `wrk: 1 thread, ${ctx.warmup} s warm-up, then ${ctx.duration} s measured; a fresh proxy process per run; ${ctx.rounds ?? 1} round(s) per row with the proxies interleaved, the run with the median CPU µs/request shown.`,
       '',
       '| scenario | proxy | CPU µs/req | user / sys µs | req/s | p50 ms | p99 ms | MiB/s | proxy CPU % | other load % | RSS MiB | note |',
       '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',

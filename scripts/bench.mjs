@@ -1,5 +1,5 @@
 // Benchmarks, side by side with the real HAProxy in the same run. Never part of the tests.
-// Usage: pnpm bench [--only KEY,KEY…] [--duration S] [--warmup S] [--idle N] [--runs N] [--out FILE]
+// Usage: pnpm bench [--only KEY,KEY…] [--duration S] [--warmup S] [--rounds N] [--idle N] [--runs N] [--out FILE]
 // What is measured and how: docs/bench.md. The code: bench/ (traffic.mjs, check-timing.mjs).
 import {
   chmodSync,
@@ -27,6 +27,7 @@ const USAGE = `usage: pnpm bench [options]
   --only KEY,KEY…  run a subset: ${KEYS.join(', ')} (default: all)
   --duration S     seconds of each measured wrk run (default 5)
   --warmup S       seconds of the warm-up wrk run before it (default 1)
+  --rounds N       rounds of the wrk rows, proxies interleaved; the median CPU/request run is kept (default 3)
   --idle N         idle connections for idle-http / idle-tcp (default 10000)
   --runs N         runs of each \`-c\` timing, median kept (default 21)
   --out FILE       where the markdown goes (default bench/results/latest.md)
@@ -39,6 +40,7 @@ try {
       only: { type: 'string' },
       duration: { type: 'string', default: '5' },
       warmup: { type: 'string', default: '1' },
+      rounds: { type: 'string', default: '3' },
       idle: { type: 'string', default: '10000' },
       runs: { type: 'string', default: '21' },
       out: { type: 'string', default: join(root, 'bench/results/latest.md') },
@@ -63,6 +65,7 @@ const wholeNumber = (/** @type {string} */ name, /** @type {string} */ v, min) =
 };
 const duration = wholeNumber('duration', args.duration, 1);
 const warmup = wholeNumber('warmup', args.warmup, 1);
+const rounds = wholeNumber('rounds', args.rounds, 1);
 const idle = wholeNumber('idle', args.idle, 1);
 const runs = wholeNumber('runs', args.runs, 1);
 const only = args.only ? args.only.split(',').map((s) => s.trim()) : KEYS;
@@ -153,6 +156,7 @@ if (trafficKeys.length) {
       fd,
       duration,
       warmup,
+      rounds,
       idle,
       missing,
       labels,

@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import type { Backend } from './backend.ts';
 import type { Server, ServerTarget } from './server.ts';
 import { type StreamOwner, type StreamTimeouts, TcpStream } from './stream.ts';
+import { TimerWheel } from './timer-wheel.ts';
 
 /** What the application sees of any frontend, whatever its mode. */
 export interface Frontend {
@@ -50,6 +51,7 @@ export class TcpFrontend implements StreamOwner, Frontend {
   readonly retries: number;
   readonly redispatch: boolean;
   readonly streams: Set<TcpStream>;
+  readonly wheel: TimerWheel;
   totalStreams: number;
   private readonly hooks: FrontendHooks<TcpFrontend, TcpStream>;
 
@@ -68,6 +70,7 @@ export class TcpFrontend implements StreamOwner, Frontend {
       queue: spec.backend.timeouts.queue ?? 0,
     };
     this.streams = new Set();
+    this.wheel = new TimerWheel();
     this.totalStreams = 0;
     this.hooks = spec.hooks;
   }

@@ -16,6 +16,7 @@
 import { connect, type Socket } from 'node:net';
 import { readBufferWritten } from './read-buffer.ts';
 import { connectOptions, proxyHeaderFor, type ServerTarget } from './server.ts';
+import type { TimerWheel, WheelEntry } from './timer-wheel.ts';
 
 export interface StreamTimeouts {
   /** ms; 0 = none */
@@ -44,6 +45,8 @@ export interface StreamOwner {
   releaseServer?(target: ServerTarget): void;
   /** `option redispatch`: the last connect retry may go to another server. */
   readonly redispatch?: boolean;
+  /** The wheel established streams keep their inactivity deadline on. */
+  readonly wheel: TimerWheel;
   streamClosed(stream: TcpStream): void;
 }
 
@@ -55,7 +58,7 @@ interface TaggedSocket extends Socket {
   [STREAM]?: TcpStream;
 }
 
-export class TcpStream {
+export class TcpStream implements WheelEntry {
   readonly owner: StreamOwner;
   readonly client: Socket;
   server: Socket | undefined;
@@ -68,6 +71,16 @@ export class TcpStream {
   endReason: string;
   /** Set while the stream waits in the backend's queue. */
   queueTimer: NodeJS.Timeout | undefined;
+  // established: one inactivity deadline on the owner's wheel. Bytes either way are activity on
+  // both sides (HAProxy without independent-streams); the side with the shorter timeout fires.
+  seen: number;
+  clientMs: number;
+  serverMs: number;
+  expire: number;
+  wheelNext: WheelEntry | null;
+  wheelPrev: WheelEntry | null;
+  wheelSlot: number;
+  wheelTick: number;
 
   constructor(owner: StreamOwner, client: Socket) {
     this.owner = owner;
@@ -80,6 +93,14 @@ export class TcpStream {
     this.bytesOut = 0;
     this.endReason = '';
     this.queueTimer = undefined;
+    this.seen = 0;
+    this.clientMs = 0;
+    this.serverMs = 0;
+    this.expire = 0;
+    this.wheelNext = null;
+    this.wheelPrev = null;
+    this.wheelSlot = -1;
+    this.wheelTick = 0;
     const c = client as TaggedSocket;
     c[STREAM] = this;
     // the client waits (paused) until the server is connected
@@ -131,9 +152,13 @@ export class TcpStream {
     const server = this.server!;
     this.state = 'established';
     const t = this.owner.timeouts;
-    // once both sides are connected, 'timeout tunnel' (when set) replaces client and server timeouts
-    server.setTimeout(t.tunnel > 0 ? t.tunnel : t.server);
-    this.client.setTimeout(t.tunnel > 0 ? t.tunnel : t.client);
+    // once both sides are connected, 'timeout tunnel' (when set) replaces client and server timeouts;
+    // they move from the sockets' own timers to one deadline on the wheel (nothing to re-arm per read)
+    server.setTimeout(0);
+    this.client.setTimeout(0);
+    this.clientMs = t.tunnel > 0 ? t.tunnel : t.client;
+    this.serverMs = t.tunnel > 0 ? t.tunnel : t.server;
+    this.armIdle();
     // both directions by hand (no pipe): a write the peer cannot take yet pauses the reader
     this.client.on('data', onClientData);
     this.client.on('drain', onClientDrain);
@@ -143,6 +168,39 @@ export class TcpStream {
     server.on('drain', onServerDrain);
     server.on('end', onServerEnd);
     this.client.resume();
+  }
+
+  /** The inactivity deadline from the last activity (`seen`), or none without timeouts. */
+  armIdle(): void {
+    const ms = this.idleMs();
+    const wheel = this.owner.wheel;
+    if (ms === 0) {
+      if (this.wheelSlot >= 0) wheel.disarm(this);
+      return;
+    }
+    this.seen = performance.now();
+    wheel.arm(this, ms);
+  }
+
+  private idleMs(): number {
+    const c = this.clientMs;
+    const s = this.serverMs;
+    return c === 0 ? s : s === 0 ? c : Math.min(c, s);
+  }
+
+  onExpire(now: number): void {
+    if (this.state !== 'established') return;
+    const ms = this.idleMs();
+    if (ms === 0) return;
+    const left = this.seen + ms - now;
+    if (left > 0) {
+      // there was activity since: the deadline moves on
+      this.owner.wheel.arm(this, left);
+      return;
+    }
+    const c = this.clientMs;
+    const s = this.serverMs;
+    this.close(c !== 0 && (s === 0 || c <= s) ? 'client timeout' : 'server timeout');
   }
 
   /** Ends both sides now (error, timeout). Idempotent. */
@@ -157,7 +215,12 @@ export class TcpStream {
   finish(reason: string, closedSide: Socket): void {
     if (this.state === 'closed') return;
     const other = closedSide === this.client ? this.server : this.client;
-    if (other && !other.destroyed) other.destroySoon();
+    if (other && !other.destroyed) {
+      // what is still buffered for it must leave within its side's timeout
+      const ms = other === this.client ? this.clientMs : this.serverMs;
+      if (ms > 0) other.setTimeout(ms);
+      other.destroySoon();
+    }
     this.done(reason);
   }
 
@@ -170,6 +233,7 @@ export class TcpStream {
   }
 
   private done(reason: string): void {
+    if (this.wheelSlot >= 0) this.owner.wheel.disarm(this);
     if (this.queueTimer !== undefined) {
       clearTimeout(this.queueTimer);
       this.queueTimer = undefined;
@@ -190,7 +254,9 @@ function streamOf(s: Socket): TcpStream | undefined {
 
 function onClientData(this: Socket, chunk: Buffer): void {
   const st = streamOf(this);
-  const server = st?.server;
+  if (!st) return;
+  st.seen = st.owner.wheel.now;
+  const server = st.server;
   if (server && !server.write(chunk)) this.pause();
 }
 
@@ -198,6 +264,7 @@ function onClientData(this: Socket, chunk: Buffer): void {
 function onServerRead(this: Socket, nread: number, buf: Buffer): boolean | undefined {
   const st = streamOf(this);
   if (st?.state !== 'established') return undefined;
+  st.seen = st.owner.wheel.now;
   const client = st.client;
   const ok = client.write(buf.subarray(0, nread));
   readBufferWritten(client);
@@ -234,8 +301,9 @@ function onServerEnd(this: Socket): void {
 
 function halfClosed(st: TcpStream): void {
   const t = st.owner.timeouts;
-  if (t.clientFin) st.client.setTimeout(t.clientFin);
-  if (t.serverFin) st.server?.setTimeout(t.serverFin);
+  if (t.clientFin) st.clientMs = t.clientFin;
+  if (t.serverFin) st.serverMs = t.serverFin;
+  if (t.clientFin || t.serverFin) st.armIdle();
 }
 
 function onQueueTimeout(st: TcpStream): void {
