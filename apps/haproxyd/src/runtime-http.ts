@@ -13,7 +13,7 @@ import { type ErrorMessage, loadErrorFile, reasonPhrase } from '@hap/http';
 import type { ForwardFor, HttpConnectionMode, HttpProxySettings, LocalReply } from '@hap/proxy';
 
 /** The section itself, then the defaults it inherits from, nearest first. */
-function chain(model: ConfigModel, p: ProxyModel): ProxyModel[] {
+export function chain(model: ConfigModel, p: ProxyModel): ProxyModel[] {
   const out: ProxyModel[] = [p];
   let cur = p;
   for (let guard = 0; guard < 16 && cur.defaultsFrom !== undefined; guard++) {

@@ -5,7 +5,7 @@
  * refused here, before anything is bound, with the line that asks for it.
  */
 
-import type { BindModel, ConfigModel, Diagnostic, ProxyModel } from '@hap/config';
+import type { BindModel, ConfigModel, Diagnostic, ProxyModel, ServerModel } from '@hap/config';
 import {
   Backend,
   type Frontend,
@@ -16,7 +16,8 @@ import {
   setBackendHttp,
   TcpFrontend,
 } from '@hap/proxy';
-import { httpSettings } from './runtime-http.ts';
+import { balancerFor } from './runtime-balance.ts';
+import { chain, httpSettings } from './runtime-http.ts';
 
 /** HAProxy's default `retries`. */
 const DEFAULT_RETRIES = 3;
@@ -102,8 +103,13 @@ function sendProxyOf(options: Record<string, string | true>): 0 | 1 | 2 {
   return v;
 }
 
-function serverTargets(be: ProxyModel, out: Diagnostic[]): ServerTarget[] {
+/** The servers to connect to, and their models in the same order (for the balancer). */
+function serverTargets(
+  be: ProxyModel,
+  out: Diagnostic[],
+): { targets: ServerTarget[]; models: ServerModel[] } {
   const targets: ServerTarget[] = [];
+  const models: ServerModel[] = [];
   for (const s of be.servers) {
     for (const opt of Object.keys(s.options)) {
       if (REFUSED_SERVER_OPTIONS.has(opt)) {
@@ -115,9 +121,7 @@ function serverTargets(be: ProxyModel, out: Diagnostic[]): ServerTarget[] {
         );
       }
     }
-    // without health checks every active server counts as up, so backup servers never take traffic;
-    // a weight of 0 means "no new traffic"
-    if (s.disabled || s.backup || s.weight === 0) continue;
+    // backup, disabled and weight-0 servers are there too: the balancer knows what they may take
     const a = s.address;
     if (a.family === 'unix' || a.family === 'abns') {
       // abstract names live in Linux's abstract namespace: a leading NUL byte
@@ -130,6 +134,7 @@ function serverTargets(be: ProxyModel, out: Diagnostic[]): ServerTarget[] {
         maxconn: s.maxconn,
         sendProxy: sendProxyOf(s.options),
       });
+      models.push(s);
       continue;
     }
     if (a.family === 'fd' || a.family === 'sockpair') {
@@ -157,8 +162,9 @@ function serverTargets(be: ProxyModel, out: Diagnostic[]): ServerTarget[] {
       maxconn: s.maxconn,
       sendProxy: sendProxyOf(s.options),
     });
+    models.push(s);
   }
-  return targets;
+  return { targets, models };
 }
 
 /** Builds the frontends to serve, or the alerts saying why the configuration cannot be served. */
@@ -211,9 +217,12 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
     const http = (p.mode ?? 'tcp') === 'http';
     let backend = backends.get(beModel.name);
     if (!backend) {
+      const { targets, models } = serverTargets(beModel, out);
+      const balancer = balancerFor(beModel, chain(model, beModel), models, out);
       backend = new Backend({
         name: beModel.name,
-        servers: serverTargets(beModel, out),
+        servers: targets,
+        ...(balancer !== undefined ? { balancer } : {}),
         retries: beModel.retries ?? DEFAULT_RETRIES,
         timeouts: {
           connect: beModel.timeouts['connect'] ?? 0,

@@ -159,7 +159,7 @@ export async function resolveServers(d: Daemon): Promise<boolean> {
       } catch (err) {
         const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
         if (d.options.ignoreResolveFailures) {
-          s.unresolved = true;
+          f.frontend.backend.disable(s);
           warning(
             d,
             `Server ${f.frontend.backend.name}/${s.name}: could not resolve '${s.host}' (${why}); left out (-dr).`,

@@ -7,6 +7,33 @@
 
 import { Server, type ServerTarget } from './server.ts';
 
+/** What a balancing algorithm may read of a request (all optional but the client address). */
+export interface RequestKey {
+  clientIp: string;
+  /** The request target as received (HTTP). */
+  uri?: string;
+  method?: string;
+  /** A request header's first value (name in lower case). */
+  header?: (name: string) => string | undefined;
+}
+
+/**
+ * A balancing algorithm over the backend's servers (the application adapts `@hap/balance`).
+ * Without one the backend takes its servers in plain turn.
+ */
+export interface BackendBalancer {
+  /** Whether pick() reads the request (hash-based algorithms); if not, no key is built. */
+  readonly needsKey: boolean;
+  /** The server for a new request; undefined when none takes traffic or all are full. */
+  pick(key: RequestKey | undefined, avoid?: Server): Server | undefined;
+  taken(server: Server): void;
+  released(server: Server): void;
+  /** Whether any server takes traffic at all. */
+  available(): boolean;
+  /** The server may take no traffic (its address could not be resolved). */
+  disable(server: Server): void;
+}
+
 /** `http-reuse`: which idle server connections a request may use. */
 export type HttpReuse = 'never' | 'safe' | 'aggressive' | 'always';
 
@@ -37,6 +64,8 @@ export interface BackendSpec {
   reuse?: HttpReuse;
   /** `option redispatch`: the last connect retry may go to another server. */
   redispatch?: boolean;
+  /** The `balance` algorithm; servers in plain turn without it. Built over `backend.servers`. */
+  balancer?: (servers: readonly Server[]) => BackendBalancer;
 }
 
 export class Backend {
@@ -46,6 +75,7 @@ export class Backend {
   readonly timeouts: BackendTimeouts;
   readonly reuse: HttpReuse;
   readonly redispatch: boolean;
+  readonly balancer: BackendBalancer | undefined;
   /** Requests waiting for a server with a free slot, oldest first. */
   readonly queue: QueuedRequest[];
   private next: number;
@@ -59,6 +89,7 @@ export class Backend {
     this.redispatch = spec.redispatch ?? false;
     this.queue = [];
     this.next = 0;
+    this.balancer = spec.balancer?.(this.servers);
   }
 
   /** Closes the idle server connections kept for reuse (stop, or a test's cleanup). */
@@ -71,8 +102,21 @@ export class Backend {
     }
   }
 
-  /** The next server in turn that is not at its maxconn, or undefined when there is none. */
-  pickServer(): Server | undefined {
+  /** Whether picking a server reads the request. */
+  get needsKey(): boolean {
+    return this.balancer?.needsKey ?? false;
+  }
+
+  /**
+   * The server for a new request: the balancer's choice, or the next in turn, among those
+   * not at their maxconn; undefined when there is none (then: queue, or 503 without any usable).
+   */
+  pickServer(key?: RequestKey, avoid?: Server): Server | undefined {
+    const b = this.balancer;
+    if (b !== undefined) {
+      const s = b.pick(key, avoid);
+      return s === undefined || s.full ? undefined : s;
+    }
     const n = this.servers.length;
     for (let i = 0; i < n; i++) {
       const s = this.servers[this.next % n]!;
@@ -84,8 +128,21 @@ export class Backend {
 
   /** Whether any server could take a request once it has a free slot. */
   hasUsableServer(): boolean {
+    if (this.balancer !== undefined) return this.balancer.available();
     for (const s of this.servers) if (!s.unresolved) return true;
     return false;
+  }
+
+  /** A request or stream starts on `server` (counted against its maxconn and by the balancer). */
+  take(server: Server): void {
+    server.served++;
+    this.balancer?.taken(server);
+  }
+
+  /** The server takes no traffic from now on (its address could not be resolved). */
+  disable(server: Server): void {
+    server.unresolved = true;
+    this.balancer?.disable(server);
   }
 
   /** How long a request may wait in the queue (timeout queue, else timeout connect; 0 = forever). */
@@ -95,12 +152,14 @@ export class Backend {
 
   /** A request done with `server`: its slot goes to the oldest queued request, if any. */
   releaseSlot(server: Server): void {
-    server.served--;
     const next = this.queue.shift();
     if (next !== undefined) {
-      server.served++;
+      // the slot passes to the oldest queued request: still served, still taken
       next.dequeued(server);
+      return;
     }
+    server.served--;
+    this.balancer?.released(server);
   }
 
   /** Takes a request out of the queue (it gave up: timeout, client gone). */

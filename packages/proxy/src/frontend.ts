@@ -6,6 +6,7 @@
 
 import type { Socket } from 'node:net';
 import type { Backend } from './backend.ts';
+import { connectionAddresses } from './accept-proxy.ts';
 import type { Server, ServerTarget } from './server.ts';
 import { type StreamOwner, type StreamTimeouts, TcpStream } from './stream.ts';
 import { TimerWheel } from './timer-wheel.ts';
@@ -88,9 +89,10 @@ export class TcpFrontend implements StreamOwner, Frontend {
   softStop(): void {}
 
   /** A server with a free slot (TCP streams are refused, not queued, when every server is at its maxconn). */
-  pickServer(): ServerTarget | undefined {
-    const s = this.backend.pickServer();
-    if (s !== undefined) s.served++;
+  pickServer(stream: TcpStream): ServerTarget | undefined {
+    const be = this.backend;
+    const s = be.pickServer(be.needsKey ? { clientIp: connectionAddresses(stream.client).src } : undefined);
+    if (s !== undefined) be.take(s);
     return s;
   }
 

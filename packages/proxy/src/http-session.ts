@@ -41,7 +41,7 @@ import {
   responseHead,
 } from '@hap/http';
 import { connectionAddresses } from './accept-proxy.ts';
-import type { Backend, QueuedRequest } from './backend.ts';
+import type { Backend, QueuedRequest, RequestKey } from './backend.ts';
 import { readBufferWritten } from './read-buffer.ts';
 import { connectOptions, proxyHeaderFor, type Server } from './server.ts';
 import type { TimerWheel, WheelEntry } from './timer-wheel.ts';
@@ -128,6 +128,7 @@ interface ServerSocket extends Socket {
 }
 
 const CRLF = '\r\n';
+const NO_HEADERS: string[] = [];
 /** `option http-buffer-request` waits for at most this much body (tune.bufsize - tune.maxrewrite). */
 const BUFFER_REQUEST_LIMIT = 15360;
 /** How long an error page may take to leave when no `timeout client` is set. */
@@ -295,6 +296,9 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   ownConns: ServerConn[];
   reqHead: string;
   reqMethod: string;
+  /** The current request's target and header list (for a hash-based balance). */
+  reqTarget: string;
+  reqHeaders: string[];
   reqChunked: boolean;
   reqHasBody: boolean;
   reqKeepAlive: boolean;
@@ -367,6 +371,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.ownConns = [];
     this.reqHead = '';
     this.reqMethod = '';
+    this.reqTarget = '';
+    this.reqHeaders = NO_HEADERS;
     this.reqChunked = false;
     this.reqHasBody = false;
     this.reqKeepAlive = false;
@@ -578,6 +584,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     const fhttp = owner.http;
     this.mode = strongerMode(fhttp.mode, bhttp?.mode ?? 'keep-alive');
     this.reqMethod = info.method;
+    this.reqTarget = info.target;
+    this.reqHeaders = info.headers;
     this.reqChunked = info.chunked;
     this.reqHasBody = info.bodyKind !== 'none';
     this.reqKeepAlive = info.keepAlive;
@@ -696,7 +704,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       this.replyError(503, 'no server available');
       return;
     }
-    const server = be.pickServer();
+    const server = be.pickServer(be.needsKey ? this.requestKey() : undefined);
     if (!server) {
       // every server is at its maxconn: wait for a slot in the backend's queue
       this.queued = true;
@@ -705,8 +713,19 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       this.arm(T_QUEUE, be.queueTimeout);
       return;
     }
-    server.served++;
+    be.take(server);
     this.proceed(server);
+  }
+
+  /** What a hash-based `balance` reads of the current request. */
+  private requestKey(): RequestKey {
+    const headers = this.reqHeaders;
+    return {
+      clientIp: connectionAddresses(this.client).src,
+      uri: this.reqTarget,
+      method: this.reqMethod,
+      header: (name) => headerValue(headers, name),
+    };
   }
 
   /** A slot on `server` was given to this queued request. */
@@ -812,10 +831,10 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       // Retries go to the same server; with 'option redispatch' the last one may go elsewhere.
       let server = this.server;
       if (be.redispatch && this.attempts === be.retries) {
-        const other = be.pickServer();
+        const other = be.pickServer(be.needsKey ? this.requestKey() : undefined, server);
         if (other !== undefined && other !== server) {
           this.releaseSlot();
-          other.served++;
+          be.take(other);
           this.slot = other;
           this.server = other;
           server = other;

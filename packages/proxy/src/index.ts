@@ -7,7 +7,14 @@
  */
 
 export { type ConnectionAddresses, connectionAddresses, readProxyHeader } from './accept-proxy.ts';
-export { Backend, type BackendSpec, type BackendTimeouts, type HttpReuse } from './backend.ts';
+export {
+  Backend,
+  type BackendBalancer,
+  type BackendSpec,
+  type BackendTimeouts,
+  type HttpReuse,
+  type RequestKey,
+} from './backend.ts';
 export { type Frontend, type FrontendHooks, type FrontendSpec, TcpFrontend } from './frontend.ts';
 export { HttpFrontend, type HttpFrontendSpec } from './http-frontend.ts';
 export {

@@ -37,7 +37,7 @@ export interface StreamOwner {
   readonly timeouts: StreamTimeouts;
   readonly retries: number;
   /** Picks the server for a new connection; undefined when none is usable (or all are at their maxconn). */
-  pickServer(): ServerTarget | undefined;
+  pickServer(stream: TcpStream): ServerTarget | undefined;
   /** Every server is at its maxconn: the stream waits in the backend's queue (false: no server at all). */
   enqueue?(stream: TcpStream): boolean;
   leaveQueue?(stream: TcpStream): void;
@@ -115,7 +115,7 @@ export class TcpStream implements WheelEntry {
 
   connectServer(): void {
     // retries go to the same server, as HAProxy does without 'option redispatch'
-    const target = this.target ?? this.owner.pickServer();
+    const target = this.target ?? this.owner.pickServer(this);
     if (!target) {
       if (this.owner.enqueue?.(this)) {
         // every server is at its maxconn: wait for a slot, at most timeout queue (else connect)

@@ -76,6 +76,7 @@ const HONOURED_OPTIONS = new Set([
   'httpclose',
   'redispatch',
   'http-buffer-request',
+  'allbackups',
 ]);
 
 const TIMEOUTS: Record<string, readonly SectionClass[]> = {
@@ -273,8 +274,8 @@ const balance: KeywordRow = {
   parse(ctx) {
     // a bare 'balance' keeps the default algorithm, as HAProxy does
     const algo = ctx.args[1] ?? 'roundrobin';
-    // the backends take servers in turn today: roundrobin is what they do
-    ctx.directive.supported = algo === 'roundrobin';
+    // every algorithm is served (@hap/balance)
+    ctx.directive.supported = true;
     const rest = ctx.args.slice(2);
     const fail = () =>
       ctx.alert(
@@ -333,6 +334,7 @@ const HONOURED_SERVER_OPTIONS = new Set([
   'no-backup',
   'id',
   'maxconn',
+  'weight',
   'send-proxy',
   'send-proxy-v2',
   'no-send-proxy',
@@ -696,7 +698,7 @@ function checkErrorFile(ctx: KeywordContext, path: string): void {
 const hashType: KeywordRow = {
   name: 'hash-type',
   sections: PROXY_BE,
-  supported: false,
+  supported: true,
   parse(ctx) {
     const [, kind, fn, mod] = ctx.args;
     if (kind !== 'map-based' && kind !== 'consistent') {

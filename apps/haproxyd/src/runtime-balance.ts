@@ -1,0 +1,132 @@
+/**
+ * A backend's `balance` algorithm: `@hap/balance` over the backend's servers, adapted to
+ * what `@hap/proxy` asks of a balancer. HAProxy's default is `roundrobin`; `hash-type` and
+ * `option allbackups` are read from the backend or its defaults.
+ */
+
+import {
+  type Balancer,
+  type BalanceServer,
+  createBalancer,
+  createServer,
+  type HashFunctionName,
+  type HashType,
+} from '@hap/balance';
+import type { Diagnostic, ProxyModel, ServerModel } from '@hap/config';
+import type { BackendBalancer, RequestKey, Server } from '@hap/proxy';
+
+/** Algorithms that never read the request. */
+const KEYLESS = new Set(['roundrobin', 'static-rr', 'leastconn', 'first', 'random']);
+
+class Adapter implements BackendBalancer {
+  readonly needsKey: boolean;
+  private readonly balancer: Balancer;
+  private readonly views: Map<Server, BalanceServer>;
+  private readonly owners: Map<BalanceServer, Server>;
+
+  constructor(balancer: Balancer, servers: readonly Server[], views: BalanceServer[], needsKey: boolean) {
+    this.balancer = balancer;
+    this.needsKey = needsKey;
+    this.views = new Map();
+    this.owners = new Map();
+    for (let i = 0; i < servers.length; i++) {
+      this.views.set(servers[i]!, views[i]!);
+      this.owners.set(views[i]!, servers[i]!);
+    }
+  }
+
+  pick(key: RequestKey | undefined, avoid?: Server): Server | undefined {
+    const a = avoid !== undefined ? this.views.get(avoid) : undefined;
+    const v = this.balancer.pick(a !== undefined ? { ...key, avoid: a } : key);
+    return v === undefined ? undefined : this.owners.get(v);
+  }
+
+  taken(server: Server): void {
+    const v = this.views.get(server);
+    if (v) this.balancer.taken(v);
+  }
+
+  released(server: Server): void {
+    const v = this.views.get(server);
+    if (v) this.balancer.released(v);
+  }
+
+  available(): boolean {
+    return this.balancer.available();
+  }
+
+  disable(server: Server): void {
+    const v = this.views.get(server);
+    if (v) this.balancer.setState(v, 'maint');
+  }
+}
+
+/** The directive of that keyword in the backend, else in the defaults it was built from. */
+function hashTypeOf(sections: readonly ProxyModel[]): {
+  type?: HashType;
+  fn?: HashFunctionName;
+  avalanche?: boolean;
+} {
+  for (const s of sections) {
+    const d = s.directives.findLast((x) => x.keyword === 'hash-type');
+    if (!d) continue;
+    const [, kind, fn, mod] = d.args;
+    return {
+      type: kind as HashType,
+      ...(fn !== undefined ? { fn: fn as HashFunctionName } : {}),
+      ...(mod === 'avalanche' ? { avalanche: true } : {}),
+    };
+  }
+  return {};
+}
+
+/**
+ * The balancer factory for a backend whose servers are `models` (in the order of the
+ * backend's servers), or undefined after an alert when the algorithm cannot be built.
+ */
+export function balancerFor(
+  be: ProxyModel,
+  sections: readonly ProxyModel[],
+  models: readonly ServerModel[],
+  out: Diagnostic[],
+): ((servers: readonly Server[]) => BackendBalancer) | undefined {
+  // the model keeps the algorithm word as written (`hdr(host)`) first, then its arguments
+  const words = be.balance?.args ?? ['roundrobin'];
+  const algorithm = words[0] ?? 'roundrobin';
+  const args = words.slice(1);
+  const h = hashTypeOf(sections);
+  const views = models.map((m) =>
+    createServer(m.name, {
+      weight: m.weight,
+      backup: m.backup,
+      state: m.disabled ? 'maint' : 'up',
+      maxconn: m.maxconn,
+    }),
+  );
+  let balancer: Balancer;
+  try {
+    balancer = createBalancer(
+      algorithm,
+      args,
+      {
+        ...(h.type !== undefined ? { hashType: h.type } : {}),
+        ...(h.fn !== undefined ? { hashFunction: h.fn } : {}),
+        ...(h.avalanche !== undefined ? { avalanche: h.avalanche } : {}),
+        allBackups: be.options['allbackups'] === true,
+      },
+      views,
+    );
+  } catch (err) {
+    out.push({
+      level: 'alert',
+      code: 'HAP_ERR_NOT_SERVED',
+      file: be.file,
+      line: be.line,
+      keyword: 'balance',
+      message: `backend '${be.name}': ${(err as Error).message}`,
+    });
+    return undefined;
+  }
+  const needsKey = !KEYLESS.has(balancer.algorithm);
+  return (servers) => new Adapter(balancer, servers, views, needsKey);
+}
