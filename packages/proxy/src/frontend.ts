@@ -5,8 +5,8 @@
  */
 
 import type { Socket } from 'node:net';
-import type { Backend } from './backend.ts';
 import { connectionAddresses } from './accept-proxy.ts';
+import type { Backend } from './backend.ts';
 import type { Server, ServerTarget } from './server.ts';
 import { type StreamOwner, type StreamTimeouts, TcpStream } from './stream.ts';
 import { TimerWheel } from './timer-wheel.ts';

@@ -679,7 +679,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     if (this.respDone) {
       // the answer came first: the request's tail goes to the server, then the transaction ends
       const c = this.conn;
-      if (c !== null && c.connected && this.pendingOut.length > 0) writeBatch(c.socket, this.pendingOut);
+      if (c?.connected && this.pendingOut.length > 0) writeBatch(c.socket, this.pendingOut);
       this.reqForwarded = true;
       this.finishTransaction();
       return;
