@@ -2,12 +2,12 @@
 // second part runs the real haproxy and compares, byte for byte, every built-in page and a
 // corpus of errorfiles in every connection form, and replays 2.6's start-up checks of
 // errorfiles (`haproxy -c`) against loadErrorFile().
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canConnect, freePort } from '@hap/testkit';
+import { freePort, type ProxyHandle, requireHaproxy, startProxy } from '@hap/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   connectionErrorPage,
@@ -476,8 +476,9 @@ const REQUESTS: { name: string; form: ErrorPageForm; head: boolean; request: (pa
 ];
 
 describe('against HAProxy 2.6', () => {
-  let haproxy: ChildProcess | null = null;
-  let haproxyLog = '';
+  let haproxy: ProxyHandle | undefined;
+  /** What haproxy printed (its start-up warnings). */
+  const haproxyLog = (): string => `${haproxy?.stdout() ?? ''}${haproxy?.stderr() ?? ''}`;
   let dir = '';
   const servers: net.Server[] = [];
   const port = { main: 0, nosrv: 0, garbage: 0, silent: 0, raw: 0 };
@@ -495,10 +496,7 @@ describe('against HAProxy 2.6', () => {
   }
 
   beforeAll(async () => {
-    const probe = spawnSync('haproxy', ['-v'], { encoding: 'utf8' });
-    if (probe.error || probe.status !== 0 || !/version 2\.6\./.test(probe.stdout)) {
-      throw new Error('the real haproxy 2.6 is needed in PATH for the differential error page tests');
-    }
+    requireHaproxy();
     dir = mkdtempSync(join(tmpdir(), 'hap-errpages-'));
     mkdirSync(join(dir, 'files'));
     for (const [name, content] of Object.entries(STARTUP))
@@ -554,33 +552,14 @@ frontend f_raw
       cfg += `backend ef_${n}\n  errorfile 403 ${join(dir, 'files', `${n}.http`)}\n  http-request deny\n`;
     }
     writeFileSync(join(dir, 'run.cfg'), cfg);
-    const child = spawn('haproxy', ['-db', '-f', join(dir, 'run.cfg')], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+    haproxy = await startProxy('haproxy', join(dir, 'run.cfg'), {
+      readyPorts: Object.values(port),
+      readyCheck: 'connect',
     });
-    haproxy = child;
-    child.stdout?.on('data', (d: Buffer) => {
-      haproxyLog += d.toString();
-    });
-    child.stderr?.on('data', (d: Buffer) => {
-      haproxyLog += d.toString();
-    });
-    const deadline = Date.now() + 10_000;
-    for (const p of Object.values(port)) {
-      while (!(await canConnect('127.0.0.1', p))) {
-        if (child.exitCode !== null || Date.now() > deadline)
-          throw new Error(`haproxy did not start:\n${haproxyLog}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }
   });
 
   afterAll(async () => {
-    if (haproxy && haproxy.exitCode === null) {
-      const exited = new Promise<void>((r) => haproxy?.once('exit', () => r()));
-      haproxy.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-      if (haproxy.exitCode === null) haproxy.kill('SIGKILL');
-    }
+    await haproxy?.stop();
     for (const s of servers) s.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -696,7 +675,7 @@ frontend f_raw
 
     it('warns at start about the same files (little room left for rewriting)', ({ expect }) => {
       const warned = Object.keys(SENT).filter((n) =>
-        new RegExp(`errorfile '[^']*/${n}\\.http' runs over the buffer space`).test(haproxyLog),
+        new RegExp(`errorfile '[^']*/${n}\\.http' runs over the buffer space`).test(haproxyLog()),
       );
       const ours = Object.keys(SENT).filter((n) => (messages.get(n)?.warnings.length ?? 0) > 0);
       expect(ours).toEqual(warned);

@@ -1,20 +1,18 @@
 // Differential test: the same raw requests go to the real HAProxy 2.6 (mode http, in
 // front of a tiny recording server) and to HttpParser; both must take the same decision,
 // and where HAProxy answers an error, with the same status.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canConnect, freePort } from '@hap/testkit';
+import { freePort, type ProxyHandle, requireHaproxy, startProxy } from '@hap/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MATRIX } from './cases.ts';
 import { verdict } from './collect.ts';
 
 const received: Buffer[] = [];
 let backend: net.Server;
-let haproxy: ChildProcess | null = null;
-let haproxyLog = '';
+let haproxy: ProxyHandle | undefined;
 let port = 0;
 let dir = '';
 
@@ -43,10 +41,7 @@ async function send(raw: string): Promise<{ status: number; forwarded: boolean }
 }
 
 beforeAll(async () => {
-  const probe = spawnSync('haproxy', ['-v'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) {
-    throw new Error('haproxy is not installed (or not in PATH): the differential test needs HAProxy 2.6');
-  }
+  requireHaproxy();
   backend = net.createServer((s) => {
     s.on('error', () => {});
     s.once('data', (d) => {
@@ -79,25 +74,11 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
-  haproxy = spawn('haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
-  haproxy.stdout?.on('data', (d) => (haproxyLog += d));
-  haproxy.stderr?.on('data', (d) => (haproxyLog += d));
-  const deadline = Date.now() + 10_000;
-  while (!(await canConnect('127.0.0.1', port))) {
-    if (haproxy.exitCode !== null || Date.now() > deadline) {
-      throw new Error(`haproxy did not start listening on 127.0.0.1:${port}:\n${haproxyLog}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  haproxy = await startProxy('haproxy', cfg, { readyPorts: [port], readyCheck: 'connect' });
 });
 
 afterAll(async () => {
-  if (haproxy && haproxy.exitCode === null) {
-    const exited = new Promise((r) => haproxy?.once('exit', r));
-    haproxy.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-    if (haproxy.exitCode === null) haproxy.kill('SIGKILL');
-  }
+  await haproxy?.stop();
   await new Promise((r) => (backend ? backend.close(r) : r(undefined)));
   if (dir) rmSync(dir, { recursive: true, force: true });
 });

@@ -2,13 +2,12 @@
 // The last part runs the real HAProxy 2.6: what it emits for send-proxy(-v2) must equal the
 // encoders' output for the same addresses, it must accept what the encoders write, and the
 // facts stated in src/proxy-protocol.ts (garbage, silence, split headers) are checked there.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
-import { canConnect, freePort } from '@hap/testkit';
+import { freePort, type ProxyHandle, requireHaproxy, startProxy } from '@hap/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   canonicalIp,
@@ -749,8 +748,9 @@ interface Recorded {
 }
 
 describe('against HAProxy 2.6', () => {
-  let haproxy: ChildProcess | null = null;
-  let haproxyLog = '';
+  let haproxy: ProxyHandle | undefined;
+  /** What haproxy printed (its log goes to stderr). */
+  const haproxyLog = (): string => `${haproxy?.stdout() ?? ''}${haproxy?.stderr() ?? ''}`;
   let dir = '';
   let recorder: net.Server;
   const recorded: Recorded[] = [];
@@ -763,7 +763,7 @@ describe('against HAProxy 2.6', () => {
       const v = probe();
       if (v !== undefined) return v;
       if (Date.now() > deadline)
-        throw new Error(`timed out after ${ms} ms waiting for ${what}\nhaproxy:\n${haproxyLog}`);
+        throw new Error(`timed out after ${ms} ms waiting for ${what}\nhaproxy:\n${haproxyLog()}`);
       await new Promise((r) => setTimeout(r, 10));
     }
   }
@@ -864,10 +864,7 @@ describe('against HAProxy 2.6', () => {
   }
 
   beforeAll(async () => {
-    const probe = spawnSync('haproxy', ['-v'], { encoding: 'utf8' });
-    if (probe.error || probe.status !== 0 || !/version 2\.6\./.test(probe.stdout)) {
-      throw new Error('the real haproxy 2.6 is needed in PATH for the differential PROXY protocol tests');
-    }
+    requireHaproxy();
     recorder = net.createServer((s) => {
       const rec: Recorded = { data: Buffer.alloc(0), closed: false };
       recorded.push(rec);
@@ -930,34 +927,14 @@ listen fwd
   server s ${rec}
 `;
     writeFileSync(join(dir, 'haproxy.cfg'), cfg);
-    const child = spawn('haproxy', ['-db', '-f', join(dir, 'haproxy.cfg')], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+    haproxy = await startProxy('haproxy', join(dir, 'haproxy.cfg'), {
+      readyPorts: LISTENS.map((name) => port[name]),
+      readyCheck: 'connect',
     });
-    haproxy = child;
-    child.stdout?.on('data', (d: Buffer) => {
-      haproxyLog += d.toString();
-    });
-    child.stderr?.on('data', (d: Buffer) => {
-      haproxyLog += d.toString();
-    });
-    const deadline = Date.now() + 10_000;
-    for (const name of LISTENS) {
-      while (!(await canConnect('127.0.0.1', port[name]))) {
-        if (child.exitCode !== null || Date.now() > deadline) {
-          throw new Error(`haproxy did not start:\n${haproxyLog}`);
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }
   });
 
   afterAll(async () => {
-    if (haproxy && haproxy.exitCode === null) {
-      const exited = new Promise<void>((r) => haproxy?.once('exit', () => r()));
-      haproxy.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-      if (haproxy.exitCode === null) haproxy.kill('SIGKILL');
-    }
+    await haproxy?.stop();
     await new Promise<void>((r) => (recorder ? recorder.close(() => r()) : r()));
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -1087,7 +1064,7 @@ listen fwd
       expect(o.bytes).toBe(0);
       expect(errorCode(parseProxyHeader(input))).toBe('HAP_ERR_PROXY_NOT_HEADER');
       await waitFor('the log line', () =>
-        haproxyLog.includes(`fwd/1: ${PROXY_ERROR_LOG_TEXT.HAP_ERR_PROXY_NOT_HEADER}`) ? true : undefined,
+        haproxyLog().includes(`fwd/1: ${PROXY_ERROR_LOG_TEXT.HAP_ERR_PROXY_NOT_HEADER}`) ? true : undefined,
       );
     });
 
@@ -1098,7 +1075,7 @@ listen fwd
       expect(o.after).toBeGreaterThanOrEqual(1400);
       expect(o.after).toBeLessThan(3500);
       await waitFor('the log line', () =>
-        haproxyLog.includes(`fwd/1: ${PROXY_ERROR_LOG_TEXT.HAP_ERR_PROXY_TIMEOUT}`) ? true : undefined,
+        haproxyLog().includes(`fwd/1: ${PROXY_ERROR_LOG_TEXT.HAP_ERR_PROXY_TIMEOUT}`) ? true : undefined,
       );
     });
 
@@ -1108,7 +1085,7 @@ listen fwd
       expect(o.how).toBe('reset');
       expect(o.after).toBeLessThan(300);
       await waitFor('the log line', () =>
-        haproxyLog.includes(`fwd/1: ${PROXY_ERROR_LOG_TEXT.HAP_ERR_PROXY_TRUNCATED}`) ? true : undefined,
+        haproxyLog().includes(`fwd/1: ${PROXY_ERROR_LOG_TEXT.HAP_ERR_PROXY_TRUNCATED}`) ? true : undefined,
       );
       expect(errorCode(feed([h.subarray(0, 4), h.subarray(4)], { singleRead: true }).last)).toBe(
         'HAP_ERR_PROXY_TRUNCATED',
@@ -1158,7 +1135,7 @@ listen fwd
       const o = await outcome('fwd', [Buffer.concat([long, latin1('x')])]);
       expect(o.how).toBe('reset');
       await waitFor('the log line', () =>
-        haproxyLog.includes(`fwd/1: ${PROXY_ERROR_LOG_TEXT.HAP_ERR_PROXY_BAD_PROTO}`) ? true : undefined,
+        haproxyLog().includes(`fwd/1: ${PROXY_ERROR_LOG_TEXT.HAP_ERR_PROXY_BAD_PROTO}`) ? true : undefined,
       );
       expect(done(parseProxyHeader(long)).header.family).toBe('UNKNOWN');
       const unspec = hex(`${SIG}21000000`);
