@@ -14,6 +14,7 @@ import {
 } from '@hap/balance';
 import type { Diagnostic, ProxyModel, ServerModel } from '@hap/config';
 import type { BackendBalancer, RequestKey, Server } from '@hap/proxy';
+import { lastOf } from './runtime-http.ts';
 
 /** Algorithms that never read the request. */
 const KEYLESS = new Set(['roundrobin', 'static-rr', 'leastconn', 'first', 'random']);
@@ -61,23 +62,20 @@ class Adapter implements BackendBalancer {
   }
 }
 
-/** The directive of that keyword in the backend, else in the defaults it was built from. */
+/** `hash-type <method> [<function>] [avalanche]` of the backend, else of its defaults. */
 function hashTypeOf(sections: readonly ProxyModel[]): {
   type?: HashType;
   fn?: HashFunctionName;
   avalanche?: boolean;
 } {
-  for (const s of sections) {
-    const d = s.directives.findLast((x) => x.keyword === 'hash-type');
-    if (!d) continue;
-    const [, kind, fn, mod] = d.args;
-    return {
-      type: kind as HashType,
-      ...(fn !== undefined ? { fn: fn as HashFunctionName } : {}),
-      ...(mod === 'avalanche' ? { avalanche: true } : {}),
-    };
-  }
-  return {};
+  const d = lastOf(sections, ['hash-type']);
+  if (!d) return {};
+  const [, kind, fn, mod] = d.args;
+  return {
+    type: kind as HashType,
+    ...(fn !== undefined ? { fn: fn as HashFunctionName } : {}),
+    ...(mod === 'avalanche' ? { avalanche: true } : {}),
+  };
 }
 
 /**

@@ -34,7 +34,7 @@ export function chain(model: ConfigModel, p: ProxyModel): ProxyModel[] {
 }
 
 /** The last directive of one of `keywords` in the nearest section that has one. */
-function lastOf(sections: ProxyModel[], keywords: readonly string[]): Directive | undefined {
+export function lastOf(sections: readonly ProxyModel[], keywords: readonly string[]): Directive | undefined {
   for (const s of sections) {
     const d = s.directives.findLast((x) => keywords.includes(x.keyword));
     if (d) return d;
@@ -110,6 +110,12 @@ function forwardFor(sections: ProxyModel[], out: Diagnostic[]): ForwardFor | und
   return ff;
 }
 
+/**
+ * Each `errorfile` line is read once, however many sections inherit it from a defaults
+ * section (and its warnings or alert are reported once); `null`: it could not be loaded.
+ */
+const loadedErrorFiles = new WeakMap<Directive, ErrorMessage | null>();
+
 function errorFiles(sections: ProxyModel[], out: Diagnostic[]): Map<number, ErrorMessage> {
   const pages = new Map<number, ErrorMessage>();
   // nearest section first: a page set in the section wins over its defaults
@@ -118,9 +124,16 @@ function errorFiles(sections: ProxyModel[], out: Diagnostic[]): Map<number, Erro
       if (d.keyword !== 'errorfile') continue;
       const status = Number(d.args[1]);
       if (pages.has(status)) continue;
+      const known = loadedErrorFiles.get(d);
+      if (known !== undefined) {
+        if (known !== null) pages.set(status, known);
+        continue;
+      }
+      loadedErrorFiles.set(d, null);
       const path = d.args[2] ?? '';
       try {
         const page = loadErrorFile(isAbsolute(path) ? path : resolve(path), status);
+        loadedErrorFiles.set(d, page);
         pages.set(status, page);
         for (const w of page.warnings) {
           out.push({

@@ -214,7 +214,6 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
       );
       continue;
     }
-    const http = (p.mode ?? 'tcp') === 'http';
     let backend = backends.get(beModel.name);
     if (!backend) {
       const { targets, models } = serverTargets(beModel, out);
@@ -239,7 +238,8 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
       if (beHttp) setBackendHttp(backend, beModel === p ? { ...beHttp, localReply: undefined } : beHttp);
       backends.set(beModel.name, backend);
     }
-    const frontend: Frontend = http
+    const feHttp = httpOf.get(p);
+    const frontend: Frontend = feHttp
       ? new HttpFrontend({
           name: p.name,
           backend,
@@ -248,7 +248,7 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
             httpRequest: p.timeouts['http-request'] ?? 0,
             httpKeepAlive: p.timeouts['http-keep-alive'] ?? 0,
           },
-          http: httpOf.get(p) ?? httpSettings(model, p, out),
+          http: feHttp,
           hooks,
         })
       : new TcpFrontend({

@@ -313,9 +313,6 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   respOut: (string | Buffer)[];
   /** Inside parse(): server-bound bytes are gathered and written once at its end. */
   batching: boolean;
-  /** An error for a request whose end the parser is about to report (answered then, as HAProxy does). */
-  deferredError: number;
-  deferredReason: string;
   attempts: number;
   respStarted: boolean;
   respChunked: boolean;
@@ -340,7 +337,11 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   orphan: boolean;
   /** The response ended before the request (an early answer): the request body still goes on. */
   respDone: boolean;
-  /** `option http-buffer-request`: the body is gathered before a server is chosen. */
+  /**
+   * The server is chosen once the request is read: a request without a body (its end follows
+   * its head at once, so an error such as 503 answers a complete request), or a body gathered
+   * by `option http-buffer-request`.
+   */
   buffering: boolean;
   /** The client connection closes once the current response is sent. */
   closeAfter: boolean;
@@ -383,8 +384,6 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.pendingOut = [];
     this.respOut = [];
     this.batching = false;
-    this.deferredError = 0;
-    this.deferredReason = '';
     this.attempts = 0;
     this.respStarted = false;
     this.respChunked = false;
@@ -628,7 +627,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.reqHead = requestHead(info, conn, forwardedFor(this, info, fhttp, bhttp));
     this.pendingOut.length = 0;
     this.pendingOut.push(this.reqHead);
-    if (buffer) this.buffering = true;
+    if (buffer || !this.reqHasBody) this.buffering = true;
     else this.assignServer();
   }
 
@@ -656,12 +655,6 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
 
   onMessageComplete(): void {
     this.reqComplete = true;
-    if (this.deferredError !== 0) {
-      const status = this.deferredError;
-      this.deferredError = 0;
-      this.replyError(status, this.deferredReason);
-      return;
-    }
     if (this.localReply !== undefined) {
       this.parser!.pause();
       this.sendLocalReply(this.localReply);
@@ -671,7 +664,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     // the next request (pipelining) waits for this response; an upgrade request waits for the answer
     if (!this.reqUpgrade) this.parser!.pause();
     if (this.buffering) {
-      // option http-buffer-request: the whole request is here, now a server
+      // the whole request is here: now a server
       this.buffering = false;
       this.assignServer();
       return;
@@ -1101,12 +1094,6 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
    */
   replyError(status: number, reason: string): void {
     if (this.state === ST_CLOSED) return;
-    if (this.state === ST_TXN && !this.reqHasBody && !this.reqComplete && this.batching) {
-      // the head of a body-less request: its end is reported next, then the answer goes
-      this.deferredError = status;
-      this.deferredReason = reason;
-      return;
-    }
     if (this.conn) {
       this.conn.destroy();
       this.conn = null;
