@@ -245,6 +245,27 @@ async function startSide(name: SideName, binary: Binary, opts: PairOptions): Pro
 }
 
 /** Starts A (haproxy) and B (haproxyd) with the same configuration template. */
+/**
+ * The template most files use: one frontend (`main`) in front of one backend with the
+ * recording server, in mode http. `serverTimeout` and `global` lines vary by file.
+ */
+export function oneFrontendTemplate(o: { serverTimeout?: string; global?: readonly string[] } = {}): string {
+  const global = o.global?.length ? `global\n${o.global.map((l) => `  ${l}`).join('\n')}\n` : '';
+  return `
+${global}defaults
+  mode http
+  timeout connect 2s
+  timeout client 5s
+  timeout server ${o.serverTimeout ?? '5s'}
+  timeout http-request 3s
+frontend fe
+  bind \${FE_main}
+  default_backend be
+backend be
+  server s1 \${BE}
+`;
+}
+
 export async function startPair(opts: PairOptions): Promise<Pair> {
   requireHaproxy();
   const [ra, rb] = await Promise.allSettled([

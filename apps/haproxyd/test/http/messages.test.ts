@@ -4,22 +4,10 @@
 // same configuration; the client's responses and what reached the backend must be equal.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { byteByByte, type Case, chunked, type Pair, req, startPair } from './harness.ts';
+import { byteByByte, type Case, chunked, oneFrontendTemplate, type Pair, req, startPair } from './harness.ts';
 import type { ClientStep } from './peers.ts';
 
-const TEMPLATE = `
-defaults
-  mode http
-  timeout connect 2s
-  timeout client 5s
-  timeout server 5s
-  timeout http-request 3s
-frontend fe
-  bind \${FE_main}
-  default_backend be
-backend be
-  server s1 \${BE}
-`;
+const TEMPLATE = oneFrontendTemplate();
 
 let pair: Pair;
 beforeAll(async () => {

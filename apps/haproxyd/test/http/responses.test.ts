@@ -4,22 +4,10 @@
 // mid-body — and the client must receive the same thing from haproxyd as from HAProxy 2.6.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { type Pair, req, startPair } from './harness.ts';
+import { oneFrontendTemplate, type Pair, req, startPair } from './harness.ts';
 import { type BackendStep, CLOSE, DESTROY, END, okResponse } from './peers.ts';
 
-const TEMPLATE = `
-defaults
-  mode http
-  timeout connect 2s
-  timeout client 5s
-  timeout server 2s
-  timeout http-request 3s
-frontend fe
-  bind \${FE_main}
-  default_backend be
-backend be
-  server s1 \${BE}
-`;
+const TEMPLATE = oneFrontendTemplate({ serverTimeout: '2s' });
 
 let pair: Pair;
 beforeAll(async () => {

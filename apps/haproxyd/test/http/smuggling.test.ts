@@ -8,26 +8,20 @@
 // Content-Length fields).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MATRIX } from '../../../../packages/http/test/cases.ts';
-import { type Case, type Observed, type Pair, req, startPair, statusesOf } from './harness.ts';
+import {
+  type Case,
+  type Observed,
+  oneFrontendTemplate,
+  type Pair,
+  req,
+  startPair,
+  statusesOf,
+} from './harness.ts';
 import type { ClientStep } from './peers.ts';
 
-const TEMPLATE = `
-global
-  tune.bufsize 16384
-  tune.maxrewrite 1024
-  tune.http.maxhdr 101
-defaults
-  mode http
-  timeout connect 2s
-  timeout client 5s
-  timeout server 5s
-  timeout http-request 3s
-frontend fe
-  bind \${FE_main}
-  default_backend be
-backend be
-  server s1 \${BE}
-`;
+const TEMPLATE = oneFrontendTemplate({
+  global: ['tune.bufsize 16384', 'tune.maxrewrite 1024', 'tune.http.maxhdr 101'],
+});
 
 let pair: Pair;
 beforeAll(async () => {
