@@ -93,6 +93,21 @@ function loadConfiguration(o: CliOptions): LoadResult {
   });
 }
 
+/**
+ * Phase 1c: ACLs and rules are compiled as part of the check (bad regexes, missing map files,
+ * unknown backends are alerts under -c too). The rule engine is loaded only when needed.
+ */
+async function compileRules(result: LoadResult): Promise<void> {
+  const any = result.model.proxies.some(
+    (p) => p.kind !== 'defaults' && (p.rules.length > 0 || p.acls.length > 0 || p.useBackends.length > 0),
+  );
+  if (!any) return;
+  const { checkRules } = await import('./runtime-rules.ts');
+  const found = checkRules(result.model);
+  result.diagnostics.push(...found);
+  if (found.some((d) => d.level === 'alert')) result.ok = false;
+}
+
 /** Prints diagnostics as HAProxy does; `-q` keeps only alerts. Returns whether any alert or (with -dW) warning was seen. */
 function reportDiagnostics(o: CliOptions, result: LoadResult): { fatal: boolean; warnings: number } {
   let warnings = 0;
@@ -153,6 +168,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const o = parseCommandLine(argv);
   if (typeof o === 'number') return o;
   const config = loadConfiguration(o);
+  if (config.ok) await compileRules(config);
   if (o.dumpKeywordClasses !== undefined) out(dumpKeywords(o.dumpKeywordClasses));
   if (o.dumpModel === 'json') out(JSON.stringify(config.model, null, 2));
   const { fatal, warnings } = reportDiagnostics(o, config);

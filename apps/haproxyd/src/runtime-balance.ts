@@ -60,6 +60,22 @@ class Adapter implements BackendBalancer {
     const v = this.views.get(server);
     if (v) this.balancer.setState(v, 'maint');
   }
+
+  usableServers(): number {
+    let active = 0;
+    let backup = 0;
+    for (const v of this.balancer.servers) {
+      if (!this.balancer.usable(v)) continue;
+      if (v.backup) backup++;
+      else active++;
+    }
+    return active > 0 ? active : backup;
+  }
+
+  isUsable(server: Server): boolean {
+    const v = this.views.get(server);
+    return v !== undefined && this.balancer.usable(v);
+  }
 }
 
 /** `hash-type <method> [<function>] [avalanche]` of the backend, else of its defaults. */

@@ -1,16 +1,14 @@
 /**
  * The HTTP settings of a proxy section, as the HTTP engine applies them: the
  * connection mode (`option http-keep-alive|http-server-close|httpclose`),
- * `option forwardfor`, `errorfile` pages, and an unconditional
- * `http-request return` (the one rule served before the rule engine exists).
- * Settings inherited from a `defaults` section are looked up there.
+ * `option forwardfor`, `errorfile` / `errorfiles` pages. Settings inherited from a
+ * `defaults` section are looked up there; the rules are compiled by runtime-rules.ts.
  */
 
-import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { ConfigModel, Diagnostic, Directive, ProxyModel } from '@hap/config';
-import { type ErrorMessage, loadErrorFile, reasonPhrase } from '@hap/http';
-import type { ForwardFor, HttpConnectionMode, HttpProxySettings, LocalReply } from '@hap/proxy';
+import { type ErrorMessage, loadErrorFile } from '@hap/http';
+import type { ForwardFor, HttpConnectionMode, HttpProxySettings } from '@hap/proxy';
 
 /** The section itself, then the defaults it inherits from, nearest first. */
 export function chain(model: ConfigModel, p: ProxyModel): ProxyModel[] {
@@ -116,131 +114,69 @@ function forwardFor(sections: ProxyModel[], out: Diagnostic[]): ForwardFor | und
  */
 const loadedErrorFiles = new WeakMap<Directive, ErrorMessage | null>();
 
-function errorFiles(sections: ProxyModel[], out: Diagnostic[]): Map<number, ErrorMessage> {
+function loadPage(d: Directive, out: Diagnostic[]): ErrorMessage | undefined {
+  const known = loadedErrorFiles.get(d);
+  if (known !== undefined) return known ?? undefined;
+  loadedErrorFiles.set(d, null);
+  const status = Number(d.args[1]);
+  const path = d.args[2] ?? '';
+  try {
+    const page = loadErrorFile(isAbsolute(path) ? path : resolve(path), status);
+    loadedErrorFiles.set(d, page);
+    for (const w of page.warnings) {
+      out.push({ level: 'warning', code: 'HAP_CFG_ERRORFILE', file: d.file, line: d.line, keyword: 'errorfile', message: w });
+    }
+    return page;
+  } catch (err) {
+    out.push({
+      level: 'alert',
+      code: 'HAP_ERR_NOT_SERVED',
+      file: d.file,
+      line: d.line,
+      keyword: 'errorfile',
+      message: (err as Error).message,
+    });
+    return undefined;
+  }
+}
+
+/**
+ * The pages of `errorfile <code> <file>` and `errorfiles <http-errors> [<code>…]`: a section's
+ * own lines override its defaults', and within a section a later line overrides an earlier one.
+ */
+function errorFiles(model: ConfigModel, sections: ProxyModel[], out: Diagnostic[]): Map<number, ErrorMessage> {
   const pages = new Map<number, ErrorMessage>();
-  // nearest section first: a page set in the section wins over its defaults
-  for (const s of sections) {
-    for (const d of s.directives) {
-      if (d.keyword !== 'errorfile') continue;
-      const status = Number(d.args[1]);
-      if (pages.has(status)) continue;
-      const known = loadedErrorFiles.get(d);
-      if (known !== undefined) {
-        if (known !== null) pages.set(status, known);
-        continue;
-      }
-      loadedErrorFiles.set(d, null);
-      const path = d.args[2] ?? '';
-      try {
-        const page = loadErrorFile(isAbsolute(path) ? path : resolve(path), status);
-        loadedErrorFiles.set(d, page);
-        pages.set(status, page);
-        for (const w of page.warnings) {
+  for (let k = sections.length - 1; k >= 0; k--) {
+    for (const d of sections[k]!.directives) {
+      if (d.keyword === 'errorfile') {
+        const page = loadPage(d, out);
+        if (page !== undefined) pages.set(page.status, page);
+      } else if (d.keyword === 'errorfiles') {
+        const name = d.args[1] ?? '';
+        const codes = d.args.slice(2).map(Number);
+        const group = model.sections.find((x) => x.kind === 'http-errors' && x.name === name);
+        if (group === undefined) {
           out.push({
-            level: 'warning',
-            code: 'HAP_CFG_ERRORFILE',
+            level: 'alert',
+            code: 'HAP_ERR_NOT_SERVED',
             file: d.file,
             line: d.line,
-            keyword: 'errorfile',
-            message: w,
+            keyword: 'errorfiles',
+            message: `unknown http-errors section '${name}'.`,
           });
+          continue;
         }
-      } catch (err) {
-        out.push({
-          level: 'alert',
-          code: 'HAP_ERR_NOT_SERVED',
-          file: d.file,
-          line: d.line,
-          keyword: 'errorfile',
-          message: (err as Error).message,
-        });
+        for (const e of group.directives) {
+          if (e.keyword !== 'errorfile') continue;
+          if (codes.length > 0 && !codes.includes(Number(e.args[1]))) continue;
+          const page = loadPage(e, out);
+          if (page !== undefined) pages.set(page.status, page);
+        }
+        d.supported = true;
       }
     }
   }
   return pages;
-}
-
-function unsupported(out: Diagnostic[], d: { file: string; line: number }, what: string): undefined {
-  out.push({
-    level: 'alert',
-    code: 'HAP_ERR_NOT_SERVED',
-    file: d.file,
-    line: d.line,
-    keyword: 'http-request',
-    message: `'http-request return' ${what} is not supported yet by haproxyd's runtime.`,
-  });
-  return undefined;
-}
-
-/**
- * `http-request return [status <code>] [content-type <type>] [string|lf-string <text>]
- * [file|lf-file <path>] [hdr <name> <value>]*` as a ready-made response.
- */
-function compileReturn(
-  rule: { file: string; line: number; args: string[] },
-  out: Diagnostic[],
-): LocalReply | undefined {
-  let status = 200;
-  let contentType: string | undefined;
-  let body = Buffer.alloc(0);
-  let hdrs = '';
-  const a = rule.args;
-  for (let i = 0; i < a.length; i++) {
-    const w = a[i];
-    const v = a[i + 1] ?? '';
-    switch (w) {
-      case 'status':
-        status = Number(v);
-        i++;
-        break;
-      case 'content-type':
-        contentType = v;
-        i++;
-        break;
-      case 'string':
-      case 'lf-string':
-        if (w === 'lf-string' && v.includes('%')) return unsupported(out, rule, 'with a log-format string');
-        body = Buffer.from(v, 'latin1');
-        i++;
-        break;
-      case 'file':
-      case 'lf-file':
-        try {
-          body = readFileSync(isAbsolute(v) ? v : resolve(v));
-        } catch (err) {
-          return unsupported(out, rule, `with an unreadable file (${(err as Error).message})`);
-        }
-        if (w === 'lf-file' && body.includes('%')) return unsupported(out, rule, 'with a log-format file');
-        i++;
-        break;
-      case 'hdr': {
-        const value = a[i + 2] ?? '';
-        if (value.includes('%')) return unsupported(out, rule, 'with a log-format header');
-        hdrs += `${v.toLowerCase()}: ${value}\r\n`;
-        i += 2;
-        break;
-      }
-      default:
-        return unsupported(out, rule, `option '${w}'`);
-    }
-  }
-  let head = `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n${hdrs}content-length: ${body.length}\r\n`;
-  if (contentType !== undefined) head += `content-type: ${contentType}\r\n`;
-  return { head, body };
-}
-
-/**
- * An `http-request return` with no condition as the first `http-request` rule answers every
- * request; the rules after it are never reached. Its directives are then honoured.
- */
-function localReply(p: ProxyModel, out: Diagnostic[]): LocalReply | undefined {
-  const first = p.rules.find((r) => r.ruleSet === 'http-request');
-  if (first?.action !== 'return' || first.condition !== undefined) return undefined;
-  const reply = compileReturn(first, out);
-  if (reply) {
-    for (const d of p.directives) if (d.keyword === 'http-request') d.supported = true;
-  }
-  return reply;
 }
 
 /** The HTTP settings of a frontend, backend or listen section. */
@@ -249,8 +185,8 @@ export function httpSettings(model: ConfigModel, p: ProxyModel, out: Diagnostic[
   return {
     mode: connectionMode(sections),
     forwardFor: forwardFor(sections, out),
-    errorFiles: errorFiles(sections, out),
-    localReply: localReply(p, out),
+    errorFiles: errorFiles(model, sections, out),
     bufferRequest: optionOn(sections, 'option http-buffer-request'),
+    rules: undefined,
   };
 }

@@ -16,8 +16,11 @@ import {
   setBackendHttp,
   TcpFrontend,
 } from '@hap/proxy';
+import type { HttpRuleList, TargetRules } from '@hap/rules';
+import type { ProxyWorld } from '@hap/sample';
 import { balancerFor } from './runtime-balance.ts';
 import { chain, httpSettings } from './runtime-http.ts';
+import { type CompiledRules, compileRules } from './runtime-rules.ts';
 
 /** HAProxy's default `retries`. */
 const DEFAULT_RETRIES = 3;
@@ -26,10 +29,16 @@ export interface ServedFrontend {
   proxy: ProxyModel;
   frontend: Frontend;
   binds: BindModel[];
+  /** `tcp-request connection` rules, run on each accepted socket before anything is read. */
+  connectionRules: HttpRuleList | undefined;
+  /** `tcp-request session` rules, run once a PROXY header (if any) is read. */
+  sessionRules: HttpRuleList | undefined;
 }
 
 export interface RuntimePlan {
   frontends: ServedFrontend[];
+  /** What sample fetches read of the proxies (for the connection rules). */
+  world: ProxyWorld;
   diagnostics: Diagnostic[];
 }
 
@@ -172,14 +181,20 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
   const out: Diagnostic[] = [];
   const frontends: ServedFrontend[] = [];
   const backends = new Map<string, Backend>();
-  const findBackend = (name: string) =>
-    model.proxies.find((p) => (p.kind === 'backend' || p.kind === 'listen') && p.name === name);
+  const isBackend = (p: ProxyModel) => (p.kind === 'backend' || p.kind === 'listen') && !p.disabled;
+  const findBackend = (name: string) => model.proxies.find((p) => isBackend(p) && p.name === name);
 
-  // HTTP settings first: what they honour (an unconditional 'http-request return') is not refused below
+  // HTTP settings and rules first: the directives they honour are not refused below
   const httpOf = new Map<ProxyModel, HttpProxySettings>();
+  const rulesOf = new Map<ProxyModel, CompiledRules>();
   for (const p of model.proxies) {
-    if (p.kind === 'defaults' || p.disabled || p.mode !== 'http') continue;
-    httpOf.set(p, httpSettings(model, p, out));
+    if (p.kind === 'defaults' || p.disabled) continue;
+    const rules = compileRules(model, p, (name) => findBackend(name) !== undefined, out);
+    rulesOf.set(p, rules);
+    if (p.mode !== 'http') continue;
+    const settings = httpSettings(model, p, out);
+    settings.rules = rules.http;
+    httpOf.set(p, settings);
   }
   for (const p of model.proxies) {
     if (p.kind === 'defaults') continue;
@@ -194,6 +209,36 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
       }
     }
   }
+
+  const backendOf = (beModel: ProxyModel): Backend => {
+    let backend = backends.get(beModel.name);
+    if (backend) return backend;
+    const { targets, models } = serverTargets(beModel, out);
+    const balancer = balancerFor(beModel, chain(model, beModel), models, out);
+    backend = new Backend({
+      name: beModel.name,
+      servers: targets,
+      ...(balancer !== undefined ? { balancer } : {}),
+      retries: beModel.retries ?? DEFAULT_RETRIES,
+      timeouts: {
+        connect: beModel.timeouts['connect'] ?? 0,
+        server: beModel.timeouts['server'] ?? 0,
+        tunnel: beModel.timeouts['tunnel'] ?? 0,
+        queue: beModel.timeouts['queue'] ?? 0,
+        serverFin: beModel.timeouts['server-fin'] ?? 0,
+      },
+      reuse: reuseOf(beModel),
+      redispatch: beModel.options['redispatch'] === true,
+    });
+    const beHttp = httpOf.get(beModel);
+    // a listen's settings object is shared by its two sides: its rules run once
+    if (beHttp) setBackendHttp(backend, beHttp);
+    backend.useServer = rulesOf.get(beModel)?.useServer;
+    backends.set(beModel.name, backend);
+    return backend;
+  };
+  const world = proxyWorld(backends, frontends);
+
   for (const p of model.proxies) {
     if ((p.kind !== 'frontend' && p.kind !== 'listen') || p.disabled || p.binds.length === 0) continue;
     for (const b of p.binds) {
@@ -203,9 +248,10 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
         }
       }
     }
+    const rules = rulesOf.get(p);
     const beModel =
       p.kind === 'listen' ? p : p.defaultBackend ? findBackend(p.defaultBackend.name) : undefined;
-    if (!beModel) {
+    if (!beModel && rules?.switching === undefined) {
       refuse(
         out,
         p,
@@ -214,53 +260,85 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
       );
       continue;
     }
-    let backend = backends.get(beModel.name);
-    if (!backend) {
-      const { targets, models } = serverTargets(beModel, out);
-      const balancer = balancerFor(beModel, chain(model, beModel), models, out);
-      backend = new Backend({
-        name: beModel.name,
-        servers: targets,
-        ...(balancer !== undefined ? { balancer } : {}),
-        retries: beModel.retries ?? DEFAULT_RETRIES,
-        timeouts: {
-          connect: beModel.timeouts['connect'] ?? 0,
-          server: beModel.timeouts['server'] ?? 0,
-          tunnel: beModel.timeouts['tunnel'] ?? 0,
-          queue: beModel.timeouts['queue'] ?? 0,
-          serverFin: beModel.timeouts['server-fin'] ?? 0,
-        },
-        reuse: reuseOf(beModel),
-        redispatch: beModel.options['redispatch'] === true,
-      });
-      const beHttp = httpOf.get(beModel);
-      // a listen's own rules run once, as its frontend's
-      if (beHttp) setBackendHttp(backend, beModel === p ? { ...beHttp, localReply: undefined } : beHttp);
-      backends.set(beModel.name, backend);
-    }
+    // without a default backend, a request no use_backend rule takes gets a 503 (as HAProxy)
+    const backend = beModel ? backendOf(beModel) : noBackend(p.name);
     const feHttp = httpOf.get(p);
-    const frontend: Frontend = feHttp
-      ? new HttpFrontend({
-          name: p.name,
-          backend,
-          timeouts: {
-            client: p.timeouts['client'] ?? 0,
-            httpRequest: p.timeouts['http-request'] ?? 0,
-            httpKeepAlive: p.timeouts['http-keep-alive'] ?? 0,
-          },
-          http: feHttp,
-          hooks,
-        })
-      : new TcpFrontend({
-          name: p.name,
-          backend,
-          clientTimeout: p.timeouts['client'] ?? 0,
-          clientFinTimeout: p.timeouts['client-fin'] ?? 0,
-          hooks,
-        });
-    frontends.push({ proxy: p, frontend, binds: p.binds });
+    let frontend: Frontend;
+    if (feHttp) {
+      let switching: { rules: TargetRules; backends: Map<string, Backend> } | undefined;
+      let backendRules = httpOf.get(beModel ?? p)?.rules !== undefined;
+      if (rules?.switching !== undefined) {
+        const named = new Map<string, Backend>();
+        // every backend a dynamic name could designate
+        for (const q of model.proxies) {
+          if (!isBackend(q)) continue;
+          named.set(q.name, backendOf(q));
+          if (httpOf.get(q)?.rules !== undefined || rulesOf.get(q)?.useServer !== undefined) backendRules = true;
+        }
+        switching = { rules: rules.switching, backends: named };
+      }
+      if (rulesOf.get(beModel ?? p)?.useServer !== undefined) backendRules = true;
+      frontend = new HttpFrontend({
+        name: p.name,
+        backend,
+        timeouts: {
+          client: p.timeouts['client'] ?? 0,
+          httpRequest: p.timeouts['http-request'] ?? 0,
+          httpKeepAlive: p.timeouts['http-keep-alive'] ?? 0,
+        },
+        http: feHttp,
+        hooks,
+        switching,
+        monitor: rules?.monitor,
+        world,
+        backendRules,
+      });
+    } else {
+      frontend = new TcpFrontend({
+        name: p.name,
+        backend,
+        clientTimeout: p.timeouts['client'] ?? 0,
+        clientFinTimeout: p.timeouts['client-fin'] ?? 0,
+        hooks,
+      });
+    }
+    frontends.push({
+      proxy: p,
+      frontend,
+      binds: p.binds,
+      connectionRules: rules?.connection,
+      sessionRules: rules?.session,
+    });
   }
-  return { frontends, diagnostics: out };
+  return { frontends, world, diagnostics: out };
+}
+
+/** The stand-in backend of a frontend without `default_backend`: no server, every request gets 503. */
+function noBackend(frontend: string): Backend {
+  return new Backend({
+    name: frontend,
+    servers: [],
+    retries: 0,
+    timeouts: { connect: 0, server: 0, tunnel: 0 },
+  });
+}
+
+/** What sample fetches read of the proxies: usable servers, connections, queues. */
+function proxyWorld(backends: ReadonlyMap<string, Backend>, frontends: readonly ServedFrontend[]): ProxyWorld {
+  return {
+    nbsrv: (name) => backends.get(name)?.usableServers(),
+    beConn: (name) => backends.get(name)?.currentConns(),
+    queue: (name) => backends.get(name)?.queue.length,
+    feConn: (name) => {
+      const f = frontends.find((x) => x.proxy.name === name);
+      return f === undefined ? undefined : f.frontend.streams.size;
+    },
+    serverUp: (be, srv) => {
+      const b = backends.get(be);
+      const s = b?.servers.find((x) => x.name === srv);
+      return s === undefined || b === undefined ? undefined : b.isUsable(s);
+    },
+  };
 }
 
 function reuseOf(p: ProxyModel): 'never' | 'safe' | 'aggressive' | 'always' {

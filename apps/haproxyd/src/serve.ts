@@ -46,7 +46,9 @@ import {
   unbindAll,
 } from '@hap/listeners';
 import { RunLoop } from '@hap/poller';
-import { type Frontend, readProxyHeader, type Server } from '@hap/proxy';
+import { type Frontend, readProxyHeader, type Server, StreamEnv } from '@hap/proxy';
+import { type HttpRuleList, V_REJECT } from '@hap/rules';
+import type { ProxyWorld } from '@hap/sample';
 import { registerStandardSignals, SignalQueue } from '@hap/signals';
 import type { CliOptions } from './cli.ts';
 import { planRuntime, type ServedFrontend } from './runtime.ts';
@@ -56,6 +58,8 @@ export interface Daemon {
   readonly options: CliOptions;
   readonly model: ConfigModel;
   frontends: ServedFrontend[];
+  /** What sample fetches read of the proxies. */
+  world: ProxyWorld;
   listeners: Listener[];
   signals: SignalQueue | undefined;
   loop: RunLoop;
@@ -129,6 +133,7 @@ export function prepare(options: CliOptions, model: ConfigModel): Daemon | undef
     options,
     model,
     frontends: plan.frontends,
+    world: plan.world,
     listeners: [],
     signals: undefined,
     loop,
@@ -254,13 +259,35 @@ function dumpState(d: Daemon): void {
 
 // --- 3–5. start_proxies: bind every listener, with the old-pid retry dance ---------------
 
-type ServingListener = Listener & { frontend: Frontend; acceptProxy: boolean; proxyTimeout: number };
+type ServingListener = Listener & {
+  frontend: Frontend;
+  acceptProxy: boolean;
+  proxyTimeout: number;
+  connectionRules: HttpRuleList | undefined;
+  sessionRules: HttpRuleList | undefined;
+  world: ProxyWorld;
+};
 
 function onAccept(this: void, socket: import('node:net').Socket, listener: Listener): void {
   const l = listener as ServingListener;
+  // tcp-request connection: on the peer's own address, before anything is read
+  if (l.connectionRules !== undefined && !admitted(l.connectionRules, l, socket)) return;
   // accept-proxy: the PROXY header first (HAProxy waits for it up to timeout client)
-  if (l.acceptProxy) readProxyHeader(socket, l.proxyTimeout, (s) => l.frontend.handleConnection(s));
-  else l.frontend.handleConnection(socket);
+  if (l.acceptProxy) readProxyHeader(socket, l.proxyTimeout, (s) => startSession(l, s));
+  else startSession(l, socket);
+}
+
+function startSession(l: ServingListener, socket: import('node:net').Socket): void {
+  if (l.sessionRules !== undefined && !admitted(l.sessionRules, l, socket)) return;
+  l.frontend.handleConnection(socket);
+}
+
+/** Runs tcp-request connection/session rules; a rejected connection is closed at once. */
+function admitted(rules: HttpRuleList, l: ServingListener, socket: import('node:net').Socket): boolean {
+  const env = new StreamEnv(l.frontend.name, socket, l.world);
+  if (rules.run(env, env.reqMsg, env.outcome) !== V_REJECT) return true;
+  socket.destroy();
+  return false;
 }
 
 export async function startProxies(d: Daemon): Promise<boolean> {
@@ -291,6 +318,9 @@ export async function startProxies(d: Daemon): Promise<boolean> {
         sl.frontend = f.frontend;
         sl.acceptProxy = b.options['accept-proxy'] !== undefined;
         sl.proxyTimeout = f.proxy.timeouts['client'] ?? 0;
+        sl.connectionRules = f.connectionRules;
+        sl.sessionRules = f.sessionRules;
+        sl.world = d.world;
       }
       d.listeners.push(...created);
     }

@@ -72,6 +72,8 @@ export interface ServerModel extends SourceRef {
 
 export interface AclModel extends SourceRef {
   name: string;
+  /** The words after the name: criterion, flags, patterns (as the ACL engine reads them). */
+  words: string[];
   fetch: string;
   flags: string[];
   patterns: string[];

@@ -5,6 +5,7 @@
  * `@hap/balance` and are given to the backend as a "pick a server" function.
  */
 
+import type { TargetRules } from '@hap/rules';
 import { Server, type ServerTarget } from './server.ts';
 
 /** What a balancing algorithm may read of a request (all optional but the client address). */
@@ -32,6 +33,10 @@ export interface BackendBalancer {
   available(): boolean;
   /** The server may take no traffic (its address could not be resolved). */
   disable(server: Server): void;
+  /** Servers that may take traffic now: the active ones, or the backups when no active one may (HAProxy's nbsrv). */
+  usableServers(): number;
+  /** Whether the balancer may choose `server` (up, weight > 0). */
+  isUsable(server: Server): boolean;
 }
 
 /** `http-reuse`: which idle server connections a request may use. */
@@ -78,6 +83,8 @@ export class Backend {
   readonly balancer: BackendBalancer | undefined;
   /** Requests waiting for a server with a free slot, oldest first. */
   readonly queue: QueuedRequest[];
+  /** `use-server` rules (HTTP), set by the application; undefined when there are none. */
+  useServer: TargetRules | undefined;
   private next: number;
 
   constructor(spec: BackendSpec) {
@@ -90,6 +97,7 @@ export class Backend {
     this.queue = [];
     this.next = 0;
     this.balancer = spec.balancer?.(this.servers);
+    this.useServer = undefined;
   }
 
   /** Closes the idle server connections kept for reuse (stop, or a test's cleanup). */
@@ -143,6 +151,27 @@ export class Backend {
   disable(server: Server): void {
     server.unresolved = true;
     this.balancer?.disable(server);
+  }
+
+  /** Servers that may take traffic now (HAProxy's `nbsrv`). */
+  usableServers(): number {
+    if (this.balancer !== undefined) return this.balancer.usableServers();
+    let n = 0;
+    for (const s of this.servers) if (!s.unresolved) n++;
+    return n;
+  }
+
+  /** Whether `server` may take traffic now. */
+  isUsable(server: Server): boolean {
+    if (server.unresolved) return false;
+    return this.balancer === undefined || this.balancer.isUsable(server);
+  }
+
+  /** Connections open to the backend's servers now (busy or idle). */
+  currentConns(): number {
+    let n = 0;
+    for (const s of this.servers) n += s.served;
+    return n;
   }
 
   /** How long a request may wait in the queue (timeout queue, else timeout connect; 0 = forever). */

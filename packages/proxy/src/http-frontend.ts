@@ -5,6 +5,8 @@
  */
 
 import type { Socket } from 'node:net';
+import type { TargetRules } from '@hap/rules';
+import type { ProxyWorld } from '@hap/sample';
 import type { Backend } from './backend.ts';
 import type { Frontend, FrontendHooks } from './frontend.ts';
 import {
@@ -12,6 +14,7 @@ import {
   type HttpProxySettings,
   HttpSession,
   type HttpSessionOwner,
+  type MonitorSettings,
 } from './http-session.ts';
 import { TimerWheel } from './timer-wheel.ts';
 
@@ -22,6 +25,13 @@ export interface HttpFrontendSpec {
   timeouts: HttpFrontendTimeouts;
   http: HttpProxySettings;
   hooks: FrontendHooks<HttpFrontend, HttpSession>;
+  /** `use_backend` rules and the backends they may name. */
+  switching?: { rules: TargetRules; backends: ReadonlyMap<string, Backend> } | undefined;
+  monitor?: MonitorSettings | undefined;
+  /** Live figures of every proxy, for the sample fetches that read them. */
+  world: ProxyWorld;
+  /** Whether a backend this frontend may use has rules of its own. */
+  backendRules?: boolean;
 }
 
 export class HttpFrontend implements HttpSessionOwner, Frontend {
@@ -30,6 +40,10 @@ export class HttpFrontend implements HttpSessionOwner, Frontend {
   readonly timeouts: HttpFrontendTimeouts;
   readonly http: HttpProxySettings;
   readonly wheel: TimerWheel;
+  readonly hasRules: boolean;
+  readonly monitor: MonitorSettings | undefined;
+  readonly world: ProxyWorld;
+  private readonly switching: HttpFrontendSpec['switching'];
   readonly streams: Set<HttpSession>;
   totalStreams: number;
   stopping: boolean;
@@ -45,6 +59,14 @@ export class HttpFrontend implements HttpSessionOwner, Frontend {
     this.totalStreams = 0;
     this.stopping = false;
     this.hooks = spec.hooks;
+    this.switching = spec.switching;
+    this.monitor = spec.monitor;
+    this.world = spec.world;
+    this.hasRules =
+      spec.http.rules !== undefined ||
+      spec.switching !== undefined ||
+      spec.monitor !== undefined ||
+      spec.backendRules === true;
   }
 
   /** Takes an accepted client connection. */
@@ -55,8 +77,11 @@ export class HttpFrontend implements HttpSessionOwner, Frontend {
     this.hooks.streamOpened(this, session);
   }
 
-  backendFor(_session: HttpSession): Backend {
-    return this.backend;
+  backendFor(session: HttpSession): Backend {
+    const sw = this.switching;
+    if (sw === undefined || session.env === null) return this.backend;
+    const name = sw.rules.select(session.env);
+    return (name !== undefined ? sw.backends.get(name) : undefined) ?? this.backend;
   }
 
   sessionClosed(session: HttpSession): void {
@@ -67,13 +92,18 @@ export class HttpFrontend implements HttpSessionOwner, Frontend {
   softStop(): void {
     this.stopping = true;
     for (const s of [...this.streams]) if (s.isIdle()) s.close('soft stop');
+    this.closeIdleServerConnections();
+  }
+
+  private closeIdleServerConnections(): void {
     this.backend.closeIdleConnections();
+    if (this.switching !== undefined) for (const b of this.switching.backends.values()) b.closeIdleConnections();
   }
 
   /** Ends every session now (hard stop), and the idle server connections with them. */
   destroyAll(): void {
     this.stopping = true;
     for (const s of [...this.streams]) s.close('hard stop');
-    this.backend.closeIdleConnections();
+    this.closeIdleServerConnections();
   }
 }

@@ -40,10 +40,23 @@ import {
   requestHead,
   responseHead,
 } from '@hap/http';
+import {
+  type HttpRuleList,
+  type RedirectRules,
+  type RuleOutcome,
+  V_ALLOW,
+  V_CONTINUE,
+  V_DENY,
+  V_REJECT,
+  V_REPLY,
+  V_TARPIT,
+} from '@hap/rules';
+import type { Condition, ProxyWorld } from '@hap/sample';
 import { connectionAddresses } from './accept-proxy.ts';
 import type { Backend, QueuedRequest, RequestKey } from './backend.ts';
 import { readBufferWritten } from './read-buffer.ts';
 import { connectOptions, proxyHeaderFor, type Server } from './server.ts';
+import { StreamEnv } from './stream-env.ts';
 import type { TimerWheel, WheelEntry } from './timer-wheel.ts';
 
 /** `option http-keep-alive` (default), `option http-server-close`, `option httpclose`. */
@@ -64,16 +77,35 @@ export interface LocalReply {
   body: Buffer;
 }
 
+/** The HTTP rules of one proxy section (its defaults section's rules first). */
+export interface ProxyHttpRules {
+  /** `tcp-request content` rules: in HTTP mode they run on each request, before `http-request`. */
+  readonly tcpContent: HttpRuleList | undefined;
+  readonly request: HttpRuleList | undefined;
+  /** The `redirect` keyword's rules, evaluated after `http-request`. */
+  readonly redirects: RedirectRules | undefined;
+  readonly response: HttpRuleList | undefined;
+  readonly afterResponse: HttpRuleList | undefined;
+  /** `timeout tarpit` in ms (`timeout connect` when unset, as HAProxy). */
+  readonly tarpit: number;
+}
+
 /** HTTP settings a frontend or a backend contributes to a transaction. */
 export interface HttpProxySettings {
   mode: HttpConnectionMode;
   forwardFor: ForwardFor | undefined;
   /** `errorfile` responses by status. */
   errorFiles: Map<number, ErrorMessage>;
-  /** A response given to every request instead of forwarding it (`http-request return` without condition). */
-  localReply: LocalReply | undefined;
   /** `option http-buffer-request`: a request body is received whole before a server is chosen. */
   bufferRequest: boolean;
+  /** Its rules, or undefined when it has none. */
+  rules: ProxyHttpRules | undefined;
+}
+
+/** `monitor-uri <uri>` and its `monitor fail` conditions. */
+export interface MonitorSettings {
+  readonly uri: string;
+  readonly fail: readonly Condition[];
 }
 
 export interface HttpFrontendTimeouts {
@@ -89,8 +121,12 @@ export interface HttpSessionOwner {
   readonly wheel: TimerWheel;
   readonly timeouts: HttpFrontendTimeouts;
   readonly http: HttpProxySettings;
-  /** The backend for a request (default_backend today; use_backend rules later). */
+  /** The backend for a request: the first `use_backend` rule that applies, else the default one. */
   backendFor(session: HttpSession): Backend;
+  /** Whether requests go through the rule engine (rules, switching, monitor-uri anywhere). */
+  readonly hasRules: boolean;
+  readonly monitor: MonitorSettings | undefined;
+  readonly world: ProxyWorld;
   /** True once the proxy is stopping: connections are closed after their current response. */
   readonly stopping: boolean;
   sessionClosed(session: HttpSession): void;
@@ -116,6 +152,8 @@ const T_QUEUE = 7;
 const T_UPLOAD = 8;
 /** Waiting before the next connect attempt (HAProxy: min(timeout connect, 1 s)). */
 const T_RETRY = 9;
+/** A tarpitted request is held until its answer is due. */
+const T_TARPIT = 10;
 
 const SESSION = Symbol('hap.http-session');
 const CONN = Symbol('hap.server-conn');
@@ -348,7 +386,11 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   /** Unparsed bytes after a complete request (pipelining), parsed after the response. */
   pendingIn: Buffer | null;
   localReply: LocalReply | undefined;
+  /** The answer of a tarpitted request, sent when `timeout tarpit` expires. */
+  tarpitReply: LocalReply | null;
   mode: HttpConnectionMode;
+  /** What rules read: made on the first request of a connection that goes through rules. */
+  env: StreamEnv | null;
 
   constructor(owner: HttpSessionOwner, client: Socket) {
     this.owner = owner;
@@ -404,7 +446,9 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.closeAfter = false;
     this.pendingIn = null;
     this.localReply = undefined;
+    this.tarpitReply = null;
     this.mode = 'keep-alive';
+    this.env = null;
     const c = this.client;
     c[SESSION] = this;
     c.setNoDelay(true);
@@ -504,6 +548,15 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       case T_RETRY:
         if (this.state === ST_TXN && this.server) this.openConn(this.server);
         return;
+      case T_TARPIT: {
+        const reply = this.tarpitReply;
+        this.tarpitReply = null;
+        if (reply !== null && this.state === ST_TXN) {
+          this.closeAfter = true;
+          this.sendLocalReply(reply);
+        } else this.close('tarpit');
+        return;
+      }
     }
   }
 
@@ -577,11 +630,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.state = ST_TXN;
     this.requests++;
     const owner = this.owner;
-    const backend = owner.backendFor(this);
-    this.backend = backend;
-    const bhttp = backendHttp(backend);
     const fhttp = owner.http;
-    this.mode = strongerMode(fhttp.mode, bhttp?.mode ?? 'keep-alive');
     this.reqMethod = info.method;
     this.reqTarget = info.target;
     this.reqHeaders = info.headers;
@@ -604,12 +653,25 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.reqExpect = info.expectContinue;
     this.reqBodyBytes = 0;
     this.respDone = false;
+    this.mode = fhttp.mode;
     this.closeAfter = !info.keepAlive || this.mode === 'close' || owner.stopping;
     this.attempts = 0;
-    this.localReply = fhttp.localReply ?? bhttp?.localReply;
+    this.localReply = undefined;
     // the client's inactivity now counts (request body)
     this.arm(T_CLIENT, owner.timeouts.client);
-    if (this.localReply !== undefined) return; // answered once the request is read
+    // rules see the target as HAProxy's HTTP/1 layer leaves it
+    if (info.target.charCodeAt(0) !== 0x2f) normalizeDefaultPort(info);
+    let backend: Backend | null;
+    if (owner.hasRules) {
+      backend = this.requestRules(info);
+      if (backend === null) return; // answered, held or refused by a rule
+    } else backend = owner.backendFor(this);
+    this.backend = backend;
+    const bhttp = backendHttp(backend);
+    if (bhttp !== undefined && bhttp !== fhttp) {
+      this.mode = strongerMode(this.mode, bhttp.mode);
+      if (this.mode === 'close') this.closeAfter = true;
+    }
     let conn: ConnectionHeader = 'none';
     if (info.upgrade) conn = 'none';
     else if (this.mode !== 'keep-alive') {
@@ -617,7 +679,6 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     } else if (this.reqHttp10 && !info.chunked) conn = 'keep-alive';
     // an HTTP/1.0 request with a chunked body: the server connection is not kept (as HAProxy)
     this.srvClose = this.mode !== 'keep-alive' || (this.reqHttp10 && info.chunked);
-    if (info.target.charCodeAt(0) !== 0x2f) normalizeDefaultPort(info);
     const buffer = this.reqHasBody && (fhttp.bufferRequest || bhttp?.bufferRequest === true);
     if (buffer && info.expectContinue) {
       // http-buffer-request: the proxy says 100 Continue itself and the server never sees Expect
@@ -631,9 +692,119 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     else this.assignServer();
   }
 
+  /**
+   * The request's way through the rules, in HAProxy's order: monitor-uri, the frontend's
+   * `http-request` then `redirect` rules, `use_backend`, then the backend's. Returns the
+   * backend, or null when a rule answered, held or refused the request.
+   */
+  private requestRules(info: HeadInfo): Backend | null {
+    const owner = this.owner;
+    let env = this.env;
+    if (env === null) {
+      env = new StreamEnv(owner.name, this.client, owner.world);
+      this.env = env;
+    }
+    const msg = env.reqMsg;
+    msg.method = info.method;
+    msg.target = info.target;
+    msg.version = this.reqHttp10 ? 'HTTP/1.0' : 'HTTP/1.1';
+    msg.headers = info.headers;
+    msg.body = undefined;
+    env.req = msg;
+    env.res = undefined;
+    env.backend = owner.name;
+    env.server = undefined;
+    env.vars.newTransaction();
+    const mon = owner.monitor;
+    if (mon !== undefined && monitorMatches(mon.uri, info.target)) {
+      let status = 200;
+      for (let i = 0; i < mon.fail.length; i++) {
+        if (mon.fail[i]!.test(env)) {
+          status = 503;
+          break;
+        }
+      }
+      // HAProxy answers a monitor request with its page and closes
+      this.closeAfter = true;
+      this.replyError(status, 'monitor-uri');
+      return null;
+    }
+    const fhttp = owner.http;
+    const fr = fhttp.rules;
+    if (fr !== undefined && this.ruleVerdict(fr, env, msg)) return null;
+    const backend = owner.backendFor(this);
+    env.backend = backend.name;
+    const bhttp = backendHttp(backend);
+    const br = bhttp?.rules;
+    if (bhttp !== undefined && br !== undefined && bhttp !== fhttp) {
+      // an answer made by the backend's rules follows the backend's connection mode too
+      this.mode = strongerMode(this.mode, bhttp.mode);
+      if (this.mode === 'close') this.closeAfter = true;
+      if (this.ruleVerdict(br, env, msg)) return null;
+    }
+    info.method = msg.method;
+    info.target = msg.target;
+    info.headers = msg.headers;
+    this.reqMethod = msg.method;
+    this.reqTarget = msg.target;
+    this.reqHeaders = msg.headers;
+    return backend;
+  }
+
+  /** Runs one proxy's `http-request` and `redirect` rules; true when they ended the request. */
+  private ruleVerdict(rules: ProxyHttpRules, env: StreamEnv, msg: StreamEnv['reqMsg']): boolean {
+    const out = env.outcome;
+    if (rules.tcpContent !== undefined && rules.tcpContent.run(env, msg, out) === V_REJECT) {
+      this.close('rejected by a tcp-request content rule');
+      return true;
+    }
+    let v = rules.request !== undefined ? rules.request.run(env, msg, out) : V_CONTINUE;
+    if ((v === V_CONTINUE || v === V_ALLOW) && rules.redirects !== undefined) v = rules.redirects.run(env, msg, out);
+    switch (v) {
+      case V_REPLY: {
+        const reply = out.reply ?? this.pageReply(out.status, out.extraHeader);
+        if (reply === undefined) {
+          this.closeAfter = true;
+          this.replyError(out.status, 'answered by a rule');
+        } else this.localReply = reply; // sent once the request is read
+        return true;
+      }
+      case V_DENY: {
+        // the connection stays open after a deny, but not after a 400 (as HAProxy)
+        if (out.status === 400) this.closeAfter = true;
+        const reply = out.reply ?? this.pageReply(out.status, undefined);
+        if (reply !== undefined) this.localReply = reply;
+        else {
+          this.closeAfter = true;
+          this.replyError(out.status, 'denied by a rule');
+        }
+        return true;
+      }
+      case V_TARPIT:
+        this.closeAfter = true;
+        this.tarpitReply = out.reply ?? this.pageReply(out.status, undefined) ?? null;
+        this.arm(T_TARPIT, rules.tarpit);
+        return true;
+      case V_REJECT:
+        this.close('rejected by a rule');
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** The proxy's error page for `status` as a reply (plus a header line), or undefined when it is empty. */
+  private pageReply(status: number, extra: string | undefined): LocalReply | undefined {
+    const page = this.errorPageFor(status, 'keep-alive');
+    if (page === undefined || page.length === 0) return undefined;
+    const end = page.indexOf('\r\n\r\n');
+    if (end < 0) return undefined;
+    return { head: page.toString('latin1', 0, end + 2) + (extra ?? ''), body: page.subarray(end + 4) };
+  }
+
   onBody(slice: Buffer): void {
     this.reqBodyBytes += slice.length;
-    if (this.localReply !== undefined) return;
+    if (this.localReply !== undefined || this.tarpitReply !== null) return;
     // an early answer closed the server connection: the rest of the body is read and dropped
     if (this.respDone && this.conn === null) return;
     if (this.buffering && this.reqBodyBytes >= BUFFER_REQUEST_LIMIT) {
@@ -655,6 +826,10 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
 
   onMessageComplete(): void {
     this.reqComplete = true;
+    if (this.tarpitReply !== null) {
+      this.parser!.pause();
+      return;
+    }
     if (this.localReply !== undefined) {
       this.parser!.pause();
       this.sendLocalReply(this.localReply);
@@ -696,6 +871,16 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     if (!be.hasUsableServer()) {
       this.replyError(503, 'no server available');
       return;
+    }
+    if (be.useServer !== undefined && this.env !== null) {
+      // use-server: the named server when it is up and has a free slot
+      const name = be.useServer.select(this.env);
+      const forced = name !== undefined ? be.servers.find((x) => x.name === name) : undefined;
+      if (forced !== undefined && be.isUsable(forced) && !forced.full) {
+        be.take(forced);
+        this.proceed(forced);
+        return;
+      }
     }
     const server = be.pickServer(be.needsKey ? this.requestKey() : undefined);
     if (!server) {
@@ -941,6 +1126,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       this.parser!.reset();
       this.parser!.pause();
     }
+    if (this.env !== null && this.responseRules(info)) return;
     this.respStarted = true;
     this.respChunked = info.bodyKind === 'chunked';
     this.respTunnel = status === 101 || (this.reqMethod === 'CONNECT' && status >= 200 && status < 300);
@@ -953,6 +1139,68 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     else if (this.closeAfter) conn = resp10 || this.clientShut ? 'none' : 'close';
     else if (resp10 || this.reqHttp10) conn = 'keep-alive';
     this.respOut.push(responseHead(info, this.respReason, conn, status === 204));
+  }
+
+  /**
+   * The backend's then the frontend's `http-response` rules, then their `http-after-response`
+   * rules, on a final response. True when a rule replaced or refused the response.
+   */
+  private responseRules(info: HeadInfo): boolean {
+    const fr = this.owner.http.rules;
+    const bhttp = this.backend !== null ? backendHttp(this.backend) : undefined;
+    const br = bhttp !== undefined && bhttp !== this.owner.http ? bhttp.rules : undefined;
+    if (fr === undefined && br === undefined) return false;
+    const env = this.env!;
+    const msg = env.resMsg;
+    msg.status = info.status;
+    msg.reason = this.respReason;
+    msg.version = info.versionMajor === 1 && info.versionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1';
+    msg.headers = info.headers;
+    env.res = msg;
+    env.server = this.server?.name;
+    env.vars.newResponse();
+    const out = env.outcome;
+    let v = br?.response !== undefined ? br.response.run(env, msg, out) : V_CONTINUE;
+    if ((v === V_CONTINUE || v === V_ALLOW) && fr?.response !== undefined) v = fr.response.run(env, msg, out);
+    if (v === V_CONTINUE || v === V_ALLOW) {
+      if (br?.afterResponse !== undefined) br.afterResponse.run(env, msg, out);
+      if (fr?.afterResponse !== undefined) fr.afterResponse.run(env, msg, out);
+      info.status = msg.status;
+      info.headers = msg.headers;
+      this.respReason = msg.reason;
+      return false;
+    }
+    // the server's response is dropped: its connection cannot carry another one
+    this.srvClose = true;
+    const c = this.conn;
+    if (c !== null) {
+      this.conn = null;
+      c.destroy();
+    }
+    switch (v) {
+      case V_REPLY: {
+        const reply = out.reply ?? this.pageReply(out.status, out.extraHeader);
+        if (reply !== undefined) this.sendLocalReply(reply);
+        else {
+          this.closeAfter = true;
+          this.replyError(out.status, 'answered by a response rule');
+        }
+        return true;
+      }
+      case V_DENY: {
+        if (out.status === 400) this.closeAfter = true;
+        const reply = out.reply ?? this.pageReply(out.status, undefined);
+        if (reply !== undefined) this.sendLocalReply(reply);
+        else {
+          this.closeAfter = true;
+          this.replyError(out.status, 'response denied by a rule');
+        }
+        return true;
+      }
+      default:
+        this.close('response rejected by a rule');
+        return true;
+    }
   }
 
   onResponseBody(slice: Buffer): void {
@@ -1080,7 +1328,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
         ? 'connection: keep-alive\r\n'
         : '';
     this.respOut.push(`${reply.head}${conn}\r\n`);
-    if (reply.body.length > 0) this.respOut.push(reply.body);
+    if (reply.body.length > 0 && this.reqMethod !== 'HEAD') this.respOut.push(reply.body);
     this.flushResponse();
     this.endTransaction();
   }
@@ -1284,6 +1532,21 @@ function backendHttp(backend: Backend): HttpProxySettings | undefined {
 }
 
 const MODE_RANK: Record<HttpConnectionMode, number> = { 'keep-alive': 0, 'server-close': 1, close: 2 };
+
+/** `monitor-uri`: a value starting with '/' is compared with the path, any other with the whole target. */
+function monitorMatches(uri: string, target: string): boolean {
+  if (uri.charCodeAt(0) !== 0x2f) return uri === target;
+  let start = 0;
+  if (target.charCodeAt(0) !== 0x2f) {
+    const scheme = target.indexOf('://');
+    if (scheme < 0) return false;
+    start = target.indexOf('/', scheme + 3);
+    if (start < 0) return false;
+  }
+  let end = target.indexOf('?', start);
+  if (end < 0) end = target.length;
+  return end - start === uri.length && target.startsWith(uri, start);
+}
 
 function strongerMode(a: HttpConnectionMode, b: HttpConnectionMode): HttpConnectionMode {
   return MODE_RANK[a] >= MODE_RANK[b] ? a : b;

@@ -24,6 +24,8 @@ export {
   type HttpProxySettings,
   type HttpSession,
   type LocalReply,
+  type MonitorSettings,
+  type ProxyHttpRules,
   setBackendHttp,
 } from './http-session.ts';
 export {
@@ -60,4 +62,5 @@ export {
   parseProxyHeader,
 } from './proxy-protocol.ts';
 export { Server, type ServerTarget } from './server.ts';
+export { StreamEnv } from './stream-env.ts';
 export type { StreamState, StreamTimeouts, TcpStream } from './stream.ts';

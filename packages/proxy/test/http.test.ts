@@ -3,6 +3,7 @@
  * raw backends that record the exact bytes they receive, raw clients.
  */
 import net from 'node:net';
+import { HttpRuleList } from '@hap/rules';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   Backend,
@@ -53,16 +54,16 @@ async function httpProxy(o: HttpProxyOpts) {
     mode: 'keep-alive',
     forwardFor: undefined,
     errorFiles: new Map(),
-    localReply: undefined,
     bufferRequest: false,
+    rules: undefined,
     ...o.http,
   };
   setBackendHttp(backend, {
     mode: 'keep-alive',
     forwardFor: undefined,
     errorFiles: new Map(),
-    localReply: undefined,
     bufferRequest: false,
+    rules: undefined,
   });
   const closed: HttpSession[] = [];
   const frontend = new HttpFrontend({
@@ -75,6 +76,13 @@ async function httpProxy(o: HttpProxyOpts) {
     },
     http: settings,
     hooks: { streamOpened() {}, streamClosed: (_f, s) => closed.push(s) },
+    world: {
+      nbsrv: () => undefined,
+      beConn: () => undefined,
+      queue: () => undefined,
+      feConn: () => undefined,
+      serverUp: () => undefined,
+    },
   });
   const listener = net.createServer({ allowHalfOpen: true }, (s) => frontend.handleConnection(s));
   listeners.push(listener);
@@ -233,9 +241,35 @@ describe('HTTP forwarding', () => {
     const p = await httpProxy({
       servers: [],
       http: {
-        localReply: {
-          head: 'HTTP/1.1 200 OK\r\ncontent-length: 3\r\ncontent-type: text/plain\r\n',
-          body: Buffer.from('hi\n'),
+        rules: {
+          tcpContent: undefined,
+          request: HttpRuleList.compile(
+            'http-request',
+            [
+              {
+                file: 't.cfg',
+                line: 1,
+                ruleSet: 'http-request',
+                action: 'return',
+                args: ['status', '200', 'content-type', 'text/plain', 'string', 'hi\n'],
+                condition: undefined,
+              },
+            ],
+            {
+              resolvePath: (x) => x,
+              named: () => undefined,
+              loadErrorFile: () => Buffer.alloc(0),
+              httpErrors: () => null,
+            },
+            'fe',
+            (e) => {
+              throw e;
+            },
+          ),
+          redirects: undefined,
+          response: undefined,
+          afterResponse: undefined,
+          tarpit: 1,
         },
       },
     });

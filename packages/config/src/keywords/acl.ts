@@ -136,7 +136,7 @@ export function parseAclDecl(ctx: KeywordContext): AclModel | undefined {
     }
     i += a[i] === '-f' || a[i] === '-m' || a[i] === '-M' ? 2 : 1;
   }
-  return { file: ctx.file, line: ctx.line, name, fetch: a[2]!, flags, patterns: a.slice(i) };
+  return { file: ctx.file, line: ctx.line, name, words: a.slice(2), fetch: a[2]!, flags, patterns: a.slice(i) };
 }
 
 /** Checks `<criterion> [flags] [values]`; returns an error text or undefined. */
@@ -192,11 +192,17 @@ const IP_FETCHES = new Set([
   'hdr_ip',
 ]);
 
+/** IPv4 in inet_aton's short forms as HAProxy reads patterns: `a`, `a.b`, `a.b.c` (the last part fills the rest). */
+function isShortIpv4(addr: string): boolean {
+  return /^\d+(\.\d+){0,2}$/.test(addr) && addr.split('.').every((x) => Number(x) <= 255);
+}
+
 function isIpPattern(p: string): boolean {
   const [addr, mask] = p.split('/');
-  if (addr === undefined || isIP(addr) === 0) return false;
+  if (addr === undefined) return false;
+  if (isIP(addr) === 0 && !isShortIpv4(addr)) return false;
   if (mask === undefined) return true;
-  return /^\d+$/.test(mask) ? Number(mask) <= (isIP(addr) === 4 ? 32 : 128) : isIP(mask) === 4;
+  return /^\d+$/.test(mask) ? Number(mask) <= (isIP(addr) === 6 ? 128 : 32) : isIP(mask) === 4;
 }
 
 /**

@@ -521,8 +521,17 @@ const useServer: KeywordRow = {
   parse(ctx) {
     if (ctx.args[1] === undefined) return ctx.alert("'use-server' expects a server name.");
     const split = splitCondition(ctx, ctx.args.slice(2), 'use-server');
-    if (split && split.head.length > 0)
-      ctx.alert("'use-server' requires either 'if' or 'unless' followed by a condition.");
+    if (!split) return;
+    if (split.head.length > 0)
+      return ctx.alert("'use-server' requires either 'if' or 'unless' followed by a condition.");
+    px(ctx).rules.push({
+      file: ctx.file,
+      line: ctx.line,
+      ruleSet: 'use-server',
+      action: ctx.args[1],
+      args: [],
+      condition: split.cond,
+    });
   },
 };
 
@@ -588,9 +597,18 @@ const redirect: KeywordRow = {
         }
         i++;
       } else if (w === 'set-cookie' || w === 'clear-cookie') i++;
-      else if (w === 'drop-query' || w === 'append-slash' || w === 'ignore-empty') continue;
+      else if (w === 'drop-query' || w === 'append-slash' || w === 'ignore-empty' || w === 'keep-query')
+        continue;
       else return ctx.alert(`'redirect' unknown option '${w}'.`);
     }
+    px(ctx).rules.push({
+      file: ctx.file,
+      line: ctx.line,
+      ruleSet: 'redirect',
+      action: 'redirect',
+      args: [type, ...ctx.args.slice(2, 3), ...split.head],
+      condition: split.cond,
+    });
   },
 };
 
@@ -902,7 +920,25 @@ const ROWS: KeywordRow[] = [
   simpleRow('http-send-name-header', PROXY_BE, 'any', false),
   simpleRow('max-keep-alive-queue', PROXY_BE, 'sint', false),
   simpleRow('server-template', PROXY_BE_ONLY, 'words', false),
-  simpleRow('monitor', PROXY_FE_ONLY, 'words', false),
+  {
+    name: 'monitor',
+    sections: PROXY_FE_ONLY,
+    supported: false,
+    parse(ctx) {
+      if (ctx.args[1] !== 'fail' || (ctx.args[2] !== 'if' && ctx.args[2] !== 'unless'))
+        return ctx.alert("'monitor' expects 'fail' followed by 'if' or 'unless' and a condition.");
+      const split = splitCondition(ctx, ctx.args.slice(2), 'monitor fail');
+      if (!split) return;
+      px(ctx).rules.push({
+        file: ctx.file,
+        line: ctx.line,
+        ruleSet: 'monitor fail',
+        action: 'fail',
+        args: [],
+        condition: split.cond,
+      });
+    },
+  },
   simpleRow('declare', PROXY_FE_ONLY, 'words', false),
   simpleRow('persist', PROXY_BE, 'words', false),
   simpleRow('ignore-persist', PROXY_BE_ONLY, 'words', false),

@@ -1,0 +1,220 @@
+/**
+ * The rules of a proxy section, compiled for the HTTP engine: `http-request`,
+ * `http-response`, `http-after-response` (its defaults section's rules first, as HAProxy),
+ * the `redirect` keyword, `use_backend`, `use-server`, `monitor-uri` / `monitor fail`.
+ * A rule that cannot be compiled is an alert at its line.
+ */
+
+import { isAbsolute, resolve } from 'node:path';
+import type { ConfigModel, Diagnostic, ProxyModel } from '@hap/config';
+import { loadErrorFile } from '@hap/http';
+import type { MonitorSettings, ProxyHttpRules } from '@hap/proxy';
+import {
+  HttpRuleList,
+  type HttpRuleSet,
+  RedirectRules,
+  type RuleCompileContext,
+  type RuleCompileError,
+  type RuleSpec,
+  TargetRules,
+} from '@hap/rules';
+import { compileCondition } from '@hap/sample';
+import { chain } from './runtime-http.ts';
+
+/** Keywords whose every line this module turns into runtime rules in `mode tcp`. */
+const HONOURED_TCP = new Set(['acl', 'tcp-request connection', 'tcp-request session']);
+/** … and in `mode http`. */
+const HONOURED_HTTP = new Set([
+  ...HONOURED_TCP,
+  'tcp-request content',
+  'http-request',
+  'http-response',
+  'http-after-response',
+  'use_backend',
+  'use-server',
+  'redirect',
+  'monitor-uri',
+  'monitor',
+]);
+
+export interface CompiledRules {
+  /** `tcp-request connection` rules: run on the accepted socket, before any PROXY header. */
+  connection: HttpRuleList | undefined;
+  /** `tcp-request session` rules: run once the PROXY header (if any) is read. */
+  session: HttpRuleList | undefined;
+  http: ProxyHttpRules | undefined;
+  /** `use_backend` rules (frontend, listen). */
+  switching: TargetRules | undefined;
+  /** `use-server` rules (backend, listen). */
+  useServer: TargetRules | undefined;
+  monitor: MonitorSettings | undefined;
+}
+
+function resolvePath(p: string): string {
+  return isAbsolute(p) ? p : resolve(p);
+}
+
+/** The page of `http-errors <name>` for `status`: undefined when it has none, null when there is no such section. */
+function httpErrorsPage(model: ConfigModel, name: string, status: number): Buffer | undefined | null {
+  const section = model.sections.find((s) => s.kind === 'http-errors' && s.name === name);
+  if (section === undefined) return null;
+  const d = section.directives.findLast((x) => x.keyword === 'errorfile' && Number(x.args[1]) === status);
+  if (d === undefined) return undefined;
+  return loadErrorFile(resolvePath(d.args[2] ?? ''), status).pages['keep-alive'];
+}
+
+function contextFor(model: ConfigModel, p: ProxyModel): RuleCompileContext {
+  const acls = new Map<string, string[][]>();
+  for (const a of p.acls) {
+    const list = acls.get(a.name);
+    if (list) list.push(a.words);
+    else acls.set(a.name, [a.words]);
+  }
+  return {
+    resolvePath,
+    named: (name) => acls.get(name),
+    loadErrorFile: (path, status) => loadErrorFile(resolvePath(path), status).pages['keep-alive'],
+    httpErrors: (name, status) => httpErrorsPage(model, name, status),
+  };
+}
+
+function alert(out: Diagnostic[], e: RuleCompileError, proxy: ProxyModel): void {
+  out.push({
+    level: 'alert',
+    code: 'HAP_ERR_RULE',
+    file: e.file,
+    line: e.line,
+    keyword: e.keyword,
+    message: `error detected in ${proxy.kind} '${proxy.name}' while parsing '${e.keyword}' rule : ${e.message}`,
+  });
+}
+
+/** Rules compiled once per section: at the configuration check, then reused by the runtime. */
+const compiled = new WeakMap<ProxyModel, CompiledRules>();
+
+/** Whether a section has anything for the rule engine. */
+function hasRules(p: ProxyModel): boolean {
+  return p.rules.length > 0 || p.acls.length > 0 || p.useBackends.length > 0;
+}
+
+/**
+ * Compiles the rules of every section that has some (a regex that does not compile, a
+ * missing map file, a `use_backend` to no backend are alerts here, so `-c` reports them).
+ */
+export function checkRules(model: ConfigModel): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const isBackend = (q: ProxyModel) => (q.kind === 'backend' || q.kind === 'listen') && !q.disabled;
+  const names = new Set(model.proxies.filter(isBackend).map((q) => q.name));
+  for (const p of model.proxies) {
+    if (p.kind === 'defaults' || p.disabled || !hasRules(p)) continue;
+    compileRules(model, p, (name) => names.has(name), out);
+  }
+  return out;
+}
+
+/**
+ * Compiles the rules of `p`; `backendExists` tells which names `use_backend` may use.
+ * Marks the directives it honours, so that the runtime does not refuse them.
+ */
+export function compileRules(
+  model: ConfigModel,
+  p: ProxyModel,
+  backendExists: (name: string) => boolean,
+  out: Diagnostic[],
+): CompiledRules {
+  const known = compiled.get(p);
+  if (known !== undefined) return known;
+  const result = compileSection(model, p, backendExists, out);
+  compiled.set(p, result);
+  return result;
+}
+
+function compileSection(
+  model: ConfigModel,
+  p: ProxyModel,
+  backendExists: (name: string) => boolean,
+  out: Diagnostic[],
+): CompiledRules {
+  const ctx = contextFor(model, p);
+  const fail = (e: RuleCompileError) => alert(out, e, p);
+  // a defaults section's rules run first (HAProxy 2.6's rules-holding defaults)
+  const base = chain(model, p)[1];
+  const specs: RuleSpec[] = [...(base?.rules ?? []), ...p.rules];
+  const list = (set: HttpRuleSet) => {
+    const l = HttpRuleList.compile(set, specs, ctx, p.name, fail);
+    return l.length > 0 ? l : undefined;
+  };
+  const connection = p.kind === 'backend' ? undefined : list('tcp-request connection');
+  const session = p.kind === 'backend' ? undefined : list('tcp-request session');
+  const honoured = p.mode === 'http' ? HONOURED_HTTP : HONOURED_TCP;
+  if (p.mode !== 'http') {
+    for (const d of p.directives) if (honoured.has(d.keyword)) d.supported = true;
+    return { connection, session, http: undefined, switching: undefined, useServer: undefined, monitor: undefined };
+  }
+  const tcpContent = list('tcp-request content');
+  const request = list('http-request');
+  const response = list('http-response');
+  const afterResponse = list('http-after-response');
+  const redirectSpecs = p.rules.filter((r) => r.ruleSet === 'redirect');
+  const redirects = redirectSpecs.length > 0 ? RedirectRules.compile(redirectSpecs, ctx, fail) : undefined;
+  const http: ProxyHttpRules | undefined =
+    tcpContent || request || response || afterResponse || redirects
+      ? {
+          tcpContent,
+          request,
+          redirects,
+          response,
+          afterResponse,
+          // an unset tarpit timeout is the connect one; none at all answers at once
+          tarpit: Math.max(1, p.timeouts['tarpit'] ?? p.timeouts['connect'] ?? 0),
+        }
+      : undefined;
+
+  const switching =
+    p.useBackends.length > 0
+      ? TargetRules.compile(
+          'use_backend',
+          p.useBackends.map((u) => ({ file: u.file, line: u.line, name: u.backend, condition: u.condition })),
+          ctx,
+          backendExists,
+          fail,
+        )
+      : undefined;
+  const serverNames = new Set(p.servers.map((s) => s.name));
+  const serverSpecs = p.rules.filter((r) => r.ruleSet === 'use-server');
+  const useServer =
+    serverSpecs.length > 0
+      ? TargetRules.compile(
+          'use-server',
+          serverSpecs.map((r) => ({ file: r.file, line: r.line, name: r.action, condition: r.condition })),
+          ctx,
+          (name) => serverNames.has(name),
+          fail,
+        )
+      : undefined;
+
+  let monitor: MonitorSettings | undefined;
+  const uri = p.directives.findLast((d) => d.keyword === 'monitor-uri');
+  if (uri !== undefined && uri.args[1] !== undefined && p.kind !== 'backend') {
+    const fails = [];
+    for (const r of p.rules) {
+      if (r.ruleSet !== 'monitor fail' || r.condition === undefined) continue;
+      try {
+        fails.push(compileCondition(r.condition, (n) => ctx.named(n), { ...ctx, file: r.file, line: r.line }));
+      } catch (err) {
+        out.push({
+          level: 'alert',
+          code: 'HAP_ERR_RULE',
+          file: r.file,
+          line: r.line,
+          keyword: 'monitor',
+          message: `error detected while parsing a 'monitor fail' condition : ${(err as Error).message}`,
+        });
+      }
+    }
+    monitor = { uri: uri.args[1], fail: fails };
+  }
+
+  for (const d of p.directives) if (honoured.has(d.keyword)) d.supported = true;
+  return { connection, session, http, switching, useServer, monitor };
+}

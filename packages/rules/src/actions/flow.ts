@@ -1,0 +1,255 @@
+/**
+ * Actions that end or steer a rule list: allow, deny, tarpit, reject, return, auth, and
+ * those with no effect on the message: set-var, set-var-fmt, unset-var, set-log-level.
+ */
+
+import { compileLogFormat, compileSampleExpr, type SampleValue } from '@hap/sample';
+import { RuleError } from '../errors.ts';
+import { compileReplyOptions } from '../reply.ts';
+import {
+  type HttpActionRow,
+  V_ALLOW,
+  V_CONTINUE,
+  V_DENY,
+  V_REJECT,
+  V_REPLY,
+  V_TARPIT,
+} from '../types.ts';
+
+function noArgs(args: readonly string[], label: string): void {
+  if (args.length > 0)
+    throw new RuleError(
+      'HAP_RULE_ARGS',
+      `'${label}' expects either 'if' or 'unless' followed by a condition but found '${args[0]}'.`,
+    );
+}
+
+const allow: HttpActionRow = {
+  name: 'allow',
+  compile(args, _p, _ctx, label) {
+    noArgs(args, label);
+    return { run: () => V_ALLOW };
+  },
+};
+
+function rejectRow(name: string): HttpActionRow {
+  return {
+    name,
+    compile(args, _p, _ctx, label) {
+      noArgs(args, label);
+      return { run: () => V_REJECT };
+    },
+  };
+}
+
+/** deny / tarpit: the proxy's error page for the status unless the rule gives its own reply. */
+function denyRow(name: 'deny' | 'tarpit', defaultStatus: number, verdict: 2 | 4): HttpActionRow {
+  return {
+    name,
+    compile(args, _p, ctx, label) {
+      const spec = compileReplyOptions(args, defaultStatus, ctx, label, 'deny');
+      return {
+        run(env, _msg, out) {
+          out.status = spec.status;
+          out.reply = spec.errorPage ? undefined : spec.build(env);
+          return verdict;
+        },
+      };
+    },
+  };
+}
+
+const returnAction: HttpActionRow = {
+  name: 'return',
+  compile(args, _p, ctx, label) {
+    const spec = compileReplyOptions(args, 200, ctx, label, 'return');
+    return {
+      run(env, _msg, out) {
+        out.status = spec.status;
+        out.reply = spec.errorPage ? undefined : spec.build(env);
+        out.extraHeader = undefined;
+        return V_REPLY;
+      },
+    };
+  },
+};
+
+/** `auth [realm <realm>]`: the proxy's 401 page with a Basic challenge (realm: the proxy's name). */
+function authRow(proxyName: () => string): HttpActionRow {
+  return {
+    name: 'auth',
+    compile(args, _p, _ctx, label) {
+      let realm: string | undefined;
+      if (args[0] === 'realm') {
+        if (args[1] === undefined) throw new RuleError('HAP_RULE_ARGS', `'${label}' : missing realm value.`);
+        realm = args[1];
+        if (args.length > 2) throw new RuleError('HAP_RULE_ARGS', `'${label}' : unexpected '${args[2]}'.`);
+      } else noArgs(args, label);
+      return {
+        run(_env, _msg, out) {
+          out.status = 401;
+          out.reply = undefined;
+          out.extraHeader = `www-authenticate: Basic realm="${realm ?? proxyName()}"\r\n`;
+          return V_REPLY;
+        },
+      };
+    },
+  };
+}
+
+function checkVarName(name: string | undefined, label: string): string {
+  if (name === undefined || !/^(proc|sess|txn|req|res)\.[A-Za-z0-9_.]+$/.test(name))
+    throw new RuleError(
+      'HAP_RULE_ARGS',
+      `'${label}' : invalid variable name '${name ?? ''}' (expected a scope among proc, sess, txn, req, res followed by '.' and a name).`,
+    );
+  return name;
+}
+
+const SET_CONDITIONS = new Set(['ifexists', 'ifnotexists', 'ifempty', 'ifnotempty', 'ifset', 'ifnotset', 'ifgt', 'iflt']);
+
+/** `set-var(<name>[,<cond>…])`: the name and the conditions that must all hold for the set to happen. */
+function varTarget(param: string | undefined, label: string): { name: string; conds: string[] } {
+  const [first, ...conds] = (param ?? '').split(',');
+  const name = checkVarName(first, label);
+  if (conds.length > 4)
+    throw new RuleError('HAP_RULE_ARGS', `'${label}' : at most four conditions may follow the variable name.`);
+  for (const c of conds)
+    if (!SET_CONDITIONS.has(c)) throw new RuleError('HAP_RULE_ARGS', `'${label}' : unknown condition '${c}'.`);
+  return { name, conds };
+}
+
+/** HAProxy's set-var conditions (an existing variable is a set one: haproxyd does not keep unset ones). */
+function mayStore(conds: readonly string[], old: SampleValue | undefined, value: SampleValue): boolean {
+  for (const c of conds) {
+    const empty = typeof value === 'string' ? value === '' : Buffer.isBuffer(value) ? value.length === 0 : false;
+    switch (c) {
+      case 'ifexists':
+      case 'ifset':
+        if (old === undefined) return false;
+        break;
+      case 'ifnotexists':
+      case 'ifnotset':
+        if (old !== undefined) return false;
+        break;
+      case 'ifempty':
+        if (!empty) return false;
+        break;
+      case 'ifnotempty':
+        if (empty) return false;
+        break;
+      case 'ifgt':
+        if (typeof old === 'number' && typeof value === 'number' && !(old > value)) return false;
+        break;
+      case 'iflt':
+        if (typeof old === 'number' && typeof value === 'number' && !(old < value)) return false;
+        break;
+    }
+  }
+  return true;
+}
+
+const setVar: HttpActionRow = {
+  name: 'set-var',
+  param: true,
+  compile(args, param, ctx, label) {
+    const { name, conds } = varTarget(param, label);
+    if (args.length !== 1) throw new RuleError('HAP_RULE_ARGS', `'${label}' expects a sample expression.`);
+    const expr = compileSampleExpr(args[0]!, ctx);
+    return {
+      run(env) {
+        const v = expr.eval(env);
+        if (v === undefined) return V_CONTINUE;
+        if (conds.length === 0 || mayStore(conds, env.vars.get(name), v)) env.vars.set(name, v);
+        return V_CONTINUE;
+      },
+    };
+  },
+};
+
+const setVarFmt: HttpActionRow = {
+  name: 'set-var-fmt',
+  param: true,
+  compile(args, param, ctx, label) {
+    const { name, conds } = varTarget(param, label);
+    if (args.length !== 1) throw new RuleError('HAP_RULE_ARGS', `'${label}' expects a log-format string.`);
+    const fmt = compileLogFormat(args[0]!, ctx);
+    return {
+      run(env) {
+        const v = fmt.render(env);
+        if (conds.length === 0 || mayStore(conds, env.vars.get(name), v)) env.vars.set(name, v);
+        return V_CONTINUE;
+      },
+    };
+  },
+};
+
+const unsetVar: HttpActionRow = {
+  name: 'unset-var',
+  param: true,
+  compile(args, param, _ctx, label) {
+    const name = checkVarName(param, label);
+    noArgs(args, label);
+    return {
+      run(env) {
+        env.vars.unset(name);
+        return V_CONTINUE;
+      },
+    };
+  },
+};
+
+const LOG_LEVELS = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug', 'silent'];
+
+const setLogLevel: HttpActionRow = {
+  name: 'set-log-level',
+  compile(args, _p, _ctx, label) {
+    const level = LOG_LEVELS.indexOf(args[0] ?? '');
+    if (level < 0 || args.length !== 1)
+      throw new RuleError('HAP_RULE_ARGS', `'${label}' expects a level among ${LOG_LEVELS.join(', ')}.`);
+    return {
+      run(_env, _msg, out) {
+        out.logLevel = level;
+        return V_CONTINUE;
+      },
+    };
+  },
+};
+
+/** Actions of every HTTP rule set. */
+export const COMMON_FLOW_ACTIONS: readonly HttpActionRow[] = [allow, setVar, setVarFmt, unsetVar, setLogLevel];
+
+export const REQUEST_FLOW_ACTIONS = (proxyName: () => string): readonly HttpActionRow[] => [
+  denyRow('deny', 403, V_DENY),
+  denyRow('tarpit', 500, V_TARPIT),
+  rejectRow('reject'),
+  rejectRow('silent-drop'),
+  returnAction,
+  authRow(proxyName),
+];
+
+export const RESPONSE_FLOW_ACTIONS: readonly HttpActionRow[] = [
+  denyRow('deny', 502, V_DENY),
+  rejectRow('reject'),
+  rejectRow('silent-drop'),
+  returnAction,
+];
+
+/** `accept` ends a tcp-request list and lets the connection in. */
+const accept: HttpActionRow = {
+  name: 'accept',
+  compile(args, _p, _ctx, label) {
+    noArgs(args, label);
+    return { run: () => V_ALLOW };
+  },
+};
+
+/** Actions of the `tcp-request connection|session|content` rule sets. */
+export const TCP_ACTIONS: readonly HttpActionRow[] = [
+  accept,
+  rejectRow('reject'),
+  rejectRow('silent-drop'),
+  setVar,
+  setVarFmt,
+  unsetVar,
+];

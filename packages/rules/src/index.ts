@@ -1,0 +1,21 @@
+// @hap/rules: HAProxy's rule sets compiled from the configuration and run on a message —
+// http-request, http-response, http-after-response actions, the redirect keyword,
+// use_backend and use-server. Pure: the proxy supplies the message and the sample env.
+
+export { RuleError, type RuleErrorCode } from './errors.ts';
+export { HTTP_ACTIONS, HttpRuleList, type HttpRuleSet, newOutcome, RuleCompileError } from './http-rules.ts';
+export { type Reply, rawReply } from './reply.ts';
+export { RedirectRules, TargetRules, type TargetRuleSpec } from './switching.ts';
+export {
+  type HttpMessage,
+  type RuleCompileContext,
+  type RuleOutcome,
+  type RuleSpec,
+  V_ALLOW,
+  V_CONTINUE,
+  V_DENY,
+  V_REJECT,
+  V_REPLY,
+  V_TARPIT,
+  type Verdict,
+} from './types.ts';

@@ -1,0 +1,83 @@
+import type { CompileOptions, ConditionSpec, HttpMessageView, SampleEnv } from '@hap/sample';
+import type { Reply, ReplySpec } from './reply.ts';
+
+/** A rule as the configuration gives it (the shape of @hap/config's RuleModel). */
+export interface RuleSpec {
+  file: string;
+  line: number;
+  /** `http-request`, `http-response`, `http-after-response`, `tcp-request connection`, … */
+  ruleSet: string;
+  action: string;
+  args: readonly string[];
+  condition: ConditionSpec | undefined;
+}
+
+/** What compiling rules needs from the proxy that holds them. */
+export interface RuleCompileContext extends Omit<CompileOptions, 'file' | 'line'> {
+  /** Word lists of every `acl <name>` line of the proxy with that name. */
+  named(name: string): readonly (readonly string[])[] | undefined;
+  /** An `errorfile`-shaped file read for a reply (throws with a message when it cannot be used). */
+  loadErrorFile(path: string, status: number): Buffer;
+  /** The page of an `http-errors` section for `status`: undefined when the section has none, null when there is no such section. */
+  httpErrors(name: string, status: number): Buffer | undefined | null;
+  /** A `userlist` by name (for `auth` and `http_auth`); undefined when there is none. */
+  userlist?(name: string): unknown;
+}
+
+/** The compile context of one rule: the proxy's, plus the rule's file and line. */
+export interface ActionContext extends RuleCompileContext {
+  file: string;
+  line: number;
+}
+
+/** What a rule list decided. */
+export const V_CONTINUE = 0;
+/** `allow`: the remaining rules of the list are skipped, processing goes on. */
+export const V_ALLOW = 1;
+/** `deny`: the request (or response) is refused with `outcome.status` / `outcome.reply`, the connection closes. */
+export const V_DENY = 2;
+/** `return`, `redirect`, `auth`: answered by the proxy; the connection may stay open. */
+export const V_REPLY = 3;
+/** `tarpit`: held for `timeout tarpit`, then answered with `outcome.status`. */
+export const V_TARPIT = 4;
+/** `reject` (and `silent-drop`): the connection is closed without a response. */
+export const V_REJECT = 5;
+/** `tcp-request … accept`: the remaining rules of the list are skipped. */
+export const V_ACCEPT = V_ALLOW;
+
+export type Verdict = 0 | 1 | 2 | 3 | 4 | 5;
+
+/** Filled by the rule that ended the list: reused per stream, nothing allocated for a plain pass. */
+export interface RuleOutcome {
+  status: number;
+  /** The reply to send; undefined: the proxy's error page for `status`. */
+  reply: Reply | undefined;
+  /** A header line added to the error page (the `auth` challenge). */
+  extraHeader: string | undefined;
+  /** The rule that decided (for logs). */
+  rule: RuleSpec | undefined;
+  /** `set-log-level` (for the log subsystem); -1: unchanged, 'silent' is 8. */
+  logLevel: number;
+}
+
+/** The message a rule changes: the sample engine's view plus the response's reason phrase. */
+export interface HttpMessage extends HttpMessageView {
+  /** Response reason phrase ('' for a request). */
+  reason: string;
+}
+
+/** One compiled action of an HTTP rule set. */
+export interface HttpAction {
+  /** Runs on the message; returns a verdict (V_CONTINUE to go on). */
+  run(env: SampleEnv, msg: HttpMessage, out: RuleOutcome): Verdict;
+}
+
+/** An action's entry in a rule set's table: compiles the words after the action name. */
+export interface HttpActionRow {
+  readonly name: string;
+  /** For `set-var(<name>)` style actions: the text between the parentheses is passed as `param`. */
+  readonly param?: boolean;
+  compile(args: readonly string[], param: string | undefined, ctx: ActionContext, label: string): HttpAction;
+}
+
+export type { Reply, ReplySpec };

@@ -1,0 +1,281 @@
+// ACLs (HAProxy manual 7.1): `acl <name> <criterion> [flags] [operator] [patterns]`. The
+// criterion is an ACL keyword (a fetch with an implied match method, below) or a sample
+// expression matched by the default method of its output type or the one given by -m.
+import { parseArgs } from './args.ts';
+import type { SampleEnv } from './env.ts';
+import { SampleError } from './errors.ts';
+import { CompiledExpr, type ConvStep, parseConverters, parseExpr, readKeyword } from './expr.ts';
+import { FETCH_DEFS } from './fetch/index.ts';
+import type { CompileOptions } from './options.ts';
+import { loadPatternFile } from './pattern/file.ts';
+import {
+  MATCH_NAMES,
+  MATCH_TYPES,
+  type MatchMethod,
+  newPatternSet,
+  type PatternSet,
+} from './pattern/match.ts';
+import { canCast, cast, type SmpType } from './types.ts';
+
+export interface Acl {
+  test(env: SampleEnv): boolean;
+}
+
+interface AclKeyword {
+  readonly fetch: string;
+  readonly match: MatchMethod;
+}
+
+const SUFFIXES: readonly [string, MatchMethod][] = [
+  ['', 'str'],
+  ['_beg', 'beg'],
+  ['_dir', 'dir'],
+  ['_dom', 'dom'],
+  ['_end', 'end'],
+  ['_len', 'len'],
+  ['_reg', 'reg'],
+  ['_sub', 'sub'],
+];
+
+/** ACL-only keywords of HAProxy 2.6 (`haproxy -dKacl`): a fetch and its implied match. */
+export const ACL_KEYWORDS: ReadonlyMap<string, AclKeyword> = (() => {
+  const m = new Map<string, AclKeyword>();
+  const families: [string, string][] = [
+    ['base', 'base'],
+    ['cook', 'req.cook'],
+    ['hdr', 'req.hdr'],
+    ['path', 'path'],
+    ['scook', 'res.cook'],
+    ['shdr', 'res.hdr'],
+    ['url', 'url'],
+    ['urlp', 'urlp'],
+  ];
+  for (const [name, fetch] of families)
+    for (const [sfx, match] of SUFFIXES) m.set(name + sfx, { fetch, match });
+  const singles: [string, string, MatchMethod][] = [
+    ['http_auth_group', 'http_auth_group', 'str'],
+    ['method', 'method', 'meth'],
+    ['payload', 'req.payload', 'bin'],
+    ['payload_lv', 'req.payload_lv', 'bin'],
+    ['req.ssl_ver', 'req.ssl_ver', 'int'],
+    ['req_rdp_cookie', 'req.rdp_cookie', 'str'],
+    ['req_rdp_cookie_cnt', 'req.rdp_cookie_cnt', 'int'],
+    ['req_ssl_sni', 'req.ssl_sni', 'str'],
+    ['req_ssl_ver', 'req.ssl_ver', 'int'],
+    ['req_ver', 'req.ver', 'str'],
+    ['resp_ver', 'res.ver', 'str'],
+    ['ssl_fc_sni_end', 'ssl_fc_sni', 'end'],
+    ['ssl_fc_sni_reg', 'ssl_fc_sni', 'reg'],
+  ];
+  for (const [name, fetch, match] of singles) m.set(name, { fetch, match });
+  return m;
+})();
+
+/** The match method a sample type implies without -m (none for bin, meth, any). */
+function defaultMatch(t: SmpType): MatchMethod | undefined {
+  switch (t) {
+    case 'bool':
+      return 'bool';
+    case 'sint':
+      return 'int';
+    case 'addr':
+    case 'ipv4':
+    case 'ipv6':
+      return 'ip';
+    case 'str':
+      return 'str';
+    default:
+      return undefined;
+  }
+}
+
+function syntax(message: string): never {
+  throw new SampleError('HAP_ERR_SAMPLE_SYNTAX', message);
+}
+
+const OPERATORS = new Set(['eq', 'ne', 'le', 'lt', 'ge', 'gt']);
+
+/** `gt 10` → "11:" … (HAProxy rewrites operators into ranges). */
+function applyOperator(op: string, word: string): string {
+  if (op === 'eq' || word.includes(':') || word.includes('-')) return word;
+  if (!/^[+-]?\d+$/.test(word)) syntax(`'${word}' is neither a number nor a supported operator`);
+  const v = Number(word);
+  switch (op) {
+    case 'gt':
+      return `${v + 1}:`;
+    case 'ge':
+      return `${v}:`;
+    case 'lt':
+      return `:${v - 1}`;
+    case 'le':
+      return `:${v}`;
+    default:
+      return word;
+  }
+}
+
+class CompiledAcl implements Acl {
+  private readonly expr: CompiledExpr;
+  private readonly method: MatchMethod;
+  private readonly want: SmpType;
+  private readonly sets: readonly PatternSet[];
+
+  constructor(expr: CompiledExpr, method: MatchMethod, sets: PatternSet[]) {
+    this.expr = expr;
+    this.method = method;
+    this.want = MATCH_TYPES[method];
+    this.sets = sets;
+  }
+
+  test(env: SampleEnv): boolean {
+    const expr = this.expr;
+    const ctx = expr.ctx;
+    let v = expr.first(env);
+    for (;;) {
+      if (v === undefined) return false;
+      if (this.method === 'found') return true;
+      const c = cast(v, this.want);
+      if (c !== undefined) {
+        const sets = this.sets;
+        for (let i = 0; i < sets.length; i++) if (sets[i]!.lookup(c)) return true;
+      }
+      if (!ctx.more) return false;
+      v = expr.next(env);
+    }
+  }
+}
+
+/** Compiles `words`: what follows `acl <name>` (criterion, flags, patterns). */
+export function compileAcl(words: readonly string[], opts: CompileOptions): Acl {
+  const crit = words[0];
+  if (crit === undefined || crit === '') syntax('missing fetch method');
+  let expr: CompiledExpr;
+  let kwName: string;
+  let method: MatchMethod | undefined;
+  const kEnd = readKeyword(crit, 0);
+  // HAProxy looks ACL keywords up by the text before '(' (so "path_beg,lower" is not one)
+  const paren = crit.indexOf('(');
+  const alias = ACL_KEYWORDS.get(paren < 0 ? crit : crit.slice(0, paren));
+  if (alias) {
+    kwName = crit.slice(0, kEnd);
+    const fetch = FETCH_DEFS.get(alias.fetch);
+    if (!fetch) {
+      throw new SampleError(
+        'HAP_ERR_SAMPLE_UNSUPPORTED',
+        `ACL keyword '${kwName}' is not supported yet in haproxyd (fetch method '${alias.fetch}')`,
+      );
+    }
+    let parsed: ReturnType<typeof parseArgs>;
+    try {
+      parsed = parseArgs(crit, kEnd, fetch.args);
+      fetch.check?.(parsed.args, opts);
+    } catch (e) {
+      if (e instanceof SampleError) throw new SampleError(e.code, `ACL keyword '${kwName}' : ${e.message}`);
+      throw e;
+    }
+    const convs: ConvStep[] = [];
+    const r = parseConverters(crit, parsed.end, fetch.out, opts, false, convs, `ACL keyword '${kwName}' : `);
+    expr = new CompiledExpr(crit, fetch, parsed.args, convs, opts.direction === 'response' ? 'res' : 'req');
+    // a converter after an ACL keyword drops the keyword's match: the output type decides
+    method = convs.length ? defaultMatch(r.type) : alias.match;
+    if (convs.length) kwName = fetch.name;
+  } else {
+    try {
+      expr = parseExpr(crit, 0, opts, false).expr;
+    } catch (e) {
+      if (e instanceof SampleError) throw new SampleError(e.code, `${e.message} in ACL expression '${crit}'`);
+      throw e;
+    }
+    kwName = expr.fetch.name;
+    method = defaultMatch(expr.outType);
+  }
+  const curType = expr.outType;
+
+  let i = 1;
+  let icase = false;
+  let asMap = false;
+  let loaded = false;
+  const sets: PatternSet[] = [];
+  while (i < words.length && words[i]!.startsWith('-')) {
+    const f = words[i]!;
+    if (f === '-i') icase = true;
+    else if (f === '-n') {
+      // no DNS resolution: haproxyd never resolves names in patterns
+    } else if (f === '-u') {
+      if (!/^-?\d+$/.test(words[i + 1] ?? '')) syntax('the argument of -u must be an integer');
+      i++;
+    } else if (f === '-f') {
+      if (!method) {
+        syntax(
+          `matching method must be specified first (using '-m') when using a sample fetch of this type ('${kwName}')`,
+        );
+      }
+      const file = words[i + 1];
+      if (file === undefined) syntax("'-f' expects a file name");
+      sets.push(loadPatternFile(opts.resolvePath(file), method, icase, { asMap, kind: 'acl' }));
+      loaded = true;
+      i++;
+    } else if (f === '-m') {
+      if (loaded) syntax("'-m' must only be specified before patterns and files in parsing ACL expression");
+      const m = words[i + 1] ?? '';
+      if (!MATCH_NAMES.includes(m)) syntax(`unknown matching method '${m}' when parsing ACL expression`);
+      const mm = m as MatchMethod;
+      if (mm !== 'found' && !canCast(curType, MATCH_TYPES[mm])) {
+        syntax(`matching method '${m}' cannot be used with fetch keyword '${kwName}'`);
+      }
+      method = mm;
+      i++;
+    } else if (f === '-M') asMap = true;
+    else if (f === '--') {
+      i++;
+      break;
+    } else
+      syntax(`'${f}' is not a valid ACL option. Please use '--' before any pattern beginning with a '-'`);
+    i++;
+  }
+  if (!method) {
+    syntax(
+      `matching method must be specified first (using '-m') when using a sample fetch of this type ('${kwName}')`,
+    );
+  }
+  const inline = newPatternSet(method, icase);
+  const withOps = method === 'int' || method === 'len';
+  let op = 'eq';
+  // an empty word ends the patterns, as in HAProxy's argument list
+  for (; i < words.length && words[i] !== ''; i++) {
+    const w = words[i]!;
+    if (withOps && OPERATORS.has(w)) {
+      op = w;
+      continue;
+    }
+    inline.add(withOps ? applyOperator(op, w) : w, undefined);
+  }
+  if (inline.size > 0 || method === 'found' || method === 'bool') sets.push(inline);
+  return new CompiledAcl(expr, method, sets);
+}
+
+/** HAProxy's predefined ACLs (manual 7.4), as the words of an `acl` line. */
+export const PREDEFINED_ACLS: ReadonlyMap<string, readonly string[]> = new Map<string, readonly string[]>([
+  ['FALSE', ['always_false']],
+  ['HTTP', ['req.proto_http']],
+  ['HTTP_1.0', ['req.ver', '1.0']],
+  ['HTTP_1.1', ['req.ver', '1.1']],
+  ['HTTP_2.0', ['req.ver', '2.0']],
+  ['HTTP_CONTENT', ['req.hdr_val(content-length)', 'gt', '0']],
+  ['HTTP_URL_ABS', ['url_reg', '^[^/:]*://']],
+  ['HTTP_URL_SLASH', ['url_beg', '/']],
+  ['HTTP_URL_STAR', ['url', '*']],
+  ['LOCALHOST', ['src', '127.0.0.1/8', '::1']],
+  ['METH_CONNECT', ['method', 'CONNECT']],
+  ['METH_DELETE', ['method', 'DELETE']],
+  ['METH_GET', ['method', 'GET', 'HEAD']],
+  ['METH_HEAD', ['method', 'HEAD']],
+  ['METH_OPTIONS', ['method', 'OPTIONS']],
+  ['METH_POST', ['method', 'POST']],
+  ['METH_PUT', ['method', 'PUT']],
+  ['METH_TRACE', ['method', 'TRACE']],
+  ['RDP_COOKIE', ['req.rdp_cookie_cnt', 'gt', '0']],
+  ['REQ_CONTENT', ['req.len', 'gt', '0']],
+  ['TRUE', ['always_true']],
+  ['WAIT_END', ['wait_end']],
+]);

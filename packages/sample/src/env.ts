@@ -1,0 +1,89 @@
+/**
+ * What sample fetches read: one `SampleEnv` per stream (HAProxy: the stream and its
+ * session), filled by the proxy as the stream goes on. Fetches that need something the
+ * stream does not have yet (a response status while the request is processed) find
+ * nothing, as in HAProxy.
+ */
+
+/** An HTTP message as the rules see it. The proxy owns it; actions change it in place. */
+export interface HttpMessageView {
+  /** Request method ('' for a response). */
+  method: string;
+  /** Request target as received (origin form `/p?q`, absolute form, `*`, authority). '' for a response. */
+  target: string;
+  /** 'HTTP/1.1', 'HTTP/1.0', … */
+  version: string;
+  /** Response status (0 for a request). */
+  status: number;
+  /** Flat `[name0, value0, name1, value1, …]`, names in the case received, in order. */
+  headers: string[];
+  /** The body received so far when it was buffered (`option http-buffer-request`), else undefined. */
+  body: Buffer | undefined;
+}
+
+/** Live figures of the proxies (for nbsrv, be_conn, fe_conn, srv_is_up, …). */
+export interface ProxyWorld {
+  /** Usable servers of backend `name`; undefined when there is no such backend. */
+  nbsrv(backend: string): number | undefined;
+  /** Current connections of backend `name`. */
+  beConn(backend: string): number | undefined;
+  /** Requests waiting in backend `name`'s queue. */
+  queue(backend: string): number | undefined;
+  /** Current connections of frontend `name`. */
+  feConn(frontend: string): number | undefined;
+  /** Whether `backend/server` is up; undefined when there is no such server. */
+  serverUp(backend: string, server: string): boolean | undefined;
+}
+
+export interface SampleEnv {
+  /** Client address (IPv4 dotted quad or IPv6 text) and port, after any PROXY header. */
+  readonly src: string;
+  readonly srcPort: number;
+  /** Address and port the client connected to. */
+  readonly dst: string;
+  readonly dstPort: number;
+  /** The frontend (or listen) that accepted the connection. */
+  readonly frontend: string;
+  /** The backend chosen so far (undefined before switching rules ran). */
+  backend: string | undefined;
+  /** The server chosen (for the response side), else undefined. */
+  server: string | undefined;
+  /** The request, once its head is parsed; undefined in tcp mode. */
+  req: HttpMessageView | undefined;
+  /** The response, once its head is parsed. */
+  res: HttpMessageView | undefined;
+  /** TLS facts of the client connection (undefined: not TLS). */
+  readonly ssl: { sni: string | undefined } | undefined;
+  /** Variables of the txn, req, res and sess scopes (proc is process-wide). */
+  readonly vars: VarStore;
+  readonly world: ProxyWorld;
+  /**
+   * HAProxy's transaction status, what `%ST` prints: the status of the reply the proxy is
+   * building (`http-request return|deny|redirect`), or of the response. When absent: the
+   * response's status, else -1 (HAProxy's value before any status is known).
+   */
+  status?: number;
+  /** The request's unique id (`unique-id-format`), for `%ID` and `unique-id`; absent: none. */
+  uniqueId?: string;
+  /**
+   * Bytes waiting in the request buffer during `tcp-request content` inspection (tcp mode),
+   * for `req.len`, `req.payload`, `req.ssl_sni`-style fetches; absent: none.
+   */
+  payload?: Buffer;
+}
+
+/** Variables by scope: `proc`, `sess`, `txn`, `req`, `res` (names written `txn.name`). */
+export interface VarStore {
+  get(name: string): SampleValue | undefined;
+  set(name: string, value: SampleValue): void;
+  unset(name: string): void;
+}
+
+/** A sample's value: HAProxy's types bool, sint, str, bin, ipv4/ipv6 (as `IpValue`), meth (as str). */
+export type SampleValue = boolean | number | string | Buffer | IpValue;
+
+export interface IpValue {
+  readonly kind: 'ipv4' | 'ipv6';
+  /** 4 or 16 bytes, network order. */
+  readonly bytes: Uint8Array;
+}

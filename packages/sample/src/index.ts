@@ -1,0 +1,30 @@
+// @hap/sample: HAProxy's sample engine, pure (no sockets): fetches, converters, ACL
+// matching, rule conditions, variables, maps and log-format strings.
+
+export type { Acl } from './acl.ts';
+export { compileAcl } from './acl.ts';
+export type { Condition, ConditionSpec, ConditionTerm } from './condition.ts';
+export { compileCondition } from './condition.ts';
+export type { HttpMessageView, IpValue, ProxyWorld, SampleEnv, SampleValue, VarStore } from './env.ts';
+export type { SampleErrorCode } from './errors.ts';
+export { SampleError } from './errors.ts';
+export type { SampleExpr } from './expr.ts';
+export { compileSampleExpr } from './expr.ts';
+export type { LogFormat } from './logformat.ts';
+export { compileLogFormat } from './logformat.ts';
+export type { CompileOptions } from './options.ts';
+export { CONVERTERS, FETCHES } from './tables.ts';
+export type { SessionVarStore } from './vars.ts';
+export { createVarStore } from './vars.ts';
+
+import type { SampleValue } from './env.ts';
+import { toStr } from './types.ts';
+
+/**
+ * How a sample prints in a log-format or a header value, as HAProxy casts it to a string:
+ * IPv4 dotted, IPv6 in inet_ntop's form, booleans 1/0, integers in decimal, binary
+ * samples as their bytes (latin1) up to the first NUL.
+ */
+export function sampleToString(v: SampleValue): string {
+  return toStr(v);
+}
