@@ -195,6 +195,7 @@ async function main(argv: readonly string[]): Promise<number> {
   p.tellOldPids(d); // 10. old processes: we are in charge now
   if (!p.dropPrivileges(d)) return cleanExit(p, d, 1); // 11. setgid / setuid
   p.enableListeners(d); // 14. protocol_enable_all
+  p.startHealthChecks(d); // 14b. health checks (HAProxy starts them with the tasks)
   await p.runPollLoop(d); // 15. run_poll_loop until no job remains
   p.deinit(d); // 16. deinit
   p.dieByStopSignal(d); // SIGINT/SIGTERM end the process by that signal, as in HAProxy

@@ -76,6 +76,20 @@ class Adapter implements BackendBalancer {
     const v = this.views.get(server);
     return v !== undefined && this.balancer.usable(v);
   }
+
+  setState(server: Server, state: 'up' | 'down' | 'drain' | 'maint'): void {
+    const v = this.views.get(server);
+    if (v) this.balancer.setState(v, state, Date.now());
+  }
+
+  setWeight(server: Server, weight: number): void {
+    const v = this.views.get(server);
+    if (v) this.balancer.setWeight(v, weight, Date.now());
+  }
+
+  isBackup(server: Server): boolean {
+    return this.views.get(server)?.backup === true;
+  }
 }
 
 /** `hash-type <method> [<function>] [avalanche]` of the backend, else of its defaults. */

@@ -19,6 +19,7 @@ import {
 import type { HttpRuleList, TargetRules } from '@hap/rules';
 import type { ProxyWorld } from '@hap/sample';
 import { balancerFor } from './runtime-balance.ts';
+import { type PlannedChecks, planChecks } from './runtime-checks.ts';
 import { chain, httpSettings } from './runtime-http.ts';
 import { type CompiledRules, compileRules } from './runtime-rules.ts';
 
@@ -37,6 +38,10 @@ export interface ServedFrontend {
 
 export interface RuntimePlan {
   frontends: ServedFrontend[];
+  /** Every backend in use, by name. */
+  backends: ReadonlyMap<string, Backend>;
+  /** The health checks to start, if any server has one. */
+  checks: PlannedChecks | undefined;
   /** What sample fetches read of the proxies (for the connection rules). */
   world: ProxyWorld;
   diagnostics: Diagnostic[];
@@ -273,7 +278,8 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
         for (const q of model.proxies) {
           if (!isBackend(q)) continue;
           named.set(q.name, backendOf(q));
-          if (httpOf.get(q)?.rules !== undefined || rulesOf.get(q)?.useServer !== undefined) backendRules = true;
+          if (httpOf.get(q)?.rules !== undefined || rulesOf.get(q)?.useServer !== undefined)
+            backendRules = true;
         }
         switching = { rules: rules.switching, backends: named };
       }
@@ -310,7 +316,9 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
       sessionRules: rules?.session,
     });
   }
-  return { frontends, world, diagnostics: out };
+  const used = model.proxies.filter((q) => backends.has(q.name) && isBackend(q));
+  const checks = planChecks(model, used, out);
+  return { frontends, backends, checks, world, diagnostics: out };
 }
 
 /** The stand-in backend of a frontend without `default_backend`: no server, every request gets 503. */
@@ -324,7 +332,10 @@ function noBackend(frontend: string): Backend {
 }
 
 /** What sample fetches read of the proxies: usable servers, connections, queues. */
-function proxyWorld(backends: ReadonlyMap<string, Backend>, frontends: readonly ServedFrontend[]): ProxyWorld {
+function proxyWorld(
+  backends: ReadonlyMap<string, Backend>,
+  frontends: readonly ServedFrontend[],
+): ProxyWorld {
   return {
     nbsrv: (name) => backends.get(name)?.usableServers(),
     beConn: (name) => backends.get(name)?.currentConns(),

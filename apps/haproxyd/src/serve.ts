@@ -10,6 +10,7 @@
 
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import type { HealthChecker } from '@hap/checks';
 import type { ConfigModel, Diagnostic } from '@hap/config';
 import {
   acceptPending,
@@ -46,12 +47,13 @@ import {
   unbindAll,
 } from '@hap/listeners';
 import { RunLoop } from '@hap/poller';
-import { type Frontend, readProxyHeader, type Server, StreamEnv } from '@hap/proxy';
+import { type Backend, type Frontend, readProxyHeader, type Server, StreamEnv } from '@hap/proxy';
 import { type HttpRuleList, V_REJECT } from '@hap/rules';
 import type { ProxyWorld } from '@hap/sample';
 import { registerStandardSignals, SignalQueue } from '@hap/signals';
 import type { CliOptions } from './cli.ts';
 import { planRuntime, type ServedFrontend } from './runtime.ts';
+import { type PlannedChecks, startChecks } from './runtime-checks.ts';
 
 /** Everything the phases share. */
 export interface Daemon {
@@ -60,6 +62,10 @@ export interface Daemon {
   frontends: ServedFrontend[];
   /** What sample fetches read of the proxies. */
   world: ProxyWorld;
+  backends: ReadonlyMap<string, Backend>;
+  checks: PlannedChecks | undefined;
+  /** The running health checks (started with the listeners, stopped with them). */
+  checker: HealthChecker | undefined;
   listeners: Listener[];
   signals: SignalQueue | undefined;
   loop: RunLoop;
@@ -134,6 +140,9 @@ export function prepare(options: CliOptions, model: ConfigModel): Daemon | undef
     model,
     frontends: plan.frontends,
     world: plan.world,
+    backends: plan.backends,
+    checks: plan.checks,
+    checker: undefined,
     listeners: [],
     signals: undefined,
     loop,
@@ -209,9 +218,26 @@ export function registerSignals(d: Daemon): void {
   });
 }
 
+/** Phase 14b: health checks start once the process is in charge (after a daemon's fork). */
+export function startHealthChecks(d: Daemon): void {
+  if (d.checks === undefined) return;
+  // as HAProxy on stderr: "no server available" is an alert, state changes are warnings
+  d.checker = startChecks(d.checks, d.backends, (line) => {
+    if (line.level === 'emerg') alert(d, line.text);
+    else warning(d, line.text);
+  });
+}
+
+function stopHealthChecks(d: Daemon): void {
+  const c = d.checker;
+  d.checker = undefined;
+  if (c !== undefined) void c.stop();
+}
+
 function softStop(d: Daemon): void {
   if (d.loop.stopping) return;
   notice(d, 'haproxyd: soft stop: listeners closed, waiting for the last connection to end.');
+  stopHealthChecks(d);
   closeListeners(d);
   // idle keep-alive connections close now, busy ones after their response
   for (const f of d.frontends) f.frontend.softStop();
@@ -220,6 +246,7 @@ function softStop(d: Daemon): void {
 
 function hardStop(d: Daemon, sig: NodeJS.Signals): void {
   d.stopSignal ??= sig;
+  stopHealthChecks(d);
   closeListeners(d);
   for (const f of d.frontends) f.frontend.destroyAll();
   d.loop.hardStop();

@@ -37,6 +37,11 @@ export interface BackendBalancer {
   usableServers(): number;
   /** Whether the balancer may choose `server` (up, weight > 0). */
   isUsable(server: Server): boolean;
+  /** Health checks and the runtime API change a server's state and weight. */
+  setState(server: Server, state: 'up' | 'down' | 'drain' | 'maint'): void;
+  setWeight(server: Server, weight: number): void;
+  /** Whether `server` is a backup one. */
+  isBackup(server: Server): boolean;
 }
 
 /** `http-reuse`: which idle server connections a request may use. */

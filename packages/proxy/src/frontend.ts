@@ -9,6 +9,7 @@ import { connectionAddresses } from './accept-proxy.ts';
 import type { Backend } from './backend.ts';
 import type { Server, ServerTarget } from './server.ts';
 import { type StreamOwner, type StreamTimeouts, TcpStream } from './stream.ts';
+import { type InspectionDone, inspectConnection, type TcpInspection } from './tcp-inspect.ts';
 import { TimerWheel } from './timer-wheel.ts';
 
 /** What the application sees of any frontend, whatever its mode. */
@@ -43,50 +44,37 @@ export interface FrontendSpec {
   /** The frontend's `timeout client-fin`, ms (0 = none). */
   clientFinTimeout?: number;
   hooks: FrontendHooks<TcpFrontend, TcpStream>;
+  /** `tcp-request content` rules and `use_backend` (the connection's first bytes are held until they decide). */
+  inspection?: TcpInspection | undefined;
 }
 
-export class TcpFrontend implements StreamOwner, Frontend {
+/** A TCP frontend's way to one of its backends: what a stream needs of the pair. */
+class TcpRoute implements StreamOwner {
   readonly name: string;
   readonly backend: Backend;
   readonly timeouts: StreamTimeouts;
   readonly retries: number;
   readonly redispatch: boolean;
-  readonly streams: Set<TcpStream>;
   readonly wheel: TimerWheel;
-  totalStreams: number;
-  private readonly hooks: FrontendHooks<TcpFrontend, TcpStream>;
+  private readonly frontend: TcpFrontend;
 
-  constructor(spec: FrontendSpec) {
-    this.name = spec.name;
-    this.backend = spec.backend;
-    this.retries = spec.backend.retries;
-    this.redispatch = spec.backend.redispatch;
+  constructor(frontend: TcpFrontend, backend: Backend, client: number, clientFin: number) {
+    this.frontend = frontend;
+    this.name = frontend.name;
+    this.backend = backend;
+    this.retries = backend.retries;
+    this.redispatch = backend.redispatch;
+    this.wheel = frontend.wheel;
     this.timeouts = {
-      client: spec.clientTimeout,
-      connect: spec.backend.timeouts.connect,
-      server: spec.backend.timeouts.server,
-      tunnel: spec.backend.timeouts.tunnel,
-      clientFin: spec.clientFinTimeout ?? 0,
-      serverFin: spec.backend.timeouts.serverFin ?? 0,
-      queue: spec.backend.timeouts.queue ?? 0,
+      client,
+      connect: backend.timeouts.connect,
+      server: backend.timeouts.server,
+      tunnel: backend.timeouts.tunnel,
+      clientFin,
+      serverFin: backend.timeouts.serverFin ?? 0,
+      queue: backend.timeouts.queue ?? 0,
     };
-    this.streams = new Set();
-    this.wheel = new TimerWheel();
-    this.totalStreams = 0;
-    this.hooks = spec.hooks;
   }
-
-  /** Takes an accepted client connection. */
-  handleConnection(socket: Socket): void {
-    this.totalStreams++;
-    const stream = new TcpStream(this, socket);
-    if (stream.state === 'closed') return;
-    this.streams.add(stream);
-    this.hooks.streamOpened(this, stream);
-  }
-
-  /** TCP streams have nothing idle: they end when either side closes. */
-  softStop(): void {}
 
   /** A server with a free slot (TCP streams are refused, not queued, when every server is at its maxconn). */
   pickServer(stream: TcpStream): ServerTarget | undefined {
@@ -110,6 +98,71 @@ export class TcpFrontend implements StreamOwner, Frontend {
   leaveQueue(stream: TcpStream): void {
     this.backend.leaveQueue(stream);
   }
+
+  streamClosed(stream: TcpStream): void {
+    this.frontend.streamClosed(stream);
+  }
+}
+
+export class TcpFrontend implements Frontend, InspectionDone {
+  readonly name: string;
+  readonly backend: Backend;
+  readonly streams: Set<TcpStream>;
+  readonly wheel: TimerWheel;
+  totalStreams: number;
+  private readonly hooks: FrontendHooks<TcpFrontend, TcpStream>;
+  private readonly inspection: TcpInspection | undefined;
+  private readonly routes: Map<Backend, TcpRoute>;
+  private readonly clientTimeout: number;
+  private readonly clientFinTimeout: number;
+
+  constructor(spec: FrontendSpec) {
+    this.name = spec.name;
+    this.backend = spec.backend;
+    this.streams = new Set();
+    this.wheel = new TimerWheel();
+    this.totalStreams = 0;
+    this.hooks = spec.hooks;
+    this.inspection = spec.inspection;
+    this.routes = new Map();
+    this.clientTimeout = spec.clientTimeout;
+    this.clientFinTimeout = spec.clientFinTimeout ?? 0;
+  }
+
+  private route(backend: Backend): TcpRoute {
+    let r = this.routes.get(backend);
+    if (r === undefined) {
+      r = new TcpRoute(this, backend, this.clientTimeout, this.clientFinTimeout);
+      this.routes.set(backend, r);
+    }
+    return r;
+  }
+
+  /** Takes an accepted client connection. */
+  handleConnection(socket: Socket): void {
+    if (this.inspection !== undefined) inspectConnection(socket, this.inspection, this, this.name);
+    else this.start(socket, this.backend, undefined, false);
+  }
+
+  /** The content rules let the connection through, to `backend` (or the default one). */
+  inspected(socket: Socket, backend: Backend | undefined, held: Buffer, ended: boolean): void {
+    this.start(socket, backend ?? this.backend, held, ended);
+  }
+
+  refused(socket: Socket, _reason: string): void {
+    socket.destroy();
+  }
+
+  private start(socket: Socket, backend: Backend, held: Buffer | undefined, ended: boolean): void {
+    this.totalStreams++;
+    const stream = new TcpStream(this.route(backend), socket, held, ended);
+    if (stream.state === 'closed') return;
+    this.streams.add(stream);
+    this.hooks.streamOpened(this, stream);
+  }
+
+  /** TCP streams have nothing idle: they end when either side closes. */
+  softStop(): void {}
 
   streamClosed(stream: TcpStream): void {
     if (this.streams.delete(stream)) this.hooks.streamClosed(this, stream);

@@ -63,4 +63,5 @@ export {
 } from './proxy-protocol.ts';
 export { Server, type ServerTarget } from './server.ts';
 export { StreamEnv } from './stream-env.ts';
+export type { TcpInspection } from './tcp-inspect.ts';
 export type { StreamState, StreamTimeouts, TcpStream } from './stream.ts';

@@ -35,6 +35,12 @@ export class StreamEnv implements SampleEnv {
   readonly reqMsg: HttpMessage;
   readonly resMsg: HttpMessage;
   readonly outcome: RuleOutcome;
+  /** tcp-request content in mode tcp: the client's bytes held so far. */
+  payload?: Buffer;
+  /** No more bytes will be looked at (delay over, client done): what is there is final. */
+  payloadFinal: boolean;
+  /** Set by a payload fetch that read bytes while more may come (HAProxy's "missing data"). */
+  missed: boolean;
 
   constructor(frontend: string, client: Socket, world: ProxyWorld) {
     const a = connectionAddresses(client);
@@ -54,5 +60,7 @@ export class StreamEnv implements SampleEnv {
     this.reqMsg = message();
     this.resMsg = message();
     this.outcome = newOutcome();
+    this.payloadFinal = true;
+    this.missed = false;
   }
 }

@@ -81,8 +81,12 @@ export class TcpStream implements WheelEntry {
   wheelPrev: WheelEntry | null;
   wheelSlot: number;
   wheelTick: number;
+  /** Client bytes read before the stream started (tcp-request content inspection), sent first. */
+  initial: Buffer | undefined;
+  /** The client shut its side while it was inspected: the server gets a FIN after `initial`. */
+  clientEnded: boolean;
 
-  constructor(owner: StreamOwner, client: Socket) {
+  constructor(owner: StreamOwner, client: Socket, initial?: Buffer, clientEnded = false) {
     this.owner = owner;
     this.client = client;
     this.server = undefined;
@@ -101,6 +105,8 @@ export class TcpStream implements WheelEntry {
     this.wheelPrev = null;
     this.wheelSlot = -1;
     this.wheelTick = 0;
+    this.initial = initial !== undefined && initial.length > 0 ? initial : undefined;
+    this.clientEnded = clientEnded;
     const c = client as TaggedSocket;
     c[STREAM] = this;
     // the client waits (paused) until the server is connected
@@ -165,6 +171,15 @@ export class TcpStream implements WheelEntry {
     this.client.on('end', onClientEnd);
     // send-proxy: the PROXY header opens the connection, before the client's bytes
     if (this.target?.sendProxy) server.write(proxyHeaderFor(this.target, this.client));
+    const initial = this.initial;
+    if (initial !== undefined) {
+      this.initial = undefined;
+      server.write(initial);
+    }
+    if (this.clientEnded) {
+      server.end();
+      halfClosed(this);
+    }
     server.on('drain', onServerDrain);
     server.on('end', onServerEnd);
     this.client.resume();

@@ -10,6 +10,7 @@ import { fullHash, hashCrc32, hashDjb2, hashSdbm, hashWt6, hashXxh32 } from './h
 import { andBytes, ipv4, ipv6, v6ToV4 } from './ip.ts';
 import { MAP_CONVERTERS } from './map.ts';
 import { compileRegex } from './pattern/regex.ts';
+import { lowerAscii, upperAscii } from './text.ts';
 import { cast, readInt64, SINT_MAX, SINT_MIN, toStr } from './types.ts';
 import { checkVarName, varNameError } from './vars.ts';
 
@@ -435,8 +436,7 @@ function varCondsHold(env: SampleEnv, name: string, v: SampleValue, conds: reado
 function hostOnly(s: string): string {
   let p = s.length - 1;
   for (; p >= 0; p--) if (s[p] === ':' || s[p] === ']') break;
-  const h = p >= 0 && s[p] === ':' ? s.slice(0, p) : s;
-  return h.replace(/[A-Z]/g, (c) => c.toLowerCase());
+  return lowerAscii(p >= 0 && s[p] === ':' ? s.slice(0, p) : s);
 }
 
 function portOnly(s: string): number {
@@ -451,14 +451,6 @@ function portOnly(s: string): number {
     n = (Math.imul(n, 10) + d) >>> 0;
   }
   return n;
-}
-
-function lower(s: string): string {
-  return /[A-Z]/.test(s) ? s.replace(/[A-Z]/g, (c) => c.toLowerCase()) : s;
-}
-
-function upper(s: string): string {
-  return /[a-z]/.test(s) ? s.replace(/[a-z]/g, (c) => c.toUpperCase()) : s;
 }
 
 function digestName(bits: number): string {
@@ -478,8 +470,8 @@ function httpDate(sec: number): string {
 }
 
 const BASE_CONVERTERS: readonly ConvDef[] = [
-  { name: 'lower', args: NO_ARGS, in: 'str', out: 'str', fn: (v) => lower(v as string) },
-  { name: 'upper', args: NO_ARGS, in: 'str', out: 'str', fn: (v) => upper(v as string) },
+  { name: 'lower', args: NO_ARGS, in: 'str', out: 'str', fn: (v) => lowerAscii(v as string) },
+  { name: 'upper', args: NO_ARGS, in: 'str', out: 'str', fn: (v) => upperAscii(v as string) },
   { name: 'length', args: NO_ARGS, in: 'str', out: 'sint', fn: (v) => (v as string).length },
   { name: 'base64', args: NO_ARGS, in: 'bin', out: 'str', fn: (v) => (v as Buffer).toString('base64') },
   { name: 'ub64enc', args: NO_ARGS, in: 'bin', out: 'str', fn: (v) => (v as Buffer).toString('base64url') },

@@ -74,7 +74,7 @@ function mapDef(name: string, method: MatchMethod, out: MapOut, regm = false): C
       const set = loadPatternFile(file, method, false, {
         asMap: true,
         parseValue: parseValue(out),
-        kind: 'map',
+        kind: `map_${out}`, // one set per output type: values are parsed into it
       });
       const arg: MapArg = { set, regm };
       args[0] = arg;

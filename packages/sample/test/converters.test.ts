@@ -320,6 +320,13 @@ describe('maps', () => {
     expect(val(`str(k9),map_str_ip(${d}/ipv.map,1.2.3.4)`)).toBe('1.2.3.4');
   });
 
+  it('keeps one parsed file per output type', () => {
+    const d = dir();
+    writeFileSync(join(d, 'n.map'), 'k 12\n');
+    expect(compileSampleExpr(`str(k),map(${d}/n.map)`, opts).eval(env())).toBe('12');
+    expect(compileSampleExpr(`str(k),map_str_int(${d}/n.map)`, opts).eval(env())).toBe(12);
+  });
+
   it('resolves paths through the caller and shares one parsed file', () => {
     const d = dir();
     const rel: CompileOptions = { ...opts, resolvePath: (p) => join(d, p) };

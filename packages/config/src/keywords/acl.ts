@@ -136,7 +136,15 @@ export function parseAclDecl(ctx: KeywordContext): AclModel | undefined {
     }
     i += a[i] === '-f' || a[i] === '-m' || a[i] === '-M' ? 2 : 1;
   }
-  return { file: ctx.file, line: ctx.line, name, words: a.slice(2), fetch: a[2]!, flags, patterns: a.slice(i) };
+  return {
+    file: ctx.file,
+    line: ctx.line,
+    name,
+    words: a.slice(2),
+    fetch: a[2]!,
+    flags,
+    patterns: a.slice(i),
+  };
 }
 
 /** Checks `<criterion> [flags] [values]`; returns an error text or undefined. */

@@ -124,6 +124,22 @@ export function valueAt(
     }
     return false;
   }
+  if (occ === -1) {
+    // the common case (the last value): one pass, remembering where it was
+    let h = -1;
+    let start = 0;
+    let end = 0;
+    while (nextValue(headers, lower, full, c)) {
+      h = c.h;
+      start = c.start;
+      end = c.end;
+    }
+    if (h < 0) return false;
+    c.h = h;
+    c.start = start;
+    c.end = end;
+    return true;
+  }
   if (-occ > 10) return false;
   const total = countValues(headers, lower, full, c);
   if (-occ > total) return false;

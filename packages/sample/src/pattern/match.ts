@@ -6,6 +6,7 @@
 import type { IpValue, SampleValue } from '../env.ts';
 import { SampleError } from '../errors.ts';
 import { maskBits, parseIpv4Loose, parseIpv4Strict, parseIpv6 } from '../ip.ts';
+import { lowerAscii } from '../text.ts';
 import type { SmpType } from '../types.ts';
 import { compileRegex } from './regex.ts';
 
@@ -79,10 +80,6 @@ export interface PatternSet {
 
 function patternError(message: string): never {
   throw new SampleError('HAP_ERR_SAMPLE_PATTERN', message);
-}
-
-function lowerAscii(s: string): string {
-  return /[A-Z]/.test(s) ? s.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32)) : s;
 }
 
 function fold(c: number): number {

@@ -1,0 +1,125 @@
+/**
+ * Health checks: the servers with `check` or `agent-check` get a `@hap/checks` check, and
+ * what the checks conclude (DOWN, UP, drain, maintenance, weight) is applied to their
+ * backend's balancer. HAProxy's sentences go to the log output.
+ */
+
+import {
+  type BackendCheckConfig,
+  type CheckSpec,
+  checkerOptionsFrom,
+  compileCheckSpecs,
+  HealthChecker,
+  type LogLine,
+} from '@hap/checks';
+import type { ConfigModel, Diagnostic, ProxyModel } from '@hap/config';
+import type { Backend, Server } from '@hap/proxy';
+import { chain } from './runtime-http.ts';
+
+/** The checks of every served backend, ready to start; undefined when no server has one. */
+export interface PlannedChecks {
+  readonly specs: CheckSpec[];
+  readonly options: ReturnType<typeof checkerOptionsFrom>;
+}
+
+function wantsCheck(options: Record<string, string | true>): boolean {
+  return (
+    (options['check'] !== undefined || options['agent-check'] !== undefined) &&
+    options['no-check'] === undefined
+  );
+}
+
+/** A backend section's check lines (its defaults' first) and its servers, as @hap/checks reads them. */
+function checkConfig(model: ConfigModel, be: ProxyModel): BackendCheckConfig {
+  const sections = chain(model, be).reverse();
+  return {
+    name: be.name,
+    lines: sections.flatMap((s) =>
+      s.directives.map((d) => (d.modifier === 'no' ? ['no', ...d.args] : d.args)),
+    ),
+    servers: be.servers.map((s) => ({
+      name: s.name,
+      addr: s.address.host === '' ? '127.0.0.1' : s.address.host,
+      port: s.address.port,
+      options: s.options,
+    })),
+  };
+}
+
+/** Compiles the checks of the backends in use; a check that cannot be built is an alert at its backend. */
+export function planChecks(
+  model: ConfigModel,
+  used: readonly ProxyModel[],
+  out: Diagnostic[],
+): PlannedChecks | undefined {
+  const specs: CheckSpec[] = [];
+  for (const be of used) {
+    if (!be.servers.some((s) => wantsCheck(s.options))) continue;
+    try {
+      specs.push(...compileCheckSpecs(checkConfig(model, be)));
+    } catch (err) {
+      out.push({
+        level: 'alert',
+        code: 'HAP_ERR_CHECK',
+        file: be.file,
+        line: be.line,
+        keyword: 'check',
+        message: (err as Error).message,
+      });
+    }
+  }
+  if (specs.length === 0) return undefined;
+  for (const be of used) {
+    for (const d of be.directives) {
+      if (
+        /^(option (httpchk|tcp-check|redis-check|mysql-check|pgsql-check|smtpchk|ldap-check|ssl-hello-chk|log-health-checks)|http-check|tcp-check|timeout check)/.test(
+          d.keyword,
+        )
+      )
+        d.supported = true;
+    }
+  }
+  return { specs, options: checkerOptionsFrom(model.global.directives.map((d) => d.args)) };
+}
+
+/** Starts the checks; state changes go to the balancers of `backends`, sentences to `log`. */
+export function startChecks(
+  plan: PlannedChecks,
+  backends: ReadonlyMap<string, Backend>,
+  log: (line: LogLine) => void,
+): HealthChecker {
+  const serverOf = (backend: string, server: string): [Backend, Server] | undefined => {
+    const be = backends.get(backend);
+    const s = be?.servers.find((x) => x.name === server);
+    return be !== undefined && s !== undefined ? [be, s] : undefined;
+  };
+  const checker = new HealthChecker(
+    plan.specs,
+    {
+      onStateChange(c) {
+        const found = serverOf(c.backend, c.server);
+        const b = found?.[0].balancer;
+        if (found === undefined || b === undefined) return;
+        b.setState(found[1], c.current.effective);
+        if (c.current.weight !== c.previous.weight) b.setWeight(found[1], c.current.weight);
+      },
+      figures(backend, server) {
+        const found = serverOf(backend, server);
+        if (found === undefined) return { active: 0, backup: 0, sessions: 0, requeued: 0, queued: 0 };
+        const [be, srv] = found;
+        let active = 0;
+        let backup = 0;
+        for (const s of be.servers) {
+          if (!be.isUsable(s)) continue;
+          if (be.balancer?.isBackup(s)) backup++;
+          else active++;
+        }
+        return { active, backup, sessions: srv.served, requeued: 0, queued: be.queue.length };
+      },
+      onLog: log,
+    },
+    plan.options,
+  );
+  checker.start();
+  return checker;
+}

@@ -1,0 +1,243 @@
+// End-to-end health checks: haproxyd in front of real HTTP servers on loopback, a steady
+// request loop, servers killed and restarted on their port. The checks must take a dead
+// server out within inter × fall (+ one check timeout), bring it back within inter × rise,
+// hand the traffic to the backup when no active server is left, answer 503 when none is,
+// and follow a Patroni-style primary (`option httpchk GET /primary`).
+import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import net from 'node:net';
+import { freePorts, startProxy, writeConfig } from '@hap/testkit';
+import { useTestkit } from '@hap/testkit/vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+
+useTestkit();
+
+/** An HTTP server on a fixed port that can be killed and started again on the same port. */
+class Node {
+  readonly name: string;
+  readonly port: number;
+  /** Answers /primary with 200 (else 503). */
+  primary = false;
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+
+  constructor(name: string, port: number) {
+    this.name = name;
+    this.port = port;
+  }
+
+  async start(): Promise<void> {
+    const server = createServer((req, res) => {
+      if (req.url === '/primary') {
+        res.writeHead(this.primary ? 200 : 503, { 'content-length': 0 });
+        res.end();
+        return;
+      }
+      res.writeHead(200, { 'content-length': Buffer.byteLength(this.name) });
+      res.end(this.name);
+    });
+    server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    this.server = server;
+  }
+
+  /** Dies at once: the port refuses connections from now on. */
+  async kill(): Promise<void> {
+    const s = this.server;
+    this.server = undefined;
+    if (!s) return;
+    for (const c of this.sockets) c.destroy();
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+}
+
+const nodes: Node[] = [];
+afterEach(async () => {
+  for (const n of nodes.splice(0)) await n.kill();
+});
+
+async function startNodes(names: string[]): Promise<Node[]> {
+  const ports = await freePorts(names.length);
+  const list = names.map((n, i) => new Node(n, ports[i]!));
+  for (const n of list) await n.start();
+  nodes.push(...list);
+  return list;
+}
+
+/** One request on its own connection: the answering server's name, or the status line of an error. */
+function ask(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    let got = '';
+    const t = setTimeout(() => s.destroy(), 3000);
+    s.on('error', () => undefined);
+    s.on('data', (d: Buffer) => {
+      got += d.toString('latin1');
+    });
+    s.on('close', () => {
+      clearTimeout(t);
+      const status = got.slice(0, got.indexOf('\r\n'));
+      resolve(status.includes(' 200 ') ? got.slice(got.indexOf('\r\n\r\n') + 4) : status || 'no answer');
+    });
+    s.write('GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+  });
+}
+
+interface Answer {
+  at: number;
+  who: string;
+}
+
+/** Sends one request every `everyMs` until stopped (at most `max` requests); records each answer. */
+function loop(port: number, everyMs: number, max = 2000): { answers: Answer[]; stop(): Promise<void> } {
+  const answers: Answer[] = [];
+  const pending: Promise<void>[] = [];
+  let n = 0;
+  const timer = setInterval(() => {
+    if (++n > max) return;
+    const at = performance.now();
+    pending.push(ask(port).then((who) => void answers.push({ at, who })));
+  }, everyMs);
+  return {
+    answers,
+    async stop() {
+      clearInterval(timer);
+      await Promise.all(pending);
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until `pred` holds on the answers (bounded). */
+async function until(pred: () => boolean, ms: number): Promise<void> {
+  const end = performance.now() + ms;
+  while (!pred() && performance.now() < end) await sleep(20);
+}
+
+const INTER = 100;
+
+describe('health checks', () => {
+  it('a dead server leaves within inter × fall, comes back within inter × rise; backup; 503', async () => {
+    const [s1, s2, s3] = (await startNodes(['s1', 's2', 's3'])) as [Node, Node, Node];
+    const [port] = (await freePorts(1)) as [number];
+    const cfg = writeConfig(
+      [
+        'defaults',
+        '  mode http',
+        '  timeout connect 200ms',
+        '  timeout client 5s',
+        '  timeout server 5s',
+        '  timeout check 200ms',
+        '  retries 1',
+        '  option redispatch',
+        'frontend fe',
+        `  bind 127.0.0.1:${port}`,
+        '  default_backend be',
+        'backend be',
+        '  option httpchk GET /health',
+        `  default-server check inter ${INTER} fall 2 rise 2`,
+        `  server s1 127.0.0.1:${s1.port}`,
+        `  server s2 127.0.0.1:${s2.port}`,
+        `  server s3 127.0.0.1:${s3.port} backup`,
+        '',
+      ].join('\n'),
+      'checks-failover.cfg',
+    );
+    const proxy = await startProxy('haproxyd', cfg, { readyPorts: [port] });
+    const traffic = loop(port, 15);
+    await until(() => new Set(traffic.answers.map((a) => a.who)).size >= 2, 3000);
+    expect(new Set(traffic.answers.map((a) => a.who))).toEqual(new Set(['s1', 's2']));
+
+    // s1 dies: after inter × fall + a check timeout nothing goes to it and nothing fails
+    const death = performance.now();
+    await s1.kill();
+    const bound = death + INTER * 2 + 200 + 150;
+    await sleep(bound - performance.now() + 400);
+    const afterDeath = traffic.answers.filter((a) => a.at > bound);
+    expect(afterDeath.length).toBeGreaterThan(10);
+    expect(afterDeath.filter((a) => a.who !== 's2')).toEqual([]);
+    // with redispatch the requests sent to s1 in the window were served elsewhere
+    const failed = traffic.answers.filter((a) => a.at > death && !/^s\d$/.test(a.who));
+    expect(failed).toEqual([]);
+    expect(proxy.stderr()).toMatch(
+      /Server be\/s1 is DOWN, reason: Layer4 connection problem, info: "Connection refused"/,
+    );
+
+    // s1 comes back: UP after inter × rise (+ scheduling slack), then it answers again
+    await s1.start();
+    const back = performance.now();
+    await until(() => traffic.answers.some((a) => a.who === 's1' && a.at > back), 3000);
+    const firstAgain = traffic.answers.find((a) => a.who === 's1' && a.at > back);
+    expect(firstAgain).toBeDefined();
+    expect(firstAgain!.at - back).toBeLessThan(INTER * 2 + 1000);
+    expect(proxy.stderr()).toMatch(/Server be\/s1 is UP/);
+
+    // no active server left: the backup serves everything
+    await s1.kill();
+    await s2.kill();
+    const bothDown = performance.now();
+    await sleep(INTER * 2 + 200 + 500);
+    const onBackup = traffic.answers.filter((a) => a.at > bothDown + INTER * 2 + 350);
+    expect(onBackup.length).toBeGreaterThan(5);
+    expect(onBackup.filter((a) => a.who !== 's3')).toEqual([]);
+
+    // and with none at all, 503
+    await s3.kill();
+    const allDown = performance.now();
+    await sleep(INTER * 2 + 200 + 500);
+    const none = traffic.answers.filter((a) => a.at > allDown + INTER * 2 + 350);
+    await traffic.stop();
+    expect(none.length).toBeGreaterThan(5);
+    expect(new Set(none.map((a) => a.who))).toEqual(new Set(['HTTP/1.1 503 Service Unavailable']));
+    expect(proxy.stderr()).toMatch(
+      /backend 'be' has no server available!|backend be has no server available!/,
+    );
+    await proxy.stop();
+  });
+
+  it('Patroni style: all traffic to the node answering 200 on /primary, following a fail-over', async () => {
+    const list = (await startNodes(['n1', 'n2', 'n3'])) as [Node, Node, Node];
+    list[1].primary = true;
+    const [port] = (await freePorts(1)) as [number];
+    const cfg = writeConfig(
+      [
+        'defaults',
+        '  mode http',
+        '  timeout connect 200ms',
+        '  timeout client 5s',
+        '  timeout server 5s',
+        'listen pg',
+        `  bind 127.0.0.1:${port}`,
+        '  option httpchk GET /primary',
+        '  http-check expect status 200',
+        `  default-server inter ${INTER} fall 1 rise 1 check`,
+        ...list.map((n) => `  server ${n.name} 127.0.0.1:${n.port}`),
+        '',
+      ].join('\n'),
+      'checks-patroni.cfg',
+    );
+    const proxy = await startProxy('haproxyd', cfg, { readyPorts: [port] });
+    // the replicas fail their first check: from then on only the primary answers
+    await sleep(INTER * 3 + 300);
+    const traffic = loop(port, 15);
+    await sleep(600);
+    const before = traffic.answers.slice();
+    expect(before.length).toBeGreaterThan(10);
+    expect(new Set(before.map((a) => a.who))).toEqual(new Set(['n2']));
+
+    // fail-over: n3 becomes the primary
+    list[1].primary = false;
+    list[2].primary = true;
+    const flip = performance.now();
+    await sleep(INTER * 2 + 800);
+    await traffic.stop();
+    const settled = traffic.answers.filter((a) => a.at > flip + INTER * 2 + 300);
+    expect(settled.length).toBeGreaterThan(10);
+    expect(new Set(settled.map((a) => a.who))).toEqual(new Set(['n3']));
+    await proxy.stop();
+  });
+});
