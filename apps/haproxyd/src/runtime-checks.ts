@@ -123,3 +123,11 @@ export function startChecks(
   checker.start();
   return checker;
 }
+
+/** The configuration check of health checks (`-c` too): what cannot be built is an alert. */
+export function checkHealthChecks(model: ConfigModel): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const backends = model.proxies.filter((p) => (p.kind === 'backend' || p.kind === 'listen') && !p.disabled);
+  planChecks(model, backends, out);
+  return out;
+}

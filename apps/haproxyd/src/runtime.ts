@@ -15,13 +15,16 @@ import {
   type ServerTarget,
   setBackendHttp,
   TcpFrontend,
+  type TcpInspection,
 } from '@hap/proxy';
 import type { HttpRuleList, TargetRules } from '@hap/rules';
 import type { ProxyWorld } from '@hap/sample';
+import type { StickTable } from '@hap/stick';
 import { balancerFor } from './runtime-balance.ts';
 import { type PlannedChecks, planChecks } from './runtime-checks.ts';
 import { chain, httpSettings } from './runtime-http.ts';
 import { type CompiledRules, compileRules } from './runtime-rules.ts';
+import { stickPersistence, stickTables } from './runtime-stick.ts';
 
 /** HAProxy's default `retries`. */
 const DEFAULT_RETRIES = 3;
@@ -42,6 +45,8 @@ export interface RuntimePlan {
   backends: ReadonlyMap<string, Backend>;
   /** The health checks to start, if any server has one. */
   checks: PlannedChecks | undefined;
+  /** Stick tables by the name of the section that declares them. */
+  tables: ReadonlyMap<string, StickTable>;
   /** What sample fetches read of the proxies (for the connection rules). */
   world: ProxyWorld;
   diagnostics: Diagnostic[];
@@ -201,20 +206,7 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
     settings.rules = rules.http;
     httpOf.set(p, settings);
   }
-  for (const p of model.proxies) {
-    if (p.kind === 'defaults') continue;
-    for (const d of p.directives) {
-      if (REFUSED_WHEN_UNHONOURED.has(d.keyword) && !d.supported) {
-        refuse(
-          out,
-          d,
-          d.keyword,
-          `'${d.keyword}' is not supported yet by haproxyd's runtime; serving without it would change who is let in or what is sent.`,
-        );
-      }
-    }
-  }
-
+  const tables = stickTables(model, out);
   const backendOf = (beModel: ProxyModel): Backend => {
     let backend = backends.get(beModel.name);
     if (backend) return backend;
@@ -239,6 +231,7 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
     // a listen's settings object is shared by its two sides: its rules run once
     if (beHttp) setBackendHttp(backend, beHttp);
     backend.useServer = rulesOf.get(beModel)?.useServer;
+    backend.persist = stickPersistence(beModel, backend.servers, tables, out);
     backends.set(beModel.name, backend);
     return backend;
   };
@@ -300,12 +293,26 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
         backendRules,
       });
     } else {
+      let inspection: TcpInspection | undefined;
+      if (rules?.content !== undefined || rules?.switching !== undefined) {
+        const named = new Map<string, Backend>();
+        if (rules.switching !== undefined)
+          for (const q of model.proxies) if (isBackend(q)) named.set(q.name, backendOf(q));
+        inspection = {
+          rules: rules.content,
+          delay: rules.inspectDelay ?? 0,
+          switching: rules.switching !== undefined ? { rules: rules.switching, backends: named } : undefined,
+          world,
+        };
+      }
       frontend = new TcpFrontend({
         name: p.name,
         backend,
         clientTimeout: p.timeouts['client'] ?? 0,
         clientFinTimeout: p.timeouts['client-fin'] ?? 0,
         hooks,
+        inspection,
+        world,
       });
     }
     frontends.push({
@@ -316,9 +323,24 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
       sessionRules: rules?.session,
     });
   }
+  // what the runtime still does not honour, now that every part had its say
+  for (const p of model.proxies) {
+    if (p.kind === 'defaults') continue;
+    for (const d of p.directives) {
+      if (REFUSED_WHEN_UNHONOURED.has(d.keyword) && !d.supported) {
+        refuse(
+          out,
+          d,
+          d.keyword,
+          `'${d.keyword}' is not supported yet by haproxyd's runtime; serving without it would change who is let in or what is sent.`,
+        );
+      }
+    }
+  }
+
   const used = model.proxies.filter((q) => backends.has(q.name) && isBackend(q));
   const checks = planChecks(model, used, out);
-  return { frontends, backends, checks, world, diagnostics: out };
+  return { frontends, backends, checks, tables, world, diagnostics: out };
 }
 
 /** The stand-in backend of a frontend without `default_backend`: no server, every request gets 503. */

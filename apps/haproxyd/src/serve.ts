@@ -51,6 +51,7 @@ import { type Backend, type Frontend, readProxyHeader, type Server, StreamEnv } 
 import { type HttpRuleList, V_REJECT } from '@hap/rules';
 import type { ProxyWorld } from '@hap/sample';
 import { registerStandardSignals, SignalQueue } from '@hap/signals';
+import type { StickTable } from '@hap/stick';
 import type { CliOptions } from './cli.ts';
 import { planRuntime, type ServedFrontend } from './runtime.ts';
 import { type PlannedChecks, startChecks } from './runtime-checks.ts';
@@ -63,6 +64,8 @@ export interface Daemon {
   /** What sample fetches read of the proxies. */
   world: ProxyWorld;
   backends: ReadonlyMap<string, Backend>;
+  /** Stick tables by the name of the section that declares them. */
+  tables: ReadonlyMap<string, StickTable>;
   checks: PlannedChecks | undefined;
   /** The running health checks (started with the listeners, stopped with them). */
   checker: HealthChecker | undefined;
@@ -141,6 +144,7 @@ export function prepare(options: CliOptions, model: ConfigModel): Daemon | undef
     frontends: plan.frontends,
     world: plan.world,
     backends: plan.backends,
+    tables: plan.tables,
     checks: plan.checks,
     checker: undefined,
     listeners: [],

@@ -6,6 +6,7 @@
  */
 
 import type { TargetRules } from '@hap/rules';
+import type { SampleEnv } from '@hap/sample';
 import { Server, type ServerTarget } from './server.ts';
 
 /** What a balancing algorithm may read of a request (all optional but the client address). */
@@ -42,6 +43,18 @@ export interface BackendBalancer {
   setWeight(server: Server, weight: number): void;
   /** Whether `server` is a backup one. */
   isBackup(server: Server): boolean;
+}
+
+/**
+ * `stick match|on|store-request`: persistence of a client (by a sample of its request) on a
+ * server, kept in a stick table. Built by the application; the streams call it around the
+ * balancer's choice.
+ */
+export interface StickPersistence {
+  /** The server a matching rule finds for this stream (usable or not: the caller decides). */
+  match(env: SampleEnv): Server | undefined;
+  /** Records the chosen server for the storing rules. */
+  store(env: SampleEnv, server: Server): void;
 }
 
 /** `http-reuse`: which idle server connections a request may use. */
@@ -90,6 +103,8 @@ export class Backend {
   readonly queue: QueuedRequest[];
   /** `use-server` rules (HTTP), set by the application; undefined when there are none. */
   useServer: TargetRules | undefined;
+  /** `stick` rules, set by the application; undefined when there are none. */
+  persist: StickPersistence | undefined;
   private next: number;
 
   constructor(spec: BackendSpec) {
@@ -103,6 +118,7 @@ export class Backend {
     this.next = 0;
     this.balancer = spec.balancer?.(this.servers);
     this.useServer = undefined;
+    this.persist = undefined;
   }
 
   /** Closes the idle server connections kept for reuse (stop, or a test's cleanup). */

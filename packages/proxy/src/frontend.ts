@@ -5,11 +5,23 @@
  */
 
 import type { Socket } from 'node:net';
+import type { ProxyWorld } from '@hap/sample';
 import { connectionAddresses } from './accept-proxy.ts';
 import type { Backend } from './backend.ts';
 import type { Server, ServerTarget } from './server.ts';
 import { type StreamOwner, type StreamTimeouts, TcpStream } from './stream.ts';
+import { StreamEnv } from './stream-env.ts';
 import { type InspectionDone, inspectConnection, type TcpInspection } from './tcp-inspect.ts';
+
+/** For streams of a frontend built without live figures (tests): every lookup finds nothing. */
+const NO_WORLD: ProxyWorld = {
+  nbsrv: () => undefined,
+  beConn: () => undefined,
+  queue: () => undefined,
+  feConn: () => undefined,
+  serverUp: () => undefined,
+};
+
 import { TimerWheel } from './timer-wheel.ts';
 
 /** What the application sees of any frontend, whatever its mode. */
@@ -46,6 +58,8 @@ export interface FrontendSpec {
   hooks: FrontendHooks<TcpFrontend, TcpStream>;
   /** `tcp-request content` rules and `use_backend` (the connection's first bytes are held until they decide). */
   inspection?: TcpInspection | undefined;
+  /** Live figures of the proxies, for the samples of `stick` rules. */
+  world?: ProxyWorld | undefined;
 }
 
 /** A TCP frontend's way to one of its backends: what a stream needs of the pair. */
@@ -76,11 +90,27 @@ class TcpRoute implements StreamOwner {
     };
   }
 
-  /** A server with a free slot (TCP streams are refused, not queued, when every server is at its maxconn). */
+  /**
+   * A server with a free slot (TCP streams are refused, not queued, when every server is at
+   * its maxconn): the one a `stick` rule remembers for the client when it is usable, else the
+   * balancer's choice (then remembered).
+   */
   pickServer(stream: TcpStream): ServerTarget | undefined {
     const be = this.backend;
+    const persist = be.persist;
+    if (persist !== undefined) {
+      const env = (stream.env ??= new StreamEnv(this.name, stream.client, this.frontend.world ?? NO_WORLD));
+      const stuck = persist.match(env);
+      if (stuck !== undefined && be.isUsable(stuck) && !stuck.full) {
+        be.take(stuck);
+        return stuck;
+      }
+    }
     const s = be.pickServer(be.needsKey ? { clientIp: connectionAddresses(stream.client).src } : undefined);
-    if (s !== undefined) be.take(s);
+    if (s !== undefined) {
+      be.take(s);
+      if (persist !== undefined && stream.env !== undefined) persist.store(stream.env, s);
+    }
     return s;
   }
 
@@ -115,6 +145,7 @@ export class TcpFrontend implements Frontend, InspectionDone {
   private readonly routes: Map<Backend, TcpRoute>;
   private readonly clientTimeout: number;
   private readonly clientFinTimeout: number;
+  readonly world: ProxyWorld | undefined;
 
   constructor(spec: FrontendSpec) {
     this.name = spec.name;
@@ -127,6 +158,7 @@ export class TcpFrontend implements Frontend, InspectionDone {
     this.routes = new Map();
     this.clientTimeout = spec.clientTimeout;
     this.clientFinTimeout = spec.clientFinTimeout ?? 0;
+    this.world = spec.world;
   }
 
   private route(backend: Backend): TcpRoute {
@@ -141,21 +173,33 @@ export class TcpFrontend implements Frontend, InspectionDone {
   /** Takes an accepted client connection. */
   handleConnection(socket: Socket): void {
     if (this.inspection !== undefined) inspectConnection(socket, this.inspection, this, this.name);
-    else this.start(socket, this.backend, undefined, false);
+    else this.start(socket, this.backend, undefined, false, undefined);
   }
 
   /** The content rules let the connection through, to `backend` (or the default one). */
-  inspected(socket: Socket, backend: Backend | undefined, held: Buffer, ended: boolean): void {
-    this.start(socket, backend ?? this.backend, held, ended);
+  inspected(
+    socket: Socket,
+    backend: Backend | undefined,
+    held: Buffer,
+    ended: boolean,
+    env: StreamEnv,
+  ): void {
+    this.start(socket, backend ?? this.backend, held, ended, env);
   }
 
   refused(socket: Socket, _reason: string): void {
     socket.destroy();
   }
 
-  private start(socket: Socket, backend: Backend, held: Buffer | undefined, ended: boolean): void {
+  private start(
+    socket: Socket,
+    backend: Backend,
+    held: Buffer | undefined,
+    ended: boolean,
+    env: StreamEnv | undefined,
+  ): void {
     this.totalStreams++;
-    const stream = new TcpStream(this.route(backend), socket, held, ended);
+    const stream = new TcpStream(this.route(backend), socket, held, ended, env);
     if (stream.state === 'closed') return;
     this.streams.add(stream);
     this.hooks.streamOpened(this, stream);

@@ -14,6 +14,7 @@ export {
   type BackendTimeouts,
   type HttpReuse,
   type RequestKey,
+  type StickPersistence,
 } from './backend.ts';
 export { type Frontend, type FrontendHooks, type FrontendSpec, TcpFrontend } from './frontend.ts';
 export { HttpFrontend, type HttpFrontendSpec } from './http-frontend.ts';

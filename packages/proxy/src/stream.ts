@@ -16,6 +16,7 @@
 import { connect, type Socket } from 'node:net';
 import { readBufferWritten } from './read-buffer.ts';
 import { connectOptions, proxyHeaderFor, type ServerTarget } from './server.ts';
+import type { StreamEnv } from './stream-env.ts';
 import type { TimerWheel, WheelEntry } from './timer-wheel.ts';
 
 export interface StreamTimeouts {
@@ -85,8 +86,10 @@ export class TcpStream implements WheelEntry {
   initial: Buffer | undefined;
   /** The client shut its side while it was inspected: the server gets a FIN after `initial`. */
   clientEnded: boolean;
+  /** What rules read of this stream (made for inspection or `stick` rules only). */
+  env: StreamEnv | undefined;
 
-  constructor(owner: StreamOwner, client: Socket, initial?: Buffer, clientEnded = false) {
+  constructor(owner: StreamOwner, client: Socket, initial?: Buffer, clientEnded = false, env?: StreamEnv) {
     this.owner = owner;
     this.client = client;
     this.server = undefined;
@@ -107,6 +110,7 @@ export class TcpStream implements WheelEntry {
     this.wheelTick = 0;
     this.initial = initial !== undefined && initial.length > 0 ? initial : undefined;
     this.clientEnded = clientEnded;
+    this.env = env;
     const c = client as TaggedSocket;
     c[STREAM] = this;
     // the client waits (paused) until the server is connected

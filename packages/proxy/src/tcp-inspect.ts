@@ -23,7 +23,7 @@ export interface TcpInspection {
 
 /** Where an inspected connection goes (called once). */
 export interface InspectionDone {
-  inspected(socket: Socket, backend: Backend | undefined, held: Buffer, ended: boolean): void;
+  inspected(socket: Socket, backend: Backend | undefined, held: Buffer, ended: boolean, env: StreamEnv): void;
   refused(socket: Socket, reason: string): void;
 }
 
@@ -75,7 +75,7 @@ class Inspection {
       backend = name !== undefined ? sw.backends.get(name) : undefined;
     }
     this.finish();
-    this.done.inspected(this.socket, backend, this.held, this.ended);
+    this.done.inspected(this.socket, backend, this.held, this.ended, env);
     return true;
   }
 

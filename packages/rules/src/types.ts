@@ -16,12 +16,10 @@ export interface RuleSpec {
 export interface RuleCompileContext extends Omit<CompileOptions, 'file' | 'line'> {
   /** Word lists of every `acl <name>` line of the proxy with that name. */
   named(name: string): readonly (readonly string[])[] | undefined;
-  /** An `errorfile`-shaped file read for a reply (throws with a message when it cannot be used). */
+  /** The bytes of an `errorfile`-shaped file read for a reply (throws with a message when it cannot be read). */
   loadErrorFile(path: string, status: number): Buffer;
   /** The page of an `http-errors` section for `status`: undefined when the section has none, null when there is no such section. */
   httpErrors(name: string, status: number): Buffer | undefined | null;
-  /** A `userlist` by name (for `auth` and `http_auth`); undefined when there is none. */
-  userlist?(name: string): unknown;
 }
 
 /** The compile context of one rule: the proxy's, plus the rule's file and line. */
@@ -54,6 +52,11 @@ export interface RuleOutcome {
   reply: Reply | undefined;
   /** A header line added to the error page (the `auth` challenge). */
   extraHeader: string | undefined;
+  /**
+   * The reply is a redirect: HAProxy closes the connection after it when the request has a
+   * body it has not read yet (and says `connection: close`).
+   */
+  closeWithBody: boolean;
   /** The rule that decided (for logs). */
   rule: RuleSpec | undefined;
   /** `set-log-level` (for the log subsystem); -1: unchanged, 'silent' is 8. */

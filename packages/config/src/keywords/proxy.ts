@@ -937,7 +937,34 @@ const ROWS: KeywordRow[] = [
   HTTP_CHECK_ROW,
   TCP_CHECK_ROW,
   stickTable,
-  simpleRow('stick', PROXY_BE_ONLY, 'words', false),
+  {
+    name: 'stick',
+    sections: PROXY_BE_ONLY,
+    supported: false,
+    parse(ctx) {
+      const kind = ctx.args[1];
+      if (kind !== 'on' && kind !== 'match' && kind !== 'store-request' && kind !== 'store-response')
+        return ctx.alert(
+          `'stick' expects 'on', 'match', 'store-request' or 'store-response' (got '${kind ?? ''}').`,
+        );
+      const split = splitCondition(ctx, ctx.args.slice(2), `stick ${kind}`);
+      if (!split) return;
+      const [pattern, ...rest] = split.head;
+      if (pattern === undefined) return ctx.alert(`'stick ${kind}' expects a sample expression.`);
+      if (rest.length > 0 && (rest[0] !== 'table' || rest[1] === undefined || rest.length > 2))
+        return ctx.alert(
+          `'stick ${kind}' expects 'table <name>' after the expression (got '${rest.join(' ')}').`,
+        );
+      px(ctx).rules.push({
+        file: ctx.file,
+        line: ctx.line,
+        ruleSet: 'stick',
+        action: kind,
+        args: [pattern, ...(rest[1] !== undefined ? [rest[1]] : [])],
+        condition: split.cond,
+      });
+    },
+  },
   simpleRow('server-state-file-name', PROXY_BE, 'any', false),
   simpleRow('load-server-state-from-file', PROXY_BE, ['global', 'local', 'none'], false),
   simpleRow('http-send-name-header', PROXY_BE, 'any', false),

@@ -1,0 +1,163 @@
+/**
+ * Stick tables (`stick-table` in a proxy section, named after the section) and the `stick`
+ * persistence rules of backends: `stick match` finds the server stored for a request's key,
+ * `stick store-request` stores the server chosen, `stick on` does both.
+ */
+
+import type { ConfigModel, Diagnostic, ProxyModel, RuleModel } from '@hap/config';
+import type { Server, StickPersistence } from '@hap/proxy';
+import {
+  type Condition,
+  compileCondition,
+  compileSampleExpr,
+  type SampleEnv,
+  type SampleExpr,
+  type SampleValue,
+  sampleToString,
+} from '@hap/sample';
+import {
+  parseStickTable,
+  type StickKeyInput,
+  StickTable,
+  stickMatch,
+  stickStore,
+  withStickRules,
+} from '@hap/stick';
+
+function alert(
+  out: Diagnostic[],
+  at: { file: string; line: number },
+  keyword: string,
+  message: string,
+): void {
+  out.push({ level: 'alert', code: 'HAP_ERR_STICK', file: at.file, line: at.line, keyword, message });
+}
+
+/** The stick tables of every proxy section that declares one, by section name. */
+export function stickTables(model: ConfigModel, out: Diagnostic[]): Map<string, StickTable> {
+  const tables = new Map<string, StickTable>();
+  for (const p of model.proxies) {
+    if (p.kind === 'defaults' || p.disabled) continue;
+    const d = p.directives.findLast((x) => x.keyword === 'stick-table');
+    if (d === undefined) continue;
+    try {
+      let spec = parseStickTable(d.args.slice(1));
+      // a table a stick rule uses keeps the server of each entry
+      if (
+        model.proxies.some((q) =>
+          q.rules.some((r) => r.ruleSet === 'stick' && (r.args[1] ?? q.name) === p.name),
+        )
+      )
+        spec = withStickRules(spec);
+      tables.set(p.name, new StickTable(p.name, spec));
+      d.supported = true;
+    } catch (err) {
+      alert(out, d, 'stick-table', (err as Error).message);
+    }
+  }
+  return tables;
+}
+
+/** A sample as a stick table key. */
+function keyOf(v: SampleValue): StickKeyInput {
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'number' || typeof v === 'string') return v;
+  if (Buffer.isBuffer(v)) return v;
+  return { addr: sampleToString(v) };
+}
+
+interface StickRule {
+  readonly kind: 'on' | 'match' | 'store-request';
+  readonly expr: SampleExpr;
+  readonly cond: Condition | undefined;
+  readonly table: StickTable;
+}
+
+/** HAProxy's server ids: the `id` option, else the position in the backend (from 1). */
+function serverIds(p: ProxyModel, servers: readonly Server[]): Map<number, Server> {
+  const ids = new Map<number, Server>();
+  p.servers.forEach((m, i) => {
+    const s = servers.find((x) => x.name === m.name);
+    if (s === undefined) return;
+    const explicit = typeof m.options['id'] === 'string' ? Number(m.options['id']) : Number.NaN;
+    ids.set(Number.isInteger(explicit) ? explicit : i + 1, s);
+  });
+  return ids;
+}
+
+/** The `stick` rules of backend `p`, or undefined when it has none. */
+export function stickPersistence(
+  p: ProxyModel,
+  servers: readonly Server[],
+  tables: ReadonlyMap<string, StickTable>,
+  out: Diagnostic[],
+): StickPersistence | undefined {
+  const specs = p.rules.filter((r): r is RuleModel => r.ruleSet === 'stick');
+  if (specs.length === 0) return undefined;
+  const acls = new Map<string, string[][]>();
+  for (const a of p.acls) acls.set(a.name, [...(acls.get(a.name) ?? []), a.words]);
+  const rules: StickRule[] = [];
+  for (const r of specs) {
+    const opts = { file: r.file, line: r.line, resolvePath: (x: string) => x };
+    const tableName = r.args[1] ?? p.name;
+    const table = tables.get(tableName);
+    if (table === undefined) {
+      alert(out, r, 'stick', `'stick ${r.action}': unable to find table '${tableName}'.`);
+      continue;
+    }
+    if (r.action === 'store-response') {
+      alert(out, r, 'stick', "'stick store-response' is not supported yet by haproxyd's runtime.");
+      continue;
+    }
+    try {
+      rules.push({
+        kind: r.action as StickRule['kind'],
+        expr: compileSampleExpr(r.args[0] ?? '', opts),
+        cond: r.condition ? compileCondition(r.condition, (n) => acls.get(n), opts) : undefined,
+        table,
+      });
+    } catch (err) {
+      alert(out, r, 'stick', `'stick ${r.action}': ${(err as Error).message}`);
+    }
+  }
+  for (const d of p.directives) if (d.keyword === 'stick') d.supported = true;
+  const ids = serverIds(p, servers);
+  const idOf = new Map([...ids].map(([id, s]) => [s, id]));
+  return {
+    match(env: SampleEnv): Server | undefined {
+      for (const r of rules) {
+        if (r.kind === 'store-request') continue;
+        if (r.cond !== undefined && !r.cond.test(env)) continue;
+        const v = r.expr.eval(env);
+        if (v === undefined) continue;
+        const found = stickMatch(r.table, keyOf(v));
+        if (found !== undefined) return ids.get(found.serverId);
+      }
+      return undefined;
+    },
+    store(env: SampleEnv, server: Server): void {
+      const id = idOf.get(server);
+      if (id === undefined) return;
+      for (const r of rules) {
+        if (r.kind === 'match') continue;
+        if (r.cond !== undefined && !r.cond.test(env)) continue;
+        const v = r.expr.eval(env);
+        if (v !== undefined) stickStore(r.table, keyOf(v), id, server.name);
+      }
+    },
+  };
+}
+
+/**
+ * The configuration check of stick tables and `stick` rules (`-c` too): a table that cannot
+ * be built, a rule naming no table, an expression that does not compile are alerts.
+ */
+export function checkStickTables(model: ConfigModel): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const tables = stickTables(model, out);
+  for (const p of model.proxies) {
+    if (p.kind === 'defaults' || p.disabled) continue;
+    stickPersistence(p, [], tables, out);
+  }
+  return out;
+}

@@ -1,0 +1,118 @@
+// End-to-end: `stick-table` + `stick on|match|store-request` persistence in real HAProxy 2.6
+// and in haproxyd, the same configuration and the same sequence of connections from several
+// client addresses (127.0.0.x): the same server must answer each one.
+import net from 'node:net';
+import {
+  type Binary,
+  freePorts,
+  requireHaproxy,
+  startHttpBackend,
+  startProxy,
+  writeConfig,
+} from '@hap/testkit';
+import { useTestkit } from '@hap/testkit/vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+useTestkit();
+beforeAll(() => void requireHaproxy());
+
+/** One HTTP request from `from` on its own connection; the answering server's name. */
+function ask(port: number, from: string, path = '/'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ port, host: '127.0.0.1', localAddress: from });
+    let got = '';
+    const t = setTimeout(() => {
+      s.destroy();
+      reject(new Error(`no answer; got ${JSON.stringify(got)}`));
+    }, 5000);
+    s.on('error', reject);
+    s.on('data', (d: Buffer) => {
+      got += d.toString('latin1');
+    });
+    s.on('close', () => {
+      clearTimeout(t);
+      resolve(got.slice(got.indexOf('\r\n\r\n') + 4) || got.slice(0, got.indexOf('\r\n')));
+    });
+    s.write(`GET ${path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`);
+  });
+}
+
+interface Scenario {
+  name: string;
+  mode: 'tcp' | 'http';
+  lines: string[];
+  /** client address (last byte) and path of each request, in order */
+  requests: [number, string][];
+}
+
+const CLIENTS: [number, string][] = [2, 3, 4, 2, 5, 3, 2, 4, 6, 5, 2, 3].map((c, i) => [c, `/r${i}`]);
+
+const SCENARIOS: Scenario[] = [
+  {
+    name: 'mode tcp, stick on src',
+    mode: 'tcp',
+    lines: ['stick-table type ip size 100 expire 1m', 'stick on src'],
+    requests: CLIENTS,
+  },
+  {
+    name: 'mode tcp, stick match + store-request in another table',
+    mode: 'tcp',
+    lines: ['stick match src table st', 'stick store-request src table st'],
+    requests: CLIENTS,
+  },
+  {
+    name: 'mode tcp, stick on src if a condition',
+    mode: 'tcp',
+    lines: ['stick-table type ip size 100', 'stick on src if { src 127.0.0.2 127.0.0.3 }'],
+    requests: CLIENTS,
+  },
+];
+
+async function sequence(binary: Binary, sc: Scenario, backends: { port: number }[]): Promise<string[]> {
+  const [port] = (await freePorts(1)) as [number];
+  const cfg = writeConfig(
+    [
+      'defaults',
+      `  mode ${sc.mode}`,
+      '  timeout connect 1s',
+      '  timeout client 5s',
+      '  timeout server 5s',
+      'frontend fe',
+      `  bind 127.0.0.1:${port}`,
+      '  default_backend be',
+      'backend be',
+      ...sc.lines.map((l) => `  ${l}`),
+      ...backends.map((b, i) => `  server s${i + 1} 127.0.0.1:${b.port}`),
+      'backend st',
+      '  stick-table type ip size 100',
+      '',
+    ].join('\n'),
+    `${binary}-${sc.name.replace(/\W+/g, '-')}.cfg`,
+  );
+  const proxy = await startProxy(binary, cfg, { readyPorts: [port] });
+  const got: string[] = [];
+  for (const [c, path] of sc.requests) got.push(await ask(port, `127.0.0.${c}`, path));
+  await proxy.stop();
+  return got;
+}
+
+describe('stick tables: the same server for the same client as HAProxy', () => {
+  for (const sc of SCENARIOS) {
+    it(sc.name, async () => {
+      const backends = await Promise.all(
+        [1, 2, 3].map((i) =>
+          startHttpBackend((_req, res) => {
+            res.end(`s${i}`);
+          }),
+        ),
+      );
+      const want = await sequence('haproxy', sc, backends);
+      const got = await sequence('haproxyd', sc, backends);
+      expect(got).toEqual(want);
+      // persistence shows: client .2 always lands on one server while roundrobin moves on
+      const of2 = want.filter((_, i) => sc.requests[i]![0] === 2);
+      expect(new Set(of2).size).toBe(1);
+      expect(new Set(want).size).toBeGreaterThan(1);
+    });
+  }
+});
