@@ -227,7 +227,8 @@ export function startHealthChecks(d: Daemon): void {
   if (d.checks === undefined) return;
   // as HAProxy on stderr: "no server available" is an alert, state changes are warnings
   d.checker = startChecks(d.checks, d.backends, (line) => {
-    if (line.level === 'emerg') alert(d, line.text);
+    // the console form quotes the backend's name, the log form does not
+    if (line.level === 'emerg') alert(d, line.text.replace(/^backend (\S+) has no/, "backend '$1' has no"));
     else warning(d, line.text);
   });
 }

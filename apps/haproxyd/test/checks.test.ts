@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import net from 'node:net';
-import { freePorts, startProxy, writeConfig } from '@hap/testkit';
+import { type Binary, freePorts, requireHaproxy, startProxy, writeConfig } from '@hap/testkit';
 import { useTestkit } from '@hap/testkit/vitest';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -239,5 +239,62 @@ describe('health checks', () => {
     expect(settled.length).toBeGreaterThan(10);
     expect(new Set(settled.map((a) => a.who))).toEqual(new Set(['n3']));
     await proxy.stop();
+  });
+
+  it('differential: the same state-change sentences as HAProxy for the same deaths and returns', async () => {
+    requireHaproxy();
+    const run = async (binary: Binary): Promise<string[]> => {
+      const [a, b] = (await startNodes([`${binary}-a`, `${binary}-b`])) as [Node, Node];
+      const [port] = (await freePorts(1)) as [number];
+      const cfg = writeConfig(
+        [
+          'defaults',
+          '  mode http',
+          '  timeout connect 200ms',
+          '  timeout client 5s',
+          '  timeout server 5s',
+          'frontend fe',
+          `  bind 127.0.0.1:${port}`,
+          '  default_backend be',
+          'backend be',
+          '  option httpchk GET /health',
+          `  default-server check inter ${INTER} fall 2 rise 2`,
+          `  server s1 127.0.0.1:${a.port}`,
+          `  server s2 127.0.0.1:${b.port}`,
+          '',
+        ].join('\n'),
+        `checks-diff-${binary}.cfg`,
+      );
+      const proxy = await startProxy(binary, cfg, { readyPorts: [port] });
+      // let the first checks pass (HAProxy's very first ones may time out on a stale clock:
+      // only what follows the first death is compared), then: s1 dies, comes back; s2 dies; both die
+      await sleep(INTER * 8);
+      const from = proxy.stderr().length;
+      await a.kill();
+      await sleep(INTER * 6);
+      await a.start();
+      await sleep(INTER * 6);
+      await b.kill();
+      await sleep(INTER * 6);
+      await a.kill();
+      await sleep(INTER * 6);
+      const lines = proxy
+        .stderr()
+        .slice(from)
+        .split('\n')
+        .filter((l) => /Server be\/|has no server available/.test(l))
+        // the pid, the level's padding and check durations differ
+        .map((l) =>
+          l
+            .replace(/^\[(\w+)\]\s+\(\d+\) : /, '[$1] ')
+            .replace(/check duration: \d+ms/, 'check duration: Nms'),
+        );
+      await proxy.stop();
+      return lines;
+    };
+    const want = await run('haproxy');
+    const got = await run('haproxyd');
+    expect(want.length).toBeGreaterThanOrEqual(4);
+    expect(got).toEqual(want);
   });
 });
