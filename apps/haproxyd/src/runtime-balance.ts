@@ -12,7 +12,7 @@ import {
   type HashFunctionName,
   type HashType,
 } from '@hap/balance';
-import type { Diagnostic, ProxyModel, ServerModel } from '@hap/config';
+import { type Diagnostic, type ProxyModel, parseTime, type ServerModel } from '@hap/config';
 import type { BackendBalancer, RequestKey, Server } from '@hap/proxy';
 import { lastOf } from './runtime-http.ts';
 
@@ -24,12 +24,14 @@ class Adapter implements BackendBalancer {
   private readonly balancer: Balancer;
   private readonly views: Map<Server, BalanceServer>;
   private readonly owners: Map<BalanceServer, Server>;
+  private ramp: NodeJS.Timeout | undefined;
 
   constructor(balancer: Balancer, servers: readonly Server[], views: BalanceServer[], needsKey: boolean) {
     this.balancer = balancer;
     this.needsKey = needsKey;
     this.views = new Map();
     this.owners = new Map();
+    this.ramp = undefined;
     for (let i = 0; i < servers.length; i++) {
       this.views.set(servers[i]!, views[i]!);
       this.owners.set(views[i]!, servers[i]!);
@@ -79,7 +81,22 @@ class Adapter implements BackendBalancer {
 
   setState(server: Server, state: 'up' | 'down' | 'drain' | 'maint'): void {
     const v = this.views.get(server);
-    if (v) this.balancer.setState(v, state, Date.now());
+    if (!v) return;
+    this.balancer.setState(v, state, Date.now());
+    // slowstart: the weight grows in steps once the server is back
+    if (state === 'up' && (v.slowstart ?? 0) > 0) this.rampSoon(0);
+  }
+
+  /** Re-reads the slow-start weights when the next step is due (one timer per backend). */
+  private rampSoon(delay: number): void {
+    if (this.ramp !== undefined) return;
+    this.ramp = setTimeout(() => {
+      this.ramp = undefined;
+      const now = Date.now();
+      const next = this.balancer.refresh(now);
+      if (Number.isFinite(next)) this.rampSoon(Math.max(1, next - now));
+    }, delay);
+    this.ramp.unref();
   }
 
   setWeight(server: Server, weight: number): void {
@@ -90,6 +107,14 @@ class Adapter implements BackendBalancer {
   isBackup(server: Server): boolean {
     return this.views.get(server)?.backup === true;
   }
+}
+
+/** The server's `slowstart <time>` in ms (0: none). */
+function slowstartOf(m: ServerModel): number {
+  const v = m.options['slowstart'];
+  if (typeof v !== 'string') return 0;
+  const t = parseTime(v);
+  return t.ok ? t.ms : 0;
 }
 
 /** `hash-type <method> [<function>] [avalanche]` of the backend, else of its defaults. */
@@ -129,6 +154,7 @@ export function balancerFor(
       backup: m.backup,
       state: m.disabled ? 'maint' : 'up',
       maxconn: m.maxconn,
+      slowstart: slowstartOf(m),
     }),
   );
   let balancer: Balancer;

@@ -1,14 +1,49 @@
 /**
  * The HTTP settings of a proxy section, as the HTTP engine applies them: the
  * connection mode (`option http-keep-alive|http-server-close|httpclose`),
- * `option forwardfor`, `errorfile` / `errorfiles` pages. Settings inherited from a
- * `defaults` section are looked up there; the rules are compiled by runtime-rules.ts.
+ * `option forwardfor`, the error pages (`errorfile`, `errorfiles`, `errorloc`,
+ * `errorloc302`, `errorloc303`, `http-error`). Settings inherited from a `defaults` section
+ * are looked up there; the rules are compiled by runtime-rules.ts.
  */
 
+import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { ConfigModel, Diagnostic, Directive, ProxyModel } from '@hap/config';
-import { type ErrorMessage, loadErrorFile } from '@hap/http';
+import { ERROR_PAGE_STATUSES, type ErrorMessage, loadErrorFile, parseErrorFile } from '@hap/http';
 import type { ForwardFor, HttpConnectionMode, HttpProxySettings } from '@hap/proxy';
+import { compileReplyOptions, type ReplySpec, type RuleCompileContext } from '@hap/rules';
+
+export function resolvePath(p: string): string {
+  return isAbsolute(p) ? p : resolve(p);
+}
+
+/** The file of `http-errors <name>` for `status`: undefined when it has none, null when there is no such section. */
+function httpErrorsFile(model: ConfigModel, name: string, status: number): string | undefined | null {
+  const section = model.sections.find((s) => s.kind === 'http-errors' && s.name === name);
+  if (section === undefined) return null;
+  const d = section.directives.findLast((x) => x.keyword === 'errorfile' && Number(x.args[1]) === status);
+  return d === undefined ? undefined : resolvePath(d.args[2] ?? '');
+}
+
+/** What compiling the rules of `p` (and its `http-error` replies) needs. */
+export function contextFor(model: ConfigModel, p: ProxyModel): RuleCompileContext {
+  const acls = new Map<string, string[][]>();
+  for (const a of p.acls) {
+    const list = acls.get(a.name);
+    if (list) list.push(a.words);
+    else acls.set(a.name, [a.words]);
+  }
+  return {
+    resolvePath,
+    named: (name) => acls.get(name),
+    loadErrorFile: (path) => readFileSync(resolvePath(path)),
+    httpErrors: (name, status) => {
+      const file = httpErrorsFile(model, name, status);
+      return typeof file === 'string' ? readFileSync(file) : file;
+    },
+    userlistExists: (name) => model.sections.some((s) => s.kind === 'userlist' && s.name === name),
+  };
+}
 
 /** The section itself, then the defaults it inherits from, nearest first. */
 export function chain(model: ConfigModel, p: ProxyModel): ProxyModel[] {
@@ -124,7 +159,14 @@ function loadPage(d: Directive, out: Diagnostic[]): ErrorMessage | undefined {
     const page = loadErrorFile(isAbsolute(path) ? path : resolve(path), status);
     loadedErrorFiles.set(d, page);
     for (const w of page.warnings) {
-      out.push({ level: 'warning', code: 'HAP_CFG_ERRORFILE', file: d.file, line: d.line, keyword: 'errorfile', message: w });
+      out.push({
+        level: 'warning',
+        code: 'HAP_CFG_ERRORFILE',
+        file: d.file,
+        line: d.line,
+        keyword: 'errorfile',
+        message: w,
+      });
     }
     return page;
   } catch (err) {
@@ -140,17 +182,105 @@ function loadPage(d: Directive, out: Diagnostic[]): ErrorMessage | undefined {
   }
 }
 
+/** `errorloc <code> <url>` (302) and `errorloc303 <code> <url>`: a redirect that answers for the status. */
+function errorLocation(d: Directive, out: Diagnostic[]): ErrorMessage | undefined {
+  const status = Number(d.args[1]);
+  const url = d.args[2];
+  if (!ERROR_PAGE_STATUSES.includes(status) || url === undefined) {
+    out.push({
+      level: 'warning',
+      code: 'HAP_CFG_ERRORFILE',
+      file: d.file,
+      line: d.line,
+      keyword: d.keyword,
+      message: `status code '${d.args[1] ?? ''}' not handled by '${d.keyword}', error relocation will be ignored.`,
+    });
+    return undefined;
+  }
+  const head =
+    d.keyword === 'errorloc303'
+      ? 'HTTP/1.1 303 See Other\r\nCache-Control: no-cache\r\nContent-length: 0\r\nLocation: '
+      : 'HTTP/1.1 302 Found\r\nCache-Control: no-cache\r\nContent-length: 0\r\nLocation: ';
+  return parseErrorFile(Buffer.from(`${head}${url}\r\n\r\n`, 'latin1'), status, d.keyword);
+}
+
+/** `http-error status <code> …`: a reply like `return`'s that answers for the status (undefined: the default page again). */
+type HttpErrorEntry = { status: number; reply: ReplySpec | undefined } | undefined;
+
+/** Each `http-error` line is compiled once, however many sections inherit it (and its alert is reported once). */
+const compiledHttpErrors = new WeakMap<Directive, HttpErrorEntry>();
+
+function httpError(model: ConfigModel, p: ProxyModel, d: Directive, out: Diagnostic[]): HttpErrorEntry {
+  if (compiledHttpErrors.has(d)) return compiledHttpErrors.get(d);
+  const entry = compileHttpError(model, p, d, out);
+  compiledHttpErrors.set(d, entry);
+  return entry;
+}
+
+function compileHttpError(
+  model: ConfigModel,
+  p: ProxyModel,
+  d: Directive,
+  out: Diagnostic[],
+): HttpErrorEntry {
+  const label = 'http-error';
+  try {
+    const ctx = { ...contextFor(model, p), file: d.file, line: d.line };
+    const spec = compileReplyOptions(d.args.slice(1), 0, ctx, label, 'http-error');
+    if (spec.status === 0) throw new Error(`'${label}' expects at least a <status> as arguments.`);
+    if (!ERROR_PAGE_STATUSES.includes(spec.status))
+      throw new Error(`'${label}' : status code '${spec.status}' not handled.`);
+    // an http-errors section without a page for the status changes nothing
+    if (spec.errorPage && d.args.includes('errorfiles')) return undefined;
+    return { status: spec.status, reply: spec.errorPage ? undefined : spec };
+  } catch (err) {
+    out.push({
+      level: 'alert',
+      code: 'HAP_ERR_NOT_SERVED',
+      file: d.file,
+      line: d.line,
+      keyword: d.keyword,
+      message: (err as Error).message,
+    });
+    return undefined;
+  }
+}
+
 /**
- * The pages of `errorfile <code> <file>` and `errorfiles <http-errors> [<code>…]`: a section's
- * own lines override its defaults', and within a section a later line overrides an earlier one.
+ * The pages of `errorfile <code> <file>`, `errorfiles <http-errors> [<code>…]`, `errorloc`,
+ * `errorloc302`, `errorloc303` and `http-error`: a section's own lines override its
+ * defaults', and within a section a later line overrides an earlier one. `http-error`
+ * replies go to `replies`; a status has an entry in one of the two maps at most.
  */
-function errorFiles(model: ConfigModel, sections: ProxyModel[], out: Diagnostic[]): Map<number, ErrorMessage> {
-  const pages = new Map<number, ErrorMessage>();
+function errorPages(
+  model: ConfigModel,
+  p: ProxyModel,
+  sections: ProxyModel[],
+  out: Diagnostic[],
+): { files: Map<number, ErrorMessage>; replies: Map<number, ReplySpec> } {
+  const files = new Map<number, ErrorMessage>();
+  const replies = new Map<number, ReplySpec>();
+  const setPage = (page: ErrorMessage) => {
+    files.set(page.status, page);
+    replies.delete(page.status);
+  };
   for (let k = sections.length - 1; k >= 0; k--) {
     for (const d of sections[k]!.directives) {
       if (d.keyword === 'errorfile') {
         const page = loadPage(d, out);
-        if (page !== undefined) pages.set(page.status, page);
+        if (page !== undefined) setPage(page);
+      } else if (d.keyword === 'errorloc' || d.keyword === 'errorloc302' || d.keyword === 'errorloc303') {
+        const page = errorLocation(d, out);
+        if (page !== undefined) setPage(page);
+        d.supported = true;
+      } else if (d.keyword === 'http-error') {
+        const r = httpError(model, p, d, out);
+        if (r !== undefined) {
+          files.delete(r.status);
+          if (r.reply === undefined) replies.delete(r.status);
+          else replies.set(r.status, r.reply);
+        }
+        d.supported = true;
       } else if (d.keyword === 'errorfiles') {
         const name = d.args[1] ?? '';
         const codes = d.args.slice(2).map(Number);
@@ -170,22 +300,24 @@ function errorFiles(model: ConfigModel, sections: ProxyModel[], out: Diagnostic[
           if (e.keyword !== 'errorfile') continue;
           if (codes.length > 0 && !codes.includes(Number(e.args[1]))) continue;
           const page = loadPage(e, out);
-          if (page !== undefined) pages.set(page.status, page);
+          if (page !== undefined) setPage(page);
         }
         d.supported = true;
       }
     }
   }
-  return pages;
+  return { files, replies };
 }
 
 /** The HTTP settings of a frontend, backend or listen section. */
 export function httpSettings(model: ConfigModel, p: ProxyModel, out: Diagnostic[]): HttpProxySettings {
   const sections = chain(model, p);
+  const pages = errorPages(model, p, sections, out);
   return {
     mode: connectionMode(sections),
     forwardFor: forwardFor(sections, out),
-    errorFiles: errorFiles(model, sections, out),
+    errorFiles: pages.files,
+    ...(pages.replies.size > 0 ? { errorReplies: pages.replies } : {}),
     bufferRequest: optionOn(sections, 'option http-buffer-request'),
     rules: undefined,
   };

@@ -5,9 +5,7 @@
  * A rule that cannot be compiled is an alert at its line.
  */
 
-import { isAbsolute, resolve } from 'node:path';
-import type { ConfigModel, Diagnostic, ProxyModel } from '@hap/config';
-import { loadErrorFile } from '@hap/http';
+import { type ConfigModel, type Diagnostic, type ProxyModel, parseTime } from '@hap/config';
 import type { MonitorSettings, ProxyHttpRules } from '@hap/proxy';
 import {
   HttpRuleList,
@@ -19,10 +17,17 @@ import {
   TargetRules,
 } from '@hap/rules';
 import { compileCondition } from '@hap/sample';
-import { chain } from './runtime-http.ts';
+import { chain, contextFor } from './runtime-http.ts';
 
 /** Keywords whose every line this module turns into runtime rules in `mode tcp`. */
-const HONOURED_TCP = new Set(['acl', 'tcp-request connection', 'tcp-request session']);
+const HONOURED_TCP = new Set([
+  'acl',
+  'tcp-request connection',
+  'tcp-request session',
+  'tcp-request content',
+  'tcp-request inspect-delay',
+  'use_backend',
+]);
 /** … and in `mode http`. */
 const HONOURED_HTTP = new Set([
   ...HONOURED_TCP,
@@ -48,34 +53,33 @@ export interface CompiledRules {
   /** `use-server` rules (backend, listen). */
   useServer: TargetRules | undefined;
   monitor: MonitorSettings | undefined;
+  /** Mode tcp: `tcp-request content` rules on the client's first bytes. */
+  content?: HttpRuleList | undefined;
+  /** Mode tcp: `tcp-request inspect-delay`, ms. */
+  inspectDelay?: number;
 }
 
-function resolvePath(p: string): string {
-  return isAbsolute(p) ? p : resolve(p);
+/** `tcp-request inspect-delay <time>` (the last one), in ms; 0 when unset. */
+function inspectDelayOf(p: ProxyModel): number {
+  const d = p.directives.findLast((x) => x.keyword === 'tcp-request inspect-delay');
+  const t = d !== undefined ? parseTime(d.args[2] ?? '') : undefined;
+  return t !== undefined && t.ok ? t.ms : 0;
 }
 
-/** The page of `http-errors <name>` for `status`: undefined when it has none, null when there is no such section. */
-function httpErrorsPage(model: ConfigModel, name: string, status: number): Buffer | undefined | null {
-  const section = model.sections.find((s) => s.kind === 'http-errors' && s.name === name);
-  if (section === undefined) return null;
-  const d = section.directives.findLast((x) => x.keyword === 'errorfile' && Number(x.args[1]) === status);
-  if (d === undefined) return undefined;
-  return loadErrorFile(resolvePath(d.args[2] ?? ''), status).pages['keep-alive'];
-}
-
-function contextFor(model: ConfigModel, p: ProxyModel): RuleCompileContext {
-  const acls = new Map<string, string[][]>();
-  for (const a of p.acls) {
-    const list = acls.get(a.name);
-    if (list) list.push(a.words);
-    else acls.set(a.name, [a.words]);
-  }
-  return {
-    resolvePath,
-    named: (name) => acls.get(name),
-    loadErrorFile: (path, status) => loadErrorFile(resolvePath(path), status).pages['keep-alive'],
-    httpErrors: (name, status) => httpErrorsPage(model, name, status),
-  };
+function tcpSwitching(
+  p: ProxyModel,
+  ctx: RuleCompileContext,
+  backendExists: (name: string) => boolean,
+  fail: (e: RuleCompileError) => void,
+): TargetRules | undefined {
+  if (p.useBackends.length === 0) return undefined;
+  return TargetRules.compile(
+    'use_backend',
+    p.useBackends.map((u) => ({ file: u.file, line: u.line, name: u.backend, condition: u.condition })),
+    ctx,
+    backendExists,
+    fail,
+  );
 }
 
 function alert(out: Diagnostic[], e: RuleCompileError, proxy: ProxyModel): void {
@@ -148,8 +152,23 @@ function compileSection(
   const session = p.kind === 'backend' ? undefined : list('tcp-request session');
   const honoured = p.mode === 'http' ? HONOURED_HTTP : HONOURED_TCP;
   if (p.mode !== 'http') {
-    for (const d of p.directives) if (honoured.has(d.keyword)) d.supported = true;
-    return { connection, session, http: undefined, switching: undefined, useServer: undefined, monitor: undefined };
+    // mode tcp: content rules on the first bytes, and use_backend
+    // a backend's own content rules (run after switching) are not served yet: refused
+    const content = p.kind === 'backend' ? undefined : list('tcp-request content');
+    const switching = tcpSwitching(p, ctx, backendExists, fail);
+    for (const d of p.directives)
+      if (honoured.has(d.keyword) && !(p.kind === 'backend' && d.keyword.startsWith('tcp-request ')))
+        d.supported = true;
+    return {
+      connection,
+      session,
+      http: undefined,
+      switching,
+      useServer: undefined,
+      monitor: undefined,
+      content,
+      inspectDelay: inspectDelayOf(p),
+    };
   }
   const tcpContent = list('tcp-request content');
   const request = list('http-request');
@@ -200,7 +219,9 @@ function compileSection(
     for (const r of p.rules) {
       if (r.ruleSet !== 'monitor fail' || r.condition === undefined) continue;
       try {
-        fails.push(compileCondition(r.condition, (n) => ctx.named(n), { ...ctx, file: r.file, line: r.line }));
+        fails.push(
+          compileCondition(r.condition, (n) => ctx.named(n), { ...ctx, file: r.file, line: r.line }),
+        );
       } catch (err) {
         out.push({
           level: 'alert',

@@ -297,4 +297,49 @@ describe('health checks', () => {
     expect(want.length).toBeGreaterThanOrEqual(4);
     expect(got).toEqual(want);
   });
+
+  it('slowstart: a server back from DOWN takes a growing share of the traffic', async () => {
+    const [s1, s2] = (await startNodes(['s1', 's2'])) as [Node, Node];
+    const [port] = (await freePorts(1)) as [number];
+    const cfg = writeConfig(
+      [
+        'defaults',
+        '  mode http',
+        '  timeout connect 200ms',
+        '  timeout client 5s',
+        '  timeout server 5s',
+        '  retries 1',
+        '  option redispatch',
+        'frontend fe',
+        `  bind 127.0.0.1:${port}`,
+        '  default_backend be',
+        'backend be',
+        `  default-server check inter ${INTER} fall 1 rise 1`,
+        `  server s1 127.0.0.1:${s1.port} slowstart 4s`,
+        `  server s2 127.0.0.1:${s2.port}`,
+        '',
+      ].join('\n'),
+      'checks-slowstart.cfg',
+    );
+    const proxy = await startProxy('haproxyd', cfg, { readyPorts: [port] });
+    await s1.kill();
+    await sleep(INTER * 3 + 200);
+    await s1.start();
+    // UP after one good check; the first second after that is the start of the ramp
+    await until(() => /Server be\/s1 is UP/.test(proxy.stderr()), 3000);
+    const up = performance.now();
+    const traffic = loop(port, 10);
+    await sleep(1000);
+    const early = traffic.answers.filter((a) => a.at > up && a.at < up + 1000);
+    await sleep(4000);
+    await traffic.stop();
+    const late = traffic.answers.filter((a) => a.at > up + 4300);
+    const share = (list: Answer[]) => list.filter((a) => a.who === 's1').length / list.length;
+    expect(early.length).toBeGreaterThan(20);
+    expect(late.length).toBeGreaterThan(20);
+    // without slowstart s1 would take half at once
+    expect(share(early)).toBeLessThan(0.3);
+    expect(share(late)).toBeGreaterThan(0.35);
+    await proxy.stop();
+  });
 });

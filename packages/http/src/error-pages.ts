@@ -75,6 +75,14 @@ export interface ErrorMessage {
   readonly pages: Readonly<Record<ErrorPageForm, Buffer>>;
   /** The same without the body, for a HEAD request (views into `pages`). */
   readonly heads: Readonly<Record<ErrorPageForm, Buffer>>;
+  /**
+   * The status line and header lines without any `connection` token and without the final
+   * empty line ('' for an empty file): for a proxy that adds its own `connection` line or
+   * rewrites the page (`http-after-response`) before sending it.
+   */
+  readonly replyHead: string;
+  /** The body (shared: never write into it). */
+  readonly body: Buffer;
 }
 
 /** HAProxy's tunables that matter here (defaults are HAProxy 2.6's). */
@@ -528,6 +536,7 @@ function render(p: ParsedResponse): {
   pages: Record<ErrorPageForm, Buffer>;
   heads: Record<ErrorPageForm, Buffer>;
   keepAlive: boolean;
+  replyHead: string;
 } {
   let head = `${p.ver11 ? 'HTTP/1.1' : p.versionText} ${p.statusText} ${p.reason}\r\n`;
   for (const [name, value] of p.headers) {
@@ -559,6 +568,7 @@ function render(p: ParsedResponse): {
     pages: { 'keep-alive': ka11.page, 'keep-alive-http10': ka10.page, close: close.page },
     heads: { 'keep-alive': ka11.head, 'keep-alive-http10': ka10.head, close: close.head },
     keepAlive,
+    replyHead: head,
   };
 }
 
@@ -613,6 +623,8 @@ export function parseErrorFile(
       warnings,
       pages: { 'keep-alive': EMPTY, 'keep-alive-http10': EMPTY, close: EMPTY },
       heads: { 'keep-alive': EMPTY, 'keep-alive-http10': EMPTY, close: EMPTY },
+      replyHead: '',
+      body: EMPTY,
     });
   }
   let parsed: ParsedResponse;
@@ -639,6 +651,8 @@ export function parseErrorFile(
     warnings,
     pages: r.pages,
     heads: r.heads,
+    replyHead: r.replyHead,
+    body: parsed.body,
   });
 }
 

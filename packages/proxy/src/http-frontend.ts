@@ -97,7 +97,8 @@ export class HttpFrontend implements HttpSessionOwner, Frontend {
 
   private closeIdleServerConnections(): void {
     this.backend.closeIdleConnections();
-    if (this.switching !== undefined) for (const b of this.switching.backends.values()) b.closeIdleConnections();
+    if (this.switching !== undefined)
+      for (const b of this.switching.backends.values()) b.closeIdleConnections();
   }
 
   /** Ends every session now (hard stop), and the idle server connections with them. */

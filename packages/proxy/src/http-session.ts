@@ -27,9 +27,8 @@ import {
   chunkHeader,
   connectionErrorPage,
   type ErrorMessage,
-  type ErrorPageForm,
   type ExtraHeader,
-  errorPageFor,
+  errorMessage,
   type HeadInfo,
   type HttpHandler,
   type HttpParseError,
@@ -41,9 +40,11 @@ import {
   responseHead,
 } from '@hap/http';
 import {
+  type HttpMessage,
   type HttpRuleList,
+  pageReply,
   type RedirectRules,
-  type RuleOutcome,
+  type ReplySpec,
   V_ALLOW,
   V_CONTINUE,
   V_DENY,
@@ -71,10 +72,15 @@ export interface ForwardFor {
   except: [number, number] | undefined;
 }
 
-/** A response made by the proxy itself: its head without the final empty line (a `connection` line may follow), and its body. */
+/**
+ * A response made by the proxy itself: its head without the final empty line (a `connection`
+ * line may follow; '' sends nothing and closes), and its body.
+ */
 export interface LocalReply {
   head: string;
   body: Buffer;
+  /** The client connection closes after it (an error page that says so, or has no length). */
+  close?: boolean;
 }
 
 /** The HTTP rules of one proxy section (its defaults section's rules first). */
@@ -94,8 +100,10 @@ export interface ProxyHttpRules {
 export interface HttpProxySettings {
   mode: HttpConnectionMode;
   forwardFor: ForwardFor | undefined;
-  /** `errorfile` responses by status. */
+  /** `errorfile` / `errorloc` / static `http-error` responses by status. */
   errorFiles: Map<number, ErrorMessage>;
+  /** `http-error` replies rendered per request (log-format parts), by status; a status is in one map only. */
+  errorReplies?: Map<number, ReplySpec>;
   /** `option http-buffer-request`: a request body is received whole before a server is chosen. */
   bufferRequest: boolean;
   /** Its rules, or undefined when it has none. */
@@ -166,6 +174,7 @@ interface ServerSocket extends Socket {
 }
 
 const CRLF = '\r\n';
+const EMPTY_BODY = Buffer.alloc(0);
 const NO_HEADERS: string[] = [];
 /** `option http-buffer-request` waits for at most this much body (tune.bufsize - tune.maxrewrite). */
 const BUFFER_REQUEST_LIMIT = 15360;
@@ -388,6 +397,20 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   localReply: LocalReply | undefined;
   /** The answer of a tarpitted request, sent when `timeout tarpit` expires. */
   tarpitReply: LocalReply | null;
+  /**
+   * A response rule replaced the server's response: the reply sent once the server's bytes at
+   * hand are handled (the rest of its response is read and dropped, so that its connection
+   * may serve again when the response ends there).
+   */
+  dropReply: LocalReply | null;
+  /** The dropped server response ended. */
+  dropDone: boolean;
+  /**
+   * `option http-buffer-request` with rules: the request head waits here while its body is
+   * gathered, so that the rules see it (`req.body`); then the request goes on as usual.
+   */
+  heldHead: HeadInfo | null;
+  heldBody: Buffer[];
   mode: HttpConnectionMode;
   /** What rules read: made on the first request of a connection that goes through rules. */
   env: StreamEnv | null;
@@ -447,6 +470,10 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.pendingIn = null;
     this.localReply = undefined;
     this.tarpitReply = null;
+    this.dropReply = null;
+    this.dropDone = false;
+    this.heldHead = null;
+    this.heldBody = [];
     this.mode = 'keep-alive';
     this.env = null;
     const c = this.client;
@@ -552,7 +579,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
         const reply = this.tarpitReply;
         this.tarpitReply = null;
         if (reply !== null && this.state === ST_TXN) {
-          this.closeAfter = true;
+          // the connection stays open after the answer when the request was read whole
+          if (!this.reqComplete) this.closeAfter = true;
           this.sendLocalReply(reply);
         } else this.close('tarpit');
         return;
@@ -657,14 +685,53 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.closeAfter = !info.keepAlive || this.mode === 'close' || owner.stopping;
     this.attempts = 0;
     this.localReply = undefined;
+    // error pages and after-response rules follow the backend once it is chosen
+    this.backend = null;
     // the client's inactivity now counts (request body)
     this.arm(T_CLIENT, owner.timeouts.client);
     // rules see the target as HAProxy's HTTP/1 layer leaves it
     if (info.target.charCodeAt(0) !== 0x2f) normalizeDefaultPort(info);
+    if (owner.hasRules && this.reqHasBody && fhttp.bufferRequest) {
+      // option http-buffer-request: the rules run once the body is here (or the buffer is full)
+      if (info.expectContinue) {
+        this.client.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+        dropHeader(info.headers, 'expect');
+        info.expectContinue = false;
+        this.reqExpect = false;
+      }
+      this.heldHead = info;
+      return;
+    }
+    this.startRequest(info, undefined);
+  }
+
+  /** The rules saw the gathered body: the request goes on (head and body parts to forward). */
+  private releaseHeld(): void {
+    const info = this.heldHead!;
+    const parts = this.heldBody;
+    this.heldHead = null;
+    this.heldBody = [];
+    const body = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    if (!this.startRequest(info, body)) return;
+    const out = this.pendingOut;
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      if (this.reqChunked) out.push(chunkHeader(part.length), part, CRLF);
+      else out.push(part);
+    }
+  }
+
+  /**
+   * The request's rules, its backend, and the head to forward; `body`: what
+   * `option http-buffer-request` gathered. False when a rule answered, held or refused it.
+   */
+  private startRequest(info: HeadInfo, body: Buffer | undefined): boolean {
+    const owner = this.owner;
+    const fhttp = owner.http;
     let backend: Backend | null;
     if (owner.hasRules) {
-      backend = this.requestRules(info);
-      if (backend === null) return; // answered, held or refused by a rule
+      backend = this.requestRules(info, body);
+      if (backend === null) return false; // answered, held or refused by a rule
     } else backend = owner.backendFor(this);
     this.backend = backend;
     const bhttp = backendHttp(backend);
@@ -690,6 +757,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.pendingOut.push(this.reqHead);
     if (buffer || !this.reqHasBody) this.buffering = true;
     else this.assignServer();
+    return true;
   }
 
   /**
@@ -697,7 +765,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
    * `http-request` then `redirect` rules, `use_backend`, then the backend's. Returns the
    * backend, or null when a rule answered, held or refused the request.
    */
-  private requestRules(info: HeadInfo): Backend | null {
+  private requestRules(info: HeadInfo, body: Buffer | undefined): Backend | null {
     const owner = this.owner;
     let env = this.env;
     if (env === null) {
@@ -709,7 +777,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     msg.target = info.target;
     msg.version = this.reqHttp10 ? 'HTTP/1.0' : 'HTTP/1.1';
     msg.headers = info.headers;
-    msg.body = undefined;
+    msg.body = body;
     env.req = msg;
     env.res = undefined;
     env.backend = owner.name;
@@ -724,15 +792,19 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
           break;
         }
       }
-      // HAProxy answers a monitor request with its page and closes
-      this.closeAfter = true;
-      this.replyError(status, 'monitor-uri');
+      // the monitor page is an answer like another: the connection may stay open
+      const reply = this.pageReply(status, undefined);
+      if (reply === undefined) {
+        this.closeAfter = true;
+        this.replyError(status, 'monitor-uri');
+      } else this.localReply = reply;
       return null;
     }
     const fhttp = owner.http;
     const fr = fhttp.rules;
     if (fr !== undefined && this.ruleVerdict(fr, env, msg)) return null;
     const backend = owner.backendFor(this);
+    this.backend = backend;
     env.backend = backend.name;
     const bhttp = backendHttp(backend);
     const br = bhttp?.rules;
@@ -759,29 +831,22 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       return true;
     }
     let v = rules.request !== undefined ? rules.request.run(env, msg, out) : V_CONTINUE;
-    if ((v === V_CONTINUE || v === V_ALLOW) && rules.redirects !== undefined) v = rules.redirects.run(env, msg, out);
+    if ((v === V_CONTINUE || v === V_ALLOW) && rules.redirects !== undefined)
+      v = rules.redirects.run(env, msg, out);
     switch (v) {
-      case V_REPLY: {
-        const reply = out.reply ?? this.pageReply(out.status, out.extraHeader);
+      case V_REPLY:
+      case V_DENY: {
+        // a redirect does not wait for a request body: it closes the connection instead
+        if (out.closeWithBody && this.reqHasBody) this.closeAfter = true;
+        // the connection stays open after the answer unless its page says otherwise (400)
+        const reply = out.reply ?? this.pageReply(out.status, v === V_REPLY ? out.extraHeader : undefined);
         if (reply === undefined) {
           this.closeAfter = true;
-          this.replyError(out.status, 'answered by a rule');
+          this.replyError(out.status, v === V_REPLY ? 'answered by a rule' : 'denied by a rule');
         } else this.localReply = reply; // sent once the request is read
         return true;
       }
-      case V_DENY: {
-        // the connection stays open after a deny, but not after a 400 (as HAProxy)
-        if (out.status === 400) this.closeAfter = true;
-        const reply = out.reply ?? this.pageReply(out.status, undefined);
-        if (reply !== undefined) this.localReply = reply;
-        else {
-          this.closeAfter = true;
-          this.replyError(out.status, 'denied by a rule');
-        }
-        return true;
-      }
       case V_TARPIT:
-        this.closeAfter = true;
         this.tarpitReply = out.reply ?? this.pageReply(out.status, undefined) ?? null;
         this.arm(T_TARPIT, rules.tarpit);
         return true;
@@ -793,17 +858,110 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     }
   }
 
-  /** The proxy's error page for `status` as a reply (plus a header line), or undefined when it is empty. */
+  /**
+   * The proxy's answer for `status` (plus a header line): the backend's `http-error` or
+   * `errorfile`/`errorloc` page, else the frontend's, else the built-in page; undefined when
+   * HAProxy has no page for that status.
+   */
   private pageReply(status: number, extra: string | undefined): LocalReply | undefined {
-    const page = this.errorPageFor(status, 'keep-alive');
-    if (page === undefined || page.length === 0) return undefined;
-    const end = page.indexOf('\r\n\r\n');
-    if (end < 0) return undefined;
-    return { head: page.toString('latin1', 0, end + 2) + (extra ?? ''), body: page.subarray(end + 4) };
+    const fe = this.owner.http;
+    const be = this.backend !== null ? backendHttp(this.backend) : undefined;
+    const src =
+      be !== undefined && (be.errorFiles.has(status) || be.errorReplies?.has(status) === true) ? be : fe;
+    const dynamic = src.errorReplies?.get(status);
+    let reply: LocalReply;
+    if (dynamic !== undefined) reply = dynamic.fixed ?? dynamic.build(this.replyEnv());
+    else {
+      const m = src.errorFiles.get(status) ?? errorMessage(status);
+      if (m === undefined) return undefined;
+      reply = pageReply(m);
+    }
+    if (extra === undefined || reply.head === '') return reply;
+    return { head: reply.head + extra, body: reply.body, close: reply.close === true };
+  }
+
+  /** The sample env for a reply rendered per request, made now if the proxy has no rules. */
+  private replyEnv(): StreamEnv {
+    let env = this.env;
+    if (env === null) {
+      env = new StreamEnv(this.owner.name, this.client, this.owner.world);
+      this.env = env;
+    }
+    if (!this.owner.hasRules) {
+      // no rule fills the request message: it is the current request as received
+      const msg = env.reqMsg;
+      msg.method = this.reqMethod;
+      msg.target = this.reqTarget;
+      msg.version = this.reqHttp10 ? 'HTTP/1.0' : 'HTTP/1.1';
+      msg.headers = this.reqHeaders;
+      env.req = msg;
+      env.res = undefined;
+      env.backend = this.backend?.name ?? this.owner.name;
+    }
+    return env;
+  }
+
+  /**
+   * Puts a reply the proxy made into the response bytes: the `http-after-response` rules of
+   * the backend then the frontend, the `connection` line HAProxy's HTTP/1 layer adds, and no
+   * body in answer to HEAD.
+   */
+  private pushReply(reply: LocalReply): void {
+    if (reply.close === true) this.closeAfter = true;
+    let head = reply.head;
+    if (this.env !== null) head = this.afterResponse(head);
+    const ver11 = head.startsWith('HTTP/1.1');
+    const conn = this.closeAfter
+      ? ver11
+        ? 'connection: close\r\n'
+        : ''
+      : this.reqHttp10 || !ver11
+        ? 'connection: keep-alive\r\n'
+        : '';
+    this.respOut.push(`${head}${conn}\r\n`);
+    if (reply.body.length > 0 && this.reqMethod !== 'HEAD') this.respOut.push(reply.body);
+  }
+
+  /** The `http-after-response` rules applied to a reply's head (unchanged when there are none). */
+  private afterResponse(head: string): string {
+    const fhttp = this.owner.http;
+    const fr = fhttp.rules?.afterResponse;
+    const bhttp = this.backend !== null ? backendHttp(this.backend) : undefined;
+    const br = bhttp !== undefined && bhttp !== fhttp ? bhttp.rules?.afterResponse : undefined;
+    if (fr === undefined && br === undefined) return head;
+    const env = this.env!;
+    const msg = env.resMsg;
+    parseReplyHead(head, msg);
+    env.res = msg;
+    env.server = undefined;
+    env.vars.newResponse();
+    const out = env.outcome;
+    if (br !== undefined) br.run(env, msg, out);
+    if (fr !== undefined) fr.run(env, msg, out);
+    let text = `${msg.version} ${msg.status} ${msg.reason}\r\n`;
+    const h = msg.headers;
+    for (let i = 0; i < h.length; i += 2) text += `${(h[i] as string).toLowerCase()}: ${h[i + 1]}\r\n`;
+    return text;
   }
 
   onBody(slice: Buffer): void {
     this.reqBodyBytes += slice.length;
+    if (this.heldHead !== null) {
+      this.heldBody.push(Buffer.from(slice));
+      if (this.reqBodyBytes < BUFFER_REQUEST_LIMIT) return;
+      // the buffer is full: the rules see what is there, the rest is forwarded as it comes
+      this.releaseHeld();
+      if (
+        this.state === ST_TXN &&
+        this.buffering &&
+        this.localReply === undefined &&
+        this.tarpitReply === null
+      ) {
+        this.buffering = false;
+        this.assignServer();
+      }
+      return;
+    }
     if (this.localReply !== undefined || this.tarpitReply !== null) return;
     // an early answer closed the server connection: the rest of the body is read and dropped
     if (this.respDone && this.conn === null) return;
@@ -826,6 +984,10 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
 
   onMessageComplete(): void {
     this.reqComplete = true;
+    if (this.heldHead !== null) {
+      this.releaseHeld();
+      if (this.state !== ST_TXN || this.respStarted) return; // refused or answered at once
+    }
     if (this.tarpitReply !== null) {
       this.parser!.pause();
       return;
@@ -1084,7 +1246,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       if (this.conn === c) this.conn = null;
       c.destroy();
     }
-    if (this.respOut.length > 0) this.flushResponse();
+    if (this.dropReply !== null) this.finishDrop();
+    else if (this.respOut.length > 0) this.flushResponse();
   }
 
   /** Writes what the response handlers gathered, in one write when it is small. */
@@ -1170,45 +1333,52 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       this.respReason = msg.reason;
       return false;
     }
-    // the server's response is dropped: its connection cannot carry another one
-    this.srvClose = true;
+    if (v !== V_REPLY && v !== V_DENY) {
+      this.close('response rejected by a rule');
+      return true;
+    }
+    // the server's response is read to its end and dropped; the reply goes once this read is handled
+    this.dropReply = out.reply ??
+      this.pageReply(out.status, v === V_REPLY ? out.extraHeader : undefined) ?? {
+        head: '',
+        body: EMPTY_BODY,
+      };
+    this.dropDone = false;
+    this.respKeepAlive = info.keepAlive && !this.srvClose;
+    return true;
+  }
+
+  /** Sends the reply that replaced the server's response; its connection is kept when that response ended. */
+  private finishDrop(): void {
+    const reply = this.dropReply!;
+    this.dropReply = null;
     const c = this.conn;
     if (c !== null) {
       this.conn = null;
-      c.destroy();
+      if (this.dropDone && this.respKeepAlive && this.reqForwarded && !c.closed) {
+        c.reused = true;
+        c.session = null;
+        this.keepConn(c);
+      } else c.destroy();
     }
-    switch (v) {
-      case V_REPLY: {
-        const reply = out.reply ?? this.pageReply(out.status, out.extraHeader);
-        if (reply !== undefined) this.sendLocalReply(reply);
-        else {
-          this.closeAfter = true;
-          this.replyError(out.status, 'answered by a response rule');
-        }
-        return true;
-      }
-      case V_DENY: {
-        if (out.status === 400) this.closeAfter = true;
-        const reply = out.reply ?? this.pageReply(out.status, undefined);
-        if (reply !== undefined) this.sendLocalReply(reply);
-        else {
-          this.closeAfter = true;
-          this.replyError(out.status, 'response denied by a rule');
-        }
-        return true;
-      }
-      default:
-        this.close('response rejected by a rule');
-        return true;
-    }
+    this.dropDone = false;
+    if (!this.reqComplete) this.closeAfter = true;
+    this.sendLocalReply(reply);
   }
 
   onResponseBody(slice: Buffer): void {
+    if (this.dropReply !== null) return;
     if (this.respChunked) this.respOut.push(chunkHeader(slice.length), slice, CRLF);
     else this.respOut.push(slice);
   }
 
   onResponseComplete(c: ServerConn): void {
+    if (this.dropReply !== null) {
+      // a dropped response ended: its connection may serve again (see finishDrop)
+      this.dropDone = true;
+      c.parser.pause();
+      return;
+    }
     if (!this.respStarted) {
       // an interim response ended: the final one follows on the same connection
       c.parser.responseTo(this.reqMethod);
@@ -1322,13 +1492,13 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
 
   private sendLocalReply(reply: LocalReply): void {
     this.respStarted = true;
-    const conn = this.closeAfter
-      ? 'connection: close\r\n'
-      : this.reqHttp10
-        ? 'connection: keep-alive\r\n'
-        : '';
-    this.respOut.push(`${reply.head}${conn}\r\n`);
-    if (reply.body.length > 0 && this.reqMethod !== 'HEAD') this.respOut.push(reply.body);
+    if (reply.head === '') {
+      // an empty errorfile: nothing is sent, the connection is closed
+      if (this.respOut.length > 0) this.flushResponse();
+      this.close('empty error page');
+      return;
+    }
+    this.pushReply(reply);
     this.flushResponse();
     this.endTransaction();
   }
@@ -1350,11 +1520,11 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     if (this.state === ST_TXN && !this.respStarted) {
       this.respStarted = true;
       if (!this.reqComplete) this.closeAfter = true;
-      const form = this.closeAfter ? 'close' : this.reqHttp10 ? 'keep-alive-http10' : 'keep-alive';
-      const page = this.errorPageFor(status, form);
-      if (page !== undefined && page.length > 0) {
-        this.client.write(page);
-        if (form !== 'close') {
+      const reply = this.pageReply(status, undefined);
+      if (reply !== undefined && reply.head !== '') {
+        this.pushReply(reply);
+        writeBatch(this.client, this.respOut);
+        if (!this.closeAfter) {
           this.parser!.pause();
           this.endTransaction();
           return;
@@ -1372,12 +1542,6 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     c.once('timeout', destroySocket);
     c.destroySoon();
     this.done(reason);
-  }
-
-  private errorPageFor(status: number, form: ErrorPageForm): Buffer | undefined {
-    const be = this.backend ? backendHttp(this.backend)?.errorFiles : undefined;
-    const files = be?.has(status) ? be : this.owner.http.errorFiles;
-    return errorPageFor(status, files, form, this.reqMethod === 'HEAD');
   }
 
   private disarm(): void {
@@ -1533,7 +1697,10 @@ function backendHttp(backend: Backend): HttpProxySettings | undefined {
 
 const MODE_RANK: Record<HttpConnectionMode, number> = { 'keep-alive': 0, 'server-close': 1, close: 2 };
 
-/** `monitor-uri`: a value starting with '/' is compared with the path, any other with the whole target. */
+/**
+ * `monitor-uri`: a value starting with '/' is compared with the path and its query (so
+ * `/health?x` is not `/health`), any other with the whole target.
+ */
 function monitorMatches(uri: string, target: string): boolean {
   if (uri.charCodeAt(0) !== 0x2f) return uri === target;
   let start = 0;
@@ -1543,9 +1710,30 @@ function monitorMatches(uri: string, target: string): boolean {
     start = target.indexOf('/', scheme + 3);
     if (start < 0) return false;
   }
-  let end = target.indexOf('?', start);
-  if (end < 0) end = target.length;
-  return end - start === uri.length && target.startsWith(uri, start);
+  return target.length - start === uri.length && target.startsWith(uri, start);
+}
+
+/** Reads a reply head (`HTTP/1.1 200 OK\r\nname: value\r\n…`) into a message for the after-response rules. */
+function parseReplyHead(head: string, msg: HttpMessage): void {
+  let eol = head.indexOf('\r\n');
+  if (eol < 0) eol = head.length;
+  const line = head.slice(0, eol);
+  const sp1 = line.indexOf(' ');
+  const sp2 = line.indexOf(' ', sp1 + 1);
+  msg.version = line.slice(0, sp1);
+  msg.status = Number(line.slice(sp1 + 1, sp2 < 0 ? line.length : sp2));
+  msg.reason = sp2 < 0 ? '' : line.slice(sp2 + 1);
+  const headers: string[] = [];
+  let at = eol + 2;
+  while (at < head.length) {
+    let end = head.indexOf('\r\n', at);
+    if (end < 0) end = head.length;
+    const colon = head.indexOf(':', at);
+    if (colon > at && colon < end) headers.push(head.slice(at, colon), head.slice(colon + 1, end).trim());
+    at = end + 2;
+  }
+  msg.headers = headers;
+  msg.body = undefined;
 }
 
 function strongerMode(a: HttpConnectionMode, b: HttpConnectionMode): HttpConnectionMode {

@@ -5,7 +5,7 @@
  */
 
 import type { Socket } from 'node:net';
-import { newOutcome, type HttpMessage, type RuleOutcome } from '@hap/rules';
+import { type HttpMessage, newOutcome, type RuleOutcome } from '@hap/rules';
 import { createVarStore, type ProxyWorld, type SampleEnv, type SampleValue } from '@hap/sample';
 import { connectionAddresses } from './accept-proxy.ts';
 

@@ -1,11 +1,32 @@
 // Runs three http-request rules on one request and prints what they did.
 import { createVarStore } from '@hap/sample';
-import { HttpRuleList, type HttpMessage, newOutcome, type RuleSpec } from '../src/index.ts';
+import { type HttpMessage, HttpRuleList, newOutcome, type RuleSpec } from '../src/index.ts';
 
 const specs: RuleSpec[] = [
-  { file: 'example', line: 1, ruleSet: 'http-request', action: 'set-header', args: ['X-Path', '%[path]'], condition: undefined },
-  { file: 'example', line: 2, ruleSet: 'http-request', action: 'replace-path', args: ['^/api/(.*)', '/\\1'], condition: undefined },
-  { file: 'example', line: 3, ruleSet: 'http-request', action: 'del-header', args: ['x-debug'], condition: undefined },
+  {
+    file: 'example',
+    line: 1,
+    ruleSet: 'http-request',
+    action: 'set-header',
+    args: ['X-Path', '%[path]'],
+    condition: undefined,
+  },
+  {
+    file: 'example',
+    line: 2,
+    ruleSet: 'http-request',
+    action: 'replace-path',
+    args: ['^/api/(.*)', '/\\1'],
+    condition: undefined,
+  },
+  {
+    file: 'example',
+    line: 3,
+    ruleSet: 'http-request',
+    action: 'del-header',
+    args: ['x-debug'],
+    condition: undefined,
+  },
 ];
 const rules = HttpRuleList.compile(
   'http-request',

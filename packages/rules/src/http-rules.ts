@@ -4,8 +4,13 @@
  * compiled action, run in order until one ends the list.
  */
 
-import { compileCondition, type Condition, type SampleEnv } from '@hap/sample';
-import { COMMON_FLOW_ACTIONS, REQUEST_FLOW_ACTIONS, RESPONSE_FLOW_ACTIONS, TCP_ACTIONS } from './actions/flow.ts';
+import { type Condition, compileCondition, type SampleEnv } from '@hap/sample';
+import {
+  COMMON_FLOW_ACTIONS,
+  REQUEST_FLOW_ACTIONS,
+  RESPONSE_FLOW_ACTIONS,
+  TCP_ACTIONS,
+} from './actions/flow.ts';
 import { HEADER_ACTIONS } from './actions/headers.ts';
 import { redirectAction } from './actions/redirect.ts';
 import { RESPONSE_START_LINE_ACTIONS, START_LINE_ACTIONS } from './actions/start-line.ts';
@@ -120,7 +125,10 @@ export class HttpRuleList {
         const { name, param } = actionName(spec.action);
         const row = actions.get(name);
         if (row === undefined || (row.param === true) !== (param !== undefined))
-          throw new RuleError('HAP_RULE_ACTION', `'${set} ${spec.action}' is not supported yet by haproxyd's runtime.`);
+          throw new RuleError(
+            'HAP_RULE_ACTION',
+            `'${set} ${spec.action}' is not supported yet by haproxyd's runtime.`,
+          );
         const opts = { ...ctx, file: spec.file, line: spec.line };
         const action = row.compile(spec.args, param, opts, `${set} ${spec.action}`);
         const cond = spec.condition ? compileCondition(spec.condition, (n) => ctx.named(n), opts) : undefined;
@@ -139,6 +147,7 @@ export class HttpRuleList {
       const r = rules[i]!;
       if (r.cond !== undefined && !r.cond.test(env)) continue;
       out.extraHeader = undefined;
+      out.closeWithBody = false;
       const v = r.action.run(env, msg, out);
       if (v !== V_CONTINUE) {
         out.rule = r.spec;
@@ -151,5 +160,12 @@ export class HttpRuleList {
 
 /** A fresh outcome object (one per stream). */
 export function newOutcome(): RuleOutcome {
-  return { status: 0, reply: undefined, extraHeader: undefined, rule: undefined, logLevel: -1 };
+  return {
+    status: 0,
+    reply: undefined,
+    extraHeader: undefined,
+    closeWithBody: false,
+    rule: undefined,
+    logLevel: -1,
+  };
 }

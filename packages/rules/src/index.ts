@@ -4,9 +4,11 @@
 
 export { RuleError, type RuleErrorCode } from './errors.ts';
 export { HTTP_ACTIONS, HttpRuleList, type HttpRuleSet, newOutcome, RuleCompileError } from './http-rules.ts';
-export { type Reply, rawReply } from './reply.ts';
-export { RedirectRules, TargetRules, type TargetRuleSpec } from './switching.ts';
+export { haproxyReason } from './reasons.ts';
+export { compileReplyOptions, pageReply, type Reply, type ReplySpec, rawReply } from './reply.ts';
+export { RedirectRules, type TargetRuleSpec, TargetRules } from './switching.ts';
 export {
+  type ActionContext,
   type HttpMessage,
   type RuleCompileContext,
   type RuleOutcome,

@@ -1,20 +1,23 @@
 /**
- * Responses made by rules (`return`, `deny` with a body, `redirect`, `auth`): a status line
- * and headers without the final empty line (the proxy adds its `connection` line), and a
- * body. A reply whose parts are all constant is built once at start.
+ * Responses made by rules (`return`, `deny`/`tarpit` with a payload, `redirect`, `auth`): a
+ * status line and headers without the final empty line (the proxy adds its `connection`
+ * line), and a body. A reply whose parts are all constant is built once at start.
  */
 
 import { readFileSync } from 'node:fs';
-import { reasonPhrase } from '@hap/http';
+import { ERROR_PAGE_STATUSES, type ErrorMessage, parseErrorFile } from '@hap/http';
 import { compileLogFormat, type LogFormat, type SampleEnv } from '@hap/sample';
 import { RuleError } from './errors.ts';
+import { haproxyReason } from './reasons.ts';
 import type { ActionContext } from './types.ts';
 
 export interface Reply {
   status: number;
-  /** `HTTP/1.1 <status> <reason>\r\n` and header lines, without the empty line. */
+  /** `HTTP/1.1 <status> <reason>\r\n` and header lines, without the empty line; '' sends nothing. */
   head: string;
   body: Buffer;
+  /** The client connection closes after it (an error page that says so, or has no length). */
+  close?: boolean;
 }
 
 /** How a rule answers: a fixed reply, one built per request, or the proxy's error page for `status`. */
@@ -35,18 +38,30 @@ interface ReplyParts {
   body: Buffer | LogFormat;
   headers: [string, LogFormat][];
   /** A whole response from an errorfile-like source. */
-  raw: Buffer | undefined;
+  page: ErrorMessage | undefined;
 }
 
 function render(p: ReplyParts, env: SampleEnv | undefined): Reply {
-  if (p.raw !== undefined) return rawReply(p.status, p.raw);
-  let head = `HTTP/1.1 ${p.status} ${reasonPhrase(p.status)}\r\n`;
-  for (const [name, value] of p.headers) head += `${name}: ${env ? value.render(env) : value.constant}\r\n`;
+  if (p.page !== undefined) return pageReply(p.page);
+  let head = `HTTP/1.1 ${p.status} ${haproxyReason(p.status)}\r\n`;
+  for (const [name, value] of p.headers) {
+    const v = env ? value.render(env) : (value.constant ?? '');
+    // a header whose value renders empty is not added
+    if (v !== '') head += `${name}: ${v}\r\n`;
+  }
   const b = p.body;
   const body = Buffer.isBuffer(b) ? b : Buffer.from(env ? b.render(env) : (b.constant ?? ''), 'latin1');
   head += `content-length: ${body.length}\r\n`;
-  if (p.contentType !== undefined) head += `content-type: ${p.contentType}\r\n`;
+  if (p.contentType !== undefined && body.length > 0) head += `content-type: ${p.contentType}\r\n`;
   return { status: p.status, head, body };
+}
+
+/** An error page (built in, `errorfile`, `errorloc`) as a reply. */
+export function pageReply(m: ErrorMessage): Reply {
+  if (m.empty) return { status: m.status, head: '', body: m.body, close: true };
+  return m.keepAlive
+    ? { status: m.status, head: m.replyHead, body: m.body }
+    : { status: m.status, head: m.replyHead, body: m.body, close: true };
 }
 
 /** An errorfile-shaped response (head and body in one buffer) split for the proxy. */
@@ -72,31 +87,50 @@ function makeSpec(p: ReplyParts, errorPage: boolean): ReplySpec {
   };
 }
 
+/** An errorfile's bytes as the message HAProxy sends (a file HAProxy refuses is a rule error). */
+function errorFile(bytes: Buffer, status: number, label: string): ErrorMessage {
+  try {
+    return parseErrorFile(bytes, status, label);
+  } catch (err) {
+    throw new RuleError('HAP_RULE_FILE', `'${label}' : ${(err as Error).message}.`);
+  }
+}
+
+/** Headers an HTTP reply always computes itself: a `hdr` naming one is ignored (as HAProxy, which warns). */
+const COMPUTED = new Set(['content-length', 'transfer-encoding', 'content-type']);
+
 /**
- * Options of `return` (`kind` 'return') and `deny`/`tarpit` ('deny'). Without a payload or an
- * errorfile, `return` answers an empty response of its status and `deny` the proxy's error
- * page; `default-errorfiles` asks for the error page. `content-type` and `hdr` only apply to a
- * payload.
+ * Options of `return` (`kind` 'return'), `deny`/`tarpit` ('deny') and `http-error`
+ * ('http-error'). Without a payload or an errorfile the reply is an empty response of its
+ * status; `default-errorfiles` asks for the proxy's error page. A `deny` with no option, or
+ * with `deny_status <code>` alone, is the legacy form: the proxy's error page for the status;
+ * in any other form `deny_status` is `status`. `content-type` and `hdr` only apply to a payload.
  */
 export function compileReplyOptions(
   words: readonly string[],
   defaultStatus: number,
   ctx: ActionContext,
   label: string,
-  kind: 'return' | 'deny',
+  kind: 'return' | 'deny' | 'http-error',
 ): ReplySpec {
   const p: ReplyParts = {
     status: defaultStatus,
     contentType: undefined,
     body: Buffer.alloc(0),
     headers: [],
-    raw: undefined,
+    page: undefined,
   };
-  let source: string | undefined;
+  const legacy =
+    kind === 'deny' && (words.length === 0 || (words.length === 2 && words[0] === 'deny_status'));
+  let source: string | undefined = legacy ? 'default-errorfiles' : undefined;
   let payload = false;
+  let errorfilesName: string | undefined;
   const setSource = (w: string) => {
     if (source !== undefined)
-      throw new RuleError('HAP_RULE_ARGS', `'${label}' : '${w}' cannot be used with '${source}'.`);
+      throw new RuleError(
+        'HAP_RULE_ARGS',
+        `'${label}' : unexpected '${w}' argument, '${source}' already defined.`,
+      );
     source = w;
   };
   for (let i = 0; i < words.length; i++) {
@@ -108,12 +142,15 @@ export function compileReplyOptions(
       return v;
     };
     switch (w) {
-      case 'status':
-      case 'deny_status': {
+      case 'deny_status':
+      case 'status': {
+        // in a reply, a leading deny_status is status
+        if (w === 'deny_status' && (kind !== 'deny' || i !== 0))
+          throw new RuleError('HAP_RULE_ARGS', `'${label}' : unexpected keyword '${w}'.`);
         const s = need();
         const n = Number(s);
         if (!/^\d{3}$/.test(s) || n < 200 || n > 599)
-          throw new RuleError('HAP_RULE_ARGS', `'${label}' : status code '${s}' out of range (200..599).`);
+          throw new RuleError('HAP_RULE_ARGS', `'${label}' : unexpected status code '${s}' (200..599).`);
         p.status = n;
         break;
       }
@@ -149,17 +186,12 @@ export function compileReplyOptions(
       }
       case 'errorfile':
         setSource(w);
-        p.raw = ctx.loadErrorFile(need(), p.status);
+        p.page = errorFile(ctx.loadErrorFile(need(), p.status), p.status, label);
         break;
-      case 'errorfiles': {
+      case 'errorfiles':
         setSource(w);
-        const name = need();
-        const raw = ctx.httpErrors(name, p.status);
-        if (raw === null)
-          throw new RuleError('HAP_RULE_ARGS', `'${label}' : unknown http-errors section '${name}'.`);
-        p.raw = raw;
+        errorfilesName = need();
         break;
-      }
       case 'default-errorfiles':
         setSource(w);
         break;
@@ -167,25 +199,39 @@ export function compileReplyOptions(
         const name = need();
         const value = words[i + 1];
         if (value === undefined)
-          throw new RuleError('HAP_RULE_ARGS', `'${label}' : 'hdr' expects a name and a value.`);
+          throw new RuleError('HAP_RULE_ARGS', `'${label}' : 'hdr' expects <name> and <value> as arguments.`);
         i++;
-        p.headers.push([name.toLowerCase(), compileLogFormat(value, ctx)]);
+        if (!COMPUTED.has(name.toLowerCase()))
+          p.headers.push([name.toLowerCase(), compileLogFormat(value, ctx)]);
         break;
       }
       default:
         throw new RuleError('HAP_RULE_ARGS', `'${label}' : unexpected keyword '${w}'.`);
     }
   }
+  if ((source === 'errorfiles' || source === 'default-errorfiles') && !ERROR_PAGE_STATUSES.includes(p.status))
+    throw new RuleError(
+      'HAP_RULE_ARGS',
+      `'${label}' : status code '${p.status}' not handled by default with '${source}' argument.`,
+    );
+  if (errorfilesName !== undefined) {
+    const page = ctx.httpErrors(errorfilesName, p.status);
+    if (page === null)
+      throw new RuleError('HAP_RULE_ARGS', `'${label}' : unknown http-errors section '${errorfilesName}'.`);
+    if (page !== undefined) p.page = errorFile(page, p.status, label);
+  }
   const emptyPayload = Buffer.isBuffer(p.body) && p.body.length === 0;
   if (payload && !emptyPayload && p.contentType === undefined)
-    throw new RuleError('HAP_RULE_ARGS', `'${label}' : a content-type must be set when a payload is given.`);
+    throw new RuleError(
+      'HAP_RULE_ARGS',
+      `'${label}' : a content type must be defined when a payload is configured.`,
+    );
+  if (payload && (p.status === 204 || p.status === 304) && !emptyPayload)
+    throw new RuleError('HAP_RULE_ARGS', `'${label}' : no body expected for ${p.status} responses.`);
   if (!payload || emptyPayload) p.contentType = undefined;
   // an errorfiles section without a page for the status falls back to the proxy's pages
-  const errorPage =
-    source === 'default-errorfiles' ||
-    (source === 'errorfiles' && p.raw === undefined) ||
-    (kind === 'deny' && source === undefined);
-  if (errorPage || p.raw !== undefined) p.headers = [];
+  const errorPage = source === 'default-errorfiles' || (source === 'errorfiles' && p.page === undefined);
+  if (errorPage || p.page !== undefined) p.headers = [];
   return makeSpec(p, errorPage);
 }
 

@@ -4,7 +4,13 @@
  * `http-request` rules). The first rule whose condition holds decides.
  */
 
-import { compileCondition, compileLogFormat, type Condition, type LogFormat, type SampleEnv } from '@hap/sample';
+import {
+  type Condition,
+  compileCondition,
+  compileLogFormat,
+  type LogFormat,
+  type SampleEnv,
+} from '@hap/sample';
 import { redirectAction } from './actions/redirect.ts';
 import { RuleError } from './errors.ts';
 import { RuleCompileError } from './http-rules.ts';
@@ -76,15 +82,19 @@ export class TargetRules {
     return new TargetRules(out, exists);
   }
 
-  /** The target named by the first rule that applies, or undefined (then the default applies). */
+  /**
+   * The target named by the first rule that applies, or undefined (then the default applies).
+   * A dynamic name that names no target is undefined too: the later rules are not tried.
+   */
   select(env: SampleEnv): string | undefined {
     const rules = this.rules;
     for (let i = 0; i < rules.length; i++) {
       const r = rules[i]!;
       if (r.cond !== undefined && !r.cond.test(env)) continue;
       if (r.fixed !== undefined) return r.fixed;
+      // a dynamic name that names no backend ends the rules: the default backend (as HAProxy)
       const name = r.format!.render(env);
-      if (name !== '' && this.exists(name)) return name;
+      return name !== '' && this.exists(name) ? name : undefined;
     }
     return undefined;
   }

@@ -47,3 +47,23 @@ export function withQuery(target: string, query: string): string {
   if (q >= 0) return target.slice(0, q + 1) + query;
   return query === '' ? target : `${target}?${query}`;
 }
+
+/**
+ * The authority an absolute-form (or, for CONNECT, authority-form) target gives the Host
+ * header when a rule rewrites the whole target (HAProxy's http_update_host): the text after
+ * `scheme://` up to the first `/`, without any `user@`. Undefined for an origin-form or `*`
+ * target, or an empty authority.
+ */
+export function authorityOf(target: string, method: string): string | undefined {
+  if (target === '' || target === '*' || target.charCodeAt(0) === 0x2f) return undefined;
+  if (method === 'CONNECT') return target;
+  let start = 0;
+  const slash = target.indexOf('/');
+  const scheme = target.indexOf('://');
+  if (scheme >= 0 && (slash < 0 || scheme < slash)) start = scheme + 3;
+  let end = target.indexOf('/', start);
+  if (end < 0) end = target.length;
+  const at = target.lastIndexOf('@', end - 1);
+  if (at >= start) start = at + 1;
+  return end > start ? target.slice(start, end) : undefined;
+}

@@ -3,11 +3,27 @@ import type { HttpMessage } from '../src/index.ts';
 
 /** A request message as the proxy would hand it to the rules. */
 export function request(method: string, target: string, headers: string[] = []): HttpMessage {
-  return { method, target, version: 'HTTP/1.1', status: 0, reason: '', headers: [...headers], body: undefined };
+  return {
+    method,
+    target,
+    version: 'HTTP/1.1',
+    status: 0,
+    reason: '',
+    headers: [...headers],
+    body: undefined,
+  };
 }
 
 export function response(status: number, reason: string, headers: string[] = []): HttpMessage {
-  return { method: '', target: '', version: 'HTTP/1.1', status, reason, headers: [...headers], body: undefined };
+  return {
+    method: '',
+    target: '',
+    version: 'HTTP/1.1',
+    status,
+    reason,
+    headers: [...headers],
+    body: undefined,
+  };
 }
 
 /** A stream environment for one request from 127.0.0.1:40000 to the frontend `fe`. */

@@ -62,7 +62,14 @@ function runRequest(lines: string[], target = '/x?a=1', headers: string[] = ['Ho
 
 describe('header actions', () => {
   it('set-header replaces every occurrence, reading the old value first', () => {
-    const { msg } = runRequest(['set-header X-A %[req.hdr(x-a)]-new'], '/', ['X-A', 'one', 'Host', 'h', 'x-a', 'two']);
+    const { msg } = runRequest(['set-header X-A %[req.hdr(x-a)]-new'], '/', [
+      'X-A',
+      'one',
+      'Host',
+      'h',
+      'x-a',
+      'two',
+    ]);
     expect(msg.headers).toEqual(['Host', 'h', 'X-A', 'two-new']); // hdr() reads the last occurrence
   });
   it('add-header appends, del-header removes by name without case', () => {
@@ -74,7 +81,12 @@ describe('header actions', () => {
     expect(msg.headers).toEqual(['Host', 'h']);
   });
   it('replace-header replaces the whole value of matching fields with the expanded text', () => {
-    const { msg } = runRequest(['replace-header Host ^(.*)\\.com$ \\1.org'], '/', ['Host', 'a.com', 'host', 'b.net']);
+    const { msg } = runRequest(['replace-header Host ^(.*)\\.com$ \\1.org'], '/', [
+      'Host',
+      'a.com',
+      'host',
+      'b.net',
+    ]);
     expect(msg.headers).toEqual(['Host', 'a.org', 'host', 'b.net']);
   });
   it('replace-value works on each comma-separated value', () => {
@@ -124,7 +136,9 @@ describe('verdicts', () => {
     const plain = runRequest(['deny deny_status 429']);
     expect([plain.verdict, plain.out.status, plain.out.reply]).toEqual([V_DENY, 429, undefined]);
     const own = runRequest(['deny status 403 content-type text/plain string nope hdr X-Why %[path]']);
-    expect(own.out.reply?.head).toBe('HTTP/1.1 403 Forbidden\r\nx-why: /x\r\ncontent-length: 4\r\ncontent-type: text/plain\r\n');
+    expect(own.out.reply?.head).toBe(
+      'HTTP/1.1 403 Forbidden\r\nx-why: /x\r\ncontent-length: 4\r\ncontent-type: text/plain\r\n',
+    );
     expect(own.out.reply?.body.toString()).toBe('nope');
   });
   it('return without a payload is an empty response of its status', () => {
@@ -142,7 +156,9 @@ describe('verdicts', () => {
   });
   it('auth challenges with the realm, the proxy name by default', () => {
     expect(runRequest(['auth']).out.extraHeader).toBe('www-authenticate: Basic realm="fe"\r\n');
-    expect(runRequest(['auth realm Private']).out.extraHeader).toBe('www-authenticate: Basic realm="Private"\r\n');
+    expect(runRequest(['auth realm Private']).out.extraHeader).toBe(
+      'www-authenticate: Basic realm="Private"\r\n',
+    );
   });
   it('tarpit and reject', () => {
     const t = runRequest(['tarpit deny_status 403']);
@@ -157,11 +173,31 @@ describe('verdicts', () => {
 
 describe('redirect', () => {
   const cases: [string, string, string][] = [
-    ['redirect location /login', '/x?a=1', 'HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /login\r\ncache-control: no-cache\r\n'],
-    ['redirect prefix https://b.example code 301', '/x?a=1', 'HTTP/1.1 301 Moved Permanently\r\ncontent-length: 0\r\nlocation: https://b.example/x?a=1\r\n'],
-    ['redirect prefix / drop-query append-slash', '/x?a=1', 'HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /x/\r\ncache-control: no-cache\r\n'],
-    ['redirect scheme https code 308', '/x?a=1', 'HTTP/1.1 308 Permanent Redirect\r\ncontent-length: 0\r\nlocation: https://example.com/x?a=1\r\n'],
-    ['redirect location /l keep-query set-cookie A=1', '/x?a=1', 'HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /l?a=1\r\ncache-control: no-cache\r\nset-cookie: A=1; path=/;\r\n'],
+    [
+      'redirect location /login',
+      '/x?a=1',
+      'HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /login\r\ncache-control: no-cache\r\n',
+    ],
+    [
+      'redirect prefix https://b.example code 301',
+      '/x?a=1',
+      'HTTP/1.1 301 Moved Permanently\r\ncontent-length: 0\r\nlocation: https://b.example/x?a=1\r\n',
+    ],
+    [
+      'redirect prefix / drop-query append-slash',
+      '/x?a=1',
+      'HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /x/\r\ncache-control: no-cache\r\n',
+    ],
+    [
+      'redirect scheme https code 308',
+      '/x?a=1',
+      'HTTP/1.1 308 Permanent Redirect\r\ncontent-length: 0\r\nlocation: https://example.com/x?a=1\r\n',
+    ],
+    [
+      'redirect location /l keep-query set-cookie A=1',
+      '/x?a=1',
+      'HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /l?a=1\r\ncache-control: no-cache\r\nset-cookie: A=1; path=/;\r\n',
+    ],
   ];
   it.each(cases)('%s (%s)', (text, target, head) => {
     const r = runRequest([text], target);
@@ -170,7 +206,11 @@ describe('redirect', () => {
   });
   it('the redirect keyword is a rule list of its own', () => {
     const errors: RuleCompileError[] = [];
-    const rules = RedirectRules.compile([rule('redirect', 'redirect location /l if is_api')].map((r) => ({ ...r, args: ['location', '/l'] })), ctx, (e) => errors.push(e));
+    const rules = RedirectRules.compile(
+      [rule('redirect', 'redirect location /l if is_api')].map((r) => ({ ...r, args: ['location', '/l'] })),
+      ctx,
+      (e) => errors.push(e),
+    );
     expect(errors).toEqual([]);
     const msg = request('GET', '/web');
     expect(rules.run(envFor(msg), msg, newOutcome())).toBe(V_CONTINUE);
@@ -178,7 +218,7 @@ describe('redirect', () => {
 });
 
 describe('switching', () => {
-  it('use_backend: fixed names must exist; dynamic names that do not are skipped', () => {
+  it('use_backend: fixed names must exist; a dynamic name that does not exist ends the rules', () => {
     const errors: RuleCompileError[] = [];
     const exists = (n: string) => n === 'be_a' || n === 'api';
     const rules = TargetRules.compile(
@@ -186,15 +226,23 @@ describe('switching', () => {
       [
         { file: 't.cfg', line: 1, name: 'missing', condition: undefined },
         { file: 't.cfg', line: 2, name: 'be_%[req.hdr(x-be)]', condition: undefined },
-        { file: 't.cfg', line: 3, name: 'api', condition: { polarity: 'if', terms: [[{ negate: false, acl: 'is_api' }]] } },
+        {
+          file: 't.cfg',
+          line: 3,
+          name: 'api',
+          condition: { polarity: 'if', terms: [[{ negate: false, acl: 'is_api' }]] },
+        },
       ],
       ctx,
       exists,
       (e) => errors.push(e),
     );
-    expect(errors.map((e) => [e.line, e.message])).toEqual([[1, "unable to find required use_backend: 'missing'."]]);
+    expect(errors.map((e) => [e.line, e.message])).toEqual([
+      [1, "unable to find required use_backend: 'missing'."],
+    ]);
     expect(rules.select(envFor(request('GET', '/', ['x-be', 'a'])))).toBe('be_a');
-    expect(rules.select(envFor(request('GET', '/api/1', ['x-be', 'zz'])))).toBe('api');
+    // a dynamic name naming no backend ends the rules: the default backend, not the next rule
+    expect(rules.select(envFor(request('GET', '/api/1', ['x-be', 'zz'])))).toBeUndefined();
     expect(rules.select(envFor(request('GET', '/', ['x-be', 'zz'])))).toBeUndefined();
   });
 });

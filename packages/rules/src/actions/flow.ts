@@ -3,18 +3,10 @@
  * those with no effect on the message: set-var, set-var-fmt, unset-var, set-log-level.
  */
 
-import { compileLogFormat, compileSampleExpr, type SampleValue } from '@hap/sample';
+import { compileLogFormat, compileSampleExpr, type SampleEnv, type SampleValue } from '@hap/sample';
 import { RuleError } from '../errors.ts';
-import { compileReplyOptions } from '../reply.ts';
-import {
-  type HttpActionRow,
-  V_ALLOW,
-  V_CONTINUE,
-  V_DENY,
-  V_REJECT,
-  V_REPLY,
-  V_TARPIT,
-} from '../types.ts';
+import { compileReplyOptions, type Reply, type ReplySpec } from '../reply.ts';
+import { type HttpActionRow, V_ALLOW, V_CONTINUE, V_DENY, V_REJECT, V_REPLY, V_TARPIT } from '../types.ts';
 
 function noArgs(args: readonly string[], label: string): void {
   if (args.length > 0)
@@ -42,8 +34,31 @@ function rejectRow(name: string): HttpActionRow {
   };
 }
 
+/**
+ * The reply of a rule, or undefined for the proxy's error page. In a response rule set the
+ * server's response is dropped before the reply is built (as HAProxy truncates it): `status`
+ * and `res.hdr()` find nothing there.
+ */
+function replyOf(spec: ReplySpec, env: SampleEnv, response: boolean): Reply | undefined {
+  if (spec.errorPage) return undefined;
+  if (spec.fixed !== undefined) return spec.fixed;
+  if (!response) return spec.build(env);
+  const res = env.res;
+  env.res = undefined;
+  try {
+    return spec.build(env);
+  } finally {
+    env.res = res;
+  }
+}
+
 /** deny / tarpit: the proxy's error page for the status unless the rule gives its own reply. */
-function denyRow(name: 'deny' | 'tarpit', defaultStatus: number, verdict: 2 | 4): HttpActionRow {
+function denyRow(
+  name: 'deny' | 'tarpit',
+  defaultStatus: number,
+  verdict: 2 | 4,
+  response: boolean,
+): HttpActionRow {
   return {
     name,
     compile(args, _p, ctx, label) {
@@ -51,7 +66,7 @@ function denyRow(name: 'deny' | 'tarpit', defaultStatus: number, verdict: 2 | 4)
       return {
         run(env, _msg, out) {
           out.status = spec.status;
-          out.reply = spec.errorPage ? undefined : spec.build(env);
+          out.reply = replyOf(spec, env, response);
           return verdict;
         },
       };
@@ -59,20 +74,21 @@ function denyRow(name: 'deny' | 'tarpit', defaultStatus: number, verdict: 2 | 4)
   };
 }
 
-const returnAction: HttpActionRow = {
-  name: 'return',
-  compile(args, _p, ctx, label) {
-    const spec = compileReplyOptions(args, 200, ctx, label, 'return');
-    return {
-      run(env, _msg, out) {
-        out.status = spec.status;
-        out.reply = spec.errorPage ? undefined : spec.build(env);
-        out.extraHeader = undefined;
-        return V_REPLY;
-      },
-    };
-  },
-};
+function returnRow(response: boolean): HttpActionRow {
+  return {
+    name: 'return',
+    compile(args, _p, ctx, label) {
+      const spec = compileReplyOptions(args, 200, ctx, label, 'return');
+      return {
+        run(env, _msg, out) {
+          out.status = spec.status;
+          out.reply = replyOf(spec, env, response);
+          return V_REPLY;
+        },
+      };
+    },
+  };
+}
 
 /** `auth [realm <realm>]`: the proxy's 401 page with a Basic challenge (realm: the proxy's name). */
 function authRow(proxyName: () => string): HttpActionRow {
@@ -106,23 +122,37 @@ function checkVarName(name: string | undefined, label: string): string {
   return name;
 }
 
-const SET_CONDITIONS = new Set(['ifexists', 'ifnotexists', 'ifempty', 'ifnotempty', 'ifset', 'ifnotset', 'ifgt', 'iflt']);
+const SET_CONDITIONS = new Set([
+  'ifexists',
+  'ifnotexists',
+  'ifempty',
+  'ifnotempty',
+  'ifset',
+  'ifnotset',
+  'ifgt',
+  'iflt',
+]);
 
 /** `set-var(<name>[,<cond>…])`: the name and the conditions that must all hold for the set to happen. */
 function varTarget(param: string | undefined, label: string): { name: string; conds: string[] } {
   const [first, ...conds] = (param ?? '').split(',');
   const name = checkVarName(first, label);
   if (conds.length > 4)
-    throw new RuleError('HAP_RULE_ARGS', `'${label}' : at most four conditions may follow the variable name.`);
+    throw new RuleError(
+      'HAP_RULE_ARGS',
+      `'${label}' : at most four conditions may follow the variable name.`,
+    );
   for (const c of conds)
-    if (!SET_CONDITIONS.has(c)) throw new RuleError('HAP_RULE_ARGS', `'${label}' : unknown condition '${c}'.`);
+    if (!SET_CONDITIONS.has(c))
+      throw new RuleError('HAP_RULE_ARGS', `'${label}' : unknown condition '${c}'.`);
   return { name, conds };
 }
 
 /** HAProxy's set-var conditions (an existing variable is a set one: haproxyd does not keep unset ones). */
 function mayStore(conds: readonly string[], old: SampleValue | undefined, value: SampleValue): boolean {
   for (const c of conds) {
-    const empty = typeof value === 'string' ? value === '' : Buffer.isBuffer(value) ? value.length === 0 : false;
+    const empty =
+      typeof value === 'string' ? value === '' : Buffer.isBuffer(value) ? value.length === 0 : false;
     switch (c) {
       case 'ifexists':
       case 'ifset':
@@ -217,22 +247,28 @@ const setLogLevel: HttpActionRow = {
 };
 
 /** Actions of every HTTP rule set. */
-export const COMMON_FLOW_ACTIONS: readonly HttpActionRow[] = [allow, setVar, setVarFmt, unsetVar, setLogLevel];
+export const COMMON_FLOW_ACTIONS: readonly HttpActionRow[] = [
+  allow,
+  setVar,
+  setVarFmt,
+  unsetVar,
+  setLogLevel,
+];
 
 export const REQUEST_FLOW_ACTIONS = (proxyName: () => string): readonly HttpActionRow[] => [
-  denyRow('deny', 403, V_DENY),
-  denyRow('tarpit', 500, V_TARPIT),
+  denyRow('deny', 403, V_DENY, false),
+  denyRow('tarpit', 500, V_TARPIT, false),
   rejectRow('reject'),
   rejectRow('silent-drop'),
-  returnAction,
+  returnRow(false),
   authRow(proxyName),
 ];
 
 export const RESPONSE_FLOW_ACTIONS: readonly HttpActionRow[] = [
-  denyRow('deny', 502, V_DENY),
+  denyRow('deny', 502, V_DENY, true),
   rejectRow('reject'),
   rejectRow('silent-drop'),
-  returnAction,
+  returnRow(true),
 ];
 
 /** `accept` ends a tcp-request list and lets the connection in. */

@@ -113,7 +113,12 @@ const delHeader: HttpActionRow = {
   },
 };
 
-/** replace-header: the whole value of each field named <name> that the regex matches is replaced. */
+/**
+ * replace-header: the whole value of each field named <name> that the regex matches is
+ * replaced. replace-value: each comma-separated value the regex matches is replaced, with the
+ * blanks around it (HAProxy replaces a value together with its surrounding whitespace, so
+ * `a, b, a` becomes `A, b,A`).
+ */
 function replaceRow(name: string, perValue: boolean): HttpActionRow {
   return {
     name,
@@ -122,10 +127,10 @@ function replaceRow(name: string, perValue: boolean): HttpActionRow {
       const lower = args[0]!.toLowerCase();
       const re = compileRegex(args[1]!, false, label);
       const fmt = compileLogFormat(args[2]!, ctx);
-      const replaceOne = (value: string, replacement: string): string => {
+      const replaceOne = (value: string, replacement: string): string | undefined => {
         re.lastIndex = 0;
         const m = re.exec(value);
-        return m === null ? value : expandReplacement(replacement, m);
+        return m === null ? undefined : expandReplacement(replacement, m);
       };
       return {
         run(env, msg) {
@@ -135,7 +140,9 @@ function replaceRow(name: string, perValue: boolean): HttpActionRow {
             if ((h[i] as string).toLowerCase() !== lower) continue;
             replacement ??= fmt.render(env);
             const value = h[i + 1] as string;
-            h[i + 1] = perValue ? replaceEach(value, replacement, replaceOne) : replaceOne(value, replacement);
+            h[i + 1] = perValue
+              ? replaceEach(value, replacement, replaceOne)
+              : (replaceOne(value, replacement) ?? value);
           }
           return V_CONTINUE;
         },
@@ -144,22 +151,41 @@ function replaceRow(name: string, perValue: boolean): HttpActionRow {
   };
 }
 
-/** Applies `f` to each comma-separated value (trimmed), keeping the separators as they were. */
-function replaceEach(value: string, replacement: string, f: (v: string, r: string) => string): string {
+/**
+ * Applies `f` to each comma-separated value (trimmed). A value `f` leaves alone (undefined)
+ * keeps its blanks; a replaced one loses them.
+ */
+function replaceEach(
+  value: string,
+  replacement: string,
+  f: (v: string, r: string) => string | undefined,
+): string {
   let out = '';
   let start = 0;
   while (start <= value.length) {
-    let end = value.indexOf(',', start);
-    if (end < 0) end = value.length;
+    const end = valueEnd(value, start);
     const part = value.slice(start, end);
-    const lead = part.length - part.trimStart().length;
     const core = part.trim();
-    const tail = part.length - lead - core.length;
-    out += part.slice(0, lead) + (core === '' ? '' : f(core, replacement)) + part.slice(part.length - tail);
+    const replaced = core === '' ? undefined : f(core, replacement);
+    out += replaced ?? part;
     if (end < value.length) out += ',';
     start = end + 1;
   }
   return out;
+}
+
+/** Where the value starting at `from` ends: the next comma outside a quoted string, or the end. */
+function valueEnd(s: string, from: number): number {
+  let quoted = false;
+  for (let i = from; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (quoted) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) quoted = false;
+    } else if (c === 0x22) quoted = true;
+    else if (c === 0x2c) return i;
+  }
+  return s.length;
 }
 
 export const HEADER_ACTIONS: readonly HttpActionRow[] = [

@@ -19,7 +19,8 @@ const REASONS: Record<number, string> = {
 };
 
 function headerOf(headers: string[], lower: string): string | undefined {
-  for (let i = 0; i < headers.length; i += 2) if ((headers[i] as string).toLowerCase() === lower) return headers[i + 1];
+  for (let i = 0; i < headers.length; i += 2)
+    if ((headers[i] as string).toLowerCase() === lower) return headers[i + 1];
   return undefined;
 }
 
@@ -56,7 +57,8 @@ export const redirectAction: HttpActionRow = {
         case 'set-cookie':
         case 'clear-cookie': {
           const c = args[++i];
-          if (c === undefined) throw new RuleError('HAP_RULE_ARGS', `'${label}': missing argument for '${w}'.`);
+          if (c === undefined)
+            throw new RuleError('HAP_RULE_ARGS', `'${label}': missing argument for '${w}'.`);
           cookie = w === 'set-cookie' ? `${c}; path=/;` : `${c}; path=/; Max-Age=0;`;
           break;
         }
@@ -113,6 +115,7 @@ export const redirectAction: HttpActionRow = {
           if (appendSlash && location !== '' && !location.endsWith('/')) location += '/';
         }
         out.status = code;
+        out.closeWithBody = true;
         out.reply = { status: code, head: `${statusLine}location: ${location}\r\n${tail}`, body: EMPTY };
         return V_REPLY;
       },
