@@ -18,7 +18,7 @@ import {
   type TcpInspection,
 } from '@hap/proxy';
 import type { HttpRuleList, TargetRules } from '@hap/rules';
-import type { ProxyWorld } from '@hap/sample';
+import { createUserlist, type ProxyWorld, type Userlist } from '@hap/sample';
 import type { StickTable } from '@hap/stick';
 import { balancerFor } from './runtime-balance.ts';
 import { type PlannedChecks, planChecks } from './runtime-checks.ts';
@@ -235,7 +235,9 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
     backends.set(beModel.name, backend);
     return backend;
   };
-  const world = proxyWorld(backends, frontends);
+  // every backend exists, used or not: fetches such as nbsrv() may name any of them
+  for (const q of model.proxies) if (isBackend(q)) backendOf(q);
+  const world = proxyWorld(backends, frontends, userlists(model, out));
 
   for (const p of model.proxies) {
     if ((p.kind !== 'frontend' && p.kind !== 'listen') || p.disabled || p.binds.length === 0) continue;
@@ -249,7 +251,8 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
     const rules = rulesOf.get(p);
     const beModel =
       p.kind === 'listen' ? p : p.defaultBackend ? findBackend(p.defaultBackend.name) : undefined;
-    if (!beModel && rules?.switching === undefined) {
+    // an HTTP frontend may have no backend at all: what its rules do not answer gets a 503
+    if (!beModel && rules?.switching === undefined && p.mode !== 'http') {
       refuse(
         out,
         p,
@@ -260,23 +263,33 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
     }
     // without a default backend, a request no use_backend rule takes gets a 503 (as HAProxy)
     const backend = beModel ? backendOf(beModel) : noBackend(p.name);
-    const feHttp = httpOf.get(p);
+    // a tcp frontend whose default backend is in mode http: the stream is upgraded to HTTP at
+    // once (as HAProxy does), with the backend's HTTP settings and no frontend rules
+    const beHttpOfTcp = p.mode !== 'http' && beModel !== undefined ? httpOf.get(beModel) : undefined;
+    const feHttp =
+      httpOf.get(p) ??
+      (beHttpOfTcp !== undefined && rules?.content === undefined && rules?.switching === undefined
+        ? { ...beHttpOfTcp, rules: undefined }
+        : undefined);
     let frontend: Frontend;
     if (feHttp) {
       let switching: { rules: TargetRules; backends: Map<string, Backend> } | undefined;
-      let backendRules = httpOf.get(beModel ?? p)?.rules !== undefined;
+      // the rule engine runs when a backend this frontend may use has rules, use-server or stick rules
+      const engaged = (q: ProxyModel) =>
+        httpOf.get(q)?.rules !== undefined ||
+        rulesOf.get(q)?.useServer !== undefined ||
+        backends.get(q.name)?.persist !== undefined;
+      let backendRules = beModel !== undefined && engaged(beModel);
       if (rules?.switching !== undefined) {
         const named = new Map<string, Backend>();
         // every backend a dynamic name could designate
         for (const q of model.proxies) {
           if (!isBackend(q)) continue;
           named.set(q.name, backendOf(q));
-          if (httpOf.get(q)?.rules !== undefined || rulesOf.get(q)?.useServer !== undefined)
-            backendRules = true;
+          if (engaged(q)) backendRules = true;
         }
         switching = { rules: rules.switching, backends: named };
       }
-      if (rulesOf.get(beModel ?? p)?.useServer !== undefined) backendRules = true;
       frontend = new HttpFrontend({
         name: p.name,
         backend,
@@ -353,12 +366,42 @@ function noBackend(frontend: string): Backend {
   });
 }
 
+/** The `userlist` sections, for `http_auth()` (a list that cannot be built is an alert). */
+function userlists(model: ConfigModel, out: Diagnostic[]): Map<string, Userlist> {
+  const lists = new Map<string, Userlist>();
+  for (const s of model.sections) {
+    if (s.kind !== 'userlist') continue;
+    try {
+      lists.set(
+        s.name,
+        createUserlist(
+          s.name,
+          s.directives.map((d) => d.args),
+        ),
+      );
+      for (const d of s.directives) d.supported = true;
+    } catch (err) {
+      out.push({
+        level: 'alert',
+        code: 'HAP_ERR_USERLIST',
+        file: s.file,
+        line: s.line,
+        keyword: 'userlist',
+        message: (err as Error).message,
+      });
+    }
+  }
+  return lists;
+}
+
 /** What sample fetches read of the proxies: usable servers, connections, queues. */
 function proxyWorld(
   backends: ReadonlyMap<string, Backend>,
   frontends: readonly ServedFrontend[],
+  lists: ReadonlyMap<string, Userlist>,
 ): ProxyWorld {
   return {
+    userlist: (name) => lists.get(name),
     nbsrv: (name) => backends.get(name)?.usableServers(),
     beConn: (name) => backends.get(name)?.currentConns(),
     queue: (name) => backends.get(name)?.queue.length,

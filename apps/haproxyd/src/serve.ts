@@ -123,8 +123,26 @@ const streamHooks = {
   },
 };
 
+/**
+ * The global `setenv`, `presetenv`, `unsetenv` and `resetenv` lines change the process's
+ * environment, as in HAProxy (the `env()` fetch and the servers' view of it read it at run time).
+ */
+function applyEnvironment(model: ConfigModel): void {
+  for (const d of model.global.directives) {
+    const [kw, name, value] = d.args;
+    if (kw === 'setenv' && name !== undefined && value !== undefined) process.env[name] = value;
+    else if (kw === 'presetenv' && name !== undefined && value !== undefined) process.env[name] ??= value;
+    else if (kw === 'unsetenv') for (const n of d.args.slice(1)) delete process.env[n];
+    else if (kw === 'resetenv') {
+      const keep = new Set(d.args.slice(1));
+      for (const n of Object.keys(process.env)) if (!keep.has(n)) delete process.env[n];
+    }
+  }
+}
+
 /** Builds the runtime objects; refuses what cannot be served. Returns undefined after printing alerts. */
 export function prepare(options: CliOptions, model: ConfigModel): Daemon | undefined {
+  applyEnvironment(model);
   const plan = planRuntime(model, streamHooks);
   for (const d of plan.diagnostics) {
     if (d.level === 'warning') warning(undefined, alertDiagnostic(d));
@@ -303,23 +321,40 @@ type ServingListener = Listener & {
 function onAccept(this: void, socket: import('node:net').Socket, listener: Listener): void {
   const l = listener as ServingListener;
   // tcp-request connection: on the peer's own address, before anything is read
-  if (l.connectionRules !== undefined && !admitted(l.connectionRules, l, socket)) return;
-  // accept-proxy: the PROXY header first (HAProxy waits for it up to timeout client)
-  if (l.acceptProxy) readProxyHeader(socket, l.proxyTimeout, (s) => startSession(l, s));
-  else startSession(l, socket);
+  let env: StreamEnv | undefined;
+  if (l.connectionRules !== undefined) {
+    env = admitted(l.connectionRules, l, socket, undefined);
+    if (env === undefined) return;
+  }
+  // accept-proxy: the PROXY header first (HAProxy waits for it up to timeout client); the
+  // addresses it gives make a new environment
+  if (l.acceptProxy) readProxyHeader(socket, l.proxyTimeout, (s) => startSession(l, s, undefined));
+  else startSession(l, socket, env);
 }
 
-function startSession(l: ServingListener, socket: import('node:net').Socket): void {
-  if (l.sessionRules !== undefined && !admitted(l.sessionRules, l, socket)) return;
-  l.frontend.handleConnection(socket);
+function startSession(
+  l: ServingListener,
+  socket: import('node:net').Socket,
+  env: StreamEnv | undefined,
+): void {
+  if (l.sessionRules !== undefined) {
+    env = admitted(l.sessionRules, l, socket, env);
+    if (env === undefined) return;
+  }
+  l.frontend.handleConnection(socket, env);
 }
 
-/** Runs tcp-request connection/session rules; a rejected connection is closed at once. */
-function admitted(rules: HttpRuleList, l: ServingListener, socket: import('node:net').Socket): boolean {
-  const env = new StreamEnv(l.frontend.name, socket, l.world);
-  if (rules.run(env, env.reqMsg, env.outcome) !== V_REJECT) return true;
+/** Runs tcp-request connection/session rules; a rejected connection is closed at once (undefined). */
+function admitted(
+  rules: HttpRuleList,
+  l: ServingListener,
+  socket: import('node:net').Socket,
+  known: StreamEnv | undefined,
+): StreamEnv | undefined {
+  const env = known ?? new StreamEnv(l.frontend.name, socket, l.world);
+  if (rules.run(env, env.reqMsg, env.outcome) !== V_REJECT) return env;
   socket.destroy();
-  return false;
+  return undefined;
 }
 
 export async function startProxies(d: Daemon): Promise<boolean> {

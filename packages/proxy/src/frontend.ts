@@ -32,8 +32,11 @@ export interface Frontend {
   /** Live streams (TCP) or sessions (HTTP). */
   readonly streams: ReadonlySet<{ readonly endReason: string }>;
   readonly totalStreams: number;
-  /** Takes an accepted client connection. */
-  handleConnection(socket: Socket): void;
+  /**
+   * Takes an accepted client connection; `env` carries what `tcp-request connection|session`
+   * rules already set on it (session variables).
+   */
+  handleConnection(socket: Socket, env?: StreamEnv): void;
   /** Soft stop: no new work; what is idle closes now. */
   softStop(): void;
   /** Ends everything now (hard stop). */
@@ -171,9 +174,9 @@ export class TcpFrontend implements Frontend, InspectionDone {
   }
 
   /** Takes an accepted client connection. */
-  handleConnection(socket: Socket): void {
-    if (this.inspection !== undefined) inspectConnection(socket, this.inspection, this, this.name);
-    else this.start(socket, this.backend, undefined, false, undefined);
+  handleConnection(socket: Socket, env?: StreamEnv): void {
+    if (this.inspection !== undefined) inspectConnection(socket, this.inspection, this, this.name, env);
+    else this.start(socket, this.backend, undefined, false, env);
   }
 
   /** The content rules let the connection through, to `backend` (or the default one). */

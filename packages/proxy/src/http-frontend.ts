@@ -16,6 +16,7 @@ import {
   type HttpSessionOwner,
   type MonitorSettings,
 } from './http-session.ts';
+import type { StreamEnv } from './stream-env.ts';
 import { TimerWheel } from './timer-wheel.ts';
 
 export interface HttpFrontendSpec {
@@ -70,9 +71,11 @@ export class HttpFrontend implements HttpSessionOwner, Frontend {
   }
 
   /** Takes an accepted client connection. */
-  handleConnection(socket: Socket): void {
+  handleConnection(socket: Socket, env?: StreamEnv): void {
     this.totalStreams++;
     const session = new HttpSession(this, socket);
+    // session variables set by tcp-request connection/session rules
+    if (env !== undefined) session.env = env;
     this.streams.add(session);
     this.hooks.streamOpened(this, session);
   }

@@ -1044,7 +1044,19 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
         return;
       }
     }
+    const persist = be.persist;
+    if (persist !== undefined && this.env !== null) {
+      // stick match / stick on: the server remembered for this key, when it can take the request
+      const stuck = persist.match(this.env);
+      if (stuck !== undefined && be.isUsable(stuck) && !stuck.full) {
+        be.take(stuck);
+        persist.store(this.env, stuck);
+        this.proceed(stuck);
+        return;
+      }
+    }
     const server = be.pickServer(be.needsKey ? this.requestKey() : undefined);
+    if (server !== undefined && persist !== undefined && this.env !== null) persist.store(this.env, server);
     if (!server) {
       // every server is at its maxconn: wait for a slot in the backend's queue
       this.queued = true;

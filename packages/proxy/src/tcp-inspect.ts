@@ -42,11 +42,11 @@ class Inspection {
   timer: NodeJS.Timeout | undefined;
   ended: boolean;
 
-  constructor(socket: Socket, spec: TcpInspection, done: InspectionDone, frontend: string) {
+  constructor(socket: Socket, spec: TcpInspection, done: InspectionDone, frontend: string, env?: StreamEnv) {
     this.socket = socket as InspectedSocket;
     this.spec = spec;
     this.done = done;
-    this.env = new StreamEnv(frontend, socket, spec.world);
+    this.env = env ?? new StreamEnv(frontend, socket, spec.world);
     this.held = EMPTY;
     this.timer = undefined;
     this.ended = false;
@@ -128,8 +128,9 @@ export function inspectConnection(
   spec: TcpInspection,
   done: InspectionDone,
   frontend: string,
+  env?: StreamEnv,
 ): void {
-  const i = new Inspection(socket, spec, done, frontend);
+  const i = new Inspection(socket, spec, done, frontend, env);
   // without a delay the rules are evaluated once, on what is there (nothing yet)
   if (spec.delay <= 0) {
     i.evaluate(true);
