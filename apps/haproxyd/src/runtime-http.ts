@@ -12,6 +12,7 @@ import type { ConfigModel, Diagnostic, Directive, ProxyModel } from '@hap/config
 import { ERROR_PAGE_STATUSES, type ErrorMessage, loadErrorFile, parseErrorFile } from '@hap/http';
 import type { ForwardFor, HttpConnectionMode, HttpProxySettings } from '@hap/proxy';
 import { compileReplyOptions, type ReplySpec, type RuleCompileContext } from '@hap/rules';
+import { tablesOf } from './runtime-stick.ts';
 
 export function resolvePath(p: string): string {
   return isAbsolute(p) ? p : resolve(p);
@@ -42,6 +43,10 @@ export function contextFor(model: ConfigModel, p: ProxyModel): RuleCompileContex
       return typeof file === 'string' ? readFileSync(file) : file;
     },
     userlistExists: (name) => model.sections.some((s) => s.kind === 'userlist' && s.name === name),
+    // stick tables: the proxy's own is the default of track-sc, sc_* and src_* without a table
+    stickTable: (name) => tablesOf(model).tables.get(name ?? p.name),
+    defaultTable: p.name,
+    tableExists: (name) => tablesOf(model).tables.has(name),
   };
 }
 

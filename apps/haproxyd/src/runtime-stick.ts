@@ -6,23 +6,15 @@
 
 import type { ConfigModel, Diagnostic, ProxyModel, RuleModel } from '@hap/config';
 import type { Server, StickPersistence } from '@hap/proxy';
+import { stickKeyOf } from '@hap/rules';
 import {
   type Condition,
   compileCondition,
   compileSampleExpr,
   type SampleEnv,
   type SampleExpr,
-  type SampleValue,
-  sampleToString,
 } from '@hap/sample';
-import {
-  parseStickTable,
-  type StickKeyInput,
-  StickTable,
-  stickMatch,
-  stickStore,
-  withStickRules,
-} from '@hap/stick';
+import { parseStickTable, StickTable, stickMatch, stickStore, withStickRules } from '@hap/stick';
 
 function alert(
   out: Diagnostic[],
@@ -33,8 +25,28 @@ function alert(
   out.push({ level: 'alert', code: 'HAP_ERR_STICK', file: at.file, line: at.line, keyword, message });
 }
 
-/** The stick tables of every proxy section that declares one, by section name. */
+/** Tables are made once per configuration: rules, persistence and the runtime API share them. */
+const made = new WeakMap<ConfigModel, { tables: Map<string, StickTable>; diagnostics: Diagnostic[] }>();
+
+/** The stick tables of a configuration (and what could not be built). */
+export function tablesOf(model: ConfigModel): { tables: Map<string, StickTable>; diagnostics: Diagnostic[] } {
+  let m = made.get(model);
+  if (m === undefined) {
+    const diagnostics: Diagnostic[] = [];
+    m = { tables: buildTables(model, diagnostics), diagnostics };
+    made.set(model, m);
+  }
+  return m;
+}
+
+/** The stick tables of every proxy section that declares one, by section name; alerts into `out`. */
 export function stickTables(model: ConfigModel, out: Diagnostic[]): Map<string, StickTable> {
+  const m = tablesOf(model);
+  out.push(...m.diagnostics);
+  return m.tables;
+}
+
+function buildTables(model: ConfigModel, out: Diagnostic[]): Map<string, StickTable> {
   const tables = new Map<string, StickTable>();
   for (const p of model.proxies) {
     if (p.kind === 'defaults' || p.disabled) continue;
@@ -56,14 +68,6 @@ export function stickTables(model: ConfigModel, out: Diagnostic[]): Map<string, 
     }
   }
   return tables;
-}
-
-/** A sample as a stick table key. */
-function keyOf(v: SampleValue): StickKeyInput {
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  if (typeof v === 'number' || typeof v === 'string') return v;
-  if (Buffer.isBuffer(v)) return v;
-  return { addr: sampleToString(v) };
 }
 
 interface StickRule {
@@ -130,7 +134,7 @@ export function stickPersistence(
         if (r.cond !== undefined && !r.cond.test(env)) continue;
         const v = r.expr.eval(env);
         if (v === undefined) continue;
-        const found = stickMatch(r.table, keyOf(v));
+        const found = stickMatch(r.table, stickKeyOf(v));
         if (found !== undefined) return ids.get(found.serverId);
       }
       return undefined;
@@ -142,7 +146,7 @@ export function stickPersistence(
         if (r.kind === 'match') continue;
         if (r.cond !== undefined && !r.cond.test(env)) continue;
         const v = r.expr.eval(env);
-        if (v !== undefined) stickStore(r.table, keyOf(v), id, server.name);
+        if (v !== undefined) stickStore(r.table, stickKeyOf(v), id, server.name);
       }
     },
   };

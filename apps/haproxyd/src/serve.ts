@@ -47,7 +47,14 @@ import {
   unbindAll,
 } from '@hap/listeners';
 import { RunLoop } from '@hap/poller';
-import { type Backend, type Frontend, readProxyHeader, type Server, StreamEnv } from '@hap/proxy';
+import {
+  type Backend,
+  type Frontend,
+  readProxyHeader,
+  type Server,
+  StreamEnv,
+  useStickTables,
+} from '@hap/proxy';
 import { type HttpRuleList, V_REJECT } from '@hap/rules';
 import type { ProxyWorld } from '@hap/sample';
 import { registerStandardSignals, SignalQueue } from '@hap/signals';
@@ -144,6 +151,7 @@ function applyEnvironment(model: ConfigModel): void {
 export function prepare(options: CliOptions, model: ConfigModel): Daemon | undefined {
   applyEnvironment(model);
   const plan = planRuntime(model, streamHooks);
+  useStickTables(plan.tables);
   for (const d of plan.diagnostics) {
     if (d.level === 'warning') warning(undefined, alertDiagnostic(d));
   }
@@ -341,6 +349,8 @@ function startSession(
     env = admitted(l.sessionRules, l, socket, env);
     if (env === undefined) return;
   }
+  // the session is accepted: its tracked counters count it
+  env?.sessionStarted();
   l.frontend.handleConnection(socket, env);
 }
 
@@ -353,6 +363,7 @@ function admitted(
 ): StreamEnv | undefined {
   const env = known ?? new StreamEnv(l.frontend.name, socket, l.world);
   if (rules.run(env, env.reqMsg, env.outcome) !== V_REJECT) return env;
+  env.releaseAll();
   socket.destroy();
   return undefined;
 }

@@ -138,3 +138,90 @@ describe('stick tables: the same server for the same client as HAProxy', () => {
     });
   }
 });
+
+/** `n` requests on one keep-alive connection from `from`; each answer's status line and body. */
+function askMany(port: number, from: string, paths: string[]): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ port, host: '127.0.0.1', localAddress: from });
+    let buf = '';
+    const answers: string[] = [];
+    const t = setTimeout(() => {
+      s.destroy();
+      reject(new Error(`stalled after ${answers.length} answers; got ${JSON.stringify(buf)}`));
+    }, 5000);
+    const next = () => {
+      const p = paths[answers.length];
+      if (p === undefined) {
+        clearTimeout(t);
+        s.end();
+        resolve(answers);
+        return;
+      }
+      s.write(`GET ${p} HTTP/1.1\r\nHost: a\r\n\r\n`);
+    };
+    s.on('error', reject);
+    s.on('connect', next);
+    s.on('data', (d: Buffer) => {
+      buf += d.toString('latin1');
+      for (;;) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const len = Number(/content-length: *(\d+)/i.exec(buf.slice(0, end))?.[1] ?? 0);
+        if (buf.length < end + 4 + len) return;
+        answers.push(`${buf.slice(0, buf.indexOf('\r\n'))} ${buf.slice(end + 4, end + 4 + len)}`);
+        buf = buf.slice(end + 4 + len);
+        next();
+      }
+    });
+    s.on('close', () => {
+      clearTimeout(t);
+      if (answers.length < paths.length) resolve([...answers, 'closed']);
+    });
+  });
+}
+
+describe('stick counters: track-sc, sc_* fetches and rate limiting as HAProxy', () => {
+  it('http-request track-sc0, sc-inc-gpc0, tcp-request connection track-sc1, a rate limit', async () => {
+    const [be] = await Promise.all([startHttpBackend((_req, res) => res.end('ok'))]);
+    const run = async (binary: Binary): Promise<string[]> => {
+      const [port] = (await freePorts(1)) as [number];
+      const cfg = writeConfig(
+        [
+          'defaults',
+          '  mode http',
+          '  timeout connect 1s',
+          '  timeout client 5s',
+          '  timeout server 5s',
+          'frontend fe',
+          `  bind 127.0.0.1:${port}`,
+          '  stick-table type ip size 100 expire 60s store http_req_rate(60s),http_req_cnt,gpc0,conn_cnt,conn_cur,http_err_cnt',
+          '  tcp-request connection track-sc1 src table conns',
+          '  http-request track-sc0 src',
+          '  http-request sc-inc-gpc0(0) if { path_beg /count }',
+          '  http-request deny deny_status 429 if { sc_http_req_rate(0) gt 6 }',
+          '  http-request return status 200 content-type text/plain lf-string "rate=%[sc_http_req_rate(0)] cnt=%[sc0_http_req_cnt] gpc0=%[sc_get_gpc0(0)] conn=%[sc_conn_cnt(0)] cur1=%[sc1_conn_cur] conns1=%[sc_conn_cnt(1)] src=%[src_http_req_cnt] tbl=%[table_cnt]" if { path_beg /show }',
+          '  default_backend be',
+          'backend be',
+          `  server s1 127.0.0.1:${be.port}`,
+          'backend conns',
+          '  stick-table type ip size 100 expire 60s store conn_cnt,conn_cur,sess_cnt,http_req_cnt',
+          '',
+        ].join('\n'),
+        `${binary}-track.cfg`,
+      );
+      const proxy = await startProxy(binary, cfg, { readyPorts: [port] });
+      const out: string[] = [];
+      out.push(...(await askMany(port, '127.0.0.2', ['/show', '/count', '/count', '/show'])));
+      out.push(...(await askMany(port, '127.0.0.3', ['/x', '/show'])));
+      out.push(...(await askMany(port, '127.0.0.2', ['/show', '/a', '/b', '/show', '/c'])));
+      out.push(...(await askMany(port, '127.0.0.3', ['/show'])));
+      await proxy.stop();
+      return out;
+    };
+    const want = await run('haproxy');
+    const got = await run('haproxyd');
+    expect(got).toEqual(want);
+    // the limit was reached in the sequence: a 429 was seen
+    expect(want.some((a) => a.startsWith('HTTP/1.1 429'))).toBe(true);
+  });
+});

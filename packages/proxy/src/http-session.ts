@@ -783,6 +783,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     env.backend = owner.name;
     env.server = undefined;
     env.vars.newTransaction();
+    // stick counters: the previous request's tracking ends, the session's entries count this one
+    env.newStream();
     const mon = owner.monitor;
     if (mon !== undefined && monitorMatches(mon.uri, info.target)) {
       let status = 200;
@@ -1301,7 +1303,10 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       this.parser!.reset();
       this.parser!.pause();
     }
-    if (this.env !== null && this.responseRules(info)) return;
+    if (this.env !== null) {
+      this.env.countResponse(info.status);
+      if (this.responseRules(info)) return;
+    }
     this.respStarted = true;
     this.respChunked = info.bodyKind === 'chunked';
     this.respTunnel = status === 101 || (this.reqMethod === 'CONNECT' && status >= 200 && status < 300);
@@ -1577,6 +1582,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   private done(reason: string): void {
     if (this.endReason !== '') return;
     this.endReason = reason;
+    this.env?.releaseAll();
     this.disarm();
     this.releaseSlot();
     const own = this.ownConns;

@@ -64,5 +64,5 @@ export {
 } from './proxy-protocol.ts';
 export { Server, type ServerTarget } from './server.ts';
 export type { StreamState, StreamTimeouts, TcpStream } from './stream.ts';
-export { StreamEnv } from './stream-env.ts';
+export { StreamEnv, useStickTables } from './stream-env.ts';
 export type { TcpInspection } from './tcp-inspect.ts';

@@ -5,12 +5,32 @@
  */
 
 import type { Socket } from 'node:net';
-import { type HttpMessage, newOutcome, type RuleOutcome } from '@hap/rules';
-import { createVarStore, type ProxyWorld, type SampleEnv, type SampleValue } from '@hap/sample';
+import { type HttpMessage, newOutcome, type RuleOutcome, type TrackingEnv } from '@hap/rules';
+import { createVarStore, type ProxyWorld, type SampleValue } from '@hap/sample';
+import {
+  type StickEntry,
+  type StickFetchContext,
+  type StickKeyInput,
+  type StickTable,
+  trackHttp,
+  updateOnHttpRequest,
+  updateOnHttpResponse,
+  updateOnSession,
+} from '@hap/stick';
 import { connectionAddresses } from './accept-proxy.ts';
 
 /** Variables of the `proc` scope, shared by every stream of the process. */
 const PROC_VARS = new Map<string, SampleValue>();
+
+/** The process's stick tables by name (set once at start by the application). */
+let STICK_TABLES: ReadonlyMap<string, StickTable> = new Map();
+
+export function useStickTables(tables: ReadonlyMap<string, StickTable>): void {
+  STICK_TABLES = tables;
+}
+
+/** Tracked counters: slots 0..2, per stream (content and HTTP rules) and per session (connection rules). */
+const SLOTS = 3;
 
 type Vars = ReturnType<typeof createVarStore>;
 
@@ -18,7 +38,7 @@ function message(): HttpMessage {
   return { method: '', target: '', version: 'HTTP/1.1', status: 0, reason: '', headers: [], body: undefined };
 }
 
-export class StreamEnv implements SampleEnv {
+export class StreamEnv implements TrackingEnv, StickFetchContext {
   readonly src: string;
   readonly srcPort: number;
   readonly dst: string;
@@ -41,6 +61,13 @@ export class StreamEnv implements SampleEnv {
   payloadFinal: boolean;
   /** Set by a payload fetch that read bytes while more may come (HAProxy's "missing data"). */
   missed: boolean;
+  /** What the sc_*, src_* and table_* fetches read: this object (null while nothing is tracked is fine). */
+  readonly stick: StickFetchContext;
+  /** Entries tracked by this stream (released at its end) and by the session (released with it). */
+  private streamSlots: (StickEntry | undefined)[] | undefined;
+  private sessionSlots: (StickEntry | undefined)[] | undefined;
+  /** The session's rules are done: what they track from now is the stream's. */
+  private sessionOpen: boolean;
 
   constructor(frontend: string, client: Socket, world: ProxyWorld) {
     const a = connectionAddresses(client);
@@ -62,5 +89,66 @@ export class StreamEnv implements SampleEnv {
     this.outcome = newOutcome();
     this.payloadFinal = true;
     this.missed = false;
+    this.stick = this;
+    this.streamSlots = undefined;
+    this.sessionSlots = undefined;
+    this.sessionOpen = true;
+  }
+
+  // --- stick counters ----------------------------------------------------------------------
+
+  tracked(n: number): StickEntry | undefined {
+    return this.streamSlots?.[n] ?? this.sessionSlots?.[n];
+  }
+
+  table(name: string | undefined): StickTable | undefined {
+    return name === undefined ? STICK_TABLES.get(this.backend ?? this.frontend) : STICK_TABLES.get(name);
+  }
+
+  track(slot: number, table: StickTable, key: StickKeyInput, http: boolean): void {
+    if (this.tracked(slot) !== undefined) return;
+    // http-request tracking counts the request under way; other tracking counts the connection
+    const e = http ? trackHttp(table, key) : table.track(key);
+    if (e === undefined) return;
+    if (this.sessionOpen) (this.sessionSlots ??= new Array(SLOTS))[slot] = e;
+    else (this.streamSlots ??= new Array(SLOTS))[slot] = e;
+  }
+
+  /** The connection's rules are done: the session counts, later tracking belongs to streams. */
+  sessionStarted(): void {
+    this.sessionOpen = false;
+    const s = this.sessionSlots;
+    if (s !== undefined) for (const e of s) if (e !== undefined) updateOnSession(e);
+  }
+
+  /** A new request (HTTP) or stream: the previous stream's entries go, the session's count it. */
+  newStream(): void {
+    this.sessionOpen = false;
+    this.releaseStream();
+    const s = this.sessionSlots;
+    if (s !== undefined) for (const e of s) if (e !== undefined) updateOnHttpRequest(e);
+  }
+
+  /** A server's response status: 4xx and 5xx count for every tracked entry. */
+  countResponse(status: number): void {
+    for (let n = 0; n < SLOTS; n++) {
+      const e = this.tracked(n);
+      if (e !== undefined) updateOnHttpResponse(e, status);
+    }
+  }
+
+  private releaseStream(): void {
+    const s = this.streamSlots;
+    if (s === undefined) return;
+    this.streamSlots = undefined;
+    for (const e of s) if (e !== undefined) e.table.release(e);
+  }
+
+  /** The connection ended: every tracked entry is released. */
+  releaseAll(): void {
+    this.releaseStream();
+    const s = this.sessionSlots;
+    this.sessionSlots = undefined;
+    if (s !== undefined) for (const e of s) if (e !== undefined) e.table.release(e);
   }
 }

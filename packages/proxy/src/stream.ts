@@ -252,6 +252,7 @@ export class TcpStream implements WheelEntry {
   }
 
   private done(reason: string): void {
+    this.env?.releaseAll();
     if (this.wheelSlot >= 0) this.owner.wheel.disarm(this);
     if (this.queueTimer !== undefined) {
       clearTimeout(this.queueTimer);

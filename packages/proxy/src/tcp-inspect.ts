@@ -7,7 +7,7 @@
  */
 
 import type { Socket } from 'node:net';
-import { type HttpRuleList, type TargetRules, V_ALLOW, V_REJECT } from '@hap/rules';
+import { type HttpRuleList, type TargetRules, V_ALLOW, V_REJECT, V_WAIT } from '@hap/rules';
 import type { ProxyWorld } from '@hap/sample';
 import type { Backend } from './backend.ts';
 import { StreamEnv } from './stream-env.ts';
@@ -65,12 +65,13 @@ class Inspection {
       this.done.refused(this.socket, 'rejected by a tcp-request content rule');
       return true;
     }
-    // a rule could not decide on the bytes there so far: wait for more (unless it is the end)
-    if (v !== V_ALLOW && env.missed && !final) return false;
+    // a rule could not decide on the bytes there so far: wait for more
+    if (v === V_WAIT) return false;
     const sw = this.spec.switching;
     let backend: Backend | undefined;
     if (sw !== undefined) {
-      env.missed = false;
+      // switching rules see the data as final (HAProxy)
+      env.payloadFinal = true;
       const name = sw.rules.select(env);
       backend = name !== undefined ? sw.backends.get(name) : undefined;
     }
@@ -93,12 +94,15 @@ class Inspection {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** What the rules may look at (HAProxy's tune.bufsize less its reserve). */
+const INSPECT_BUFFER = 16384;
 
 function onData(this: InspectedSocket, chunk: Buffer): void {
   const i = this[INSPECT];
   if (i === undefined) return;
   i.held = i.held.length === 0 ? chunk : Buffer.concat([i.held, chunk]);
-  i.evaluate(false);
+  // a full buffer (tune.bufsize) is final: no more data can be looked at
+  i.evaluate(i.held.length >= INSPECT_BUFFER);
 }
 
 function onEnd(this: InspectedSocket): void {

@@ -14,6 +14,7 @@ import {
 import { HEADER_ACTIONS } from './actions/headers.ts';
 import { redirectAction } from './actions/redirect.ts';
 import { RESPONSE_START_LINE_ACTIONS, START_LINE_ACTIONS } from './actions/start-line.ts';
+import { COUNTER_ACTIONS, stickActions } from './actions/stick.ts';
 import { RuleError } from './errors.ts';
 import {
   type HttpAction,
@@ -23,6 +24,7 @@ import {
   type RuleOutcome,
   type RuleSpec,
   V_CONTINUE,
+  V_WAIT,
   type Verdict,
 } from './types.ts';
 
@@ -53,6 +55,7 @@ function actionTables(proxyName: () => string): Record<HttpRuleSet, ReadonlyMap<
       ...COMMON_FLOW_ACTIONS,
       ...REQUEST_FLOW_ACTIONS(proxyName),
       redirectAction,
+      ...stickActions(true),
     ]),
     'http-response': table([
       ...HEADER_ACTIONS,
@@ -60,11 +63,12 @@ function actionTables(proxyName: () => string): Record<HttpRuleSet, ReadonlyMap<
       ...COMMON_FLOW_ACTIONS,
       ...RESPONSE_FLOW_ACTIONS,
       redirectAction,
+      ...COUNTER_ACTIONS,
     ]),
     'http-after-response': table([...HEADER_ACTIONS, ...RESPONSE_START_LINE_ACTIONS, ...COMMON_FLOW_ACTIONS]),
-    'tcp-request connection': table(TCP_ACTIONS),
-    'tcp-request session': table(TCP_ACTIONS),
-    'tcp-request content': table(TCP_ACTIONS),
+    'tcp-request connection': table([...TCP_ACTIONS, ...stickActions(false)]),
+    'tcp-request session': table([...TCP_ACTIONS, ...stickActions(false)]),
+    'tcp-request content': table([...TCP_ACTIONS, ...stickActions(false)]),
   };
 }
 
@@ -124,7 +128,7 @@ export class HttpRuleList {
       try {
         const { name, param } = actionName(spec.action);
         const row = actions.get(name);
-        if (row === undefined || (row.param === true) !== (param !== undefined))
+        if (row === undefined || (row.param !== 'optional' && (row.param === true) !== (param !== undefined)))
           throw new RuleError(
             'HAP_RULE_ACTION',
             `'${set} ${spec.action}' is not supported yet by haproxyd's runtime.`,
@@ -145,7 +149,14 @@ export class HttpRuleList {
     const rules = this.rules;
     for (let i = 0; i < rules.length; i++) {
       const r = rules[i]!;
-      if (r.cond !== undefined && !r.cond.test(env)) continue;
+      if (r.cond !== undefined) {
+        env.missed = false;
+        if (!r.cond.test(env)) {
+          // the condition could not be decided on the data there so far: wait for more
+          if (env.missed) return V_WAIT;
+          continue;
+        }
+      }
       out.extraHeader = undefined;
       out.closeWithBody = false;
       const v = r.action.run(env, msg, out);

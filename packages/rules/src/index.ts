@@ -2,6 +2,7 @@
 // http-request, http-response, http-after-response actions, the redirect keyword,
 // use_backend and use-server. Pure: the proxy supplies the message and the sample env.
 
+export { stickKeyOf, type TrackingEnv } from './actions/stick.ts';
 export { RuleError, type RuleErrorCode } from './errors.ts';
 export { HTTP_ACTIONS, HttpRuleList, type HttpRuleSet, newOutcome, RuleCompileError } from './http-rules.ts';
 export { haproxyReason } from './reasons.ts';
@@ -19,5 +20,6 @@ export {
   V_REJECT,
   V_REPLY,
   V_TARPIT,
+  V_WAIT,
   type Verdict,
 } from './types.ts';

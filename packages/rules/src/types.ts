@@ -1,4 +1,5 @@
 import type { CompileOptions, ConditionSpec, HttpMessageView, SampleEnv } from '@hap/sample';
+import type { StickTable } from '@hap/stick';
 import type { Reply, ReplySpec } from './reply.ts';
 
 /** A rule as the configuration gives it (the shape of @hap/config's RuleModel). */
@@ -14,6 +15,8 @@ export interface RuleSpec {
 
 /** What compiling rules needs from the proxy that holds them. */
 export interface RuleCompileContext extends Omit<CompileOptions, 'file' | 'line'> {
+  /** A stick table by name; undefined asks for the proxy's own (for `track-sc*`). */
+  stickTable?(name: string | undefined): StickTable | undefined;
   /** Word lists of every `acl <name>` line of the proxy with that name. */
   named(name: string): readonly (readonly string[])[] | undefined;
   /** The bytes of an `errorfile`-shaped file read for a reply (throws with a message when it cannot be read). */
@@ -40,10 +43,15 @@ export const V_REPLY = 3;
 export const V_TARPIT = 4;
 /** `reject` (and `silent-drop`): the connection is closed without a response. */
 export const V_REJECT = 5;
+/**
+ * A condition read data that may still change (tcp-request content on a partial payload):
+ * the list stops here and is evaluated again when more data comes (HAProxy's "missing data").
+ */
+export const V_WAIT = 6;
 /** `tcp-request … accept`: the remaining rules of the list are skipped. */
 export const V_ACCEPT = V_ALLOW;
 
-export type Verdict = 0 | 1 | 2 | 3 | 4 | 5;
+export type Verdict = 0 | 1 | 2 | 3 | 4 | 5 | 6;
 
 /** Filled by the rule that ended the list: reused per stream, nothing allocated for a plain pass. */
 export interface RuleOutcome {
@@ -79,7 +87,7 @@ export interface HttpAction {
 export interface HttpActionRow {
   readonly name: string;
   /** For `set-var(<name>)` style actions: the text between the parentheses is passed as `param`. */
-  readonly param?: boolean;
+  readonly param?: boolean | 'optional';
   compile(args: readonly string[], param: string | undefined, ctx: ActionContext, label: string): HttpAction;
 }
 

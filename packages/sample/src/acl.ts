@@ -2,7 +2,8 @@
 // criterion is an ACL keyword (a fetch with an implied match method, below) or a sample
 // expression matched by the default method of its output type or the one given by -m.
 import { parseArgs } from './args.ts';
-import type { SampleEnv } from './env.ts';
+import type { FetchCtx } from './defs.ts';
+import type { SampleEnv, SampleValue } from './env.ts';
 import { SampleError } from './errors.ts';
 import { CompiledExpr, type ConvStep, parseConverters, parseExpr, readKeyword } from './expr.ts';
 import { FETCH_DEFS } from './fetch/index.ts';
@@ -15,15 +16,33 @@ import {
   newPatternSet,
   type PatternSet,
 } from './pattern/match.ts';
+import { resolveRefs } from './refs.ts';
 import { canCast, cast, type SmpType } from './types.ts';
 
 export interface Acl {
+  /**
+   * Whether the ACL matches. HAProxy's "missing data" (a payload fetch that could match
+   * later) is false here, with `env.missed` set.
+   */
   test(env: SampleEnv): boolean;
+}
+
+/** HAProxy's three ACL results: ACL_TEST_FAIL, ACL_TEST_MISS, ACL_TEST_PASS. */
+export const FAIL = 0;
+export const MISS = 1;
+export const PASS = 3;
+export type AclResult = typeof FAIL | typeof MISS | typeof PASS;
+
+/** An ACL with HAProxy's three-valued result (what conditions combine). */
+export interface TriAcl extends Acl {
+  test3(env: SampleEnv): AclResult;
 }
 
 interface AclKeyword {
   readonly fetch: string;
   readonly match: MatchMethod;
+  /** Patterns are dotted versions ("3.1" is 0x30001), as req.ssl_ver's. */
+  readonly dotted?: boolean;
 }
 
 const SUFFIXES: readonly [string, MatchMethod][] = [
@@ -58,16 +77,17 @@ export const ACL_KEYWORDS: ReadonlyMap<string, AclKeyword> = (() => {
     ['payload', 'req.payload', 'bin'],
     ['payload_lv', 'req.payload_lv', 'bin'],
     ['req.ssl_ver', 'req.ssl_ver', 'int'],
+    ['req_ssl_ver', 'req.ssl_ver', 'int'],
     ['req_rdp_cookie', 'req.rdp_cookie', 'str'],
     ['req_rdp_cookie_cnt', 'req.rdp_cookie_cnt', 'int'],
     ['req_ssl_sni', 'req.ssl_sni', 'str'],
-    ['req_ssl_ver', 'req.ssl_ver', 'int'],
     ['req_ver', 'req.ver', 'str'],
     ['resp_ver', 'res.ver', 'str'],
     ['ssl_fc_sni_end', 'ssl_fc_sni', 'end'],
     ['ssl_fc_sni_reg', 'ssl_fc_sni', 'reg'],
   ];
-  for (const [name, fetch, match] of singles) m.set(name, { fetch, match });
+  for (const [name, fetch, match] of singles)
+    m.set(name, name.endsWith('ssl_ver') ? { fetch, match, dotted: true } : { fetch, match });
   return m;
 })();
 
@@ -114,7 +134,7 @@ function applyOperator(op: string, word: string): string {
   }
 }
 
-class CompiledAcl implements Acl {
+class CompiledAcl implements TriAcl {
   private readonly expr: CompiledExpr;
   private readonly method: MatchMethod;
   private readonly want: SmpType;
@@ -128,21 +148,94 @@ class CompiledAcl implements Acl {
   }
 
   test(env: SampleEnv): boolean {
+    return triToBool(env, this.test3(env));
+  }
+
+  /** HAProxy's loop over the values of one ACL expression (acl_exec_cond's inner part). */
+  test3(env: SampleEnv): AclResult {
     const expr = this.expr;
     const ctx = expr.ctx;
+    const saved = env.missed === true;
+    env.missed = false;
+    let res: AclResult = FAIL;
     let v = expr.first(env);
     for (;;) {
-      if (v === undefined) return false;
-      if (this.method === 'found') return true;
-      const c = cast(v, this.want);
-      if (c !== undefined) {
-        const sets = this.sets;
-        for (let i = 0; i < sets.length; i++) if (sets[i]!.lookup(c)) return true;
+      if (v === undefined) break;
+      if (this.method === 'found') {
+        res = PASS;
+        break;
       }
-      if (!ctx.more) return false;
+      const c = cast(v, this.want);
+      if (c !== undefined && this.lookup(c, ctx)) {
+        res = PASS;
+        break;
+      }
+      if (!ctx.more) break;
       v = expr.next(env);
     }
+    // a fetch that may find something else with more data: no conclusion yet
+    if (res !== PASS && env.missed) res = MISS;
+    env.missed = saved;
+    return res;
   }
+
+  protected lookup(c: SampleValue, _ctx: FetchCtx): boolean {
+    const sets = this.sets;
+    for (let i = 0; i < sets.length; i++) if (sets[i]!.lookup(c)) return true;
+    return false;
+  }
+}
+
+/** http_auth_group(<userlist>) g1 g2…: the authenticated user belongs to one of the groups. */
+class AuthGroupAcl extends CompiledAcl {
+  private readonly groups: readonly string[];
+
+  constructor(expr: CompiledExpr, groups: string[]) {
+    super(expr, 'str', []);
+    this.groups = groups;
+  }
+
+  protected override lookup(_c: SampleValue, ctx: FetchCtx): boolean {
+    const g = ctx.groups;
+    if (!g) return false;
+    for (const name of this.groups) if (g.has(name)) return true;
+    return false;
+  }
+}
+
+/** A boolean for callers of `test`: MISS is false, and tells the caller through `missed`. */
+export function triToBool(env: SampleEnv, r: AclResult): boolean {
+  if (r === MISS) env.missed = true;
+  return r === PASS;
+}
+
+/** HAProxy's acl_neg: PASS and FAIL swap, MISS stays. */
+export function negate(r: AclResult): AclResult {
+  return (3 >> r) as AclResult;
+}
+
+/** pat_parse_dotted_ver: "3.1" is 0x30001 (major << 16 | minor), ranges as for integers. */
+function dottedVersion(text: string): string {
+  const one = (t: string): number | undefined => {
+    const m = /^([+-]?\d+)(?:\.([+-]?\d*))?$/.exec(t);
+    if (!m) return undefined;
+    const major = Number(m[1]);
+    const minor = m[2] === undefined || m[2] === '' ? 0 : Number(m[2]);
+    if (major >= 65536 || minor >= 65536) return undefined;
+    return major * 65536 + (minor & 0xffff);
+  };
+  let sep = 0;
+  while (sep < text.length && text[sep] !== ':' && text[sep] !== '-') sep++;
+  const fail = (what: string): never => {
+    throw new SampleError('HAP_ERR_SAMPLE_PATTERN', `'${text}' is not a ${what}`);
+  };
+  if (sep === text.length && sep > 0) return String(one(text) ?? fail('dotted number'));
+  if (sep === 0 && text.length > 1) return `:${one(text.slice(1)) ?? fail('valid dotted number range')}`;
+  if (sep === text.length - 1) return `${one(text.slice(0, sep)) ?? fail('valid dotted number range')}:`;
+  const a = one(text.slice(0, sep)) ?? fail('valid dotted number range');
+  const b = one(text.slice(sep + 1)) ?? fail('valid dotted number range');
+  if (a > b) fail('valid dotted number range');
+  return `${a}:${b}`;
 }
 
 /** Compiles `words`: what follows `acl <name>` (criterion, flags, patterns). */
@@ -152,6 +245,8 @@ export function compileAcl(words: readonly string[], opts: CompileOptions): Acl 
   let expr: CompiledExpr;
   let kwName: string;
   let method: MatchMethod | undefined;
+  let dotted = false;
+  let authGroup = false;
   const kEnd = readKeyword(crit, 0);
   // HAProxy looks ACL keywords up by the text before '(' (so "path_beg,lower" is not one)
   const paren = crit.indexOf('(');
@@ -173,15 +268,29 @@ export function compileAcl(words: readonly string[], opts: CompileOptions): Acl 
       if (e instanceof SampleError) throw new SampleError(e.code, `ACL keyword '${kwName}' : ${e.message}`);
       throw e;
     }
+    resolveRefs(fetch.args, parsed.args, opts, `ACL keyword '${kwName}'`);
     const convs: ConvStep[] = [];
-    const r = parseConverters(crit, parsed.end, fetch.out, opts, false, convs, `ACL keyword '${kwName}' : `);
+    const r = parseConverters(
+      crit,
+      parsed.end,
+      fetch.out,
+      opts,
+      false,
+      convs,
+      `ACL keyword '${kwName}' : `,
+      `ACL keyword '${kwName}'`,
+    );
     expr = new CompiledExpr(crit, fetch, parsed.args, convs, opts.direction === 'response' ? 'res' : 'req');
     // a converter after an ACL keyword drops the keyword's match: the output type decides
     method = convs.length ? defaultMatch(r.type) : alias.match;
     if (convs.length) kwName = fetch.name;
+    else {
+      dotted = alias.dotted === true;
+      authGroup = alias.fetch === 'http_auth_group';
+    }
   } else {
     try {
-      expr = parseExpr(crit, 0, opts, false).expr;
+      expr = parseExpr(crit, 0, opts, false, 'ACL keyword').expr;
     } catch (e) {
       if (e instanceof SampleError) throw new SampleError(e.code, `${e.message} in ACL expression '${crit}'`);
       throw e;
@@ -238,6 +347,15 @@ export function compileAcl(words: readonly string[], opts: CompileOptions): Acl 
       `matching method must be specified first (using '-m') when using a sample fetch of this type ('${kwName}')`,
     );
   }
+  if (authGroup) {
+    const groups: string[] = [];
+    for (; i < words.length && words[i] !== ''; i++) groups.push(words[i]!);
+    // checked once the configuration is read (acl_find_targets)
+    if (groups.length === 0) syntax(`${kwName}(): no groups specified.`);
+    const ul = opts.userlist?.(expr.args[0] as string);
+    for (const g of groups) if (ul && !ul.hasGroup(g)) syntax(`${kwName}(): invalid group '${g}'.`);
+    return new AuthGroupAcl(expr, groups);
+  }
   const inline = newPatternSet(method, icase);
   const withOps = method === 'int' || method === 'len';
   let op = 'eq';
@@ -248,7 +366,8 @@ export function compileAcl(words: readonly string[], opts: CompileOptions): Acl 
       op = w;
       continue;
     }
-    inline.add(withOps ? applyOperator(op, w) : w, undefined);
+    const pat = dotted ? dottedVersion(w) : w;
+    inline.add(withOps ? applyOperator(op, pat) : pat, undefined);
   }
   if (inline.size > 0 || method === 'found' || method === 'bool') sets.push(inline);
   return new CompiledAcl(expr, method, sets);

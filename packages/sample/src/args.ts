@@ -39,7 +39,7 @@ const TYPE_NAMES: Readonly<Record<ArgType | 'stop', string>> = {
 };
 
 /** A parsed argument; checks may replace it with a compiled form (a RegExp, a map…). */
-export type ArgVal = string | number | boolean | IpValue | undefined | object;
+export type ArgVal = string | number | bigint | boolean | IpValue | undefined | object;
 
 export interface ArgSpec {
   readonly types: readonly ArgType[];

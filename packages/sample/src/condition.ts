@@ -1,6 +1,16 @@
 // Rule conditions (HAProxy manual 7.2): `if|unless` followed by an OR of AND groups of
 // ACLs, each maybe negated, named or anonymous (`{ … }`).
-import { type Acl, compileAcl, PREDEFINED_ACLS } from './acl.ts';
+import {
+  type AclResult,
+  compileAcl,
+  FAIL,
+  MISS,
+  negate,
+  PASS,
+  PREDEFINED_ACLS,
+  type TriAcl,
+  triToBool,
+} from './acl.ts';
 import type { SampleEnv } from './env.ts';
 import { SampleError } from './errors.ts';
 import type { CompileOptions } from './options.ts';
@@ -18,29 +28,39 @@ export interface ConditionSpec {
 }
 
 export interface Condition {
+  /**
+   * Whether the rule applies. When HAProxy's answer is "missing data" (an ACL on a payload
+   * that is not final could still change), it is false whatever the polarity, and
+   * `env.missed` is set: the rule must wait for more data (tcp-request content).
+   */
   test(env: SampleEnv): boolean;
 }
 
 /** A named ACL: its lines ORed, as HAProxy does for several `acl` lines of one name. */
-class AnyAcl implements Acl {
-  private readonly lines: readonly Acl[];
+class AnyAcl implements TriAcl {
+  private readonly lines: readonly TriAcl[];
 
-  constructor(lines: readonly Acl[]) {
+  constructor(lines: readonly TriAcl[]) {
     this.lines = lines;
   }
 
   test(env: SampleEnv): boolean {
+    return triToBool(env, this.test3(env));
+  }
+
+  test3(env: SampleEnv): AclResult {
     const l = this.lines;
-    for (let i = 0; i < l.length; i++) if (l[i]!.test(env)) return true;
-    return false;
+    let r: AclResult = FAIL;
+    for (let i = 0; i < l.length && r !== PASS; i++) r = (r | l[i]!.test3(env)) as AclResult;
+    return r;
   }
 }
 
 class CompiledCondition implements Condition {
   private readonly unless: boolean;
-  private readonly groups: readonly (readonly { acl: Acl; negate: boolean }[])[];
+  private readonly groups: readonly (readonly { acl: TriAcl; negate: boolean }[])[];
 
-  constructor(unless: boolean, groups: { acl: Acl; negate: boolean }[][]) {
+  constructor(unless: boolean, groups: { acl: TriAcl; negate: boolean }[][]) {
     this.unless = unless;
     this.groups = groups;
   }
@@ -48,20 +68,24 @@ class CompiledCondition implements Condition {
   test(env: SampleEnv): boolean {
     const groups = this.groups;
     // 'if' with nothing after it is always true, as in HAProxy
-    let res = groups.length === 0;
-    for (let g = 0; g < groups.length && !res; g++) {
+    if (groups.length === 0) return !this.unless;
+    const saved = env.missed === true;
+    // OR of AND groups, three-valued (acl_exec_cond)
+    let cond: AclResult = FAIL;
+    for (let g = 0; g < groups.length && cond !== PASS; g++) {
       const terms = groups[g]!;
-      let all = true;
+      let suite: AclResult = PASS;
       for (let t = 0; t < terms.length; t++) {
         const term = terms[t]!;
-        if (term.acl.test(env) === term.negate) {
-          all = false;
-          break;
-        }
+        const r = term.acl.test3(env);
+        suite = (suite & (term.negate ? negate(r) : r)) as AclResult;
+        if (suite !== PASS) break;
       }
-      res = all;
+      cond = (cond | suite) as AclResult;
     }
-    return this.unless ? !res : res;
+    env.missed = saved || cond === MISS;
+    if (cond === MISS) return false;
+    return (cond === PASS) !== this.unless;
   }
 }
 
@@ -74,19 +98,19 @@ export function compileCondition(
   named: (name: string) => readonly (readonly string[])[] | undefined,
   opts: CompileOptions,
 ): Condition {
-  const cache = new Map<string, Acl>();
-  const resolve = (name: string): Acl => {
+  const cache = new Map<string, TriAcl>();
+  const resolve = (name: string): TriAcl => {
     const hit = cache.get(name);
     if (hit) return hit;
     const lines = named(name);
-    let acl: Acl;
+    let acl: TriAcl;
     if (lines && lines.length > 0) {
       acl =
-        lines.length === 1 ? compileAcl(lines[0]!, opts) : new AnyAcl(lines.map((w) => compileAcl(w, opts)));
+        lines.length === 1 ? compileTri(lines[0]!, opts) : new AnyAcl(lines.map((w) => compileTri(w, opts)));
     } else {
       const pre = PREDEFINED_ACLS.get(name);
       if (!pre) throw new SampleError('HAP_ERR_SAMPLE_NO_ACL', `no such ACL : '${name}'`);
-      acl = compileAcl(pre, opts);
+      acl = compileTri(pre, opts);
     }
     cache.set(name, acl);
     return acl;
@@ -94,8 +118,12 @@ export function compileCondition(
   const groups = cond.terms.map((group) =>
     group.map((t) => ({
       negate: t.negate,
-      acl: t.anonymous ? compileAcl(t.anonymous, opts) : resolve(t.acl),
+      acl: t.anonymous ? compileTri(t.anonymous, opts) : resolve(t.acl),
     })),
   );
   return new CompiledCondition(cond.polarity === 'unless', groups);
+}
+
+function compileTri(words: readonly string[], opts: CompileOptions): TriAcl {
+  return compileAcl(words, opts) as TriAcl;
 }

@@ -3,6 +3,7 @@
 // addr → IpValue.
 import { createHash, createHmac, getHashes } from 'node:crypto';
 import { type ArgVal, argSpec, NO_ARGS } from './args.ts';
+import { MORE_CONVERTERS } from './converters-more.ts';
 import type { ConvDef } from './defs.ts';
 import type { IpValue, SampleEnv, SampleValue } from './env.ts';
 import { SampleError } from './errors.ts';
@@ -11,7 +12,7 @@ import { andBytes, ipv4, ipv6, v6ToV4 } from './ip.ts';
 import { MAP_CONVERTERS } from './map.ts';
 import { compileRegex } from './pattern/regex.ts';
 import { lowerAscii, upperAscii } from './text.ts';
-import { cast, readInt64, SINT_MAX, SINT_MIN, toStr } from './types.ts';
+import { cast, readInt64, SINT_MAX, SINT_MIN, sintBig, sintNum, sintOf, toStr } from './types.ts';
 import { checkVarName, varNameError } from './vars.ts';
 
 function invalid(message: string): never {
@@ -45,26 +46,22 @@ function checkOperator(args: ArgVal[]): void {
   args[0] = r.value;
 }
 
-function operand(a: ArgVal, env: SampleEnv): number | undefined {
+type Sint = number | bigint;
+
+function operand(a: ArgVal, env: SampleEnv): Sint | undefined {
   if (typeof a === 'number') return a;
   const v = env.vars.get((a as VarRef).varName);
-  return v === undefined ? undefined : (cast(v, 'sint') as number | undefined);
+  return v === undefined ? undefined : (cast(v, 'sint') as Sint | undefined);
 }
 
 // 64-bit two's complement where JS numbers would lose bits
-function big(n: number): bigint {
-  return n >= SINT_MAX ? 2n ** 63n - 1n : BigInt(Math.trunc(n));
-}
+const big = sintBig;
+const fromBig = sintOf;
 
-function fromBig(b: bigint): number {
-  const v = BigInt.asIntN(64, b);
-  return v === 2n ** 63n - 1n ? SINT_MAX : Number(v);
-}
-
-function arith(fn: (a: number, b: number) => number): ConvDef['fn'] {
+function arith(fn: (a: Sint, b: Sint) => Sint): ConvDef['fn'] {
   return (v, args, env) => {
     const b = operand(args[0], env);
-    return b === undefined ? undefined : fn(v as number, b);
+    return b === undefined ? undefined : fn(v as Sint, b);
   };
 }
 
@@ -75,7 +72,7 @@ const I64_MIN = -(2n ** 63n);
  * HAProxy's capped addition, quirk included: two negative operands give the largest
  * positive value (its overflow test wraps), as HAProxy 2.6 computes it.
  */
-function arithAdd(a: bigint, b: bigint): number {
+function arithAdd(a: bigint, b: bigint): Sint {
   if ((a ^ b) >= 0n) {
     if (a < 0n && I64_MIN - a > b) return SINT_MIN;
     if (BigInt.asIntN(64, I64_MAX - a) < b) return SINT_MAX;
@@ -83,7 +80,7 @@ function arithAdd(a: bigint, b: bigint): number {
   return fromBig(a + b);
 }
 
-function mul(a: number, b: number): number {
+function mul(a: Sint, b: Sint): Sint {
   if (a === 0 || b === 0) return 0;
   const r = big(a) * big(b);
   if (r > 2n ** 63n - 1n) return SINT_MAX;
@@ -651,7 +648,7 @@ const BASE_CONVERTERS: readonly ConvDef[] = [
       const bb = big(b);
       if (bb === I64_MIN) {
         const r = arithAdd(big(a), I64_MAX);
-        return r < SINT_MAX ? r + 1 : r;
+        return r < SINT_MAX ? fromBig(big(r) + 1n) : r;
       }
       return arithAdd(big(a), -bb);
     }),
@@ -706,8 +703,11 @@ const BASE_CONVERTERS: readonly ConvDef[] = [
     args: NO_ARGS,
     in: 'sint',
     out: 'sint',
-    fn: (v) =>
-      (v as number) <= SINT_MIN ? SINT_MAX : (v as number) >= SINT_MAX ? SINT_MIN + 1 : -(v as number),
+    fn: (v) => {
+      const n = v as Sint;
+      if (typeof n === 'bigint') return fromBig(-n);
+      return n <= SINT_MIN ? SINT_MAX : n >= SINT_MAX ? SINT_MIN + 1 : -n;
+    },
   },
   { name: 'cpl', args: NO_ARGS, in: 'sint', out: 'sint', fn: (v) => fromBig(~big(v as number)) },
   { name: 'bool', args: NO_ARGS, in: 'sint', out: 'bool', fn: (v) => (v as number) !== 0 },
@@ -896,7 +896,7 @@ const BASE_CONVERTERS: readonly ConvDef[] = [
     },
     fn: (v, a) => {
       const unit = (a[1] as string | undefined) ?? 's';
-      const t = (v as number) + ((a[0] as number | undefined) ?? 0);
+      const t = sintNum(v as Sint) + ((a[0] as number | undefined) ?? 0);
       const sec = unit === 'ms' ? Math.floor(t / 1000) : unit === 'us' ? Math.floor(t / 1e6) : t;
       return httpDate(sec);
     },
@@ -976,4 +976,4 @@ function be2(b: Buffer, a: readonly ArgVal[], fmt: (chunk: Buffer) => string): s
   return out;
 }
 
-export const CONVERTER_DEFS: readonly ConvDef[] = [...BASE_CONVERTERS, ...MAP_CONVERTERS];
+export const CONVERTER_DEFS: readonly ConvDef[] = [...BASE_CONVERTERS, ...MAP_CONVERTERS, ...MORE_CONVERTERS];

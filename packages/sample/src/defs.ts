@@ -15,6 +15,8 @@ export interface FetchCtx extends HdrCursor, CookieOut {
   more: boolean;
   dir: 'req' | 'res';
   k: number;
+  /** http_auth_group: the groups of the user it found, for the ACL's matching. */
+  groups?: ReadonlySet<string> | undefined;
 }
 
 export function newCtx(dir: 'req' | 'res'): FetchCtx {

@@ -1,3 +1,6 @@
+import type { StickFetchContext } from '@hap/stick';
+import type { Userlist } from './auth/userlist.ts';
+
 /**
  * What sample fetches read: one `SampleEnv` per stream (HAProxy: the stream and its
  * session), filled by the proxy as the stream goes on. Fetches that need something the
@@ -33,6 +36,16 @@ export interface ProxyWorld {
   feConn(frontend: string): number | undefined;
   /** Whether `backend/server` is up; undefined when there is no such server. */
   serverUp(backend: string, server: string): boolean | undefined;
+  /**
+   * The userlist `name` (made with `createUserlist`), for `http_auth(name)` and
+   * `http_auth_group(name)`; absent or undefined: those fetches find nothing.
+   */
+  userlist?(name: string): Userlist | undefined;
+  /**
+   * Requests waiting in the queue of `backend/server` (`srv_queue`); undefined when there
+   * is no such server. Absent: `srv_queue` finds nothing.
+   */
+  serverQueue?(backend: string, server: string): number | undefined;
 }
 
 export interface SampleEnv {
@@ -67,9 +80,35 @@ export interface SampleEnv {
   uniqueId?: string;
   /**
    * Bytes waiting in the request buffer during `tcp-request content` inspection (tcp mode),
-   * for `req.len`, `req.payload`, `req.ssl_sni`-style fetches; absent: none.
+   * for `req.len`, `req.payload`, `req.ssl_sni`-style fetches, and the HTTP fetches in tcp
+   * mode (a request head parsed from it, cached per Buffer: give a new Buffer when bytes
+   * arrive, never change one in place); absent: none.
    */
   payload?: Buffer;
+  /**
+   * Whether `payload` is final: no more bytes will be looked at (the inspect delay is over,
+   * the client ended its side, the buffer is full). Absent: final. While it is `false`,
+   * fetches that read the payload report that their result may change (HAProxy's
+   * SMP_F_MAY_CHANGE) by setting `missed`, and `wait_end` finds nothing.
+   */
+  payloadFinal?: boolean;
+  /**
+   * Set to true by this package (never reset) when a result may still change with more
+   * payload: by a condition or ACL whose result is HAProxy's "missing data" (ACL_TEST_MISS:
+   * `test` then returns false, whatever the `if`/`unless`), and by a fetch evaluated outside
+   * a condition (`SampleExpr.eval`) that read a payload which is not final. The proxy clears
+   * it before a rule, and waits for more data when a rule's condition returned false with it
+   * set (see README, "Missing data").
+   */
+  missed?: boolean;
+  /**
+   * Stick tables as the `sc*_`, `src_*`, `table_*` fetches and converters see them (the shape
+   * `@hap/stick` evaluates with): `tracked(n)` is the entry tracked in slot n (the stream's,
+   * else the session's), `table(name)` a table by name (`undefined`: the current proxy's
+   * table), `src` the client address (when absent, `src` above is used). Absent: those
+   * fetches find nothing.
+   */
+  stick?: StickFetchContext;
 }
 
 /** Variables by scope: `proc`, `sess`, `txn`, `req`, `res` (names written `txn.name`). */
@@ -79,8 +118,13 @@ export interface VarStore {
   unset(name: string): void;
 }
 
-/** A sample's value: HAProxy's types bool, sint, str, bin, ipv4/ipv6 (as `IpValue`), meth (as str). */
-export type SampleValue = boolean | number | string | Buffer | IpValue;
+/**
+ * A sample's value: HAProxy's types bool, sint, str, bin, ipv4/ipv6 (as `IpValue`), meth (as
+ * str). A sint is a number, or a bigint when it is outside JS's safe integers and must stay
+ * exact (64-bit hashes such as `xxh64`, and arithmetic on them); ±2^63 numbers stand for the
+ * saturated bounds.
+ */
+export type SampleValue = boolean | number | bigint | string | Buffer | IpValue;
 
 export interface IpValue {
   readonly kind: 'ipv4' | 'ipv6';

@@ -13,7 +13,11 @@ export type SampleErrorCode =
   /** A pattern or map file that cannot be read. */
   | 'HAP_ERR_SAMPLE_FILE'
   /** A condition names an ACL that is neither declared nor predefined. */
-  | 'HAP_ERR_SAMPLE_NO_ACL';
+  | 'HAP_ERR_SAMPLE_NO_ACL'
+  /** An argument names a userlist or a stick table that does not exist. */
+  | 'HAP_ERR_SAMPLE_REFERENCE'
+  /** A `userlist` section line that HAProxy refuses (`createUserlist`). */
+  | 'HAP_ERR_SAMPLE_USERLIST';
 
 /**
  * A compile-time error, worded as HAProxy words it (the caller prefixes file:line and the
@@ -21,10 +25,13 @@ export type SampleErrorCode =
  */
 export class SampleError extends Error {
   readonly code: SampleErrorCode;
+  /** `createUserlist`: the index of the offending line in the lines given. */
+  readonly index?: number;
 
-  constructor(code: SampleErrorCode, message: string) {
+  constructor(code: SampleErrorCode, message: string, index?: number) {
     super(message);
     this.name = 'SampleError';
     this.code = code;
+    if (index !== undefined) this.index = index;
   }
 }

@@ -9,6 +9,7 @@ import type { SampleEnv, SampleValue } from './env.ts';
 import { SampleError } from './errors.ts';
 import { FETCH_DEFS } from './fetch/index.ts';
 import type { CompileOptions } from './options.ts';
+import { resolveRefs } from './refs.ts';
 import { canCast, cast, type SmpType } from './types.ts';
 
 export const CONV_DEFS: ReadonlyMap<string, ConvDef> = new Map(CONVERTER_DEFS.map((c) => [c.name, c]));
@@ -134,6 +135,7 @@ export function parseConverters(
   stopAtEnd: boolean,
   convs: ConvStep[],
   errPrefix: string,
+  owner = '',
 ): { end: number; type: SmpType } {
   let i = pos;
   let type = prevType;
@@ -175,6 +177,7 @@ export function parseConverters(
         wrap(e, `${errPrefix}invalid args in converter '${name}' : `);
       }
     }
+    resolveRefs(def.args, parsed.args, opts, `conversion keyword '${name}' for ${owner}`);
     convs.push({ def, args: parsed.args });
     type = def.out;
     i = parsed.end;
@@ -209,6 +212,7 @@ export function parseExpr(
   start: number,
   opts: CompileOptions,
   stopAtEnd: boolean,
+  kind = 'sample fetch keyword',
 ): { expr: CompiledExpr; end: number } {
   const ke = readKeyword(text, start);
   if (ke === start) throw new SampleError('HAP_ERR_SAMPLE_SYNTAX', 'missing fetch method');
@@ -228,8 +232,10 @@ export function parseExpr(
       wrap(e, `invalid args in fetch method '${name}' : `);
     }
   }
+  const owner = `${kind} '${name}'`;
+  resolveRefs(fetch.args, parsed.args, opts, owner);
   const convs: ConvStep[] = [];
-  const r = parseConvertersAfterFetch(text, parsed.end, fetch, name, opts, stopAtEnd, convs);
+  const r = parseConvertersAfterFetch(text, parsed.end, fetch, name, opts, stopAtEnd, convs, owner);
   const expr = new CompiledExpr(
     text.slice(start, r),
     fetch,
@@ -248,11 +254,12 @@ function parseConvertersAfterFetch(
   opts: CompileOptions,
   stopAtEnd: boolean,
   convs: ConvStep[],
+  owner: string,
 ): number {
   if (pos < text.length && text.charCodeAt(pos) !== 44 && !stopAtEnd) {
     throw new SampleError('HAP_ERR_SAMPLE_SYNTAX', `missing comma after fetch keyword '${name}'`);
   }
-  return parseConverters(text, pos, fetch.out, opts, stopAtEnd, convs, '').end;
+  return parseConverters(text, pos, fetch.out, opts, stopAtEnd, convs, '', owner).end;
 }
 
 /** compileSampleExpr: a whole expression such as 'hdr(host),lower,map_beg(/etc/x.map,default)'. */

@@ -3,6 +3,8 @@
 
 export type { Acl } from './acl.ts';
 export { compileAcl } from './acl.ts';
+export type { Userlist } from './auth/userlist.ts';
+export { createUserlist } from './auth/userlist.ts';
 export type { Condition, ConditionSpec, ConditionTerm } from './condition.ts';
 export { compileCondition } from './condition.ts';
 export type { HttpMessageView, IpValue, ProxyWorld, SampleEnv, SampleValue, VarStore } from './env.ts';

@@ -1,3 +1,5 @@
+import type { Userlist } from './auth/userlist.ts';
+
 /** Where and how a sample expression, ACL, condition or log-format is compiled. */
 export interface CompileOptions {
   file: string;
@@ -16,4 +18,26 @@ export interface CompileOptions {
    * '-', consecutive spaces are merged). Default 'http'.
    */
   logFormatUse?: 'http' | 'log';
+  /**
+   * Whether a userlist of that name exists (`http_auth(<userlist>)`…): an unknown one is a
+   * compile error, worded as HAProxy's. Absent: every name is accepted.
+   */
+  userlistExists?(name: string): boolean;
+  /**
+   * The userlist of that name, when known at compile time: besides its existence, the groups
+   * an `http_auth_group(<userlist>) <group>…` ACL names are checked (HAProxy refuses unknown
+   * ones, and the ACL without any).
+   */
+  userlist?(name: string): Userlist | undefined;
+  /**
+   * The table of the proxy the expression belongs to (HAProxy: the proxy's name), used by
+   * `src_*`, `table_cnt`, `table_avl` and the `table_*` converters given no table name. Absent:
+   * they use `SampleEnv.stick.table(undefined)` at run time and nothing is checked.
+   */
+  defaultTable?: string;
+  /**
+   * Whether a stick table of that name exists: an unknown table (or a default one that does
+   * not exist) is a compile error worded as HAProxy's. Absent: every name is accepted.
+   */
+  tableExists?(name: string): boolean;
 }

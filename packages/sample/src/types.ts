@@ -21,6 +21,7 @@ export function typeOf(v: SampleValue): SmpType {
     case 'boolean':
       return 'bool';
     case 'number':
+    case 'bigint':
       return 'sint';
     case 'string':
       return 'str';
@@ -106,10 +107,33 @@ export function strl2ic(s: string): number {
   return i;
 }
 
+/** A sint as an exact 64-bit bigint (the saturated bounds as ±2^63 numbers included). */
+export function sintBig(n: number | bigint): bigint {
+  if (typeof n === 'bigint') return n;
+  return n >= SINT_MAX ? 2n ** 63n - 1n : BigInt.asIntN(64, BigInt(Math.trunc(n)));
+}
+
+/**
+ * A 64-bit integer as a sample: a number when JS holds it exactly, else a bigint (the
+ * largest value is the SINT_MAX number, as elsewhere).
+ */
+export function sintOf(b: bigint): number | bigint {
+  const v = BigInt.asIntN(64, b);
+  if (v >= -(2n ** 53n) + 1n && v <= 2n ** 53n - 1n) return Number(v);
+  if (v === 2n ** 63n - 1n) return SINT_MAX;
+  if (v === -(2n ** 63n)) return SINT_MIN;
+  return v;
+}
+
+/** A sint as a JS number (bigints rounded): for dates, lengths and other small uses. */
+export function sintNum(n: number | bigint): number {
+  return typeof n === 'bigint' ? Number(n) : n;
+}
+
 /** Big-endian 8-byte two's complement of a sint (c_int2bin). */
-export function sintToBin(n: number): Buffer {
+export function sintToBin(n: number | bigint): Buffer {
   const b = Buffer.alloc(8);
-  b.writeBigInt64BE(n >= SINT_MAX ? 2n ** 63n - 1n : BigInt.asIntN(64, BigInt(Math.trunc(n))));
+  b.writeBigInt64BE(sintBig(n));
   return b;
 }
 
@@ -130,6 +154,8 @@ export function toStr(v: SampleValue): string {
       return v;
     case 'number':
       return formatSint(v);
+    case 'bigint':
+      return v.toString();
     case 'boolean':
       return v ? '1' : '0';
     default:
@@ -147,16 +173,16 @@ export function cast(v: SampleValue, to: SmpType): SampleValue | undefined {
       return toStr(v);
     case 'bin':
       if (typeof v === 'string') return strToBin(v);
-      if (typeof v === 'number') return sintToBin(v);
+      if (typeof v === 'number' || typeof v === 'bigint') return sintToBin(v);
       if (typeof v === 'boolean') return sintToBin(v ? 1 : 0);
       return Buffer.isBuffer(v) ? v : Buffer.from(v.bytes);
     case 'bool':
       if (typeof v === 'boolean') return v;
-      if (typeof v === 'number') return v !== 0;
+      if (typeof v === 'number' || typeof v === 'bigint') return v !== 0 && v !== 0n;
       if (typeof v === 'string') return v.length === 0 ? undefined : readInt64(v).value !== 0;
       return undefined;
     case 'sint':
-      if (typeof v === 'number') return v;
+      if (typeof v === 'number' || typeof v === 'bigint') return v;
       if (typeof v === 'boolean') return v ? 1 : 0;
       if (typeof v === 'string') return v.length === 0 ? undefined : readInt64(v).value;
       if (Buffer.isBuffer(v) || v.kind !== 'ipv4') return undefined;
@@ -168,13 +194,13 @@ export function cast(v: SampleValue, to: SmpType): SampleValue | undefined {
   }
 }
 
-function sintToIpv4(n: number): Uint8Array {
-  const u = n >= SINT_MAX ? 0xffffffff : Number(BigInt.asUintN(32, BigInt(Math.trunc(n))));
+function sintToIpv4(n: number | bigint): Uint8Array {
+  const u = Number(BigInt.asUintN(32, sintBig(n)));
   return new Uint8Array([u >>> 24, (u >>> 16) & 0xff, (u >>> 8) & 0xff, u & 0xff]);
 }
 
 function castIp(v: SampleValue, to: 'addr' | 'ipv4' | 'ipv6'): IpValue | undefined {
-  if (typeof v === 'number') {
+  if (typeof v === 'number' || typeof v === 'bigint') {
     const b4 = sintToIpv4(v);
     return to === 'ipv6' ? ipv6(v4ToV6(b4)) : ipv4(b4);
   }

@@ -1,4 +1,6 @@
 // The fetch tables: every entry compiles and reads what HAProxy reads.
+
+import { STICK_FETCHES } from '@hap/stick';
 import { describe, expect, it } from 'vitest';
 import { FETCH_DEFS } from '../src/fetch/index.ts';
 import { clientHelloSni } from '../src/fetch/l4.ts';
@@ -65,7 +67,7 @@ describe('the fetch table', () => {
     ]) {
       expect(byName.get(name), name).toBe(true);
     }
-    for (const name of ['sc0_conn_cur', 'ssl_c_s_dn', 'http_auth', 'table_cnt'])
+    for (const name of ['fc_rtt', 'ssl_c_s_dn', 'capture.req.hdr', 'distcc_body'])
       expect(byName.get(name), name).toBe(false);
     for (const def of FETCH_DEFS.values()) expect(byName.get(def.name), def.name).toBe(true);
   });
@@ -83,7 +85,18 @@ describe('the fetch table', () => {
       env: '(HOME)',
       srv_is_up: '(be/s)',
       'req.payload': '(0,1)',
+      payload: '(0,1)',
+      'req.payload_lv': '(0,1)',
+      payload_lv: '(0,1)',
+      http_auth: '(L)',
+      http_auth_group: '(L)',
+      srv_queue: '(be/s)',
     };
+    for (const d of STICK_FETCHES) {
+      if (d.form === 'converter') continue;
+      const n = d.signature.split(',').filter((a) => a.startsWith('<') && a !== '<table>').length;
+      args[d.name] = n === 0 ? '' : `(${Array(n).fill('0').join(',')})`;
+    }
     for (const def of FETCH_DEFS.values()) {
       expect(() => compileSampleExpr(def.name + (args[def.name] ?? ''), opts), def.name).not.toThrow();
     }
@@ -98,8 +111,8 @@ describe('the fetch table', () => {
       }
       throw new Error('no error');
     };
-    expect(err('sc0_conn_cur').code).toBe('HAP_ERR_SAMPLE_UNSUPPORTED');
-    expect(err('sc0_conn_cur').message).toBe("fetch method 'sc0_conn_cur' is not supported yet in haproxyd");
+    expect(err('fc_rtt').code).toBe('HAP_ERR_SAMPLE_UNSUPPORTED');
+    expect(err('fc_rtt').message).toBe("fetch method 'fc_rtt' is not supported yet in haproxyd");
     expect(err('nope').message).toBe("unknown fetch method 'nope'");
   });
 });

@@ -11,6 +11,7 @@
 // socket saw them) and renders the same cases; the bodies must be equal, case by case.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseStickTable, StickTable, trackHttp } from '@hap/stick';
 import {
   freePorts,
   haproxyAvailable,
@@ -28,6 +29,7 @@ import {
   compileCondition,
   compileLogFormat,
   compileSampleExpr,
+  createUserlist,
   type SampleEnv,
   type SampleValue,
 } from '../src/index.ts';
@@ -40,6 +42,7 @@ import {
   parseCondition,
   type RawRequest,
   rawRequest,
+  USERLISTS,
 } from './harness.ts';
 
 const haproxy = haproxyAvailable();
@@ -156,6 +159,25 @@ const LF_REQ: string[] = [
   '%[hdr_val(x-num),map_int(@D@/int.map)]|%[hdr_val(x-num),map_int(@D@/int.map,other)]|%[int(5),map_int(@D@/int.map)]|%[str(9),map_int(@D@/int.map)]',
   '%[src,map_ip(@D@/ip.map)]|%[src,map_ip(@D@/ip.map,none)]|%[hdr(x-forwarded-for),map_ip(@D@/ip.map,nope)]|%[hdr_ip(x-forwarded-for),map_ip(@D@/ip.map,nope)]',
   '%[str(web),map(@D@/hosts.map,x)]|%[str(api),map_str_int(@D@/num.map)]|%[str(api),map_str_ip(@D@/ipval.map)]',
+  // 64-bit hashes, dates, JSON, more URL fetches
+  '%[path,xxh64]|%[path,xxh64(5)]|%[str(),xxh64]|%[req.hdrs,xxh64(-3)]|%[hdr(x-long),xxh64]',
+  '%[path,xxh3]|%[path,xxh3(-7)]|%[str(),xxh3]|%[str(a),xxh3]|%[str(abcd),xxh3(9)]|%[str(abcdefghij),xxh3]|%[str(abcdefghij),xxh3(-1)]',
+  '%[req.hdrs,xxh3]|%[req.hdrs,xxh3(77)]|%[hdr(x-long),xxh3]|%[hdr(x-long),xxh3(5)]|%[hdr(x-long),bytes(0,200),xxh3(3)]|%[hdr(x-long),bytes(0,100),xxh3]|%[hdr(x-long),bytes(0,40),xxh3(2)]',
+  '%[path,xxh64,mod(1000)]|%[path,xxh3,and(255)]|%[path,xxh64,add(1)]|%[path,xxh3,neg]|%[path,xxh64,hex]|%[path,xxh64,div(3)]|%[path,xxh3,bool]',
+  '%[int(1700000000),utime(%Y-%m-%d %H:%M:%S %a %A %b %B %j %U %W %V %G %g %u %w %e %k %l %I %p %P %C %y %D %F %R %T %r %h %s %%)]',
+  '%[int(1700000000),utime(%c|%x|%X|%Z|%z,86399)]|%[int(-1),utime(%Y)]|%[int(0),utime(%Y-%m-%d)]|%[int(1704067199),utime(%G-W%V-%u %U %W)]|%[int(1700000000),ltime(%Y-%m-%d %H:%M,3600)]',
+  "%[req.fhdr(x-json),json_query('$.a.b[0]')]|%[req.fhdr(x-json),json_query('$.a.b[1]')]|%[req.fhdr(x-json),json_query('$.a.b[2].c')]|%[req.fhdr(x-json),json_query('$.n')]|%[req.fhdr(x-json),json_query('$.n',int)]",
+  "%[req.fhdr(x-json),json_query('$.i')]|%[req.fhdr(x-json),json_query('$.i','int')]|%[req.fhdr(x-json),json_query('$.t')]|%[req.fhdr(x-json),json_query('$.f')]|%[req.fhdr(x-json),json_query('$.z')]|%[req.fhdr(x-json),json_query('$.s')]",
+  "%[req.fhdr(x-json),json_query('$.big')]|%[req.fhdr(x-json),json_query('$.big',int)]|%[req.fhdr(x-json),json_query('$.a')]|%[req.fhdr(x-json),json_query('$.nope')]|%[req.fhdr(x-json),json_query('$.e')]|%[req.fhdr(x-json),json_query('$.u')]|%[req.fhdr(x-json),json_query('$.d.k')]|%[req.fhdr(x-json),json_query('$.f2')]",
+  '%[base32]|%[url32]|%[base32+src,hex]|%[url32+src,hex]|%[url_ip]|%[url_port]|%[srv_queue(r/s)]|%[str(r/s),srv_queue]',
+  '%[req.body_param(a)]|%[req.body_param(b)]|%[req.body_param]|%[req.body_param(zz)]',
+  // authentication
+  '%[http_auth_type]|%[http_auth_user]|%[http_auth_pass]|%[http_auth_bearer]|%[http_auth_bearer(x-token)]|%[http_auth_bearer(x-nope)]',
+  '%[http_auth(L)]|%[http_auth_group(L)]|%[http_auth(L2)]|%[http_auth_group(L2)]',
+  // stick tables (http-request track-sc1 src table st)
+  '%[sc1_http_req_cnt]|%[sc_http_req_cnt(1)]|%[sc1_conn_cnt(st)]|%[src_http_req_cnt(st)]|%[src,table_http_req_cnt(st)]|%[sc1_tracked]|%[sc0_tracked]|%[sc0_http_req_cnt]',
+  '%[table_cnt(st)]|%[table_avl(st)]|%[src,in_table(st)]|%[str(1.2.3.4),in_table(st)]|%[sc1_trackers]|%[src,table_trackers(st)]|%[sc1_conn_cur]|%[sc_conn_cur(1,st)]',
+  '%[sc1_get_gpc0]|%[sc1_inc_gpc0]|%[sc1_get_gpc0]|%[src_get_gpc0(st)]|%[src,table_gpc0(st)]|%[sc_get_gpc0(1)]|%[sc1_http_req_rate]|%[src,table_http_req_rate(st)]|%[src_updt_conn_cnt(st2)]|%[src,table_expire(st),sub(1),div(60000)]|%[src,table_idle(st),div(60000)]|%[str(1.2.3.4),table_idle(st,-1)]|%[str(1.2.3.4),table_expire(st)]',
   // flags on samples (http rendering: control characters encoded, E escapes, Q ignored)
   '%{+E}[str(a\\"b\\\\c]d)]|%{+Q}[str(q)]|%{+Q}[hdr(nope)]|%[hdr(x-ctl)]|%{+E}[hdr(x-ctl)]',
 ];
@@ -277,6 +299,15 @@ const COND_REQ: string[][] = [
   ['{', 'var(txn.s)', '-m', 'beg', 'hel', '}'],
   ['{', 'var(txn.ip)', '-m', 'ip', '127.0.0.0/8', '}'],
   ['{', 'str(-x)', '--', '-x', '}'],
+  ['{', 'http_auth(L)', '}'],
+  ['{', 'http_auth_group(L)', 'admins', '}'],
+  ['{', 'http_auth_group(L)', 'ops', 'admins', '}'],
+  ['{', 'http_auth_group(L2)', 'g', '}'],
+  ['{', 'sc1_http_req_cnt', 'gt', '2', '}'],
+  ['{', 'src,table_http_req_cnt(st)', 'ge', '1', '}'],
+  ['{', 'sc1_tracked', '}'],
+  ['{', 'req.body_param(a)', '-m', 'str', '1', '}'],
+  ['{', 'url_ip', '10.0.0.0/8', '}'],
   ['{', 'str(abc)', '-m', 'reg', '-i', '^A.C$', '}'],
   ['{', 'str(/a/b/c)', '-m', 'dir', '/a/b', '}'],
   ['{', 'str(www.example.com)', '-m', 'dom', '.example.', '}'],
@@ -419,7 +450,109 @@ const REQUESTS: RawRequest[] = [
     ],
   },
   { line: 'GET / HTTP/1.0', headers: [] },
+  {
+    line: 'GET /x/%C3%A9?y=1 HTTP/1.1',
+    headers: [
+      ['Host', ' caf\xe9.example:81'],
+      ['Authorization', ' Basic YWxpY2U6czNjcmV0IQ=='],
+      ['X-Token', ' bearer tok123'],
+      ['X-Long', ` ${'0123456789abcdefghijklmnopqrstuvwxyz'.repeat(40)}`],
+      [
+        'X-Json',
+        ' {"a":{"b":[1,22.5,{"c":"x\\u00e9\\"y"}]},"n":-1.5e3,"i":012,"t":true,"f":false,"z":null,"s":"pl\\/ain","big":12345678901234567890,"e":1e-5,"u":"\\u20ac","d":{"k":"v"} , "f2": 0.1}',
+      ],
+    ],
+  },
+  {
+    line: 'GET http://10.1.2.3:8080/x/y?z HTTP/1.1',
+    headers: [
+      ['Host', ' 10.1.2.3:8080'],
+      ['Authorization', ' basic Ym9iOnB3NQ=='],
+    ],
+  },
+  { line: 'GET https://192.168.1.300/ HTTP/1.1', headers: [['Host', ' 192.168.1.300']] },
+  {
+    line: 'GET HTTPS://127.0.0.1 HTTP/1.1',
+    headers: [
+      ['Host', ' 127.0.0.1'],
+      ['Authorization', ' B Y2Fyb2w6bWQ1cHc='],
+    ],
+  },
+  {
+    line: 'GET /d HTTP/1.1',
+    headers: [
+      ['Host', ' h'],
+      ['Authorization', ' Basic   ZGF2ZTpjbGVhcjp0ZXh0, Bearer x'],
+    ],
+  },
+  {
+    line: 'GET /w HTTP/1.1',
+    headers: [
+      ['Host', ' h'],
+      ['Authorization', ' Basic YWxpY2U6d3Jvbmc='],
+    ],
+  },
+  {
+    line: 'GET /b HTTP/1.1',
+    headers: [
+      ['Host', ' h'],
+      ['Authorization', ' Bearer abc.def-ghi'],
+    ],
+  },
+  {
+    line: 'GET /i HTTP/1.1',
+    headers: [
+      ['Host', ' h'],
+      ['Authorization', ' Basic !!!='],
+      ['X-Token', ' Bearer'],
+    ],
+  },
+  {
+    line: 'POST /e HTTP/1.1',
+    headers: [
+      ['Host', ' h'],
+      ['Authorization', ' Basicx ZXJpbjp4'],
+      ['Content-Length', ' 15'],
+    ],
+    body: 'a=1&b=&a=2&c=3x',
+  },
+  {
+    line: 'GET /n HTTP/1.1',
+    headers: [
+      ['Host', ' h'],
+      ['Authorization', ' Basic bm9jb2xvbg=='],
+    ],
+  },
 ];
+
+/** The userlists of the configuration, as `userlist` section lines. */
+const USERLIST_LINES: Record<string, string[][]> = {
+  L: [
+    ['group', 'admins', 'users', 'alice,carol'],
+    ['group', 'ops'],
+    [
+      'user',
+      'alice',
+      'password',
+      '$6$Qx9sAlt0$zJn79V4Ug/Qr7nhb7k8Tddf4JYCmUbLNsTl69tw002nG0b/UTxrNdQj7CsanH6tKkcowdqxm1PqnCq5A0HOHx0',
+    ],
+    [
+      'user',
+      'bob',
+      'password',
+      '$5$rounds=2000$pep$o2aEZGuk/lCSjxCSqCK7EgUVpqLiW0PEbNCsCslMCw0',
+      'groups',
+      'ops',
+    ],
+    ['user', 'carol', 'password', '$1$md5salt$unAVzRpn1QclE4.2UXVZn.', 'groups', 'ops,admins'],
+    ['user', 'dave', 'insecure-password', 'clear:text', 'groups', 'ops'],
+    ['user', 'erin', 'password', '*0'],
+  ],
+  L2: [
+    ['group', 'g', 'users', 'bob'],
+    ['user', 'bob', 'insecure-password', 'pw5'],
+  ],
+};
 
 // --- response side (`listen r`): canned responses by path ---
 
@@ -603,10 +736,19 @@ describe.skipIf(!haproxy.available)(`sample engine against HAProxy (${haproxy.de
       '  timeout client 5s',
       '  timeout server 5s',
       '  timeout connect 5s',
+      ...Object.entries(USERLIST_LINES).flatMap(([n, lines]) => [
+        `userlist ${n}`,
+        ...lines.map((w) => `  ${w.map(cfgWord).join(' ')}`),
+      ]),
+      'backend st',
+      '  stick-table type ip size 1k expire 10m store gpc0,conn_cnt,conn_cur,http_req_cnt,http_req_rate(10m),bytes_in_cnt',
+      'backend st2',
+      '  stick-table type ip size 1k expire 10m store conn_cnt',
       'listen l',
       `  bind 127.0.0.1:${port}`,
       ...(v6 ? [`  bind [::1]:${port}`] : []),
       '  option http-buffer-request',
+      '  http-request track-sc1 src table st',
       ...sectionLines('request', LF_REQ, COND_REQ, NAMED_REQ, dir),
       'listen r',
       `  bind 127.0.0.1:${rport}`,
@@ -626,7 +768,29 @@ describe.skipIf(!haproxy.available)(`sample engine against HAProxy (${haproxy.de
     });
     process.env['HAP_SAMPLE_TEST'] = 'from-env';
 
-    const optsReq: CompileOptions = { file: 'diff', line: 1, resolvePath: (p) => p };
+    for (const [n, lines] of Object.entries(USERLIST_LINES)) USERLISTS.set(n, createUserlist(n, lines));
+    const tables = new Map<string, StickTable>([
+      [
+        'st',
+        new StickTable(
+          'st',
+          parseStickTable(
+            'type ip size 1k expire 10m store gpc0,conn_cnt,conn_cur,http_req_cnt,http_req_rate(10m),bytes_in_cnt'.split(
+              ' ',
+            ),
+          ),
+        ),
+      ],
+      ['st2', new StickTable('st2', parseStickTable('type ip size 1k expire 10m store conn_cnt'.split(' ')))],
+    ]);
+    const optsReq: CompileOptions = {
+      file: 'diff',
+      line: 1,
+      resolvePath: (p) => p,
+      userlistExists: (n) => USERLISTS.has(n),
+      userlist: (n) => USERLISTS.get(n),
+      tableExists: (n) => tables.has(n),
+    };
     const optsRes: CompileOptions = { ...optsReq, direction: 'response' };
     for (const r of REQUESTS) {
       if (r.from === '::1' && !v6) continue;
@@ -639,6 +803,9 @@ describe.skipIf(!haproxy.available)(`sample engine against HAProxy (${haproxy.de
         continue;
       }
       const req = messageOf(r.line, r.headers, r.body);
+      // http-request track-sc1 src table st: tracked (and the request counted) before the rules
+      const st = tables.get('st')!;
+      const tracked = trackHttp(st, { addr: reply.localAddress });
       const base = {
         src: reply.localAddress,
         srcPort: reply.localPort,
@@ -646,6 +813,10 @@ describe.skipIf(!haproxy.available)(`sample engine against HAProxy (${haproxy.de
         dstPort: port,
         proxy: 'l',
         req,
+        stick: {
+          tracked: (n: number) => (n === 1 ? tracked : undefined),
+          table: (n: string | undefined) => (n === undefined ? undefined : tables.get(n)),
+        },
       };
       const env = envOf(base);
       env.status = 200;
@@ -659,6 +830,7 @@ describe.skipIf(!haproxy.available)(`sample engine against HAProxy (${haproxy.de
       } catch (e) {
         errors.push(`${label}: ${(e as Error).stack}`);
       }
+      if (tracked) st.release(tracked);
     }
     for (const path of Object.keys(RESPONSES)) {
       const line = `GET ${path} HTTP/1.1`;

@@ -2,7 +2,15 @@
 // case, several occurrences), the environment @hap/sample would get for the same request,
 // configuration quoting, and a small parser of `if …` conditions.
 import { connect, createServer } from 'node:net';
-import type { ConditionSpec, ConditionTerm, HttpMessageView, SampleEnv, SampleValue } from '../src/index.ts';
+import type { StickFetchContext } from '@hap/stick';
+import type {
+  ConditionSpec,
+  ConditionTerm,
+  HttpMessageView,
+  SampleEnv,
+  SampleValue,
+  Userlist,
+} from '../src/index.ts';
 import { createVarStore } from '../src/index.ts';
 
 /** A raw request: head lines joined with \r\n by `rawRequest`, and a body. */
@@ -104,7 +112,12 @@ export function messageOf(
   };
 }
 
+/** Userlists the differential configuration declares, by name. */
+export const USERLISTS = new Map<string, Userlist>();
+
 export const WORLD = {
+  userlist: (n: string) => USERLISTS.get(n),
+  serverQueue: (b: string, s: string) => (b === 'r' && s === 's' ? 0 : undefined),
   nbsrv: (b: string) => (b === 'l' ? 0 : b === 'r' ? 1 : undefined),
   beConn: () => undefined,
   queue: (b: string) => (b === 'l' || b === 'r' ? 0 : undefined),
@@ -122,6 +135,7 @@ export function envOf(init: {
   req?: HttpMessageView;
   res?: HttpMessageView;
   vars?: readonly (readonly [string, SampleValue])[];
+  stick?: StickFetchContext;
 }): SampleEnv {
   const vars = createVarStore(new Map());
   for (const [n, v] of init.vars ?? []) vars.set(n, v);
@@ -138,6 +152,7 @@ export function envOf(init: {
     ssl: undefined,
     vars,
     world: WORLD,
+    ...(init.stick ? { stick: init.stick } : {}),
   };
 }
 

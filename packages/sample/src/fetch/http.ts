@@ -2,7 +2,8 @@
 import { type ArgVal, argSpec, NO_ARGS } from '../args.ts';
 import type { FetchCtx, FetchDef } from '../defs.ts';
 import type { HttpMessageView, SampleEnv, SampleValue } from '../env.ts';
-import { ipv4, ipv6, parseIpv6 } from '../ip.ts';
+import { fullHash } from '../hash.ts';
+import { ipFromEnv, ipv4, ipv6, parseIpv6 } from '../ip.ts';
 import { strl2ic } from '../types.ts';
 import {
   type CookieOut,
@@ -17,6 +18,7 @@ import {
   resetCursor,
   valueAt,
 } from './http-parse.ts';
+import { isTcpRequest, mayChange, requestOf } from './http-tcp.ts';
 
 type Side = 'req' | 'res' | 'ctx';
 
@@ -24,7 +26,7 @@ const EMPTY = Buffer.alloc(0);
 
 function msg(env: SampleEnv, side: Side, ctx: FetchCtx): HttpMessageView | undefined {
   const s = side === 'ctx' ? ctx.dir : side;
-  return s === 'req' ? env.req : env.res;
+  return s === 'req' ? requestOf(env) : env.res;
 }
 
 /** Header names are compared in lower case: the argument is lowered once, at compile time. */
@@ -181,7 +183,7 @@ function cookieInt(side: Side) {
 
 /** url_param / urlp: the first occurrence, each in turn for ACLs. */
 function urlParam(env: SampleEnv, args: readonly ArgVal[], ctx: FetchCtx): SampleValue | undefined {
-  const r = env.req;
+  const r = requestOf(env);
   if (!r) {
     ctx.more = false;
     return undefined;
@@ -207,7 +209,7 @@ function urlParam(env: SampleEnv, args: readonly ArgVal[], ctx: FetchCtx): Sampl
 }
 
 function path(env: SampleEnv, withQuery: boolean): string | undefined {
-  const r = env.req;
+  const r = requestOf(env);
   if (!r) return undefined;
   const t = r.target;
   const s = pathStart(t);
@@ -226,7 +228,7 @@ function firstHost(m: HttpMessageView, ctx: FetchCtx): string | undefined {
 
 function base(withQuery: boolean) {
   return (env: SampleEnv, _a: readonly ArgVal[], ctx: FetchCtx): SampleValue | undefined => {
-    const r = env.req;
+    const r = requestOf(env);
     if (!r) return undefined;
     const host = firstHost(r, ctx);
     if (host === undefined) return path(env, withQuery);
@@ -244,15 +246,17 @@ function version(m: HttpMessageView | undefined): string | undefined {
 
 function body(side: 'req' | 'res') {
   return (env: SampleEnv): SampleValue | undefined => {
-    const m = side === 'req' ? env.req : env.res;
+    const m = side === 'req' ? requestOf(env) : env.res;
     if (!m) return undefined;
+    // a head found in a tcp-mode payload carries no body (yet)
+    if (side === 'req' && isTcpRequest(env)) mayChange(env);
     return m.body ?? EMPTY;
   };
 }
 
 function bodyLen(side: 'req' | 'res') {
   return (env: SampleEnv): SampleValue | undefined => {
-    const m = side === 'req' ? env.req : env.res;
+    const m = side === 'req' ? requestOf(env) : env.res;
     if (!m) return undefined;
     return m.body?.length ?? 0;
   };
@@ -261,7 +265,7 @@ function bodyLen(side: 'req' | 'res') {
 /** The advertised length: Content-Length when there is one, else what is there. */
 function bodySize(side: 'req' | 'res') {
   return (env: SampleEnv): SampleValue | undefined => {
-    const m = side === 'req' ? env.req : env.res;
+    const m = side === 'req' ? requestOf(env) : env.res;
     if (!m) return undefined;
     const h = m.headers;
     for (let i = 0; i < h.length; i += 2) {
@@ -277,7 +281,7 @@ function bodySize(side: 'req' | 'res') {
 /** All headers as HAProxy rebuilds them: lower-case names, "name: value" lines, an empty line. */
 function hdrs(side: 'req' | 'res') {
   return (env: SampleEnv): SampleValue | undefined => {
-    const m = side === 'req' ? env.req : env.res;
+    const m = side === 'req' ? requestOf(env) : env.res;
     if (!m) return undefined;
     let s = '';
     const h = m.headers;
@@ -288,7 +292,7 @@ function hdrs(side: 'req' | 'res') {
 
 function hdrNames(side: 'req' | 'res') {
   return (env: SampleEnv, args: readonly ArgVal[]): SampleValue | undefined => {
-    const m = side === 'req' ? env.req : env.res;
+    const m = side === 'req' ? requestOf(env) : env.res;
     if (!m) return undefined;
     const d = typeof args[0] === 'string' && args[0].length > 0 ? args[0][0]! : ',';
     let s = '';
@@ -305,7 +309,7 @@ function hdrNames(side: 'req' | 'res') {
  */
 export function requestLength(env: SampleEnv): number | undefined {
   if (env.payload) return env.payload.length;
-  const r = env.req;
+  const r = requestOf(env);
   if (!r) return undefined;
   let n = 21 + r.method.length + r.target.length + r.version.length;
   for (const x of r.headers) n += x.length;
@@ -320,16 +324,16 @@ function hdrDef(name: string, side: Side, full: boolean): FetchDef {
 }
 
 export const HTTP_FETCHES: readonly FetchDef[] = [
-  { name: 'method', args: NO_ARGS, out: 'meth', fn: (env) => env.req?.method },
+  { name: 'method', args: NO_ARGS, out: 'meth', fn: (env) => requestOf(env)?.method },
   { name: 'path', args: NO_ARGS, out: 'str', fn: (env) => path(env, false) },
   { name: 'pathq', args: NO_ARGS, out: 'str', fn: (env) => path(env, true) },
-  { name: 'url', args: NO_ARGS, out: 'str', fn: (env) => env.req?.target },
+  { name: 'url', args: NO_ARGS, out: 'str', fn: (env) => requestOf(env)?.target },
   {
     name: 'query',
     args: NO_ARGS,
     out: 'str',
     fn: (env) => {
-      const t = env.req?.target;
+      const t = requestOf(env)?.target;
       if (t === undefined) return undefined;
       const q = t.indexOf('?');
       return q < 0 ? undefined : t.slice(q + 1);
@@ -385,8 +389,8 @@ export const HTTP_FETCHES: readonly FetchDef[] = [
   { name: 'req.cook_val', args: NAME, out: 'sint', fn: cookieInt('req') },
   { name: 'res.cook_val', args: NAME, out: 'sint', fn: cookieInt('res') },
   { name: 'scook_val', args: NAME, out: 'sint', fn: cookieInt('res') },
-  { name: 'req.ver', args: NO_ARGS, out: 'str', fn: (env) => version(env.req) },
-  { name: 'req_ver', args: NO_ARGS, out: 'str', fn: (env) => version(env.req) },
+  { name: 'req.ver', args: NO_ARGS, out: 'str', fn: (env) => version(requestOf(env)) },
+  { name: 'req_ver', args: NO_ARGS, out: 'str', fn: (env) => version(requestOf(env)) },
   { name: 'res.ver', args: NO_ARGS, out: 'str', fn: (env) => version(env.res) },
   { name: 'resp_ver', args: NO_ARGS, out: 'str', fn: (env) => version(env.res) },
   { name: 'status', args: NO_ARGS, out: 'sint', fn: (env) => env.res?.status },
@@ -396,7 +400,166 @@ export const HTTP_FETCHES: readonly FetchDef[] = [
   { name: 'res.body_len', args: NO_ARGS, out: 'sint', fn: bodyLen('res') },
   { name: 'req.body_size', args: NO_ARGS, out: 'sint', fn: bodySize('req') },
   { name: 'res.body_size', args: NO_ARGS, out: 'sint', fn: bodySize('res') },
-  { name: 'req.proto_http', args: NO_ARGS, out: 'bool', fn: (env) => env.req !== undefined },
-  { name: 'req_proto_http', args: NO_ARGS, out: 'bool', fn: (env) => env.req !== undefined },
+  {
+    name: 'req.proto_http',
+    args: NO_ARGS,
+    out: 'bool',
+    fn: (env) => requestOf(env) !== undefined || undefined,
+  },
+  {
+    name: 'req_proto_http',
+    args: NO_ARGS,
+    out: 'bool',
+    fn: (env) => requestOf(env) !== undefined || undefined,
+  },
   { name: 'unique-id', args: NO_ARGS, out: 'str', fn: (env) => env.uniqueId },
+];
+
+/** sdbm over signed chars, as url32/base32 hash (their bytes are C `char`s). */
+function sdbmSigned(s: string, h0: number): number {
+  let h = h0;
+  for (let i = 0; i < s.length; i++) {
+    const c = (s.charCodeAt(i) << 24) >> 24;
+    h = (c + (h << 6) + (h << 16) - h) >>> 0;
+  }
+  return h;
+}
+
+/** base32: the hash of the first Host value and the path (query excluded), mixed. */
+function base32(env: SampleEnv, _a: readonly ArgVal[], ctx: FetchCtx): number | undefined {
+  const r = requestOf(env);
+  if (!r) return undefined;
+  let h = 0;
+  resetCursor(ctx);
+  if (nextValue(r.headers, 'host', false, ctx)) h = sdbmSigned(cursorValue(r.headers, ctx), h);
+  const t = r.target;
+  const s = pathStart(t);
+  if (s >= 0) {
+    const q = t.indexOf('?', s);
+    const p = t.slice(s, q < 0 ? t.length : q);
+    if (p.length && p.charCodeAt(0) === 47) h = sdbmSigned(p, h);
+  }
+  return fullHash(h);
+}
+
+/** url32: the hash of the whole first Host header and the path with its query, mixed. */
+function url32(env: SampleEnv, _a: readonly ArgVal[], ctx: FetchCtx): number | undefined {
+  const r = requestOf(env);
+  if (!r) return undefined;
+  let h = 0;
+  resetCursor(ctx);
+  if (nextValue(r.headers, 'host', true, ctx)) h = sdbmSigned(cursorValue(r.headers, ctx), h);
+  const t = r.target;
+  const s = pathStart(t);
+  if (s >= 0 && t.charCodeAt(s) === 47) h = sdbmSigned(t.slice(s), h);
+  return fullHash(h);
+}
+
+/** base32+src, url32+src: the hash in network order followed by the client address. */
+function withSrc(hash: (env: SampleEnv, a: readonly ArgVal[], ctx: FetchCtx) => number | undefined) {
+  return (env: SampleEnv, a: readonly ArgVal[], ctx: FetchCtx): SampleValue | undefined => {
+    const ip = ipFromEnv(env.src);
+    if (!ip) return undefined;
+    const h = hash(env, a, ctx);
+    if (h === undefined) return undefined;
+    const b = Buffer.alloc(4 + ip.bytes.length);
+    b.writeUInt32BE(h);
+    b.set(ip.bytes, 4);
+    return b;
+  };
+}
+
+/**
+ * url_ip, url_port: an absolute http:// or https:// URL whose host is a literal IPv4 address
+ * (HAProxy's url2sa; names are not resolved at run time): the address, and the port given
+ * or the scheme's.
+ */
+function urlAddress(env: SampleEnv): { ip: Uint8Array; port: number } | undefined {
+  const t = requestOf(env)?.target;
+  if (t === undefined) return undefined;
+  const sep = t.indexOf('://');
+  if (sep < 0) return undefined;
+  const scheme = t.slice(Math.max(0, sep - 8), sep);
+  // HAProxy folds the scheme's last 8 bytes to lower case by setting bit 5
+  let folded = '';
+  for (let i = 0; i < scheme.length; i++) folded += String.fromCharCode(scheme.charCodeAt(i) | 0x20);
+  const pad = 8 - scheme.length;
+  const code = '\x20'.repeat(pad) + folded;
+  let port: number;
+  if (code === '    http') port = 80;
+  else if (code === '   https') port = 443;
+  else return undefined;
+  let p = sep + 3;
+  if (t[p] === '[') return undefined; // IPv6: not an IPv4 address
+  // url2ipv4: dotted digits up to the first other character
+  const bytes = [0, 0, 0, 0];
+  let tp = 0;
+  let octets = 0;
+  let sawDigit = false;
+  for (; p < t.length; p++) {
+    const c = t.charCodeAt(p);
+    const d = c - 48;
+    if ((d < 0 || d > 9) && c !== 46) break;
+    if (d >= 0 && d <= 9) {
+      const nv = bytes[tp]! * 10 + d;
+      if (nv > 255) return undefined;
+      bytes[tp] = nv;
+      if (!sawDigit) {
+        if (++octets > 4) return undefined;
+        sawDigit = true;
+      }
+    } else if (sawDigit) {
+      if (octets === 4) return undefined;
+      tp++;
+      sawDigit = false;
+    } else return undefined;
+  }
+  if (octets < 4) return undefined;
+  if (t[p] === ':') {
+    p++;
+    let n = 0;
+    while (p < t.length && t.charCodeAt(p) >= 48 && t.charCodeAt(p) <= 57) {
+      n = (Math.imul(n, 10) + (t.charCodeAt(p) - 48)) >>> 0;
+      p++;
+    }
+    port = n & 0xffff;
+  }
+  return { ip: new Uint8Array(bytes), port };
+}
+
+/** req.body_param([<name>]): each form parameter of the body in turn (the first outside ACLs). */
+function bodyParam(env: SampleEnv, args: readonly ArgVal[], ctx: FetchCtx): SampleValue | undefined {
+  const r = requestOf(env);
+  if (!r) {
+    ctx.more = false;
+    return undefined;
+  }
+  const body = r.body ? r.body.toString('latin1') : '';
+  const name = (args[0] as string | undefined) ?? '';
+  if (!ctx.iterate || !ctx.more) ctx.k = 0;
+  if (findParam(body, ctx.k, body.length, name, 38, ctx) < 0) {
+    ctx.more = false;
+    return undefined;
+  }
+  ctx.k = ctx.ve;
+  ctx.more = ctx.iterate && ctx.k < body.length;
+  return body.slice(ctx.vs, ctx.ve);
+}
+
+export const HTTP_MORE_FETCHES: readonly FetchDef[] = [
+  { name: 'base32', args: NO_ARGS, out: 'sint', fn: base32 },
+  { name: 'base32+src', args: NO_ARGS, out: 'bin', fn: withSrc(base32) },
+  { name: 'url32', args: NO_ARGS, out: 'sint', fn: url32 },
+  { name: 'url32+src', args: NO_ARGS, out: 'bin', fn: withSrc(url32) },
+  {
+    name: 'url_ip',
+    args: NO_ARGS,
+    out: 'ipv4',
+    fn: (env) => {
+      const a = urlAddress(env);
+      return a ? ipv4(a.ip) : undefined;
+    },
+  },
+  { name: 'url_port', args: NO_ARGS, out: 'sint', fn: (env) => urlAddress(env)?.port },
+  { name: 'req.body_param', args: argSpec(0, 'str'), out: 'bin', fn: bodyParam },
 ];

@@ -7,6 +7,7 @@ import type { FetchDef } from '../defs.ts';
 import type { IpValue, SampleEnv } from '../env.ts';
 import { SampleError } from '../errors.ts';
 import { checkVarName } from '../vars.ts';
+import { mayChange } from './http-tcp.ts';
 import { backendName } from './l4.ts';
 
 const HOSTNAME = hostname();
@@ -100,19 +101,29 @@ export const INTERNAL_FETCHES: readonly FetchDef[] = [
         invalid(`expects 's', 'ms' or 'us', got '${String(a[1])}'`);
       }
     },
-    fn: (_e, a) => {
+    fn: (env, a) => {
+      mayChange(env); // HAProxy flags dates as changing: a tcp-request content rule waits
       const unit = a[1] ?? 's';
       const now = Date.now();
       const base = unit === 'ms' ? now : unit === 'us' ? now * 1000 : Math.floor(now / 1000);
       return base + ((a[0] as number | undefined) ?? 0);
     },
   },
-  { name: 'date_us', args: NO_ARGS, out: 'sint', fn: () => (Date.now() % 1000) * 1000 },
+  {
+    name: 'date_us',
+    args: NO_ARGS,
+    out: 'sint',
+    fn: (env) => {
+      mayChange(env);
+      return (Date.now() % 1000) * 1000;
+    },
+  },
   {
     name: 'rand',
     args: argSpec(0, 'sint'),
     out: 'sint',
-    fn: (_e, a) => {
+    fn: (env, a) => {
+      mayChange(env);
       const range = (a[0] as number | undefined) ?? 2 ** 32;
       return Math.floor(Math.random() * range);
     },
@@ -124,7 +135,10 @@ export const INTERNAL_FETCHES: readonly FetchDef[] = [
     check: (a) => {
       if (a[0] !== undefined && a[0] !== 4) invalid('Unsupported UUID version');
     },
-    fn: () => randomUUID(),
+    fn: (env) => {
+      mayChange(env);
+      return randomUUID();
+    },
   },
   {
     name: 'nbsrv',
@@ -151,4 +165,15 @@ export const INTERNAL_FETCHES: readonly FetchDef[] = [
     fn: (env, a) => env.world.feConn((a[0] as string | undefined) ?? env.frontend),
   },
   { name: 'srv_is_up', args: argSpec(1, 'srv'), out: 'bool', fn: serverUp },
+  {
+    name: 'srv_queue',
+    args: argSpec(1, 'srv'),
+    out: 'sint',
+    fn: (env, args) => {
+      const spec = args[0] as string;
+      const slash = spec.indexOf('/');
+      const be = slash < 0 ? backendName(env) : spec.slice(0, slash);
+      return env.world.serverQueue?.(be, slash < 0 ? spec : spec.slice(slash + 1));
+    },
+  },
 ];
