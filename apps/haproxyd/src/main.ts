@@ -6,6 +6,7 @@
  */
 
 import {
+  type ConfigModel,
   type Diagnostic,
   dumpKeywords,
   evaluateCondition,
@@ -98,12 +99,20 @@ function loadConfiguration(o: CliOptions): LoadResult {
  * unknown backends are alerts under -c too). The rule engine is loaded only when needed.
  */
 async function compileRules(result: LoadResult): Promise<void> {
-  const any = result.model.proxies.some(
-    (p) => p.kind !== 'defaults' && (p.rules.length > 0 || p.acls.length > 0 || p.useBackends.length > 0),
-  );
-  if (!any) return;
-  const { checkRules } = await import('./runtime-rules.ts');
-  const found = checkRules(result.model);
+  const proxies = result.model.proxies.filter((p) => p.kind !== 'defaults');
+  const found: Diagnostic[] = [];
+  if (proxies.some((p) => p.rules.length > 0 || p.acls.length > 0 || p.useBackends.length > 0)) {
+    const { checkRules } = await import('./runtime-rules.ts');
+    found.push(...checkRules(result.model));
+  }
+  if (proxies.some((p) => p.directives.some((d) => d.keyword === 'stick-table'))) {
+    const { checkStickTables } = await import('./runtime-stick.ts');
+    found.push(...checkStickTables(result.model));
+  }
+  if (proxies.some((p) => p.servers.some((s) => s.check || s.options['agent-check'] !== undefined))) {
+    const { checkHealthChecks } = await import('./runtime-checks.ts');
+    found.push(...checkHealthChecks(result.model));
+  }
   result.diagnostics.push(...found);
   if (found.some((d) => d.level === 'alert')) result.ok = false;
 }
@@ -163,6 +172,14 @@ function reportDiagnostics(o: CliOptions, result: LoadResult): { fatal: boolean;
   return { fatal, warnings };
 }
 
+/** A master's reload (master.ts): phase 1 again; the -C directory is already the current one. */
+async function reloadConfiguration(o: CliOptions): Promise<ConfigModel | undefined> {
+  const { chdir: _, ...again } = o;
+  const config = loadConfiguration(again);
+  if (config.ok) await compileRules(config);
+  return reportDiagnostics(o, config).fatal ? undefined : config.model;
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   // 1. init: command line, configuration, keyword dump; -c stops here
   const o = parseCommandLine(argv);
@@ -178,10 +195,17 @@ async function main(argv: readonly string[]): Promise<number> {
     if (!o.quiet) out('Configuration file is valid');
     return 0;
   }
+  // master-worker mode: this process is the master, unless a master started it as its worker
+  let worker: typeof import('./master.ts') | undefined;
+  if (o.masterWorker || config.model.global.masterWorker) {
+    worker = await import('./master.ts');
+    if (!worker.isMasterWorker()) return worker.runMaster(o, config.model, () => reloadConfiguration(o));
+  }
   // the serving phases are loaded only now: `-c` runs dozens of times per test and stays cold-start cheap
   const p = await import('./serve.ts');
   const d = p.prepare(o, config.model);
   if (!d) return 1;
+  worker?.attachWorker(d); // a master's worker: its link to the master
   if (!(await p.resolveServers(d))) return 1; // server host names, once, with the system resolver
   p.registerSignals(d); // 2. signal_register: handlers run from the loop
   if (!(await p.startProxies(d))) return 1; // 3. bind, with the old-pid SIGTTOU/SIGTTIN dance

@@ -63,7 +63,7 @@ export interface CompiledRules {
 function inspectDelayOf(p: ProxyModel): number {
   const d = p.directives.findLast((x) => x.keyword === 'tcp-request inspect-delay');
   const t = d !== undefined ? parseTime(d.args[2] ?? '') : undefined;
-  return t !== undefined && t.ok ? t.ms : 0;
+  return t?.ok ? t.ms : 0;
 }
 
 function tcpSwitching(

@@ -182,7 +182,11 @@ function askMany(port: number, from: string, paths: string[]): Promise<string[]>
 
 describe('stick counters: track-sc, sc_* fetches and rate limiting as HAProxy', () => {
   it('http-request track-sc0, sc-inc-gpc0, tcp-request connection track-sc1, a rate limit', async () => {
-    const [be] = await Promise.all([startHttpBackend((_req, res) => res.end('ok'))]);
+    const [be] = await Promise.all([
+      startHttpBackend((_req, res) => {
+        res.end('ok');
+      }),
+    ]);
     const run = async (binary: Binary): Promise<string[]> => {
       const [port] = (await freePorts(1)) as [number];
       const cfg = writeConfig(

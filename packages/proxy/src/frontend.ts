@@ -102,7 +102,8 @@ class TcpRoute implements StreamOwner {
     const be = this.backend;
     const persist = be.persist;
     if (persist !== undefined) {
-      const env = (stream.env ??= new StreamEnv(this.name, stream.client, this.frontend.world ?? NO_WORLD));
+      stream.env ??= new StreamEnv(this.name, stream.client, this.frontend.world ?? NO_WORLD);
+      const env = stream.env;
       const stuck = persist.match(env);
       if (stuck !== undefined && be.isUsable(stuck) && !stuck.full) {
         be.take(stuck);

@@ -110,8 +110,13 @@ export class StreamEnv implements TrackingEnv, StickFetchContext {
     // http-request tracking counts the request under way; other tracking counts the connection
     const e = http ? trackHttp(table, key) : table.track(key);
     if (e === undefined) return;
-    if (this.sessionOpen) (this.sessionSlots ??= new Array(SLOTS))[slot] = e;
-    else (this.streamSlots ??= new Array(SLOTS))[slot] = e;
+    if (this.sessionOpen) {
+      this.sessionSlots ??= new Array(SLOTS);
+      this.sessionSlots[slot] = e;
+    } else {
+      this.streamSlots ??= new Array(SLOTS);
+      this.streamSlots[slot] = e;
+    }
   }
 
   /** The connection's rules are done: the session counts, later tracking belongs to streams. */
