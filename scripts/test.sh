@@ -7,7 +7,7 @@ source "$(dirname "$0")/provision.sh"
 if ! command -v haproxy >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     hap_log "installing the haproxy Debian package (reference for differential tests)"
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null) >&2 ||
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null && { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server postgresql mariadb-server slapd exim4-daemon-light >/dev/null || hap_log "could not install the servers of the protocol-check tests: they will try again, or skip saying why"; }) >&2 ||
       hap_log "could not install haproxy: differential tests will say so and fail"
   else
     hap_log "haproxy is not installed and this user cannot apt-get it: differential tests will fail"

@@ -62,6 +62,7 @@ import type { StickTable } from '@hap/stick';
 import type { CliOptions } from './cli.ts';
 import { planRuntime, type ServedFrontend } from './runtime.ts';
 import { type PlannedChecks, startChecks } from './runtime-checks.ts';
+import { startRuntimeApi, stopRuntimeApi } from './runtime-cli.ts';
 
 /** Everything the phases share. */
 export interface Daemon {
@@ -248,14 +249,31 @@ export function registerSignals(d: Daemon): void {
   });
 }
 
+/** `stats socket` lines: bound before chroot/setuid, like HAProxy's listeners. */
+export async function startStatsSockets(d: Daemon): Promise<boolean> {
+  try {
+    await startRuntimeApi(d);
+    return true;
+  } catch (err) {
+    alert(d, (err as Error).message);
+    alert(d, `[${PROG}.main()] Some protocols failed to start their listeners! Exiting.`);
+    return false;
+  }
+}
+
 /** Phase 14b: health checks start once the process is in charge (after a daemon's fork). */
 export function startHealthChecks(d: Daemon): void {
   if (d.checks === undefined) return;
   // as HAProxy on stderr: "no server available" is an alert, state changes are warnings
+  const listens = new Set(d.model.proxies.filter((p) => p.kind === 'listen').map((p) => p.name));
   d.checker = startChecks(d.checks, d.backends, (line) => {
-    // the console form quotes the backend's name, the log form does not
-    if (line.level === 'emerg') alert(d, line.text.replace(/^backend (\S+) has no/, "backend '$1' has no"));
-    else warning(d, line.text);
+    if (line.level !== 'emerg') {
+      warning(d, line.text);
+      return;
+    }
+    // the console form quotes the name; a listen section is a "proxy", not a "backend"
+    const kind = listens.has(line.backend) ? 'proxy' : 'backend';
+    alert(d, line.text.replace(/^backend (\S+) has no/, `${kind} '$1' has no`));
   });
 }
 
@@ -269,6 +287,7 @@ function softStop(d: Daemon): void {
   if (d.loop.stopping) return;
   notice(d, 'haproxyd: soft stop: listeners closed, waiting for the last connection to end.');
   stopHealthChecks(d);
+  void stopRuntimeApi(d);
   closeListeners(d);
   // idle keep-alive connections close now, busy ones after their response
   for (const f of d.frontends) f.frontend.softStop();
@@ -278,6 +297,7 @@ function softStop(d: Daemon): void {
 function hardStop(d: Daemon, sig: NodeJS.Signals): void {
   d.stopSignal ??= sig;
   stopHealthChecks(d);
+  void stopRuntimeApi(d);
   closeListeners(d);
   for (const f of d.frontends) f.frontend.destroyAll();
   d.loop.hardStop();
@@ -632,6 +652,9 @@ export function dieByStopSignal(d: Daemon): void {
 
 export function deinit(d: Daemon): void {
   unbindAll(d.listeners);
+  stopHealthChecks(d);
+  // an open stats socket would keep the process alive
+  void stopRuntimeApi(d);
   for (const f of d.frontends) f.frontend.destroyAll();
   d.signals?.close();
   if (d.pidfile) closePidFile(d.pidfile);

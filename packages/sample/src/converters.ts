@@ -491,8 +491,9 @@ const BASE_CONVERTERS: readonly ConvDef[] = [
     out: 'bin',
     fn: (v) => {
       const s = v as string;
-      if (s.length % 4 === 1 || !/^[A-Za-z0-9_-]*$/.test(s)) return undefined;
-      return Buffer.from(s, 'base64url');
+      // HAProxy reads '=' as the alphabet's last value (63) rather than as padding: "aGk=" gives "hi?"
+      if (s.length % 4 === 1 || !/^[A-Za-z0-9_=-]*$/.test(s)) return undefined;
+      return Buffer.from(s.replaceAll('=', '_'), 'base64url');
     },
   },
   {

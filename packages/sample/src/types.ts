@@ -82,6 +82,27 @@ export function readInt64(s: string, start = 0): { value: number; end: number } 
   return { value: neg ? -v : v, end: i };
 }
 
+/** readInt64 exactly: digits beyond what a JS number holds are read as a bigint (saturating as HAProxy). */
+function readSint(s: string): number | bigint {
+  const r = readInt64(s);
+  if (Number.isSafeInteger(r.value)) return r.value;
+  let i = 0;
+  const neg = s.charCodeAt(0) === 45;
+  if (neg || s.charCodeAt(0) === 43) i++;
+  let v = 0n;
+  const max = (1n << 63n) - 1n;
+  for (; i < s.length; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) break;
+    v = v * 10n + BigInt(d);
+    if (v > max) {
+      v = max;
+      break;
+    }
+  }
+  return sintOf(neg ? -v : v);
+}
+
 /**
  * HAProxy's strl2ic, used by hdr_val, cook_val, urlp_val: a 32-bit int, digits summed
  * until a character above '9' (characters below '0' are summed too, as HAProxy does).
@@ -184,7 +205,7 @@ export function cast(v: SampleValue, to: SmpType): SampleValue | undefined {
     case 'sint':
       if (typeof v === 'number' || typeof v === 'bigint') return v;
       if (typeof v === 'boolean') return v ? 1 : 0;
-      if (typeof v === 'string') return v.length === 0 ? undefined : readInt64(v).value;
+      if (typeof v === 'string') return v.length === 0 ? undefined : readSint(v);
       if (Buffer.isBuffer(v) || v.kind !== 'ipv4') return undefined;
       return ((v.bytes[0]! << 24) >>> 0) + (v.bytes[1]! << 16) + (v.bytes[2]! << 8) + v.bytes[3]!;
     case 'addr':

@@ -67,14 +67,18 @@ const stats: KeywordRow = {
         }
         const bind = parseBindLine(ctx, 2, 'stats socket');
         if (bind) ctx.global.statsSockets.push(bind);
+        // served by the runtime API
+        ctx.directive.supported = true;
         return;
       }
       case 'timeout':
         ctx.directive.keyword = 'stats timeout';
+        ctx.directive.supported = true;
         checkArgs(ctx, 'time', 2, 'stats timeout');
         return;
       case 'maxconn':
         ctx.directive.keyword = 'stats maxconn';
+        ctx.directive.supported = true;
         checkArgs(ctx, 'int', 2, 'stats maxconn');
         return;
       case 'bind-process':

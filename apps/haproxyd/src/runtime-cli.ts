@@ -1,0 +1,961 @@
+/**
+ * The runtime API on the configuration's `stats socket` lines: `@hap/runtime-api` serves
+ * the CLI, this module fills its command table with HAProxy 2.6's commands over the
+ * daemon's live objects (statistics from `@hap/stats` through stats-source.ts, server
+ * states through the health checker or the backend's balancer, stick tables through
+ * `@hap/stick`), with HAProxy's syntax, levels and answers.
+ *
+ * What haproxyd cannot do yet is answered as such ("… is not supported yet"), never
+ * silently accepted.
+ */
+
+import { linkSync, renameSync, statSync } from 'node:fs';
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { getHeapSpaceStatistics } from 'node:v8';
+import { parseWeight } from '@hap/checks';
+import { type BindModel, parseTime } from '@hap/config';
+import { resolveIdentity } from '@hap/daemon';
+import { type Listener, pauseAll, resumeAll, unbindAll } from '@hap/listeners';
+import type { Frontend, Server } from '@hap/proxy';
+import {
+  type CliListener,
+  type CommandContext,
+  LEVEL_RANK,
+  type Level,
+  type ListenOptions,
+  PERMISSION_DENIED,
+  RuntimeApi,
+} from '@hap/runtime-api';
+import { SRV_ADMF, serverUsable, showInfo, showServersState, showStat } from '@hap/stats';
+import { tableCommand, tableHeader } from '@hap/stick';
+import type { Daemon } from './serve.ts';
+import {
+  countersOfBackend,
+  countersOfFrontend,
+  DaemonStats,
+  effectiveState,
+  type LocalServer,
+  type ProxyRecord,
+  type ServerRecord,
+  type StatsHost,
+} from './stats-source.ts';
+import { HAPROXYD_VERSION } from './version.ts';
+
+/** Where the CLI's log lines go (state changes made from the CLI, `shutdown frontend`). */
+export type CliLog = (level: 'alert' | 'warning', text: string) => void;
+
+export interface RuntimeCliOptions {
+  /** Default: HAProxy's stderr lines. */
+  readonly log?: CliLog;
+  /** The statistics source (default: a new one over `host`). */
+  readonly stats?: DaemonStats;
+  /** Clock, ms (tests). */
+  readonly now?: () => number;
+}
+
+function stderrLog(quiet: () => boolean): CliLog {
+  return (level, text) => {
+    if (quiet()) return;
+    const tag = level === 'alert' ? '[ALERT]    ' : '[WARNING]  ';
+    process.stderr.write(`${tag}(${process.pid}) : ${text}\n`);
+  };
+}
+
+// --- helpers ----------------------------------------------------------------------------
+
+const NOT_SUPPORTED = (what: string) => `${what} is not supported yet by haproxyd.\n`;
+
+/** C's atoi(). */
+function atoi(s: string | undefined): number {
+  const m = /^\s*[+-]?\d+/.exec(s ?? '');
+  return m ? Number.parseInt(m[0], 10) : 0;
+}
+
+/** C's strtol(s, &end, 10): the value and what follows it (undefined value: no digits). */
+function strtol(s: string): { value: number | undefined; rest: string } {
+  const m = /^\s*([+-]?\d+)/.exec(s);
+  if (!m) return { value: undefined, rest: s };
+  return { value: Number.parseInt(m[1]!, 10), rest: s.slice(m[0].length) };
+}
+
+/** The answers of parseWeight(), with HAProxy's line feeds (two of its texts have none). */
+function weightAnswer(msg: string): string {
+  return msg.endsWith('.') ? `${msg}\n` : msg;
+}
+
+interface Found {
+  readonly r: ProxyRecord;
+  readonly s: ServerRecord;
+}
+
+/** Streams and sessions, as their classes hold them (TcpStream, HttpSession). */
+interface LiveStream {
+  readonly endReason: string;
+  readonly client?: Socket;
+  readonly target?: unknown;
+  readonly server?: unknown;
+  readonly slot?: unknown;
+  readonly backend?: { readonly name: string } | null;
+  readonly owner?: { readonly backend?: { readonly name: string } };
+  close?(reason: string): void;
+}
+
+const streamIds = new WeakMap<object, number>();
+let lastStreamId = 0;
+
+function streamId(s: object): number {
+  let id = streamIds.get(s);
+  if (id === undefined) {
+    id = ++lastStreamId;
+    streamIds.set(s, id);
+  }
+  return id;
+}
+
+function streamServer(s: LiveStream): { readonly name: string } | undefined {
+  for (const v of [s.target, s.server]) {
+    if (v !== null && typeof v === 'object' && typeof (v as { name?: unknown }).name === 'string')
+      return v as { name: string };
+  }
+  return undefined;
+}
+
+function isLevel(v: string | true | undefined): v is Level {
+  return v === 'user' || v === 'operator' || v === 'admin';
+}
+
+// --- the command table ------------------------------------------------------------------
+
+/**
+ * Builds the CLI over `host` (the daemon, or a test's stand-in): every command registered,
+ * nothing listening yet (`api.execute()` runs commands; `startRuntimeApi` listens).
+ */
+export function createRuntimeApi(
+  host: StatsHost,
+  opts: RuntimeCliOptions = {},
+): { api: RuntimeApi; stats: DaemonStats } {
+  const stats = opts.stats ?? new DaemonStats(host);
+  const now = opts.now ?? Date.now;
+  const log: CliLog = opts.log ?? stderrLog(() => false);
+  // HAProxy 2.6 lists every command in `help` whatever the level
+  const api = new RuntimeApi({ helpListsAllLevels: true });
+
+  /** cli_find_server(): `<backend>/<server>` of a proxy that is running. */
+  const findServer = (arg: string | undefined, checkDisabled = true): Found | string => {
+    const text = arg ?? '';
+    const slash = text.indexOf('/');
+    const beName = slash < 0 ? text : text.slice(0, slash);
+    const srvName = slash < 0 ? '' : text.slice(slash + 1);
+    if (srvName === '' || beName === '') return "Require 'backend/server'.\n";
+    const r = stats.findBackend(beName);
+    if (!r) return 'No such backend.\n';
+    const s = stats.findServer(r, srvName);
+    if (!s) return 'No such server.\n';
+    if (checkDisabled && (r.model.disabled || r.stopped)) return 'Proxy is disabled.\n';
+    return { r, s };
+  };
+
+  /** cli_find_frontend(). */
+  const findFrontend = (arg: string | undefined): ProxyRecord | string => {
+    if (!arg) return 'A frontend name is expected.\n';
+    return stats.findFrontend(arg) ?? 'No such frontend.\n';
+  };
+
+  const name = (f: Found) => `${f.s.model.backup ? 'Backup ' : ''}Server ${f.r.model.name}/${f.s.model.name}`;
+
+  /** HAProxy's figures after a state change: usable servers, sessions, queue. */
+  const figures = (f: Found) => {
+    const px = stats.proxyState(f.r);
+    let active = 0;
+    let backup = 0;
+    for (const s of px.servers ?? []) {
+      if (!serverUsable(s)) continue;
+      if (s.backup) backup++;
+      else active++;
+    }
+    const onBackup = active === 0 && backup > 0 ? ' Running on backup.' : '';
+    const sessions = f.s.server?.served ?? 0;
+    const queued = f.r.backend?.queue.length ?? 0;
+    return {
+      any: active + backup > 0,
+      left: ` ${active} active and ${backup} backup servers left.${onBackup} ${sessions} sessions active, 0 requeued, 0 remaining in queue`,
+      online: ` ${active} active and ${backup} backup servers online.${onBackup} 0 sessions requeued, ${queued} total in queue`,
+    };
+  };
+
+  /** Applies a server's local state to its backend's balancer. */
+  const apply = (f: Found): void => {
+    const b = f.r.backend?.balancer;
+    const srv = f.s.server;
+    if (b === undefined || srv === undefined) return;
+    b.setWeight(srv, f.s.local.uweight);
+    b.setState(srv, effectiveState(f.s.local));
+  };
+
+  /**
+   * Runs a change of a local server and applies it to the balancer, then logs HAProxy's
+   * sentence (made after the change: it prints the figures) and, when the backend just
+   * lost its last usable server, that alert.
+   */
+  const changeLocal = (f: Found, change: (l: LocalServer) => (() => string) | undefined): void => {
+    const before = figures(f).any;
+    const sentence = change(f.s.local);
+    apply(f);
+    if (sentence !== undefined) log('warning', sentence());
+    if (before && !figures(f).any)
+      log(
+        'alert',
+        `${f.r.model.kind === 'listen' ? 'proxy' : 'backend'} '${f.r.model.name}' has no server available!`,
+      );
+  };
+
+  const touch = (l: LocalServer) => {
+    l.lastChange = Math.floor(now() / 1000);
+  };
+
+  /** HAProxy's srv_adm_set_maint / drain / ready for a server without checks. */
+  const setLocalAdmin = (f: Found, state: 'ready' | 'drain' | 'maint'): void => {
+    const maint = (f.s.local.admin & SRV_ADMF.FMAINT) !== 0;
+    const drain = (f.s.local.admin & SRV_ADMF.FDRAIN) !== 0;
+    if (state === 'maint') {
+      changeLocal(f, (x) => {
+        if (maint) {
+          // drain is hidden by the maintenance: cleared without a word
+          x.admin &= ~SRV_ADMF.FDRAIN;
+          return undefined;
+        }
+        const wasDown = x.opState === 'stopped';
+        x.admin = (x.admin | SRV_ADMF.FMAINT) & ~SRV_ADMF.FDRAIN;
+        x.opState = 'stopped';
+        x.health = 0;
+        touch(x);
+        return wasDown
+          ? () => `${name(f)} was DOWN and now enters maintenance.`
+          : () => `${name(f)} is going DOWN for maintenance.${figures(f).left}.`;
+      });
+      return;
+    }
+    if (state === 'drain') {
+      if (drain && !maint) return;
+      changeLocal(f, (x) => {
+        x.admin = (x.admin | SRV_ADMF.FDRAIN) & ~SRV_ADMF.FMAINT;
+        touch(x);
+        if (!maint) return () => `${name(f)} enters drain state.${figures(f).online}.`;
+        x.opState = 'running';
+        return () => `${name(f)} is UP/DRAIN (leaving forced maintenance).`;
+      });
+      if (maint) log('warning', `${name(f)} remains in forced drain mode.`);
+      return;
+    }
+    if (!maint && !drain) return;
+    changeLocal(f, (x) => {
+      x.admin &= ~(SRV_ADMF.FMAINT | SRV_ADMF.FDRAIN);
+      touch(x);
+      if (!maint) return () => `${name(f)} is UP (leaving forced drain).`;
+      x.opState = 'running';
+      return () => `${name(f)} is UP/READY (leaving forced maintenance).`;
+    });
+  };
+
+  const setAdmin = (f: Found, state: 'ready' | 'drain' | 'maint'): string => {
+    const checker = host.checker;
+    if (stats.checkerState(f.r, f.s) !== undefined && checker !== undefined) {
+      checker.setAdminState(f.r.model.name, f.s.model.name, state);
+      return '';
+    }
+    if (f.s.checked)
+      return NOT_SUPPORTED('Changing the state of a server whose health checks are not running');
+    setLocalAdmin(f, state);
+    return '';
+  };
+
+  /** server_parse_weight_change_request(). */
+  const setWeight = (f: Found, request: string | undefined): string => {
+    const st = stats.checkerState(f.r, f.s);
+    const iweight = st ? st.initialWeight : f.s.local.iweight;
+    const w = parseWeight(request ?? '', iweight);
+    if (typeof w === 'string') return weightAnswer(w);
+    if (w !== 0 && w !== iweight && f.r.staticWeights)
+      return "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n";
+    if (st && host.checker) {
+      host.checker.setWeight(f.r.model.name, f.s.model.name, w);
+      return '';
+    }
+    if (f.s.checked)
+      return NOT_SUPPORTED('Changing the weight of a server whose health checks are not running');
+    changeLocal(f, (x) => {
+      x.uweight = w;
+      return undefined;
+    });
+    return '';
+  };
+
+  const setHealth = (f: Found, what: string | undefined): string => {
+    if (what !== 'up' && what !== 'stopping' && what !== 'down')
+      return "'set server <srv> health' expects 'up', 'stopping', or 'down'.\n";
+    if (f.s.checked) return NOT_SUPPORTED("'set server <srv> health' on a server with health checks");
+    changeLocal(f, (x) => {
+      const top = x.rise + x.fall - 1;
+      x.health = what === 'down' ? 0 : top;
+      const next = what === 'up' ? 'running' : what === 'stopping' ? 'stopping' : 'stopped';
+      if (x.opState === next) return undefined;
+      x.opState = next;
+      touch(x);
+      if (what === 'down') return () => `${name(f)} is DOWN, changed from CLI.${figures(f).left}.`;
+      if (what === 'stopping') return () => `${name(f)} is stopping, changed from CLI.${figures(f).online}.`;
+      return () => `${name(f)} is UP, changed from CLI.${figures(f).online}.`;
+    });
+    return '';
+  };
+
+  const hasAgent = (f: Found) => f.s.model.options['agent-check'] !== undefined;
+
+  // --- statistics -----------------------------------------------------------------------
+
+  api.register({
+    words: ['show', 'info'],
+    usage: 'show info [desc|json|typed|float]*',
+    help: 'report information about the running process',
+    handler: (args) => showInfo(stats.info(), args.slice(2)),
+  });
+  api.register({
+    words: ['show', 'stat'],
+    usage: 'show stat [desc|json|no-maint|typed|up]*',
+    help: 'report counters for each proxy and server',
+    handler: (args, ctx) => showStat(stats, args.slice(2), { level: ctx.socketLevel, now: now() }),
+  });
+  api.register({
+    words: ['clear', 'counters'],
+    level: 'operator',
+    usage: 'clear counters [all]',
+    help: 'clear max statistics counters (or all counters)',
+    handler: (args, ctx) => {
+      const all = args[2] === 'all';
+      if (all && LEVEL_RANK[ctx.level] < LEVEL_RANK.admin) return PERMISSION_DENIED;
+      stats.clearCounters(all);
+      return '';
+    },
+  });
+  api.register({
+    words: ['show', 'servers', 'state'],
+    usage: 'show servers state [<backend>]',
+    help: 'dump volatile server information (all or for a single backend)',
+    handler: (args) => {
+      const backend = args[3];
+      if (backend !== undefined && stats.findBackend(backend) === undefined) return "Can't find backend.\n";
+      return stats.serversStateFixup(
+        showServersState(stats, { now: now(), ...(backend !== undefined ? { backend } : {}) }),
+      );
+    },
+  });
+  api.register({
+    words: ['show', 'backend'],
+    usage: 'show backend',
+    help: 'list backends in the current running config',
+    handler: () =>
+      `# name\n${stats.records
+        .filter((r) => r.isBackend)
+        .map((r) => `${r.model.name}\n`)
+        .join('')}`,
+  });
+  api.register({
+    words: ['show', 'version'],
+    usage: 'show version',
+    help: 'show version of the current process',
+    handler: () => `${HAPROXYD_VERSION}\n`,
+  });
+
+  // --- servers ----------------------------------------------------------------------------
+
+  api.register({
+    words: ['set', 'server'],
+    level: 'admin',
+    usage: 'set server <bk>/<srv> [opts]',
+    help: "change a server's state, weight, address or ssl",
+    handler: (args) => {
+      const f = findServer(args[2]);
+      if (typeof f === 'string') return f;
+      switch (args[3]) {
+        case 'weight':
+          return setWeight(f, args[4]);
+        case 'state':
+          if (args[4] === 'ready' || args[4] === 'drain' || args[4] === 'maint') return setAdmin(f, args[4]);
+          return "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n";
+        case 'health':
+          return setHealth(f, args[4]);
+        case 'agent':
+          if (!hasAgent(f)) return 'agent checks are not enabled on this server.\n';
+          if (args[4] !== 'up' && args[4] !== 'down')
+            return "'set server <srv> agent' expects 'up' or 'down'.\n";
+          return NOT_SUPPORTED("'set server <srv> agent'");
+        case 'agent-send':
+          if (!hasAgent(f)) return 'agent checks are not enabled on this server.\n';
+          return NOT_SUPPORTED("'set server <srv> agent-send'");
+        case 'addr':
+        case 'agent-addr':
+        case 'agent-port':
+        case 'check-addr':
+        case 'check-port':
+        case 'fqdn':
+        case 'ssl':
+          return NOT_SUPPORTED(`'set server <srv> ${args[3]}'`);
+        default:
+          return 'usage: set server <backend>/<server> addr | agent | agent-addr | agent-port | agent-send | check-addr | check-port | fqdn | health | ssl | state | weight\n';
+      }
+    },
+  });
+  api.register({
+    words: ['set', 'weight'],
+    level: 'admin',
+    usage: 'set weight <bk>/<srv>  (DEPRECATED)',
+    help: "change a server's weight (use 'set server' instead)",
+    handler: (args) => {
+      const f = findServer(args[2]);
+      return typeof f === 'string' ? f : setWeight(f, args[3]);
+    },
+  });
+  api.register({
+    words: ['get', 'weight'],
+    usage: 'get weight <bk>/<srv>',
+    help: "report a server's current weight",
+    handler: (args) => {
+      const f = findServer(args[2], false);
+      if (typeof f === 'string') return f;
+      const st = stats.checkerState(f.r, f.s);
+      return st
+        ? `${st.weight} (initial ${st.initialWeight})\n`
+        : `${f.s.local.uweight} (initial ${f.s.local.iweight})\n`;
+    },
+  });
+  api.register({
+    words: ['disable', 'server'],
+    level: 'admin',
+    usage: 'disable server (DEPRECATED)',
+    help: "disable a server for maintenance (use 'set server' instead)",
+    handler: (args) => {
+      const f = findServer(args[2]);
+      return typeof f === 'string' ? f : setAdmin(f, 'maint');
+    },
+  });
+  api.register({
+    words: ['enable', 'server'],
+    level: 'admin',
+    usage: 'enable server  (DEPRECATED)',
+    help: "enable a disabled server (use 'set server' instead)",
+    handler: (args) => {
+      const f = findServer(args[2]);
+      return typeof f === 'string' ? f : setAdmin(f, 'ready');
+    },
+  });
+  api.register({
+    words: ['disable', 'health'],
+    level: 'admin',
+    usage: 'disable health',
+    help: 'disable health checks',
+    handler: (args) => {
+      const f = findServer(args[2]);
+      if (typeof f === 'string') return f;
+      // without a check there is nothing to disable (HAProxy clears a flag nobody reads)
+      return f.s.model.check ? NOT_SUPPORTED("'disable health'") : '';
+    },
+  });
+  api.register({
+    words: ['enable', 'health'],
+    level: 'admin',
+    usage: 'enable health',
+    help: 'enable health checks',
+    handler: (args) => {
+      const f = findServer(args[2]);
+      if (typeof f === 'string') return f;
+      if (!f.s.model.check) return 'Health check was not configured on this server, cannot enable.\n';
+      return NOT_SUPPORTED("'enable health'");
+    },
+  });
+  api.register({
+    words: ['disable', 'agent'],
+    level: 'admin',
+    usage: 'disable agent',
+    help: 'disable agent checks',
+    handler: (args) => {
+      const f = findServer(args[2]);
+      if (typeof f === 'string') return f;
+      return hasAgent(f) ? NOT_SUPPORTED("'disable agent'") : '';
+    },
+  });
+  api.register({
+    words: ['enable', 'agent'],
+    level: 'admin',
+    usage: 'enable agent',
+    help: 'enable agent checks',
+    handler: (args) => {
+      const f = findServer(args[2]);
+      if (typeof f === 'string') return f;
+      if (!hasAgent(f)) return 'Agent was not configured on this server, cannot enable.\n';
+      return NOT_SUPPORTED("'enable agent'");
+    },
+  });
+
+  // --- maxconn ----------------------------------------------------------------------------
+
+  api.register({
+    words: ['set', 'maxconn', 'global'],
+    level: 'admin',
+    usage: 'set maxconn global <value>',
+    help: 'change the per-process maxconn setting',
+    handler: (args) => {
+      if (!args[3]) return 'Expects an integer value.\n';
+      return NOT_SUPPORTED("Changing the global maxconn at runtime ('set maxconn global')");
+    },
+  });
+  api.register({
+    words: ['set', 'maxconn', 'frontend'],
+    level: 'admin',
+    usage: 'set maxconn frontend <frontend> <value>',
+    help: "change a frontend's maxconn setting",
+    handler: (args) => {
+      const r = findFrontend(args[3]);
+      if (typeof r === 'string') return r;
+      if (!args[4]) return 'Integer value expected.\n';
+      if (atoi(args[4]) < 0) return 'Value out of range.\n';
+      return NOT_SUPPORTED("Changing a frontend's maxconn at runtime ('set maxconn frontend')");
+    },
+  });
+  api.register({
+    words: ['set', 'maxconn', 'server'],
+    level: 'admin',
+    usage: 'set maxconn server <bk>/<srv>',
+    help: "change a server's maxconn setting",
+    handler: (args) => {
+      const f = findServer(args[3]);
+      if (typeof f === 'string') return f;
+      const v = args[4] ?? '';
+      if (v === '') return 'Require <maxconn>.\n';
+      const n = strtol(v);
+      if (n.value === undefined) return 'maxconn string empty or preceded by garbage';
+      if (n.rest !== '') return 'Trailing garbage in maxconn string';
+      return NOT_SUPPORTED("Changing a server's maxconn at runtime ('set maxconn server')");
+    },
+  });
+
+  // --- streams and frontends --------------------------------------------------------------
+
+  const liveStreams = function* (): Generator<{ f: Frontend; px: ProxyRecord; st: LiveStream }> {
+    for (const r of stats.records) {
+      const f = r.served?.frontend;
+      if (!f) continue;
+      for (const st of f.streams) yield { f, px: r, st: st as LiveStream };
+    }
+  };
+
+  const sessLine = (px: ProxyRecord, f: Frontend, st: LiveStream): string => {
+    const c = st.client;
+    const proto =
+      c?.remoteFamily === 'IPv6' ? 'tcpv6' : c?.remoteFamily === 'IPv4' ? 'tcpv4' : c ? 'unix_stream' : '?';
+    const src = c?.remoteAddress !== undefined ? `${c.remoteAddress}:${c.remotePort ?? 0}` : 'unix:1';
+    const be = st.owner?.backend?.name ?? st.backend?.name ?? (px.served ? f.backend.name : undefined);
+    const srv = streamServer(st);
+    return `0x${streamId(st).toString(16)}: proto=${proto} src=${src} fe=${px.model.name} be=${be ?? '<NONE>'} srv=${srv?.name ?? '<none>'}\n`;
+  };
+
+  api.register({
+    words: ['show', 'sess'],
+    level: 'operator',
+    usage: 'show sess [id]',
+    help: 'report the list of current sessions or dump this exact session',
+    handler: (args) => {
+      const want =
+        args[2] && args[2] !== 'all' ? Number.parseInt(args[2], args[2].startsWith('0x') ? 16 : 10) : 0;
+      let out = '';
+      for (const { f, px, st } of liveStreams()) {
+        if (want && streamId(st) !== want) continue;
+        out += sessLine(px, f, st);
+      }
+      return out;
+    },
+  });
+  api.register({
+    words: ['shutdown', 'session'],
+    level: 'admin',
+    usage: 'shutdown session [id]',
+    help: 'kill a specific session',
+    handler: (args) => {
+      const w = args[2] ?? '';
+      const id = Number.parseInt(w, w.startsWith('0x') ? 16 : 10);
+      if (!id) return "Session pointer expected (use 'show sess').\n";
+      for (const { st } of liveStreams()) {
+        if (streamId(st) !== id) continue;
+        if (typeof st.close !== 'function') return NOT_SUPPORTED('Killing this kind of session');
+        st.close('killed from the CLI');
+        return '';
+      }
+      return "No such session (use 'show sess').\n";
+    },
+  });
+  api.register({
+    words: ['shutdown', 'sessions', 'server'],
+    level: 'admin',
+    usage: 'shutdown sessions server <bk>/<srv>',
+    help: 'kill sessions on a server',
+    handler: (args) => {
+      const f = findServer(args[3]);
+      if (typeof f === 'string') return f;
+      const srv: Server | undefined = f.s.server;
+      if (srv === undefined) return '';
+      const victims: LiveStream[] = [];
+      for (const { st } of liveStreams()) {
+        if (st.target === srv || st.server === srv || st.slot === srv) victims.push(st);
+      }
+      if (victims.some((v) => typeof v.close !== 'function')) return NOT_SUPPORTED('Killing these sessions');
+      for (const v of victims) v.close!('killed from the CLI');
+      return '';
+    },
+  });
+
+  const listenersOf = (r: ProxyRecord): Listener[] => {
+    const fe = r.served?.frontend;
+    return fe === undefined
+      ? []
+      : host.listeners.filter((l) => (l as Listener & { frontend?: Frontend }).frontend === fe);
+  };
+
+  api.register({
+    words: ['shutdown', 'frontend'],
+    level: 'admin',
+    usage: 'shutdown frontend <frontend>',
+    help: 'stop a specific frontend',
+    handler: (args) => {
+      const r = findFrontend(args[2]);
+      if (typeof r === 'string') return r;
+      if (r.stopped || r.model.disabled) return 'Frontend was already shut down.\n';
+      const mine = listenersOf(r);
+      // every bound listener is a job of the run loop (serve.ts closeListeners() does the same)
+      for (const l of mine) if (l.state !== 'stopped') host.loop.releaseJob('listener');
+      unbindAll(mine);
+      r.stopped = true;
+      const fe = r.served?.frontend;
+      const feConns = fe ? countersOfFrontend(fe).conn_tot : 0;
+      const beConns = r.backend ? countersOfBackend(r.backend).stot : 0;
+      log('warning', `Proxy ${r.model.name} stopped (cumulated conns: FE: ${feConns}, BE: ${beConns}).`);
+      return '';
+    },
+  });
+  api.register({
+    words: ['disable', 'frontend'],
+    level: 'admin',
+    usage: 'disable frontend <frontend>',
+    help: 'temporarily disable specific frontend',
+    handler: (args) => {
+      const r = findFrontend(args[2]);
+      if (typeof r === 'string') return r;
+      if (r.stopped || r.model.disabled) return 'Frontend was previously shut down, cannot disable.\n';
+      const active = listenersOf(r).filter((l) => l.state === 'ready' || l.state === 'full');
+      if (active.length === 0) return 'All sockets are already disabled.\n';
+      const res = pauseAll(active);
+      return res.failed.length > 0 ? 'Failed to pause frontend, check logs for precise cause.\n' : '';
+    },
+  });
+  api.register({
+    words: ['enable', 'frontend'],
+    level: 'admin',
+    usage: 'enable frontend <frontend>',
+    help: 're-enable specific frontend',
+    handler: async (args) => {
+      const r = findFrontend(args[2]);
+      if (typeof r === 'string') return r;
+      if (r.stopped || r.model.disabled) return 'Frontend was previously shut down, cannot enable.\n';
+      const paused = listenersOf(r).filter((l) => l.state === 'paused');
+      if (paused.length === 0) return 'All sockets are already enabled.\n';
+      const res = await resumeAll(paused);
+      return res.failed.length > 0
+        ? 'Failed to resume frontend, check logs for precise cause (port conflict?).\n'
+        : '';
+    },
+  });
+
+  // --- stick tables -------------------------------------------------------------------------
+
+  const tables = () => host.tables.values();
+  const tableAnswer = (args: readonly string[], ctx: CommandContext): string => {
+    const verb = args[0]!;
+    const name = args[2] ?? '';
+    const t = name === '' ? undefined : host.tables.get(name);
+    const operator = LEVEL_RANK[ctx.socketLevel] >= LEVEL_RANK.operator;
+    if (t !== undefined && args[3] === 'key') {
+      // per-key actions need the session at operator level, once the key is known
+      if ((args[4] ?? '') !== '' && LEVEL_RANK[ctx.level] < LEVEL_RANK.operator) return PERMISSION_DENIED;
+    } else if (t !== undefined && !operator && (verb === 'show' || verb === 'clear')) {
+      // a socket below operator sees the table's head only, and clears nothing
+      const checked = tableCommand(['show', ...args.slice(1)], tables()) ?? '';
+      if (!checked.startsWith('# table:')) return checked;
+      return verb === 'show' ? `${tableHeader(t)}# contents not dumped due to insufficient privileges\n` : '';
+    }
+    return tableCommand(args, tables()) ?? '';
+  };
+  api.register({
+    words: ['show', 'table'],
+    usage: 'show table <table> [<filter>]*',
+    help: "report table usage stats or dump this table's contents (filter: data/key)",
+    handler: tableAnswer,
+  });
+  api.register({
+    words: ['clear', 'table'],
+    usage: 'clear table <table> [<filter>]*',
+    help: 'remove an entry from a table (filter: data/key)',
+    handler: tableAnswer,
+  });
+  api.register({
+    words: ['set', 'table'],
+    usage: 'set table <table> key <k> [data.* <v>]*',
+    help: "update or create a table entry's data",
+    handler: tableAnswer,
+  });
+
+  // --- process ------------------------------------------------------------------------------
+
+  api.register({
+    words: ['show', 'activity'],
+    usage: 'show activity',
+    help: 'show per-thread activity stats (for support/developers)',
+    handler: () => {
+      const t = now();
+      const l = host.loop.stats();
+      let accepted = stats.cli.total;
+      for (const x of host.listeners) accepted += x.totalConns;
+      const mem = process.memoryUsage();
+      const lines = [
+        'thread_id: 1 (1..1)',
+        `date_now: ${Math.floor(t / 1000)}.${String((t % 1000) * 1000).padStart(6, '0')}`,
+        `loops: ${l.turns}`,
+        `tasksw: ${l.tasksRun}`,
+        `run_queue: ${l.runQueue}`,
+        `timers: ${l.timers}`,
+        `idle_pct: ${Math.round(l.idlePct)}`,
+        `lag_ms: ${Math.round(l.lagMs.mean)} (max ${Math.round(l.lagMs.max)})`,
+        `accepted: ${accepted}`,
+        `rss_bytes: ${mem.rss}`,
+        `heap_used_bytes: ${mem.heapUsed}`,
+        `heap_total_bytes: ${mem.heapTotal}`,
+        `external_bytes: ${mem.external}`,
+      ];
+      return `${lines.join('\n')}\n`;
+    },
+  });
+  api.register({
+    words: ['show', 'pools'],
+    usage: 'show pools',
+    help: 'report information about the memory pools usage',
+    handler: () => {
+      // haproxyd has no memory pools: V8's heap spaces are the closest thing
+      const spaces = getHeapSpaceStatistics();
+      let out = "Dumping pools usage. Node's V8 heap spaces stand for HAProxy's pools.\n";
+      let size = 0;
+      let used = 0;
+      for (const s of spaces) {
+        size += s.space_size;
+        used += s.space_used_size;
+        out += `  - Pool ${s.space_name} : ${s.space_size} bytes allocated, ${s.space_used_size} used, ${s.space_available_size} available\n`;
+      }
+      out += `Total: ${spaces.length} pools, ${size} bytes allocated, ${used} used.\n`;
+      return out;
+    },
+  });
+
+  return { api, stats };
+}
+
+// --- the sockets --------------------------------------------------------------------------
+
+interface Running {
+  readonly api: RuntimeApi;
+  readonly stats: DaemonStats;
+  /** Unix socket files this process created, with their inode. */
+  readonly files: { readonly listener: CliListener; readonly path: string; readonly ino: number }[];
+}
+
+const running = new WeakMap<object, Running>();
+
+/** Bind options a `stats socket` line may carry here; others refuse the start. */
+const SOCKET_OPTIONS = new Set([
+  'level',
+  'mode',
+  'uid',
+  'gid',
+  'user',
+  'group',
+  'maxconn',
+  'name',
+  'id',
+  'expose-fd',
+  'process',
+  'thread',
+]);
+
+interface SocketSpec {
+  readonly address: string;
+  readonly listen: ListenOptions;
+  readonly where: BindModel;
+}
+
+/** What the `stats socket`, `stats timeout` and `stats maxconn` lines ask for. */
+export function socketSpecs(host: Pick<StatsHost, 'model'>): SocketSpec[] {
+  const g = host.model.global;
+  const lastArg = (k: string) => g.directives.findLast((d) => d.keyword === k)?.args[2];
+  const timeoutText = lastArg('stats timeout');
+  const timeout = timeoutText !== undefined ? parseTime(timeoutText) : undefined;
+  const maxconnText = lastArg('stats maxconn');
+  const specs: SocketSpec[] = [];
+  for (const b of g.statsSockets) {
+    for (const opt of Object.keys(b.options)) {
+      if (!SOCKET_OPTIONS.has(opt))
+        throw new Error(
+          `config : parsing [${b.file}:${b.line}] : 'stats socket' option '${opt}' is not supported yet by haproxyd's runtime.`,
+        );
+    }
+    const o = b.options;
+    const level = isLevel(o['level']) ? o['level'] : 'operator';
+    const user = typeof o['user'] === 'string' ? o['user'] : undefined;
+    const group = typeof o['group'] === 'string' ? o['group'] : undefined;
+    let uid = typeof o['uid'] === 'string' ? Number(o['uid']) : undefined;
+    let gid = typeof o['gid'] === 'string' ? Number(o['gid']) : undefined;
+    if (user !== undefined || group !== undefined) {
+      const ids = resolveIdentity({
+        program: 'haproxyd',
+        ...(user !== undefined ? { user } : {}),
+        ...(group !== undefined ? { group } : {}),
+      });
+      if (ids.uid !== null) uid = ids.uid;
+      if (ids.gid !== null) gid = ids.gid;
+    }
+    const maxconnOpt = typeof o['maxconn'] === 'string' ? o['maxconn'] : maxconnText;
+    const listen: ListenOptions = {
+      level,
+      ...(timeout?.ok ? { timeout: timeout.ms } : {}),
+      ...(maxconnOpt !== undefined ? { maxconn: Number(maxconnOpt) } : {}),
+      ...(typeof o['mode'] === 'string' ? { mode: Number.parseInt(o['mode'], 8) } : {}),
+      ...(uid !== undefined ? { uid } : {}),
+      ...(gid !== undefined ? { gid } : {}),
+    };
+    for (const a of b.addresses) {
+      const at = { listen, where: b };
+      switch (a.family) {
+        case 'unix':
+          specs.push({ address: `unix@${a.host}`, ...at });
+          break;
+        case 'abns':
+          specs.push({ address: `abns@${a.host}`, ...at });
+          break;
+        case 'ipv4':
+        case 'ipv6':
+          for (let port = a.portLow; port <= a.portHigh; port++) {
+            const h = a.host === '' ? (a.family === 'ipv6' ? '::' : '0.0.0.0') : a.host;
+            specs.push({ address: a.family === 'ipv6' ? `ipv6@[${h}]:${port}` : `ipv4@${h}:${port}`, ...at });
+          }
+          break;
+        default:
+          throw new Error(
+            `config : parsing [${b.file}:${b.line}] : 'stats socket ${a.raw}': this address family is not supported yet by haproxyd's runtime.`,
+          );
+      }
+    }
+  }
+  return specs;
+}
+
+/**
+ * Serves the runtime API on every `stats socket` of the configuration. Throws, with the
+ * sockets already opened closed again, when one cannot be bound (the message is HAProxy's
+ * alert text: the caller prints it and stops the start).
+ */
+export async function startRuntimeApi(d: Daemon): Promise<void> {
+  if (running.has(d) || d.model.global.statsSockets.length === 0) return;
+  const specs = socketSpecs(d);
+  const { api, stats } = createRuntimeApi(d, { log: stderrLog(() => d.quiet) });
+  const files: Running['files'][number][] = [];
+  running.set(d, { api, stats, files });
+  stats.cli.listeners = specs.length;
+  const serverFor =
+    (reusePort: boolean) =>
+    (onConnection: (socket: Socket) => void): NetServer => {
+      const server = createServer({ allowHalfOpen: true }, (socket) => {
+        stats.cli.total++;
+        stats.cli.sessions++;
+        socket.once('close', () => {
+          stats.cli.sessions--;
+        });
+        onConnection(socket);
+      });
+      if (reusePort) {
+        // a reload (-sf/-st, master-worker) binds the new process while the old one still
+        // listens: TCP stats sockets share their port as the listeners do (SO_REUSEPORT)
+        const listen = server.listen.bind(server) as (o: object, cb: () => void) => NetServer;
+        server.listen = ((o: object, cb: () => void) =>
+          listen({ ...o, reusePort: true }, cb)) as unknown as typeof server.listen;
+      }
+      return server;
+    };
+  try {
+    for (const s of specs) {
+      const tcp = s.address.startsWith('ipv4@') || s.address.startsWith('ipv6@');
+      try {
+        const listener = await api.listen(s.address, { ...s.listen, createServer: serverFor(tcp) });
+        if (s.address.startsWith('unix@')) {
+          const path = s.address.slice(5);
+          files.push({ listener, path, ino: statSync(path).ino });
+        }
+      } catch (err) {
+        const why =
+          (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
+            ? 'Address already in use'
+            : (err as Error).message;
+        const shown = s.address.replace(/^(unix|ipv4|ipv6)@/, '');
+        throw new Error(
+          `Binding [${s.where.file}:${s.where.line}] for frontend GLOBAL: cannot bind socket (${why}) for [${shown}]`,
+        );
+      }
+    }
+  } catch (err) {
+    running.delete(d);
+    await api.close();
+    throw err;
+  }
+}
+
+/** Closes the stats sockets and their sessions (soft or hard stop, deinit). Idempotent. */
+export async function stopRuntimeApi(d: Daemon): Promise<void> {
+  const r = running.get(d);
+  if (r === undefined) return;
+  running.delete(d);
+  // A newer process (reload) may have put its own socket at the same path: closing ours must
+  // not remove its file, as HAProxy leaves it too. Closing a unix server removes its path
+  // (libuv), so the newer file is kept under a second name meanwhile and put back at once.
+  for (const f of r.files) {
+    let ino = -1;
+    try {
+      ino = statSync(f.path).ino;
+    } catch {
+      // gone already
+    }
+    if (ino === f.ino || ino === -1) continue;
+    const keep = `${f.path}.${process.pid}.keep`;
+    const server = f.listener.server;
+    (f.listener as { close: () => Promise<void> }).close = () =>
+      new Promise<void>((resolve) => {
+        let kept = false;
+        try {
+          linkSync(f.path, keep);
+          kept = true;
+        } catch {
+          // the newer process keeps its socket anyway if this fails: best effort
+        }
+        server.close(() => resolve());
+        if (kept) {
+          try {
+            renameSync(keep, f.path);
+          } catch {
+            // nothing more to do
+          }
+        }
+      });
+  }
+  await r.api.close();
+}
