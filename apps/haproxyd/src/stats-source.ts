@@ -45,9 +45,6 @@ import { buildDate, HAPROXYD_VERSION } from './version.ts';
 
 // --- counters, kept by object ------------------------------------------------------------
 
-const frontendCounters = new WeakMap<Frontend, ProxyCounters>();
-const backendCounters = new WeakMap<Backend, ProxyCounters>();
-const serverCounters = new WeakMap<Server, ServerCounters>();
 const listenerCounters = new WeakMap<Listener, ListenerCounters>();
 
 function counted<K extends object, V>(map: WeakMap<K, V>, key: K, make: () => V): V {
@@ -61,17 +58,17 @@ function counted<K extends object, V>(map: WeakMap<K, V>, key: K, make: () => V)
 
 /** The `show stat` counters of a frontend (its FRONTEND line). */
 export function countersOfFrontend(f: Frontend): ProxyCounters {
-  return counted(frontendCounters, f, () => new ProxyCounters());
+  return f.counters;
 }
 
 /** The `show stat` counters of a backend (its BACKEND line). */
 export function countersOfBackend(b: Backend): ProxyCounters {
-  return counted(backendCounters, b, () => new ProxyCounters());
+  return b.counters;
 }
 
 /** The `show stat` counters of a server. */
 export function countersOfServer(s: Server): ServerCounters {
-  return counted(serverCounters, s, () => new ServerCounters());
+  return s.counters;
 }
 
 /** The counters of a listener (printed with `option socket-stats`). */
@@ -469,8 +466,7 @@ export class DaemonStats implements StatsSource {
   private refreshServer(s: ServerRecord, c: ServerCounters): void {
     const srv = s.server;
     if (!srv) return;
-    const total = srv.totalConns - (baselines.get(c) ?? 0);
-    if (total > c.stot) c.stot = total;
+    // stot is counted by the streams themselves (one per request or TCP stream)
     if (srv.served > c.smax) c.smax = srv.served;
     const used = srv.currentConns - srv.idle.length;
     if (used > s.peakUsed) s.peakUsed = used;
@@ -740,10 +736,7 @@ export class DaemonStats implements StatsSource {
   private backendState(r: ProxyRecord, servers: readonly ServerState[], now: number): BackendState {
     const c = this.countersOfBackend(r);
     const be = r.backend;
-    // the backend's streams: those its servers serve, and those waiting in its queue
-    let stot = 0;
-    for (const s of servers) stot += s.counters.stot;
-    if (stot > c.stot) c.stot = stot;
+    // stot: the streams assigned to the backend, counted by the streams themselves
     const qcur = be?.queue.length ?? 0;
     const scur = (be?.currentConns() ?? 0) + qcur;
     if (scur > c.smax) c.smax = scur;

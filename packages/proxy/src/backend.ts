@@ -7,6 +7,7 @@
 
 import type { TargetRules } from '@hap/rules';
 import type { SampleEnv } from '@hap/sample';
+import { ProxyCounters } from '@hap/stats';
 import { Server, type ServerTarget } from './server.ts';
 
 /** What a balancing algorithm may read of a request (all optional but the client address). */
@@ -105,6 +106,8 @@ export class Backend {
   useServer: TargetRules | undefined;
   /** `stick` rules, set by the application; undefined when there are none. */
   persist: StickPersistence | undefined;
+  /** `show stat` counters of the backend (its BACKEND line). */
+  readonly counters: ProxyCounters;
   private next: number;
 
   constructor(spec: BackendSpec) {
@@ -119,6 +122,7 @@ export class Backend {
     this.balancer = spec.balancer?.(this.servers);
     this.useServer = undefined;
     this.persist = undefined;
+    this.counters = new ProxyCounters();
   }
 
   /** Closes the idle server connections kept for reuse (stop, or a test's cleanup). */

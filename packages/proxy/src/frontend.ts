@@ -6,6 +6,7 @@
 
 import type { Socket } from 'node:net';
 import type { ProxyWorld } from '@hap/sample';
+import { ProxyCounters } from '@hap/stats';
 import { connectionAddresses } from './accept-proxy.ts';
 import type { Backend } from './backend.ts';
 import type { Server, ServerTarget } from './server.ts';
@@ -32,6 +33,8 @@ export interface Frontend {
   /** Live streams (TCP) or sessions (HTTP). */
   readonly streams: ReadonlySet<{ readonly endReason: string }>;
   readonly totalStreams: number;
+  /** `show stat` counters of the frontend (its FRONTEND line). */
+  readonly counters: ProxyCounters;
   /**
    * Takes an accepted client connection; `env` carries what `tcp-request connection|session`
    * rules already set on it (session variables).
@@ -107,12 +110,16 @@ class TcpRoute implements StreamOwner {
       const stuck = persist.match(env);
       if (stuck !== undefined && be.isUsable(stuck) && !stuck.full) {
         be.take(stuck);
+        stuck.counters.stot++;
         return stuck;
       }
     }
     const s = be.pickServer(be.needsKey ? { clientIp: connectionAddresses(stream.client).src } : undefined);
     if (s !== undefined) {
       be.take(s);
+      be.counters.lbtot++;
+      s.counters.lbtot++;
+      s.counters.stot++;
       if (persist !== undefined && stream.env !== undefined) persist.store(stream.env, s);
     }
     return s;
@@ -141,6 +148,7 @@ class TcpRoute implements StreamOwner {
 export class TcpFrontend implements Frontend, InspectionDone {
   readonly name: string;
   readonly backend: Backend;
+  readonly counters: ProxyCounters;
   readonly streams: Set<TcpStream>;
   readonly wheel: TimerWheel;
   totalStreams: number;
@@ -163,6 +171,7 @@ export class TcpFrontend implements Frontend, InspectionDone {
     this.clientTimeout = spec.clientTimeout;
     this.clientFinTimeout = spec.clientFinTimeout ?? 0;
     this.world = spec.world;
+    this.counters = new ProxyCounters();
   }
 
   private route(backend: Backend): TcpRoute {
@@ -176,6 +185,8 @@ export class TcpFrontend implements Frontend, InspectionDone {
 
   /** Takes an accepted client connection. */
   handleConnection(socket: Socket, env?: StreamEnv): void {
+    this.counters.conn_tot++;
+    this.counters.stot++;
     if (this.inspection !== undefined) inspectConnection(socket, this.inspection, this, this.name, env);
     else this.start(socket, this.backend, undefined, false, env);
   }
@@ -203,6 +214,7 @@ export class TcpFrontend implements Frontend, InspectionDone {
     env: StreamEnv | undefined,
   ): void {
     this.totalStreams++;
+    backend.counters.stot++;
     const stream = new TcpStream(this.route(backend), socket, held, ended, env);
     if (stream.state === 'closed') return;
     this.streams.add(stream);
@@ -213,7 +225,20 @@ export class TcpFrontend implements Frontend, InspectionDone {
   softStop(): void {}
 
   streamClosed(stream: TcpStream): void {
-    if (this.streams.delete(stream)) this.hooks.streamClosed(this, stream);
+    if (!this.streams.delete(stream)) return;
+    // bytes from the client (bin) and to it (bout), for the frontend, the backend and the server
+    const c = this.counters;
+    c.bin += stream.bytesIn;
+    c.bout += stream.bytesOut;
+    const route = stream.owner as TcpRoute;
+    route.backend.counters.bin += stream.bytesIn;
+    route.backend.counters.bout += stream.bytesOut;
+    const srv = stream.target as Server | undefined;
+    if (srv?.counters !== undefined) {
+      srv.counters.bin += stream.bytesIn;
+      srv.counters.bout += stream.bytesOut;
+    }
+    this.hooks.streamClosed(this, stream);
   }
 
   /** Ends every stream now (hard stop). */

@@ -7,6 +7,7 @@
 import type { Socket } from 'node:net';
 import type { TargetRules } from '@hap/rules';
 import type { ProxyWorld } from '@hap/sample';
+import { ProxyCounters } from '@hap/stats';
 import type { Backend } from './backend.ts';
 import type { Frontend, FrontendHooks } from './frontend.ts';
 import {
@@ -41,6 +42,8 @@ export class HttpFrontend implements HttpSessionOwner, Frontend {
   readonly timeouts: HttpFrontendTimeouts;
   readonly http: HttpProxySettings;
   readonly wheel: TimerWheel;
+  /** `show stat` counters of the frontend (its FRONTEND line). */
+  readonly counters: ProxyCounters;
   readonly hasRules: boolean;
   readonly monitor: MonitorSettings | undefined;
   readonly world: ProxyWorld;
@@ -61,6 +64,7 @@ export class HttpFrontend implements HttpSessionOwner, Frontend {
     this.stopping = false;
     this.hooks = spec.hooks;
     this.switching = spec.switching;
+    this.counters = new ProxyCounters();
     this.monitor = spec.monitor;
     this.world = spec.world;
     this.hasRules =
@@ -73,6 +77,8 @@ export class HttpFrontend implements HttpSessionOwner, Frontend {
   /** Takes an accepted client connection. */
   handleConnection(socket: Socket, env?: StreamEnv): void {
     this.totalStreams++;
+    this.counters.conn_tot++;
+    this.counters.stot++;
     const session = new HttpSession(this, socket);
     // session variables set by tcp-request connection/session rules
     if (env !== undefined) session.env = env;
@@ -88,7 +94,10 @@ export class HttpFrontend implements HttpSessionOwner, Frontend {
   }
 
   sessionClosed(session: HttpSession): void {
-    if (this.streams.delete(session)) this.hooks.streamClosed(this, session);
+    if (!this.streams.delete(session)) return;
+    this.counters.bin += session.client.bytesRead;
+    this.counters.bout += session.client.bytesWritten;
+    this.hooks.streamClosed(this, session);
   }
 
   /** Soft stop: idle keep-alive connections close now, the others after their current response. */

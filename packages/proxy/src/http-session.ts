@@ -53,6 +53,7 @@ import {
   V_TARPIT,
 } from '@hap/rules';
 import type { Condition, ProxyWorld } from '@hap/sample';
+import { countHttpStatus, type ProxyCounters } from '@hap/stats';
 import { connectionAddresses } from './accept-proxy.ts';
 import type { Backend, QueuedRequest, RequestKey } from './backend.ts';
 import { readBufferWritten } from './read-buffer.ts';
@@ -126,6 +127,8 @@ export interface HttpFrontendTimeouts {
 /** What a session needs from its frontend. */
 export interface HttpSessionOwner {
   readonly name: string;
+  /** `show stat` counters of the frontend. */
+  readonly counters: ProxyCounters;
   readonly wheel: TimerWheel;
   readonly timeouts: HttpFrontendTimeouts;
   readonly http: HttpProxySettings;
@@ -657,6 +660,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     }
     this.state = ST_TXN;
     this.requests++;
+    this.owner.counters.req_tot++;
     const owner = this.owner;
     const fhttp = owner.http;
     this.reqMethod = info.method;
@@ -734,6 +738,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       if (backend === null) return false; // answered, held or refused by a rule
     } else backend = owner.backendFor(this);
     this.backend = backend;
+    backend.counters.stot++;
+    backend.counters.req_tot++;
     const bhttp = backendHttp(backend);
     if (bhttp !== undefined && bhttp !== fhttp) {
       this.mode = strongerMode(this.mode, bhttp.mode);
@@ -912,6 +918,10 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     if (reply.close === true) this.closeAfter = true;
     let head = reply.head;
     if (this.env !== null) head = this.afterResponse(head);
+    // the proxy's own answers count for the frontend, and the backend when one was chosen
+    const status = Number(head.slice(9, 12));
+    countHttpStatus(this.owner.counters, status);
+    if (this.backend !== null) countHttpStatus(this.backend.counters, status);
     const ver11 = head.startsWith('HTTP/1.1');
     const conn = this.closeAfter
       ? ver11
@@ -1068,6 +1078,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       return;
     }
     be.take(server);
+    be.counters.lbtot++;
+    server.counters.lbtot++;
     this.proceed(server);
   }
 
@@ -1121,6 +1133,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
 
   private openConn(server: Server): void {
     this.attempts++;
+    // a server's sessions: each connection attempt, as HAProxy counts them
+    server.counters.stot++;
     const c = new ServerConn(server, this);
     this.conn = c;
     const ms = this.backend!.timeouts.connect;
@@ -1130,6 +1144,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   }
 
   private useConn(c: ServerConn): void {
+    c.server.counters.stot++;
     c.session = this;
     this.conn = c;
     c.parser.resume();
@@ -1181,12 +1196,15 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     if (this.state !== ST_TXN) return;
     const be = this.backend!;
     if (this.attempts <= be.retries && this.server) {
+      be.counters.wretr++;
+      this.server.counters.wretr++;
       // the request bytes were not sent yet: they wait in pendingOut for the next attempt.
       // Retries go to the same server; with 'option redispatch' the last one may go elsewhere.
       let server = this.server;
       if (be.redispatch && this.attempts === be.retries) {
         const other = be.pickServer(be.needsKey ? this.requestKey() : undefined, server);
         if (other !== undefined && other !== server) {
+          be.counters.wredis++;
           this.releaseSlot();
           be.take(other);
           this.slot = other;
@@ -1202,6 +1220,9 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       }
       return;
     }
+    // econ counts the requests whose connection failed for good, not each attempt
+    be.counters.econ++;
+    if (this.server !== null) this.server.counters.econ++;
     this.replyError(503, reason);
   }
 
@@ -1306,6 +1327,12 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     if (this.env !== null) {
       this.env.countResponse(info.status);
       if (this.responseRules(info)) return;
+    }
+    countHttpStatus(this.owner.counters, info.status);
+    if (this.backend !== null) countHttpStatus(this.backend.counters, info.status);
+    if (this.server !== null) {
+      countHttpStatus(this.server.counters, info.status);
+      this.server.counters.req_tot++;
     }
     this.respStarted = true;
     this.respChunked = info.bodyKind === 'chunked';

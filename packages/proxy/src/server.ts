@@ -8,6 +8,7 @@
  */
 
 import type { NetConnectOpts, Socket } from 'node:net';
+import { ServerCounters } from '@hap/stats';
 import { connectionAddresses } from './accept-proxy.ts';
 import { encodeProxyV1, encodeProxyV2 } from './proxy-protocol.ts';
 import { readBuffer } from './read-buffer.ts';
@@ -67,6 +68,8 @@ export class Server implements ServerTarget {
   /** Connections currently open to this server (busy or idle). */
   currentConns: number;
   totalConns: number;
+  /** `show stat` counters of the server. */
+  readonly counters: ServerCounters;
 
   constructor(t: ServerTarget) {
     this.name = t.name;
@@ -80,6 +83,7 @@ export class Server implements ServerTarget {
     this.idle = [];
     this.currentConns = 0;
     this.totalConns = 0;
+    this.counters = new ServerCounters();
   }
 
   /** Whether maxconn allows one more request now. */
