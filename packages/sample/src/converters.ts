@@ -5,7 +5,7 @@ import { createHash, createHmac, getHashes } from 'node:crypto';
 import { type ArgVal, argSpec, NO_ARGS } from './args.ts';
 import { MORE_CONVERTERS } from './converters-more.ts';
 import type { ConvDef } from './defs.ts';
-import type { IpValue, SampleEnv, SampleValue } from './env.ts';
+import type { IpValue, SampleEnv } from './env.ts';
 import { SampleError } from './errors.ts';
 import { fullHash, hashCrc32, hashDjb2, hashSdbm, hashWt6, hashXxh32 } from './hash.ts';
 import { andBytes, ipv4, ipv6, v6ToV4 } from './ip.ts';
@@ -13,7 +13,7 @@ import { MAP_CONVERTERS } from './map.ts';
 import { compileRegex } from './pattern/regex.ts';
 import { lowerAscii, upperAscii } from './text.ts';
 import { cast, readInt64, SINT_MAX, SINT_MIN, sintBig, sintNum, sintOf, toStr } from './types.ts';
-import { checkVarName, varNameError } from './vars.ts';
+import { checkVarName, SET_VAR_CONDITIONS, setVarConditionsHold, varNameError } from './vars.ts';
 
 function invalid(message: string): never {
   throw new SampleError('HAP_ERR_SAMPLE_SYNTAX', message);
@@ -393,41 +393,6 @@ function trimSet(s: string, chars: string, left: boolean): string {
   let e = s.length;
   while (e > 0 && chars.includes(s[e - 1]!)) e--;
   return s.slice(0, e);
-}
-
-/** set-var conditions (HAProxy 2.6): ifexists, ifnotexists, ifempty, ifnotempty, ifset, ifnotset, ifgt, iflt. */
-const VAR_CONDS = ['ifexists', 'ifnotexists', 'ifempty', 'ifnotempty', 'ifset', 'ifnotset', 'ifgt', 'iflt'];
-
-function varCondsHold(env: SampleEnv, name: string, v: SampleValue, conds: readonly ArgVal[]): boolean {
-  const cur = env.vars.get(name);
-  for (let i = 1; i < conds.length; i++) {
-    const c = conds[i];
-    if (c === undefined) continue;
-    const empty = (typeof v === 'string' || Buffer.isBuffer(v)) && v.length === 0;
-    switch (c) {
-      case 'ifexists':
-      case 'ifset':
-        if (cur === undefined) return false;
-        break;
-      case 'ifnotexists':
-      case 'ifnotset':
-        if (cur !== undefined) return false;
-        break;
-      case 'ifempty':
-        if (!empty) return false;
-        break;
-      case 'ifnotempty':
-        if (empty) return false;
-        break;
-      case 'ifgt':
-        if (typeof cur === 'number' && typeof v === 'number' && !(cur > v)) return false;
-        break;
-      case 'iflt':
-        if (typeof cur === 'number' && typeof v === 'number' && !(cur < v)) return false;
-        break;
-    }
-  }
-  return true;
 }
 
 function hostOnly(s: string): string {
@@ -920,13 +885,14 @@ const BASE_CONVERTERS: readonly ConvDef[] = [
       checkVarName(a[0] as string);
       for (let i = 1; i < a.length; i++) {
         const c = a[i];
-        if (c !== undefined && !VAR_CONDS.includes(c as string)) invalid(`unknown condition "${String(c)}"`);
+        if (c !== undefined && !SET_VAR_CONDITIONS.includes(c as string))
+          invalid(`unknown condition "${String(c)}"`);
       }
     },
     fn: (v, a, env) => {
       const name = a[0] as string;
       // the sample goes on only when every condition holds
-      if (!varCondsHold(env, name, v, a)) return undefined;
+      if (!setVarConditionsHold(a.slice(1), env.vars.get(name), v)) return undefined;
       env.vars.set(name, v);
       return v;
     },

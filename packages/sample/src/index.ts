@@ -17,7 +17,7 @@ export { compileLogFormat } from './logformat.ts';
 export type { CompileOptions } from './options.ts';
 export { CONVERTERS, FETCHES } from './tables.ts';
 export type { SessionVarStore } from './vars.ts';
-export { createVarStore } from './vars.ts';
+export { createVarStore, SET_VAR_CONDITIONS, setVarConditionsHold } from './vars.ts';
 
 import type { SampleValue } from './env.ts';
 import { toStr } from './types.ts';

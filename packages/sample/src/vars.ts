@@ -92,3 +92,52 @@ export function createVarStore(proc: Map<string, SampleValue>): SessionVarStore 
     },
   };
 }
+
+/** set-var conditions (HAProxy 2.6), for the `set-var` converter and the `set-var` action. */
+export const SET_VAR_CONDITIONS: readonly string[] = [
+  'ifexists',
+  'ifnotexists',
+  'ifempty',
+  'ifnotempty',
+  'ifset',
+  'ifnotset',
+  'ifgt',
+  'iflt',
+];
+
+/**
+ * Whether every condition lets `value` replace `old` (undefined: no such variable). An
+ * existing variable is a set one: unset variables are not kept.
+ */
+export function setVarConditionsHold(
+  conds: readonly unknown[],
+  old: SampleValue | undefined,
+  value: SampleValue,
+): boolean {
+  const empty = (typeof value === 'string' || Buffer.isBuffer(value)) && value.length === 0;
+  for (const c of conds) {
+    switch (c) {
+      case 'ifexists':
+      case 'ifset':
+        if (old === undefined) return false;
+        break;
+      case 'ifnotexists':
+      case 'ifnotset':
+        if (old !== undefined) return false;
+        break;
+      case 'ifempty':
+        if (!empty) return false;
+        break;
+      case 'ifnotempty':
+        if (empty) return false;
+        break;
+      case 'ifgt':
+        if (typeof old === 'number' && typeof value === 'number' && !(old > value)) return false;
+        break;
+      case 'iflt':
+        if (typeof old === 'number' && typeof value === 'number' && !(old < value)) return false;
+        break;
+    }
+  }
+  return true;
+}

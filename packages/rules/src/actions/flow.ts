@@ -3,7 +3,13 @@
  * those with no effect on the message: set-var, set-var-fmt, unset-var, set-log-level.
  */
 
-import { compileLogFormat, compileSampleExpr, type SampleEnv, type SampleValue } from '@hap/sample';
+import {
+  compileLogFormat,
+  compileSampleExpr,
+  type SampleEnv,
+  SET_VAR_CONDITIONS,
+  setVarConditionsHold,
+} from '@hap/sample';
 import { RuleError } from '../errors.ts';
 import { compileReplyOptions, type Reply, type ReplySpec } from '../reply.ts';
 import { type HttpActionRow, V_ALLOW, V_CONTINUE, V_DENY, V_REJECT, V_REPLY, V_TARPIT } from '../types.ts';
@@ -122,17 +128,6 @@ function checkVarName(name: string | undefined, label: string): string {
   return name;
 }
 
-const SET_CONDITIONS = new Set([
-  'ifexists',
-  'ifnotexists',
-  'ifempty',
-  'ifnotempty',
-  'ifset',
-  'ifnotset',
-  'ifgt',
-  'iflt',
-]);
-
 /** `set-var(<name>[,<cond>…])`: the name and the conditions that must all hold for the set to happen. */
 function varTarget(param: string | undefined, label: string): { name: string; conds: string[] } {
   const [first, ...conds] = (param ?? '').split(',');
@@ -143,40 +138,9 @@ function varTarget(param: string | undefined, label: string): { name: string; co
       `'${label}' : at most four conditions may follow the variable name.`,
     );
   for (const c of conds)
-    if (!SET_CONDITIONS.has(c))
+    if (!SET_VAR_CONDITIONS.includes(c))
       throw new RuleError('HAP_RULE_ARGS', `'${label}' : unknown condition '${c}'.`);
   return { name, conds };
-}
-
-/** HAProxy's set-var conditions (an existing variable is a set one: haproxyd does not keep unset ones). */
-function mayStore(conds: readonly string[], old: SampleValue | undefined, value: SampleValue): boolean {
-  for (const c of conds) {
-    const empty =
-      typeof value === 'string' ? value === '' : Buffer.isBuffer(value) ? value.length === 0 : false;
-    switch (c) {
-      case 'ifexists':
-      case 'ifset':
-        if (old === undefined) return false;
-        break;
-      case 'ifnotexists':
-      case 'ifnotset':
-        if (old !== undefined) return false;
-        break;
-      case 'ifempty':
-        if (!empty) return false;
-        break;
-      case 'ifnotempty':
-        if (empty) return false;
-        break;
-      case 'ifgt':
-        if (typeof old === 'number' && typeof value === 'number' && !(old > value)) return false;
-        break;
-      case 'iflt':
-        if (typeof old === 'number' && typeof value === 'number' && !(old < value)) return false;
-        break;
-    }
-  }
-  return true;
 }
 
 const setVar: HttpActionRow = {
@@ -190,7 +154,7 @@ const setVar: HttpActionRow = {
       run(env) {
         const v = expr.eval(env);
         if (v === undefined) return V_CONTINUE;
-        if (conds.length === 0 || mayStore(conds, env.vars.get(name), v)) env.vars.set(name, v);
+        if (conds.length === 0 || setVarConditionsHold(conds, env.vars.get(name), v)) env.vars.set(name, v);
         return V_CONTINUE;
       },
     };
@@ -207,7 +171,7 @@ const setVarFmt: HttpActionRow = {
     return {
       run(env) {
         const v = fmt.render(env);
-        if (conds.length === 0 || mayStore(conds, env.vars.get(name), v)) env.vars.set(name, v);
+        if (conds.length === 0 || setVarConditionsHold(conds, env.vars.get(name), v)) env.vars.set(name, v);
         return V_CONTINUE;
       },
     };
