@@ -1,9 +1,9 @@
 // End-to-end: `balance` in real HAProxy 2.6 and in haproxyd, the same configuration, the same
 // sequence of requests (one connection each): the same servers must answer, in the same order.
-import net from 'node:net';
 import {
   type Binary,
   freePorts,
+  oneShot,
   requireHaproxy,
   startHttpBackend,
   startProxy,
@@ -14,27 +14,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 useTestkit();
 beforeAll(() => void requireHaproxy());
-
-/** One request on its own connection; returns the body (the answering server's name). */
-function ask(port: number, path: string, host = 'a'): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1');
-    let got = '';
-    const t = setTimeout(() => {
-      s.destroy();
-      reject(new Error(`no answer; got ${JSON.stringify(got)}`));
-    }, 5000);
-    s.on('error', reject);
-    s.on('data', (d: Buffer) => {
-      got += d.toString('latin1');
-    });
-    s.on('close', () => {
-      clearTimeout(t);
-      resolve(got.slice(got.indexOf('\r\n\r\n') + 4));
-    });
-    s.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
-  });
-}
 
 interface Scenario {
   name: string;
@@ -106,7 +85,7 @@ async function sequence(binary: Binary, sc: Scenario, backends: { port: number }
   );
   const proxy = await startProxy(binary, cfg, { readyPorts: [port] });
   const got: string[] = [];
-  for (const r of sc.requests) got.push(await ask(port, r.path, r.host));
+  for (const r of sc.requests) got.push((await oneShot(port, { path: r.path, host: r.host ?? 'a' })).body);
   await proxy.stop();
   return got;
 }

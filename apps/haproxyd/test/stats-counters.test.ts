@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import {
   type Binary,
   freePorts,
+  oneShot,
   requireHaproxy,
   startHttpBackend,
   startProxy,
@@ -18,27 +19,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 useTestkit();
 beforeAll(() => void requireHaproxy());
-
-/** One request on its own connection; the status code. */
-function ask(port: number, path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1');
-    let got = '';
-    const t = setTimeout(() => {
-      s.destroy();
-      reject(new Error(`no answer to ${path}; got ${JSON.stringify(got)}`));
-    }, 5000);
-    s.on('error', reject);
-    s.on('data', (d: Buffer) => {
-      got += d.toString('latin1');
-    });
-    s.on('close', () => {
-      clearTimeout(t);
-      resolve(Number(got.slice(9, 12)));
-    });
-    s.write(`GET ${path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`);
-  });
-}
 
 /** One command on a unix stats socket. */
 function cli(path: string, text: string): Promise<string> {
@@ -119,7 +99,7 @@ describe('show stat counters', () => {
       const proxy = await startProxy(binary, cfg, { readyPorts: [port] });
       const statuses: number[] = [];
       for (const p of ['/a', '/b', '/missing', '/c', '/forbidden', '/d', '/down', '/missing2'])
-        statuses.push(await ask(port, p));
+        statuses.push((await oneShot(port, { path: p })).status);
       const csv = await cli(sock, 'show stat');
       await proxy.stop();
       return { statuses, counters: pick(csv) };

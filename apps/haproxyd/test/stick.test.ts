@@ -5,6 +5,7 @@ import net from 'node:net';
 import {
   type Binary,
   freePorts,
+  oneShot,
   requireHaproxy,
   startHttpBackend,
   startProxy,
@@ -15,27 +16,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 useTestkit();
 beforeAll(() => void requireHaproxy());
-
-/** One HTTP request from `from` on its own connection; the answering server's name. */
-function ask(port: number, from: string, path = '/'): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ port, host: '127.0.0.1', localAddress: from });
-    let got = '';
-    const t = setTimeout(() => {
-      s.destroy();
-      reject(new Error(`no answer; got ${JSON.stringify(got)}`));
-    }, 5000);
-    s.on('error', reject);
-    s.on('data', (d: Buffer) => {
-      got += d.toString('latin1');
-    });
-    s.on('close', () => {
-      clearTimeout(t);
-      resolve(got.slice(got.indexOf('\r\n\r\n') + 4) || got.slice(0, got.indexOf('\r\n')));
-    });
-    s.write(`GET ${path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`);
-  });
-}
 
 interface Scenario {
   name: string;
@@ -113,7 +93,10 @@ async function sequence(binary: Binary, sc: Scenario, backends: { port: number }
   );
   const proxy = await startProxy(binary, cfg, { readyPorts: [port] });
   const got: string[] = [];
-  for (const [c, path] of sc.requests) got.push(await ask(port, `127.0.0.${c}`, path));
+  for (const [c, path] of sc.requests) {
+    const a = await oneShot(port, { path, from: `127.0.0.${c}` });
+    got.push(a.body || a.statusLine);
+  }
   await proxy.stop();
   return got;
 }
