@@ -11,7 +11,11 @@ export default defineConfig({
     // the rest (scripts/test.sh), so that other test files do not take its CPU.
     exclude: process.env['HAP_SERIAL_TESTS']
       ? []
-      : ['**/node_modules/**', 'apps/haproxyd/test/reload.test.ts'],
+      : [
+          '**/node_modules/**',
+          'apps/haproxyd/test/reload.test.ts',
+          'apps/haproxyd/test/master-reload.test.ts',
+        ],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',

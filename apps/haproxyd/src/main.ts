@@ -215,6 +215,7 @@ async function main(argv: readonly string[]): Promise<number> {
   if (!p.openPidfile(d)) return cleanExit(p, d, 1); // 8. pidfile, before chroot
   if (!p.raiseFdLimit(d)) return cleanExit(p, d, 1); // 12. ulimits (before a worker is started, so it inherits them)
   if (p.wantsDaemon(d)) return p.daemonize(d); // 13. daemon: a detached worker takes the sockets; this process leaves
+  if (!(await p.startStatsSockets(d))) return cleanExit(p, d, 1); // 13b. stats sockets, before chroot and setuid
   if (!p.chroot(d)) return cleanExit(p, d, 1); // 9. chroot
   p.tellOldPids(d); // 10. old processes: we are in charge now
   if (!p.dropPrivileges(d)) return cleanExit(p, d, 1); // 11. setgid / setuid

@@ -506,7 +506,11 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   private armWait(first: boolean): void {
     const t = this.owner.timeouts;
     if (first) this.arm(T_HTTP_REQUEST, t.httpRequest || t.client);
-    else this.arm(T_KEEP_ALIVE, t.httpKeepAlive || t.httpRequest || t.client);
+    else {
+      const ms = t.httpKeepAlive || t.httpRequest || t.client;
+      // stopping: an idle connection waits at most a second for a last request
+      this.arm(T_KEEP_ALIVE, this.owner.stopping ? Math.min(ms || 1000, 1000) : ms);
+    }
   }
 
   /** Activity on a side: moves the deadline of an inactivity timeout. */
@@ -1513,7 +1517,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
 
   private endTransaction(): void {
     this.releaseSlot();
-    if (this.closeAfter || !this.reqComplete || this.owner.stopping) {
+    // a stop announced the close with the response (closeAfter is set from `stopping`)
+    if (this.closeAfter || !this.reqComplete) {
       this.state = ST_CLOSED;
       this.disarm();
       this.client.end();

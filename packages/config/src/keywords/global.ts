@@ -97,9 +97,18 @@ const ROWS: KeywordRow[] = [
   honouredFlag('daemon', (c) => {
     c.global.daemon = true;
   }),
-  flag('master-worker', (c) => {
-    c.global.masterWorker = true;
-  }),
+  {
+    name: 'master-worker',
+    sections: GLOBAL,
+    supported: true,
+    parse(ctx) {
+      const a = ctx.args[1];
+      if (a !== undefined && a !== 'no-exit-on-failure')
+        return ctx.alert(`'master-worker' only supports 'no-exit-on-failure' (got '${a}').`);
+      if (tooManyArgs(ctx, a === undefined ? 0 : 1)) return;
+      ctx.global.masterWorker = true;
+    },
+  },
   honouredFlag('quiet', (c) => {
     c.global.quiet = true;
   }),
@@ -162,9 +171,9 @@ const ROWS: KeywordRow[] = [
   honouredArg('hard-stop-after', 'time', (c) => {
     c.global.hardStopAfter = timeArg(c);
   }),
-  arg('grace', 'time'),
+  honouredArg('grace', 'time'),
   arg('close-spread-time', 'time'),
-  arg('mworker-max-reloads', 'int'),
+  honouredArg('mworker-max-reloads', 'int'),
   arg('spread-checks', 'int'),
   arg('max-spread-checks', 'time'),
   arg('node', 'word'),
