@@ -113,6 +113,12 @@ async function compileRules(result: LoadResult): Promise<void> {
     const { checkHealthChecks } = await import('./runtime-checks.ts');
     found.push(...checkHealthChecks(result.model));
   }
+  const logs = (d: { keyword: string }) =>
+    d.keyword === 'log' || d.keyword.startsWith('log-') || /^option (http|tcp)log$/.test(d.keyword);
+  if (result.model.global.directives.some(logs) || proxies.some((p) => p.directives.some(logs))) {
+    const { checkLogs } = await import('./runtime-log.ts');
+    found.push(...checkLogs(result.model));
+  }
   result.diagnostics.push(...found);
   if (found.some((d) => d.level === 'alert')) result.ok = false;
 }
@@ -176,7 +182,8 @@ function reportDiagnostics(o: CliOptions, result: LoadResult): { fatal: boolean;
 async function reloadConfiguration(o: CliOptions): Promise<ConfigModel | undefined> {
   const { chdir: _, ...again } = o;
   const config = loadConfiguration(again);
-  if (config.ok) await compileRules(config);
+  // rules are compiled even when other lines have errors: HAProxy reports both in one pass
+  await compileRules(config);
   return reportDiagnostics(o, config).fatal ? undefined : config.model;
 }
 
@@ -185,7 +192,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const o = parseCommandLine(argv);
   if (typeof o === 'number') return o;
   const config = loadConfiguration(o);
-  if (config.ok) await compileRules(config);
+  // rules are compiled even when other lines have errors: HAProxy reports both in one pass
+  await compileRules(config);
   if (o.dumpKeywordClasses !== undefined) out(dumpKeywords(o.dumpKeywordClasses));
   if (o.dumpModel === 'json') out(JSON.stringify(config.model, null, 2));
   const { fatal, warnings } = reportDiagnostics(o, config);

@@ -23,6 +23,7 @@ import type { StickTable } from '@hap/stick';
 import { balancerFor } from './runtime-balance.ts';
 import { type PlannedChecks, planChecks } from './runtime-checks.ts';
 import { chain, httpSettings } from './runtime-http.ts';
+import { planLogs } from './runtime-log.ts';
 import { type CompiledRules, compileRules } from './runtime-rules.ts';
 import { stickPersistence, stickTables } from './runtime-stick.ts';
 
@@ -238,6 +239,8 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
   // every backend exists, used or not: fetches such as nbsrv() may name any of them
   for (const q of model.proxies) if (isBackend(q)) backendOf(q);
   const world = proxyWorld(backends, frontends, userlists(model, out));
+  const logs = planLogs(model, out);
+  let actconn = 0;
 
   for (const p of model.proxies) {
     if ((p.kind !== 'frontend' && p.kind !== 'listen') || p.disabled || p.binds.length === 0) continue;
@@ -272,6 +275,11 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
         ? { ...beHttpOfTcp, rules: undefined }
         : undefined);
     let frontend: Frontend;
+    const log = logs.forProxy(p, () => {
+      actconn = 0;
+      for (const f of frontends) actconn += f.frontend.streams.size;
+      return { actconn, feconn: frontend.streams.size };
+    });
     if (feHttp) {
       let switching: { rules: TargetRules; backends: Map<string, Backend> } | undefined;
       // the rule engine runs when a backend this frontend may use has rules, use-server or stick rules
@@ -304,6 +312,7 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
         monitor: rules?.monitor,
         world,
         backendRules,
+        log,
       });
     } else {
       let inspection: TcpInspection | undefined;
@@ -326,6 +335,7 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
         hooks,
         inspection,
         world,
+        log,
       });
     }
     frontends.push({

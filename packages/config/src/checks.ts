@@ -256,9 +256,12 @@ const stickTables: CheckRule = (model) => {
         x.kind !== 'defaults' && x.name === name && x.directives.some((d) => d.keyword === 'stick-table'),
     );
   for (const p of live(model)) {
-    const words: { args: string[]; what: string }[] = [];
-    for (const d of p.directives) if (d.keyword === 'stick') words.push({ args: d.args, what: 'stick' });
-    for (const r of p.rules) if (/^track-sc\d$/.test(r.action)) words.push({ args: r.args, what: r.action });
+    const words: { args: string[]; what: string; at: string }[] = [];
+    for (const d of p.directives)
+      if (d.keyword === 'stick') words.push({ args: d.args, what: 'stick', at: `${d.file}:${d.line}` });
+    for (const r of p.rules)
+      if (/^track-sc\d$/.test(r.action))
+        words.push({ args: r.args, what: r.action, at: `${r.file}:${r.line}` });
     for (const w of words) {
       const at = w.args.indexOf('table');
       const name = at >= 0 ? (w.args[at + 1] ?? '') : p.name;
@@ -269,8 +272,8 @@ const stickTables: CheckRule = (model) => {
         keyword: w.what,
         message:
           w.what === 'stick'
-            ? `Proxy '${p.name}': unable to find stick-table '${name}'.`
-            : `Proxy '${p.name}': unable to find table '${name}' referenced by ${w.what}.`,
+            ? `Proxy '${p.name}': unable to find stick-table '${name}' (${w.at}).`
+            : `Proxy '${p.name}': unable to find table '${name}' referenced by ${w.what} (${w.at}).`,
       });
     }
   }

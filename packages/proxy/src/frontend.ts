@@ -10,7 +10,7 @@ import { ProxyCounters } from '@hap/stats';
 import { connectionAddresses } from './accept-proxy.ts';
 import type { Backend } from './backend.ts';
 import type { Server, ServerTarget } from './server.ts';
-import { type StreamOwner, type StreamTimeouts, TcpStream } from './stream.ts';
+import { type FrontendLog, type StreamOwner, type StreamTimeouts, TcpStream } from './stream.ts';
 import { StreamEnv } from './stream-env.ts';
 import { type InspectionDone, inspectConnection, type TcpInspection } from './tcp-inspect.ts';
 
@@ -66,6 +66,8 @@ export interface FrontendSpec {
   inspection?: TcpInspection | undefined;
   /** Live figures of the proxies, for the samples of `stick` rules. */
   world?: ProxyWorld | undefined;
+  /** The traffic log (absent: nothing logged, nothing measured). */
+  log?: FrontendLog | undefined;
 }
 
 /** A TCP frontend's way to one of its backends: what a stream needs of the pair. */
@@ -76,6 +78,8 @@ class TcpRoute implements StreamOwner {
   readonly retries: number;
   readonly redispatch: boolean;
   readonly wheel: TimerWheel;
+  readonly log: FrontendLog | undefined;
+  readonly backendName: string;
   private readonly frontend: TcpFrontend;
 
   constructor(frontend: TcpFrontend, backend: Backend, client: number, clientFin: number) {
@@ -85,6 +89,8 @@ class TcpRoute implements StreamOwner {
     this.retries = backend.retries;
     this.redispatch = backend.redispatch;
     this.wheel = frontend.wheel;
+    this.log = frontend.log;
+    this.backendName = backend.name;
     this.timeouts = {
       client,
       connect: backend.timeouts.connect,
@@ -140,6 +146,10 @@ class TcpRoute implements StreamOwner {
     this.backend.leaveQueue(stream);
   }
 
+  backendConns(): number {
+    return this.backend.currentConns();
+  }
+
   streamClosed(stream: TcpStream): void {
     this.frontend.streamClosed(stream);
   }
@@ -158,8 +168,10 @@ export class TcpFrontend implements Frontend, InspectionDone {
   private readonly clientTimeout: number;
   private readonly clientFinTimeout: number;
   readonly world: ProxyWorld | undefined;
+  readonly log: FrontendLog | undefined;
 
   constructor(spec: FrontendSpec) {
+    this.log = spec.log;
     this.name = spec.name;
     this.backend = spec.backend;
     this.streams = new Set();

@@ -17,6 +17,7 @@ import {
   type HttpSessionOwner,
   type MonitorSettings,
 } from './http-session.ts';
+import type { FrontendLog } from './stream.ts';
 import type { StreamEnv } from './stream-env.ts';
 import { TimerWheel } from './timer-wheel.ts';
 
@@ -34,6 +35,8 @@ export interface HttpFrontendSpec {
   world: ProxyWorld;
   /** Whether a backend this frontend may use has rules of its own. */
   backendRules?: boolean;
+  /** The traffic log (absent: nothing logged, nothing measured). */
+  log?: FrontendLog | undefined;
 }
 
 export class HttpFrontend implements HttpSessionOwner, Frontend {
@@ -51,6 +54,7 @@ export class HttpFrontend implements HttpSessionOwner, Frontend {
   readonly streams: Set<HttpSession>;
   totalStreams: number;
   stopping: boolean;
+  readonly log: FrontendLog | undefined;
   private readonly hooks: FrontendHooks<HttpFrontend, HttpSession>;
 
   constructor(spec: HttpFrontendSpec) {
@@ -67,6 +71,7 @@ export class HttpFrontend implements HttpSessionOwner, Frontend {
     this.counters = new ProxyCounters();
     this.monitor = spec.monitor;
     this.world = spec.world;
+    this.log = spec.log;
     this.hasRules =
       spec.http.rules !== undefined ||
       spec.switching !== undefined ||

@@ -39,6 +39,7 @@ import {
   requestHead,
   responseHead,
 } from '@hap/http';
+import { formatRequestLine, httpLogBytes, type LogRecord } from '@hap/log';
 import {
   type HttpMessage,
   type HttpRuleList,
@@ -58,6 +59,7 @@ import { connectionAddresses } from './accept-proxy.ts';
 import type { Backend, QueuedRequest, RequestKey } from './backend.ts';
 import { readBufferWritten } from './read-buffer.ts';
 import { connectOptions, proxyHeaderFor, type Server } from './server.ts';
+import { type FrontendLog, newLogRecord, setTermination } from './stream.ts';
 import { StreamEnv } from './stream-env.ts';
 import type { TimerWheel, WheelEntry } from './timer-wheel.ts';
 
@@ -140,6 +142,8 @@ export interface HttpSessionOwner {
   readonly world: ProxyWorld;
   /** True once the proxy is stopping: connections are closed after their current response. */
   readonly stopping: boolean;
+  /** The traffic log, when the frontend logs. */
+  readonly log?: FrontendLog | undefined;
   sessionClosed(session: HttpSession): void;
 }
 
@@ -417,6 +421,11 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   mode: HttpConnectionMode;
   /** What rules read: made on the first request of a connection that goes through rules. */
   env: StreamEnv | null;
+  /** The current request's log line (only when the frontend logs). */
+  log: LogRecord | null;
+  /** When the connection became ready for the current request: performance.now() and Date.now(). */
+  logT0: number;
+  logDate: number;
 
   constructor(owner: HttpSessionOwner, client: Socket) {
     this.owner = owner;
@@ -479,6 +488,13 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.heldBody = [];
     this.mode = 'keep-alive';
     this.env = null;
+    this.log = null;
+    this.logT0 = 0;
+    this.logDate = 0;
+    if (owner.log !== undefined) {
+      this.logT0 = performance.now();
+      this.logDate = Date.now();
+    }
     const c = this.client;
     c[SESSION] = this;
     c.setNoDelay(true);
@@ -608,6 +624,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     if (st === ST_CLOSED) return;
     if (st === ST_WAIT) {
       this.state = ST_HEAD;
+      if (this.owner.log !== undefined) this.startLog();
       if (this.requests > 0 || this.timerKind !== T_HTTP_REQUEST) {
         const t = this.owner.timeouts;
         this.arm(T_HTTP_REQUEST, t.httpRequest || t.client);
@@ -652,6 +669,13 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   // --- request parser events ----------------------------------------------------------------
 
   onHeadersComplete(info: HeadInfo): void {
+    const r = this.log;
+    if (r !== null) {
+      r.tRequest = this.logTime();
+      const version = `HTTP/${info.versionMajor}.${info.versionMinor}`;
+      r.requestLine = formatRequestLine(info.method, info.target, version);
+      r.bytesIn = httpLogBytes(`${info.method} ${info.target} ${version}`, info.headers, 0, false);
+    }
     if (
       info.versionMajor === 1 &&
       info.versionMinor === 0 &&
@@ -742,6 +766,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       if (backend === null) return false; // answered, held or refused by a rule
     } else backend = owner.backendFor(this);
     this.backend = backend;
+    if (this.log !== null) this.log.backend = backend.name;
     backend.counters.stot++;
     backend.counters.req_tot++;
     const bhttp = backendHttp(backend);
@@ -936,6 +961,11 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
         : '';
     this.respOut.push(`${head}${conn}\r\n`);
     if (reply.body.length > 0 && this.reqMethod !== 'HEAD') this.respOut.push(reply.body);
+    const r = this.log;
+    if (r !== null) {
+      r.status = status;
+      r.bytesOut = headLogBytes(`${head}${conn}\r\n`) + (this.reqMethod !== 'HEAD' ? reply.body.length : 0);
+    }
   }
 
   /** The `http-after-response` rules applied to a reply's head (unchanged when there are none). */
@@ -1108,6 +1138,11 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     const be = this.backend!;
     this.slot = server;
     this.server = server;
+    const r = this.log;
+    if (r !== null) {
+      r.tQueue = this.logTime();
+      r.server = server.name;
+    }
     // a connection this session already holds to that server
     const own = this.ownConns;
     for (let i = own.length - 1; i >= 0; i--) {
@@ -1148,6 +1183,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   }
 
   private useConn(c: ServerConn): void {
+    // a connection already established: no connect time (HAProxy's Tc 0)
+    if (this.log !== null) this.log.tConnect = this.logTime();
     c.server.counters.stot++;
     c.session = this;
     this.conn = c;
@@ -1176,6 +1213,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
 
   onServerConnected(c: ServerConn): void {
     if (c !== this.conn) return;
+    if (this.log !== null) this.log.tConnect = this.logTime();
     c.parser.responseTo(this.reqMethod);
     // send-proxy: the PROXY header opens the connection, before the request
     if (c.server.sendProxy !== 0) this.pendingOut.unshift(proxyHeaderFor(c.server, this.client));
@@ -1349,7 +1387,14 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     if (this.respTunnel) conn = 'none';
     else if (this.closeAfter) conn = resp10 || this.clientShut ? 'none' : 'close';
     else if (resp10 || this.reqHttp10) conn = 'keep-alive';
-    this.respOut.push(responseHead(info, this.respReason, conn, status === 204));
+    const head = responseHead(info, this.respReason, conn, status === 204);
+    this.respOut.push(head);
+    const r = this.log;
+    if (r !== null) {
+      r.tData = this.logTime();
+      r.status = info.status;
+      r.bytesOut = headLogBytes(head);
+    }
   }
 
   /**
@@ -1416,6 +1461,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
 
   onResponseBody(slice: Buffer): void {
     if (this.dropReply !== null) return;
+    if (this.log !== null) this.log.bytesOut += slice.length;
     if (this.respChunked) this.respOut.push(chunkHeader(slice.length), slice, CRLF);
     else this.respOut.push(slice);
   }
@@ -1435,7 +1481,10 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     if (this.respTunnel) return; // onResponseTunnel follows
     // bytes after the response (more than its length, a body to HEAD) are not a next response
     c.parser.pause();
-    if (this.respChunked) this.respOut.push(lastChunk(this.respTrailers));
+    if (this.respChunked) {
+      this.respOut.push(lastChunk(this.respTrailers));
+      if (this.log !== null) this.log.bytesOut++;
+    }
     // sent before anything the next (pipelined) request may write
     this.flushResponse();
     if (!this.reqComplete) {
@@ -1517,6 +1566,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
 
   private endTransaction(): void {
     this.releaseSlot();
+    // HAProxy's counters in the line no longer count this request
+    if (this.log !== null) this.emitLog('');
     // a stop announced the close with the response (closeAfter is set from `stopping`)
     if (this.closeAfter || !this.reqComplete) {
       this.state = ST_CLOSED;
@@ -1526,6 +1577,10 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       return;
     }
     this.state = ST_WAIT;
+    if (this.owner.log !== undefined) {
+      this.logT0 = performance.now();
+      this.logDate = Date.now();
+    }
     this.armWait(false);
     this.parser!.resume();
     const rest = this.pendingIn;
@@ -1561,6 +1616,11 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
    */
   replyError(status: number, reason: string): void {
     if (this.state === ST_CLOSED) return;
+    if (this.owner.log !== undefined) {
+      // a request timed out before its first byte is logged too
+      if (this.log === null) this.startLog();
+      this.terminate(this.log!, reason);
+    }
     if (this.conn) {
       this.conn.destroy();
       this.conn = null;
@@ -1580,6 +1640,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
         }
       }
     } else if (this.state !== ST_TXN) {
+      // logged with its status, and 0 bytes (as HAProxy counts the connection layer's pages)
+      if (this.log !== null) this.log.status = status;
       const page = connectionErrorPage(status);
       if (page !== undefined) this.client.write(page);
     }
@@ -1617,10 +1679,99 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.env?.releaseAll();
     this.disarm();
     this.releaseSlot();
+    if (this.log !== null) this.emitLog(reason);
     const own = this.ownConns;
     for (let i = 0; i < own.length; i++) this.release(own[i]!);
     own.length = 0;
     this.owner.sessionClosed(this);
+  }
+
+  // --- traffic log ---------------------------------------------------------------------------
+
+  /** The current request's log record, from its first byte. */
+  private startLog(): void {
+    const r = newLogRecord(this.owner.name, this.client, this.logDate);
+    r.backendMode = 'http';
+    r.tIdle = this.logTime();
+    this.log = r;
+  }
+
+  /** ms since the connection became ready for the current request. */
+  private logTime(): number {
+    return Math.round(performance.now() - this.logT0);
+  }
+
+  /** The termination letters for why the request ended (the first reason given wins). */
+  private terminate(r: LogRecord, reason: string): void {
+    if (r.termCause !== 'none') return;
+    const phase = r.tData >= 0 ? 'data' : r.tConnect >= 0 ? 'headers' : r.tQueue >= 0 ? 'connect' : 'request';
+    switch (reason) {
+      case 'no server available':
+      case 'connection refused':
+        setTermination(r, 'server-abort', 'connect');
+        break;
+      case 'timeout connect':
+        setTermination(r, 'server-timeout', 'connect');
+        break;
+      case 'timeout queue':
+        setTermination(r, 'server-timeout', 'queue');
+        break;
+      case 'timeout server':
+        setTermination(r, 'server-timeout', phase === 'data' ? 'data' : 'headers');
+        break;
+      case 'timeout client':
+      case 'timeout http-request':
+        setTermination(r, 'client-timeout', phase === 'data' ? 'data' : 'request');
+        break;
+      case 'timeout tunnel':
+        setTermination(r, 'client-timeout', 'data');
+        break;
+      case 'server closed before responding':
+        setTermination(r, 'server-abort', 'headers');
+        break;
+      case 'server closed mid-response':
+      case 'server closed':
+        setTermination(r, 'server-abort', 'data');
+        break;
+      case 'client closed':
+      case 'client aborted':
+      case 'client error':
+        setTermination(r, 'client-abort', phase);
+        break;
+      case 'denied by a rule':
+      case 'response rejected by a rule':
+        setTermination(r, 'proxy', phase === 'data' || phase === 'headers' ? 'headers' : 'request');
+        break;
+      case 'answered by a rule':
+      case 'monitor-uri':
+        setTermination(r, 'local', 'request');
+        break;
+      case 'hard stop':
+        setTermination(r, 'killed', phase);
+        break;
+      case '':
+      case 'closed after response':
+      case 'soft stop':
+      case 'timeout http-keep-alive':
+        break;
+      default:
+        // the HTTP parsers' refusals (400, 413, 501, 502 of a bad response)
+        setTermination(r, 'proxy', r.tConnect >= 0 ? 'headers' : 'request');
+    }
+  }
+
+  /** The request ended: its line goes to the frontend's log. */
+  private emitLog(reason: string): void {
+    const r = this.log!;
+    this.log = null;
+    this.terminate(r, reason);
+    r.tClose = this.logTime();
+    r.bytesIn += this.reqBodyBytes + (this.reqChunked && this.reqComplete ? 1 : 0);
+    r.retries = this.attempts > 0 ? this.attempts - 1 : 0;
+    const be = this.backend;
+    r.beconn = be !== null ? be.currentConns() : 0;
+    r.srvconn = this.server !== null ? this.server.served : 0;
+    this.owner.log!.emit(r);
   }
 
   /** Between requests, nothing received yet (a soft stop closes such connections at once). */
@@ -1634,6 +1785,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     if (this.state === ST_TXN && this.reqComplete && this.conn !== null && !this.respStarted) {
       // HAProxy (without option abortonclose) lets the server answer, then drops the answer
       this.orphan = true;
+      if (this.log !== null) setTermination(this.log, 'client-abort', 'headers');
       this.closeAfter = true;
       return;
     }
@@ -1659,6 +1811,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       return;
     }
     if (this.state === ST_HEAD) {
+      // a request cut by the client: HAProxy's "CR" even when its parser answers 400
+      if (this.log !== null) setTermination(this.log, 'client-abort', 'request');
       this.parser!.finish();
       // finish() may have answered 400 and closed
       if (this.endReason === '') this.close('client closed');
@@ -1838,4 +1992,12 @@ function forwardedFor(
   }
   if (ff.ifNone && headerValue(info.headers, ff.header) !== undefined) return undefined;
   return { name: ff.header, value: ip };
+}
+
+/** A message head's size as HAProxy counts it for %U/%B: each header line 4 bytes less than on the wire. */
+function headLogBytes(head: string): number {
+  let lines = 0;
+  for (let i = head.indexOf('\r\n'); i >= 0; i = head.indexOf('\r\n', i + 2)) lines++;
+  // the start line and the empty line keep their CRLF
+  return head.length - 4 * Math.max(0, lines - 2);
 }

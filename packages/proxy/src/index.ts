@@ -63,6 +63,6 @@ export {
   parseProxyHeader,
 } from './proxy-protocol.ts';
 export { Server, type ServerTarget } from './server.ts';
-export type { StreamState, StreamTimeouts, TcpStream } from './stream.ts';
+export type { FrontendLog, StreamState, StreamTimeouts, TcpStream } from './stream.ts';
 export { StreamEnv, useStickTables } from './stream-env.ts';
 export type { TcpInspection } from './tcp-inspect.ts';

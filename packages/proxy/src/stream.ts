@@ -14,6 +14,8 @@
  */
 
 import { connect, type Socket } from 'node:net';
+import { createLogRecord, type LogRecord, type TerminationCause, type TerminationPhase } from '@hap/log';
+import { connectionAddresses } from './accept-proxy.ts';
 import { readBufferWritten } from './read-buffer.ts';
 import { connectOptions, proxyHeaderFor, type ServerTarget } from './server.ts';
 import type { StreamEnv } from './stream-env.ts';
@@ -32,6 +34,29 @@ export interface StreamTimeouts {
   queue?: number;
 }
 
+/** Where a frontend's traffic log lines go (absent: the frontend logs nothing). */
+export interface FrontendLog {
+  /** The stream (or HTTP request) ended: `record` is complete but for the process-wide counters. */
+  emit(record: LogRecord): void;
+}
+
+/** A log record for a stream accepted on `client` now (addresses after any PROXY header). */
+export function newLogRecord(frontend: string, client: Socket, acceptDate: number): LogRecord {
+  const r = createLogRecord(frontend, acceptDate);
+  const a = connectionAddresses(client);
+  r.clientAddress = a.src;
+  r.clientPort = a.srcPort;
+  r.frontendAddress = a.dst;
+  r.frontendPort = a.dstPort;
+  return r;
+}
+
+/** Sets the termination letters of a record from why the stream ended. */
+export function setTermination(r: LogRecord, cause: TerminationCause, phase: TerminationPhase): void {
+  r.termCause = cause;
+  r.termPhase = phase;
+}
+
 /** What a stream needs from its proxy. */
 export interface StreamOwner {
   readonly name: string;
@@ -48,6 +73,11 @@ export interface StreamOwner {
   readonly redispatch?: boolean;
   /** The wheel established streams keep their inactivity deadline on. */
   readonly wheel: TimerWheel;
+  /** The frontend's traffic log, when it logs. */
+  readonly log?: FrontendLog | undefined;
+  /** The backend's name and live connection counts (for the log line). */
+  readonly backendName?: string;
+  backendConns?(): number;
   streamClosed(stream: TcpStream): void;
 }
 
@@ -88,6 +118,9 @@ export class TcpStream implements WheelEntry {
   clientEnded: boolean;
   /** What rules read of this stream (made for inspection or `stick` rules only). */
   env: StreamEnv | undefined;
+  /** The log line being built (only when the frontend logs), and its time origin (performance.now). */
+  log: LogRecord | undefined;
+  logT0: number;
 
   constructor(owner: StreamOwner, client: Socket, initial?: Buffer, clientEnded = false, env?: StreamEnv) {
     this.owner = owner;
@@ -111,6 +144,15 @@ export class TcpStream implements WheelEntry {
     this.initial = initial !== undefined && initial.length > 0 ? initial : undefined;
     this.clientEnded = clientEnded;
     this.env = env;
+    this.log = undefined;
+    this.logT0 = 0;
+    if (owner.log !== undefined) {
+      this.logT0 = performance.now();
+      const r = newLogRecord(owner.name, client, Date.now());
+      r.tIdle = 0;
+      r.backend = owner.backendName ?? owner.name;
+      this.log = r;
+    }
     const c = client as TaggedSocket;
     c[STREAM] = this;
     // the client waits (paused) until the server is connected
@@ -126,6 +168,15 @@ export class TcpStream implements WheelEntry {
   connectServer(): void {
     // retries go to the same server, as HAProxy does without 'option redispatch'
     const target = this.target ?? this.owner.pickServer(this);
+    const r = this.log;
+    if (r !== undefined) {
+      const t = Math.round(performance.now() - this.logT0);
+      if (r.tRequest < 0) r.tRequest = t;
+      if (target !== undefined) {
+        r.tQueue = t;
+        r.server = target.name;
+      }
+    }
     if (!target) {
       if (this.owner.enqueue?.(this)) {
         // every server is at its maxconn: wait for a slot, at most timeout queue (else connect)
@@ -161,6 +212,7 @@ export class TcpStream implements WheelEntry {
   established(): void {
     const server = this.server!;
     this.state = 'established';
+    if (this.log !== undefined) this.log.tConnect = Math.round(performance.now() - this.logT0);
     const t = this.owner.timeouts;
     // once both sides are connected, 'timeout tunnel' (when set) replaces client and server timeouts;
     // they move from the sockets' own timers to one deadline on the wheel (nothing to re-arm per read)
@@ -264,7 +316,52 @@ export class TcpStream implements WheelEntry {
     this.bytesIn = this.client.bytesRead;
     this.bytesOut = this.client.bytesWritten;
     if (this.target !== undefined) this.owner.releaseServer?.(this.target);
+    // HAProxy's backend and server counts in the line no longer count this stream
+    if (this.log !== undefined) this.emitLog(reason);
     this.owner.streamClosed(this);
+  }
+
+  private emitLog(reason: string): void {
+    const r = this.log!;
+    this.log = undefined;
+    r.tClose = Math.round(performance.now() - this.logT0);
+    r.bytesIn = this.bytesIn;
+    r.bytesOut = this.bytesOut;
+    r.retries = this.attempts > 0 ? this.attempts - 1 : 0;
+    r.beconn = this.owner.backendConns?.() ?? 0;
+    r.srvconn = (this.target as { served?: number } | undefined)?.served ?? 0;
+    const connected = r.tConnect >= 0;
+    switch (reason) {
+      case 'client closed':
+        if (!connected) setTermination(r, 'client-abort', 'connect');
+        break;
+      case 'client timeout':
+        setTermination(r, 'client-timeout', 'data');
+        break;
+      case 'server timeout':
+        setTermination(r, 'server-timeout', 'data');
+        break;
+      case 'no server available':
+      case 'server connection failed':
+        setTermination(r, 'server-abort', 'connect');
+        break;
+      case 'connect timeout':
+        setTermination(r, 'server-timeout', 'connect');
+        break;
+      case 'queue timeout':
+        setTermination(r, 'server-timeout', 'queue');
+        break;
+      case 'client error':
+        setTermination(r, 'client-abort', connected ? 'data' : 'connect');
+        break;
+      case 'server error':
+        setTermination(r, 'server-abort', 'data');
+        break;
+      case 'hard stop':
+        setTermination(r, 'killed', connected ? 'data' : 'connect');
+        break;
+    }
+    this.owner.log!.emit(r);
   }
 }
 
