@@ -13,7 +13,7 @@ import {
   type LogLine,
 } from '@hap/checks';
 import type { ConfigModel, Diagnostic, ProxyModel } from '@hap/config';
-import type { Backend, Server } from '@hap/proxy';
+import type { Backend, Frontend, Server } from '@hap/proxy';
 import { chain } from './runtime-http.ts';
 
 /** The checks of every served backend, ready to start; undefined when no server has one. */
@@ -87,7 +87,11 @@ export function startChecks(
   plan: PlannedChecks,
   backends: ReadonlyMap<string, Backend>,
   log: (line: LogLine) => void,
+  frontends: readonly Frontend[] = [],
 ): HealthChecker {
+  const shutdown = (server: Server, reason: string) => {
+    for (const f of frontends) f.shutdownServerSessions(server, reason);
+  };
   const serverOf = (backend: string, server: string): [Backend, Server] | undefined => {
     const be = backends.get(backend);
     const s = be?.servers.find((x) => x.name === server);
@@ -102,6 +106,10 @@ export function startChecks(
         if (found === undefined || b === undefined) return;
         b.setState(found[1], c.current.effective);
         if (c.current.weight !== c.previous.weight) b.setWeight(found[1], c.current.weight);
+        // on-marked-down shutdown-sessions / on-marked-up shutdown-backup-sessions
+        if (c.shutdownSessions) shutdown(found[1], 'server marked down');
+        if (c.shutdownBackupSessions)
+          for (const s of found[0].servers) if (b.isBackup(s)) shutdown(s, 'an active server came back');
       },
       figures(backend, server) {
         const found = serverOf(backend, server);

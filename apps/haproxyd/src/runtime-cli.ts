@@ -601,12 +601,7 @@ export function createRuntimeApi(
       if (typeof f === 'string') return f;
       const srv: Server | undefined = f.s.server;
       if (srv === undefined) return '';
-      const victims: LiveStream[] = [];
-      for (const { st } of liveStreams()) {
-        if (st.target === srv || st.server === srv || st.slot === srv) victims.push(st);
-      }
-      if (victims.some((v) => typeof v.close !== 'function')) return NOT_SUPPORTED('Killing these sessions');
-      for (const v of victims) v.close!('killed from the CLI');
+      for (const r of stats.records) r.served?.frontend.shutdownServerSessions(srv, 'killed from the CLI');
       return '';
     },
   });

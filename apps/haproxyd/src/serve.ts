@@ -266,15 +266,20 @@ export function startHealthChecks(d: Daemon): void {
   if (d.checks === undefined) return;
   // as HAProxy on stderr: "no server available" is an alert, state changes are warnings
   const listens = new Set(d.model.proxies.filter((p) => p.kind === 'listen').map((p) => p.name));
-  d.checker = startChecks(d.checks, d.backends, (line) => {
-    if (line.level !== 'emerg') {
-      warning(d, line.text);
-      return;
-    }
-    // the console form quotes the name; a listen section is a "proxy", not a "backend"
-    const kind = listens.has(line.backend) ? 'proxy' : 'backend';
-    alert(d, line.text.replace(/^backend (\S+) has no/, `${kind} '$1' has no`));
-  });
+  d.checker = startChecks(
+    d.checks,
+    d.backends,
+    (line) => {
+      if (line.level !== 'emerg') {
+        warning(d, line.text);
+        return;
+      }
+      // the console form quotes the name; a listen section is a "proxy", not a "backend"
+      const kind = listens.has(line.backend) ? 'proxy' : 'backend';
+      alert(d, line.text.replace(/^backend (\S+) has no/, `${kind} '$1' has no`));
+    },
+    d.frontends.map((f) => f.frontend),
+  );
 }
 
 function stopHealthChecks(d: Daemon): void {

@@ -342,4 +342,58 @@ describe('health checks', () => {
     expect(share(late)).toBeGreaterThan(0.35);
     await proxy.stop();
   });
+
+  it('on-marked-down shutdown-sessions: a server marked down loses its established sessions', async () => {
+    // data on one port (an echo server), checks on another that we can close
+    const echo = net.createServer((c) => c.pipe(c));
+    const probe = net.createServer((c) => c.end());
+    const sockets = new Set<net.Socket>();
+    echo.on('connection', (c) => sockets.add(c));
+    await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const dataPort = (echo.address() as net.AddressInfo).port;
+    const checkPort = (probe.address() as net.AddressInfo).port;
+    const [port] = (await freePorts(1)) as [number];
+    const cfg = writeConfig(
+      [
+        'defaults',
+        '  mode tcp',
+        '  timeout connect 200ms',
+        '  timeout client 10s',
+        '  timeout server 10s',
+        'listen l',
+        `  bind 127.0.0.1:${port}`,
+        `  server s1 127.0.0.1:${dataPort} check port ${checkPort} inter ${INTER} fall 1 rise 1 on-marked-down shutdown-sessions`,
+        '',
+      ].join('\n'),
+      'checks-shutdown.cfg',
+    );
+    const proxy = await startProxy('haproxyd', cfg, { readyPorts: [port] });
+    try {
+      const client = net.connect(port, '127.0.0.1');
+      let echoed = '';
+      let closedAt = 0;
+      client.on('data', (d: Buffer) => {
+        echoed += d.toString('latin1');
+      });
+      client.on('error', () => undefined);
+      client.on('close', () => {
+        closedAt = performance.now();
+      });
+      client.write('hello');
+      await until(() => echoed === 'hello', 2000);
+      expect(echoed).toBe('hello');
+      // the check port dies: s1 is marked down and its session is cut, though the data port lives
+      const death = performance.now();
+      await new Promise<void>((r) => probe.close(() => r()));
+      await until(() => closedAt > 0, 3000);
+      expect(closedAt).toBeGreaterThan(0);
+      expect(closedAt - death).toBeLessThan(INTER * 2 + 1500);
+      expect(proxy.stderr()).toMatch(/Server l\/s1 is DOWN/);
+    } finally {
+      await proxy.stop();
+      for (const c of sockets) c.destroy();
+      await new Promise<void>((r) => echo.close(() => r()));
+    }
+  });
 });

@@ -44,6 +44,8 @@ export interface Frontend {
   softStop(): void;
   /** Ends everything now (hard stop). */
   destroyAll(): void;
+  /** Ends the streams served by `server` now (`shutdown sessions server`, `on-marked-down shutdown-sessions`); how many. */
+  shutdownServerSessions(server: Server, reason: string): number;
 }
 
 /** Stream hooks; the application gives one object to every frontend (its methods take the general types). */
@@ -256,5 +258,15 @@ export class TcpFrontend implements Frontend, InspectionDone {
   /** Ends every stream now (hard stop). */
   destroyAll(): void {
     for (const s of [...this.streams]) s.close('hard stop');
+  }
+
+  shutdownServerSessions(server: Server, reason: string): number {
+    let n = 0;
+    for (const s of [...this.streams]) {
+      if (s.target !== server) continue;
+      s.close(reason);
+      n++;
+    }
+    return n;
   }
 }

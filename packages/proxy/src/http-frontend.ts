@@ -17,6 +17,7 @@ import {
   type HttpSessionOwner,
   type MonitorSettings,
 } from './http-session.ts';
+import type { Server } from './server.ts';
 import type { FrontendLog } from './stream.ts';
 import type { StreamEnv } from './stream-env.ts';
 import { TimerWheel } from './timer-wheel.ts';
@@ -123,5 +124,14 @@ export class HttpFrontend implements HttpSessionOwner, Frontend {
     this.stopping = true;
     for (const s of [...this.streams]) s.close('hard stop');
     this.closeIdleServerConnections();
+  }
+  shutdownServerSessions(server: Server, reason: string): number {
+    let n = 0;
+    for (const s of [...this.streams]) {
+      if (s.server !== server && s.slot !== server) continue;
+      s.close(reason);
+      n++;
+    }
+    return n;
   }
 }
