@@ -128,6 +128,17 @@ export function startChecks(
     },
     plan.options,
   );
+  // observe layer4|layer7: traffic reports to the checker of the servers that observe
+  const observing = new Set(
+    plan.specs.filter((x) => x.observe !== undefined).map((x) => `${x.backend}/${x.server}`),
+  );
+  for (const name of new Set(plan.specs.filter((x) => x.observe !== undefined).map((x) => x.backend))) {
+    const be = backends.get(name);
+    if (be === undefined) continue;
+    be.observe = (server, event) => {
+      if (observing.has(`${name}/${server.name}`)) checker.observe(name, server.name, event);
+    };
+  }
   checker.start();
   return checker;
 }

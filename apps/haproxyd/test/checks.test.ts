@@ -396,4 +396,54 @@ describe('health checks', () => {
       await new Promise<void>((r) => echo.close(() => r()));
     }
   });
+
+  it('observe layer7 with error-limit and on-error mark-down: the same servers answer as in HAProxy', async () => {
+    requireHaproxy();
+    // s1 passes its health check but answers 500 to traffic: traffic marks it down
+    const bad = createServer((req, res) => {
+      res.writeHead(req.url === '/health' ? 200 : 500, { 'content-length': 2 });
+      res.end('s1');
+    });
+    const good = createServer((_req, res) => {
+      res.writeHead(200, { 'content-length': 2 });
+      res.end('s2');
+    });
+    await new Promise<void>((r) => bad.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => good.listen(0, '127.0.0.1', r));
+    const run = async (binary: Binary): Promise<string[]> => {
+      const [port] = (await freePorts(1)) as [number];
+      const cfg = writeConfig(
+        [
+          'defaults',
+          '  mode http',
+          '  timeout connect 1s',
+          '  timeout client 5s',
+          '  timeout server 5s',
+          'listen l',
+          `  bind 127.0.0.1:${port}`,
+          '  option httpchk GET /health',
+          `  server s1 127.0.0.1:${(bad.address() as net.AddressInfo).port} check inter 10s observe layer7 error-limit 3 on-error mark-down`,
+          `  server s2 127.0.0.1:${(good.address() as net.AddressInfo).port} check inter 10s`,
+          '',
+        ].join('\n'),
+        `checks-observe-${binary}.cfg`,
+      );
+      const proxy = await startProxy(binary, cfg, { readyPorts: [port] });
+      const got: string[] = [];
+      for (let i = 0; i < 14; i++) got.push(await ask(port));
+      await proxy.stop();
+      return got;
+    };
+    try {
+      const want = await run('haproxy');
+      const got = await run('haproxyd');
+      expect(got).toEqual(want);
+      // the 500s stop once s1 was marked down
+      expect(want.slice(-6)).toEqual(Array(6).fill('s2'));
+      expect(want.filter((w) => w !== 's2').length).toBeGreaterThanOrEqual(3);
+    } finally {
+      await new Promise<void>((r) => bad.close(() => r()));
+      await new Promise<void>((r) => good.close(() => r()));
+    }
+  });
 });

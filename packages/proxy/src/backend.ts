@@ -58,6 +58,16 @@ export interface StickPersistence {
   store(env: SampleEnv, server: Server): void;
 }
 
+/** What traffic tells of a server (`observe`). */
+export type ObservedEvent =
+  | 'l4-ok'
+  | 'l4-error'
+  | 'http-ok'
+  | 'http-status'
+  | 'http-invalid'
+  | 'http-read-timeout'
+  | 'http-broken-pipe';
+
 /** `http-reuse`: which idle server connections a request may use. */
 export type HttpReuse = 'never' | 'safe' | 'aggressive' | 'always';
 
@@ -108,6 +118,12 @@ export class Backend {
   persist: StickPersistence | undefined;
   /** `show stat` counters of the backend (its BACKEND line). */
   readonly counters: ProxyCounters;
+  /**
+   * `observe layer4|layer7`: what traffic tells of a server's health (HAProxy's event names:
+   * l4-ok, l4-error, http-ok, http-status, http-invalid, http-read-timeout,
+   * http-broken-pipe); set by the application when a server observes.
+   */
+  observe: ((server: Server, event: ObservedEvent) => void) | undefined;
   private next: number;
 
   constructor(spec: BackendSpec) {
@@ -123,6 +139,7 @@ export class Backend {
     this.useServer = undefined;
     this.persist = undefined;
     this.counters = new ProxyCounters();
+    this.observe = undefined;
   }
 
   /** Closes the idle server connections kept for reuse (stop, or a test's cleanup). */

@@ -138,6 +138,10 @@ class TcpRoute implements StreamOwner {
     this.backend.releaseSlot(target as Server);
   }
 
+  observed(target: ServerTarget, ok: boolean): void {
+    this.backend.observe?.(target as Server, ok ? 'l4-ok' : 'l4-error');
+  }
+
   enqueue(stream: TcpStream): boolean {
     if (!this.backend.hasUsableServer()) return false;
     this.backend.queue.push(stream);

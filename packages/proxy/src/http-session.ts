@@ -577,6 +577,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
         this.connectFailed('timeout connect', true);
         return;
       case T_SERVER:
+        if (this.server !== null) this.backend?.observe?.(this.server, 'http-read-timeout');
         if (!this.respStarted) this.replyError(504, 'timeout server');
         else this.close('timeout server');
         return;
@@ -1213,6 +1214,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
 
   onServerConnected(c: ServerConn): void {
     if (c !== this.conn) return;
+    this.backend?.observe?.(c.server, 'l4-ok');
     if (this.log !== null) this.log.tConnect = this.logTime();
     c.parser.responseTo(this.reqMethod);
     // send-proxy: the PROXY header opens the connection, before the request
@@ -1237,6 +1239,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.conn = null;
     if (this.state !== ST_TXN) return;
     const be = this.backend!;
+    if (this.server !== null) be.observe?.(this.server, 'l4-error');
     if (this.attempts <= be.retries && this.server) {
       be.counters.wretr++;
       this.server.counters.wretr++;
@@ -1298,7 +1301,10 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       }
       // a server gone in the middle of an upload: HAProxy closes without a page
       if (!this.reqComplete) this.close('server closed during the upload');
-      else this.replyError(502, 'server closed before responding');
+      else {
+        this.backend?.observe?.(c.server, 'http-broken-pipe');
+        this.replyError(502, 'server closed before responding');
+      }
       return;
     }
     // after an early answer the request body is still read (and dropped)
@@ -1375,6 +1381,9 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     if (this.server !== null) {
       countHttpStatus(this.server.counters, info.status);
       this.server.counters.req_tot++;
+      // observe layer7: a 5xx but 501 and 505 counts against the server
+      const st = info.status;
+      this.backend?.observe?.(this.server, st >= 500 && st !== 501 && st !== 505 ? 'http-status' : 'http-ok');
     }
     this.respStarted = true;
     this.respChunked = info.bodyKind === 'chunked';
@@ -1517,6 +1526,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   }
 
   onResponseError(c: ServerConn, error: HttpParseError): void {
+    this.backend?.observe?.(c.server, 'http-invalid');
     this.respOut.length = 0;
     this.conn = null;
     c.destroy();

@@ -13,6 +13,7 @@ export {
   type BackendSpec,
   type BackendTimeouts,
   type HttpReuse,
+  type ObservedEvent,
   type RequestKey,
   type StickPersistence,
 } from './backend.ts';

@@ -71,6 +71,8 @@ export interface StreamOwner {
   releaseServer?(target: ServerTarget): void;
   /** `option redispatch`: the last connect retry may go to another server. */
   readonly redispatch?: boolean;
+  /** `observe layer4`: a connection to `target` succeeded or failed. */
+  observed?(target: ServerTarget, ok: boolean): void;
   /** The wheel established streams keep their inactivity deadline on. */
   readonly wheel: TimerWheel;
   /** The frontend's traffic log, when it logs. */
@@ -435,6 +437,7 @@ function onServerConnect(this: Socket): void {
     this.destroy();
     return;
   }
+  if (st.target !== undefined) st.owner.observed?.(st.target, true);
   st.established();
 }
 
@@ -442,6 +445,7 @@ function onServerError(this: Socket): void {
   const st = streamOf(this);
   if (!st || st.server !== this) return;
   if (st.state === 'connecting') {
+    if (st.target !== undefined) st.owner.observed?.(st.target, false);
     // HAProxy retries a failed connect 'retries' times
     this.destroy();
     if (st.attempts <= st.owner.retries) st.retry();
