@@ -31,7 +31,6 @@ const REFUSED = new Set([
   'option logasap',
   'log-format-sd',
   'error-log-format',
-  'option log-health-checks',
 ]);
 
 function alert(out: Diagnostic[], d: Directive, message: string): void {
