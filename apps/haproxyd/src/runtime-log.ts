@@ -11,9 +11,11 @@ import {
   createLogger,
   type LogFormat,
   type Logger,
+  type LogLevelName,
   type LogRecord,
   type LogTarget,
   logFormatFor,
+  logLevel,
   parseLogDirective,
   parseLogFormat,
   streamLogLevel,
@@ -55,6 +57,11 @@ export interface LogPlan {
   forProxy(p: ProxyModel, counters: () => { actconn: number; feconn: number }): FrontendLog | undefined;
   /** Closes every logger. */
   close(): Promise<void>;
+  /**
+   * Where the process's own messages go (server state changes, health check results): the
+   * global `log` targets, as HAProxy's `log global` backends send them; undefined without any.
+   */
+  admin(): ((level: LogLevelName, text: string) => void) | undefined;
 }
 
 /**
@@ -242,6 +249,12 @@ export function planLogs(model: ConfigModel, out: Diagnostic[], checkOnly = fals
     },
     async close() {
       await Promise.all(loggers.map((l) => l.close()));
+    },
+    admin() {
+      if (checkOnly || globalTargets.length === 0) return undefined;
+      globalLogger ??= loggerFor(globalTargets);
+      const l = globalLogger;
+      return (level, text) => l.send(logLevel(level), text);
     },
   };
 }

@@ -48,6 +48,8 @@ export interface RuntimePlan {
   checks: PlannedChecks | undefined;
   /** Stick tables by the name of the section that declares them. */
   tables: ReadonlyMap<string, StickTable>;
+  /** The log targets of the process's own messages (server state changes), if any. */
+  adminLog: ((level: 'emerg' | 'alert' | 'notice', text: string) => void) | undefined;
   /** What sample fetches read of the proxies (for the connection rules). */
   world: ProxyWorld;
   diagnostics: Diagnostic[];
@@ -363,7 +365,7 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
 
   const used = model.proxies.filter((q) => backends.has(q.name) && isBackend(q));
   const checks = planChecks(model, used, out);
-  return { frontends, backends, checks, tables, world, diagnostics: out };
+  return { frontends, backends, checks, tables, world, adminLog: logs.admin(), diagnostics: out };
 }
 
 /** The stand-in backend of a frontend without `default_backend`: no server, every request gets 503. */

@@ -75,6 +75,8 @@ export interface Daemon {
   /** Stick tables by the name of the section that declares them. */
   tables: ReadonlyMap<string, StickTable>;
   checks: PlannedChecks | undefined;
+  /** Where server state changes are logged besides stderr (the global `log` targets). */
+  adminLog: ((level: 'emerg' | 'alert' | 'notice', text: string) => void) | undefined;
   /** The running health checks (started with the listeners, stopped with them). */
   checker: HealthChecker | undefined;
   listeners: Listener[];
@@ -173,6 +175,7 @@ export function prepare(options: CliOptions, model: ConfigModel): Daemon | undef
     backends: plan.backends,
     tables: plan.tables,
     checks: plan.checks,
+    adminLog: plan.adminLog,
     checker: undefined,
     listeners: [],
     signals: undefined,
@@ -270,6 +273,7 @@ export function startHealthChecks(d: Daemon): void {
     d.checks,
     d.backends,
     (line) => {
+      d.adminLog?.(line.level, line.text);
       if (line.level !== 'emerg') {
         warning(d, line.text);
         return;

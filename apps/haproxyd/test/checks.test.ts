@@ -6,7 +6,14 @@
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import net from 'node:net';
-import { type Binary, freePorts, requireHaproxy, startProxy, writeConfig } from '@hap/testkit';
+import {
+  type Binary,
+  freePorts,
+  requireHaproxy,
+  startProxy,
+  startSyslogSink,
+  writeConfig,
+} from '@hap/testkit';
 import { useTestkit } from '@hap/testkit/vitest';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -445,5 +452,42 @@ describe('health checks', () => {
       await new Promise<void>((r) => bad.close(() => r()));
       await new Promise<void>((r) => good.close(() => r()));
     }
+  });
+
+  it('server state changes reach the global log targets, as HAProxy sends them', async () => {
+    requireHaproxy();
+    const run = async (binary: Binary): Promise<string> => {
+      const sink = await startSyslogSink();
+      const [port, dead] = (await freePorts(2)) as [number, number];
+      const cfg = writeConfig(
+        [
+          'global',
+          `  log ${sink.addr} local0`,
+          'defaults',
+          '  mode http',
+          '  log global',
+          '  option httplog',
+          '  timeout connect 200ms',
+          '  timeout client 5s',
+          '  timeout server 5s',
+          'frontend fe',
+          `  bind 127.0.0.1:${port}`,
+          '  default_backend be',
+          'backend be',
+          `  server s1 127.0.0.1:${dead} check inter ${INTER} fall 1`,
+          '',
+        ].join('\n'),
+        `checks-syslog-${binary}.cfg`,
+      );
+      const proxy = await startProxy(binary, cfg, { readyPorts: [port] });
+      const line = await sink.waitFor(/Server be\/s1 is DOWN/, 3000);
+      await proxy.stop();
+      await sink.close();
+      // the message after the syslog header, check duration masked
+      return line.slice(line.indexOf('Server be/s1')).replace(/check duration: \d+ms/, 'check duration: Nms');
+    };
+    const want = await run('haproxy');
+    const got = await run('haproxyd');
+    expect(got).toBe(want);
   });
 });
