@@ -131,7 +131,12 @@ describe('show proc and the master CLI across a reload', () => {
       // the request ends: the old worker finishes it and leaves
       c.end('\r\n');
       await waitGone(w1, 20_000);
-      const p2 = parseShowProc(await masterCli(m.sock, 'show proc'));
+      // the process is gone from /proc a moment before its master has reaped it: ask until then (bounded)
+      let p2 = parseShowProc(await masterCli(m.sock, 'show proc'));
+      for (let i = 0; i < 40 && p2.old.length > 0; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        p2 = parseShowProc(await masterCli(m.sock, 'show proc'));
+      }
       expect(p2.old).toEqual([]);
       expect(p2.workers.map((w) => w.pid)).toEqual([w2]);
       expect(m.proxy.stderr()).toMatch(new RegExp(`Former worker \\(${w1}\\) exited with code 0 \\(Exit\\)`));
