@@ -188,52 +188,68 @@ export function unixTransport(path: string, abstract: boolean, hooks: TransportH
 /** Lines that may wait behind the write in flight on a file descriptor. */
 const FD_QUEUE_MAX = 1024;
 
+interface FdWrite {
+  buf: Buffer;
+  counters: TransportHooks['counters'];
+  error: (message: string) => void;
+}
+
+/** One queue per descriptor: targets sharing a descriptor (two `log fd@1` lines) keep their order. */
+const fdChains = new Map<number, { queue: FdWrite[]; busy: boolean; idle: (() => void)[] }>();
+
+function fdChain(fd: number): { queue: FdWrite[]; busy: boolean; idle: (() => void)[] } {
+  let ch = fdChains.get(fd);
+  if (ch === undefined) {
+    ch = { queue: [], busy: false, idle: [] };
+    fdChains.set(fd, ch);
+  }
+  return ch;
+}
+
+function fdNext(fd: number): void {
+  const ch = fdChain(fd);
+  const w = ch.queue.shift();
+  if (w === undefined) {
+    ch.busy = false;
+    for (const f of ch.idle.splice(0)) f();
+    return;
+  }
+  ch.busy = true;
+  try {
+    fsWrite(fd, w.buf, 0, w.buf.length, null, (err) => {
+      if (err) {
+        w.counters.dropped++;
+        if (err.code !== 'EAGAIN') w.error(`writev() failed on fd@${fd}: ${err.message}`);
+      } else w.counters.sent++;
+      fdNext(fd);
+    });
+  } catch (err) {
+    w.counters.dropped++;
+    w.error(`writev() failed on fd@${fd}: ${(err as Error).message}`);
+    fdNext(fd);
+  }
+}
+
 /** An open file descriptor (stdout, stderr, a pipe, a file): writes in order, one at a time. */
 export function fdTransport(fd: number, hooks: TransportHooks): Transport {
   const error = once(hooks);
   const c = hooks.counters;
-  const queue: Buffer[] = [];
-  let busy = false;
+  const ch = fdChain(fd);
   let closed = false;
-  let drained: (() => void) | undefined;
-
-  const next = () => {
-    const buf = queue.shift();
-    if (buf === undefined) {
-      busy = false;
-      drained?.();
-      return;
-    }
-    busy = true;
-    try {
-      fsWrite(fd, buf, 0, buf.length, null, (err) => {
-        if (err) {
-          c.dropped++;
-          if (err.code !== 'EAGAIN') error(`writev() failed on fd@${fd}: ${err.message}`);
-        } else c.sent++;
-        next();
-      });
-    } catch (err) {
-      c.dropped++;
-      error(`writev() failed on fd@${fd}: ${(err as Error).message}`);
-      next();
-    }
-  };
-
   return {
     write(buf) {
-      if (closed || queue.length >= FD_QUEUE_MAX) {
+      if (closed || ch.queue.length >= FD_QUEUE_MAX) {
         c.dropped++;
         return;
       }
-      queue.push(buf);
-      if (!busy) next();
+      ch.queue.push({ buf, counters: c, error });
+      if (!ch.busy) fdNext(fd);
     },
     close() {
       closed = true;
-      if (!busy) return Promise.resolve();
+      if (!ch.busy) return Promise.resolve();
       return new Promise<void>((resolve) => {
-        drained = resolve;
+        ch.idle.push(resolve);
       });
     },
   };
