@@ -27,6 +27,7 @@ export {
   isWorker,
   LISTEN_FDS_ENV,
   parseListenFds,
+  readStartupReport,
   reportToParent,
   type SpawnWorkerOptions,
   STARTUP_FD_ENV,

@@ -166,7 +166,7 @@ export function spawnDetachedWorker(options: SpawnWorkerOptions): Promise<Detach
       let startup: DetachedWorker['startup'] = null;
       if (options.startupPipe === true) {
         const pipe = child.stdio[stdioAll.length - 1] as import('node:stream').Readable;
-        startup = readStartup(pipe);
+        startup = readStartupReport(pipe);
       }
       resolve({ pid: child.pid!, listenFds: childFds, startup });
     });
@@ -176,7 +176,13 @@ export function spawnDetachedWorker(options: SpawnWorkerOptions): Promise<Detach
 /** The environment variable naming the worker's start-up report fd. */
 export const STARTUP_FD_ENV = 'HAPROXYD_STARTUP_FD';
 
-function readStartup(pipe: import('node:stream').Readable): Promise<{ ready: boolean; lines: string[] }> {
+/**
+ * Parent side: reads a worker's start-up report (its alert lines, then `READY`) from the pipe
+ * until READY (ready: true) or the pipe's end (ready: false). The pipe is closed afterwards.
+ */
+export function readStartupReport(
+  pipe: import('node:stream').Readable,
+): Promise<{ ready: boolean; lines: string[] }> {
   return new Promise((resolve) => {
     const lines: string[] = [];
     let rest = '';

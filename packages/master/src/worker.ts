@@ -14,7 +14,7 @@
 // is gone (HAProxy's workers do the same: no orphan keeps serving on its own).
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { formatListenFds, LISTEN_FDS_ENV, STARTUP_FD_ENV } from '@hap/daemon';
+import { formatListenFds, LISTEN_FDS_ENV, readStartupReport, STARTUP_FD_ENV } from '@hap/daemon';
 
 /** Set in a worker's environment: the master's pid (and HAProxy's HAPROXY_MWORKER=1). */
 export const MASTER_PID_ENV = 'HAPROXYD_MASTER_PID';
@@ -105,34 +105,6 @@ export function exitStatus(code: number | null, signal: NodeJS.Signals | null): 
   return 128 + (SIGNALS[signal] ?? 0);
 }
 
-function readStartup(pipe: Readable): Promise<WorkerStartup> {
-  return new Promise((resolve) => {
-    const lines: string[] = [];
-    let rest = '';
-    let done = false;
-    const finish = (ready: boolean) => {
-      if (done) return;
-      done = true;
-      pipe.removeAllListeners('data');
-      pipe.destroy();
-      resolve({ ready, lines });
-    };
-    pipe.setEncoding('utf8');
-    pipe.on('data', (chunk: string) => {
-      rest += chunk;
-      for (let nl = rest.indexOf('\n'); nl >= 0; nl = rest.indexOf('\n')) {
-        const line = rest.slice(0, nl);
-        rest = rest.slice(nl + 1);
-        if (line === 'READY') return finish(true);
-        lines.push(line);
-      }
-    });
-    pipe.on('end', () => finish(false));
-    pipe.on('close', () => finish(false));
-    pipe.on('error', () => finish(false));
-  });
-}
-
 /**
  * Starts a worker on the master's sockets. Resolves once the process exists; rejects when it
  * cannot be started (the reason is the message).
@@ -218,7 +190,7 @@ function handleFor(child: ChildProcess, pipe: Readable, o: SpawnWorkerOptions): 
       });
     });
   const readyTimeout = o.readyTimeoutMs ?? 60_000;
-  const startup = readStartup(pipe).then((s) => s);
+  const startup: Promise<WorkerStartup> = readStartupReport(pipe);
   const timer = setTimeout(() => {
     if (status === null) child.kill('SIGKILL');
   }, readyTimeout);
