@@ -1,35 +1,9 @@
 // Syslog facilities and levels, numbered as syslog numbers them (RFC 5424 section 6.2.1).
 
-/** The 24 facilities, in their numeric order (`kern` = 0 … `local7` = 23). */
-export const LOG_FACILITIES = [
-  'kern',
-  'user',
-  'mail',
-  'daemon',
-  'auth',
-  'syslog',
-  'lpr',
-  'news',
-  'uucp',
-  'cron',
-  'auth2',
-  'ftp',
-  'ntp',
-  'audit',
-  'alert',
-  'cron2',
-  'local0',
-  'local1',
-  'local2',
-  'local3',
-  'local4',
-  'local5',
-  'local6',
-  'local7',
-] as const;
+import { LOG_FACILITIES, LOG_LEVELS } from '@hap/config';
 
-/** The 8 levels, most severe first (`emerg` = 0 … `debug` = 7). */
-export const LOG_LEVELS = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'] as const;
+// the names are the configuration's (a `log` line is checked against the same lists)
+export { LOG_FACILITIES, LOG_LEVELS };
 
 export type LogFacilityName = (typeof LOG_FACILITIES)[number];
 export type LogLevelName = (typeof LOG_LEVELS)[number];

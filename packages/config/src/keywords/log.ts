@@ -6,6 +6,7 @@
 import { parseAddress } from '../address.ts';
 import type { KeywordContext } from './types.ts';
 
+/** The syslog facilities in their numeric order (`kern` = 0 … `local7` = 23). */
 export const LOG_FACILITIES = [
   'kern',
   'user',
@@ -31,8 +32,9 @@ export const LOG_FACILITIES = [
   'local5',
   'local6',
   'local7',
-];
-export const LOG_LEVELS = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'];
+] as const;
+/** The syslog levels, most severe first (`emerg` = 0 … `debug` = 7). */
+export const LOG_LEVELS = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'] as const;
 const LOG_FORMATS = ['local', 'rfc3164', 'rfc5424', 'priority', 'short', 'timed', 'iso', 'raw'];
 
 export function parseLogLine(ctx: KeywordContext): void {
@@ -91,17 +93,17 @@ export function parseLogLine(ctx: KeywordContext): void {
     ctx.alert("'log' expects <address> and <facility> as arguments.");
     return;
   }
-  if (!LOG_FACILITIES.includes(facility)) {
+  if (!(LOG_FACILITIES as readonly string[]).includes(facility)) {
     ctx.alert(`unknown log facility '${facility}'.`);
     return;
   }
   const level = a[i + 1];
-  if (level !== undefined && !LOG_LEVELS.includes(level)) {
+  if (level !== undefined && !(LOG_LEVELS as readonly string[]).includes(level)) {
     ctx.alert(`unknown optional log level '${level}'.`);
     return;
   }
   const minLevel = a[i + 2];
-  if (minLevel !== undefined && !LOG_LEVELS.includes(minLevel)) {
+  if (minLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(minLevel)) {
     ctx.alert(`unknown optional minimum log level '${minLevel}'.`);
     return;
   }
