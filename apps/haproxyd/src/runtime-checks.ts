@@ -34,6 +34,7 @@ function checkConfig(model: ConfigModel, be: ProxyModel): BackendCheckConfig {
   const sections = chain(model, be).reverse();
   return {
     name: be.name,
+    label: be.kind === 'listen' ? 'proxy' : 'backend',
     lines: sections.flatMap((s) =>
       s.directives.map((d) => (d.modifier === 'no' ? ['no', ...d.args] : d.args)),
     ),

@@ -268,7 +268,6 @@ export async function startStatsSockets(d: Daemon): Promise<boolean> {
 export function startHealthChecks(d: Daemon): void {
   if (d.checks === undefined) return;
   // as HAProxy on stderr: "no server available" is an alert, state changes are warnings
-  const listens = new Set(d.model.proxies.filter((p) => p.kind === 'listen').map((p) => p.name));
   d.checker = startChecks(
     d.checks,
     d.backends,
@@ -278,9 +277,8 @@ export function startHealthChecks(d: Daemon): void {
         warning(d, line.text);
         return;
       }
-      // the console form quotes the name; a listen section is a "proxy", not a "backend"
-      const kind = listens.has(line.backend) ? 'proxy' : 'backend';
-      alert(d, line.text.replace(/^backend (\S+) has no/, `${kind} '$1' has no`));
+      // the console form quotes the section's name, the log form does not
+      alert(d, line.text.replace(/^(backend|proxy) (\S+) has no/, "$1 '$2' has no"));
     },
     d.frontends.map((f) => f.frontend),
   );

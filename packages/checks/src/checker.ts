@@ -659,11 +659,16 @@ export class HealthChecker {
     });
   }
 
-  /** `backend X has no server available!` when the last usable server just left. */
+  /** `backend X has no server available!` (`proxy X` for a listen) when the last usable server just left. */
   private backendDown(srv: Server, previous: ServerView, f: Figures): void {
     if (f.active + f.backup > 0) return;
     if (!usable(previous)) return;
-    this.log('emerg', `backend ${srv.spec.backend} has no server available!`, srv, false);
+    this.log(
+      'emerg',
+      `${srv.spec.label ?? 'backend'} ${srv.spec.backend} has no server available!`,
+      srv,
+      false,
+    );
   }
 
   private log(level: LogLevel, text: string, srv: Server, withServer = true): void {

@@ -27,6 +27,8 @@ export interface ServerCheckConfig {
 
 export interface BackendCheckConfig {
   readonly name: string;
+  /** How HAProxy names the section in its messages: 'proxy' for a `listen`, else 'backend'. */
+  readonly label?: 'backend' | 'proxy';
   /**
    * Every line of the backend (its defaults' lines first), as words. Lines that are not
    * about checks are ignored, so a section's whole directive list may be passed.
@@ -673,7 +675,12 @@ function mergeHttpOption(rules: CheckRule[], method?: string, uri?: string, vers
 
 // ---- servers ------------------------------------------------------------------------------
 
-function serverSpec(be: string, b: BackendChecks, s: ServerCheckConfig): CheckSpec | undefined {
+function serverSpec(
+  be: string,
+  b: BackendChecks,
+  s: ServerCheckConfig,
+  label: 'backend' | 'proxy',
+): CheckSpec | undefined {
   const o = s.options;
   const flag = (name: string) => o[name] !== undefined;
   const check = flag('check') && !flag('no-check');
@@ -774,6 +781,7 @@ function serverSpec(be: string, b: BackendChecks, s: ServerCheckConfig): CheckSp
   }
   return {
     backend: be,
+    label,
     server: s.name,
     addr: checkAddr,
     port,
@@ -826,7 +834,7 @@ export function compileCheckSpecs(backends: BackendCheckConfig | readonly Backen
     }
     for (const s of be.servers) {
       try {
-        const spec = serverSpec(be.name, b, s);
+        const spec = serverSpec(be.name, b, s, be.label ?? 'backend');
         if (spec) out.push(spec);
       } catch (e) {
         if (e instanceof CheckConfigError)

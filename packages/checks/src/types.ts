@@ -97,6 +97,8 @@ export type OnErrorMode = 'fastinter' | 'fail-check' | 'sudden-death' | 'mark-do
 /** One server's checks: everything the checker needs, nothing read from elsewhere. */
 export interface CheckSpec {
   readonly backend: string;
+  /** How messages name the section: 'proxy' for a `listen`, else 'backend' (the default). */
+  readonly label?: 'backend' | 'proxy';
   readonly server: string;
   /** Where the health check connects (server address, or `addr`/`port`). */
   readonly addr: string;
