@@ -412,14 +412,16 @@ function proxyWorld(
   frontends: readonly ServedFrontend[],
   lists: ReadonlyMap<string, Userlist>,
 ): ProxyWorld {
+  let byName: Map<string, Frontend> | undefined;
   return {
     userlist: (name) => lists.get(name),
     nbsrv: (name) => backends.get(name)?.usableServers(),
     beConn: (name) => backends.get(name)?.currentConns(),
     queue: (name) => backends.get(name)?.queue.length,
     feConn: (name) => {
-      const f = frontends.find((x) => x.proxy.name === name);
-      return f === undefined ? undefined : f.frontend.streams.size;
+      // the frontends are all known once the plan is made: indexed on first use
+      byName ??= new Map(frontends.map((x) => [x.proxy.name, x.frontend]));
+      return byName.get(name)?.streams.size;
     },
     serverUp: (be, srv) => {
       const b = backends.get(be);

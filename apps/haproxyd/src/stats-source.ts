@@ -77,8 +77,8 @@ export function countersOfListener(l: Listener): ListenerCounters {
 }
 
 /**
- * Totals the live objects count by themselves, as they were at the last `clear counters
- * all`: `stot` is what was counted since.
+ * Listener totals (counted by the listeners themselves) as they were at the last `clear
+ * counters all`: `stot` is what was counted since.
  */
 const baselines = new WeakMap<object, number>();
 
@@ -455,11 +455,8 @@ export class DaemonStats implements StatsSource {
 
   // --- counters ---------------------------------------------------------------------------
 
-  /** Folds what the live objects count into the counters (render time). */
+  /** Folds the live peaks into the counters (render time); totals are counted by the frontend itself. */
   private refreshFrontend(f: Frontend, c: ProxyCounters): void {
-    const total = f.totalStreams - (baselines.get(c) ?? 0);
-    if (total > c.stot) c.stot = total;
-    if (total > c.conn_tot) c.conn_tot = total;
     if (f.streams.size > c.smax) c.smax = f.streams.size;
   }
 
@@ -476,17 +473,9 @@ export class DaemonStats implements StatsSource {
     for (const r of this.records) {
       const f = r.served?.frontend;
       const cs: (ProxyCounters | ServerCounters | ListenerCounters)[] = [];
-      if (f) {
-        const c = countersOfFrontend(f);
-        cs.push(c);
-        if (all) baselines.set(c, f.totalStreams);
-      }
+      if (f) cs.push(countersOfFrontend(f));
       if (r.isBackend) cs.push(this.countersOfBackend(r));
-      for (const s of r.servers) {
-        const c = this.countersOfServer(s);
-        cs.push(c);
-        if (all && s.server) baselines.set(c, s.server.totalConns);
-      }
+      for (const s of r.servers) cs.push(this.countersOfServer(s));
       for (const c of cs) {
         if (all) {
           const fresh =
