@@ -125,6 +125,17 @@ async function until(pred: () => boolean, ms: number): Promise<void> {
   while (!pred() && performance.now() < end) await sleep(20);
 }
 
+/** The defaults section of these tests: a mode and short timeouts. */
+function defaults(mode: 'http' | 'tcp', connect = '200ms', idle = '5s'): string[] {
+  return [
+    'defaults',
+    `  mode ${mode}`,
+    `  timeout connect ${connect}`,
+    `  timeout client ${idle}`,
+    `  timeout server ${idle}`,
+  ];
+}
+
 const INTER = 100;
 
 describe('health checks', () => {
@@ -133,11 +144,7 @@ describe('health checks', () => {
     const [port] = (await freePorts(1)) as [number];
     const cfg = writeConfig(
       [
-        'defaults',
-        '  mode http',
-        '  timeout connect 200ms',
-        '  timeout client 5s',
-        '  timeout server 5s',
+        ...defaults('http'),
         '  timeout check 200ms',
         '  retries 1',
         '  option redispatch',
@@ -212,11 +219,7 @@ describe('health checks', () => {
     const [port] = (await freePorts(1)) as [number];
     const cfg = writeConfig(
       [
-        'defaults',
-        '  mode http',
-        '  timeout connect 200ms',
-        '  timeout client 5s',
-        '  timeout server 5s',
+        ...defaults('http'),
         'listen pg',
         `  bind 127.0.0.1:${port}`,
         '  option httpchk GET /primary',
@@ -255,11 +258,7 @@ describe('health checks', () => {
       const [port] = (await freePorts(1)) as [number];
       const cfg = writeConfig(
         [
-          'defaults',
-          '  mode http',
-          '  timeout connect 200ms',
-          '  timeout client 5s',
-          '  timeout server 5s',
+          ...defaults('http'),
           'frontend fe',
           `  bind 127.0.0.1:${port}`,
           '  default_backend be',
@@ -310,11 +309,7 @@ describe('health checks', () => {
     const [port] = (await freePorts(1)) as [number];
     const cfg = writeConfig(
       [
-        'defaults',
-        '  mode http',
-        '  timeout connect 200ms',
-        '  timeout client 5s',
-        '  timeout server 5s',
+        ...defaults('http'),
         '  retries 1',
         '  option redispatch',
         'frontend fe',
@@ -363,11 +358,7 @@ describe('health checks', () => {
     const [port] = (await freePorts(1)) as [number];
     const cfg = writeConfig(
       [
-        'defaults',
-        '  mode tcp',
-        '  timeout connect 200ms',
-        '  timeout client 10s',
-        '  timeout server 10s',
+        ...defaults('tcp', '200ms', '10s'),
         'listen l',
         `  bind 127.0.0.1:${port}`,
         `  server s1 127.0.0.1:${dataPort} check port ${checkPort} inter ${INTER} fall 1 rise 1 on-marked-down shutdown-sessions`,
@@ -421,11 +412,7 @@ describe('health checks', () => {
       const [port] = (await freePorts(1)) as [number];
       const cfg = writeConfig(
         [
-          'defaults',
-          '  mode http',
-          '  timeout connect 1s',
-          '  timeout client 5s',
-          '  timeout server 5s',
+          ...defaults('http', '1s'),
           'listen l',
           `  bind 127.0.0.1:${port}`,
           '  option httpchk GET /health',
