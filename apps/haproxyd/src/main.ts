@@ -15,6 +15,7 @@ import {
   loadConfig,
 } from '@hap/config';
 import { type CliOptions, memoryDebugHelpText, parseArgs, usageText } from './cli.ts';
+import { uses } from './features.ts';
 import type { Daemon } from './serve.ts';
 import {
   buildInfoText,
@@ -99,26 +100,12 @@ function loadConfiguration(o: CliOptions): LoadResult {
  * unknown backends are alerts under -c too). The rule engine is loaded only when needed.
  */
 async function compileRules(result: LoadResult): Promise<void> {
-  const proxies = result.model.proxies.filter((p) => p.kind !== 'defaults');
   const found: Diagnostic[] = [];
-  if (proxies.some((p) => p.rules.length > 0 || p.acls.length > 0 || p.useBackends.length > 0)) {
-    const { checkRules } = await import('./runtime-rules.ts');
-    found.push(...checkRules(result.model));
-  }
-  if (proxies.some((p) => p.directives.some((d) => d.keyword === 'stick-table'))) {
-    const { checkStickTables } = await import('./runtime-stick.ts');
-    found.push(...checkStickTables(result.model));
-  }
-  if (proxies.some((p) => p.servers.some((s) => s.check || s.options['agent-check'] !== undefined))) {
-    const { checkHealthChecks } = await import('./runtime-checks.ts');
-    found.push(...checkHealthChecks(result.model));
-  }
-  const logs = (d: { keyword: string }) =>
-    d.keyword === 'log' || d.keyword.startsWith('log-') || /^option (http|tcp)log$/.test(d.keyword);
-  if (result.model.global.directives.some(logs) || proxies.some((p) => p.directives.some(logs))) {
-    const { checkLogs } = await import('./runtime-log.ts');
-    found.push(...checkLogs(result.model));
-  }
+  const m = result.model;
+  if (uses.rules(m)) found.push(...(await import('./runtime-rules.ts')).checkRules(m));
+  if (uses.stick(m)) found.push(...(await import('./runtime-stick.ts')).checkStickTables(m));
+  if (uses.checks(m)) found.push(...(await import('./runtime-checks.ts')).checkHealthChecks(m));
+  if (uses.logs(m)) found.push(...(await import('./runtime-log.ts')).checkLogs(m));
   result.diagnostics.push(...found);
   if (found.some((d) => d.level === 'alert')) result.ok = false;
 }
@@ -211,7 +198,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   // the serving phases are loaded only now: `-c` runs dozens of times per test and stays cold-start cheap
   const p = await import('./serve.ts');
-  const d = p.prepare(o, config.model);
+  const d = await p.prepare(o, config.model);
   if (!d) return 1;
   worker?.attachWorker(d); // a master's worker: its link to the master
   if (!(await p.resolveServers(d))) return 1; // server host names, once, with the system resolver

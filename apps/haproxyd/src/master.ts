@@ -68,7 +68,7 @@ function report(line: string): void {
 async function listenSpecs(o: CliOptions, model: ConfigModel): Promise<ListenSpec[] | undefined> {
   // the same runtime plan the worker builds: what it would refuse, the master refuses first
   const serve = await import('./serve.ts');
-  const d = serve.prepare(o, model);
+  const d = await serve.prepare(o, model);
   if (d === undefined) return undefined;
   const noReusePort = o.noReusePort || model.global.directives.some((x) => x.keyword === 'noreuseport');
   const specs: ListenSpec[] = [];

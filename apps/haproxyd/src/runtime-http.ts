@@ -11,43 +11,10 @@ import { isAbsolute, resolve } from 'node:path';
 import type { ConfigModel, Diagnostic, Directive, ProxyModel } from '@hap/config';
 import { ERROR_PAGE_STATUSES, type ErrorMessage, loadErrorFile, parseErrorFile } from '@hap/http';
 import type { ForwardFor, HttpConnectionMode, HttpProxySettings } from '@hap/proxy';
-import { compileReplyOptions, type ReplySpec, type RuleCompileContext } from '@hap/rules';
-import { tablesOf } from './runtime-stick.ts';
+import type { ReplySpec } from '@hap/rules';
 
 export function resolvePath(p: string): string {
   return isAbsolute(p) ? p : resolve(p);
-}
-
-/** The file of `http-errors <name>` for `status`: undefined when it has none, null when there is no such section. */
-function httpErrorsFile(model: ConfigModel, name: string, status: number): string | undefined | null {
-  const section = model.sections.find((s) => s.kind === 'http-errors' && s.name === name);
-  if (section === undefined) return null;
-  const d = section.directives.findLast((x) => x.keyword === 'errorfile' && Number(x.args[1]) === status);
-  return d === undefined ? undefined : resolvePath(d.args[2] ?? '');
-}
-
-/** What compiling the rules of `p` (and its `http-error` replies) needs. */
-export function contextFor(model: ConfigModel, p: ProxyModel): RuleCompileContext {
-  const acls = new Map<string, string[][]>();
-  for (const a of p.acls) {
-    const list = acls.get(a.name);
-    if (list) list.push(a.words);
-    else acls.set(a.name, [a.words]);
-  }
-  return {
-    resolvePath,
-    named: (name) => acls.get(name),
-    loadErrorFile: (path) => readFileSync(resolvePath(path)),
-    httpErrors: (name, status) => {
-      const file = httpErrorsFile(model, name, status);
-      return typeof file === 'string' ? readFileSync(file) : file;
-    },
-    userlistExists: (name) => model.sections.some((s) => s.kind === 'userlist' && s.name === name),
-    // stick tables: the proxy's own is the default of track-sc, sc_* and src_* without a table
-    stickTable: (name) => tablesOf(model).tables.get(name ?? p.name),
-    defaultTable: p.name,
-    tableExists: (name) => tablesOf(model).tables.has(name),
-  };
 }
 
 /** The section itself, then the defaults it inherits from, nearest first. */
@@ -209,59 +176,29 @@ function errorLocation(d: Directive, out: Diagnostic[]): ErrorMessage | undefine
   return parseErrorFile(Buffer.from(`${head}${url}\r\n\r\n`, 'latin1'), status, d.keyword);
 }
 
-/** `http-error status <code> …`: a reply like `return`'s that answers for the status (undefined: the default page again). */
-type HttpErrorEntry = { status: number; reply: ReplySpec | undefined } | undefined;
-
-/** Each `http-error` line is compiled once, however many sections inherit it (and its alert is reported once). */
-const compiledHttpErrors = new WeakMap<Directive, HttpErrorEntry>();
-
-function httpError(model: ConfigModel, p: ProxyModel, d: Directive, out: Diagnostic[]): HttpErrorEntry {
-  if (compiledHttpErrors.has(d)) return compiledHttpErrors.get(d);
-  const entry = compileHttpError(model, p, d, out);
-  compiledHttpErrors.set(d, entry);
-  return entry;
-}
-
-function compileHttpError(
-  model: ConfigModel,
-  p: ProxyModel,
-  d: Directive,
-  out: Diagnostic[],
-): HttpErrorEntry {
-  const label = 'http-error';
-  try {
-    const ctx = { ...contextFor(model, p), file: d.file, line: d.line };
-    const spec = compileReplyOptions(d.args.slice(1), 0, ctx, label, 'http-error');
-    if (spec.status === 0) throw new Error(`'${label}' expects at least a <status> as arguments.`);
-    if (!ERROR_PAGE_STATUSES.includes(spec.status))
-      throw new Error(`'${label}' : status code '${spec.status}' not handled.`);
-    // an http-errors section without a page for the status changes nothing
-    if (spec.errorPage && d.args.includes('errorfiles')) return undefined;
-    return { status: spec.status, reply: spec.errorPage ? undefined : spec };
-  } catch (err) {
-    out.push({
-      level: 'alert',
-      code: 'HAP_ERR_NOT_SERVED',
-      file: d.file,
-      line: d.line,
-      keyword: d.keyword,
-      message: (err as Error).message,
-    });
-    return undefined;
-  }
-}
-
 /**
  * The pages of `errorfile <code> <file>`, `errorfiles <http-errors> [<code>…]`, `errorloc`,
  * `errorloc302`, `errorloc303` and `http-error`: a section's own lines override its
  * defaults', and within a section a later line overrides an earlier one. `http-error`
  * replies go to `replies`; a status has an entry in one of the two maps at most.
  */
+/** `http-error status <code> …`: a reply like `return`'s that answers for the status (undefined: the default page again). */
+export type HttpErrorEntry = { status: number; reply: ReplySpec | undefined } | undefined;
+
+/** Compiles one `http-error` line (the rule engine does it: runtime-rules.ts). */
+export type HttpErrorCompiler = (
+  model: ConfigModel,
+  p: ProxyModel,
+  d: Directive,
+  out: Diagnostic[],
+) => HttpErrorEntry;
+
 function errorPages(
   model: ConfigModel,
   p: ProxyModel,
   sections: ProxyModel[],
   out: Diagnostic[],
+  httpErrors: HttpErrorCompiler | undefined,
 ): { files: Map<number, ErrorMessage>; replies: Map<number, ReplySpec> } {
   const files = new Map<number, ErrorMessage>();
   const replies = new Map<number, ReplySpec>();
@@ -279,7 +216,9 @@ function errorPages(
         if (page !== undefined) setPage(page);
         d.supported = true;
       } else if (d.keyword === 'http-error') {
-        const r = httpError(model, p, d, out);
+        if (httpErrors === undefined)
+          throw new Error(`'http-error' at ${d.file}:${d.line} needs the rule engine`);
+        const r = httpErrors(model, p, d, out);
         if (r !== undefined) {
           files.delete(r.status);
           if (r.reply === undefined) replies.delete(r.status);
@@ -315,9 +254,15 @@ function errorPages(
 }
 
 /** The HTTP settings of a frontend, backend or listen section. */
-export function httpSettings(model: ConfigModel, p: ProxyModel, out: Diagnostic[]): HttpProxySettings {
+/** `httpErrors` compiles `http-error` lines: given when the configuration has some (see features.ts). */
+export function httpSettings(
+  model: ConfigModel,
+  p: ProxyModel,
+  out: Diagnostic[],
+  httpErrors?: HttpErrorCompiler,
+): HttpProxySettings {
   const sections = chain(model, p);
-  const pages = errorPages(model, p, sections, out);
+  const pages = errorPages(model, p, sections, out, httpErrors);
   return {
     mode: connectionMode(sections),
     forwardFor: forwardFor(sections, out),

@@ -5,9 +5,12 @@
  * A rule that cannot be compiled is an alert at its line.
  */
 
-import { type ConfigModel, type Diagnostic, type ProxyModel, parseTime } from '@hap/config';
+import { readFileSync } from 'node:fs';
+import { type ConfigModel, type Diagnostic, type Directive, type ProxyModel, parseTime } from '@hap/config';
+import { ERROR_PAGE_STATUSES } from '@hap/http';
 import type { MonitorSettings, ProxyHttpRules } from '@hap/proxy';
 import {
+  compileReplyOptions,
   HttpRuleList,
   type HttpRuleSet,
   RedirectRules,
@@ -17,7 +20,85 @@ import {
   TargetRules,
 } from '@hap/rules';
 import { compileCondition } from '@hap/sample';
-import { chain, contextFor } from './runtime-http.ts';
+import { chain, type HttpErrorEntry, resolvePath } from './runtime-http.ts';
+import { tablesOf } from './runtime-stick.ts';
+
+/** The file of `http-errors <name>` for `status`: undefined when it has none, null when there is no such section. */
+function httpErrorsFile(model: ConfigModel, name: string, status: number): string | undefined | null {
+  const section = model.sections.find((s) => s.kind === 'http-errors' && s.name === name);
+  if (section === undefined) return null;
+  const d = section.directives.findLast((x) => x.keyword === 'errorfile' && Number(x.args[1]) === status);
+  return d === undefined ? undefined : resolvePath(d.args[2] ?? '');
+}
+
+/** What compiling the rules of `p` (and its `http-error` replies) needs. */
+export function contextFor(model: ConfigModel, p: ProxyModel): RuleCompileContext {
+  const acls = new Map<string, string[][]>();
+  for (const a of p.acls) {
+    const list = acls.get(a.name);
+    if (list) list.push(a.words);
+    else acls.set(a.name, [a.words]);
+  }
+  return {
+    resolvePath,
+    named: (name) => acls.get(name),
+    loadErrorFile: (path) => readFileSync(resolvePath(path)),
+    httpErrors: (name, status) => {
+      const file = httpErrorsFile(model, name, status);
+      return typeof file === 'string' ? readFileSync(file) : file;
+    },
+    userlistExists: (name) => model.sections.some((s) => s.kind === 'userlist' && s.name === name),
+    // stick tables: the proxy's own is the default of track-sc, sc_* and src_* without a table
+    stickTable: (name) => tablesOf(model).tables.get(name ?? p.name),
+    defaultTable: p.name,
+    tableExists: (name) => tablesOf(model).tables.has(name),
+  };
+}
+
+/** Each `http-error` line is compiled once, however many sections inherit it (and its alert is reported once). */
+const compiledHttpErrors = new WeakMap<Directive, HttpErrorEntry>();
+
+/** Compiles an `http-error` line for runtime-http.ts's error pages. */
+export function httpError(
+  model: ConfigModel,
+  p: ProxyModel,
+  d: Directive,
+  out: Diagnostic[],
+): HttpErrorEntry {
+  if (compiledHttpErrors.has(d)) return compiledHttpErrors.get(d);
+  const entry = compileHttpError(model, p, d, out);
+  compiledHttpErrors.set(d, entry);
+  return entry;
+}
+
+function compileHttpError(
+  model: ConfigModel,
+  p: ProxyModel,
+  d: Directive,
+  out: Diagnostic[],
+): HttpErrorEntry {
+  const label = 'http-error';
+  try {
+    const ctx = { ...contextFor(model, p), file: d.file, line: d.line };
+    const spec = compileReplyOptions(d.args.slice(1), 0, ctx, label, 'http-error');
+    if (spec.status === 0) throw new Error(`'${label}' expects at least a <status> as arguments.`);
+    if (!ERROR_PAGE_STATUSES.includes(spec.status))
+      throw new Error(`'${label}' : status code '${spec.status}' not handled.`);
+    // an http-errors section without a page for the status changes nothing
+    if (spec.errorPage && d.args.includes('errorfiles')) return undefined;
+    return { status: spec.status, reply: spec.errorPage ? undefined : spec };
+  } catch (err) {
+    out.push({
+      level: 'alert',
+      code: 'HAP_ERR_NOT_SERVED',
+      file: d.file,
+      line: d.line,
+      keyword: d.keyword,
+      message: (err as Error).message,
+    });
+    return undefined;
+  }
+}
 
 /** Keywords whose every line this module turns into runtime rules in `mode tcp`. */
 const HONOURED_TCP = new Set([

@@ -18,14 +18,32 @@ import {
   type TcpInspection,
 } from '@hap/proxy';
 import type { HttpRuleList, TargetRules } from '@hap/rules';
-import { createUserlist, type ProxyWorld, type Userlist } from '@hap/sample';
+import type { ProxyWorld, Userlist } from '@hap/sample';
+import { createUserlist } from '@hap/sample/engine';
 import type { StickTable } from '@hap/stick';
+import type { Features } from './features.ts';
 import { balancerFor } from './runtime-balance.ts';
-import { type PlannedChecks, planChecks } from './runtime-checks.ts';
+import type { PlannedChecks } from './runtime-checks.ts';
 import { chain, httpSettings } from './runtime-http.ts';
-import { planLogs } from './runtime-log.ts';
-import { type CompiledRules, compileRules } from './runtime-rules.ts';
-import { stickPersistence, stickTables } from './runtime-stick.ts';
+import type { LogPlan } from './runtime-log.ts';
+import type { CompiledRules } from './runtime-rules.ts';
+
+/** A section without rules (the rule engine is not loaded when no section has any). */
+const NO_RULES: CompiledRules = {
+  connection: undefined,
+  session: undefined,
+  http: undefined,
+  switching: undefined,
+  useServer: undefined,
+  monitor: undefined,
+};
+
+/** No `log` line anywhere: nothing is logged. */
+const NO_LOGS: LogPlan = {
+  forProxy: () => undefined,
+  close: () => Promise.resolve(),
+  admin: () => undefined,
+};
 
 /** HAProxy's default `retries`. */
 const DEFAULT_RETRIES = 3;
@@ -190,7 +208,7 @@ function serverTargets(
 }
 
 /** Builds the frontends to serve, or the alerts saying why the configuration cannot be served. */
-export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePlan {
+export function planRuntime(model: ConfigModel, hooks: FrontendHooks, features: Features): RuntimePlan {
   const out: Diagnostic[] = [];
   const frontends: ServedFrontend[] = [];
   const backends = new Map<string, Backend>();
@@ -202,14 +220,15 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
   const rulesOf = new Map<ProxyModel, CompiledRules>();
   for (const p of model.proxies) {
     if (p.kind === 'defaults' || p.disabled) continue;
-    const rules = compileRules(model, p, (name) => findBackend(name) !== undefined, out);
+    const rules =
+      features.rules?.compileRules(model, p, (name) => findBackend(name) !== undefined, out) ?? NO_RULES;
     rulesOf.set(p, rules);
     if (p.mode !== 'http') continue;
-    const settings = httpSettings(model, p, out);
+    const settings = httpSettings(model, p, out, features.rules?.httpError);
     settings.rules = rules.http;
     httpOf.set(p, settings);
   }
-  const tables = stickTables(model, out);
+  const tables = features.stick?.stickTables(model, out) ?? new Map<string, StickTable>();
   const backendOf = (beModel: ProxyModel): Backend => {
     let backend = backends.get(beModel.name);
     if (backend) return backend;
@@ -234,14 +253,14 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
     // a listen's settings object is shared by its two sides: its rules run once
     if (beHttp) setBackendHttp(backend, beHttp);
     backend.useServer = rulesOf.get(beModel)?.useServer;
-    backend.persist = stickPersistence(beModel, backend.servers, tables, out);
+    backend.persist = features.stick?.stickPersistence(beModel, backend.servers, tables, out);
     backends.set(beModel.name, backend);
     return backend;
   };
   // every backend exists, used or not: fetches such as nbsrv() may name any of them
   for (const q of model.proxies) if (isBackend(q)) backendOf(q);
   const world = proxyWorld(backends, frontends, userlists(model, out));
-  const logs = planLogs(model, out);
+  const logs = features.logs?.planLogs(model, out) ?? NO_LOGS;
   let actconn = 0;
 
   for (const p of model.proxies) {
@@ -364,7 +383,7 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
   }
 
   const used = model.proxies.filter((q) => backends.has(q.name) && isBackend(q));
-  const checks = planChecks(model, used, out);
+  const checks = features.checks?.planChecks(model, used, out);
   return { frontends, backends, checks, tables, world, adminLog: logs.admin(), diagnostics: out };
 }
 

@@ -55,19 +55,22 @@ import {
   StreamEnv,
   useStickTables,
 } from '@hap/proxy';
-import { type HttpRuleList, V_REJECT } from '@hap/rules';
+import type { HttpRuleList } from '@hap/rules';
+import { V_REJECT } from '@hap/rules/engine';
 import type { ProxyWorld } from '@hap/sample';
 import { registerStandardSignals, SignalQueue } from '@hap/signals';
 import type { StickTable } from '@hap/stick';
 import type { CliOptions } from './cli.ts';
+import { type Features, loadFeatures } from './features.ts';
 import { planRuntime, type ServedFrontend } from './runtime.ts';
-import { type PlannedChecks, startChecks } from './runtime-checks.ts';
-import { startRuntimeApi, stopRuntimeApi } from './runtime-cli.ts';
+import type { PlannedChecks } from './runtime-checks.ts';
 
 /** Everything the phases share. */
 export interface Daemon {
   readonly options: CliOptions;
   readonly model: ConfigModel;
+  /** The optional runtime modules this configuration uses (features.ts). */
+  readonly features: Features;
   frontends: ServedFrontend[];
   /** What sample fetches read of the proxies. */
   world: ProxyWorld;
@@ -151,9 +154,10 @@ function applyEnvironment(model: ConfigModel): void {
 }
 
 /** Builds the runtime objects; refuses what cannot be served. Returns undefined after printing alerts. */
-export function prepare(options: CliOptions, model: ConfigModel): Daemon | undefined {
+export async function prepare(options: CliOptions, model: ConfigModel): Promise<Daemon | undefined> {
   applyEnvironment(model);
-  const plan = planRuntime(model, streamHooks);
+  const features = await loadFeatures(model);
+  const plan = planRuntime(model, streamHooks, features);
   useStickTables(plan.tables);
   for (const d of plan.diagnostics) {
     if (d.level === 'warning') warning(undefined, alertDiagnostic(d));
@@ -170,6 +174,7 @@ export function prepare(options: CliOptions, model: ConfigModel): Daemon | undef
   return {
     options,
     model,
+    features,
     frontends: plan.frontends,
     world: plan.world,
     backends: plan.backends,
@@ -255,7 +260,7 @@ export function registerSignals(d: Daemon): void {
 /** `stats socket` lines: bound before chroot/setuid, like HAProxy's listeners. */
 export async function startStatsSockets(d: Daemon): Promise<boolean> {
   try {
-    await startRuntimeApi(d);
+    await d.features.cli?.startRuntimeApi(d);
     return true;
   } catch (err) {
     alert(d, (err as Error).message);
@@ -266,9 +271,10 @@ export async function startStatsSockets(d: Daemon): Promise<boolean> {
 
 /** Phase 14b: health checks start once the process is in charge (after a daemon's fork). */
 export function startHealthChecks(d: Daemon): void {
-  if (d.checks === undefined) return;
+  const checks = d.features.checks;
+  if (d.checks === undefined || checks === undefined) return;
   // as HAProxy on stderr: "no server available" is an alert, state changes are warnings
-  d.checker = startChecks(
+  d.checker = checks.startChecks(
     d.checks,
     d.backends,
     (line) => {
@@ -294,7 +300,7 @@ function softStop(d: Daemon): void {
   if (d.loop.stopping) return;
   notice(d, 'haproxyd: soft stop: listeners closed, waiting for the last connection to end.');
   stopHealthChecks(d);
-  void stopRuntimeApi(d);
+  void d.features.cli?.stopRuntimeApi(d);
   closeListeners(d);
   // idle keep-alive connections close now, busy ones after their response
   for (const f of d.frontends) f.frontend.softStop();
@@ -304,7 +310,7 @@ function softStop(d: Daemon): void {
 function hardStop(d: Daemon, sig: NodeJS.Signals): void {
   d.stopSignal ??= sig;
   stopHealthChecks(d);
-  void stopRuntimeApi(d);
+  void d.features.cli?.stopRuntimeApi(d);
   closeListeners(d);
   for (const f of d.frontends) f.frontend.destroyAll();
   d.loop.hardStop();
@@ -661,7 +667,7 @@ export function deinit(d: Daemon): void {
   unbindAll(d.listeners);
   stopHealthChecks(d);
   // an open stats socket would keep the process alive
-  void stopRuntimeApi(d);
+  void d.features.cli?.stopRuntimeApi(d);
   for (const f of d.frontends) f.frontend.destroyAll();
   d.signals?.close();
   if (d.pidfile) closePidFile(d.pidfile);

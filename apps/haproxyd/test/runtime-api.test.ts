@@ -28,6 +28,15 @@ import {
 } from '@hap/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planRuntime } from '../src/runtime.ts';
+import * as checks from '../src/runtime-checks.ts';
+import * as runtimeCli from '../src/runtime-cli.ts';
+import * as logs from '../src/runtime-log.ts';
+import * as rules from '../src/runtime-rules.ts';
+import * as stick from '../src/runtime-stick.ts';
+
+/** Every optional runtime module, as serve.ts loads them for a configuration that uses them all. */
+const ALL_FEATURES = { rules, stick, logs, checks, cli: runtimeCli };
+
 import { startChecks } from '../src/runtime-checks.ts';
 import { createRuntimeApi } from '../src/runtime-cli.ts';
 import type { StatsHost } from '../src/stats-source.ts';
@@ -66,7 +75,7 @@ interface Planned {
 function planned(text: string): Planned {
   const loaded = loadConfig([writeConfig(text)]);
   expect(loaded.diagnostics.filter((d) => d.level === 'alert')).toEqual([]);
-  const plan = planRuntime(loaded.model, { streamOpened() {}, streamClosed() {} });
+  const plan = planRuntime(loaded.model, { streamOpened() {}, streamClosed() {} }, ALL_FEATURES);
   expect(plan.diagnostics.filter((d) => d.level === 'alert')).toEqual([]);
   const host = {
     model: loaded.model,

@@ -7,7 +7,7 @@
 
 import type { TargetRules } from '@hap/rules';
 import type { SampleEnv } from '@hap/sample';
-import { ProxyCounters } from '@hap/stats';
+import { ProxyCounters } from '@hap/stats/engine';
 import { Server, type ServerTarget } from './server.ts';
 
 /** What a balancing algorithm may read of a request (all optional but the client address). */

@@ -6,7 +6,7 @@
 
 import type { Socket } from 'node:net';
 import type { ProxyWorld } from '@hap/sample';
-import { ProxyCounters } from '@hap/stats';
+import { ProxyCounters } from '@hap/stats/engine';
 import { connectionAddresses } from './accept-proxy.ts';
 import type { Backend } from './backend.ts';
 import type { Server, ServerTarget } from './server.ts';

@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import type { TargetRules } from '@hap/rules';
 import type { ProxyWorld } from '@hap/sample';
-import { ProxyCounters } from '@hap/stats';
+import { ProxyCounters } from '@hap/stats/engine';
 import type { Backend } from './backend.ts';
 import type { Frontend, FrontendHooks } from './frontend.ts';
 import {

@@ -39,22 +39,13 @@ import {
   requestHead,
   responseHead,
 } from '@hap/http';
-import { formatRequestLine, httpLogBytes, type LogRecord } from '@hap/log';
-import {
-  type HttpMessage,
-  type HttpRuleList,
-  pageReply,
-  type RedirectRules,
-  type ReplySpec,
-  V_ALLOW,
-  V_CONTINUE,
-  V_DENY,
-  V_REJECT,
-  V_REPLY,
-  V_TARPIT,
-} from '@hap/rules';
+import type { LogRecord } from '@hap/log';
+import { formatRequestLine, httpLogBytes } from '@hap/log/engine';
+import type { HttpMessage, HttpRuleList, RedirectRules, ReplySpec } from '@hap/rules';
+import { pageReply, V_ALLOW, V_CONTINUE, V_DENY, V_REJECT, V_REPLY, V_TARPIT } from '@hap/rules/engine';
 import type { Condition, ProxyWorld } from '@hap/sample';
-import { countHttpStatus, type ProxyCounters } from '@hap/stats';
+import type { ProxyCounters } from '@hap/stats';
+import { countHttpStatus } from '@hap/stats/engine';
 import { connectionAddresses } from './accept-proxy.ts';
 import type { Backend, QueuedRequest, RequestKey } from './backend.ts';
 import { readBufferWritten } from './read-buffer.ts';

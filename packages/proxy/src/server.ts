@@ -8,7 +8,7 @@
  */
 
 import type { NetConnectOpts, Socket } from 'node:net';
-import { ServerCounters } from '@hap/stats';
+import { ServerCounters } from '@hap/stats/engine';
 import { connectionAddresses } from './accept-proxy.ts';
 import { encodeProxyV1, encodeProxyV2 } from './proxy-protocol.ts';
 import { readBuffer } from './read-buffer.ts';

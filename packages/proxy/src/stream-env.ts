@@ -5,18 +5,12 @@
  */
 
 import type { Socket } from 'node:net';
-import { type HttpMessage, newOutcome, type RuleOutcome, type TrackingEnv } from '@hap/rules';
-import { createVarStore, type ProxyWorld, type SampleValue } from '@hap/sample';
-import {
-  type StickEntry,
-  type StickFetchContext,
-  type StickKeyInput,
-  type StickTable,
-  trackHttp,
-  updateOnHttpRequest,
-  updateOnHttpResponse,
-  updateOnSession,
-} from '@hap/stick';
+import type { HttpMessage, RuleOutcome, TrackingEnv } from '@hap/rules';
+import { newOutcome } from '@hap/rules/engine';
+import type { ProxyWorld, SampleValue } from '@hap/sample';
+import { createVarStore } from '@hap/sample/engine';
+import type { StickEntry, StickFetchContext, StickKeyInput, StickTable } from '@hap/stick';
+import { trackHttp, updateOnHttpRequest, updateOnHttpResponse, updateOnSession } from '@hap/stick/engine';
 import { connectionAddresses } from './accept-proxy.ts';
 
 /** Variables of the `proc` scope, shared by every stream of the process. */

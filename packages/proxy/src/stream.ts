@@ -14,7 +14,8 @@
  */
 
 import { connect, type Socket } from 'node:net';
-import { createLogRecord, type LogRecord, type TerminationCause, type TerminationPhase } from '@hap/log';
+import type { LogRecord, TerminationCause, TerminationPhase } from '@hap/log';
+import { createLogRecord } from '@hap/log/engine';
 import { connectionAddresses } from './accept-proxy.ts';
 import { readBufferWritten } from './read-buffer.ts';
 import { connectOptions, proxyHeaderFor, type ServerTarget } from './server.ts';

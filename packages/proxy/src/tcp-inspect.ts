@@ -7,7 +7,8 @@
  */
 
 import type { Socket } from 'node:net';
-import { type HttpRuleList, type TargetRules, V_ALLOW, V_REJECT, V_WAIT } from '@hap/rules';
+import type { HttpRuleList, TargetRules } from '@hap/rules';
+import { V_ALLOW, V_REJECT, V_WAIT } from '@hap/rules/engine';
 import type { ProxyWorld } from '@hap/sample';
 import type { Backend } from './backend.ts';
 import { StreamEnv } from './stream-env.ts';

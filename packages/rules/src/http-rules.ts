@@ -168,15 +168,3 @@ export class HttpRuleList {
     return V_CONTINUE;
   }
 }
-
-/** A fresh outcome object (one per stream). */
-export function newOutcome(): RuleOutcome {
-  return {
-    status: 0,
-    reply: undefined,
-    extraHeader: undefined,
-    closeWithBody: false,
-    rule: undefined,
-    logLevel: -1,
-  };
-}

@@ -4,13 +4,15 @@
 
 export { stickKeyOf, type TrackingEnv } from './actions/stick.ts';
 export { RuleError, type RuleErrorCode } from './errors.ts';
-export { HTTP_ACTIONS, HttpRuleList, type HttpRuleSet, newOutcome, RuleCompileError } from './http-rules.ts';
+export { HTTP_ACTIONS, HttpRuleList, type HttpRuleSet, RuleCompileError } from './http-rules.ts';
+export { pageReply, type Reply } from './page-reply.ts';
 export { haproxyReason } from './reasons.ts';
-export { compileReplyOptions, pageReply, type Reply, type ReplySpec, rawReply } from './reply.ts';
+export { compileReplyOptions, type ReplySpec, rawReply } from './reply.ts';
 export { RedirectRules, type TargetRuleSpec, TargetRules } from './switching.ts';
 export {
   type ActionContext,
   type HttpMessage,
+  newOutcome,
   type RuleCompileContext,
   type RuleOutcome,
   type RuleSpec,

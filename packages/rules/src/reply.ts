@@ -8,17 +8,11 @@ import { readFileSync } from 'node:fs';
 import { ERROR_PAGE_STATUSES, type ErrorMessage, parseErrorFile } from '@hap/http';
 import { compileLogFormat, type LogFormat, type SampleEnv } from '@hap/sample';
 import { RuleError } from './errors.ts';
+import { pageReply, type Reply } from './page-reply.ts';
 import { haproxyReason } from './reasons.ts';
 import type { ActionContext } from './types.ts';
 
-export interface Reply {
-  status: number;
-  /** `HTTP/1.1 <status> <reason>\r\n` and header lines, without the empty line; '' sends nothing. */
-  head: string;
-  body: Buffer;
-  /** The client connection closes after it (an error page that says so, or has no length). */
-  close?: boolean;
-}
+export type { Reply };
 
 /** How a rule answers: a fixed reply, one built per request, or the proxy's error page for `status`. */
 export interface ReplySpec {
@@ -54,14 +48,6 @@ function render(p: ReplyParts, env: SampleEnv | undefined): Reply {
   head += `content-length: ${body.length}\r\n`;
   if (p.contentType !== undefined && body.length > 0) head += `content-type: ${p.contentType}\r\n`;
   return { status: p.status, head, body };
-}
-
-/** An error page (built in, `errorfile`, `errorloc`) as a reply. */
-export function pageReply(m: ErrorMessage): Reply {
-  if (m.empty) return { status: m.status, head: '', body: m.body, close: true };
-  return m.keepAlive
-    ? { status: m.status, head: m.replyHead, body: m.body }
-    : { status: m.status, head: m.replyHead, body: m.body, close: true };
 }
 
 /** An errorfile-shaped response (head and body in one buffer) split for the proxy. */

@@ -92,3 +92,15 @@ export interface HttpActionRow {
 }
 
 export type { Reply, ReplySpec };
+
+/** A fresh outcome object (one per stream). */
+export function newOutcome(): RuleOutcome {
+  return {
+    status: 0,
+    reply: undefined,
+    extraHeader: undefined,
+    closeWithBody: false,
+    rule: undefined,
+    logLevel: -1,
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * The optional parts of the runtime, loaded only when the configuration uses them: the rule
+ * engine (ACLs, rules, samples), stick tables, logs, health checks and the runtime API. A
+ * configuration that forwards plainly never loads their code, which keeps the resident memory
+ * of a daemon holding thousands of idle connections low (issue 4's idle target).
+ */
+
+import type { ConfigModel, Directive, ProxyModel } from '@hap/config';
+
+export type RulesFeature = typeof import('./runtime-rules.ts');
+export type StickFeature = typeof import('./runtime-stick.ts');
+export type LogsFeature = typeof import('./runtime-log.ts');
+export type ChecksFeature = typeof import('./runtime-checks.ts');
+export type CliFeature = typeof import('./runtime-cli.ts');
+
+/** The modules a configuration needs; an absent one is not used by any section. */
+export interface Features {
+  rules?: RulesFeature;
+  stick?: StickFeature;
+  logs?: LogsFeature;
+  checks?: ChecksFeature;
+  cli?: CliFeature;
+}
+
+/** Keywords the rule engine compiles besides the rule sets, ACLs and use_backend lines. */
+const RULE_ENGINE_KEYWORDS = new Set(['monitor-uri', 'monitor', 'http-error', 'tcp-request inspect-delay']);
+
+const sectionsOf = (model: ConfigModel): readonly ProxyModel[] => model.proxies;
+
+const isLogDirective = (d: Directive): boolean =>
+  d.keyword === 'log' || d.keyword.startsWith('log-') || /^option (http|tcp)log$/.test(d.keyword);
+
+/** What each optional module is needed for (defaults sections count: their lines are inherited). */
+export const uses = {
+  rules: (model: ConfigModel): boolean =>
+    sectionsOf(model).some(
+      (p) =>
+        p.rules.length > 0 ||
+        p.acls.length > 0 ||
+        p.useBackends.length > 0 ||
+        p.directives.some((d) => RULE_ENGINE_KEYWORDS.has(d.keyword)),
+    ),
+  stick: (model: ConfigModel): boolean =>
+    sectionsOf(model).some((p) => p.directives.some((d) => d.keyword === 'stick-table')),
+  logs: (model: ConfigModel): boolean =>
+    model.global.directives.some(isLogDirective) ||
+    sectionsOf(model).some((p) => p.directives.some(isLogDirective)),
+  checks: (model: ConfigModel): boolean =>
+    // `check` may come from a default-server line: the options hold it either way
+    sectionsOf(model).some((p) =>
+      p.servers.some((s) => s.check || s.options['check'] !== undefined || s.options['agent-check'] !== undefined),
+    ),
+  cli: (model: ConfigModel): boolean => model.global.directives.some((d) => d.keyword === 'stats socket'),
+};
+
+/** Loads the modules the configuration needs (each one once per process). */
+export async function loadFeatures(model: ConfigModel): Promise<Features> {
+  const f: Features = {};
+  // the rule engine compiles track-sc and sc_* against the stick tables, and `stick` lines
+  // without a table are refused by the stick module: it comes with either
+  const rules = uses.rules(model);
+  const stick =
+    rules ||
+    uses.stick(model) ||
+    sectionsOf(model).some((p) => p.directives.some((d) => d.keyword === 'stick'));
+  const [r, s, l, c, a] = await Promise.all([
+    rules ? import('./runtime-rules.ts') : undefined,
+    stick ? import('./runtime-stick.ts') : undefined,
+    uses.logs(model) ? import('./runtime-log.ts') : undefined,
+    uses.checks(model) ? import('./runtime-checks.ts') : undefined,
+    uses.cli(model) ? import('./runtime-cli.ts') : undefined,
+  ]);
+  if (r) f.rules = r;
+  if (s) f.stick = s;
+  if (l) f.logs = l;
+  if (c) f.checks = c;
+  if (a) f.cli = a;
+  return f;
+}

@@ -1,0 +1,87 @@
+// Which optional runtime modules a configuration loads (features.ts). A wrong answer here is a
+// feature silently missing at run time (checks that never start, rules never compiled), so
+// every predicate is pinned on the configuration forms that need it.
+
+import { loadConfig } from '@hap/config';
+import { writeConfig } from '@hap/testkit';
+import { describe, expect, it } from 'vitest';
+import { loadFeatures, uses } from '../src/features.ts';
+
+const BASE = [
+  'defaults',
+  '  mode http',
+  '  timeout client 1s',
+  '  timeout server 1s',
+  '  timeout connect 1s',
+  'frontend fe',
+  '  bind 127.0.0.1:1',
+  '  default_backend be',
+  'backend be',
+  '  server s1 127.0.0.1:2',
+];
+
+function model(
+  extra: { global?: string[]; defaults?: string[]; frontend?: string[]; backend?: string[] } = {},
+) {
+  const lines = [
+    ...(extra.global ? ['global', ...extra.global] : []),
+    ...BASE.slice(0, 5),
+    ...(extra.defaults ?? []),
+    ...BASE.slice(5, 8),
+    ...(extra.frontend ?? []),
+    ...BASE.slice(8),
+    ...(extra.backend ?? []),
+    '',
+  ];
+  const r = loadConfig([writeConfig(lines.join('\n'), 'features.cfg')]);
+  expect(r.diagnostics.filter((d) => d.level === 'alert')).toEqual([]);
+  return r.model;
+}
+
+const names = ['rules', 'stick', 'logs', 'checks', 'cli'] as const;
+const used = (m: ReturnType<typeof model>) => names.filter((n) => uses[n](m));
+
+describe('optional runtime modules', () => {
+  it('a plain forwarding configuration needs none of them, and loads none', async () => {
+    const m = model();
+    expect(used(m)).toEqual([]);
+    expect(Object.keys(await loadFeatures(m))).toEqual([]);
+  });
+
+  it.each([
+    ['rules', 'an http-request rule', { frontend: ['  http-request deny if { path /x }'] }],
+    ['rules', 'an acl alone', { frontend: ['  acl a path /x'] }],
+    ['rules', 'a use_backend', { frontend: ['  use_backend be if { path /x }'] }],
+    ['rules', 'monitor-uri without rules', { frontend: ['  monitor-uri /ping'] }],
+    [
+      'rules',
+      'http-error without rules',
+      { backend: ['  http-error status 503 content-type text/plain string down'] },
+    ],
+    ['rules', 'tcp-request inspect-delay', { frontend: ['  tcp-request inspect-delay 1s'] }],
+    ['rules', 'an http-response rule in a backend', { backend: ['  http-response set-header X-A 1'] }],
+    ['stick', 'a stick-table', { backend: ['  stick-table type ip size 10'] }],
+    ['logs', 'a global log line', { global: ['  log 127.0.0.1:514 local0'] }],
+    ['logs', 'option httplog in defaults', { defaults: ['  option httplog'] }],
+    ['checks', 'a server check', { backend: ['  server s2 127.0.0.1:3 check'] }],
+    [
+      'checks',
+      'check on a default-server line',
+      { backend: ['  default-server check', '  server s2 127.0.0.1:3'] },
+    ],
+    ['checks', 'an agent-check', { backend: ['  server s2 127.0.0.1:3 agent-check agent-port 4'] }],
+    ['cli', 'a stats socket', { global: ['  stats socket /tmp/hap-features.sock'] }],
+  ] as const)('the %s module for %s', async (feature, _what, extra) => {
+    const m = model(extra);
+    expect(used(m)).toContain(feature);
+    expect((await loadFeatures(m))[feature]).toBeDefined();
+  });
+
+  it('the rule engine brings the stick module (track-sc and sc_* compile against tables), and stick persistence loads the stick module', async () => {
+    expect(
+      Object.keys(await loadFeatures(model({ frontend: ['  http-request deny if { path /x }'] }))),
+    ).toEqual(['rules', 'stick']);
+    const f = await loadFeatures(model({ backend: ['  stick-table type ip size 10', '  stick on src'] }));
+    expect(f.stick).toBeDefined();
+  });
+});
