@@ -68,6 +68,12 @@ export interface LogPlan {
    * global `log` targets, as HAProxy's `log global` backends send them; undefined without any.
    */
   admin(): ((level: LogLevelName, text: string) => void) | undefined;
+  /**
+   * Where a proxy's own messages go (HAProxy's send_log(proxy): the SIGHUP dump): the log
+   * targets of any proxy, backends included, with its `log-tag`; undefined when it has none.
+   * Made on first use, not on a hot path.
+   */
+  proxyLog(name: string): ((level: LogLevelName, text: string) => void) | undefined;
 }
 
 /**
@@ -134,6 +140,7 @@ export function planLogs(model: ConfigModel, out: Diagnostic[], checkOnly = fals
     return l;
   };
   let globalLogger: Logger | undefined;
+  const proxyLogs = new Map<string, ((level: LogLevelName, text: string) => void) | undefined>();
 
   return {
     forProxy(p, counters) {
@@ -291,6 +298,47 @@ export function planLogs(model: ConfigModel, out: Diagnostic[], checkOnly = fals
     },
     async close() {
       await Promise.all(loggers.map((l) => l.close()));
+    },
+    proxyLog(name) {
+      if (checkOnly) return undefined;
+      const known = proxyLogs.get(name);
+      if (known !== undefined || proxyLogs.has(name)) return known;
+      const p = model.proxies.find((q) => q.kind !== 'defaults' && q.name === name);
+      let send: ((level: LogLevelName, text: string) => void) | undefined;
+      if (p !== undefined) {
+        let targets: LogTarget[] = [];
+        let usesGlobal = false;
+        let proxyTag: string | undefined;
+        for (const sec of chain(model, p).reverse()) {
+          for (const d of sec.directives) {
+            if (d.keyword === 'log-tag') proxyTag = d.args[1];
+            if (d.keyword !== 'log') continue;
+            if (d.modifier === 'no') {
+              targets = [];
+              usesGlobal = false;
+              continue;
+            }
+            try {
+              const r = parseLogDirective(d.args, { global: false });
+              if (r.kind === 'global') usesGlobal = true;
+              else if (r.kind === 'none') {
+                targets = [];
+                usesGlobal = false;
+              } else if (r.target.address.kind !== 'ring') targets.push(r.target);
+            } catch {
+              // reported by the configuration check
+            }
+          }
+        }
+        const all = usesGlobal ? [...globalTargets, ...targets] : targets;
+        if (all.length > 0) {
+          const l = loggerFor(all);
+          const opts = proxyTag !== undefined ? { tag: proxyTag } : undefined;
+          send = (level, text) => l.send(logLevel(level), text, opts);
+        }
+      }
+      proxyLogs.set(name, send);
+      return send;
     },
     admin() {
       if (checkOnly || globalTargets.length === 0) return undefined;

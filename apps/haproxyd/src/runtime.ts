@@ -23,7 +23,7 @@ import type { StickTable } from '@hap/stick';
 import { balancerFor } from './runtime-balance.ts';
 import { type PlannedChecks, planChecks } from './runtime-checks.ts';
 import { chain, httpSettings } from './runtime-http.ts';
-import { planLogs } from './runtime-log.ts';
+import { type LogPlan, planLogs } from './runtime-log.ts';
 import { type CompiledRules, compileRules } from './runtime-rules.ts';
 import { stickPersistence, stickTables } from './runtime-stick.ts';
 
@@ -50,6 +50,8 @@ export interface RuntimePlan {
   tables: ReadonlyMap<string, StickTable>;
   /** The log targets of the process's own messages (server state changes), if any. */
   adminLog: ((level: 'emerg' | 'alert' | 'notice', text: string) => void) | undefined;
+  /** A proxy's own log (its targets, backends included): the SIGHUP dump's lines. */
+  proxyLog: LogPlan['proxyLog'];
   /** What sample fetches read of the proxies (for the connection rules). */
   world: ProxyWorld;
   diagnostics: Diagnostic[];
@@ -365,7 +367,16 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
 
   const used = model.proxies.filter((q) => backends.has(q.name) && isBackend(q));
   const checks = planChecks(model, used, out);
-  return { frontends, backends, checks, tables, world, adminLog: logs.admin(), diagnostics: out };
+  return {
+    frontends,
+    backends,
+    checks,
+    tables,
+    world,
+    adminLog: logs.admin(),
+    proxyLog: (name) => logs.proxyLog(name),
+    diagnostics: out,
+  };
 }
 
 /** The stand-in backend of a frontend without `default_backend`: no server, every request gets 503. */

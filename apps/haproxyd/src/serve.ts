@@ -60,9 +60,10 @@ import type { ProxyWorld } from '@hap/sample';
 import { registerStandardSignals, SignalQueue } from '@hap/signals';
 import type { StickTable } from '@hap/stick';
 import type { CliOptions } from './cli.ts';
-import { planRuntime, type ServedFrontend } from './runtime.ts';
+import { poolsDump, serverStateDump } from './dumps.ts';
+import { planRuntime, type RuntimePlan, type ServedFrontend } from './runtime.ts';
 import { type PlannedChecks, startChecks } from './runtime-checks.ts';
-import { startRuntimeApi, stopRuntimeApi } from './runtime-cli.ts';
+import { startRuntimeApi, statsOf, stopRuntimeApi } from './runtime-cli.ts';
 
 /** Everything the phases share. */
 export interface Daemon {
@@ -77,6 +78,8 @@ export interface Daemon {
   checks: PlannedChecks | undefined;
   /** Where server state changes are logged besides stderr (the global `log` targets). */
   adminLog: ((level: 'emerg' | 'alert' | 'notice', text: string) => void) | undefined;
+  /** A proxy's own log targets (HAProxy's send_log(proxy)), for the SIGHUP dump. */
+  proxyLog: RuntimePlan['proxyLog'];
   /** The running health checks (started with the listeners, stopped with them). */
   checker: HealthChecker | undefined;
   listeners: Listener[];
@@ -176,6 +179,7 @@ export function prepare(options: CliOptions, model: ConfigModel): Daemon | undef
     tables: plan.tables,
     checks: plan.checks,
     adminLog: plan.adminLog,
+    proxyLog: plan.proxyLog,
     checker: undefined,
     listeners: [],
     signals: undefined,
@@ -317,29 +321,19 @@ function closeListeners(d: Daemon): void {
   unbindAll(d.listeners);
 }
 
+/** SIGHUP: the servers' states on stderr and to each proxy's log, as HAProxy prints them. */
 function dumpServers(d: Daemon): void {
-  for (const f of d.frontends) {
-    const be = f.frontend.backend;
-    for (const s of be.servers) {
-      notice(d, `SIGHUP: Server ${be.name}/${s.name} is UP. Conn: ${f.frontend.streams.size} act, 0 pend.`);
-    }
+  warning(d, 'SIGHUP received, dumping servers states.');
+  for (const line of serverStateDump(statsOf(d))) {
+    if (line.warn) warning(d, line.text);
+    d.proxyLog(line.proxy)?.('notice', line.text);
   }
 }
 
+/** SIGQUIT: HAProxy's pools dump on stderr (V8's heap spaces stand for the pools). */
 function dumpState(d: Daemon): void {
-  const mem = process.memoryUsage();
-  const lines = ['SIGQUIT: internal state'];
-  for (const f of d.frontends) {
-    lines.push(
-      `  ${f.proxy.kind} ${f.proxy.name}: ${f.frontend.streams.size} current / ${f.frontend.totalStreams} total streams -> backend ${f.frontend.backend.name}`,
-    );
-  }
-  for (const l of d.listeners)
-    lines.push(`  listener ${l.key}: ${l.state}, ${l.currentConns} current / ${l.totalConns} total`);
-  const st = d.loop.stats();
-  lines.push(`  jobs: ${st.jobs} (unstoppable ${st.unstoppableJobs}), stopping: ${st.stopping}`);
-  lines.push(`  memory: rss ${mem.rss} heap ${mem.heapUsed}/${mem.heapTotal} external ${mem.external}`);
-  process.stderr.write(`${lines.join('\n')}\n`);
+  if (d.quiet) return;
+  process.stderr.write(poolsDump());
 }
 
 // --- 3–5. start_proxies: bind every listener, with the old-pid retry dance ---------------
