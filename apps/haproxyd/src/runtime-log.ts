@@ -12,7 +12,10 @@
 import type { ConfigModel, Diagnostic, Directive, ProxyModel } from '@hap/config';
 import {
   createLogger,
+  createLogRecord,
   defaultConnectLine,
+  embryonicLogLine,
+  LOG_ERR,
   LOG_INFO,
   type LogFormat,
   type Logger,
@@ -27,8 +30,11 @@ import {
   type StreamLogPolicy,
   streamLogLevel,
 } from '@hap/log';
-import type { FrontendLog } from '@hap/proxy';
+import { connectionAddresses, type FrontendLog, PROXY_ERROR_CONN_CODE } from '@hap/proxy';
 import { chain } from './runtime-http.ts';
+
+const CO_ER_PRX_EMPTY = PROXY_ERROR_CONN_CODE.HAP_ERR_PROXY_EMPTY;
+const CO_ER_PRX_ABORT = PROXY_ERROR_CONN_CODE.HAP_ERR_PROXY_ABORT;
 
 /** Proxy keywords this module honours (the others of the family are refused). */
 const FORMAT_KEYWORDS = new Set(['option httplog', 'option httpslog', 'option tcplog', 'log-format']);
@@ -38,8 +44,6 @@ const FLAG_OPTIONS = new Set([
   'option dontlog-normal',
   'option logasap',
 ]);
-/** Log keywords of proxies not honoured yet: an alert when used. */
-const REFUSED = new Set(['error-log-format']);
 
 function alert(out: Diagnostic[], d: Directive, message: string): void {
   out.push({
@@ -155,6 +159,7 @@ export function planLogs(model: ConfigModel, out: Diagnostic[], checkOnly = fals
       let dontlogNormal = false;
       let logasap = false;
       let sdLine: Directive | undefined;
+      let errorLine: Directive | undefined;
       let proxyTag: string | undefined;
       for (const s of sections) {
         for (const d of s.directives) {
@@ -201,10 +206,13 @@ export function planLogs(model: ConfigModel, out: Diagnostic[], checkOnly = fals
           } else if (k === 'log-format-sd') {
             d.supported = true;
             sdLine = d;
+          } else if (k === 'error-log-format') {
+            d.supported = true;
+            errorLine = d;
           } else if (k === 'log-tag') {
             proxyTag = d.args[1];
             d.supported = true;
-          } else if (REFUSED.has(k) && d.modifier !== 'no') notYet(out, d);
+          }
         }
       }
       if (p.kind === 'backend' || p.kind === 'defaults') return undefined;
@@ -231,19 +239,27 @@ export function planLogs(model: ConfigModel, out: Diagnostic[], checkOnly = fals
           return undefined;
         }
       };
+      // every format is compiled, so that each bad one is reported
+      let failed = false;
       let format: LogFormat | undefined;
       if (text !== undefined) {
         format = compile(text, formatLine, 'log-format');
-        if (format === undefined) return undefined;
+        if (format === undefined) failed = true;
       }
       // log-format-sd: only rfc5424 targets print it, so it is rendered only when one exists
       let sd: LogFormat | undefined;
       if (sdLine !== undefined && sdLine.args[1] !== undefined && sdLine.args[1] !== '') {
         sd = compile(sdLine.args[1], sdLine, 'log-format-sd');
-        if (sd === undefined) return undefined;
+        if (sd === undefined) failed = true;
         if (!all.some((t) => t.format === 'rfc5424')) sd = undefined;
       }
-      if (checkOnly) return undefined;
+      // error-log-format: the line of a connection that fails before it is a stream
+      let errorFormat: LogFormat | undefined;
+      if (errorLine !== undefined && errorLine.args[1] !== undefined && errorLine.args[1] !== '') {
+        errorFormat = compile(errorLine.args[1], errorLine, 'error-log-format');
+        if (errorFormat === undefined) failed = true;
+      }
+      if (checkOnly || failed) return undefined;
       let logger: Logger;
       if (!usesGlobal || targets.length > 0) logger = loggerFor(all);
       else {
@@ -294,6 +310,41 @@ export function planLogs(model: ConfigModel, out: Diagnostic[], checkOnly = fals
           if (!r.sent) send(r, streamLogLevel(r, earlyPolicy));
         };
       }
+      const errors = errorFormat;
+      log.connectionError = (client, acceptDate, listener, code, message) => {
+        // dontlognull: a connection that sent nothing (closed or reset while waiting) is not logged
+        if (dontlognull && (code === CO_ER_PRX_EMPTY || code === CO_ER_PRX_ABORT)) return;
+        const level = separateErrors ? LOG_ERR : LOG_INFO;
+        const r = createLogRecord(p.name, acceptDate);
+        const a = connectionAddresses(client);
+        r.clientAddress = a.src;
+        r.clientPort = a.srcPort;
+        r.frontendAddress = a.dst;
+        r.frontendPort = a.dstPort;
+        if (errors === undefined) {
+          logger.send(level, embryonicLogLine(r, listener, message), tagOpts);
+          return;
+        }
+        // as HAProxy renders a session without a stream: refused by the proxy in the request phase
+        r.connError = code;
+        r.termCause = 'proxy';
+        r.termPhase = 'request';
+        r.tClose = Math.max(0, Date.now() - acceptDate);
+        const c = counters();
+        // the failing connection is still counted while it is logged
+        r.actconn = c.actconn + 1;
+        r.feconn = c.feconn + 1;
+        r.logCounter = lines++;
+        let text: string;
+        let opts: SendOptions | undefined = tagOpts;
+        try {
+          text = errors.render(r);
+          if (sd !== undefined) opts = { ...tagOpts, structuredData: sd.render(r) };
+        } catch {
+          return;
+        }
+        logger.send(level, text, opts);
+      };
       return log;
     },
     async close() {

@@ -10,6 +10,7 @@ import {
   Backend,
   type Frontend,
   type FrontendHooks,
+  type FrontendLog,
   HttpFrontend,
   type HttpProxySettings,
   type ServerTarget,
@@ -38,6 +39,8 @@ export interface ServedFrontend {
   connectionRules: HttpRuleList | undefined;
   /** `tcp-request session` rules, run once a PROXY header (if any) is read. */
   sessionRules: HttpRuleList | undefined;
+  /** The frontend's traffic log, when it logs. */
+  log: FrontendLog | undefined;
 }
 
 export interface RuntimePlan {
@@ -348,6 +351,7 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
       binds: p.binds,
       connectionRules: rules?.connection,
       sessionRules: rules?.session,
+      log,
     });
   }
   // what the runtime still does not honour, now that every part had its say

@@ -50,6 +50,9 @@ import { RunLoop } from '@hap/poller';
 import {
   type Backend,
   type Frontend,
+  PROXY_ERROR_CONN_CODE,
+  PROXY_ERROR_LOG_TEXT,
+  type ProxyHeaderFailure,
   readProxyHeader,
   type Server,
   StreamEnv,
@@ -341,6 +344,8 @@ function dumpState(d: Daemon): void {
 type ServingListener = Listener & {
   frontend: Frontend;
   acceptProxy: boolean;
+  /** With accept-proxy on a logging frontend: logs a connection whose PROXY header failed. */
+  proxyFailure: ProxyHeaderFailure | undefined;
   proxyTimeout: number;
   connectionRules: HttpRuleList | undefined;
   sessionRules: HttpRuleList | undefined;
@@ -357,8 +362,9 @@ function onAccept(this: void, socket: import('node:net').Socket, listener: Liste
   }
   // accept-proxy: the PROXY header first (HAProxy waits for it up to timeout client); the
   // addresses it gives make a new environment
-  if (l.acceptProxy) readProxyHeader(socket, l.proxyTimeout, (s) => startSession(l, s, undefined));
-  else startSession(l, socket, env);
+  if (l.acceptProxy) {
+    readProxyHeader(socket, l.proxyTimeout, (s) => startSession(l, s, undefined), l.proxyFailure);
+  } else startSession(l, socket, env);
 }
 
 function startSession(
@@ -397,6 +403,7 @@ export async function startProxies(d: Daemon): Promise<boolean> {
     d.options.maxconn !== undefined && d.options.maxconn > 0 ? d.options.maxconn : d.model.global.maxconn;
   const limit = maxconn !== undefined && maxconn > 0 ? new ConnectionLimit(maxconn) : undefined;
   for (const f of d.frontends) {
+    let ranks = 0;
     for (const b of f.binds) {
       let created: Listener[];
       try {
@@ -416,6 +423,15 @@ export async function startProxies(d: Daemon): Promise<boolean> {
         const sl = l as ServingListener;
         sl.frontend = f.frontend;
         sl.acceptProxy = b.options['accept-proxy'] !== undefined;
+        // the bind's name in log lines, else its id (HAProxy's luid: its rank in the frontend)
+        const rank = ++ranks;
+        sl.proxyFailure = undefined;
+        const failed = f.log?.connectionError;
+        if (sl.acceptProxy && failed !== undefined) {
+          const name = l.name !== '' ? l.name : String(l.id > 0 ? l.id : rank);
+          sl.proxyFailure = (socket, _reason, code, acceptedAt) =>
+            failed(socket, acceptedAt, name, PROXY_ERROR_CONN_CODE[code], PROXY_ERROR_LOG_TEXT[code]);
+        }
         sl.proxyTimeout = f.proxy.timeouts['client'] ?? 0;
         sl.connectionRules = f.connectionRules;
         sl.sessionRules = f.sessionRules;

@@ -6,6 +6,7 @@
 import net from 'node:net';
 import {
   type Binary,
+  freePort,
   freePorts,
   oneShot,
   requireHaproxy,
@@ -16,10 +17,12 @@ import {
   writeConfig,
 } from '@hap/testkit';
 import { useTestkit } from '@hap/testkit/vitest';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { killAllRuns, runBinary } from './helpers.ts';
 
 useTestkit();
 beforeAll(() => void requireHaproxy());
+afterEach(killAllRuns);
 
 /** What must differ between two runs, masked; the rest is compared as is. */
 function mask(line: string): string {
@@ -221,4 +224,119 @@ describe('log options', () => {
     expect(want.lines[8]).toMatch(/ - \[exampleSDID@1234 ci="127\.0\.0\.1" fe="sd" st=200\] /);
     expect(got.lines.map(mask)).toEqual(want.lines.map(mask));
   }, 40_000);
+
+  it('connections whose PROXY header fails: the fixed line and error-log-format as HAProxy writes them', async () => {
+    const run = async (binary: Binary) => {
+      const sink = await startSyslogSink();
+      const ports = (await freePorts(5)) as [number, number, number, number, number];
+      const [fixed, named, custom, nolog, dnull] = ports;
+      const cfg = writeConfig(
+        [
+          'global',
+          `  log ${sink.addr} local0`,
+          'defaults',
+          '  log global',
+          '  mode http',
+          '  timeout connect 1s',
+          '  timeout client 1s',
+          '  timeout server 5s',
+          'frontend fixed',
+          '  option httplog',
+          `  bind 127.0.0.1:${fixed} accept-proxy`,
+          'frontend named',
+          '  mode tcp',
+          '  option tcplog',
+          `  bind 127.0.0.1:${named} accept-proxy name nm`,
+          '  default_backend tnone',
+          'frontend custom',
+          '  option httplog',
+          '  error-log-format "%ci:%cp [%tr] %ft %b/%s %ST %B %ts %tsc %[fc_err]/%[ssl_fc_err,hex]/%[ssl_c_err]/%[ssl_c_ca_err]/%[ssl_fc_is_resumed] %[ssl_fc_sni]/%sslv/%sslc %Tw/%Tc/%Tt"',
+          `  bind 127.0.0.1:${custom} accept-proxy`,
+          'frontend nolog',
+          `  bind 127.0.0.1:${nolog} accept-proxy`,
+          'frontend dnull',
+          '  option httplog',
+          '  option dontlognull',
+          `  bind 127.0.0.1:${dnull} accept-proxy`,
+          'backend tnone',
+          '  mode tcp',
+          '',
+        ].join('\n'),
+        `${binary}-log-embryonic.cfg`,
+      );
+      const proxy = await startProxy(binary, cfg, { readyPorts: ports });
+      const send = (port: number, bytes: string, end: 'end' | 'wait') =>
+        new Promise<void>((resolve) => {
+          const s = net.connect(port, '127.0.0.1', () => {
+            if (bytes !== '') s.write(bytes);
+            if (end === 'end') s.end();
+          });
+          s.on('data', () => {});
+          s.on('error', () => resolve());
+          s.on('close', () => resolve());
+        });
+      let n = 0;
+      // not a PROXY header: reset at once, logged by every frontend with a log format
+      for (const port of [nolog, fixed, named, custom, dnull]) {
+        await send(port, 'GET / HTTP/1.0\r\n\r\n', 'wait');
+        if (port !== nolog) await lineCount(sink, ++n);
+      }
+      // a truncated header, then nothing at all (not logged with dontlognull)
+      await send(fixed, 'PROXY TCP4 1.2.3.4', 'end');
+      await lineCount(sink, ++n);
+      await send(dnull, '', 'end');
+      await send(fixed, '', 'end');
+      await lineCount(sink, ++n);
+      // nothing before timeout client
+      await send(custom, '', 'wait');
+      await lineCount(sink, ++n);
+      if (process.env['LOGS_DEBUG']) console.log(binary, sink.lines());
+      await proxy.stop();
+      const lines = sink.lines();
+      await sink.close();
+      return lines;
+    };
+    const maskTt = (l: string) => mask(l).replace(/ -1\/-1\/\d+$/, ' -1/-1/N');
+    const want = await run('haproxy');
+    const got = await run('haproxyd');
+    expect(want.length).toBe(7);
+    expect(want[0]).toMatch(
+      / fixed\/1: Received something which does not look like a PROXY protocol header$/,
+    );
+    expect(want[1]).toMatch(/ named\/nm: Received something /);
+    expect(want[2]).toMatch(/ custom custom\/<NOSRV> 0 0 PR PR-- 15\/-\/-\/-\/0 -\/-\/- -1\/-1\/\d+$/);
+    expect(want[6]).toMatch(/ custom custom\/<NOSRV> 0 0 PR PR-- 13\//);
+    expect(got.map(maskTt)).toEqual(want.map(maskTt));
+  }, 40_000);
+
+  it('-c reports every bad log format of a proxy, as HAProxy does', async () => {
+    const cfg = writeConfig(
+      [
+        'defaults',
+        '  mode http',
+        '  timeout client 1s',
+        'frontend f1',
+        '  log 127.0.0.1:9 local0',
+        '  log-format "%ww"',
+        '  log-format-sd "[x %zz]"',
+        '  error-log-format "%yy"',
+        `  bind 127.0.0.1:${await freePort()}`,
+        '',
+      ].join('\n'),
+      'bad-log-formats.cfg',
+    );
+    for (const binary of ['haproxy', 'haproxyd'] as const) {
+      const r = runBinary(binary, ['-c', '-f', cfg]);
+      const { code } = await r.closed;
+      expect(code).toBe(1);
+      const err = r.stderr();
+      for (const [kw, name] of [
+        ['log-format', 'ww'],
+        ['log-format-sd', 'zz'],
+        ['error-log-format', 'yy'],
+      ]) {
+        expect(err).toContain(`failed to parse ${kw} : no such format variable '${name}'`);
+      }
+    }
+  });
 });

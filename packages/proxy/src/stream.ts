@@ -50,6 +50,15 @@ export interface FrontendLog {
    * "Connect from" line.
    */
   accepted?: ((record: LogRecord) => void) | undefined;
+  /**
+   * A connection failed before it became a stream (a bad, truncated or missing PROXY header):
+   * HAProxy's embryonic-session line. `listener` is the bind line's name or its id, `code`
+   * HAProxy's connection error code (%[fc_err]), `message` HAProxy's text for it. Absent when
+   * the frontend has no log format (HAProxy logs these only then).
+   */
+  connectionError?:
+    | ((client: Socket, acceptDate: number, listener: string, code: number, message: string) => void)
+    | undefined;
 }
 
 /** A log record for a stream accepted on `client` now (addresses after any PROXY header). */
