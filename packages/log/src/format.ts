@@ -409,7 +409,8 @@ const RECORD_FETCHES: Readonly<Record<string, (r: LogRecord) => string | undefin
   ssl_c_err: (r) => optInt(r.sslClientCertError),
   ssl_c_ca_err: (r) => optInt(r.sslClientCaError),
   ssl_fc_is_resumed: (r) => (r.sslResumed ? '1' : '0'),
-  ssl_fc_sni: (r) => r.sslSni,
+  // the sample environment's SNI when the record's is not filled
+  ssl_fc_sni: (r) => r.sslSni ?? r.env?.ssl?.sni,
 };
 
 /** Every alias HAProxy 2.6 knows (without `o`, which sets flags). */
