@@ -48,7 +48,9 @@ export const uses = {
   checks: (model: ConfigModel): boolean =>
     // `check` may come from a default-server line: the options hold it either way
     sectionsOf(model).some((p) =>
-      p.servers.some((s) => s.check || s.options['check'] !== undefined || s.options['agent-check'] !== undefined),
+      p.servers.some(
+        (s) => s.check || s.options['check'] !== undefined || s.options['agent-check'] !== undefined,
+      ),
     ),
   cli: (model: ConfigModel): boolean => model.global.directives.some((d) => d.keyword === 'stats socket'),
 };

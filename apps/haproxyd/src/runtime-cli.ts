@@ -915,6 +915,11 @@ export async function startRuntimeApi(d: Daemon): Promise<void> {
   }
 }
 
+/** The statistics the runtime API shows, or a new view of `d` when no stats socket runs (SIGHUP's dump). */
+export function statsOf(d: Daemon): DaemonStats {
+  return running.get(d)?.stats ?? new DaemonStats(d);
+}
+
 /** Closes the stats sockets and their sessions (soft or hard stop, deinit). Idempotent. */
 export async function stopRuntimeApi(d: Daemon): Promise<void> {
   const r = running.get(d);

@@ -1,14 +1,22 @@
 /**
  * Traffic logs: the `log` lines of the global section and of each proxy (`log global`,
- * `log <target> …`, `no log`), `option httplog [clf]`, `option tcplog`, `log-format`,
- * `option dontlognull`, `option log-separate-errors`, `log-tag` and `log-send-hostname`
- * become, per frontend, a sink that renders and sends one line per stream (per request in
- * HTTP). What is not honoured yet is an alert at its line.
+ * `log <target> …`, `no log`), `option httplog [clf]`, `option httpslog`, `option tcplog`,
+ * `log-format`, `log-format-sd` (the structured data of rfc5424 targets), `option
+ * dontlognull`, `option dontlog-normal`, `option logasap`, `option log-separate-errors`,
+ * `log-tag` and `log-send-hostname` become, per frontend, a sink that renders and sends one
+ * line per stream (per request in HTTP); a proxy with a `log` and no log format sends
+ * HAProxy's accept-time "Connect from" line instead. What is not honoured yet is an alert at
+ * its line.
  */
 
 import type { ConfigModel, Diagnostic, Directive, ProxyModel } from '@hap/config';
 import {
   createLogger,
+  createLogRecord,
+  defaultConnectLine,
+  embryonicLogLine,
+  LOG_ERR,
+  LOG_INFO,
   type LogFormat,
   type Logger,
   type LogLevelName,
@@ -18,21 +26,23 @@ import {
   logLevel,
   parseLogDirective,
   parseLogFormat,
+  type SendOptions,
+  type StreamLogPolicy,
   streamLogLevel,
 } from '@hap/log';
-import type { FrontendLog } from '@hap/proxy';
+import { connectionAddresses, type FrontendLog, PROXY_ERROR_CONN_CODE } from '@hap/proxy';
 import { chain } from './runtime-http.ts';
 
+const CO_ER_PRX_EMPTY = PROXY_ERROR_CONN_CODE.HAP_ERR_PROXY_EMPTY;
+const CO_ER_PRX_ABORT = PROXY_ERROR_CONN_CODE.HAP_ERR_PROXY_ABORT;
+
 /** Proxy keywords this module honours (the others of the family are refused). */
-const FORMAT_KEYWORDS = new Set(['option httplog', 'option tcplog', 'log-format']);
-const FLAG_OPTIONS = new Set(['option dontlognull', 'option log-separate-errors']);
-/** Log keywords of proxies not honoured yet: an alert when used. */
-const REFUSED = new Set([
-  'option httpslog',
+const FORMAT_KEYWORDS = new Set(['option httplog', 'option httpslog', 'option tcplog', 'log-format']);
+const FLAG_OPTIONS = new Set([
+  'option dontlognull',
+  'option log-separate-errors',
   'option dontlog-normal',
   'option logasap',
-  'log-format-sd',
-  'error-log-format',
 ]);
 
 function alert(out: Diagnostic[], d: Directive, message: string): void {
@@ -62,6 +72,12 @@ export interface LogPlan {
    * global `log` targets, as HAProxy's `log global` backends send them; undefined without any.
    */
   admin(): ((level: LogLevelName, text: string) => void) | undefined;
+  /**
+   * Where a proxy's own messages go (HAProxy's send_log(proxy): the SIGHUP dump): the log
+   * targets of any proxy, backends included, with its `log-tag`; undefined when it has none.
+   * Made on first use, not on a hot path.
+   */
+  proxyLog(name: string): ((level: LogLevelName, text: string) => void) | undefined;
 }
 
 /**
@@ -128,6 +144,7 @@ export function planLogs(model: ConfigModel, out: Diagnostic[], checkOnly = fals
     return l;
   };
   let globalLogger: Logger | undefined;
+  const proxyLogs = new Map<string, ((level: LogLevelName, text: string) => void) | undefined>();
 
   return {
     forProxy(p, counters) {
@@ -139,6 +156,10 @@ export function planLogs(model: ConfigModel, out: Diagnostic[], checkOnly = fals
       let formatLine: Directive | undefined;
       let dontlognull = false;
       let separateErrors = false;
+      let dontlogNormal = false;
+      let logasap = false;
+      let sdLine: Directive | undefined;
+      let errorLine: Directive | undefined;
       let proxyTag: string | undefined;
       for (const s of sections) {
         for (const d of s.directives) {
@@ -171,6 +192,7 @@ export function planLogs(model: ConfigModel, out: Diagnostic[], checkOnly = fals
             formatLine = d;
             if (k === 'log-format') formatDirective = { kind: 'log-format', text: d.args[1] ?? '' };
             else if (k === 'option tcplog') formatDirective = { kind: 'tcplog' };
+            else if (k === 'option httpslog') formatDirective = { kind: 'httpslog' };
             else if (d.args[2] !== undefined && d.args[2] !== 'clf') {
               alert(out, d, `'option httplog' only accepts 'clf' as an argument.`);
             } else formatDirective = { kind: 'httplog', clf: d.args[2] === 'clf' };
@@ -178,11 +200,19 @@ export function planLogs(model: ConfigModel, out: Diagnostic[], checkOnly = fals
             d.supported = true;
             const on = d.modifier !== 'no';
             if (k === 'option dontlognull') dontlognull = on;
-            else separateErrors = on;
+            else if (k === 'option log-separate-errors') separateErrors = on;
+            else if (k === 'option dontlog-normal') dontlogNormal = on;
+            else logasap = on;
+          } else if (k === 'log-format-sd') {
+            d.supported = true;
+            sdLine = d;
+          } else if (k === 'error-log-format') {
+            d.supported = true;
+            errorLine = d;
           } else if (k === 'log-tag') {
             proxyTag = d.args[1];
             d.supported = true;
-          } else if (REFUSED.has(k) && d.modifier !== 'no') notYet(out, d);
+          }
         }
       }
       if (p.kind === 'backend' || p.kind === 'defaults') return undefined;
@@ -190,65 +220,176 @@ export function planLogs(model: ConfigModel, out: Diagnostic[], checkOnly = fals
       if (all.length === 0) return undefined;
       const mode: 'tcp' | 'http' = p.mode === 'http' ? 'http' : 'tcp';
       const text = logFormatFor(formatDirective, mode);
-      if (text === undefined) {
-        // HAProxy's accept-time "Connect from" line
-        if (formatLine === undefined) {
+      const compile = (fmt: string, d: Directive | undefined, keyword: string): LogFormat | undefined => {
+        try {
+          return parseLogFormat(fmt, {
+            mode,
+            logasap,
+            ...(d !== undefined ? { file: d.file, line: d.line } : {}),
+          });
+        } catch (err) {
           out.push({
             level: 'alert',
             code: 'HAP_ERR_NOT_SERVED',
-            file: p.file,
-            line: p.line,
-            keyword: 'log',
-            message: `${p.kind} '${p.name}': a 'log' without a log format (the accept-time line) is not supported yet by haproxyd's runtime; add 'option tcplog' or 'option httplog'.`,
+            file: d?.file ?? p.file,
+            line: d?.line ?? p.line,
+            keyword: d?.keyword ?? keyword,
+            message: `failed to parse ${keyword} : ${(err as Error).message}`,
           });
+          return undefined;
         }
-        return undefined;
+      };
+      // every format is compiled, so that each bad one is reported
+      let failed = false;
+      let format: LogFormat | undefined;
+      if (text !== undefined) {
+        format = compile(text, formatLine, 'log-format');
+        if (format === undefined) failed = true;
       }
-      let format: LogFormat;
-      try {
-        format = parseLogFormat(text, { mode });
-      } catch (err) {
-        out.push({
-          level: 'alert',
-          code: 'HAP_ERR_NOT_SERVED',
-          file: formatLine?.file ?? p.file,
-          line: formatLine?.line ?? p.line,
-          keyword: formatLine?.keyword ?? 'log-format',
-          message: `failed to parse log-format : ${(err as Error).message}`,
-        });
-        return undefined;
+      // log-format-sd: only rfc5424 targets print it, so it is rendered only when one exists
+      let sd: LogFormat | undefined;
+      if (sdLine !== undefined && sdLine.args[1] !== undefined && sdLine.args[1] !== '') {
+        sd = compile(sdLine.args[1], sdLine, 'log-format-sd');
+        if (sd === undefined) failed = true;
+        if (!all.some((t) => t.format === 'rfc5424')) sd = undefined;
       }
-      if (checkOnly) return undefined;
+      // error-log-format: the line of a connection that fails before it is a stream
+      let errorFormat: LogFormat | undefined;
+      if (errorLine !== undefined && errorLine.args[1] !== undefined && errorLine.args[1] !== '') {
+        errorFormat = compile(errorLine.args[1], errorLine, 'error-log-format');
+        if (errorFormat === undefined) failed = true;
+      }
+      if (checkOnly || failed) return undefined;
       let logger: Logger;
       if (!usesGlobal || targets.length > 0) logger = loggerFor(all);
       else {
         globalLogger ??= loggerFor(globalTargets);
         logger = globalLogger;
       }
-      const policy = { mode, dontlognull, separateErrors };
-      const sendOpts = proxyTag !== undefined ? { tag: proxyTag } : undefined;
+      const tagOpts = proxyTag !== undefined ? { tag: proxyTag } : undefined;
+      if (format === undefined) {
+        // no log format: HAProxy's accept-time line, once per connection, and nothing at the end
+        return {
+          emit() {},
+          accepted(r: LogRecord): void {
+            logger.send(LOG_INFO, defaultConnectLine(r, mode, 1), tagOpts);
+          },
+        };
+      }
+      const line = format;
+      const policy: StreamLogPolicy = { mode, dontlognull, separateErrors, dontlogNormal };
+      // logasap's early line: dontlognull is not looked at then (the request came already)
+      const earlyPolicy: StreamLogPolicy = { ...policy, dontlognull: false };
       let lines = 0;
-      return {
+      const send = (r: LogRecord, level: number | undefined): void => {
+        if (level === undefined) return;
+        // logged (or about to be): the stream's end sends nothing more
+        r.sent = true;
+        const c = counters();
+        r.actconn = c.actconn;
+        r.feconn = c.feconn;
+        r.logCounter = lines++;
+        let text: string;
+        let opts: SendOptions | undefined = tagOpts;
+        try {
+          text = line.render(r);
+          if (sd !== undefined) opts = { ...tagOpts, structuredData: sd.render(r) };
+        } catch {
+          // a log line must never take the stream (or the process) down
+          return;
+        }
+        logger.send(level, text, opts);
+      };
+      const log: FrontendLog = {
         emit(r: LogRecord): void {
-          const level = streamLogLevel(r, policy);
-          if (level === undefined) return;
-          const c = counters();
-          r.actconn = c.actconn;
-          r.feconn = c.feconn;
-          r.logCounter = lines++;
-          let line: string;
-          try {
-            line = format.render(r);
-          } catch {
-            // a log line must never take the stream (or the process) down
-            return;
-          }
-          logger.send(level, line, sendOpts);
+          if (!r.sent) send(r, streamLogLevel(r, policy));
         },
       };
+      if (logasap) {
+        log.early = (r: LogRecord): void => {
+          if (!r.sent) send(r, streamLogLevel(r, earlyPolicy));
+        };
+      }
+      const errors = errorFormat;
+      log.connectionError = (client, acceptDate, listener, code, message) => {
+        // dontlognull: a connection that sent nothing (closed or reset while waiting) is not logged
+        if (dontlognull && (code === CO_ER_PRX_EMPTY || code === CO_ER_PRX_ABORT)) return;
+        const level = separateErrors ? LOG_ERR : LOG_INFO;
+        const r = createLogRecord(p.name, acceptDate);
+        const a = connectionAddresses(client);
+        r.clientAddress = a.src;
+        r.clientPort = a.srcPort;
+        r.frontendAddress = a.dst;
+        r.frontendPort = a.dstPort;
+        if (errors === undefined) {
+          logger.send(level, embryonicLogLine(r, listener, message), tagOpts);
+          return;
+        }
+        // as HAProxy renders a session without a stream: refused by the proxy in the request phase
+        r.connError = code;
+        r.termCause = 'proxy';
+        r.termPhase = 'request';
+        r.tClose = Math.max(0, Date.now() - acceptDate);
+        const c = counters();
+        // the failing connection is still counted while it is logged
+        r.actconn = c.actconn + 1;
+        r.feconn = c.feconn + 1;
+        r.logCounter = lines++;
+        let text: string;
+        let opts: SendOptions | undefined = tagOpts;
+        try {
+          text = errors.render(r);
+          if (sd !== undefined) opts = { ...tagOpts, structuredData: sd.render(r) };
+        } catch {
+          return;
+        }
+        logger.send(level, text, opts);
+      };
+      return log;
     },
     async close() {
       await Promise.all(loggers.map((l) => l.close()));
+    },
+    proxyLog(name) {
+      if (checkOnly) return undefined;
+      const known = proxyLogs.get(name);
+      if (known !== undefined || proxyLogs.has(name)) return known;
+      const p = model.proxies.find((q) => q.kind !== 'defaults' && q.name === name);
+      let send: ((level: LogLevelName, text: string) => void) | undefined;
+      if (p !== undefined) {
+        let targets: LogTarget[] = [];
+        let usesGlobal = false;
+        let proxyTag: string | undefined;
+        for (const sec of chain(model, p).reverse()) {
+          for (const d of sec.directives) {
+            if (d.keyword === 'log-tag') proxyTag = d.args[1];
+            if (d.keyword !== 'log') continue;
+            if (d.modifier === 'no') {
+              targets = [];
+              usesGlobal = false;
+              continue;
+            }
+            try {
+              const r = parseLogDirective(d.args, { global: false });
+              if (r.kind === 'global') usesGlobal = true;
+              else if (r.kind === 'none') {
+                targets = [];
+                usesGlobal = false;
+              } else if (r.target.address.kind !== 'ring') targets.push(r.target);
+            } catch {
+              // reported by the configuration check
+            }
+          }
+        }
+        const all = usesGlobal ? [...globalTargets, ...targets] : targets;
+        if (all.length > 0) {
+          const l = loggerFor(all);
+          const opts = proxyTag !== undefined ? { tag: proxyTag } : undefined;
+          send = (level, text) => l.send(logLevel(level), text, opts);
+        }
+      }
+      proxyLogs.set(name, send);
+      return send;
     },
     admin() {
       if (checkOnly || globalTargets.length === 0) return undefined;

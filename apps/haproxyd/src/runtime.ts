@@ -10,6 +10,7 @@ import {
   Backend,
   type Frontend,
   type FrontendHooks,
+  type FrontendLog,
   HttpFrontend,
   type HttpProxySettings,
   type ServerTarget,
@@ -43,6 +44,7 @@ const NO_LOGS: LogPlan = {
   forProxy: () => undefined,
   close: () => Promise.resolve(),
   admin: () => undefined,
+  proxyLog: () => undefined,
 };
 
 /** HAProxy's default `retries`. */
@@ -56,6 +58,8 @@ export interface ServedFrontend {
   connectionRules: HttpRuleList | undefined;
   /** `tcp-request session` rules, run once a PROXY header (if any) is read. */
   sessionRules: HttpRuleList | undefined;
+  /** The frontend's traffic log, when it logs. */
+  log: FrontendLog | undefined;
 }
 
 export interface RuntimePlan {
@@ -68,6 +72,8 @@ export interface RuntimePlan {
   tables: ReadonlyMap<string, StickTable>;
   /** The log targets of the process's own messages (server state changes), if any. */
   adminLog: ((level: 'emerg' | 'alert' | 'notice', text: string) => void) | undefined;
+  /** A proxy's own log (its targets, backends included): the SIGHUP dump's lines. */
+  proxyLog: LogPlan['proxyLog'];
   /** What sample fetches read of the proxies (for the connection rules). */
   world: ProxyWorld;
   diagnostics: Diagnostic[];
@@ -365,6 +371,7 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks, features: 
       binds: p.binds,
       connectionRules: rules?.connection,
       sessionRules: rules?.session,
+      log,
     });
   }
   // what the runtime still does not honour, now that every part had its say
@@ -384,7 +391,16 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks, features: 
 
   const used = model.proxies.filter((q) => backends.has(q.name) && isBackend(q));
   const checks = features.checks?.planChecks(model, used, out);
-  return { frontends, backends, checks, tables, world, adminLog: logs.admin(), diagnostics: out };
+  return {
+    frontends,
+    backends,
+    checks,
+    tables,
+    world,
+    adminLog: logs.admin(),
+    proxyLog: (name) => logs.proxyLog(name),
+    diagnostics: out,
+  };
 }
 
 /** The stand-in backend of a frontend without `default_backend`: no server, every request gets 503. */

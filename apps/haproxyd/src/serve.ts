@@ -50,6 +50,9 @@ import { RunLoop } from '@hap/poller';
 import {
   type Backend,
   type Frontend,
+  PROXY_ERROR_CONN_CODE,
+  PROXY_ERROR_LOG_TEXT,
+  type ProxyHeaderFailure,
   readProxyHeader,
   type Server,
   StreamEnv,
@@ -61,8 +64,9 @@ import type { ProxyWorld } from '@hap/sample';
 import { registerStandardSignals, SignalQueue } from '@hap/signals';
 import type { StickTable } from '@hap/stick';
 import type { CliOptions } from './cli.ts';
+import { poolsDump, serverStateDump } from './dumps.ts';
 import { type Features, loadFeatures } from './features.ts';
-import { planRuntime, type ServedFrontend } from './runtime.ts';
+import { planRuntime, type RuntimePlan, type ServedFrontend } from './runtime.ts';
 import type { PlannedChecks } from './runtime-checks.ts';
 
 /** Everything the phases share. */
@@ -80,6 +84,8 @@ export interface Daemon {
   checks: PlannedChecks | undefined;
   /** Where server state changes are logged besides stderr (the global `log` targets). */
   adminLog: ((level: 'emerg' | 'alert' | 'notice', text: string) => void) | undefined;
+  /** A proxy's own log targets (HAProxy's send_log(proxy)), for the SIGHUP dump. */
+  proxyLog: RuntimePlan['proxyLog'];
   /** The running health checks (started with the listeners, stopped with them). */
   checker: HealthChecker | undefined;
   listeners: Listener[];
@@ -181,6 +187,7 @@ export async function prepare(options: CliOptions, model: ConfigModel): Promise<
     tables: plan.tables,
     checks: plan.checks,
     adminLog: plan.adminLog,
+    proxyLog: plan.proxyLog,
     checker: undefined,
     listeners: [],
     signals: undefined,
@@ -323,29 +330,22 @@ function closeListeners(d: Daemon): void {
   unbindAll(d.listeners);
 }
 
+/** SIGHUP: the servers' states on stderr and to each proxy's log, as HAProxy prints them. */
 function dumpServers(d: Daemon): void {
-  for (const f of d.frontends) {
-    const be = f.frontend.backend;
-    for (const s of be.servers) {
-      notice(d, `SIGHUP: Server ${be.name}/${s.name} is UP. Conn: ${f.frontend.streams.size} act, 0 pend.`);
+  warning(d, 'SIGHUP received, dumping servers states.');
+  // the stats view lives with the runtime API, loaded only now when no stats socket is configured
+  void import('./runtime-cli.ts').then(({ statsOf }) => {
+    for (const line of serverStateDump(statsOf(d))) {
+      if (line.warn) warning(d, line.text);
+      d.proxyLog(line.proxy)?.('notice', line.text);
     }
-  }
+  });
 }
 
+/** SIGQUIT: HAProxy's pools dump on stderr (V8's heap spaces stand for the pools). */
 function dumpState(d: Daemon): void {
-  const mem = process.memoryUsage();
-  const lines = ['SIGQUIT: internal state'];
-  for (const f of d.frontends) {
-    lines.push(
-      `  ${f.proxy.kind} ${f.proxy.name}: ${f.frontend.streams.size} current / ${f.frontend.totalStreams} total streams -> backend ${f.frontend.backend.name}`,
-    );
-  }
-  for (const l of d.listeners)
-    lines.push(`  listener ${l.key}: ${l.state}, ${l.currentConns} current / ${l.totalConns} total`);
-  const st = d.loop.stats();
-  lines.push(`  jobs: ${st.jobs} (unstoppable ${st.unstoppableJobs}), stopping: ${st.stopping}`);
-  lines.push(`  memory: rss ${mem.rss} heap ${mem.heapUsed}/${mem.heapTotal} external ${mem.external}`);
-  process.stderr.write(`${lines.join('\n')}\n`);
+  if (d.quiet) return;
+  process.stderr.write(poolsDump());
 }
 
 // --- 3–5. start_proxies: bind every listener, with the old-pid retry dance ---------------
@@ -353,6 +353,8 @@ function dumpState(d: Daemon): void {
 type ServingListener = Listener & {
   frontend: Frontend;
   acceptProxy: boolean;
+  /** With accept-proxy on a logging frontend: logs a connection whose PROXY header failed. */
+  proxyFailure: ProxyHeaderFailure | undefined;
   proxyTimeout: number;
   connectionRules: HttpRuleList | undefined;
   sessionRules: HttpRuleList | undefined;
@@ -369,8 +371,9 @@ function onAccept(this: void, socket: import('node:net').Socket, listener: Liste
   }
   // accept-proxy: the PROXY header first (HAProxy waits for it up to timeout client); the
   // addresses it gives make a new environment
-  if (l.acceptProxy) readProxyHeader(socket, l.proxyTimeout, (s) => startSession(l, s, undefined));
-  else startSession(l, socket, env);
+  if (l.acceptProxy) {
+    readProxyHeader(socket, l.proxyTimeout, (s) => startSession(l, s, undefined), l.proxyFailure);
+  } else startSession(l, socket, env);
 }
 
 function startSession(
@@ -409,6 +412,7 @@ export async function startProxies(d: Daemon): Promise<boolean> {
     d.options.maxconn !== undefined && d.options.maxconn > 0 ? d.options.maxconn : d.model.global.maxconn;
   const limit = maxconn !== undefined && maxconn > 0 ? new ConnectionLimit(maxconn) : undefined;
   for (const f of d.frontends) {
+    let ranks = 0;
     for (const b of f.binds) {
       let created: Listener[];
       try {
@@ -428,6 +432,15 @@ export async function startProxies(d: Daemon): Promise<boolean> {
         const sl = l as ServingListener;
         sl.frontend = f.frontend;
         sl.acceptProxy = b.options['accept-proxy'] !== undefined;
+        // the bind's name in log lines, else its id (HAProxy's luid: its rank in the frontend)
+        const rank = ++ranks;
+        sl.proxyFailure = undefined;
+        const failed = f.log?.connectionError;
+        if (sl.acceptProxy && failed !== undefined) {
+          const name = l.name !== '' ? l.name : String(l.id > 0 ? l.id : rank);
+          sl.proxyFailure = (socket, _reason, code, acceptedAt) =>
+            failed(socket, acceptedAt, name, PROXY_ERROR_CONN_CODE[code], PROXY_ERROR_LOG_TEXT[code]);
+        }
         sl.proxyTimeout = f.proxy.timeouts['client'] ?? 0;
         sl.connectionRules = f.connectionRules;
         sl.sessionRules = f.sessionRules;

@@ -21,7 +21,12 @@ const BASE = [
 ];
 
 function model(
-  extra: { global?: string[]; defaults?: string[]; frontend?: string[]; backend?: string[] } = {},
+  extra: {
+    global?: readonly string[];
+    defaults?: readonly string[];
+    frontend?: readonly string[];
+    backend?: readonly string[];
+  } = {},
 ) {
   const lines = [
     ...(extra.global ? ['global', ...extra.global] : []),

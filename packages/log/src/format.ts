@@ -384,6 +384,35 @@ const ALIASES: Readonly<Record<string, AliasDef>> = {
   },
 };
 
+/** An integer as HAProxy's `hex` converter prints it: 8 bytes, big-endian, upper case. */
+function int64Hex(n: number): string {
+  return BigInt.asUintN(64, BigInt(Math.trunc(n)))
+    .toString(16)
+    .toUpperCase()
+    .padStart(16, '0');
+}
+
+function optInt(n: number | undefined): string | undefined {
+  return n === undefined ? undefined : String(n);
+}
+
+/**
+ * The connection facts of `option httpslog` (and of the usual `error-log-format`): these
+ * `%[…]` expressions, written exactly so, are rendered from the record's fields instead of
+ * the sample environment, so they print as HAProxy prints them with or without TLS (a clear
+ * connection: fc_err 0, ssl_fc_is_resumed 0, the others '-').
+ */
+const RECORD_FETCHES: Readonly<Record<string, (r: LogRecord) => string | undefined>> = {
+  fc_err: (r) => String(r.connError),
+  ssl_fc_err: (r) => optInt(r.sslError),
+  'ssl_fc_err,hex': (r) => (r.sslError === undefined ? undefined : int64Hex(r.sslError)),
+  ssl_c_err: (r) => optInt(r.sslClientCertError),
+  ssl_c_ca_err: (r) => optInt(r.sslClientCaError),
+  ssl_fc_is_resumed: (r) => (r.sslResumed ? '1' : '0'),
+  // the sample environment's SNI when the record's is not filled
+  ssl_fc_sni: (r) => r.sslSni ?? r.env?.ssl?.sni,
+};
+
 /** Every alias HAProxy 2.6 knows (without `o`, which sets flags). */
 export const LOG_FORMAT_ALIASES: readonly string[] = Object.keys(ALIASES);
 
@@ -391,7 +420,8 @@ type Node =
   | { readonly k: 'text'; readonly s: string }
   | { readonly k: 'sep' }
   | { readonly k: 'alias'; readonly def: AliasDef; readonly o: number }
-  | { readonly k: 'expr'; readonly e: SampleExpr; readonly o: number };
+  | { readonly k: 'expr'; readonly e: SampleExpr; readonly o: number }
+  | { readonly k: 'rec'; readonly f: (r: LogRecord) => string | undefined; readonly o: number };
 
 function formatError(message: string): never {
   throw new LogError('HAP_ERR_LOG_FORMAT', message);
@@ -515,6 +545,10 @@ class CompiledLogFormat implements LogFormat {
           lastSpace = false;
           break;
         }
+        case 'rec':
+          piece = lfText(n.f(record), n.o);
+          lastSpace = false;
+          break;
       }
       if (out.length + piece.length > limit) {
         if (!atomic) out += piece.slice(0, limit - out.length);
@@ -592,6 +626,12 @@ export function parseLogFormat(fmt: string, opts: LogFormatOptions = {}): LogFor
       const start = j + 1;
       const end = sampleExprEnd(fmt, start);
       const exprText = fmt.slice(start, end);
+      const fromRecord = Object.hasOwn(RECORD_FETCHES, exprText) ? RECORD_FETCHES[exprText] : undefined;
+      if (fromRecord !== undefined && fmt[end] === ']') {
+        nodes.push({ k: 'rec', f: fromRecord, o });
+        i = end + 1;
+        continue;
+      }
       const fetchName = /^[A-Za-z0-9._+:-]*/.exec(exprText)![0];
       const needs = unavailableAtLogTime(fetchName);
       if (needs !== undefined) {

@@ -49,6 +49,23 @@ export interface LogRecord {
   sslVersion: string | undefined;
   /** %sslc: the TLS cipher name; undefined without TLS. */
   sslCipher: string | undefined;
+  // The connection facts `option httpslog` and `error-log-format` print with %[fc_err],
+  // %[ssl_fc_err], %[ssl_c_err], %[ssl_c_ca_err], %[ssl_fc_is_resumed] and %[ssl_fc_sni]: the
+  // log renders them from here (not from the sample environment), so whoever terminates TLS
+  // fills them and every log format sees them. Without TLS they stay as createLogRecord sets
+  // them, and render as HAProxy renders a clear connection: "0/-/-/-/0 -".
+  /** %[fc_err]: HAProxy's connection error code (CO_ER_*), 0 when none. */
+  connError: number;
+  /** %[ssl_fc_err]: the OpenSSL error of the front connection (0: none); undefined without TLS ('-'). */
+  sslError: number | undefined;
+  /** %[ssl_c_err]: the first client-certificate verification error (0: none); undefined without TLS. */
+  sslClientCertError: number | undefined;
+  /** %[ssl_c_ca_err]: the first CA-chain verification error (0: none); undefined without TLS. */
+  sslClientCaError: number | undefined;
+  /** %[ssl_fc_is_resumed]: the TLS session was resumed (false also without TLS, printed 0). */
+  sslResumed: boolean;
+  /** %[ssl_fc_sni]: the SNI the client sent; undefined without TLS or without SNI. */
+  sslSni: string | undefined;
 
   // --- the backend side (set when a backend is chosen, a server connection made) ---
   /** %b: the backend name; the frontend's name until a switching rule picks another. */
@@ -124,6 +141,11 @@ export interface LogRecord {
 
   /** What %[sample] expressions read; undefined: every %[…] prints '-'. */
   env: SampleEnv | undefined;
+  /**
+   * The line went out already (`option logasap` sent it early, or `set-log-level silent`
+   * dropped it): the end of the stream sends nothing more.
+   */
+  sent: boolean;
 }
 
 /**
@@ -148,6 +170,12 @@ export function createLogRecord(frontend: string, acceptDate: number): LogRecord
     frontendSsl: false,
     sslVersion: undefined,
     sslCipher: undefined,
+    connError: 0,
+    sslError: undefined,
+    sslClientCertError: undefined,
+    sslClientCaError: undefined,
+    sslResumed: false,
+    sslSni: undefined,
     backend: frontend,
     backendMode: 'tcp',
     server: undefined,
@@ -178,6 +206,7 @@ export function createLogRecord(frontend: string, acceptDate: number): LogRecord
     responseCaptures: undefined,
     uniqueId: undefined,
     env: undefined,
+    sent: false,
   };
 }
 

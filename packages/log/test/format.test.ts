@@ -8,6 +8,7 @@ import {
   defaultConnectLine,
   embryonicLogLine,
   HTTP_LOG_FORMAT,
+  HTTPS_LOG_FORMAT,
   LOG_FORMAT_ALIASES,
   LogError,
   type LogFormatOptions,
@@ -95,6 +96,31 @@ describe('predefined formats', () => {
 
   it('logasap puts a + before the bytes and the total times', () => {
     expect(render('%B %Ta %Tt %Tu %U', httpRecord(), { logasap: true })).toBe('+2750 +109 +109 +109 120');
+  });
+
+  it('option httpslog: the TLS part from the record, as HAProxy prints it without and with TLS', () => {
+    const tail = (r: LogRecord) => render(HTTPS_LOG_FORMAT, r).split('"').pop();
+    // a clear connection: fc_err 0 and ssl_fc_is_resumed 0, the TLS fetches find nothing
+    expect(tail(httpRecord())).toBe(' 0/-/-/-/0 -/-/-');
+    const tls: LogRecord = {
+      ...httpRecord(),
+      frontendSsl: true,
+      sslVersion: 'TLSv1.3',
+      sslCipher: 'TLS_AES_256_GCM_SHA384',
+      sslError: 0,
+      sslClientCertError: 0,
+      sslClientCaError: 0,
+      sslResumed: true,
+      sslSni: 'www.example.com',
+    };
+    expect(tail(tls)).toBe(' 0/0000000000000000/0/0/1 www.example.com/TLSv1.3/TLS_AES_256_GCM_SHA384');
+    expect(render('%ft', tls)).toBe('http-in~');
+    // ssl_fc_err,hex: the integer as 8 big-endian bytes, upper case
+    expect(render('%[ssl_fc_err,hex] %[fc_err]', { ...tls, sslError: 0x1408a10b, connError: 15 })).toBe(
+      '000000001408A10B 15',
+    );
+    // quoting flags apply as to any %[…]
+    expect(render('%{+Q}[ssl_fc_sni] %{+Q}[ssl_c_err]', httpRecord())).toBe('"" ""');
   });
 
   it('chooses the format of a proxy as HAProxy does', () => {

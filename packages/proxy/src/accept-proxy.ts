@@ -8,7 +8,7 @@
  */
 
 import type { Socket } from 'node:net';
-import { type ProxyHeader, ProxyHeaderReader } from './proxy-protocol.ts';
+import { type ProxyErrorCode, type ProxyHeader, ProxyHeaderReader } from './proxy-protocol.ts';
 
 /** The addresses a connection is known by (the PROXY header's, or the socket's own). */
 export interface ConnectionAddresses {
@@ -41,11 +41,24 @@ export function connectionAddresses(s: Socket): ConnectionAddresses {
   };
 }
 
+/**
+ * A connection that failed before its header was read: `reason` in haproxyd's words, `code`
+ * for HAProxy's log text, `acceptedAt` the accept date (ms since the epoch).
+ */
+export type ProxyHeaderFailure = (
+  socket: Socket,
+  reason: string,
+  code: ProxyErrorCode,
+  acceptedAt: number,
+) => void;
+
 interface PendingProxy {
   reader: ProxyHeaderReader;
   timer: NodeJS.Timeout | undefined;
   ready: (socket: Socket) => void;
-  onFailure: ((socket: Socket, reason: string) => void) | undefined;
+  onFailure: ProxyHeaderFailure | undefined;
+  /** The accept date, kept only when someone listens to failures. */
+  acceptedAt: number;
 }
 
 const PENDING = Symbol('hap.pending-proxy');
@@ -65,11 +78,12 @@ function settle(s: PendingSocket): PendingProxy | undefined {
   return p;
 }
 
-function fail(s: PendingSocket, reason: string, reset: boolean): void {
+function fail(s: PendingSocket, reason: string, code: ProxyErrorCode, reset: boolean): void {
   const p = settle(s);
+  // told before the socket goes: its addresses are still readable
+  p?.onFailure?.(s, reason, code, p.acceptedAt);
   if (reset) s.resetAndDestroy();
   else s.destroy();
-  p?.onFailure?.(s, reason);
 }
 
 function onHeaderData(this: PendingSocket, chunk: Buffer): void {
@@ -78,7 +92,7 @@ function onHeaderData(this: PendingSocket, chunk: Buffer): void {
   const r = p.reader.push(chunk);
   if (r.status === 'more') return;
   if (r.status === 'error') {
-    fail(this, r.error.message, true);
+    fail(this, r.error.message, r.error.code, true);
     return;
   }
   settle(this);
@@ -90,11 +104,15 @@ function onHeaderData(this: PendingSocket, chunk: Buffer): void {
 
 function onHeaderEnd(this: PendingSocket): void {
   const p = this[PENDING];
-  if (p) fail(this, p.reader.end().message, false);
+  if (p) {
+    const e = p.reader.end();
+    fail(this, e.message, e.code, false);
+  }
 }
 
 function onHeaderClose(this: PendingSocket): void {
-  if (this[PENDING]) fail(this, 'connection closed while waiting for the PROXY header', false);
+  if (this[PENDING])
+    fail(this, 'connection closed while waiting for the PROXY header', 'HAP_ERR_PROXY_ABORT', false);
 }
 
 /** LOCAL and UNKNOWN headers keep the connection's own addresses. */
@@ -117,13 +135,24 @@ export function readProxyHeader(
   socket: Socket,
   timeoutMs: number,
   ready: (socket: Socket) => void,
-  onFailure?: (socket: Socket, reason: string) => void,
+  onFailure?: ProxyHeaderFailure,
 ): void {
   const s = socket as PendingSocket;
-  const pending: PendingProxy = { reader: new ProxyHeaderReader(), timer: undefined, ready, onFailure };
+  const pending: PendingProxy = {
+    reader: new ProxyHeaderReader(),
+    timer: undefined,
+    ready,
+    onFailure,
+    acceptedAt: onFailure !== undefined ? Date.now() : 0,
+  };
+  // read once now: Node keeps the addresses, so a connection reset later is still named
+  if (onFailure !== undefined) connectionAddresses(s);
   s[PENDING] = pending;
   if (timeoutMs > 0) {
-    pending.timer = setTimeout(() => fail(s, 'timeout while waiting for the PROXY header', false), timeoutMs);
+    pending.timer = setTimeout(
+      () => fail(s, 'timeout while waiting for the PROXY header', 'HAP_ERR_PROXY_TIMEOUT', false),
+      timeoutMs,
+    );
   }
   s.on('data', onHeaderData);
   s.on('end', onHeaderEnd);

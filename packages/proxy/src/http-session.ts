@@ -417,6 +417,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   /** When the connection became ready for the current request: performance.now() and Date.now(). */
   logT0: number;
   logDate: number;
+  /** option logasap: the response headers came, the line goes when this server read is handled. */
+  logEarly: boolean;
 
   constructor(owner: HttpSessionOwner, client: Socket) {
     this.owner = owner;
@@ -482,6 +484,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.log = null;
     this.logT0 = 0;
     this.logDate = 0;
+    this.logEarly = false;
     if (owner.log !== undefined) {
       this.logT0 = performance.now();
       this.logDate = Date.now();
@@ -616,7 +619,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     if (st === ST_CLOSED) return;
     if (st === ST_WAIT) {
       this.state = ST_HEAD;
-      if (this.owner.log !== undefined) this.startLog();
+      if (this.owner.log !== undefined) this.beginRequestLog();
       if (this.requests > 0 || this.timerKind !== T_HTTP_REQUEST) {
         const t = this.owner.timeouts;
         this.arm(T_HTTP_REQUEST, t.httpRequest || t.client);
@@ -1313,6 +1316,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     }
     if (this.timerKind === T_SERVER) this.touch(T_SERVER);
     const used = c.parser.execute(chunk);
+    if (this.logEarly) this.sendEarlyLog();
     if (used < chunk.length && c.parser.state === 'paused') {
       // the server sent more than its response: the connection cannot carry another one
       const own = this.ownConns.indexOf(c);
@@ -1394,7 +1398,22 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       r.tData = this.logTime();
       r.status = info.status;
       r.bytesOut = headLogBytes(head);
+      // option logasap: the line goes once this read of the server is handled, with the body
+      // bytes it brought (HAProxy logs what its buffer holds after the response analysers)
+      if (this.owner.log!.early !== undefined) this.logEarly = true;
     }
+  }
+
+  /** option logasap: the line of the current request, now, timed at its response headers. */
+  private sendEarlyLog(): void {
+    this.logEarly = false;
+    const r = this.log;
+    if (r === null) return;
+    const bytesIn = r.bytesIn;
+    r.tClose = r.tData;
+    this.fillLogCounters(r);
+    this.owner.log!.early!(r);
+    r.bytesIn = bytesIn;
   }
 
   /**
@@ -1479,6 +1498,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       return;
     }
     if (this.respTunnel) return; // onResponseTunnel follows
+    // logasap: the whole response came in the read of its headers, the stream still holds its server
+    if (this.logEarly) this.sendEarlyLog();
     // bytes after the response (more than its length, a body to HEAD) are not a next response
     c.parser.pause();
     if (this.respChunked) {
@@ -1588,6 +1609,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.pendingIn = null;
     if (rest !== null) {
       this.state = ST_HEAD;
+      // a pipelined request: its line starts now, as the first byte is already here
+      if (this.owner.log !== undefined) this.beginRequestLog();
       const t = this.owner.timeouts;
       this.arm(T_HTTP_REQUEST, t.httpRequest || t.client);
       this.parse(rest);
@@ -1697,6 +1720,15 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.log = r;
   }
 
+  /**
+   * A request's first byte came: its record starts, and a proxy without a log format logs
+   * HAProxy's accept-time line (one per stream, so one per request).
+   */
+  private beginRequestLog(): void {
+    this.startLog();
+    this.owner.log!.accepted?.(this.log!);
+  }
+
   /** ms since the connection became ready for the current request. */
   private logTime(): number {
     return Math.round(performance.now() - this.logT0);
@@ -1766,13 +1798,22 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     const r = this.log!;
     this.log = null;
     this.terminate(r, reason);
-    r.tClose = this.logTime();
+    if (this.logEarly) {
+      // logasap, and the response ended in the read that brought its headers: timed as early
+      this.logEarly = false;
+      r.tClose = r.tData;
+    } else r.tClose = this.logTime();
+    this.fillLogCounters(r);
+    this.owner.log!.emit(r);
+  }
+
+  /** The request body's bytes, retries and the backend and server counts, as the line reports them now. */
+  private fillLogCounters(r: LogRecord): void {
     r.bytesIn += this.reqBodyBytes + (this.reqChunked && this.reqComplete ? 1 : 0);
     r.retries = this.attempts > 0 ? this.attempts - 1 : 0;
     const be = this.backend;
     r.beconn = be !== null ? be.currentConns() : 0;
     r.srvconn = this.server !== null ? this.server.served : 0;
-    this.owner.log!.emit(r);
   }
 
   /** Between requests, nothing received yet (a soft stop closes such connections at once). */

@@ -6,7 +6,12 @@
  * application wires them.
  */
 
-export { type ConnectionAddresses, connectionAddresses, readProxyHeader } from './accept-proxy.ts';
+export {
+  type ConnectionAddresses,
+  connectionAddresses,
+  type ProxyHeaderFailure,
+  readProxyHeader,
+} from './accept-proxy.ts';
 export {
   Backend,
   type BackendBalancer,
@@ -42,6 +47,7 @@ export {
   PP2_TYPE_NOOP,
   PP2_TYPE_SSL,
   PP2_TYPE_UNIQUE_ID,
+  PROXY_ERROR_CONN_CODE,
   PROXY_ERROR_LOG_TEXT,
   PROXY_V1_MAX_LENGTH,
   PROXY_V2_DEFAULT_MAX_LENGTH,

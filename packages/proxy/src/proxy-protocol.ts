@@ -126,6 +126,18 @@ export const PROXY_ERROR_LOG_TEXT: Readonly<Record<ProxyErrorCode, string>> = {
   HAP_ERR_PROXY_ABORT: 'Connection error while waiting for PROXY protocol header',
 };
 
+/** HAProxy 2.6's connection error code (CO_ER_*, what %[fc_err] prints) for each failure. */
+export const PROXY_ERROR_CONN_CODE: Readonly<Record<ProxyErrorCode, number>> = {
+  HAP_ERR_PROXY_EMPTY: 11,
+  HAP_ERR_PROXY_ABORT: 12,
+  HAP_ERR_PROXY_TIMEOUT: 13,
+  HAP_ERR_PROXY_TRUNCATED: 14,
+  HAP_ERR_PROXY_TOO_LARGE: 14,
+  HAP_ERR_PROXY_NOT_HEADER: 15,
+  HAP_ERR_PROXY_BAD_HEADER: 16,
+  HAP_ERR_PROXY_BAD_PROTO: 17,
+};
+
 export class ProxyProtocolError extends Error {
   readonly code: ProxyErrorCode;
   /** Offset, from the connection's first byte, of the byte found wrong (or the length seen). */

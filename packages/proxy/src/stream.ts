@@ -39,6 +39,27 @@ export interface StreamTimeouts {
 export interface FrontendLog {
   /** The stream (or HTTP request) ended: `record` is complete but for the process-wide counters. */
   emit(record: LogRecord): void;
+  /**
+   * `option logasap`: offered the record as soon as the server connection is established
+   * (TCP) or the response headers arrived (HTTP), its tClose set to that moment. When the
+   * line goes out then, the log sets `record.sent` and the final `emit` sends nothing.
+   */
+  early?: ((record: LogRecord) => void) | undefined;
+  /**
+   * A `log` without a log format: called with the record of each new stream (TCP: at accept;
+   * HTTP: when each request begins, as HAProxy makes one stream per request) for HAProxy's
+   * "Connect from" line.
+   */
+  accepted?: ((record: LogRecord) => void) | undefined;
+  /**
+   * A connection failed before it became a stream (a bad, truncated or missing PROXY header):
+   * HAProxy's embryonic-session line. `listener` is the bind line's name or its id, `code`
+   * HAProxy's connection error code (%[fc_err]), `message` HAProxy's text for it. Absent when
+   * the frontend has no log format (HAProxy logs these only then).
+   */
+  connectionError?:
+    | ((client: Socket, acceptDate: number, listener: string, code: number, message: string) => void)
+    | undefined;
 }
 
 /** A log record for a stream accepted on `client` now (addresses after any PROXY header). */
@@ -155,6 +176,7 @@ export class TcpStream implements WheelEntry {
       r.tIdle = 0;
       r.backend = owner.backendName ?? owner.name;
       this.log = r;
+      owner.log.accepted?.(r);
     }
     const c = client as TaggedSocket;
     c[STREAM] = this;
@@ -215,7 +237,17 @@ export class TcpStream implements WheelEntry {
   established(): void {
     const server = this.server!;
     this.state = 'established';
-    if (this.log !== undefined) this.log.tConnect = Math.round(performance.now() - this.logT0);
+    const r = this.log;
+    if (r !== undefined) {
+      r.tConnect = Math.round(performance.now() - this.logT0);
+      const early = this.owner.log!.early;
+      if (early !== undefined) {
+        // option logasap: the line goes now, with what is known (HAProxy's t_close = t_connect)
+        r.tClose = r.tConnect;
+        this.fillLogCounters(r);
+        early(r);
+      }
+    }
     const t = this.owner.timeouts;
     // once both sides are connected, 'timeout tunnel' (when set) replaces client and server timeouts;
     // they move from the sockets' own timers to one deadline on the wheel (nothing to re-arm per read)
@@ -324,15 +356,20 @@ export class TcpStream implements WheelEntry {
     this.owner.streamClosed(this);
   }
 
+  /** Bytes, retries and the backend and server counts, as the line reports them now. */
+  private fillLogCounters(r: LogRecord): void {
+    r.bytesIn = this.state === 'closed' ? this.bytesIn : this.client.bytesRead;
+    r.bytesOut = this.state === 'closed' ? this.bytesOut : this.client.bytesWritten;
+    r.retries = this.attempts > 0 ? this.attempts - 1 : 0;
+    r.beconn = this.owner.backendConns?.() ?? 0;
+    r.srvconn = (this.target as { served?: number } | undefined)?.served ?? 0;
+  }
+
   private emitLog(reason: string): void {
     const r = this.log!;
     this.log = undefined;
     r.tClose = Math.round(performance.now() - this.logT0);
-    r.bytesIn = this.bytesIn;
-    r.bytesOut = this.bytesOut;
-    r.retries = this.attempts > 0 ? this.attempts - 1 : 0;
-    r.beconn = this.owner.backendConns?.() ?? 0;
-    r.srvconn = (this.target as { served?: number } | undefined)?.served ?? 0;
+    this.fillLogCounters(r);
     const connected = r.tConnect >= 0;
     switch (reason) {
       case 'client closed':
