@@ -289,6 +289,8 @@ export function attachWorker(d: Daemon): MasterLink | undefined {
     api ??= import('./runtime-cli.ts').then((m) => m.createRuntimeApi(d).api);
     return (await api).execute(`${cmd}\n`, 'admin');
   });
+  // at a reload, the new worker gets this one's server states and counters (runtime-state.ts)
+  link?.onStateRequest(async () => (await import('./runtime-state.ts')).handOverText(d));
   link?.onDrain(() => {
     for (const f of d.frontends) {
       const fe = f.frontend as { stopping?: boolean };

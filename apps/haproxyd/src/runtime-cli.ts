@@ -126,6 +126,22 @@ function isLevel(v: string | true | undefined): v is Level {
 
 // --- the command table ------------------------------------------------------------------
 
+const sharedStats = new WeakMap<StatsHost, DaemonStats>();
+
+/**
+ * The one statistics source of a daemon: the state of servers without checks lives in it,
+ * so every CLI (stats sockets, the master CLI's `@1` route) and the reload hand-over must
+ * share it.
+ */
+export function statsOf(host: StatsHost): DaemonStats {
+  let s = sharedStats.get(host);
+  if (s === undefined) {
+    s = new DaemonStats(host);
+    sharedStats.set(host, s);
+  }
+  return s;
+}
+
 /**
  * Builds the CLI over `host` (the daemon, or a test's stand-in): every command registered,
  * nothing listening yet (`api.execute()` runs commands; `startRuntimeApi` listens).
@@ -134,7 +150,7 @@ export function createRuntimeApi(
   host: StatsHost,
   opts: RuntimeCliOptions = {},
 ): { api: RuntimeApi; stats: DaemonStats } {
-  const stats = opts.stats ?? new DaemonStats(host);
+  const stats = opts.stats ?? statsOf(host);
   const now = opts.now ?? Date.now;
   const log: CliLog = opts.log ?? stderrLog(() => false);
   // HAProxy 2.6 lists every command in `help` whatever the level

@@ -46,6 +46,7 @@ import {
   resumeAll,
   unbindAll,
 } from '@hap/listeners';
+import type { MasterLink } from '@hap/master';
 import { RunLoop } from '@hap/poller';
 import {
   type Backend,
@@ -61,7 +62,7 @@ import { registerStandardSignals, SignalQueue } from '@hap/signals';
 import type { StickTable } from '@hap/stick';
 import type { CliOptions } from './cli.ts';
 import { planRuntime, type ServedFrontend } from './runtime.ts';
-import { type PlannedChecks, startChecks } from './runtime-checks.ts';
+import { createChecks, type PlannedChecks } from './runtime-checks.ts';
 import { startRuntimeApi, stopRuntimeApi } from './runtime-cli.ts';
 
 /** Everything the phases share. */
@@ -79,6 +80,8 @@ export interface Daemon {
   adminLog: ((level: 'emerg' | 'alert' | 'notice', text: string) => void) | undefined;
   /** The running health checks (started with the listeners, stopped with them). */
   checker: HealthChecker | undefined;
+  /** The `server-state-file` lines read at start (before chroot), applied before accepting. */
+  stateFiles: import('./runtime-state.ts').StateFiles | undefined;
   listeners: Listener[];
   signals: SignalQueue | undefined;
   loop: RunLoop;
@@ -177,6 +180,7 @@ export function prepare(options: CliOptions, model: ConfigModel): Daemon | undef
     checks: plan.checks,
     adminLog: plan.adminLog,
     checker: undefined,
+    stateFiles: undefined,
     listeners: [],
     signals: undefined,
     loop,
@@ -266,9 +270,18 @@ export async function startStatsSockets(d: Daemon): Promise<boolean> {
 
 /** Phase 14b: health checks start once the process is in charge (after a daemon's fork). */
 export function startHealthChecks(d: Daemon): void {
-  if (d.checks === undefined) return;
+  if (d.checker === undefined) createHealthChecks(d);
+  d.checker?.start();
+}
+
+/**
+ * The checker, built but not started: a state carried over from the previous process is
+ * restored into it first (restoreServerStates), so its first check continues from there.
+ */
+export function createHealthChecks(d: Daemon): void {
+  if (d.checks === undefined || d.checker !== undefined) return;
   // as HAProxy on stderr: "no server available" is an alert, state changes are warnings
-  d.checker = startChecks(
+  d.checker = createChecks(
     d.checks,
     d.backends,
     (line) => {
@@ -531,6 +544,39 @@ export async function daemonize(d: Daemon): Promise<number> {
 /** Old processes paused with SIGTTOU while binding take their ports back (SIGTTIN). */
 function resumeOldPids(d: Daemon): void {
   if (d.options.oldPids.length > 0) tellPids(d.options.oldPids, 'SIGTTIN');
+}
+
+// --- server state from the previous process --------------------------------------------------
+
+/** `load-server-state-from-file`: the files are read now, before chroot (HAProxy reads them at init). */
+export async function readServerStateFiles(d: Daemon): Promise<void> {
+  // nothing loaded, nothing paid, unless the configuration asks for it
+  const wanted = d.model.proxies.some((p) =>
+    p.directives.some((x) => x.keyword === 'load-server-state-from-file'),
+  );
+  if (!wanted) return;
+  const st = await import('./runtime-state.ts');
+  if (!st.wantsStateFiles(d)) return;
+  d.stateFiles = st.readStateFiles(d, (text) => warning(d, `config : ${text}`));
+}
+
+/**
+ * Before the listeners accept: the state files, then (master-worker) what the previous worker
+ * handed over — its servers' states and counters, newer than any file. A server in
+ * maintenance before the reload is in maintenance before this process takes a connection.
+ */
+export async function restoreServerStates(d: Daemon, link: MasterLink | undefined): Promise<void> {
+  const files = d.stateFiles;
+  d.stateFiles = undefined;
+  const handed = link === undefined ? null : await link.inheritedState(15_000);
+  if (files === undefined && handed === null) return;
+  const st = await import('./runtime-state.ts');
+  createHealthChecks(d);
+  const warn = (text: string) => warning(d, text);
+  if (files !== undefined)
+    st.applyStateFiles(d, files, { warn, say: (text) => warning(d, `config : ${text}`) });
+  if (handed !== null && !st.applyHandOver(d, handed, warn))
+    warning(d, 'the state handed over by the previous worker could not be read; starting without it.');
 }
 
 // --- 9. chroot ------------------------------------------------------------------------------
