@@ -572,9 +572,10 @@ export async function restoreServerStates(d: Daemon, link: MasterLink | undefine
   if (files === undefined && handed === null) return;
   const st = await import('./runtime-state.ts');
   createHealthChecks(d);
+  // as HAProxy, which applies the files while it still reads its configuration
+  const config = (text: string) => warning(d, `config : ${text}`);
+  if (files !== undefined) st.applyStateFiles(d, files, { warn: config, say: config });
   const warn = (text: string) => warning(d, text);
-  if (files !== undefined)
-    st.applyStateFiles(d, files, { warn, say: (text) => warning(d, `config : ${text}`) });
   if (handed !== null && !st.applyHandOver(d, handed, warn))
     warning(d, 'the state handed over by the previous worker could not be read; starting without it.');
 }
