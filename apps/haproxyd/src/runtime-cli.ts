@@ -14,7 +14,7 @@ import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { parseWeight } from '@hap/checks';
 import { type BindModel, parseTime } from '@hap/config';
-import { resolveIdentity } from '@hap/daemon';
+import { resolveIdentity, sendListeningFds } from '@hap/daemon';
 import { type Listener, pauseAll, resumeAll, unbindAll } from '@hap/listeners';
 import type { Frontend, Server } from '@hap/proxy';
 import {
@@ -803,6 +803,8 @@ const SOCKET_OPTIONS = new Set([
 
 interface SocketSpec {
   readonly address: string;
+  /** `expose-fd listeners`: `_getsocks` hands the listening sockets to a new process (`-x`). */
+  readonly exposeFd: boolean;
   readonly listen: ListenOptions;
   readonly where: BindModel;
 }
@@ -846,8 +848,13 @@ export function socketSpecs(host: Pick<StatsHost, 'model'>): SocketSpec[] {
       ...(uid !== undefined ? { uid } : {}),
       ...(gid !== undefined ? { gid } : {}),
     };
+    const expose = o['expose-fd'];
+    if (expose !== undefined && expose !== 'listeners')
+      throw new Error(
+        `config : parsing [${b.file}:${b.line}] : 'stats socket' : 'expose-fd' only supports 'listeners', got '${expose === true ? '' : expose}'.`,
+      );
     for (const a of b.addresses) {
-      const at = { listen, where: b };
+      const at = { listen, where: b, exposeFd: expose === 'listeners' };
       switch (a.family) {
         case 'unix':
           specs.push({ address: `unix@${a.host}`, ...at });
@@ -885,7 +892,7 @@ export async function startRuntimeApi(d: Daemon): Promise<void> {
   running.set(d, { api, stats, files });
   stats.cli.listeners = specs.length;
   const serverFor =
-    (reusePort: boolean) =>
+    (reusePort: boolean, unix: boolean, exposeFd: boolean) =>
     (onConnection: (socket: Socket) => void): NetServer => {
       const server = createServer({ allowHalfOpen: true }, (socket) => {
         stats.cli.total++;
@@ -893,7 +900,9 @@ export async function startRuntimeApi(d: Daemon): Promise<void> {
         socket.once('close', () => {
           stats.cli.sessions--;
         });
-        onConnection(socket);
+        // a unix socket may be asked for the listening sockets (`_getsocks`, HAProxy's -x)
+        if (unix) watchGetsocks(d, socket, exposeFd, onConnection);
+        else onConnection(socket);
       });
       if (reusePort) {
         // a reload (-sf/-st, master-worker) binds the new process while the old one still
@@ -908,7 +917,10 @@ export async function startRuntimeApi(d: Daemon): Promise<void> {
     for (const s of specs) {
       const tcp = s.address.startsWith('ipv4@') || s.address.startsWith('ipv6@');
       try {
-        const listener = await api.listen(s.address, { ...s.listen, createServer: serverFor(tcp) });
+        const listener = await api.listen(s.address, {
+          ...s.listen,
+          createServer: serverFor(tcp, s.address.startsWith('unix@'), s.exposeFd),
+        });
         if (s.address.startsWith('unix@')) {
           const path = s.address.slice(5);
           files.push({ listener, path, ino: statSync(path).ino });
@@ -929,6 +941,42 @@ export async function startRuntimeApi(d: Daemon): Promise<void> {
     await api.close();
     throw err;
   }
+}
+
+/**
+ * The first bytes of a unix stats socket session: `_getsocks` (a new process started with
+ * `-x`) is answered here, with the listening sockets as file descriptors when the socket has
+ * `expose-fd listeners`, with nothing otherwise (HAProxy closes the session without a word);
+ * anything else goes to the CLI as it came.
+ */
+function watchGetsocks(
+  d: Daemon,
+  socket: Socket,
+  exposeFd: boolean,
+  onConnection: (socket: Socket) => void,
+): void {
+  socket.once('readable', () => {
+    const chunk = socket.read() as Buffer | null;
+    if (chunk === null) {
+      socket.destroy();
+      return;
+    }
+    if (!chunk.toString('latin1').startsWith('_getsocks')) {
+      socket.unshift(chunk);
+      onConnection(socket);
+      return;
+    }
+    const fds = exposeFd ? d.listeners.map((l) => l.fd).filter((fd) => fd >= 0) : [];
+    const own = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
+    if (fds.length > 0 && own >= 0) {
+      try {
+        sendListeningFds(own, fds);
+      } catch (err) {
+        process.stderr.write(`[WARNING]  (${process.pid}) : ${(err as Error).message}\n`);
+      }
+    }
+    socket.end();
+  });
 }
 
 /** Closes the stats sockets and their sessions (soft or hard stop, deinit). Idempotent. */

@@ -16,13 +16,16 @@ import {
   acceptPending,
   chrootTo,
   closePidFile,
+  closeReceived,
   DaemonError,
   dropPrivileges as dropIds,
+  fetchListeningFds,
   type Identity,
   type IdentityOptions,
   isWorker,
   openPidFile,
   type PidFile,
+  type ReceivedSocket,
   raiseFdLimit as raiseLimit,
   reportToParent,
   resolveIdentity,
@@ -446,7 +449,7 @@ export async function startProxies(d: Daemon): Promise<boolean> {
   if (isWorker()) {
     // a daemon's worker: the parent bound the sockets and passed them down
     adoptFds(d.listeners, workerFdsFromEnv());
-  }
+  } else if (!takeOldSockets(d)) return false;
   const oldPids = d.options.oldPids;
   const r = await bindWithRetries(d.listeners, {
     oldPids,
@@ -462,6 +465,35 @@ export async function startProxies(d: Daemon): Promise<boolean> {
     unbindAll(d.listeners);
     return false;
   }
+  return true;
+}
+
+/**
+ * `-x <socket>`: the listening sockets of the process behind that stats socket (`expose-fd
+ * listeners`), received as file descriptors (HAProxy's `_getsocks`). Each listener whose
+ * address is among them adopts it instead of binding: no socket is closed across the reload,
+ * so the old process's soft stop loses nothing of the accept queue. `-x /dev/null`: none.
+ * Failing to get them stops the start, as with HAProxy.
+ */
+function takeOldSockets(d: Daemon): boolean {
+  const path = d.options.socketForFds;
+  if (path === undefined || path === '/dev/null') return true;
+  let got: ReceivedSocket[];
+  try {
+    got = fetchListeningFds(path);
+  } catch (err) {
+    warning(d, (err as Error).message);
+    alert(d, 'Failed to get the sockets from the old process!');
+    return false;
+  }
+  // TCP listeners only: a unix socket file is removed when the old process closes its copy
+  const byKey = new Map<string, number>();
+  for (const s of got) {
+    if ((s.family === 'ipv4' || s.family === 'ipv6') && !byKey.has(s.key)) byKey.set(s.key, s.fd);
+    else closeReceived(s.fd);
+  }
+  const { unused } = adoptFds(d.listeners, byKey);
+  for (const fd of unused.values()) closeReceived(fd);
   return true;
 }
 
