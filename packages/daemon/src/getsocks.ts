@@ -38,7 +38,6 @@ const SCM_RIGHTS = 1;
 const SO_RCVTIMEO = 20;
 const MSG_WAITALL = 0x100;
 const EINTR = 4;
-const EAGAIN = 11;
 /** Descriptors per message (HAProxy's MAX_SEND_FD). */
 const MAX_SEND_FD = 253;
 /** Data per descriptor: empty namespace and interface names, then 4 zero bytes. */
@@ -130,7 +129,7 @@ export function sendListeningFds(connFd: number, fds: readonly number[], readAck
     control.writeBigUInt64LE(BigInt(16 + 4 * batch.length), 0);
     control.writeInt32LE(SOL_SOCKET, 8);
     control.writeInt32LE(SCM_RIGHTS, 12);
-    batch.forEach((fd, i) => control.writeInt32LE(fd, 16 + 4 * i));
+    for (let i = 0; i < batch.length; i++) control.writeInt32LE(batch[i]!, 16 + 4 * i);
     const m = msghdr(data, control);
     if (retry(() => c.sendmsg(connFd, m.msg, 0)) !== data.length) throw sysFail('sendmsg');
     if (batch.length === MAX_SEND_FD && at + MAX_SEND_FD < fds.length && !(readAck?.() ?? false))
@@ -240,11 +239,9 @@ export function fetchListeningFds(path: string): ReceivedSocket[] {
       const data = Buffer.alloc(MAX_SEND_FD * (1 + 4096 + 1 + 16 + 4));
       const control = Buffer.alloc(16 + align8(4 * MAX_SEND_FD));
       const m = msghdr(data, control);
+      // 0: the sender closed; -1: an error or the 1 s receive timeout (EAGAIN)
       const n = retry(() => c.recvmsg(sock, m.msg, 0));
-      if (n <= 0) {
-        if (n < 0 && c.errno() === EAGAIN) break;
-        break;
-      }
+      if (n <= 0) break;
       // acknowledge each message, as HAProxy's receiver does (the sender waits after full batches)
       retry(() => c.send(sock, ack, 4, 0x4000 /* MSG_NOSIGNAL */));
       const controlLen = Number(m.msg.readBigUInt64LE(40));
