@@ -196,7 +196,7 @@ describe('observe', () => {
 describe('restore(): a state carried over from a previous process', () => {
   it('a DOWN server stays DOWN, silently, until rise checks pass; maintenance pauses its check', async () => {
     const rec = record();
-    const up = await scripted(() => ({ accept: true }));
+    const up = await scripted(() => 'hang');
     checker = new HealthChecker(
       [spec({ port: up.port }), spec({ server: 's2', port: await deadPort() })],
       rec.hooks,
