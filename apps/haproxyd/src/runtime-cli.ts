@@ -892,7 +892,7 @@ export async function startRuntimeApi(d: Daemon): Promise<void> {
   running.set(d, { api, stats, files });
   stats.cli.listeners = specs.length;
   const serverFor =
-    (reusePort: boolean, unix: boolean, exposeFd: boolean) =>
+    (reusePort: boolean, unix: boolean, exposeFd: boolean, idleMs: number) =>
     (onConnection: (socket: Socket) => void): NetServer => {
       const server = createServer({ allowHalfOpen: true }, (socket) => {
         stats.cli.total++;
@@ -901,7 +901,7 @@ export async function startRuntimeApi(d: Daemon): Promise<void> {
           stats.cli.sessions--;
         });
         // a unix socket may be asked for the listening sockets (`_getsocks`, HAProxy's -x)
-        if (unix) watchGetsocks(d, socket, exposeFd, onConnection);
+        if (unix) watchGetsocks(d, socket, exposeFd, idleMs, onConnection);
         else onConnection(socket);
       });
       if (reusePort) {
@@ -919,7 +919,7 @@ export async function startRuntimeApi(d: Daemon): Promise<void> {
       try {
         const listener = await api.listen(s.address, {
           ...s.listen,
-          createServer: serverFor(tcp, s.address.startsWith('unix@'), s.exposeFd),
+          createServer: serverFor(tcp, s.address.startsWith('unix@'), s.exposeFd, s.listen.timeout ?? 10_000),
         });
         if (s.address.startsWith('unix@')) {
           const path = s.address.slice(5);
@@ -953,9 +953,13 @@ function watchGetsocks(
   d: Daemon,
   socket: Socket,
   exposeFd: boolean,
+  idleMs: number,
   onConnection: (socket: Socket) => void,
 ): void {
+  // a client that says nothing is dropped after the CLI's idle timeout, as a session would be
+  socket.setTimeout(idleMs, () => socket.destroy());
   socket.once('readable', () => {
+    socket.setTimeout(0);
     const chunk = socket.read() as Buffer | null;
     if (chunk === null) {
       socket.destroy();
