@@ -192,6 +192,13 @@ export async function runMaster(
     log(false, 'alert', (err as Error).message);
     return 1;
   }
+  // the master binds its sockets once and keeps them: there is nothing to take from elsewhere
+  if (o.socketForFds !== undefined && o.socketForFds !== '/dev/null')
+    log(
+      quiet,
+      'notice',
+      `-x ${o.socketForFds} has no effect in master-worker mode: the master keeps the listening sockets itself.`,
+    );
   const initial = await masterConfig(o, model);
   if (initial === undefined) return 1;
   const pidPath = o.pidFile ?? model.global.pidfile;

@@ -19,6 +19,7 @@ interface Calls {
   socket(domain: number, type: number, protocol: number): number;
   connect(fd: number, addr: Buffer, len: number): number;
   send(fd: number, buf: Buffer, len: number, flags: number): number | bigint;
+  recv(fd: number, buf: Buffer, len: number, flags: number): number | bigint;
   sendmsg(fd: number, msg: Buffer, flags: number): number | bigint;
   recvmsg(fd: number, msg: Buffer, flags: number): number | bigint;
   setsockopt(fd: number, level: number, name: number, value: Buffer, len: number): number;
@@ -60,6 +61,7 @@ function load(): Calls {
       socket: lib.func('int socket(int, int, int)') as Calls['socket'],
       connect: lib.func('int connect(int, const void *, uint32_t)') as Calls['connect'],
       send: lib.func('intptr_t send(int, const void *, uintptr_t, int)') as Calls['send'],
+      recv: lib.func('intptr_t recv(int, _Out_ void *, uintptr_t, int)') as Calls['recv'],
       sendmsg: lib.func('intptr_t sendmsg(int, void *, int)') as Calls['sendmsg'],
       recvmsg: lib.func('intptr_t recvmsg(int, void *, int)') as Calls['recvmsg'],
       setsockopt: lib.func('int setsockopt(int, int, int, const void *, uint32_t)') as Calls['setsockopt'],
@@ -111,12 +113,42 @@ function retry(call: () => number | bigint): number {
   }
 }
 
+const MSG_DONTWAIT = 0x40;
+const EAGAIN = 11;
+
+/**
+ * The receiver's 4-byte acknowledgement after a full batch, waited for without returning to
+ * the event loop (so nothing else reads it first): at most 1 s, HAProxy's receive timeout.
+ */
+function waitAck(connFd: number): boolean {
+  const c = load();
+  const buf = Buffer.alloc(4);
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  let got = 0;
+  for (let waited = 0; waited < 1000; ) {
+    const n = Number(c.recv(connFd, buf.subarray(got), 4 - got, MSG_DONTWAIT));
+    if (n > 0) {
+      got += n;
+      if (got === 4) return true;
+      continue;
+    }
+    if (n === 0) return false;
+    const errno = c.errno();
+    if (errno === EINTR) continue;
+    if (errno !== EAGAIN) return false;
+    Atomics.wait(pause, 0, 0, 1);
+    waited++;
+  }
+  return false;
+}
+
 /**
  * Sender side, on the connected socket `connFd` of a `_getsocks` request: the count, then the
- * descriptors. The socket must be idle (nothing else writes to it meanwhile). More than one
- * batch needs the peer's acknowledgements, read with a blocking wait: `readAck` provides them.
+ * descriptors, 253 per message, waiting for the receiver's acknowledgement after each full
+ * batch. The socket must be idle (nothing else reads or writes it meanwhile); this blocks
+ * the caller for at most 1 s per batch.
  */
-export function sendListeningFds(connFd: number, fds: readonly number[], readAck?: () => boolean): void {
+export function sendListeningFds(connFd: number, fds: readonly number[]): void {
   const c = load();
   const count = Buffer.alloc(4);
   count.writeInt32LE(fds.length, 0);
@@ -132,7 +164,7 @@ export function sendListeningFds(connFd: number, fds: readonly number[], readAck
     for (let i = 0; i < batch.length; i++) control.writeInt32LE(batch[i]!, 16 + 4 * i);
     const m = msghdr(data, control);
     if (retry(() => c.sendmsg(connFd, m.msg, 0)) !== data.length) throw sysFail('sendmsg');
-    if (batch.length === MAX_SEND_FD && at + MAX_SEND_FD < fds.length && !(readAck?.() ?? false))
+    if (batch.length === MAX_SEND_FD && at + MAX_SEND_FD < fds.length && !waitAck(connFd))
       throw new DaemonError('HAP_ERR_SYSCALL', 'Unexpected error while transferring sockets');
   }
 }

@@ -65,6 +65,16 @@ describe('_getsocks', () => {
     await finish(sender);
   });
 
+  it('more than one message: 300 sockets in batches of 253, acknowledged', async () => {
+    const path = join(dir, 'many.sock');
+    const sender = runChild('getsocks-sender', { path, hosts: Array(300).fill('127.0.0.1'), expose: true });
+    const ports = (await sender.report)['ports'] as number[];
+    const got = fetchListeningFds(path);
+    expect(got.map((s) => s.key)).toEqual(ports.map((p) => `127.0.0.1:${p}`));
+    for (const s of got) closeReceived(s.fd);
+    await finish(sender);
+  });
+
   it('closeReceived() closes a descriptor that is not used', async () => {
     const path = join(dir, 'unused.sock');
     const sender = runChild('getsocks-sender', { path, hosts: ['127.0.0.1'], expose: true });
