@@ -15,6 +15,8 @@ export default defineConfig({
           '**/node_modules/**',
           'apps/haproxyd/test/reload.test.ts',
           'apps/haproxyd/test/master-reload.test.ts',
+          'apps/haproxyd/test/master-state.test.ts',
+          'apps/haproxyd/test/getsocks.test.ts',
         ],
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -27,7 +27,7 @@ if [ "$#" -eq 0 ]; then
   serial="test-artifacts/vitest-serial.json"
   rm -f "$serial"
   HAP_SERIAL_TESTS=1 node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json="$serial" \
-    apps/haproxyd/test/reload.test.ts apps/haproxyd/test/master-reload.test.ts || status=$?
+    apps/haproxyd/test/reload.test.ts apps/haproxyd/test/master-reload.test.ts apps/haproxyd/test/master-state.test.ts apps/haproxyd/test/getsocks.test.ts || status=$?
   reports+=("$serial")
 fi
 node scripts/summarize-tests.mjs "${reports[@]}" || status=$?

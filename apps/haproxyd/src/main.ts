@@ -200,7 +200,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const p = await import('./serve.ts');
   const d = await p.prepare(o, config.model);
   if (!d) return 1;
-  worker?.attachWorker(d); // a master's worker: its link to the master
+  const link = worker?.attachWorker(d); // a master's worker: its link to the master
   if (!(await p.resolveServers(d))) return 1; // server host names, once, with the system resolver
   p.registerSignals(d); // 2. signal_register: handlers run from the loop
   if (!(await p.startProxies(d))) return 1; // 3. bind, with the old-pid SIGTTOU/SIGTTIN dance
@@ -211,9 +211,11 @@ async function main(argv: readonly string[]): Promise<number> {
   if (!p.raiseFdLimit(d)) return cleanExit(p, d, 1); // 12. ulimits (before a worker is started, so it inherits them)
   if (p.wantsDaemon(d)) return p.daemonize(d); // 13. daemon: a detached worker takes the sockets; this process leaves
   if (!(await p.startStatsSockets(d))) return cleanExit(p, d, 1); // 13b. stats sockets, before chroot and setuid
+  await p.readServerStateFiles(d); // 13c. server-state-file, read before chroot
   if (!p.chroot(d)) return cleanExit(p, d, 1); // 9. chroot
   p.tellOldPids(d); // 10. old processes: we are in charge now
   if (!p.dropPrivileges(d)) return cleanExit(p, d, 1); // 11. setgid / setuid
+  await p.restoreServerStates(d, link); // 13d. the previous process's server states, before accepting
   p.enableListeners(d); // 14. protocol_enable_all
   p.startHealthChecks(d); // 14b. health checks (HAProxy starts them with the tasks)
   await p.runPollLoop(d); // 15. run_poll_loop until no job remains

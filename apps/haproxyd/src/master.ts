@@ -192,6 +192,13 @@ export async function runMaster(
     log(false, 'alert', (err as Error).message);
     return 1;
   }
+  // the master binds its sockets once and keeps them: there is nothing to take from elsewhere
+  if (o.socketForFds !== undefined && o.socketForFds !== '/dev/null')
+    log(
+      quiet,
+      'notice',
+      `-x ${o.socketForFds} has no effect in master-worker mode: the master keeps the listening sockets itself.`,
+    );
   const initial = await masterConfig(o, model);
   if (initial === undefined) return 1;
   const pidPath = o.pidFile ?? model.global.pidfile;
@@ -289,6 +296,8 @@ export function attachWorker(d: Daemon): MasterLink | undefined {
     api ??= import('./runtime-cli.ts').then((m) => m.createRuntimeApi(d).api);
     return (await api).execute(`${cmd}\n`, 'admin');
   });
+  // at a reload, the new worker gets this one's server states and counters (runtime-state.ts)
+  link?.onStateRequest(async () => (await import('./runtime-state.ts')).handOverText(d));
   link?.onDrain(() => {
     for (const f of d.frontends) {
       const fe = f.frontend as { stopping?: boolean };

@@ -83,8 +83,11 @@ export function planChecks(
   return { specs, options: checkerOptionsFrom(model.global.directives.map((d) => d.args)) };
 }
 
-/** Starts the checks; state changes go to the balancers of `backends`, sentences to `log`. */
-export function startChecks(
+/**
+ * Builds the checker (not started: `start()` it once the servers' carried-over states are
+ * restored); state changes go to the balancers of `backends`, sentences to `log`.
+ */
+export function createChecks(
   plan: PlannedChecks,
   backends: ReadonlyMap<string, Backend>,
   log: (line: LogLine) => void,
@@ -140,6 +143,17 @@ export function startChecks(
       if (observing.has(`${name}/${server.name}`)) checker.observe(name, server.name, event);
     };
   }
+  return checker;
+}
+
+/** createChecks(), started. */
+export function startChecks(
+  plan: PlannedChecks,
+  backends: ReadonlyMap<string, Backend>,
+  log: (line: LogLine) => void,
+  frontends: readonly Frontend[] = [],
+): HealthChecker {
+  const checker = createChecks(plan, backends, log, frontends);
   checker.start();
   return checker;
 }

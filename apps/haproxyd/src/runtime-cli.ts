@@ -14,7 +14,7 @@ import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { parseWeight } from '@hap/checks';
 import { type BindModel, parseTime } from '@hap/config';
-import { resolveIdentity } from '@hap/daemon';
+import { resolveIdentity, sendListeningFds } from '@hap/daemon';
 import { type Listener, pauseAll, resumeAll, unbindAll } from '@hap/listeners';
 import type { Frontend, Server } from '@hap/proxy';
 import {
@@ -126,6 +126,22 @@ function isLevel(v: string | true | undefined): v is Level {
 
 // --- the command table ------------------------------------------------------------------
 
+const sharedStats = new WeakMap<StatsHost, DaemonStats>();
+
+/**
+ * The one statistics source of a daemon: the state of servers without checks lives in it,
+ * so every CLI (stats sockets, the master CLI's `@1` route) and the reload hand-over must
+ * share it.
+ */
+export function statsOf(host: StatsHost): DaemonStats {
+  let s = sharedStats.get(host);
+  if (s === undefined) {
+    s = new DaemonStats(host);
+    sharedStats.set(host, s);
+  }
+  return s;
+}
+
 /**
  * Builds the CLI over `host` (the daemon, or a test's stand-in): every command registered,
  * nothing listening yet (`api.execute()` runs commands; `startRuntimeApi` listens).
@@ -134,7 +150,7 @@ export function createRuntimeApi(
   host: StatsHost,
   opts: RuntimeCliOptions = {},
 ): { api: RuntimeApi; stats: DaemonStats } {
-  const stats = opts.stats ?? new DaemonStats(host);
+  const stats = opts.stats ?? statsOf(host);
   const now = opts.now ?? Date.now;
   const log: CliLog = opts.log ?? stderrLog(() => false);
   // HAProxy 2.6 lists every command in `help` whatever the level
@@ -787,6 +803,8 @@ const SOCKET_OPTIONS = new Set([
 
 interface SocketSpec {
   readonly address: string;
+  /** `expose-fd listeners`: `_getsocks` hands the listening sockets to a new process (`-x`). */
+  readonly exposeFd: boolean;
   readonly listen: ListenOptions;
   readonly where: BindModel;
 }
@@ -830,8 +848,13 @@ export function socketSpecs(host: Pick<StatsHost, 'model'>): SocketSpec[] {
       ...(uid !== undefined ? { uid } : {}),
       ...(gid !== undefined ? { gid } : {}),
     };
+    const expose = o['expose-fd'];
+    if (expose !== undefined && expose !== 'listeners')
+      throw new Error(
+        `config : parsing [${b.file}:${b.line}] : 'stats socket' : 'expose-fd' only supports 'listeners', got '${expose === true ? '' : expose}'.`,
+      );
     for (const a of b.addresses) {
-      const at = { listen, where: b };
+      const at = { listen, where: b, exposeFd: expose === 'listeners' };
       switch (a.family) {
         case 'unix':
           specs.push({ address: `unix@${a.host}`, ...at });
@@ -869,7 +892,7 @@ export async function startRuntimeApi(d: Daemon): Promise<void> {
   running.set(d, { api, stats, files });
   stats.cli.listeners = specs.length;
   const serverFor =
-    (reusePort: boolean) =>
+    (reusePort: boolean, unix: boolean, exposeFd: boolean, idleMs: number) =>
     (onConnection: (socket: Socket) => void): NetServer => {
       const server = createServer({ allowHalfOpen: true }, (socket) => {
         stats.cli.total++;
@@ -877,7 +900,9 @@ export async function startRuntimeApi(d: Daemon): Promise<void> {
         socket.once('close', () => {
           stats.cli.sessions--;
         });
-        onConnection(socket);
+        // a unix socket may be asked for the listening sockets (`_getsocks`, HAProxy's -x)
+        if (unix) watchGetsocks(d, socket, exposeFd, idleMs, onConnection);
+        else onConnection(socket);
       });
       if (reusePort) {
         // a reload (-sf/-st, master-worker) binds the new process while the old one still
@@ -892,7 +917,10 @@ export async function startRuntimeApi(d: Daemon): Promise<void> {
     for (const s of specs) {
       const tcp = s.address.startsWith('ipv4@') || s.address.startsWith('ipv6@');
       try {
-        const listener = await api.listen(s.address, { ...s.listen, createServer: serverFor(tcp) });
+        const listener = await api.listen(s.address, {
+          ...s.listen,
+          createServer: serverFor(tcp, s.address.startsWith('unix@'), s.exposeFd, s.listen.timeout ?? 10_000),
+        });
         if (s.address.startsWith('unix@')) {
           const path = s.address.slice(5);
           files.push({ listener, path, ino: statSync(path).ino });
@@ -915,9 +943,44 @@ export async function startRuntimeApi(d: Daemon): Promise<void> {
   }
 }
 
-/** The statistics the runtime API shows, or a new view of `d` when no stats socket runs (SIGHUP's dump). */
-export function statsOf(d: Daemon): DaemonStats {
-  return running.get(d)?.stats ?? new DaemonStats(d);
+/**
+ * The first bytes of a unix stats socket session: `_getsocks` (a new process started with
+ * `-x`) is answered here, with the listening sockets as file descriptors when the socket has
+ * `expose-fd listeners`, with nothing otherwise (HAProxy closes the session without a word);
+ * anything else goes to the CLI as it came.
+ */
+function watchGetsocks(
+  d: Daemon,
+  socket: Socket,
+  exposeFd: boolean,
+  idleMs: number,
+  onConnection: (socket: Socket) => void,
+): void {
+  // a client that says nothing is dropped after the CLI's idle timeout, as a session would be
+  socket.setTimeout(idleMs, () => socket.destroy());
+  socket.once('readable', () => {
+    socket.setTimeout(0);
+    const chunk = socket.read() as Buffer | null;
+    if (chunk === null) {
+      socket.destroy();
+      return;
+    }
+    if (!chunk.toString('latin1').startsWith('_getsocks')) {
+      socket.unshift(chunk);
+      onConnection(socket);
+      return;
+    }
+    const fds = exposeFd ? d.listeners.map((l) => l.fd).filter((fd) => fd >= 0) : [];
+    const own = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
+    if (fds.length > 0 && own >= 0) {
+      try {
+        sendListeningFds(own, fds);
+      } catch (err) {
+        process.stderr.write(`[WARNING]  (${process.pid}) : ${(err as Error).message}\n`);
+      }
+    }
+    socket.end();
+  });
 }
 
 /** Closes the stats sockets and their sessions (soft or hard stop, deinit). Idempotent. */

@@ -16,13 +16,16 @@ import {
   acceptPending,
   chrootTo,
   closePidFile,
+  closeReceived,
   DaemonError,
   dropPrivileges as dropIds,
+  fetchListeningFds,
   type Identity,
   type IdentityOptions,
   isWorker,
   openPidFile,
   type PidFile,
+  type ReceivedSocket,
   raiseFdLimit as raiseLimit,
   reportToParent,
   resolveIdentity,
@@ -46,6 +49,7 @@ import {
   resumeAll,
   unbindAll,
 } from '@hap/listeners';
+import type { MasterLink } from '@hap/master';
 import { RunLoop } from '@hap/poller';
 import {
   type Backend,
@@ -88,6 +92,8 @@ export interface Daemon {
   proxyLog: RuntimePlan['proxyLog'];
   /** The running health checks (started with the listeners, stopped with them). */
   checker: HealthChecker | undefined;
+  /** The `server-state-file` lines read at start (before chroot), applied before accepting. */
+  stateFiles: import('./runtime-state.ts').StateFiles | undefined;
   listeners: Listener[];
   signals: SignalQueue | undefined;
   loop: RunLoop;
@@ -189,6 +195,7 @@ export async function prepare(options: CliOptions, model: ConfigModel): Promise<
     adminLog: plan.adminLog,
     proxyLog: plan.proxyLog,
     checker: undefined,
+    stateFiles: undefined,
     listeners: [],
     signals: undefined,
     loop,
@@ -278,10 +285,19 @@ export async function startStatsSockets(d: Daemon): Promise<boolean> {
 
 /** Phase 14b: health checks start once the process is in charge (after a daemon's fork). */
 export function startHealthChecks(d: Daemon): void {
+  if (d.checker === undefined) createHealthChecks(d);
+  d.checker?.start();
+}
+
+/**
+ * The checker, built but not started: a state carried over from the previous process is
+ * restored into it first (restoreServerStates), so its first check continues from there.
+ */
+export function createHealthChecks(d: Daemon): void {
   const checks = d.features.checks;
-  if (d.checks === undefined || checks === undefined) return;
+  if (d.checks === undefined || d.checker !== undefined || checks === undefined) return;
   // as HAProxy on stderr: "no server available" is an alert, state changes are warnings
-  d.checker = checks.startChecks(
+  d.checker = checks.createChecks(
     d.checks,
     d.backends,
     (line) => {
@@ -452,7 +468,7 @@ export async function startProxies(d: Daemon): Promise<boolean> {
   if (isWorker()) {
     // a daemon's worker: the parent bound the sockets and passed them down
     adoptFds(d.listeners, workerFdsFromEnv());
-  }
+  } else if (!takeOldSockets(d)) return false;
   const oldPids = d.options.oldPids;
   const r = await bindWithRetries(d.listeners, {
     oldPids,
@@ -468,6 +484,35 @@ export async function startProxies(d: Daemon): Promise<boolean> {
     unbindAll(d.listeners);
     return false;
   }
+  return true;
+}
+
+/**
+ * `-x <socket>`: the listening sockets of the process behind that stats socket (`expose-fd
+ * listeners`), received as file descriptors (HAProxy's `_getsocks`). Each listener whose
+ * address is among them adopts it instead of binding: no socket is closed across the reload,
+ * so the old process's soft stop loses nothing of the accept queue. `-x /dev/null`: none.
+ * Failing to get them stops the start, as with HAProxy.
+ */
+function takeOldSockets(d: Daemon): boolean {
+  const path = d.options.socketForFds;
+  if (path === undefined || path === '/dev/null') return true;
+  let got: ReceivedSocket[];
+  try {
+    got = fetchListeningFds(path);
+  } catch (err) {
+    warning(d, (err as Error).message);
+    alert(d, 'Failed to get the sockets from the old process!');
+    return false;
+  }
+  // TCP listeners only: a unix socket file is removed when the old process closes its copy
+  const byKey = new Map<string, number>();
+  for (const s of got) {
+    if ((s.family === 'ipv4' || s.family === 'ipv6') && !byKey.has(s.key)) byKey.set(s.key, s.fd);
+    else closeReceived(s.fd);
+  }
+  const { unused } = adoptFds(d.listeners, byKey);
+  for (const fd of unused.values()) closeReceived(fd);
   return true;
 }
 
@@ -550,6 +595,40 @@ export async function daemonize(d: Daemon): Promise<number> {
 /** Old processes paused with SIGTTOU while binding take their ports back (SIGTTIN). */
 function resumeOldPids(d: Daemon): void {
   if (d.options.oldPids.length > 0) tellPids(d.options.oldPids, 'SIGTTIN');
+}
+
+// --- server state from the previous process --------------------------------------------------
+
+/** `load-server-state-from-file`: the files are read now, before chroot (HAProxy reads them at init). */
+export async function readServerStateFiles(d: Daemon): Promise<void> {
+  // nothing loaded, nothing paid, unless the configuration asks for it
+  const wanted = d.model.proxies.some((p) =>
+    p.directives.some((x) => x.keyword === 'load-server-state-from-file'),
+  );
+  if (!wanted) return;
+  const st = await import('./runtime-state.ts');
+  if (!st.wantsStateFiles(d)) return;
+  d.stateFiles = st.readStateFiles(d, (text) => warning(d, `config : ${text}`));
+}
+
+/**
+ * Before the listeners accept: the state files, then (master-worker) what the previous worker
+ * handed over — its servers' states and counters, newer than any file. A server in
+ * maintenance before the reload is in maintenance before this process takes a connection.
+ */
+export async function restoreServerStates(d: Daemon, link: MasterLink | undefined): Promise<void> {
+  const files = d.stateFiles;
+  d.stateFiles = undefined;
+  const handed = link === undefined ? null : await link.inheritedState(15_000);
+  if (files === undefined && handed === null) return;
+  const st = await import('./runtime-state.ts');
+  createHealthChecks(d);
+  // as HAProxy, which applies the files while it still reads its configuration
+  const config = (text: string) => warning(d, `config : ${text}`);
+  if (files !== undefined) st.applyStateFiles(d, files, { warn: config, say: config });
+  const warn = (text: string) => warning(d, text);
+  if (handed !== null && !st.applyHandOver(d, handed, warn))
+    warning(d, 'the state handed over by the previous worker could not be read; starting without it.');
 }
 
 // --- 9. chroot ------------------------------------------------------------------------------

@@ -387,6 +387,8 @@ describe('health checks', () => {
       await until(() => closedAt > 0, 3000);
       expect(closedAt).toBeGreaterThan(0);
       expect(closedAt - death).toBeLessThan(INTER * 2 + 1500);
+      // the sessions are cut as the state changes; the sentence reaches stderr through a pipe
+      await until(() => /Server l\/s1 is DOWN/.test(proxy.stderr()), 2000);
       expect(proxy.stderr()).toMatch(/Server l\/s1 is DOWN/);
     } finally {
       await proxy.stop();

@@ -389,6 +389,8 @@ export interface ExperimentOptions {
   ratePerSec?: number;
   /** bound on each old process's exit */
   oldExitMaxMs?: number;
+  /** more arguments for each reload's command line (`-x <socket>`), before `-sf <pid>` */
+  reloadArgs?: readonly string[];
 }
 
 export interface ExperimentResult {
@@ -440,7 +442,16 @@ export async function runReloadExperiment(o: ExperimentOptions): Promise<Experim
   for (let i = 0; i < o.reloads; i++) {
     const oldPid = readPidfile(o.pidfile)[0] ?? -1;
     const at = loop.now();
-    const r = await runLauncher(o.binary, ['-D', '-p', o.pidfile, '-f', o.cfg, '-sf', String(oldPid)]);
+    const r = await runLauncher(o.binary, [
+      '-D',
+      '-p',
+      o.pidfile,
+      '-f',
+      o.cfg,
+      ...(o.reloadArgs ?? []),
+      '-sf',
+      String(oldPid),
+    ]);
     const newPid = readPidfile(o.pidfile)[0] ?? null;
     const rec: ReloadRecord = {
       index: i + 1,

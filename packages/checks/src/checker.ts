@@ -19,6 +19,7 @@ import type {
   Figures,
   LogLevel,
   ObservedEvent,
+  RestoredServer,
   ServerCheckState,
   ServerView,
 } from './types.ts';
@@ -195,6 +196,30 @@ export class HealthChecker {
   setAdminState(backend: string, server: string, state: AdminState): void {
     const srv = this.get(backend, server);
     this.applyAdmin(srv, state, 'admin');
+  }
+
+  /**
+   * Puts back the state a server had in a previous process (a reload's hand-over, a
+   * `server-state-file`): operational state, health counter, forced maintenance / drain,
+   * weight, last change and last check status. Silent: no sentence, no hook; the caller
+   * reads `state()` and applies it to its balancer. Meant to run before `start()`, so the
+   * first check continues from the restored health (a server DOWN stays DOWN until `rise`
+   * checks pass, an UP one goes DOWN after `fall` failures).
+   */
+  restore(backend: string, server: string, r: RestoredServer): void {
+    const srv = this.get(backend, server);
+    srv.oper = r.oper;
+    srv.maint = r.maint;
+    srv.drain = r.drain;
+    if (r.weight !== undefined) srv.weight = r.weight;
+    if (r.lastChange !== undefined) srv.lastChange = r.lastChange;
+    const c = srv.check;
+    if (c === undefined) return;
+    const top = c.rise + c.fall - 1;
+    // maintenance pauses the health check, which starts again from rise when it ends
+    c.paused = r.maint;
+    c.health = r.maint ? 0 : Math.max(0, Math.min(top, r.health));
+    if (r.status !== undefined) c.status = r.status;
   }
 
   /** The runtime API's `set weight`: a number (0..256) or `N%` of the initial weight. */

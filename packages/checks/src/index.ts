@@ -31,6 +31,7 @@ export type {
   ObserveMode,
   OnErrorMode,
   OperState,
+  RestoredServer,
   ServerCheckState,
   ServerView,
   StateChange,

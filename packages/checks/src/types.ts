@@ -259,6 +259,21 @@ export interface ServerCheckState extends ServerView {
   readonly agent: CheckState | undefined;
 }
 
+/** A server's state carried over from a previous process (`HealthChecker.restore`). */
+export interface RestoredServer {
+  readonly oper: OperState;
+  /** The health check's counter (0 .. rise+fall-1); ignored without a health check. */
+  readonly health: number;
+  readonly maint: boolean;
+  readonly drain: boolean;
+  /** The weight in use; undefined keeps the configured one. */
+  readonly weight?: number | undefined;
+  /** When the state last changed (ms, the checker's clock). */
+  readonly lastChange?: number | undefined;
+  /** The last check status, shown until the next check. */
+  readonly status?: CheckStatus | undefined;
+}
+
 /** Connection outcomes the proxy reports for `observe`. */
 export type ObservedEvent =
   | 'l4-ok'

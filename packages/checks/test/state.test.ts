@@ -192,3 +192,47 @@ describe('observe', () => {
     expect(rec.changes.every((c) => c.cause === 'observe')).toBe(true);
   });
 });
+
+describe('restore(): a state carried over from a previous process', () => {
+  it('a DOWN server stays DOWN, silently, until rise checks pass; maintenance pauses its check', async () => {
+    const rec = record();
+    const up = await scripted(() => 'hang');
+    checker = new HealthChecker(
+      [spec({ port: up.port }), spec({ server: 's2', port: await deadPort() })],
+      rec.hooks,
+    );
+    checker.restore('be', 's1', {
+      oper: 'down',
+      health: 0,
+      maint: false,
+      drain: false,
+      weight: 7,
+      status: 'L4CON',
+    });
+    checker.restore('be', 's2', { oper: 'down', health: 0, maint: true, drain: false });
+    expect(checker.state('be', 's1')).toMatchObject({
+      oper: 'down',
+      weight: 7,
+      effective: 'down',
+      text: 'DOWN',
+    });
+    expect(checker.state('be', 's1').check).toMatchObject({ health: 0, status: 'L4CON', paused: false });
+    expect(checker.state('be', 's2')).toMatchObject({ admin: 'maint', effective: 'maint' });
+    expect(checker.state('be', 's2').check.paused).toBe(true);
+    // restoring says nothing and tells the proxy nothing: the caller applies state() itself
+    expect(rec.logs).toEqual([]);
+    expect(rec.changes).toEqual([]);
+    checker.start();
+    // s1's server answers: UP after rise (2) checks, with one UP sentence and no DOWN before
+    await rec.waitFor(() => rec.changes.some((c) => c.server === 's1' && c.current.oper === 'up'));
+    const s1 = rec.logs.filter((l) => l.server === 's1').map((l) => l.text);
+    expect(s1).toHaveLength(1);
+    expect(s1[0]).toMatch(/^Server be\/s1 is UP/);
+    expect(rec.results.filter((r) => r.server === 's1' && r.status === 'L4OK').length).toBeGreaterThanOrEqual(
+      2,
+    );
+    expect(checker.state('be', 's1').weight).toBe(7);
+    // s2 stays in maintenance: its check does not run
+    expect(rec.results.filter((r) => r.server === 's2')).toEqual([]);
+  });
+});

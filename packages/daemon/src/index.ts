@@ -1,6 +1,13 @@
 export { chrootTo } from './chroot.ts';
 export { DaemonError, type DaemonErrorCode } from './errors.ts';
 export {
+  boundKey,
+  closeReceived,
+  fetchListeningFds,
+  type ReceivedSocket,
+  sendListeningFds,
+} from './getsocks.ts';
+export {
   type DropPrivilegesResult,
   dropPrivileges,
   type Identity,

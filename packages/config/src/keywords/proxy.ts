@@ -965,8 +965,8 @@ const ROWS: KeywordRow[] = [
       });
     },
   },
-  simpleRow('server-state-file-name', PROXY_BE, 'any', false),
-  simpleRow('load-server-state-from-file', PROXY_BE, ['global', 'local', 'none'], false),
+  simpleRow('server-state-file-name', PROXY_BE, 'any', true),
+  simpleRow('load-server-state-from-file', PROXY_BE, ['global', 'local', 'none'], true),
   simpleRow('http-send-name-header', PROXY_BE, 'any', false),
   simpleRow('max-keep-alive-queue', PROXY_BE, 'sint', false),
   simpleRow('server-template', PROXY_BE_ONLY, 'words', false),
