@@ -1595,6 +1595,12 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       this.state = ST_CLOSED;
       this.disarm();
       this.client.end();
+      // the rest of an unread request body is read and dropped (ST_CLOSED): a socket left paused
+      // would close with bytes unread, and the kernel's reset could take the response with it
+      this.client.resume();
+      // a client that keeps sending without ever closing is cut, as after an error page
+      this.client.setTimeout(this.owner.timeouts.client || LINGER_MS);
+      this.client.once('timeout', destroySocket);
       this.done('closed after response');
       return;
     }

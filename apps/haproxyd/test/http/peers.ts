@@ -355,6 +355,9 @@ export interface ClientResult {
   readonly stepError: string;
 }
 
+/** How long a client waits for the close a `connection: close` response announced. */
+const ANNOUNCED_CLOSE_MS = 1000;
+
 /** Connects to 127.0.0.1:port, runs `steps`, collects every byte until a stop condition. */
 export function exchange(
   port: number,
@@ -415,7 +418,17 @@ export function exchange(
     };
     const check = () => {
       if (!stepsDone || finished || settleTimer) return;
-      if (expectResponses > 0 && enough()) settleTimer = setTimeout(() => finish('responses'), settleMs);
+      if (expectResponses > 0 && enough()) settleTimer = setTimeout(() => finish('responses'), settleFor());
+    };
+    // a response that announces `connection: close` is followed by the proxy's close: wait for
+    // it long enough that a busy machine does not turn the close into "still open"
+    const settleFor = (): number => {
+      const parsed = parseResponses(Buffer.concat(chunks), opts.methods ? { methods: opts.methods } : {});
+      const last = parsed.messages[parsed.messages.length - 1];
+      const announced = last?.headers.some(
+        ([name, value]) => name.toLowerCase() === 'connection' && /\bclose\b/i.test(value),
+      );
+      return announced ? Math.max(settleMs, ANNOUNCED_CLOSE_MS) : settleMs;
     };
 
     socket.on('data', (c: Buffer) => {
