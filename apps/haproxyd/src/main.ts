@@ -113,6 +113,10 @@ async function compileRules(result: LoadResult): Promise<void> {
     const { checkHealthChecks } = await import('./runtime-checks.ts');
     found.push(...checkHealthChecks(result.model));
   }
+  if (result.model.proxies.some((p) => p.directives.some((d) => d.keyword.startsWith('stats ')))) {
+    const { checkStats } = await import('./stats-page.ts');
+    found.push(...checkStats(result.model));
+  }
   const logs = (d: { keyword: string }) =>
     d.keyword === 'log' || d.keyword.startsWith('log-') || /^option (http|tcp)log$/.test(d.keyword);
   if (result.model.global.directives.some(logs) || proxies.some((p) => p.directives.some(logs))) {

@@ -768,6 +768,20 @@ interface Running {
 }
 
 const running = new WeakMap<object, Running>();
+const runtimes = new WeakMap<Daemon, { api: RuntimeApi; stats: DaemonStats }>();
+
+/**
+ * The daemon's command table and statistics source, made once: the stats sockets serve it,
+ * and the stats page runs its admin actions through it (one server-control code path).
+ */
+export function daemonRuntime(d: Daemon): { api: RuntimeApi; stats: DaemonStats } {
+  let r = runtimes.get(d);
+  if (r === undefined) {
+    r = createRuntimeApi(d, { log: stderrLog(() => d.quiet) });
+    runtimes.set(d, r);
+  }
+  return r;
+}
 
 /** Bind options a `stats socket` line may carry here; others refuse the start. */
 const SOCKET_OPTIONS = new Set([
@@ -864,7 +878,7 @@ export function socketSpecs(host: Pick<StatsHost, 'model'>): SocketSpec[] {
 export async function startRuntimeApi(d: Daemon): Promise<void> {
   if (running.has(d) || d.model.global.statsSockets.length === 0) return;
   const specs = socketSpecs(d);
-  const { api, stats } = createRuntimeApi(d, { log: stderrLog(() => d.quiet) });
+  const { api, stats } = daemonRuntime(d);
   const files: Running['files'][number][] = [];
   running.set(d, { api, stats, files });
   stats.cli.listeners = specs.length;

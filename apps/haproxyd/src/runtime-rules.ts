@@ -18,6 +18,7 @@ import {
 } from '@hap/rules';
 import { compileCondition } from '@hap/sample';
 import { chain, contextFor } from './runtime-http.ts';
+import { serviceByName } from './stats-page.ts';
 
 /** Keywords whose every line this module turns into runtime rules in `mode tcp`. */
 const HONOURED_TCP = new Set([
@@ -139,7 +140,8 @@ function compileSection(
   backendExists: (name: string) => boolean,
   out: Diagnostic[],
 ): CompiledRules {
-  const ctx = contextFor(model, p);
+  // `use-service` names the services haproxyd runs itself
+  const ctx: RuleCompileContext = { ...contextFor(model, p), service: (name) => serviceByName(model, name) };
   const fail = (e: RuleCompileError) => alert(out, e, p);
   // a defaults section's rules run first (HAProxy 2.6's rules-holding defaults)
   const base = chain(model, p)[1];

@@ -26,6 +26,7 @@ import { chain, httpSettings } from './runtime-http.ts';
 import { planLogs } from './runtime-log.ts';
 import { type CompiledRules, compileRules } from './runtime-rules.ts';
 import { stickPersistence, stickTables } from './runtime-stick.ts';
+import { statsPageFor } from './stats-page.ts';
 
 /** HAProxy's default `retries`. */
 const DEFAULT_RETRIES = 3;
@@ -207,6 +208,9 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
     if (p.mode !== 'http') continue;
     const settings = httpSettings(model, p, out);
     settings.rules = rules.http;
+    // `stats enable|uri|…`: the proxy answers its stats page itself
+    const page = statsPageFor(model, p, out);
+    if (page !== undefined) settings.intercept = page;
     httpOf.set(p, settings);
   }
   const tables = stickTables(model, out);
@@ -287,6 +291,7 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
       // the rule engine runs when a backend this frontend may use has rules, use-server or stick rules
       const engaged = (q: ProxyModel) =>
         httpOf.get(q)?.rules !== undefined ||
+        httpOf.get(q)?.intercept !== undefined ||
         rulesOf.get(q)?.useServer !== undefined ||
         backends.get(q.name)?.persist !== undefined;
       let backendRules = beModel !== undefined && engaged(beModel);

@@ -63,6 +63,7 @@ import type { CliOptions } from './cli.ts';
 import { planRuntime, type ServedFrontend } from './runtime.ts';
 import { type PlannedChecks, startChecks } from './runtime-checks.ts';
 import { startRuntimeApi, stopRuntimeApi } from './runtime-cli.ts';
+import { attachServices } from './stats-page.ts';
 
 /** Everything the phases share. */
 export interface Daemon {
@@ -167,7 +168,7 @@ export function prepare(options: CliOptions, model: ConfigModel): Daemon | undef
   const hardStopAfter = model.global.hardStopAfter;
   const loop = new RunLoop(hardStopAfter !== undefined ? { hardStopAfter } : {});
   currentLoop = loop;
-  return {
+  const d: Daemon = {
     options,
     model,
     frontends: plan.frontends,
@@ -186,6 +187,9 @@ export function prepare(options: CliOptions, model: ConfigModel): Daemon | undef
     identity: undefined,
     stopSignal: undefined,
   };
+  // the stats pages and the Prometheus exporter read this daemon from now on
+  attachServices(d);
+  return d;
 }
 
 // --- server addresses ------------------------------------------------------------
