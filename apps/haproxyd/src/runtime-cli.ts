@@ -533,7 +533,14 @@ export function createRuntimeApi(
       const n = strtol(v);
       if (n.value === undefined) return 'maxconn string empty or preceded by garbage';
       if (n.rest !== '') return 'Trailing garbage in maxconn string';
-      return NOT_SUPPORTED("Changing a server's maxconn at runtime ('set maxconn server')");
+      const backend = f.r.backend;
+      const srv = f.s.server;
+      // a server of a backend no frontend uses has no live object: nothing to limit
+      if (backend === undefined || srv === undefined)
+        return NOT_SUPPORTED("Changing the maxconn of a server that is not served ('set maxconn server')");
+      // HAProxy keeps the value as an unsigned int: a negative one wraps around
+      backend.setMaxconn(srv, n.value < 0 ? n.value >>> 0 : n.value);
+      return '';
     },
   });
 

@@ -2,7 +2,15 @@
 // exporter (`http-request use-service prometheus-exporter`) served by haproxyd's own HTTP
 // engine: over real sockets, compared with HAProxy 2.6 where its answer is the reference,
 // and the exporter's text read by a Prometheus text-format parser.
-import { type Binary, request, requireHaproxy } from '@hap/testkit';
+import {
+  type Binary,
+  freePorts,
+  request,
+  requireHaproxy,
+  startHttpBackend,
+  startProxy,
+  writeConfig,
+} from '@hap/testkit';
 import { useTestkit } from '@hap/testkit/vitest';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -147,6 +155,68 @@ describe('stats page over HTTP', () => {
       expect(want.after).toBe(admin ? 'DRAIN' : 'UP');
       expect(got).toEqual(want);
     }
+  });
+});
+
+describe('where the stats page is served', () => {
+  it('in the frontend or the backend pass, after http-request rules and before redirects, as HAProxy', async () => {
+    const app = await startHttpBackend((_req, res) => {
+      res.writeHead(200, { 'content-length': 3 });
+      res.end('app');
+    });
+    const run = async (binary: Binary) => {
+      const [port] = (await freePorts(1)) as [number];
+      const cfg = writeConfig(
+        [
+          'defaults',
+          '  mode http',
+          '  timeout connect 500ms',
+          '  timeout client 5s',
+          '  timeout server 5s',
+          'frontend fe',
+          `  bind 127.0.0.1:${port}`,
+          '  http-request deny if { req.hdr(x-block) -m found }',
+          '  http-request return status 204 if { path /fe-st/ret }',
+          '  stats enable',
+          '  stats uri /fe-st',
+          '  use_backend be_stats if { path_beg /be-st }',
+          '  default_backend app',
+          'backend be_stats',
+          '  http-request return status 202 if { path /be-st/ret }',
+          '  stats enable',
+          '  stats uri /be-st',
+          '  redirect location /elsewhere if { path /be-st-redir }',
+          'backend app',
+          `  server a1 127.0.0.1:${app.port}`,
+          '',
+        ].join('\n'),
+        `${binary}-stats-order.cfg`,
+      );
+      const proxy = await startProxy(binary, cfg, { readyPorts: [port] });
+      const out: Record<string, string> = {};
+      try {
+        const ask = async (name: string, path: string, o: Parameters<typeof request>[1] = {}) => {
+          const r = await request(`http://127.0.0.1:${port}${path}`, o);
+          out[name] = `${r.status} ${r.body.includes('Statistics Report') ? 'page' : r.body.slice(0, 3)}`;
+        };
+        await ask('frontend page', '/fe-st');
+        await ask('frontend rule first', '/fe-st/ret');
+        await ask('denied before the page', '/fe-st', { headers: { 'x-block': '1' } });
+        await ask('other method to the backend', '/fe-st', { method: 'PUT' });
+        await ask('backend page', '/be-st');
+        await ask('backend rule first', '/be-st/ret');
+        await ask('page before redirect', '/be-st-redir');
+        await ask('app', '/x');
+      } finally {
+        await proxy.stop();
+      }
+      return out;
+    };
+    const want = await run('haproxy');
+    const got = await run('haproxyd');
+    expect(want['frontend page']).toBe('200 page');
+    expect(want['backend page']).toBe('200 page');
+    expect(got).toEqual(want);
   });
 });
 
