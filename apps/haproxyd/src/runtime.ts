@@ -75,6 +75,8 @@ const REFUSED_WHEN_UNHONOURED = new Set([
   'acl',
   'stick',
   'stick-table',
+  // access rules of the stats page (its `stats auth` and `stats admin` are served)
+  'stats http-request',
 ]);
 
 /** Bind options the listeners honour; any other bind option refuses the start. */

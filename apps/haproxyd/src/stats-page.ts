@@ -427,6 +427,8 @@ export class StatsPage implements InterceptService {
 
   /** The admin form: `s=<server>` (repeated), `action=<what>`, `b=#<backend id>` or `b=<name>`. */
   private async post(d: Daemon, req: ServiceRequest, pr: PageRequest): Promise<ServiceReply> {
+    // a form longer than a buffer is not processed (HAProxy: "retry with less servers")
+    if (req.truncated) return this.redirect(pr, 'EXCD');
     const form = new URLSearchParams(req.body.toString('latin1'));
     const action = form.get('action') ?? '';
     const b = form.get('b') ?? '';

@@ -143,7 +143,24 @@ describe('stats page over HTTP', () => {
         const after = statusOf(await cli(s.sock, 'show stat'), 'app', 'web1');
         const banner = await request(`http://127.0.0.1:${s.port}${r.headers['location']}`);
         const shown = /<p><div class=([a-z_]+)><a [^>]*>\[X\]<\/a> ([^<]*)/.exec(banner.body);
-        return { status: r.status, location: r.headers['location'], after, banner: shown?.slice(1) };
+        // the other results: unknown server, some unknown, no server, unknown action, a form
+        // longer than a buffer
+        const others: (string | string[] | undefined)[] = [];
+        for (const form of [
+          's=nope&action=maint&b=app',
+          's=web1&s=nope&action=ready&b=app',
+          'action=maint&b=app',
+          's=web1&action=bogus&b=app',
+          `s=web1&action=maint&b=app&pad=${'x'.repeat(17000)}`,
+        ]) {
+          const o = await request(`http://127.0.0.1:${s.port}/st`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: form,
+          });
+          others.push(o.headers['location']);
+        }
+        return { status: r.status, location: r.headers['location'], after, banner: shown?.slice(1), others };
       } finally {
         await s.stop();
       }
@@ -153,6 +170,14 @@ describe('stats page over HTTP', () => {
       const got = await post('haproxyd', admin);
       expect(want.status).toBe(303);
       expect(want.after).toBe(admin ? 'DRAIN' : 'UP');
+      if (admin)
+        expect(want.others).toEqual([
+          '/st;st=ERRP',
+          '/st;st=PART',
+          '/st;st=NONE',
+          '/st;st=ERRP',
+          '/st;st=EXCD',
+        ]);
       expect(got).toEqual(want);
     }
   });

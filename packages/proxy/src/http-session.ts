@@ -128,9 +128,6 @@ export interface InterceptService extends HttpService {
   claims(method: string, target: string): boolean;
 }
 
-/** The largest request body a service is given (HAProxy's applets see one buffer). */
-const SERVICE_BODY_LIMIT = 65536;
-
 /** `monitor-uri <uri>` and its `monitor fail` conditions. */
 export interface MonitorSettings {
   readonly uri: string;
@@ -203,6 +200,8 @@ const EMPTY_BODY = Buffer.alloc(0);
 const NO_HEADERS: string[] = [];
 /** `option http-buffer-request` waits for at most this much body (tune.bufsize - tune.maxrewrite). */
 const BUFFER_REQUEST_LIMIT = 15360;
+/** The largest request body a service is given (HAProxy's applets see one buffer's worth). */
+const SERVICE_BODY_LIMIT = BUFFER_REQUEST_LIMIT;
 /** How long an error page may take to leave when no `timeout client` is set. */
 const LINGER_MS = 10_000;
 
@@ -976,6 +975,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   private runService(): void {
     const svc = this.service!;
     const parts = this.serviceBody ?? [];
+    const truncated = this.reqBodyBytes > SERVICE_BODY_LIMIT;
     this.service = null;
     this.serviceBody = null;
     const env = this.env!;
@@ -986,6 +986,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       version: this.reqHttp10 ? 'HTTP/1.0' : 'HTTP/1.1',
       headers: msg.headers,
       body: parts.length === 0 ? EMPTY_BODY : parts.length === 1 ? parts[0]! : Buffer.concat(parts),
+      truncated,
       env,
     };
     let answer: ServiceReply | Promise<ServiceReply>;
@@ -1136,14 +1137,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     }
     const sb = this.serviceBody;
     if (sb !== null) {
-      if (this.reqBodyBytes > SERVICE_BODY_LIMIT) {
-        this.service = null;
-        this.serviceBody = null;
-        this.closeAfter = true;
-        this.replyError(413, 'request body too large for a service');
-        return;
-      }
-      sb.push(Buffer.from(slice));
+      // past one buffer the rest is read and dropped: the service is told its body is cut
+      if (this.reqBodyBytes <= SERVICE_BODY_LIMIT) sb.push(Buffer.from(slice));
       return;
     }
     if (this.localReply !== undefined || this.tarpitReply !== null) return;

@@ -87,6 +87,8 @@ export interface ServiceRequest {
   /** Header names and values, alternating, as received. */
   readonly headers: readonly string[];
   readonly body: Buffer;
+  /** The body was longer than the proxy keeps for a service: `body` holds its start only. */
+  readonly truncated: boolean;
   /** What conditions read (`stats admin if …`). */
   readonly env: SampleEnv;
 }

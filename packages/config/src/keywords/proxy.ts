@@ -668,7 +668,7 @@ const stats: KeywordRow = {
         if (split && sub === 'admin' && !split.cond)
           ctx.alert("'stats admin' requires either 'if' or 'unless' followed by a condition.");
         else if (split && sub === 'admin' && px(ctx).kind === 'defaults')
-          ctx.alert("'stats admin' is not allowed in 'defaults' sections.");
+          ctx.alert("'stats admin' not allowed in 'defaults' section.");
         else if (split?.cond && sub === 'admin')
           // kept as a rule so the runtime compiles its condition like the others
           px(ctx).rules.push({
