@@ -14,6 +14,17 @@ if ! command -v haproxy >/dev/null 2>&1; then
   fi
 fi
 
+# the stats page test drives a headless Chromium (Debian's package) over the DevTools protocol
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    hap_log "installing the chromium Debian package (the stats page's browser test)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) >&2 ||
+      hap_log "could not install chromium: the stats page's browser test will say so and fail"
+  else
+    hap_log "chromium is not installed and this user cannot apt-get it: the stats page's browser test will fail"
+  fi
+fi
+
 cd "$HAP_ROOT"
 mkdir -p test-artifacts
 report="test-artifacts/vitest.json"

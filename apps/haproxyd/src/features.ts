@@ -12,6 +12,7 @@ export type StickFeature = typeof import('./runtime-stick.ts');
 export type LogsFeature = typeof import('./runtime-log.ts');
 export type ChecksFeature = typeof import('./runtime-checks.ts');
 export type CliFeature = typeof import('./runtime-cli.ts');
+export type StatsPageFeature = typeof import('./stats-page.ts');
 
 /** The modules a configuration needs; an absent one is not used by any section. */
 export interface Features {
@@ -20,6 +21,8 @@ export interface Features {
   logs?: LogsFeature;
   checks?: ChecksFeature;
   cli?: CliFeature;
+  /** The stats page and the services `use-service` names (the Prometheus exporter). */
+  statsPage?: StatsPageFeature;
 }
 
 /** Keywords the rule engine compiles besides the rule sets, ACLs and use_backend lines. */
@@ -53,6 +56,10 @@ export const uses = {
       ),
     ),
   cli: (model: ConfigModel): boolean => model.global.directives.some((d) => d.keyword === 'stats socket'),
+  statsPage: (model: ConfigModel): boolean =>
+    sectionsOf(model).some((p) =>
+      p.directives.some((d) => d.keyword.startsWith('stats ') || d.args.includes('use-service')),
+    ),
 };
 
 /** Loads the modules the configuration needs (each one once per process). */
@@ -65,13 +72,17 @@ export async function loadFeatures(model: ConfigModel): Promise<Features> {
     rules ||
     uses.stick(model) ||
     sectionsOf(model).some((p) => p.directives.some((d) => d.keyword === 'stick'));
-  const [r, s, l, c, a] = await Promise.all([
+  const [r, s, l, c, a, page] = await Promise.all([
     rules ? import('./runtime-rules.ts') : undefined,
     stick ? import('./runtime-stick.ts') : undefined,
     uses.logs(model) ? import('./runtime-log.ts') : undefined,
     uses.checks(model) ? import('./runtime-checks.ts') : undefined,
     uses.cli(model) ? import('./runtime-cli.ts') : undefined,
+    uses.statsPage(model) ? import('./stats-page.ts') : undefined,
   ]);
+  // `use-service` names a service of the stats page module: the rule compiler must know them
+  if (r && page) r.useServices(page.serviceByName);
+  if (page) f.statsPage = page;
   if (r) f.rules = r;
   if (s) f.stick = s;
   if (l) f.logs = l;

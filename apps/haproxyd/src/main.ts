@@ -102,7 +102,13 @@ function loadConfiguration(o: CliOptions): LoadResult {
 async function compileRules(result: LoadResult): Promise<void> {
   const found: Diagnostic[] = [];
   const m = result.model;
-  if (uses.rules(m)) found.push(...(await import('./runtime-rules.ts')).checkRules(m));
+  const page = uses.statsPage(m) ? await import('./stats-page.ts') : undefined;
+  if (page !== undefined) found.push(...page.checkStats(m));
+  if (uses.rules(m)) {
+    const rules = await import('./runtime-rules.ts');
+    if (page !== undefined) rules.useServices(page.serviceByName);
+    found.push(...rules.checkRules(m));
+  }
   if (uses.stick(m)) found.push(...(await import('./runtime-stick.ts')).checkStickTables(m));
   if (uses.checks(m)) found.push(...(await import('./runtime-checks.ts')).checkHealthChecks(m));
   if (uses.logs(m)) found.push(...(await import('./runtime-log.ts')).checkLogs(m));

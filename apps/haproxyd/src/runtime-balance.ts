@@ -79,6 +79,13 @@ class Adapter implements BackendBalancer {
     return v !== undefined && this.balancer.usable(v);
   }
 
+  setMaxconn(server: Server, maxconn: number): void {
+    const v = this.views.get(server);
+    if (!v) return;
+    v.maxconn = maxconn;
+    this.balancer.update(v, Date.now());
+  }
+
   setState(server: Server, state: 'up' | 'down' | 'drain' | 'maint'): void {
     const v = this.views.get(server);
     if (!v) return;

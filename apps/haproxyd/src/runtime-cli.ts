@@ -549,7 +549,14 @@ export function createRuntimeApi(
       const n = strtol(v);
       if (n.value === undefined) return 'maxconn string empty or preceded by garbage';
       if (n.rest !== '') return 'Trailing garbage in maxconn string';
-      return NOT_SUPPORTED("Changing a server's maxconn at runtime ('set maxconn server')");
+      const backend = f.r.backend;
+      const srv = f.s.server;
+      // a server of a backend no frontend uses has no live object: nothing to limit
+      if (backend === undefined || srv === undefined)
+        return NOT_SUPPORTED("Changing the maxconn of a server that is not served ('set maxconn server')");
+      // HAProxy keeps the value as an unsigned int: a negative one wraps around
+      backend.setMaxconn(srv, n.value < 0 ? n.value >>> 0 : n.value);
+      return '';
     },
   });
 
@@ -784,6 +791,20 @@ interface Running {
 }
 
 const running = new WeakMap<object, Running>();
+const runtimes = new WeakMap<Daemon, { api: RuntimeApi; stats: DaemonStats }>();
+
+/**
+ * The daemon's command table and statistics source, made once: the stats sockets serve it,
+ * and the stats page runs its admin actions through it (one server-control code path).
+ */
+export function daemonRuntime(d: Daemon): { api: RuntimeApi; stats: DaemonStats } {
+  let r = runtimes.get(d);
+  if (r === undefined) {
+    r = createRuntimeApi(d, { log: stderrLog(() => d.quiet) });
+    runtimes.set(d, r);
+  }
+  return r;
+}
 
 /** Bind options a `stats socket` line may carry here; others refuse the start. */
 const SOCKET_OPTIONS = new Set([
@@ -887,7 +908,7 @@ export function socketSpecs(host: Pick<StatsHost, 'model'>): SocketSpec[] {
 export async function startRuntimeApi(d: Daemon): Promise<void> {
   if (running.has(d) || d.model.global.statsSockets.length === 0) return;
   const specs = socketSpecs(d);
-  const { api, stats } = createRuntimeApi(d, { log: stderrLog(() => d.quiet) });
+  const { api, stats } = daemonRuntime(d);
   const files: Running['files'][number][] = [];
   running.set(d, { api, stats, files });
   stats.cli.listeners = specs.length;

@@ -13,6 +13,7 @@ import {
   compileReplyOptions,
   HttpRuleList,
   type HttpRuleSet,
+  type HttpService,
   RedirectRules,
   type RuleCompileContext,
   type RuleCompileError,
@@ -98,6 +99,14 @@ function compileHttpError(
     });
     return undefined;
   }
+}
+
+/** The services `use-service` may name (the stats page module's, when the configuration has one). */
+let services: ((model: ConfigModel, name: string) => HttpService | undefined) | undefined;
+
+/** Registers the services haproxyd runs itself (stats-page.ts's serviceByName), before compiling. */
+export function useServices(lookup: (model: ConfigModel, name: string) => HttpService | undefined): void {
+  services = lookup;
 }
 
 /** Keywords whose every line this module turns into runtime rules in `mode tcp`. */
@@ -220,7 +229,8 @@ function compileSection(
   backendExists: (name: string) => boolean,
   out: Diagnostic[],
 ): CompiledRules {
-  const ctx = contextFor(model, p);
+  // `use-service` names the services haproxyd runs itself
+  const ctx: RuleCompileContext = { ...contextFor(model, p), service: (name) => services?.(model, name) };
   const fail = (e: RuleCompileError) => alert(out, e, p);
   // a defaults section's rules run first (HAProxy 2.6's rules-holding defaults)
   const base = chain(model, p)[1];

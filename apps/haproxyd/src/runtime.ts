@@ -98,6 +98,8 @@ const REFUSED_WHEN_UNHONOURED = new Set([
   'acl',
   'stick',
   'stick-table',
+  // access rules of the stats page (its `stats auth` and `stats admin` are served)
+  'stats http-request',
 ]);
 
 /** Bind options the listeners honour; any other bind option refuses the start. */
@@ -232,6 +234,9 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks, features: 
     if (p.mode !== 'http') continue;
     const settings = httpSettings(model, p, out, features.rules?.httpError);
     settings.rules = rules.http;
+    // `stats enable|uri|…`: the proxy answers its stats page itself
+    const page = features.statsPage?.statsPageFor(model, p, out);
+    if (page !== undefined) settings.intercept = page;
     httpOf.set(p, settings);
   }
   const tables = features.stick?.stickTables(model, out) ?? new Map<string, StickTable>();
@@ -312,6 +317,7 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks, features: 
       // the rule engine runs when a backend this frontend may use has rules, use-server or stick rules
       const engaged = (q: ProxyModel) =>
         httpOf.get(q)?.rules !== undefined ||
+        httpOf.get(q)?.intercept !== undefined ||
         rulesOf.get(q)?.useServer !== undefined ||
         backends.get(q.name)?.persist !== undefined;
       let backendRules = beModel !== undefined && engaged(beModel);

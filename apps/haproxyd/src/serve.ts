@@ -183,7 +183,7 @@ export async function prepare(options: CliOptions, model: ConfigModel): Promise<
   const hardStopAfter = model.global.hardStopAfter;
   const loop = new RunLoop(hardStopAfter !== undefined ? { hardStopAfter } : {});
   currentLoop = loop;
-  return {
+  const d: Daemon = {
     options,
     model,
     features,
@@ -205,6 +205,9 @@ export async function prepare(options: CliOptions, model: ConfigModel): Promise<
     identity: undefined,
     stopSignal: undefined,
   };
+  // the stats pages and the Prometheus exporter read this daemon from now on
+  features.statsPage?.attachServices(d);
+  return d;
 }
 
 // --- server addresses ------------------------------------------------------------

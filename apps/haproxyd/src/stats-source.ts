@@ -697,7 +697,8 @@ export class DaemonStats implements StatsSource {
       iweight,
       scur: srv?.served ?? 0,
       qcur: 0,
-      maxconn: m.maxconn,
+      // the live limit (`set maxconn server` changes it), the configured one when not served
+      maxconn: srv?.maxconn ?? m.maxconn,
       ...(maxqueue !== undefined ? { maxqueue } : {}),
       lastChange,
       downtime,

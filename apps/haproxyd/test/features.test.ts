@@ -43,7 +43,7 @@ function model(
   return r.model;
 }
 
-const names = ['rules', 'stick', 'logs', 'checks', 'cli'] as const;
+const names = ['rules', 'stick', 'logs', 'checks', 'cli', 'statsPage'] as const;
 const used = (m: ReturnType<typeof model>) => names.filter((n) => uses[n](m));
 
 describe('optional runtime modules', () => {
@@ -76,6 +76,12 @@ describe('optional runtime modules', () => {
     ],
     ['checks', 'an agent-check', { backend: ['  server s2 127.0.0.1:3 agent-check agent-port 4'] }],
     ['cli', 'a stats socket', { global: ['  stats socket /tmp/hap-features.sock'] }],
+    ['statsPage', 'a stats page', { frontend: ['  stats enable', '  stats uri /st'] }],
+    [
+      'statsPage',
+      'the Prometheus exporter',
+      { frontend: ['  http-request use-service prometheus-exporter if { path /metrics }'] },
+    ],
   ] as const)('the %s module for %s', async (feature, _what, extra) => {
     const m = model(extra);
     expect(used(m)).toContain(feature);

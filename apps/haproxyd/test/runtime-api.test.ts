@@ -250,7 +250,10 @@ describe('the runtime API over a planned daemon', () => {
     for (const [cmd, answer] of cases) expect([cmd, await p.run(cmd)]).toEqual([cmd, `${answer}\n`]);
     // what haproxyd cannot do yet is said, never silently accepted
     expect(await p.run('set maxconn global 10')).toMatch(/not supported yet/);
-    expect(await p.run('set maxconn server be/s1 10')).toMatch(/not supported yet/);
+    // a server's maxconn is changed in the engine (the balancer and the queue read it)
+    expect(await p.run('set maxconn server be/s1 10')).toBe('\n');
+    expect(p.server('be', 's1').maxconn).toBe(10);
+    expect(await p.run('set maxconn server be/s1 1x')).toBe('Trailing garbage in maxconn string\n');
     expect(await p.run('set server be/s1 addr 127.0.0.2')).toMatch(/not supported yet/);
     for (const cmd of ['set server be/s1 state maint', 'disable server be/s1', 'shutdown frontend fe'])
       expect(await p.run(cmd, 'operator')).toBe('Permission denied\n\n');

@@ -42,6 +42,8 @@ export interface BackendBalancer {
   /** Health checks and the runtime API change a server's state and weight. */
   setState(server: Server, state: 'up' | 'down' | 'drain' | 'maint'): void;
   setWeight(server: Server, weight: number): void;
+  /** `set maxconn server`: the balancer skips a server at its new limit. */
+  setMaxconn?(server: Server, maxconn: number): void;
   /** Whether `server` is a backup one. */
   isBackup(server: Server): boolean;
 }
@@ -231,6 +233,20 @@ export class Backend {
     }
     server.served--;
     this.balancer?.released(server);
+  }
+
+  /**
+   * `set maxconn server`: the server's new limit (0: none). Slots it frees go at once to the
+   * requests waiting in the backend's queue, oldest first.
+   */
+  setMaxconn(server: Server, maxconn: number): void {
+    server.maxconn = maxconn;
+    this.balancer?.setMaxconn?.(server, maxconn);
+    while (this.queue.length > 0 && !server.full && this.isUsable(server)) {
+      const next = this.queue.shift()!;
+      this.take(server);
+      next.dequeued(server);
+    }
   }
 
   /** Takes a request out of the queue (it gave up: timeout, client gone). */

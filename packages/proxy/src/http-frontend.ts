@@ -77,6 +77,7 @@ export class HttpFrontend implements HttpSessionOwner, Frontend {
       spec.http.rules !== undefined ||
       spec.switching !== undefined ||
       spec.monitor !== undefined ||
+      spec.http.intercept !== undefined ||
       spec.backendRules === true;
   }
 

@@ -41,8 +41,25 @@ import {
 } from '@hap/http';
 import type { LogRecord } from '@hap/log';
 import { formatRequestLine, httpLogBytes } from '@hap/log/engine';
-import type { HttpMessage, HttpRuleList, RedirectRules, ReplySpec } from '@hap/rules';
-import { pageReply, V_ALLOW, V_CONTINUE, V_DENY, V_REJECT, V_REPLY, V_TARPIT } from '@hap/rules/engine';
+import type {
+  HttpMessage,
+  HttpRuleList,
+  HttpService,
+  RedirectRules,
+  ReplySpec,
+  ServiceReply,
+  ServiceRequest,
+} from '@hap/rules';
+import {
+  pageReply,
+  V_ALLOW,
+  V_CONTINUE,
+  V_DENY,
+  V_REJECT,
+  V_REPLY,
+  V_SERVICE,
+  V_TARPIT,
+} from '@hap/rules/engine';
 import type { Condition, ProxyWorld } from '@hap/sample';
 import type { ProxyCounters } from '@hap/stats';
 import { countHttpStatus } from '@hap/stats/engine';
@@ -102,6 +119,17 @@ export interface HttpProxySettings {
   bufferRequest: boolean;
   /** Its rules, or undefined when it has none. */
   rules: ProxyHttpRules | undefined;
+  /**
+   * A service of the proxy that takes the requests it claims (`stats uri`): asked after the
+   * proxy's `http-request` rules and before its `redirect` rules, as HAProxy does.
+   */
+  intercept?: InterceptService | undefined;
+}
+
+/** A service attached to a proxy that takes the requests it claims (HAProxy's stats applet). */
+export interface InterceptService extends HttpService {
+  /** Whether the request is for the service (its method and target as the rules left them). */
+  claims(method: string, target: string): boolean;
 }
 
 /** `monitor-uri <uri>` and its `monitor fail` conditions. */
@@ -176,6 +204,8 @@ const EMPTY_BODY = Buffer.alloc(0);
 const NO_HEADERS: string[] = [];
 /** `option http-buffer-request` waits for at most this much body (tune.bufsize - tune.maxrewrite). */
 const BUFFER_REQUEST_LIMIT = 15360;
+/** The largest request body a service is given (HAProxy's applets see one buffer's worth). */
+const SERVICE_BODY_LIMIT = BUFFER_REQUEST_LIMIT;
 /** How long an error page may take to leave when no `timeout client` is set. */
 const LINGER_MS = 10_000;
 
@@ -419,6 +449,9 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   logDate: number;
   /** option logasap: the response headers came, the line goes when this server read is handled. */
   logEarly: boolean;
+  /** The service answering the current request (`use-service`, `stats uri`), once its body is read. */
+  service: HttpService | null;
+  serviceBody: Buffer[] | null;
 
   constructor(owner: HttpSessionOwner, client: Socket) {
     this.owner = owner;
@@ -485,6 +518,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.logT0 = 0;
     this.logDate = 0;
     this.logEarly = false;
+    this.service = null;
+    this.serviceBody = null;
     if (owner.log !== undefined) {
       this.logT0 = performance.now();
       this.logDate = Date.now();
@@ -712,6 +747,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.closeAfter = !info.keepAlive || this.mode === 'close' || owner.stopping;
     this.attempts = 0;
     this.localReply = undefined;
+    this.service = null;
     // error pages and after-response rules follow the backend once it is chosen
     this.backend = null;
     // the client's inactivity now counts (request body)
@@ -833,18 +869,20 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       return null;
     }
     const fhttp = owner.http;
-    const fr = fhttp.rules;
-    if (fr !== undefined && this.ruleVerdict(fr, env, msg)) return null;
+    if (this.proxyPass(fhttp, env, msg, body)) return null;
     const backend = owner.backendFor(this);
     this.backend = backend;
     env.backend = backend.name;
     const bhttp = backendHttp(backend);
-    const br = bhttp?.rules;
-    if (bhttp !== undefined && br !== undefined && bhttp !== fhttp) {
+    if (
+      bhttp !== undefined &&
+      bhttp !== fhttp &&
+      (bhttp.rules !== undefined || bhttp.intercept !== undefined)
+    ) {
       // an answer made by the backend's rules follows the backend's connection mode too
       this.mode = strongerMode(this.mode, bhttp.mode);
       if (this.mode === 'close') this.closeAfter = true;
-      if (this.ruleVerdict(br, env, msg)) return null;
+      if (this.proxyPass(bhttp, env, msg, body)) return null;
     }
     info.method = msg.method;
     info.target = msg.target;
@@ -855,17 +893,55 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     return backend;
   }
 
-  /** Runs one proxy's `http-request` and `redirect` rules; true when they ended the request. */
-  private ruleVerdict(rules: ProxyHttpRules, env: StreamEnv, msg: StreamEnv['reqMsg']): boolean {
-    const out = env.outcome;
-    if (rules.tcpContent !== undefined && rules.tcpContent.run(env, msg, out) === V_REJECT) {
-      this.close('rejected by a tcp-request content rule');
+  /**
+   * One proxy's pass over the request (HAProxy's http_process_req_common): its `http-request`
+   * rules, then its intercepting service (`stats uri`), then its `redirect` rules. True when
+   * the request was answered, held, refused or handed to a service.
+   */
+  private proxyPass(
+    http: HttpProxySettings,
+    env: StreamEnv,
+    msg: StreamEnv['reqMsg'],
+    body: Buffer | undefined,
+  ): boolean {
+    const rules = http.rules;
+    if (rules !== undefined && this.ruleVerdict(rules, env, msg, false, body)) return true;
+    const svc = http.intercept;
+    if (svc?.claims(msg.method, msg.target)) {
+      this.startService(svc, body, http === this.owner.http);
       return true;
     }
-    let v = rules.request !== undefined ? rules.request.run(env, msg, out) : V_CONTINUE;
-    if ((v === V_CONTINUE || v === V_ALLOW) && rules.redirects !== undefined)
-      v = rules.redirects.run(env, msg, out);
+    return (
+      rules !== undefined && rules.redirects !== undefined && this.ruleVerdict(rules, env, msg, true, body)
+    );
+  }
+
+  /** Runs one proxy's `http-request` rules, or its `redirect` rules; true when they ended the request. */
+  private ruleVerdict(
+    rules: ProxyHttpRules,
+    env: StreamEnv,
+    msg: StreamEnv['reqMsg'],
+    redirects: boolean,
+    body: Buffer | undefined,
+  ): boolean {
+    const out = env.outcome;
+    let v: number;
+    if (redirects) v = rules.redirects !== undefined ? rules.redirects.run(env, msg, out) : V_CONTINUE;
+    else {
+      if (rules.tcpContent !== undefined && rules.tcpContent.run(env, msg, out) === V_REJECT) {
+        this.close('rejected by a tcp-request content rule');
+        return true;
+      }
+      v = rules.request !== undefined ? rules.request.run(env, msg, out) : V_CONTINUE;
+    }
     switch (v) {
+      case V_SERVICE: {
+        const svc = out.service!;
+        out.service = undefined;
+        // use-service in a frontend is an interception by the frontend (HAProxy's count)
+        this.startService(svc, body, this.backend === null);
+        return true;
+      }
       case V_REPLY:
       case V_DENY: {
         // a redirect does not wait for a request body: it closes the connection instead
@@ -888,6 +964,68 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       default:
         return false;
     }
+  }
+
+  /** Hands the request to a service: it answers once the request's body is read. */
+  private startService(svc: HttpService, body: Buffer | undefined, byFrontend: boolean): void {
+    this.service = svc;
+    this.serviceBody = body !== undefined && body.length > 0 ? [body] : [];
+    if (byFrontend) this.owner.counters.intercepted++;
+    if (this.reqExpect) {
+      // the service wants the body: the proxy says 100 Continue itself
+      this.client.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+      this.reqExpect = false;
+    }
+  }
+
+  /** The request is read whole: the service answers it (now, or when its promise settles). */
+  private runService(): void {
+    const svc = this.service!;
+    const parts = this.serviceBody ?? [];
+    const truncated = this.reqBodyBytes > SERVICE_BODY_LIMIT;
+    this.service = null;
+    this.serviceBody = null;
+    const env = this.env!;
+    const msg = env.reqMsg;
+    const req: ServiceRequest = {
+      method: msg.method,
+      target: msg.target,
+      version: this.reqHttp10 ? 'HTTP/1.0' : 'HTTP/1.1',
+      headers: msg.headers,
+      body: parts.length === 0 ? EMPTY_BODY : parts.length === 1 ? parts[0]! : Buffer.concat(parts),
+      truncated,
+      env,
+    };
+    let answer: ServiceReply | Promise<ServiceReply>;
+    try {
+      answer = svc.serve(req);
+    } catch {
+      answer = { status: 500 };
+    }
+    if (answer instanceof Promise) {
+      const n = this.requests;
+      answer.then(
+        (r) => this.serviceDone(r, n),
+        () => this.serviceDone({ status: 500 }, n),
+      );
+      return;
+    }
+    this.serviceDone(answer, this.requests);
+  }
+
+  /** Sends a service's answer, if the request it answers is still the current one. */
+  private serviceDone(r: ServiceReply, request: number): void {
+    if (this.state !== ST_TXN || this.requests !== request || this.respStarted) return;
+    const reply: LocalReply | undefined =
+      r.head !== undefined
+        ? { head: r.head, body: r.body ?? EMPTY_BODY }
+        : this.pageReply(r.status, r.extraHeader);
+    if (reply === undefined) {
+      this.closeAfter = true;
+      this.replyError(r.status, 'answered by a service');
+      return;
+    }
+    this.sendLocalReply(reply);
   }
 
   /**
@@ -996,11 +1134,18 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
         this.state === ST_TXN &&
         this.buffering &&
         this.localReply === undefined &&
-        this.tarpitReply === null
+        this.tarpitReply === null &&
+        this.service === null
       ) {
         this.buffering = false;
         this.assignServer();
       }
+      return;
+    }
+    const sb = this.serviceBody;
+    if (sb !== null) {
+      // past one buffer the rest is read and dropped: the service is told its body is cut
+      if (this.reqBodyBytes <= SERVICE_BODY_LIMIT) sb.push(Buffer.from(slice));
       return;
     }
     if (this.localReply !== undefined || this.tarpitReply !== null) return;
@@ -1028,6 +1173,11 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     if (this.heldHead !== null) {
       this.releaseHeld();
       if (this.state !== ST_TXN || this.respStarted) return; // refused or answered at once
+    }
+    if (this.service !== null) {
+      this.parser!.pause();
+      this.runService();
+      return;
     }
     if (this.tarpitReply !== null) {
       this.parser!.pause();

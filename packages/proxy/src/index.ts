@@ -30,6 +30,7 @@ export {
   type HttpFrontendTimeouts,
   type HttpProxySettings,
   type HttpSession,
+  type InterceptService,
   type LocalReply,
   type MonitorSettings,
   type ProxyHttpRules,

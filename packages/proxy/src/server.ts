@@ -59,7 +59,8 @@ export class Server implements ServerTarget {
   readonly path: string | undefined;
   /** Set when the name could not be resolved and -dr let the start go on: never chosen. */
   unresolved: boolean;
-  readonly maxconn: number;
+  /** Most requests at once (0: no limit); `set maxconn server` changes it through the backend. */
+  maxconn: number;
   readonly sendProxy: 0 | 1 | 2;
   /** Requests (HTTP) or streams (TCP) this server is serving now, counted against maxconn. */
   served: number;

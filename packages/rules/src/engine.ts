@@ -3,4 +3,14 @@
 // (package.json exports it as "@hap/rules/engine"; everything here is in index.ts too)
 
 export { pageReply, type Reply } from './page-reply.ts';
-export { newOutcome, V_ALLOW, V_CONTINUE, V_DENY, V_REJECT, V_REPLY, V_TARPIT, V_WAIT } from './types.ts';
+export {
+  newOutcome,
+  V_ALLOW,
+  V_CONTINUE,
+  V_DENY,
+  V_REJECT,
+  V_REPLY,
+  V_SERVICE,
+  V_TARPIT,
+  V_WAIT,
+} from './types.ts';

@@ -13,6 +13,7 @@ import {
 } from './actions/flow.ts';
 import { HEADER_ACTIONS } from './actions/headers.ts';
 import { redirectAction } from './actions/redirect.ts';
+import { useServiceRow } from './actions/service.ts';
 import { RESPONSE_START_LINE_ACTIONS, START_LINE_ACTIONS } from './actions/start-line.ts';
 import { COUNTER_ACTIONS, stickActions } from './actions/stick.ts';
 import { RuleError } from './errors.ts';
@@ -56,6 +57,7 @@ function actionTables(proxyName: () => string): Record<HttpRuleSet, ReadonlyMap<
       ...REQUEST_FLOW_ACTIONS(proxyName),
       redirectAction,
       ...stickActions(true),
+      useServiceRow,
     ]),
     'http-response': table([
       ...HEADER_ACTIONS,

@@ -23,6 +23,8 @@ export interface RuleCompileContext extends Omit<CompileOptions, 'file' | 'line'
   loadErrorFile(path: string, status: number): Buffer;
   /** The page of an `http-errors` section for `status`: undefined when the section has none, null when there is no such section. */
   httpErrors(name: string, status: number): Buffer | undefined | null;
+  /** The service `use-service <name>` names (undefined: none by that name). */
+  service?(name: string): HttpService | undefined;
 }
 
 /** The compile context of one rule: the proxy's, plus the rule's file and line. */
@@ -50,8 +52,10 @@ export const V_REJECT = 5;
 export const V_WAIT = 6;
 /** `tcp-request … accept`: the remaining rules of the list are skipped. */
 export const V_ACCEPT = V_ALLOW;
+/** `use-service`: the request is handed to the service in `outcome.service`, which answers it. */
+export const V_SERVICE = 7;
 
-export type Verdict = 0 | 1 | 2 | 3 | 4 | 5 | 6;
+export type Verdict = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
 
 /** Filled by the rule that ended the list: reused per stream, nothing allocated for a plain pass. */
 export interface RuleOutcome {
@@ -69,6 +73,45 @@ export interface RuleOutcome {
   rule: RuleSpec | undefined;
   /** `set-log-level` (for the log subsystem); -1: unchanged, 'silent' is 8. */
   logLevel: number;
+  /** The service a `use-service` rule chose (with V_SERVICE). */
+  service: HttpService | undefined;
+}
+
+/** A request as a service sees it (the proxy gathered its body whole). */
+export interface ServiceRequest {
+  readonly method: string;
+  /** The request target as the rules left it (path and query). */
+  readonly target: string;
+  /** `HTTP/1.0` or `HTTP/1.1`. */
+  readonly version: string;
+  /** Header names and values, alternating, as received. */
+  readonly headers: readonly string[];
+  readonly body: Buffer;
+  /** The body was longer than the proxy keeps for a service: `body` holds its start only. */
+  readonly truncated: boolean;
+  /** What conditions read (`stats admin if …`). */
+  readonly env: SampleEnv;
+}
+
+/**
+ * A service's answer: a whole response (`head` without the final empty line, `body`), or
+ * with no `head` the proxy's error page for `status` plus `extraHeader` (a header line with
+ * its CRLF).
+ */
+export interface ServiceReply {
+  status: number;
+  head?: string;
+  body?: Buffer;
+  extraHeader?: string;
+}
+
+/**
+ * Something in the proxy that answers requests itself (HAProxy's applets: the stats page,
+ * the Prometheus exporter). `serve` runs once the request, body included, is read.
+ */
+export interface HttpService {
+  readonly name: string;
+  serve(req: ServiceRequest): ServiceReply | Promise<ServiceReply>;
 }
 
 /** The message a rule changes: the sample engine's view plus the response's reason phrase. */
@@ -102,5 +145,6 @@ export function newOutcome(): RuleOutcome {
     closeWithBody: false,
     rule: undefined,
     logLevel: -1,
+    service: undefined,
   };
 }

@@ -27,6 +27,8 @@ export {
   swrateAvg,
   TIME_STATS_SAMPLES,
 } from './counters.ts';
+export type { StatsPageOptions, StatsPageStatus } from './html.ts';
+export { htmlEscape, humanTime, renderStatsPage, STATS_ADMIN_ACTIONS, serverRowClass } from './html.ts';
 export type { InfoField, InfoValues, ProcessInfoOptions } from './info.ts';
 export { formatUptime, INFO_FIELDS, processInfo } from './info.ts';
 export type { PrometheusOptions } from './prometheus.ts';

@@ -667,6 +667,18 @@ const stats: KeywordRow = {
         const split = splitCondition(ctx, ctx.args.slice(2), label);
         if (split && sub === 'admin' && !split.cond)
           ctx.alert("'stats admin' requires either 'if' or 'unless' followed by a condition.");
+        else if (split && sub === 'admin' && px(ctx).kind === 'defaults')
+          ctx.alert("'stats admin' not allowed in 'defaults' section.");
+        else if (split?.cond && sub === 'admin')
+          // kept as a rule so the runtime compiles its condition like the others
+          px(ctx).rules.push({
+            file: ctx.file,
+            line: ctx.line,
+            ruleSet: 'stats admin',
+            action: 'admin',
+            args: [],
+            condition: split.cond,
+          });
         return;
       }
       case 'show-desc':
