@@ -109,6 +109,10 @@ async function compileRules(result: LoadResult): Promise<void> {
     const { checkStickTables } = await import('./runtime-stick.ts');
     found.push(...checkStickTables(result.model));
   }
+  if (result.model.proxies.some((p) => p.directives.some((d) => d.keyword === 'cookie'))) {
+    const { checkCookies } = await import('./runtime-cookie.ts');
+    found.push(...checkCookies(result.model));
+  }
   if (proxies.some((p) => p.servers.some((s) => s.check || s.options['agent-check'] !== undefined))) {
     const { checkHealthChecks } = await import('./runtime-checks.ts');
     found.push(...checkHealthChecks(result.model));

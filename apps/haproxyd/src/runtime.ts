@@ -22,6 +22,7 @@ import { createUserlist, type ProxyWorld, type Userlist } from '@hap/sample';
 import type { StickTable } from '@hap/stick';
 import { balancerFor } from './runtime-balance.ts';
 import { type PlannedChecks, planChecks } from './runtime-checks.ts';
+import { cookieOf, cookiePersistence } from './runtime-cookie.ts';
 import { chain, httpSettings } from './runtime-http.ts';
 import { planLogs } from './runtime-log.ts';
 import { type CompiledRules, compileRules } from './runtime-rules.ts';
@@ -155,6 +156,7 @@ function serverTargets(
         path,
         maxconn: s.maxconn,
         sendProxy: sendProxyOf(s.options),
+        cookie: cookieOf(s.options),
       });
       models.push(s);
       continue;
@@ -183,6 +185,7 @@ function serverTargets(
       port: a.port,
       maxconn: s.maxconn,
       sendProxy: sendProxyOf(s.options),
+      cookie: cookieOf(s.options),
     });
     models.push(s);
   }
@@ -235,6 +238,8 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
     if (beHttp) setBackendHttp(backend, beHttp);
     backend.useServer = rulesOf.get(beModel)?.useServer;
     backend.persist = stickPersistence(beModel, backend.servers, tables, out);
+    // its alerts and warnings were reported by the configuration check (checkCookies)
+    backend.cookie = cookiePersistence(model, beModel, []);
     backends.set(beModel.name, backend);
     return backend;
   };
@@ -288,7 +293,8 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
       const engaged = (q: ProxyModel) =>
         httpOf.get(q)?.rules !== undefined ||
         rulesOf.get(q)?.useServer !== undefined ||
-        backends.get(q.name)?.persist !== undefined;
+        backends.get(q.name)?.persist !== undefined ||
+        backends.get(q.name)?.cookie?.persistRules !== undefined;
       let backendRules = beModel !== undefined && engaged(beModel);
       if (rules?.switching !== undefined) {
         const named = new Map<string, Backend>();

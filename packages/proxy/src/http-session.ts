@@ -57,11 +57,23 @@ import type { Condition, ProxyWorld } from '@hap/sample';
 import { countHttpStatus, type ProxyCounters } from '@hap/stats';
 import { connectionAddresses } from './accept-proxy.ts';
 import type { Backend, QueuedRequest, RequestKey } from './backend.ts';
+import {
+  type CookiePersistence,
+  CookieTxn,
+  insertCookie,
+  PERSIST_FORCE,
+  PERSIST_IGNORE,
+  requestCookies,
+  responseCookies,
+} from './cookie.ts';
 import { readBufferWritten } from './read-buffer.ts';
 import { connectOptions, proxyHeaderFor, type Server } from './server.ts';
 import { type FrontendLog, newLogRecord, setTermination } from './stream.ts';
 import { StreamEnv } from './stream-env.ts';
 import type { TimerWheel, WheelEntry } from './timer-wheel.ts';
+
+/** The %tsc letters of a request that never reached the cookie step of its backend. */
+const NO_COOKIE = { client: 'none', server: 'none' } as const;
 
 /** `option http-keep-alive` (default), `option http-server-close`, `option httpclose`. */
 export type HttpConnectionMode = 'keep-alive' | 'server-close' | 'close';
@@ -421,6 +433,10 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   mode: HttpConnectionMode;
   /** What rules read: made on the first request of a connection that goes through rules. */
   env: StreamEnv | null;
+  /** The current request's cookie persistence facts; null when its backend has no `cookie`. */
+  ck: CookieTxn | null;
+  /** The object `ck` points to, kept for the connection's next requests. */
+  ckTxn: CookieTxn | null;
   /** The current request's log line (only when the frontend logs). */
   log: LogRecord | null;
   /** When the connection became ready for the current request: performance.now() and Date.now(). */
@@ -488,6 +504,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.heldBody = [];
     this.mode = 'keep-alive';
     this.env = null;
+    this.ck = null;
+    this.ckTxn = null;
     this.log = null;
     this.logT0 = 0;
     this.logDate = 0;
@@ -717,6 +735,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.mode = fhttp.mode;
     this.closeAfter = !info.keepAlive || this.mode === 'close' || owner.stopping;
     this.attempts = 0;
+    this.ck = null;
     this.localReply = undefined;
     // error pages and after-response rules follow the backend once it is chosen
     this.backend = null;
@@ -768,6 +787,9 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     } else backend = owner.backendFor(this);
     this.backend = backend;
     if (this.log !== null) this.log.backend = backend.name;
+    const cookie = backend.cookie;
+    if (cookie !== undefined) this.clientCookies(info, backend, cookie);
+    else this.ck = null;
     backend.counters.stot++;
     backend.counters.req_tot++;
     const bhttp = backendHttp(backend);
@@ -794,6 +816,51 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     if (buffer || !this.reqHasBody) this.buffering = true;
     else this.assignServer();
     return true;
+  }
+
+  /** `cookie`: the request's persistence cookie chooses its server; indirect/prefix rewrite it. */
+  private clientCookies(info: HeadInfo, be: Backend, cookie: CookiePersistence): void {
+    let t = this.ckTxn;
+    if (t === null) {
+      t = new CookieTxn();
+      this.ckTxn = t;
+    }
+    t.reset();
+    this.ck = t;
+    const rules = cookie.persistRules;
+    if (rules !== undefined && this.env !== null) {
+      const v = rules(this.env);
+      t.force = v === PERSIST_FORCE;
+      t.ignore = v === PERSIST_IGNORE;
+    }
+    const env = this.env;
+    if (be.useServer !== undefined && env !== null) {
+      // use-server comes first (HAProxy's order): the cookie is then only "unused"
+      const name = be.useServer.select(env);
+      const forced = name !== undefined ? be.servers.find((x) => x.name === name) : undefined;
+      if (forced !== undefined && (be.isRunning(forced) || cookie.persistDown || t.force)) {
+        t.assigned = forced;
+        t.direct = true;
+      }
+    }
+    requestCookies(info.headers, cookie, t, be, Math.floor(Date.now() / 1000));
+    this.reqHeaders = info.headers;
+  }
+
+  /** `cookie`, response side: the server's Set-Cookie of our name, then the inserted one. */
+  private serverCookies(info: HeadInfo): void {
+    const t = this.ck!;
+    const cookie = this.backend!.cookie!;
+    responseCookies(info.headers, cookie, t, this.server);
+    insertCookie(
+      info.headers,
+      cookie,
+      t,
+      this.server,
+      this.reqMethod,
+      info.status,
+      Math.floor(Date.now() / 1000),
+    );
   }
 
   /**
@@ -1077,6 +1144,20 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
 
   private assignServer(): void {
     const be = this.backend!;
+    const ck = this.ck;
+    if (ck !== null && ck.assigned !== null) {
+      // the persistence cookie named this server (stopped ones only with option persist/force-persist)
+      const s = ck.assigned;
+      if (!s.full) {
+        be.take(s);
+        if (be.persist !== undefined && this.env !== null) be.persist.store(this.env, s);
+        this.proceed(s);
+        return;
+      }
+      // the server is full: another one is chosen, the cookie then names it
+      ck.assigned = null;
+      ck.direct = false;
+    }
     if (!be.hasUsableServer()) {
       this.replyError(503, 'no server available');
       return;
@@ -1246,9 +1327,16 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       // the request bytes were not sent yet: they wait in pendingOut for the next attempt.
       // Retries go to the same server; with 'option redispatch' the last one may go elsewhere.
       let server = this.server;
-      if (be.redispatch && this.attempts === be.retries) {
+      const ck = this.ck;
+      // a stopped server the cookie insisted on is left at the first retry, the others at the last
+      if (
+        be.redispatch &&
+        (ck === null || !ck.force) &&
+        (this.attempts === be.retries || !be.isRunning(server))
+      ) {
         const other = be.pickServer(be.needsKey ? this.requestKey() : undefined, server);
         if (other !== undefined && other !== server) {
+          if (ck !== null) ck.direct = false;
           be.counters.wredis++;
           this.releaseSlot();
           be.take(other);
@@ -1375,7 +1463,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     if (this.env !== null) {
       this.env.countResponse(info.status);
       if (this.responseRules(info)) return;
-    }
+    } else if (this.ck !== null) this.serverCookies(info);
     countHttpStatus(this.owner.counters, info.status);
     if (this.backend !== null) countHttpStatus(this.backend.counters, info.status);
     if (this.server !== null) {
@@ -1414,7 +1502,10 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     const fr = this.owner.http.rules;
     const bhttp = this.backend !== null ? backendHttp(this.backend) : undefined;
     const br = bhttp !== undefined && bhttp !== this.owner.http ? bhttp.rules : undefined;
-    if (fr === undefined && br === undefined) return false;
+    if (fr === undefined && br === undefined) {
+      if (this.ck !== null) this.serverCookies(info);
+      return false;
+    }
     const env = this.env!;
     const msg = env.resMsg;
     msg.status = info.status;
@@ -1428,6 +1519,13 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     let v = br?.response !== undefined ? br.response.run(env, msg, out) : V_CONTINUE;
     if ((v === V_CONTINUE || v === V_ALLOW) && fr?.response !== undefined) v = fr.response.run(env, msg, out);
     if (v === V_CONTINUE || v === V_ALLOW) {
+      if (this.ck !== null) {
+        // the persistence cookie comes after http-response rules, before http-after-response
+        info.status = msg.status;
+        info.headers = msg.headers;
+        this.serverCookies(info);
+        msg.headers = info.headers;
+      }
       if (br?.afterResponse !== undefined) br.afterResponse.run(env, msg, out);
       if (fr?.afterResponse !== undefined) fr.afterResponse.run(env, msg, out);
       info.status = msg.status;
@@ -1781,6 +1879,9 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     const be = this.backend;
     r.beconn = be !== null ? be.currentConns() : 0;
     r.srvconn = this.server !== null ? this.server.served : 0;
+    const ck = this.ck;
+    if (be !== null && be.cookie?.logged === true)
+      r.cookie = ck !== null ? { client: ck.client, server: ck.server } : NO_COOKIE;
     this.owner.log!.emit(r);
   }
 
