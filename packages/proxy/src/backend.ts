@@ -50,7 +50,7 @@ export interface BackendBalancer {
 }
 
 /**
- * `stick match|on|store-request`: persistence of a client (by a sample of its request) on a
+ * `stick match|on|store-request|store-response`: persistence of a client (by a sample of its request) on a
  * server, kept in a stick table. Built by the application; the streams call it around the
  * balancer's choice.
  */
@@ -59,6 +59,11 @@ export interface StickPersistence {
   match(env: SampleEnv): Server | undefined;
   /** Records the chosen server for the storing rules. */
   store(env: SampleEnv, server: Server): void;
+  /**
+   * `stick store-response`: records the server under keys read from its response (the env's
+   * response message is set); undefined when the backend has no such rule.
+   */
+  readonly storeResponse: ((env: SampleEnv, server: Server) => void) | undefined;
 }
 
 /** What traffic tells of a server (`observe`). */

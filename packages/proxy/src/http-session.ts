@@ -948,7 +948,11 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
         if (reply === undefined) {
           this.closeAfter = true;
           this.replyError(out.status, v === V_REPLY ? 'answered by a rule' : 'denied by a rule');
-        } else this.localReply = reply; // sent once the request is read
+        } else {
+          this.localReply = reply; // sent once the request is read
+          // the log says who answered (PR for a deny, LR for a return or redirect)
+          if (this.log !== null) this.terminate(this.log, v === V_REPLY ? 'answered by a rule' : 'denied by a rule');
+        }
         return true;
       }
       case V_TARPIT:
@@ -1462,6 +1466,12 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     }
     if (this.env !== null) {
       this.env.countResponse(info.status);
+      const store = this.backend?.persist?.storeResponse;
+      if (store !== undefined && this.server !== null) {
+        // stick store-response reads the response as the server sent it
+        this.responseEnv(info);
+        store(this.env, this.server);
+      }
       if (this.responseRules(info)) return;
     } else if (this.ck !== null) this.serverCookies(info);
     countHttpStatus(this.owner.counters, info.status);
@@ -1507,14 +1517,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       return false;
     }
     const env = this.env!;
-    const msg = env.resMsg;
-    msg.status = info.status;
-    msg.reason = this.respReason;
-    msg.version = info.versionMajor === 1 && info.versionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1';
-    msg.headers = info.headers;
-    env.res = msg;
-    env.server = this.server?.name;
-    env.vars.newResponse();
+    const msg = this.responseEnv(info);
     const out = env.outcome;
     let v = br?.response !== undefined ? br.response.run(env, msg, out) : V_CONTINUE;
     if ((v === V_CONTINUE || v === V_ALLOW) && fr?.response !== undefined) v = fr.response.run(env, msg, out);
@@ -1546,6 +1549,20 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.dropDone = false;
     this.respKeepAlive = info.keepAlive && !this.srvClose;
     return true;
+  }
+
+  /** The sample env reads the server's response (`res.hdr`, `status`, ...). */
+  private responseEnv(info: HeadInfo): StreamEnv['resMsg'] {
+    const env = this.env!;
+    const msg = env.resMsg;
+    msg.status = info.status;
+    msg.reason = this.respReason;
+    msg.version = info.versionMajor === 1 && info.versionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1';
+    msg.headers = info.headers;
+    env.res = msg;
+    env.server = this.server?.name;
+    env.vars.newResponse();
+    return msg;
   }
 
   /** Sends the reply that replaced the server's response; its connection is kept when that response ended. */
