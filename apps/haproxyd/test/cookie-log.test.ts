@@ -27,7 +27,9 @@ function send(port: number, path: string, headers: readonly string[]): Promise<s
       got += d.toString('latin1');
     });
     s.on('close', () => resolve(got));
-    s.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n`);
+    s.write(
+      `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n`,
+    );
   });
 }
 
@@ -57,14 +59,17 @@ const REQUESTS: readonly (readonly [string, readonly string[]])[] = [
 describe('%tsc cookie letters', () => {
   it('are the ones HAProxy writes', async () => {
     const be = await startHttpBackend((req, res) => {
-      const extra: Record<string, string> = req.url?.endsWith('/setck') ? { 'set-cookie': 'SRV=app; Path=/' } : {};
+      const extra: Record<string, string> = req.url?.endsWith('/setck')
+        ? { 'set-cookie': 'SRV=app; Path=/' }
+        : {};
       res.writeHead(200, { 'content-length': 2, ...extra });
       res.end('ok');
     });
     const run = async (binary: Binary) => {
       const sink = await startSyslogSink();
       const [port] = (await freePorts(1)) as [number];
-      const srv = (name: string, extra = '') => `  server ${name} 127.0.0.1:${be.port} cookie ${name}${extra}`;
+      const srv = (name: string, extra = '') =>
+        `  server ${name} 127.0.0.1:${be.port} cookie ${name}${extra}`;
       const cfg = writeConfig(
         [
           'global',

@@ -951,7 +951,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
         } else {
           this.localReply = reply; // sent once the request is read
           // the log says who answered (PR for a deny, LR for a return or redirect)
-          if (this.log !== null) this.terminate(this.log, v === V_REPLY ? 'answered by a rule' : 'denied by a rule');
+          if (this.log !== null)
+            this.terminate(this.log, v === V_REPLY ? 'answered by a rule' : 'denied by a rule');
         }
         return true;
       }
