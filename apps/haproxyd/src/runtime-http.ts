@@ -10,7 +10,14 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { ConfigModel, Diagnostic, Directive, ProxyModel } from '@hap/config';
 import { ERROR_PAGE_STATUSES, type ErrorMessage, loadErrorFile, parseErrorFile } from '@hap/http';
-import type { ForwardFor, HttpConnectionMode, HttpProxySettings } from '@hap/proxy';
+import {
+  type ForwardFor,
+  type HeaderCapture,
+  type HttpCaptures,
+  type HttpConnectionMode,
+  type HttpProxySettings,
+  httpCaptures,
+} from '@hap/proxy';
 import { compileReplyOptions, type ReplySpec, type RuleCompileContext } from '@hap/rules';
 import { tablesOf } from './runtime-stick.ts';
 
@@ -325,5 +332,41 @@ export function httpSettings(model: ConfigModel, p: ProxyModel, out: Diagnostic[
     ...(pages.replies.size > 0 ? { errorReplies: pages.replies } : {}),
     bufferRequest: optionOn(sections, 'option http-buffer-request'),
     rules: undefined,
+    captures: p.kind === 'frontend' || p.kind === 'listen' ? captures(p, out) : undefined,
   };
+}
+
+/** HAProxy keeps a captured cookie in 64 bytes (`tune.cookie_len`): 63 characters at most. */
+const COOKIE_CAPTURE_MAX = 63;
+
+/** The `capture` lines of a frontend (or listen), undefined without any. */
+function captures(p: ProxyModel, out: Diagnostic[]): HttpCaptures | undefined {
+  const request: HeaderCapture[] = [];
+  const response: HeaderCapture[] = [];
+  let cookie: { name: string; len: number } | null = null;
+  for (const d of p.directives) {
+    if (d.keyword !== 'capture') continue;
+    const a = d.args;
+    if (a[1] === 'cookie')
+      cookie = { name: a[2] ?? '', len: Math.max(0, Number.parseInt(a[4] ?? '0', 10) || 0) };
+    else {
+      const list = a[1] === 'request' ? request : response;
+      list.push({
+        name: (a[3] ?? '').toLowerCase(),
+        len: Math.max(0, Number.parseInt(a[5] ?? '0', 10) || 0),
+      });
+    }
+    d.supported = true;
+  }
+  if (cookie !== null && cookie.len > COOKIE_CAPTURE_MAX) {
+    out.push({
+      level: 'warning',
+      code: 'HAP_ERR_CAPTURE',
+      keyword: 'capture',
+      message: `truncating capture length to ${COOKIE_CAPTURE_MAX} bytes for ${p.kind} '${p.name}'.`,
+    });
+    cookie = { name: cookie.name, len: COOKIE_CAPTURE_MAX };
+  }
+  if (request.length === 0 && response.length === 0 && cookie === null) return undefined;
+  return httpCaptures(request, response, cookie);
 }

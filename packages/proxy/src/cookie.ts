@@ -187,17 +187,26 @@ export interface CookieServers {
   isRunning(server: Server): boolean;
 }
 
-/** Request side: what the `Cookie` headers say, and their rewriting before forwarding. */
+/** `capture cookie <name> len <n>`: the first cookie whose "name=value" starts with `name`. */
+export interface CookieCapture {
+  readonly name: string;
+  readonly len: number;
+}
+
+/**
+ * Request side: what the `Cookie` headers say, and their rewriting before forwarding (blanks
+ * around '=' go, as HAProxy does whenever it scans them). `ck` null: only `capture` is done.
+ * Returns the captured "name=value" (cut to the capture's length), or undefined.
+ */
 export function requestCookies(
   headers: string[],
-  ck: CookiePersistence,
+  ck: CookiePersistence | null,
   t: CookieTxn,
   be: CookieServers,
   nowSec: number,
-): void {
-  const servers = be.servers;
-  const spec = ck.spec;
-  const name = spec.name;
+  capture: CookieCapture | null = null,
+): string | undefined {
+  let captured: string | undefined;
   for (let i = 0; i < headers.length; i += 2) {
     const n = headers[i]!;
     if (n.length !== 6 || n.toLowerCase() !== 'cookie') continue;
@@ -259,7 +268,16 @@ export function requestCookies(
         valEnd += shift;
         next += shift;
       }
-      if (attEnd - att === name.length && h.startsWith(name, att)) {
+      if (
+        captured === undefined &&
+        capture !== null &&
+        valEnd - att >= capture.name.length &&
+        h.startsWith(capture.name, att)
+      )
+        captured = h.slice(att, Math.min(valEnd, att + capture.len));
+      if (ck !== null && attEnd - att === ck.spec.name.length && h.startsWith(ck.spec.name, att)) {
+        const spec = ck.spec;
+        const servers = be.servers;
         let delim: number;
         if (spec.prefix) {
           delim = valBeg;
@@ -344,17 +362,21 @@ export function requestCookies(
       i -= 2;
     } else headers[i + 1] = h;
   }
+  return captured;
 }
 
-/** Response side, before insertion: the server's own Set-Cookie of our name. */
+/**
+ * Response side, before insertion: the server's own Set-Cookie of our name (`ck` null: only
+ * `capture`). Returns the captured "name=value" of the first matching Set-Cookie, or undefined.
+ */
 export function responseCookies(
   headers: string[],
-  ck: CookiePersistence,
+  ck: CookiePersistence | null,
   t: CookieTxn,
   server: Server | null,
-): void {
-  const spec = ck.spec;
-  const name = spec.name;
+  capture: CookieCapture | null = null,
+): string | undefined {
+  let captured: string | undefined;
   for (let i = 0; i < headers.length; i += 2) {
     const n = headers[i]!;
     if (n.length !== 10 || n.toLowerCase() !== 'set-cookie') continue;
@@ -391,7 +413,16 @@ export function responseCookies(
       valEnd += shift;
       headers[i + 1] = h;
     }
-    if (t.ignore || attEnd - att !== name.length || !h.startsWith(name, att)) continue;
+    if (
+      captured === undefined &&
+      capture !== null &&
+      valEnd - att >= capture.name.length &&
+      h.startsWith(capture.name, att)
+    )
+      captured = h.slice(att, Math.min(valEnd, att + capture.len));
+    if (ck === null || t.ignore) continue;
+    const spec = ck.spec;
+    if (attEnd - att !== spec.name.length || !h.startsWith(spec.name, att)) continue;
     t.server = 'passive';
     if (spec.preserve) continue;
     if ((server !== null && spec.insert) || (t.direct && spec.indirect)) {
@@ -406,6 +437,7 @@ export function responseCookies(
       t.server = 'rewritten';
     }
   }
+  return captured;
 }
 
 /** Statuses a cache may keep by default (RFC 7231 §6.1). */

@@ -57,7 +57,9 @@ import type { Condition, ProxyWorld } from '@hap/sample';
 import { countHttpStatus, type ProxyCounters } from '@hap/stats';
 import { connectionAddresses } from './accept-proxy.ts';
 import type { Backend, QueuedRequest, RequestKey } from './backend.ts';
+import { captureHeaders, type HttpCaptures } from './capture.ts';
 import {
+  type CookieCapture,
   type CookiePersistence,
   CookieTxn,
   insertCookie,
@@ -71,6 +73,9 @@ import { connectOptions, proxyHeaderFor, type Server } from './server.ts';
 import { type FrontendLog, newLogRecord, setTermination } from './stream.ts';
 import { StreamEnv } from './stream-env.ts';
 import type { TimerWheel, WheelEntry } from './timer-wheel.ts';
+
+/** No server to name (a cookie scan made only to capture). */
+const NO_SERVERS = { servers: [], isRunning: () => false };
 
 /** The %tsc letters of a request that never reached the cookie step of its backend. */
 const NO_COOKIE = { client: 'none', server: 'none' } as const;
@@ -123,6 +128,8 @@ export interface HttpProxySettings {
   bufferRequest: boolean;
   /** Its rules, or undefined when it has none. */
   rules: ProxyHttpRules | undefined;
+  /** A frontend's `capture` lines (for its log lines); undefined without any. */
+  captures?: HttpCaptures | undefined;
 }
 
 /** `monitor-uri <uri>` and its `monitor fail` conditions. */
@@ -437,6 +444,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   ck: CookieTxn | null;
   /** The object `ck` points to, kept for the connection's next requests. */
   ckTxn: CookieTxn | null;
+  /** The current request's cookies are scanned (backend `cookie` or frontend `capture cookie`). */
+  ckScan: boolean;
   /** The current request's log line (only when the frontend logs). */
   log: LogRecord | null;
   /** When the connection became ready for the current request: performance.now() and Date.now(). */
@@ -506,6 +515,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.env = null;
     this.ck = null;
     this.ckTxn = null;
+    this.ckScan = false;
     this.log = null;
     this.logT0 = 0;
     this.logDate = 0;
@@ -710,6 +720,10 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.owner.counters.req_tot++;
     const owner = this.owner;
     const fhttp = owner.http;
+    const caps = fhttp.captures;
+    // capture request header: the head as it arrived, before any rule
+    if (caps !== undefined && this.log !== null && caps.request.length > 0)
+      this.log.requestCaptures = captureHeaders(info.headers, caps.request);
     this.reqMethod = info.method;
     this.reqTarget = info.target;
     this.reqHeaders = info.headers;
@@ -736,6 +750,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.closeAfter = !info.keepAlive || this.mode === 'close' || owner.stopping;
     this.attempts = 0;
     this.ck = null;
+    this.ckScan = false;
     this.localReply = undefined;
     // error pages and after-response rules follow the backend once it is chosen
     this.backend = null;
@@ -788,7 +803,9 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.backend = backend;
     if (this.log !== null) this.log.backend = backend.name;
     const cookie = backend.cookie;
-    if (cookie !== undefined) this.clientCookies(info, backend, cookie);
+    const capture = fhttp.captures?.cookie ?? null;
+    this.ckScan = cookie !== undefined || capture !== null;
+    if (this.ckScan) this.clientCookies(info, backend, cookie ?? null, capture);
     else this.ck = null;
     backend.counters.stot++;
     backend.counters.req_tot++;
@@ -818,14 +835,29 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     return true;
   }
 
-  /** `cookie`: the request's persistence cookie chooses its server; indirect/prefix rewrite it. */
-  private clientCookies(info: HeadInfo, be: Backend, cookie: CookiePersistence): void {
+  /**
+   * `cookie`: the request's persistence cookie chooses its server; indirect/prefix rewrite it.
+   * `capture cookie` of the frontend is taken by the same scan (`cookie` null: only that).
+   */
+  private clientCookies(
+    info: HeadInfo,
+    be: Backend,
+    cookie: CookiePersistence | null,
+    capture: CookieCapture | null,
+  ): void {
     let t = this.ckTxn;
     if (t === null) {
       t = new CookieTxn();
       this.ckTxn = t;
     }
     t.reset();
+    if (cookie === null) {
+      this.ck = null;
+      const got = requestCookies(info.headers, null, t, be, 0, capture);
+      if (got !== undefined && this.log !== null) this.log.requestCookie = got;
+      this.reqHeaders = info.headers;
+      return;
+    }
     this.ck = t;
     const rules = cookie.persistRules;
     if (rules !== undefined && this.env !== null) {
@@ -843,15 +875,27 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
         t.direct = true;
       }
     }
-    requestCookies(info.headers, cookie, t, be, Math.floor(Date.now() / 1000));
+    const got = requestCookies(info.headers, cookie, t, be, Math.floor(Date.now() / 1000), capture);
+    if (got !== undefined && this.log !== null) this.log.requestCookie = got;
     this.reqHeaders = info.headers;
   }
 
-  /** `cookie`, response side: the server's Set-Cookie of our name, then the inserted one. */
+  /**
+   * `cookie`, response side: the server's Set-Cookie of our name, then the inserted one; the
+   * frontend's `capture cookie` reads the Set-Cookie headers in the same scan.
+   */
   private serverCookies(info: HeadInfo): void {
-    const t = this.ck!;
-    const cookie = this.backend!.cookie!;
-    responseCookies(info.headers, cookie, t, this.server);
+    const t = this.ckTxn!;
+    const cookie = this.ck !== null ? this.backend!.cookie! : null;
+    const got = responseCookies(
+      info.headers,
+      cookie,
+      t,
+      this.server,
+      this.owner.http.captures?.cookie ?? null,
+    );
+    if (got !== undefined && this.log !== null) this.log.responseCookie = got;
+    if (cookie === null) return;
     insertCookie(
       info.headers,
       cookie,
@@ -938,6 +982,9 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     let v = rules.request !== undefined ? rules.request.run(env, msg, out) : V_CONTINUE;
     if ((v === V_CONTINUE || v === V_ALLOW) && rules.redirects !== undefined)
       v = rules.redirects.run(env, msg, out);
+    // a denied or tarpitted request still has its cookie captured for the log (as HAProxy)
+    if ((v === V_DENY || v === V_TARPIT) && this.log !== null && this.owner.http.captures?.cookie != null)
+      this.captureDeniedCookie(msg.headers);
     switch (v) {
       case V_REPLY:
       case V_DENY: {
@@ -966,6 +1013,18 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       default:
         return false;
     }
+  }
+
+  /** `capture cookie` of a request a rule refused. */
+  private captureDeniedCookie(headers: string[]): void {
+    let t = this.ckTxn;
+    if (t === null) {
+      t = new CookieTxn();
+      this.ckTxn = t;
+    }
+    t.reset();
+    const got = requestCookies(headers, null, t, NO_SERVERS, 0, this.owner.http.captures!.cookie);
+    if (got !== undefined) this.log!.requestCookie = got;
   }
 
   /**
@@ -1465,6 +1524,10 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       this.parser!.reset();
       this.parser!.pause();
     }
+    const caps = this.owner.http.captures;
+    // capture response header: the response as the server sent it
+    if (caps !== undefined && this.log !== null && caps.response.length > 0)
+      this.log.responseCaptures = captureHeaders(info.headers, caps.response);
     if (this.env !== null) {
       this.env.countResponse(info.status);
       const store = this.backend?.persist?.storeResponse;
@@ -1474,7 +1537,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
         store(this.env, this.server);
       }
       if (this.responseRules(info)) return;
-    } else if (this.ck !== null) this.serverCookies(info);
+    } else if (this.ckScan) this.serverCookies(info);
     countHttpStatus(this.owner.counters, info.status);
     if (this.backend !== null) countHttpStatus(this.backend.counters, info.status);
     if (this.server !== null) {
@@ -1514,7 +1577,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     const bhttp = this.backend !== null ? backendHttp(this.backend) : undefined;
     const br = bhttp !== undefined && bhttp !== this.owner.http ? bhttp.rules : undefined;
     if (fr === undefined && br === undefined) {
-      if (this.ck !== null) this.serverCookies(info);
+      if (this.ckScan) this.serverCookies(info);
       return false;
     }
     const env = this.env!;
@@ -1523,7 +1586,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     let v = br?.response !== undefined ? br.response.run(env, msg, out) : V_CONTINUE;
     if ((v === V_CONTINUE || v === V_ALLOW) && fr?.response !== undefined) v = fr.response.run(env, msg, out);
     if (v === V_CONTINUE || v === V_ALLOW) {
-      if (this.ck !== null) {
+      if (this.ckScan) {
         // the persistence cookie comes after http-response rules, before http-after-response
         info.status = msg.status;
         info.headers = msg.headers;
@@ -1818,6 +1881,12 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   private startLog(): void {
     const r = newLogRecord(this.owner.name, this.client, this.logDate);
     r.backendMode = 'http';
+    const caps = this.owner.http.captures;
+    if (caps !== undefined) {
+      // declared captures show as empty until something is captured
+      r.requestCaptures = caps.emptyRequest;
+      r.responseCaptures = caps.emptyResponse;
+    }
     r.tIdle = this.logTime();
     this.log = r;
   }

@@ -17,7 +17,9 @@ export {
   type RequestKey,
   type StickPersistence,
 } from './backend.ts';
+export { captureHeaders, type HeaderCapture, type HttpCaptures, httpCaptures } from './capture.ts';
 export {
+  type CookieCapture,
   CookiePersistence,
   type CookieServers,
   type CookieSpec,

@@ -805,7 +805,7 @@ const hashType: KeywordRow = {
 const capture: KeywordRow = {
   name: 'capture',
   sections: PROXY_FE_ONLY,
-  supported: false,
+  supported: true,
   parse(ctx) {
     const a = ctx.args;
     if (a[1] === 'cookie') {
