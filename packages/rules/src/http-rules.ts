@@ -12,6 +12,7 @@ import {
   TCP_ACTIONS,
 } from './actions/flow.ts';
 import { HEADER_ACTIONS } from './actions/headers.ts';
+import { normalizeUriAction } from './actions/normalize-uri.ts';
 import { redirectAction } from './actions/redirect.ts';
 import { RESPONSE_START_LINE_ACTIONS, START_LINE_ACTIONS } from './actions/start-line.ts';
 import { COUNTER_ACTIONS, stickActions } from './actions/stick.ts';
@@ -55,6 +56,7 @@ function actionTables(proxyName: () => string): Record<HttpRuleSet, ReadonlyMap<
       ...COMMON_FLOW_ACTIONS,
       ...REQUEST_FLOW_ACTIONS(proxyName),
       redirectAction,
+      normalizeUriAction,
       ...stickActions(true),
     ]),
     'http-response': table([
