@@ -1,4 +1,5 @@
-// `capture request header`, `capture response header` and `capture cookie` in log lines,
+// `capture request header`, `capture response header`, `capture cookie`, `declare capture`,
+// `http-request capture` and `http-response capture` in log lines,
 // HAProxy 2.6 against haproxyd: the same configuration logging
 // "%CC %CS %hr %hs %hrl %hsl %ST %tsc" to a UDP syslog sink, the same requests, the same lines.
 import net from 'node:net';
@@ -45,6 +46,7 @@ const REQUESTS: readonly (readonly [string, readonly string[]])[] = [
   ['/deny', ['Host: x', 'Cookie: sessid=1']],
   ['/be', ['Host: x', 'Cookie: SRV=s1; sessid=z']],
   ['/esc', ['Host: a{b|c}d"e']],
+  ['/captured/path', ['Host: x', 'X-Id: 1234567890']],
 ];
 
 describe('captures in log lines', () => {
@@ -77,6 +79,11 @@ describe('captures in log lines', () => {
           '  capture response header Content-Type len 12',
           '  capture response header X-Missing len 4',
           '  capture cookie sess len 14',
+          '  declare capture request len 6',
+          '  declare capture response len 3',
+          '  http-request capture path len 4',
+          '  http-request capture req.hdr(x-id) id 2',
+          '  http-response capture res.hdr(content-length) id 2',
           '  http-request deny if { path /deny }',
           '  use_backend ck if { path /be }',
           '  default_backend plain',

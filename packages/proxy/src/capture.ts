@@ -9,7 +9,7 @@
 import type { CookieCapture } from './cookie.ts';
 
 export interface HeaderCapture {
-  /** Header name in lower case. */
+  /** Header name in lower case; '' for a slot filled by rules (`declare capture`, `… capture … len`). */
   readonly name: string;
   readonly len: number;
 }
@@ -38,20 +38,23 @@ export function httpCaptures(
   };
 }
 
-/** The captured values of `caps` in a flat header list (undefined: the header was absent). */
+/**
+ * Fills `out` (one slot per capture) with the values of the header captures of `caps` found in
+ * a flat header list; slots of other captures (`declare capture`, `http-request capture`, name
+ * '') are left alone.
+ */
 export function captureHeaders(
   headers: readonly string[],
   caps: readonly HeaderCapture[],
-): (string | undefined)[] {
-  const out: (string | undefined)[] = new Array(caps.length).fill(undefined);
+  out: (string | undefined)[],
+): void {
   for (let i = 0; i < headers.length; i += 2) {
     const n = headers[i]!;
     for (let k = 0; k < caps.length; k++) {
       const c = caps[k]!;
-      if (c.name.length !== n.length || c.name !== n.toLowerCase()) continue;
+      if (c.name === '' || c.name.length !== n.length || c.name !== n.toLowerCase()) continue;
       const v = headers[i + 1]!;
       out[k] = v.length > c.len ? v.slice(0, c.len) : v;
     }
   }
-  return out;
 }

@@ -53,7 +53,7 @@ import {
   V_REPLY,
   V_TARPIT,
 } from '@hap/rules';
-import type { Condition, ProxyWorld } from '@hap/sample';
+import type { CaptureSlots, Condition, ProxyWorld } from '@hap/sample';
 import { countHttpStatus, type ProxyCounters } from '@hap/stats';
 import { connectionAddresses } from './accept-proxy.ts';
 import type { Backend, QueuedRequest, RequestKey } from './backend.ts';
@@ -444,6 +444,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   ck: CookieTxn | null;
   /** The object `ck` points to, kept for the connection's next requests. */
   ckTxn: CookieTxn | null;
+  /** The current transaction's capture slots; null when the frontend declares none. */
+  captures: CaptureSlots | null;
   /** The current request's cookies are scanned (backend `cookie` or frontend `capture cookie`). */
   ckScan: boolean;
   /** The current request's log line (only when the frontend logs). */
@@ -516,6 +518,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.ck = null;
     this.ckTxn = null;
     this.ckScan = false;
+    this.captures = null;
     this.log = null;
     this.logT0 = 0;
     this.logDate = 0;
@@ -721,9 +724,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     const owner = this.owner;
     const fhttp = owner.http;
     const caps = fhttp.captures;
-    // capture request header: the head as it arrived, before any rule
-    if (caps !== undefined && this.log !== null && caps.request.length > 0)
-      this.log.requestCaptures = captureHeaders(info.headers, caps.request);
+    if (caps !== undefined) this.newCaptures(caps, info.headers);
     this.reqMethod = info.method;
     this.reqTarget = info.target;
     this.reqHeaders = info.headers;
@@ -929,6 +930,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     env.res = undefined;
     env.backend = owner.name;
     env.server = undefined;
+    env.captures = this.captures ?? undefined;
     env.vars.newTransaction();
     // stick counters: the previous request's tracking ends, the session's entries count this one
     env.newStream();
@@ -1012,6 +1014,25 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
         return true;
       default:
         return false;
+    }
+  }
+
+  /**
+   * The transaction's capture slots (the frontend declares some): request header captures
+   * from the head as it arrived, before any rule; the rules and the response fill the rest.
+   */
+  private newCaptures(caps: HttpCaptures, headers: readonly string[]): void {
+    const slots: CaptureSlots = {
+      req: new Array<string | undefined>(caps.request.length).fill(undefined),
+      res: new Array<string | undefined>(caps.response.length).fill(undefined),
+    };
+    captureHeaders(headers, caps.request, slots.req);
+    this.captures = slots;
+    if (this.env !== null) this.env.captures = slots;
+    const r = this.log;
+    if (r !== null) {
+      if (caps.request.length > 0) r.requestCaptures = slots.req;
+      if (caps.response.length > 0) r.responseCaptures = slots.res;
     }
   }
 
@@ -1526,8 +1547,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     }
     const caps = this.owner.http.captures;
     // capture response header: the response as the server sent it
-    if (caps !== undefined && this.log !== null && caps.response.length > 0)
-      this.log.responseCaptures = captureHeaders(info.headers, caps.response);
+    if (caps !== undefined && this.captures !== null && caps.response.length > 0)
+      captureHeaders(info.headers, caps.response, this.captures.res);
     if (this.env !== null) {
       this.env.countResponse(info.status);
       const store = this.backend?.persist?.storeResponse;

@@ -6,7 +6,7 @@
 
 import type { Socket } from 'node:net';
 import { type HttpMessage, newOutcome, type RuleOutcome, type TrackingEnv } from '@hap/rules';
-import { createVarStore, type ProxyWorld, type SampleValue } from '@hap/sample';
+import { type CaptureSlots, createVarStore, type ProxyWorld, type SampleValue } from '@hap/sample';
 import {
   type StickEntry,
   type StickFetchContext,
@@ -59,6 +59,8 @@ export class StreamEnv implements TrackingEnv, StickFetchContext {
   payload?: Buffer;
   /** No more bytes will be looked at (delay over, client done): what is there is final. */
   payloadFinal: boolean;
+  /** The transaction's capture slots (the HTTP session sets them when the frontend has some). */
+  captures: CaptureSlots | undefined;
   /** Set by a payload fetch that read bytes while more may come (HAProxy's "missing data"). */
   missed: boolean;
   /** What the sc_*, src_* and table_* fetches read: this object (null while nothing is tracked is fine). */
@@ -88,6 +90,7 @@ export class StreamEnv implements TrackingEnv, StickFetchContext {
     this.resMsg = message();
     this.outcome = newOutcome();
     this.payloadFinal = true;
+    this.captures = undefined;
     this.missed = false;
     this.stick = this;
     this.streamSlots = undefined;

@@ -5,6 +5,7 @@
  */
 
 import { type Condition, compileCondition, type SampleEnv } from '@hap/sample';
+import { REQUEST_CAPTURE, RESPONSE_CAPTURE } from './actions/capture.ts';
 import {
   COMMON_FLOW_ACTIONS,
   REQUEST_FLOW_ACTIONS,
@@ -57,6 +58,7 @@ function actionTables(proxyName: () => string): Record<HttpRuleSet, ReadonlyMap<
       ...REQUEST_FLOW_ACTIONS(proxyName),
       redirectAction,
       normalizeUriAction,
+      REQUEST_CAPTURE,
       ...stickActions(true),
     ]),
     'http-response': table([
@@ -65,6 +67,7 @@ function actionTables(proxyName: () => string): Record<HttpRuleSet, ReadonlyMap<
       ...COMMON_FLOW_ACTIONS,
       ...RESPONSE_FLOW_ACTIONS,
       redirectAction,
+      RESPONSE_CAPTURE,
       ...COUNTER_ACTIONS,
     ]),
     'http-after-response': table([...HEADER_ACTIONS, ...RESPONSE_START_LINE_ACTIONS, ...COMMON_FLOW_ACTIONS]),

@@ -1042,7 +1042,7 @@ const ROWS: KeywordRow[] = [
       });
     },
   },
-  simpleRow('declare', PROXY_FE_ONLY, 'words', false),
+  simpleRow('declare', PROXY_FE_ONLY, 'words', true),
   simpleRow('persist', PROXY_BE, 'words', false),
   persistRow('ignore-persist', PROXY_BE_ONLY),
   persistRow('force-persist', PROXY_NO_DEFAULTS),
