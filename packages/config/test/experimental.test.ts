@@ -33,3 +33,23 @@ describe('expose-experimental-directives', () => {
     expect(r.diagnostics.filter((d) => d.level === 'alert')).toEqual([]);
   });
 });
+
+describe('declare capture', () => {
+  it('bad lines give the same alerts as haproxy -c', () => {
+    const text =
+      'defaults\n  mode http\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\n' +
+      'frontend fe\n  bind 127.0.0.1:18996\n  declare capture request len 0\n  declare capture sideways len 3\n' +
+      '  declare capture request len x\n  declare foo\n  declare capture response len 4\n  default_backend b\n' +
+      'backend b\n  server s1 127.0.0.1:1\n';
+    const alerts = (lines: string[]) =>
+      lines.filter((l) => l.startsWith('[ALERT]') && l.includes('parsing ['));
+    const hap = alerts(
+      haproxyCheck(text)
+        .output.split('\n')
+        .map((l) => l.replace(/\((\d+)\)/, `(${PID})`)),
+    );
+    const r = parseConfig(text, 'haproxy.cfg', { env: {}, cwd: '/nonexistent' });
+    expect(hap).toHaveLength(4);
+    expect(alerts(r.diagnostics.map((d) => formatDiagnostic(d, PID)))).toEqual(hap);
+  });
+});

@@ -1042,7 +1042,27 @@ const ROWS: KeywordRow[] = [
       });
     },
   },
-  simpleRow('declare', PROXY_FE_ONLY, 'words', true),
+  {
+    // `declare capture request|response len <n>`: a capture slot the rules fill
+    name: 'declare',
+    sections: PROXY_FE_ONLY,
+    supported: true,
+    parse(ctx) {
+      const [, what, dir, len, n] = ctx.args;
+      if (what === undefined || what === '')
+        return ctx.alert("'declare' needs a second keyword that specify the type of declaration ('capture')");
+      if (what !== 'capture') return ctx.alert(`unknown declaration type '${what}' (supports 'capture')`);
+      if (dir !== 'request' && dir !== 'response')
+        return ctx.alert("'declare capture' requires a direction ('request' or 'response')");
+      if (len !== 'len') return ctx.alert("'declare capture' requires a capture length ('len')");
+      if (n === undefined || n === '')
+        return ctx.alert(
+          "'declare capture': 'len' requires a numeric value that represents the capture length",
+        );
+      if (!/^-?\d+$/.test(n)) return ctx.alert(`'declare capture': cannot parse the length '${len}'.`);
+      if (Number(n) <= 0) return ctx.alert('length must be > 0');
+    },
+  },
   simpleRow('persist', PROXY_BE, 'words', false),
   persistRow('ignore-persist', PROXY_BE_ONLY),
   persistRow('force-persist', PROXY_NO_DEFAULTS),
