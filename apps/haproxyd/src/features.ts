@@ -13,6 +13,7 @@ export type LogsFeature = typeof import('./runtime-log.ts');
 export type ChecksFeature = typeof import('./runtime-checks.ts');
 export type CliFeature = typeof import('./runtime-cli.ts');
 export type StatsPageFeature = typeof import('./stats-page.ts');
+export type CookieFeature = typeof import('./runtime-cookie.ts');
 
 /** The modules a configuration needs; an absent one is not used by any section. */
 export interface Features {
@@ -23,6 +24,8 @@ export interface Features {
   cli?: CliFeature;
   /** The stats page and the services `use-service` names (the Prometheus exporter). */
   statsPage?: StatsPageFeature;
+  /** Cookie persistence (`cookie`, with `force-persist`/`ignore-persist`). */
+  cookie?: CookieFeature;
 }
 
 /** Keywords the rule engine compiles besides the rule sets, ACLs and use_backend lines. */
@@ -56,6 +59,8 @@ export const uses = {
       ),
     ),
   cli: (model: ConfigModel): boolean => model.global.directives.some((d) => d.keyword === 'stats socket'),
+  cookie: (model: ConfigModel): boolean =>
+    sectionsOf(model).some((p) => p.directives.some((d) => d.keyword === 'cookie')),
   statsPage: (model: ConfigModel): boolean =>
     sectionsOf(model).some((p) =>
       p.directives.some((d) => d.keyword.startsWith('stats ') || d.args.includes('use-service')),
@@ -72,17 +77,19 @@ export async function loadFeatures(model: ConfigModel): Promise<Features> {
     rules ||
     uses.stick(model) ||
     sectionsOf(model).some((p) => p.directives.some((d) => d.keyword === 'stick'));
-  const [r, s, l, c, a, page] = await Promise.all([
+  const [r, s, l, c, a, page, ck] = await Promise.all([
     rules ? import('./runtime-rules.ts') : undefined,
     stick ? import('./runtime-stick.ts') : undefined,
     uses.logs(model) ? import('./runtime-log.ts') : undefined,
     uses.checks(model) ? import('./runtime-checks.ts') : undefined,
     uses.cli(model) ? import('./runtime-cli.ts') : undefined,
     uses.statsPage(model) ? import('./stats-page.ts') : undefined,
+    uses.cookie(model) ? import('./runtime-cookie.ts') : undefined,
   ]);
   // `use-service` names a service of the stats page module: the rule compiler must know them
   if (r && page) r.useServices(page.serviceByName);
   if (page) f.statsPage = page;
+  if (ck) f.cookie = ck;
   if (r) f.rules = r;
   if (s) f.stick = s;
   if (l) f.logs = l;

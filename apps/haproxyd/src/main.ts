@@ -110,6 +110,7 @@ async function compileRules(result: LoadResult): Promise<void> {
     found.push(...rules.checkRules(m));
   }
   if (uses.stick(m)) found.push(...(await import('./runtime-stick.ts')).checkStickTables(m));
+  if (uses.cookie(m)) found.push(...(await import('./runtime-cookie.ts')).checkCookies(m));
   if (uses.checks(m)) found.push(...(await import('./runtime-checks.ts')).checkHealthChecks(m));
   if (uses.logs(m)) found.push(...(await import('./runtime-log.ts')).checkLogs(m));
   result.diagnostics.push(...found);

@@ -86,6 +86,11 @@ class Adapter implements BackendBalancer {
     this.balancer.update(v, Date.now());
   }
 
+  isRunning(server: Server): boolean {
+    const v = this.views.get(server);
+    return v !== undefined && (v.state === 'up' || v.state === 'drain');
+  }
+
   setState(server: Server, state: 'up' | 'down' | 'drain' | 'maint'): void {
     const v = this.views.get(server);
     if (!v) return;

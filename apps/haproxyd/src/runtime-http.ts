@@ -10,8 +10,21 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { ConfigModel, Diagnostic, Directive, ProxyModel } from '@hap/config';
 import { ERROR_PAGE_STATUSES, type ErrorMessage, loadErrorFile, parseErrorFile } from '@hap/http';
-import type { ForwardFor, HttpConnectionMode, HttpProxySettings } from '@hap/proxy';
+import {
+  type ForwardFor,
+  type HeaderCapture,
+  type HttpCaptures,
+  type HttpConnectionMode,
+  type HttpProxySettings,
+  httpCaptures,
+} from '@hap/proxy';
 import type { ReplySpec } from '@hap/rules';
+
+/** A server's `cookie <value>` (undefined: none). */
+export function serverCookie(options: Record<string, string | true>): string | undefined {
+  const v = options['cookie'];
+  return typeof v === 'string' ? v : undefined;
+}
 
 export function resolvePath(p: string): string {
   return isAbsolute(p) ? p : resolve(p);
@@ -270,5 +283,95 @@ export function httpSettings(
     ...(pages.replies.size > 0 ? { errorReplies: pages.replies } : {}),
     bufferRequest: optionOn(sections, 'option http-buffer-request'),
     rules: undefined,
+    captures: p.kind === 'frontend' || p.kind === 'listen' ? captures(p, out) : undefined,
   };
+}
+
+/** HAProxy keeps a captured cookie in 64 bytes (`tune.cookie_len`): 63 characters at most. */
+const COOKIE_CAPTURE_MAX = 63;
+
+/** One capture slot of a frontend, in declaration order. */
+interface CaptureSlot extends HeaderCapture {
+  readonly file: string;
+  readonly line: number;
+}
+
+/**
+ * A frontend's capture slots in declaration order: `capture request|response header`,
+ * `declare capture request|response len`, and (request side) `http-request capture … len`.
+ */
+export function captureLayout(p: ProxyModel): {
+  request: CaptureSlot[];
+  response: CaptureSlot[];
+  cookie: { name: string; len: number } | null;
+} {
+  const request: CaptureSlot[] = [];
+  const response: CaptureSlot[] = [];
+  let cookie: { name: string; len: number } | null = null;
+  const int = (w: string | undefined) => Math.max(0, Number.parseInt(w ?? '0', 10) || 0);
+  const items: { file: string; line: number; run: () => void }[] = [];
+  if (p.kind !== 'frontend' && p.kind !== 'listen') return { request, response, cookie };
+  for (const d of p.directives) {
+    const a = d.args;
+    if (d.keyword === 'capture') {
+      items.push({
+        file: d.file,
+        line: d.line,
+        run: () => {
+          if (a[1] === 'cookie') cookie = { name: a[2] ?? '', len: int(a[4]) };
+          else
+            (a[1] === 'request' ? request : response).push({
+              name: (a[3] ?? '').toLowerCase(),
+              len: int(a[5]),
+              file: d.file,
+              line: d.line,
+            });
+        },
+      });
+      d.supported = true;
+    } else if (d.keyword === 'declare' && a[1] === 'capture' && a[3] === 'len') {
+      items.push({
+        file: d.file,
+        line: d.line,
+        run: () =>
+          (a[2] === 'request' ? request : response).push({
+            name: '',
+            len: int(a[4]),
+            file: d.file,
+            line: d.line,
+          }),
+      });
+      d.supported = true;
+    }
+  }
+  for (const r of p.rules) {
+    if (r.ruleSet !== 'http-request' || r.action !== 'capture' || r.args[1] !== 'len') continue;
+    items.push({
+      file: r.file,
+      line: r.line,
+      run: () => request.push({ name: '', len: int(r.args[2]), file: r.file, line: r.line }),
+    });
+  }
+  // one configuration file per section: the line numbers give the order
+  items.sort((x, y) => x.line - y.line);
+  for (const it of items) it.run();
+  return { request, response, cookie };
+}
+
+/** The `capture` lines of a frontend (or listen), undefined without any. */
+function captures(p: ProxyModel, out: Diagnostic[]): HttpCaptures | undefined {
+  const layout = captureLayout(p);
+  let cookie = layout.cookie as { name: string; len: number } | null;
+  if (cookie !== null && cookie.len > COOKIE_CAPTURE_MAX) {
+    out.push({
+      level: 'warning',
+      code: 'HAP_ERR_CAPTURE',
+      keyword: 'capture',
+      message: `truncating capture length to ${COOKIE_CAPTURE_MAX} bytes for ${p.kind} '${p.name}'.`,
+    });
+    cookie = { name: cookie.name, len: COOKIE_CAPTURE_MAX };
+  }
+  if (layout.request.length === 0 && layout.response.length === 0 && cookie === null) return undefined;
+  const plain = (l: readonly CaptureSlot[]) => l.map((c) => ({ name: c.name, len: c.len }));
+  return httpCaptures(plain(layout.request), plain(layout.response), cookie);
 }

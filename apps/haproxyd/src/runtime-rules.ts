@@ -21,7 +21,7 @@ import {
   TargetRules,
 } from '@hap/rules';
 import { compileCondition } from '@hap/sample';
-import { chain, type HttpErrorEntry, resolvePath } from './runtime-http.ts';
+import { captureLayout, chain, type HttpErrorEntry, resolvePath } from './runtime-http.ts';
 import { tablesOf } from './runtime-stick.ts';
 
 /** The file of `http-errors <name>` for `status`: undefined when it has none, null when there is no such section. */
@@ -53,6 +53,16 @@ export function contextFor(model: ConfigModel, p: ProxyModel): RuleCompileContex
     stickTable: (name) => tablesOf(model).tables.get(name ?? p.name),
     defaultTable: p.name,
     tableExists: (name) => tablesOf(model).tables.has(name),
+    captureSlots: (file, line) => {
+      const layout = captureLayout(p);
+      if (layout.request.length === 0 && layout.response.length === 0) return undefined;
+      const own = layout.request.findIndex((c) => c.name === '' && c.file === file && c.line === line);
+      return {
+        request: layout.request.map((c) => c.len),
+        response: layout.response.map((c) => c.len),
+        line: own >= 0 ? own : undefined,
+      };
+    },
   };
 }
 

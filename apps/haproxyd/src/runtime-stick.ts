@@ -1,7 +1,8 @@
 /**
  * Stick tables (`stick-table` in a proxy section, named after the section) and the `stick`
  * persistence rules of backends: `stick match` finds the server stored for a request's key,
- * `stick store-request` stores the server chosen, `stick on` does both.
+ * `stick store-request` stores the server chosen, `stick on` does both, `stick store-response`
+ * stores the server under a key read from its response (before the `http-response` rules).
  */
 
 import type { ConfigModel, Diagnostic, ProxyModel, RuleModel } from '@hap/config';
@@ -71,7 +72,7 @@ function buildTables(model: ConfigModel, out: Diagnostic[]): Map<string, StickTa
 }
 
 interface StickRule {
-  readonly kind: 'on' | 'match' | 'store-request';
+  readonly kind: 'on' | 'match' | 'store-request' | 'store-response';
   readonly expr: SampleExpr;
   readonly cond: Condition | undefined;
   readonly table: StickTable;
@@ -109,15 +110,13 @@ export function stickPersistence(
       alert(out, r, 'stick', `'stick ${r.action}': unable to find table '${tableName}'.`);
       continue;
     }
-    if (r.action === 'store-response') {
-      alert(out, r, 'stick', "'stick store-response' is not supported yet by haproxyd's runtime.");
-      continue;
-    }
+    // store-response rules read the response (res.hdr, res.cook, status, ...)
+    const ruleOpts = r.action === 'store-response' ? { ...opts, direction: 'response' as const } : opts;
     try {
       rules.push({
         kind: r.action as StickRule['kind'],
-        expr: compileSampleExpr(r.args[0] ?? '', opts),
-        cond: r.condition ? compileCondition(r.condition, (n) => acls.get(n), opts) : undefined,
+        expr: compileSampleExpr(r.args[0] ?? '', ruleOpts),
+        cond: r.condition ? compileCondition(r.condition, (n) => acls.get(n), ruleOpts) : undefined,
         table,
       });
     } catch (err) {
@@ -127,10 +126,28 @@ export function stickPersistence(
   for (const d of p.directives) if (d.keyword === 'stick') d.supported = true;
   const ids = serverIds(p, servers);
   const idOf = new Map([...ids].map(([id, s]) => [s, id]));
+  const responseRules = rules.filter((r) => r.kind === 'store-response');
   return {
+    storeResponse:
+      responseRules.length === 0
+        ? undefined
+        : (env: SampleEnv, server: Server): void => {
+            const id = idOf.get(server);
+            if (id === undefined) return;
+            // only the first rule that stores into a table does (HAProxy's order of precision)
+            const done: StickTable[] = [];
+            for (const r of responseRules) {
+              if (done.includes(r.table)) continue;
+              if (r.cond !== undefined && !r.cond.test(env)) continue;
+              const v = r.expr.eval(env);
+              if (v === undefined) continue;
+              stickStore(r.table, stickKeyOf(v), id, server.name);
+              done.push(r.table);
+            }
+          },
     match(env: SampleEnv): Server | undefined {
       for (const r of rules) {
-        if (r.kind === 'store-request') continue;
+        if (r.kind === 'store-request' || r.kind === 'store-response') continue;
         if (r.cond !== undefined && !r.cond.test(env)) continue;
         const v = r.expr.eval(env);
         if (v === undefined) continue;
@@ -143,7 +160,7 @@ export function stickPersistence(
       const id = idOf.get(server);
       if (id === undefined) return;
       for (const r of rules) {
-        if (r.kind === 'match') continue;
+        if (r.kind === 'match' || r.kind === 'store-response') continue;
         if (r.cond !== undefined && !r.cond.test(env)) continue;
         const v = r.expr.eval(env);
         if (v !== undefined) stickStore(r.table, stickKeyOf(v), id, server.name);

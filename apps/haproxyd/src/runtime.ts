@@ -25,7 +25,7 @@ import type { StickTable } from '@hap/stick';
 import type { Features } from './features.ts';
 import { balancerFor } from './runtime-balance.ts';
 import type { PlannedChecks } from './runtime-checks.ts';
-import { chain, httpSettings } from './runtime-http.ts';
+import { chain, httpSettings, serverCookie } from './runtime-http.ts';
 import type { LogPlan } from './runtime-log.ts';
 import type { CompiledRules } from './runtime-rules.ts';
 
@@ -181,6 +181,7 @@ function serverTargets(
         path,
         maxconn: s.maxconn,
         sendProxy: sendProxyOf(s.options),
+        cookie: serverCookie(s.options),
       });
       models.push(s);
       continue;
@@ -209,6 +210,7 @@ function serverTargets(
       port: a.port,
       maxconn: s.maxconn,
       sendProxy: sendProxyOf(s.options),
+      cookie: serverCookie(s.options),
     });
     models.push(s);
   }
@@ -265,6 +267,8 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks, features: 
     if (beHttp) setBackendHttp(backend, beHttp);
     backend.useServer = rulesOf.get(beModel)?.useServer;
     backend.persist = features.stick?.stickPersistence(beModel, backend.servers, tables, out);
+    // its alerts and warnings were reported by the configuration check (checkCookies)
+    backend.cookie = features.cookie?.cookiePersistence(model, beModel, []);
     backends.set(beModel.name, backend);
     return backend;
   };
@@ -319,7 +323,8 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks, features: 
         httpOf.get(q)?.rules !== undefined ||
         httpOf.get(q)?.intercept !== undefined ||
         rulesOf.get(q)?.useServer !== undefined ||
-        backends.get(q.name)?.persist !== undefined;
+        backends.get(q.name)?.persist !== undefined ||
+        backends.get(q.name)?.cookie?.persistRules !== undefined;
       let backendRules = beModel !== undefined && engaged(beModel);
       if (rules?.switching !== undefined) {
         const named = new Map<string, Backend>();

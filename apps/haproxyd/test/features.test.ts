@@ -43,7 +43,7 @@ function model(
   return r.model;
 }
 
-const names = ['rules', 'stick', 'logs', 'checks', 'cli', 'statsPage'] as const;
+const names = ['rules', 'stick', 'logs', 'checks', 'cli', 'statsPage', 'cookie'] as const;
 const used = (m: ReturnType<typeof model>) => names.filter((n) => uses[n](m));
 
 describe('optional runtime modules', () => {
@@ -77,6 +77,8 @@ describe('optional runtime modules', () => {
     ['checks', 'an agent-check', { backend: ['  server s2 127.0.0.1:3 agent-check agent-port 4'] }],
     ['cli', 'a stats socket', { global: ['  stats socket /tmp/hap-features.sock'] }],
     ['statsPage', 'a stats page', { frontend: ['  stats enable', '  stats uri /st'] }],
+    ['cookie', 'cookie persistence', { backend: ['  cookie SRV insert indirect nocache'] }],
+    ['cookie', 'cookie persistence in defaults', { defaults: ['  cookie SRV insert'] }],
     [
       'statsPage',
       'the Prometheus exporter',

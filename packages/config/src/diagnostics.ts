@@ -27,6 +27,8 @@ const LEVEL_TAG: Record<DiagnosticLevel, string> = {
 
 /** Messages from the file reader itself, which HAProxy prints as "parsing [f:l]: " (no space before ':'). */
 const READER_CODES = new Set([
+  // a few keyword parsers print some of their messages that way too (e.g. 'cookie' options)
+  'HAP_CFG_TIGHT',
   'HAP_CFG_LEX',
   'HAP_CFG_TOO_MANY_WORDS',
   'HAP_CFG_NUL',

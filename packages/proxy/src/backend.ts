@@ -8,6 +8,7 @@
 import type { TargetRules } from '@hap/rules';
 import type { SampleEnv } from '@hap/sample';
 import { ProxyCounters } from '@hap/stats/engine';
+import type { CookiePersistence } from './cookie.ts';
 import { Server, type ServerTarget } from './server.ts';
 
 /** What a balancing algorithm may read of a request (all optional but the client address). */
@@ -39,6 +40,8 @@ export interface BackendBalancer {
   usableServers(): number;
   /** Whether the balancer may choose `server` (up, weight > 0). */
   isUsable(server: Server): boolean;
+  /** Whether `server` is running (up or draining: neither down nor in maintenance). */
+  isRunning(server: Server): boolean;
   /** Health checks and the runtime API change a server's state and weight. */
   setState(server: Server, state: 'up' | 'down' | 'drain' | 'maint'): void;
   setWeight(server: Server, weight: number): void;
@@ -49,7 +52,7 @@ export interface BackendBalancer {
 }
 
 /**
- * `stick match|on|store-request`: persistence of a client (by a sample of its request) on a
+ * `stick match|on|store-request|store-response`: persistence of a client (by a sample of its request) on a
  * server, kept in a stick table. Built by the application; the streams call it around the
  * balancer's choice.
  */
@@ -58,6 +61,11 @@ export interface StickPersistence {
   match(env: SampleEnv): Server | undefined;
   /** Records the chosen server for the storing rules. */
   store(env: SampleEnv, server: Server): void;
+  /**
+   * `stick store-response`: records the server under keys read from its response (the env's
+   * response message is set); undefined when the backend has no such rule.
+   */
+  readonly storeResponse: ((env: SampleEnv, server: Server) => void) | undefined;
 }
 
 /** What traffic tells of a server (`observe`). */
@@ -118,6 +126,8 @@ export class Backend {
   useServer: TargetRules | undefined;
   /** `stick` rules, set by the application; undefined when there are none. */
   persist: StickPersistence | undefined;
+  /** `cookie` persistence, set by the application; undefined without `cookie`. */
+  cookie: CookiePersistence | undefined;
   /** `show stat` counters of the backend (its BACKEND line). */
   readonly counters: ProxyCounters;
   /**
@@ -140,6 +150,7 @@ export class Backend {
     this.balancer = spec.balancer?.(this.servers);
     this.useServer = undefined;
     this.persist = undefined;
+    this.cookie = undefined;
     this.counters = new ProxyCounters();
     this.observe = undefined;
   }
@@ -209,6 +220,12 @@ export class Backend {
   isUsable(server: Server): boolean {
     if (server.unresolved) return false;
     return this.balancer === undefined || this.balancer.isUsable(server);
+  }
+
+  /** Whether `server` is running (not down, not in maintenance): cookies may name it. */
+  isRunning(server: Server): boolean {
+    if (server.unresolved) return false;
+    return this.balancer === undefined || this.balancer.isRunning(server);
   }
 
   /** Connections open to the backend's servers now (busy or idle). */

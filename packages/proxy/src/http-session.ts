@@ -60,16 +60,33 @@ import {
   V_SERVICE,
   V_TARPIT,
 } from '@hap/rules/engine';
-import type { Condition, ProxyWorld } from '@hap/sample';
+import type { CaptureSlots, Condition, ProxyWorld } from '@hap/sample';
 import type { ProxyCounters } from '@hap/stats';
 import { countHttpStatus } from '@hap/stats/engine';
 import { connectionAddresses } from './accept-proxy.ts';
 import type { Backend, QueuedRequest, RequestKey } from './backend.ts';
+import { captureHeaders, type HttpCaptures } from './capture.ts';
+import {
+  type CookieCapture,
+  type CookiePersistence,
+  CookieTxn,
+  insertCookie,
+  PERSIST_FORCE,
+  PERSIST_IGNORE,
+  requestCookies,
+  responseCookies,
+} from './cookie.ts';
 import { readBufferWritten } from './read-buffer.ts';
 import { connectOptions, proxyHeaderFor, type Server } from './server.ts';
 import { type FrontendLog, newLogRecord, setTermination } from './stream.ts';
 import { StreamEnv } from './stream-env.ts';
 import type { TimerWheel, WheelEntry } from './timer-wheel.ts';
+
+/** No server to name (a cookie scan made only to capture). */
+const NO_SERVERS = { servers: [], isRunning: () => false };
+
+/** The %tsc letters of a request that never reached the cookie step of its backend. */
+const NO_COOKIE = { client: 'none', server: 'none' } as const;
 
 /** `option http-keep-alive` (default), `option http-server-close`, `option httpclose`. */
 export type HttpConnectionMode = 'keep-alive' | 'server-close' | 'close';
@@ -124,6 +141,8 @@ export interface HttpProxySettings {
    * proxy's `http-request` rules and before its `redirect` rules, as HAProxy does.
    */
   intercept?: InterceptService | undefined;
+  /** A frontend's `capture` lines (for its log lines); undefined without any. */
+  captures?: HttpCaptures | undefined;
 }
 
 /** A service attached to a proxy that takes the requests it claims (HAProxy's stats applet). */
@@ -442,6 +461,14 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   mode: HttpConnectionMode;
   /** What rules read: made on the first request of a connection that goes through rules. */
   env: StreamEnv | null;
+  /** The current request's cookie persistence facts; null when its backend has no `cookie`. */
+  ck: CookieTxn | null;
+  /** The object `ck` points to, kept for the connection's next requests. */
+  ckTxn: CookieTxn | null;
+  /** The current transaction's capture slots; null when the frontend declares none. */
+  captures: CaptureSlots | null;
+  /** The current request's cookies are scanned (backend `cookie` or frontend `capture cookie`). */
+  ckScan: boolean;
   /** The current request's log line (only when the frontend logs). */
   log: LogRecord | null;
   /** When the connection became ready for the current request: performance.now() and Date.now(). */
@@ -514,6 +541,10 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.heldBody = [];
     this.mode = 'keep-alive';
     this.env = null;
+    this.ck = null;
+    this.ckTxn = null;
+    this.ckScan = false;
+    this.captures = null;
     this.log = null;
     this.logT0 = 0;
     this.logDate = 0;
@@ -721,6 +752,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.owner.counters.req_tot++;
     const owner = this.owner;
     const fhttp = owner.http;
+    const caps = fhttp.captures;
+    if (caps !== undefined) this.newCaptures(caps, info.headers);
     this.reqMethod = info.method;
     this.reqTarget = info.target;
     this.reqHeaders = info.headers;
@@ -746,6 +779,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.mode = fhttp.mode;
     this.closeAfter = !info.keepAlive || this.mode === 'close' || owner.stopping;
     this.attempts = 0;
+    this.ck = null;
+    this.ckScan = false;
     this.localReply = undefined;
     this.service = null;
     // error pages and after-response rules follow the backend once it is chosen
@@ -798,6 +833,11 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     } else backend = owner.backendFor(this);
     this.backend = backend;
     if (this.log !== null) this.log.backend = backend.name;
+    const cookie = backend.cookie;
+    const capture = fhttp.captures?.cookie ?? null;
+    this.ckScan = cookie !== undefined || capture !== null;
+    if (this.ckScan) this.clientCookies(info, backend, cookie ?? null, capture);
+    else this.ck = null;
     backend.counters.stot++;
     backend.counters.req_tot++;
     const bhttp = backendHttp(backend);
@@ -827,6 +867,78 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   }
 
   /**
+   * `cookie`: the request's persistence cookie chooses its server; indirect/prefix rewrite it.
+   * `capture cookie` of the frontend is taken by the same scan (`cookie` null: only that).
+   */
+  private clientCookies(
+    info: HeadInfo,
+    be: Backend,
+    cookie: CookiePersistence | null,
+    capture: CookieCapture | null,
+  ): void {
+    let t = this.ckTxn;
+    if (t === null) {
+      t = new CookieTxn();
+      this.ckTxn = t;
+    }
+    t.reset();
+    if (cookie === null) {
+      this.ck = null;
+      const got = requestCookies(info.headers, null, t, be, 0, capture);
+      if (got !== undefined && this.log !== null) this.log.requestCookie = got;
+      this.reqHeaders = info.headers;
+      return;
+    }
+    this.ck = t;
+    const rules = cookie.persistRules;
+    if (rules !== undefined && this.env !== null) {
+      const v = rules(this.env);
+      t.force = v === PERSIST_FORCE;
+      t.ignore = v === PERSIST_IGNORE;
+    }
+    const env = this.env;
+    if (be.useServer !== undefined && env !== null) {
+      // use-server comes first (HAProxy's order): the cookie is then only "unused"
+      const name = be.useServer.select(env);
+      const forced = name !== undefined ? be.servers.find((x) => x.name === name) : undefined;
+      if (forced !== undefined && (be.isRunning(forced) || cookie.persistDown || t.force)) {
+        t.assigned = forced;
+        t.direct = true;
+      }
+    }
+    const got = requestCookies(info.headers, cookie, t, be, Math.floor(Date.now() / 1000), capture);
+    if (got !== undefined && this.log !== null) this.log.requestCookie = got;
+    this.reqHeaders = info.headers;
+  }
+
+  /**
+   * `cookie`, response side: the server's Set-Cookie of our name, then the inserted one; the
+   * frontend's `capture cookie` reads the Set-Cookie headers in the same scan.
+   */
+  private serverCookies(info: HeadInfo): void {
+    const t = this.ckTxn!;
+    const cookie = this.ck !== null ? this.backend!.cookie! : null;
+    const got = responseCookies(
+      info.headers,
+      cookie,
+      t,
+      this.server,
+      this.owner.http.captures?.cookie ?? null,
+    );
+    if (got !== undefined && this.log !== null) this.log.responseCookie = got;
+    if (cookie === null) return;
+    insertCookie(
+      info.headers,
+      cookie,
+      t,
+      this.server,
+      this.reqMethod,
+      info.status,
+      Math.floor(Date.now() / 1000),
+    );
+  }
+
+  /**
    * The request's way through the rules, in HAProxy's order: monitor-uri, the frontend's
    * `http-request` then `redirect` rules, `use_backend`, then the backend's. Returns the
    * backend, or null when a rule answered, held or refused the request.
@@ -848,6 +960,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     env.res = undefined;
     env.backend = owner.name;
     env.server = undefined;
+    env.captures = this.captures ?? undefined;
     env.vars.newTransaction();
     // stick counters: the previous request's tracking ends, the session's entries count this one
     env.newStream();
@@ -934,6 +1047,9 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       }
       v = rules.request !== undefined ? rules.request.run(env, msg, out) : V_CONTINUE;
     }
+    // a denied or tarpitted request still has its cookie captured for the log (as HAProxy)
+    if ((v === V_DENY || v === V_TARPIT) && this.log !== null && this.owner.http.captures?.cookie != null)
+      this.captureDeniedCookie(msg.headers);
     switch (v) {
       case V_SERVICE: {
         const svc = out.service!;
@@ -951,7 +1067,12 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
         if (reply === undefined) {
           this.closeAfter = true;
           this.replyError(out.status, v === V_REPLY ? 'answered by a rule' : 'denied by a rule');
-        } else this.localReply = reply; // sent once the request is read
+        } else {
+          this.localReply = reply; // sent once the request is read
+          // the log says who answered (PR for a deny, LR for a return or redirect)
+          if (this.log !== null)
+            this.terminate(this.log, v === V_REPLY ? 'answered by a rule' : 'denied by a rule');
+        }
         return true;
       }
       case V_TARPIT:
@@ -1026,6 +1147,37 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       return;
     }
     this.sendLocalReply(reply);
+  }
+
+  /**
+   * The transaction's capture slots (the frontend declares some): request header captures
+   * from the head as it arrived, before any rule; the rules and the response fill the rest.
+   */
+  private newCaptures(caps: HttpCaptures, headers: readonly string[]): void {
+    const slots: CaptureSlots = {
+      req: new Array<string | undefined>(caps.request.length).fill(undefined),
+      res: new Array<string | undefined>(caps.response.length).fill(undefined),
+    };
+    captureHeaders(headers, caps.request, slots.req);
+    this.captures = slots;
+    if (this.env !== null) this.env.captures = slots;
+    const r = this.log;
+    if (r !== null) {
+      if (caps.request.length > 0) r.requestCaptures = slots.req;
+      if (caps.response.length > 0) r.responseCaptures = slots.res;
+    }
+  }
+
+  /** `capture cookie` of a request a rule refused. */
+  private captureDeniedCookie(headers: string[]): void {
+    let t = this.ckTxn;
+    if (t === null) {
+      t = new CookieTxn();
+      this.ckTxn = t;
+    }
+    t.reset();
+    const got = requestCookies(headers, null, t, NO_SERVERS, 0, this.owner.http.captures!.cookie);
+    if (got !== undefined) this.log!.requestCookie = got;
   }
 
   /**
@@ -1221,6 +1373,20 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
 
   private assignServer(): void {
     const be = this.backend!;
+    const ck = this.ck;
+    if (ck !== null && ck.assigned !== null) {
+      // the persistence cookie named this server (stopped ones only with option persist/force-persist)
+      const s = ck.assigned;
+      if (!s.full) {
+        be.take(s);
+        if (be.persist !== undefined && this.env !== null) be.persist.store(this.env, s);
+        this.proceed(s);
+        return;
+      }
+      // the server is full: another one is chosen, the cookie then names it
+      ck.assigned = null;
+      ck.direct = false;
+    }
     if (!be.hasUsableServer()) {
       this.replyError(503, 'no server available');
       return;
@@ -1390,9 +1556,16 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       // the request bytes were not sent yet: they wait in pendingOut for the next attempt.
       // Retries go to the same server; with 'option redispatch' the last one may go elsewhere.
       let server = this.server;
-      if (be.redispatch && this.attempts === be.retries) {
+      const ck = this.ck;
+      // a stopped server the cookie insisted on is left at the first retry, the others at the last
+      if (
+        be.redispatch &&
+        (ck === null || !ck.force) &&
+        (this.attempts === be.retries || !be.isRunning(server))
+      ) {
         const other = be.pickServer(be.needsKey ? this.requestKey() : undefined, server);
         if (other !== undefined && other !== server) {
+          if (ck !== null) ck.direct = false;
           be.counters.wredis++;
           this.releaseSlot();
           be.take(other);
@@ -1517,10 +1690,20 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       this.parser!.reset();
       this.parser!.pause();
     }
+    const caps = this.owner.http.captures;
+    // capture response header: the response as the server sent it
+    if (caps !== undefined && this.captures !== null && caps.response.length > 0)
+      captureHeaders(info.headers, caps.response, this.captures.res);
     if (this.env !== null) {
       this.env.countResponse(info.status);
+      const store = this.backend?.persist?.storeResponse;
+      if (store !== undefined && this.server !== null) {
+        // stick store-response reads the response as the server sent it
+        this.responseEnv(info);
+        store(this.env, this.server);
+      }
       if (this.responseRules(info)) return;
-    }
+    } else if (this.ckScan) this.serverCookies(info);
     countHttpStatus(this.owner.counters, info.status);
     if (this.backend !== null) countHttpStatus(this.backend.counters, info.status);
     if (this.server !== null) {
@@ -1574,20 +1757,23 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     const fr = this.owner.http.rules;
     const bhttp = this.backend !== null ? backendHttp(this.backend) : undefined;
     const br = bhttp !== undefined && bhttp !== this.owner.http ? bhttp.rules : undefined;
-    if (fr === undefined && br === undefined) return false;
+    if (fr === undefined && br === undefined) {
+      if (this.ckScan) this.serverCookies(info);
+      return false;
+    }
     const env = this.env!;
-    const msg = env.resMsg;
-    msg.status = info.status;
-    msg.reason = this.respReason;
-    msg.version = info.versionMajor === 1 && info.versionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1';
-    msg.headers = info.headers;
-    env.res = msg;
-    env.server = this.server?.name;
-    env.vars.newResponse();
+    const msg = this.responseEnv(info);
     const out = env.outcome;
     let v = br?.response !== undefined ? br.response.run(env, msg, out) : V_CONTINUE;
     if ((v === V_CONTINUE || v === V_ALLOW) && fr?.response !== undefined) v = fr.response.run(env, msg, out);
     if (v === V_CONTINUE || v === V_ALLOW) {
+      if (this.ckScan) {
+        // the persistence cookie comes after http-response rules, before http-after-response
+        info.status = msg.status;
+        info.headers = msg.headers;
+        this.serverCookies(info);
+        msg.headers = info.headers;
+      }
       if (br?.afterResponse !== undefined) br.afterResponse.run(env, msg, out);
       if (fr?.afterResponse !== undefined) fr.afterResponse.run(env, msg, out);
       info.status = msg.status;
@@ -1608,6 +1794,20 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.dropDone = false;
     this.respKeepAlive = info.keepAlive && !this.srvClose;
     return true;
+  }
+
+  /** The sample env reads the server's response (`res.hdr`, `status`, ...). */
+  private responseEnv(info: HeadInfo): StreamEnv['resMsg'] {
+    const env = this.env!;
+    const msg = env.resMsg;
+    msg.status = info.status;
+    msg.reason = this.respReason;
+    msg.version = info.versionMajor === 1 && info.versionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1';
+    msg.headers = info.headers;
+    env.res = msg;
+    env.server = this.server?.name;
+    env.vars.newResponse();
+    return msg;
   }
 
   /** Sends the reply that replaced the server's response; its connection is kept when that response ended. */
@@ -1872,6 +2072,12 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   private startLog(): void {
     const r = newLogRecord(this.owner.name, this.client, this.logDate);
     r.backendMode = 'http';
+    const caps = this.owner.http.captures;
+    if (caps !== undefined) {
+      // declared captures show as empty until something is captured
+      r.requestCaptures = caps.emptyRequest;
+      r.responseCaptures = caps.emptyResponse;
+    }
     r.tIdle = this.logTime();
     this.log = r;
   }
@@ -1970,6 +2176,9 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     const be = this.backend;
     r.beconn = be !== null ? be.currentConns() : 0;
     r.srvconn = this.server !== null ? this.server.served : 0;
+    const ck = this.ck;
+    if (be !== null && be.cookie?.logged === true)
+      r.cookie = ck !== null ? { client: ck.client, server: ck.server } : NO_COOKIE;
   }
 
   /** Between requests, nothing received yet (a soft stop closes such connections at once). */

@@ -22,6 +22,21 @@ export {
   type RequestKey,
   type StickPersistence,
 } from './backend.ts';
+export { captureHeaders, type HeaderCapture, type HttpCaptures, httpCaptures } from './capture.ts';
+export {
+  type CookieCapture,
+  CookiePersistence,
+  type CookieServers,
+  type CookieSpec,
+  CookieTxn,
+  insertCookie,
+  PERSIST_FORCE,
+  PERSIST_IGNORE,
+  PERSIST_NONE,
+  requestCookies,
+  responseCacheable,
+  responseCookies,
+} from './cookie.ts';
 export { type Frontend, type FrontendHooks, type FrontendSpec, TcpFrontend } from './frontend.ts';
 export { HttpFrontend, type HttpFrontendSpec } from './http-frontend.ts';
 export {

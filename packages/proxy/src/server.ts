@@ -23,6 +23,8 @@ export interface ServerTarget {
   maxconn?: number | undefined;
   /** `send-proxy` (1) / `send-proxy-v2` (2): a PROXY header opens each connection. */
   sendProxy?: 0 | 1 | 2 | undefined;
+  /** `cookie <value>`: the persistence cookie value naming this server. */
+  cookie?: string | undefined;
 }
 
 /** The PROXY header announcing `client`'s addresses to a `send-proxy` server. */
@@ -62,6 +64,8 @@ export class Server implements ServerTarget {
   /** Most requests at once (0: no limit); `set maxconn server` changes it through the backend. */
   maxconn: number;
   readonly sendProxy: 0 | 1 | 2;
+  /** `cookie <value>` (persistence cookie), undefined without one. */
+  readonly cookie: string | undefined;
   /** Requests (HTTP) or streams (TCP) this server is serving now, counted against maxconn. */
   served: number;
   /** Idle HTTP connections any session may take (most recently used last). */
@@ -80,6 +84,7 @@ export class Server implements ServerTarget {
     this.unresolved = false;
     this.maxconn = t.maxconn ?? 0;
     this.sendProxy = t.sendProxy ?? 0;
+    this.cookie = t.cookie;
     this.served = 0;
     this.idle = [];
     this.currentConns = 0;

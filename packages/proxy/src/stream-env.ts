@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import type { HttpMessage, RuleOutcome, TrackingEnv } from '@hap/rules';
 import { newOutcome } from '@hap/rules/engine';
-import type { ProxyWorld, SampleValue } from '@hap/sample';
+import type { CaptureSlots, ProxyWorld, SampleValue } from '@hap/sample';
 import { createVarStore } from '@hap/sample/engine';
 import type { StickEntry, StickFetchContext, StickKeyInput, StickTable } from '@hap/stick';
 import { trackHttp, updateOnHttpRequest, updateOnHttpResponse, updateOnSession } from '@hap/stick/engine';
@@ -53,6 +53,8 @@ export class StreamEnv implements TrackingEnv, StickFetchContext {
   payload?: Buffer;
   /** No more bytes will be looked at (delay over, client done): what is there is final. */
   payloadFinal: boolean;
+  /** The transaction's capture slots (the HTTP session sets them when the frontend has some). */
+  captures: CaptureSlots | undefined;
   /** Set by a payload fetch that read bytes while more may come (HAProxy's "missing data"). */
   missed: boolean;
   /** What the sc_*, src_* and table_* fetches read: this object (null while nothing is tracked is fine). */
@@ -82,6 +84,7 @@ export class StreamEnv implements TrackingEnv, StickFetchContext {
     this.resMsg = message();
     this.outcome = newOutcome();
     this.payloadFinal = true;
+    this.captures = undefined;
     this.missed = false;
     this.stick = this;
     this.streamSlots = undefined;

@@ -5,6 +5,7 @@
  */
 
 import { type Condition, compileCondition, type SampleEnv } from '@hap/sample';
+import { REQUEST_CAPTURE, RESPONSE_CAPTURE } from './actions/capture.ts';
 import {
   COMMON_FLOW_ACTIONS,
   REQUEST_FLOW_ACTIONS,
@@ -12,6 +13,7 @@ import {
   TCP_ACTIONS,
 } from './actions/flow.ts';
 import { HEADER_ACTIONS } from './actions/headers.ts';
+import { normalizeUriAction } from './actions/normalize-uri.ts';
 import { redirectAction } from './actions/redirect.ts';
 import { useServiceRow } from './actions/service.ts';
 import { RESPONSE_START_LINE_ACTIONS, START_LINE_ACTIONS } from './actions/start-line.ts';
@@ -56,6 +58,8 @@ function actionTables(proxyName: () => string): Record<HttpRuleSet, ReadonlyMap<
       ...COMMON_FLOW_ACTIONS,
       ...REQUEST_FLOW_ACTIONS(proxyName),
       redirectAction,
+      normalizeUriAction,
+      REQUEST_CAPTURE,
       ...stickActions(true),
       useServiceRow,
     ]),
@@ -65,6 +69,7 @@ function actionTables(proxyName: () => string): Record<HttpRuleSet, ReadonlyMap<
       ...COMMON_FLOW_ACTIONS,
       ...RESPONSE_FLOW_ACTIONS,
       redirectAction,
+      RESPONSE_CAPTURE,
       ...COUNTER_ACTIONS,
     ]),
     'http-after-response': table([...HEADER_ACTIONS, ...RESPONSE_START_LINE_ACTIONS, ...COMMON_FLOW_ACTIONS]),

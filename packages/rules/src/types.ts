@@ -25,6 +25,15 @@ export interface RuleCompileContext extends Omit<CompileOptions, 'file' | 'line'
   httpErrors(name: string, status: number): Buffer | undefined | null;
   /** The service `use-service <name>` names (undefined: none by that name). */
   service?(name: string): HttpService | undefined;
+  /**
+   * The frontend's capture slots seen from the rule at `file:line`: the length of each request
+   * and response slot, and the slot its own `capture … len` line was given (undefined: none,
+   * e.g. in a backend). Absent: no capture slot anywhere.
+   */
+  captureSlots?(
+    file: string,
+    line: number,
+  ): { request: readonly number[]; response: readonly number[]; line: number | undefined } | undefined;
 }
 
 /** The compile context of one rule: the proxy's, plus the rule's file and line. */

@@ -79,6 +79,12 @@ export interface SampleEnv {
   /** The request's unique id (`unique-id-format`), for `%ID` and `unique-id`; absent: none. */
   uniqueId?: string;
   /**
+   * The frontend's capture slots of the current transaction (`capture request|response
+   * header`, `declare capture`, `http-request|http-response capture`), in declaration order;
+   * absent: the frontend declares none.
+   */
+  captures?: CaptureSlots | undefined;
+  /**
    * Bytes waiting in the request buffer during `tcp-request content` inspection (tcp mode),
    * for `req.len`, `req.payload`, `req.ssl_sni`-style fetches, and the HTTP fetches in tcp
    * mode (a request head parsed from it, cached per Buffer: give a new Buffer when bytes
@@ -130,4 +136,10 @@ export interface IpValue {
   readonly kind: 'ipv4' | 'ipv6';
   /** 4 or 16 bytes, network order. */
   readonly bytes: Uint8Array;
+}
+
+/** A transaction's capture slots: what the log's %hr / %hs show. */
+export interface CaptureSlots {
+  readonly req: (string | undefined)[];
+  readonly res: (string | undefined)[];
 }

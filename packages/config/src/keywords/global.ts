@@ -124,7 +124,8 @@ const ROWS: KeywordRow[] = [
   flag('set-dumpable'),
   flag('insecure-fork-wanted'),
   flag('insecure-setuid-wanted'),
-  flag('expose-experimental-directives'),
+  // honoured: it lets the experimental actions (normalize-uri) be used
+  simpleRow('expose-experimental-directives', GLOBAL, 'none', true),
   flag('external-check'),
   flag('h1-accept-payload-with-any-method'),
   flag('no-memory-trimming'),

@@ -16,6 +16,7 @@ import { addAcl, parseAclDecl } from './acl.ts';
 import { checkArgs, intArg, simpleRow, tableOf, tooManyArgs, unsupportedRow } from './args.ts';
 import { parseBindLine } from './bind.ts';
 import { HTTP_CHECK_ROW, TCP_CHECK_ROW } from './checks-kw.ts';
+import { parseCookieArgs } from './cookie.ts';
 import { parseLogLine } from './log.ts';
 import { parseRule, splitCondition } from './rules.ts';
 import { parseServerOptions } from './server.ts';
@@ -33,6 +34,42 @@ import {
 
 function px(ctx: KeywordContext): ProxyModel {
   return ctx.proxy!;
+}
+
+/** A message HAProxy prints as "parsing [f:l]: ..." (no blank before the colon). */
+function tight(ctx: KeywordContext, level: 'alert' | 'warning', message: string): void {
+  ctx.sink.add({
+    level,
+    code: 'HAP_CFG_TIGHT',
+    message,
+    file: ctx.file,
+    line: ctx.line,
+    keyword: ctx.args[0]!,
+  });
+}
+
+/** `force-persist|ignore-persist { if | unless } <condition>`: kept as a 'persist' rule. */
+function persistRow(name: 'force-persist' | 'ignore-persist', sections: readonly SectionClass[]): KeywordRow {
+  return {
+    name,
+    sections,
+    supported: true,
+    parse(ctx) {
+      const w = ctx.args[1];
+      if (w !== 'if' && w !== 'unless')
+        return ctx.alert(`'${name}' requires either 'if' or 'unless' followed by a condition.`);
+      const split = splitCondition(ctx, ctx.args.slice(1), name);
+      if (!split) return;
+      px(ctx).rules.push({
+        file: ctx.file,
+        line: ctx.line,
+        ruleSet: 'persist',
+        action: name === 'force-persist' ? 'force' : 'ignore',
+        args: [],
+        condition: split.cond,
+      });
+    },
+  };
 }
 
 /** What a frontend/backend/listen inherits from its defaults section. */
@@ -75,6 +112,7 @@ const HONOURED_OPTIONS = new Set([
   'http-server-close',
   'httpclose',
   'redispatch',
+  'persist',
   'http-buffer-request',
   'allbackups',
 ]);
@@ -339,6 +377,8 @@ const HONOURED_SERVER_OPTIONS = new Set([
   'send-proxy-v2',
   'no-send-proxy',
   'no-send-proxy-v2',
+  // persistence cookie (runtime-cookie.ts)
+  'cookie',
   // health checks (@hap/checks)
   'check',
   'no-check',
@@ -777,7 +817,7 @@ const hashType: KeywordRow = {
 const capture: KeywordRow = {
   name: 'capture',
   sections: PROXY_FE_ONLY,
-  supported: false,
+  supported: true,
   parse(ctx) {
     const a = ctx.args;
     if (a[1] === 'cookie') {
@@ -939,7 +979,20 @@ const ROWS: KeywordRow[] = [
   simpleRow('unique-id-header', PROXY_ALL, 'word', false),
   simpleRow('hash-balance-factor', PROXY_BE, 'int', false),
   simpleRow('http-reuse', PROXY_BE, ['never', 'safe', 'aggressive', 'always'], true),
-  simpleRow('cookie', PROXY_BE, 'words', false),
+  {
+    name: 'cookie',
+    sections: PROXY_BE,
+    supported: true,
+    parse(ctx) {
+      const r = parseCookieArgs(ctx.args);
+      // the domain warning is always printed the tight way ("parsing [f:l]: ")
+      for (const w of r.warnings) tight(ctx, 'warning', w);
+      for (const a of r.alerts) {
+        if (r.tight) tight(ctx, 'alert', a);
+        else ctx.alert(a);
+      }
+    },
+  },
   simpleRow('dynamic-cookie-key', PROXY_BE, 'word', false),
   simpleRow('errorfiles', PROXY_ALL, 'words', false),
   simpleRow('errorloc', PROXY_ALL, 'words', false),
@@ -1001,10 +1054,30 @@ const ROWS: KeywordRow[] = [
       });
     },
   },
-  simpleRow('declare', PROXY_FE_ONLY, 'words', false),
+  {
+    // `declare capture request|response len <n>`: a capture slot the rules fill
+    name: 'declare',
+    sections: PROXY_FE_ONLY,
+    supported: true,
+    parse(ctx) {
+      const [, what, dir, len, n] = ctx.args;
+      if (what === undefined || what === '')
+        return ctx.alert("'declare' needs a second keyword that specify the type of declaration ('capture')");
+      if (what !== 'capture') return ctx.alert(`unknown declaration type '${what}' (supports 'capture')`);
+      if (dir !== 'request' && dir !== 'response')
+        return ctx.alert("'declare capture' requires a direction ('request' or 'response')");
+      if (len !== 'len') return ctx.alert("'declare capture' requires a capture length ('len')");
+      if (n === undefined || n === '')
+        return ctx.alert(
+          "'declare capture': 'len' requires a numeric value that represents the capture length",
+        );
+      if (!/^-?\d+$/.test(n)) return ctx.alert(`'declare capture': cannot parse the length '${len}'.`);
+      if (Number(n) <= 0) return ctx.alert('length must be > 0');
+    },
+  },
   simpleRow('persist', PROXY_BE, 'words', false),
-  simpleRow('ignore-persist', PROXY_BE_ONLY, 'words', false),
-  simpleRow('force-persist', PROXY_NO_DEFAULTS, 'words', false),
+  persistRow('ignore-persist', PROXY_BE_ONLY),
+  persistRow('force-persist', PROXY_NO_DEFAULTS),
   simpleRow('guid', PROXY_NO_DEFAULTS, 'word', false),
   simpleRow('clitcpka-cnt', PROXY_FE, 'int', false),
   simpleRow('clitcpka-idle', PROXY_FE, 'time-s', false),

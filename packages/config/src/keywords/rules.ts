@@ -119,6 +119,10 @@ const DENY_OPTIONS = new Set([
 
 const REDIRECT_TYPES = new Set(['location', 'prefix', 'scheme']);
 
+/** HAProxy 2.6's experimental actions: refused unless the global section exposes them. */
+const EXPERIMENTAL_ACTIONS: ReadonlySet<string> = new Set(['normalize-uri']);
+const EXPOSE_EXPERIMENTAL = 'expose-experimental-directives';
+
 export function parseRule(ctx: KeywordContext, ruleSet: RuleSet, from: number): RuleModel | undefined {
   const label = ruleSet;
   const action = ctx.args[from];
@@ -138,6 +142,13 @@ export function parseRule(ctx: KeywordContext, ruleSet: RuleSet, from: number): 
   }
   if (UNSUPPORTED_ACTIONS.has(key) || key.startsWith('lua.')) {
     ctx.alert(`'${label} ${action}' is a HAProxy keyword that haproxyd does not support yet.`);
+    return undefined;
+  }
+  if (
+    EXPERIMENTAL_ACTIONS.has(key) &&
+    !ctx.global.directives.some((d) => d.keyword === EXPOSE_EXPERIMENTAL)
+  ) {
+    ctx.alert(`'${key}' action is experimental, must be allowed via a global '${EXPOSE_EXPERIMENTAL}'`);
     return undefined;
   }
   const split = splitCondition(ctx, ctx.args.slice(from + 1), label);

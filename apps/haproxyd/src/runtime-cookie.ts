@@ -1,0 +1,109 @@
+/**
+ * Cookie persistence of a backend: its `cookie` line (inherited from its defaults as HAProxy
+ * does: the nearest line wins, `attr` values add up), the servers' `cookie` values,
+ * `option persist`, and the `force-persist` / `ignore-persist` rules.
+ */
+
+import type { ConfigModel, Diagnostic, ProxyModel } from '@hap/config';
+import { parseCookieArgs } from '@hap/config';
+import { CookiePersistence, PERSIST_FORCE, PERSIST_IGNORE, PERSIST_NONE } from '@hap/proxy';
+import { type Condition, compileCondition, type SampleEnv } from '@hap/sample';
+import { chain, resolvePath, serverCookie } from './runtime-http.ts';
+
+/** A server's `cookie <value>` option (undefined without one). */
+
+function alert(
+  out: Diagnostic[],
+  at: { file: string; line: number },
+  keyword: string,
+  message: string,
+): void {
+  out.push({ level: 'alert', code: 'HAP_ERR_COOKIE', file: at.file, line: at.line, keyword, message });
+}
+
+/** The cookie persistence of backend `p`, or undefined when it has no `cookie` line. */
+export function cookiePersistence(
+  model: ConfigModel,
+  p: ProxyModel,
+  out: Diagnostic[],
+): CookiePersistence | undefined {
+  const sections = chain(model, p);
+  let line: ProxyModel['directives'][number] | undefined;
+  for (const s of sections) {
+    line = s.directives.findLast((d) => d.keyword === 'cookie');
+    if (line !== undefined) break;
+  }
+  if (line === undefined) return undefined;
+  const parsed = parseCookieArgs(line.args);
+  if (parsed.settings === undefined) return undefined; // the configuration check reported it
+  const spec = parsed.settings;
+  if (p.mode !== 'http') {
+    // HAProxy says so without a file position, then once per server that has a value
+    out.push({
+      level: 'warning',
+      code: 'HAP_ERR_COOKIE',
+      keyword: 'cookie',
+      message: `cookie will be ignored for ${p.kind} '${p.name}' (needs 'mode http').`,
+    });
+    for (const s of p.servers)
+      if (serverCookie(s.options) !== undefined)
+        out.push({
+          level: 'warning',
+          code: 'HAP_ERR_COOKIE',
+          keyword: 'server',
+          message: `${p.kind} '${p.name}' : ignoring cookie for server '${s.name}' as HTTP mode is disabled.`,
+        });
+    return undefined;
+  }
+  if (spec.dynamic) {
+    alert(out, line, 'cookie', "'cookie' option 'dynamic' is not supported yet by haproxyd's runtime.");
+    return undefined;
+  }
+  // every cookie line of the sections, defaults first, adds its attr values (HAProxy keeps them)
+  const attrs: string[] = [];
+  for (const s of [...sections].reverse())
+    for (const d of s.directives)
+      if (d.keyword === 'cookie') attrs.push(...(parseCookieArgs(d.args).settings?.attrs ?? []));
+  const ck = new CookiePersistence({ ...spec, attrs }, p.options['persist'] === true);
+  ck.persistRules = persistRules(p, out);
+  return ck;
+}
+
+interface PersistRule {
+  readonly verdict: number;
+  readonly cond: Condition;
+}
+
+/** `force-persist` / `ignore-persist` of backend `p`: the first matching rule decides. */
+function persistRules(p: ProxyModel, out: Diagnostic[]): ((env: SampleEnv) => number) | undefined {
+  const specs = p.rules.filter((r) => r.ruleSet === 'persist' && r.condition !== undefined);
+  if (specs.length === 0) return undefined;
+  const acls = new Map<string, string[][]>();
+  for (const a of p.acls) acls.set(a.name, [...(acls.get(a.name) ?? []), a.words]);
+  const rules: PersistRule[] = [];
+  for (const r of specs) {
+    const keyword = r.action === 'force' ? 'force-persist' : 'ignore-persist';
+    try {
+      rules.push({
+        verdict: r.action === 'force' ? PERSIST_FORCE : PERSIST_IGNORE,
+        cond: compileCondition(r.condition!, (n) => acls.get(n), { file: r.file, line: r.line, resolvePath }),
+      });
+    } catch (err) {
+      alert(out, r, keyword, `error detected while parsing a '${keyword}' rule : ${(err as Error).message}.`);
+    }
+  }
+  return (env) => {
+    for (let i = 0; i < rules.length; i++) if (rules[i]!.cond.test(env)) return rules[i]!.verdict;
+    return PERSIST_NONE;
+  };
+}
+
+/** The configuration check (`-c` too): what the runtime refuses of `cookie` and the persist rules. */
+export function checkCookies(model: ConfigModel): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const p of model.proxies) {
+    if ((p.kind !== 'backend' && p.kind !== 'listen') || p.disabled) continue;
+    cookiePersistence(model, p, out);
+  }
+  return out;
+}
