@@ -113,6 +113,17 @@ async function compileRules(result: LoadResult): Promise<void> {
     const { checkHealthChecks } = await import('./runtime-checks.ts');
     found.push(...checkHealthChecks(result.model));
   }
+  // certificates are read and TLS options checked as HAProxy does while parsing
+  if (
+    proxies.some(
+      (p) =>
+        p.binds.some((b) => b.optionList.some(([n]) => n === 'ssl' || n === 'crt' || n === 'crt-list')) ||
+        p.servers.some((s) => s.options['ssl'] !== undefined),
+    )
+  ) {
+    const { checkTls } = await import('./runtime-ssl.ts');
+    found.push(...checkTls(result.model));
+  }
   const logs = (d: { keyword: string }) =>
     d.keyword === 'log' || d.keyword.startsWith('log-') || /^option (http|tcp)log$/.test(d.keyword);
   if (result.model.global.directives.some(logs) || proxies.some((p) => p.directives.some(logs))) {

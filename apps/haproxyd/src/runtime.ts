@@ -19,12 +19,14 @@ import {
 } from '@hap/proxy';
 import type { HttpRuleList, TargetRules } from '@hap/rules';
 import { createUserlist, type ProxyWorld, type Userlist } from '@hap/sample';
+import type { BindTls } from '@hap/ssl';
 import type { StickTable } from '@hap/stick';
 import { balancerFor } from './runtime-balance.ts';
 import { type PlannedChecks, planChecks } from './runtime-checks.ts';
 import { chain, httpSettings } from './runtime-http.ts';
 import { planLogs } from './runtime-log.ts';
 import { type CompiledRules, compileRules } from './runtime-rules.ts';
+import type * as RuntimeSsl from './runtime-ssl.ts';
 import { stickPersistence, stickTables } from './runtime-stick.ts';
 
 /** HAProxy's default `retries`. */
@@ -38,6 +40,8 @@ export interface ServedFrontend {
   connectionRules: HttpRuleList | undefined;
   /** `tcp-request session` rules, run once a PROXY header (if any) is read. */
   sessionRules: HttpRuleList | undefined;
+  /** The TLS side of each `bind … ssl` line of the proxy. */
+  tls: Map<BindModel, BindTls>;
 }
 
 export interface RuntimePlan {
@@ -93,6 +97,43 @@ const HONOURED_BIND_OPTIONS = new Set([
   'noreuseport',
   'process',
   'thread',
+  // TLS (read by @hap/ssl; what it cannot honour is refused by runtime-ssl.ts)
+  'ssl',
+  'crt',
+  'crt-list',
+  'ca-file',
+  'crl-file',
+  'verify',
+  'alpn',
+  'npn',
+  'strict-sni',
+  'ssl-min-ver',
+  'ssl-max-ver',
+  'no-sslv3',
+  'no-tlsv10',
+  'no-tlsv11',
+  'no-tlsv12',
+  'no-tlsv13',
+  'force-sslv3',
+  'force-tlsv10',
+  'force-tlsv11',
+  'force-tlsv12',
+  'force-tlsv13',
+  'ciphers',
+  'ciphersuites',
+  'curves',
+  'ecdhe',
+  'prefer-client-ciphers',
+  'no-tls-tickets',
+  'ca-ignore-err',
+  'crt-ignore-err',
+  'generate-certificates',
+  'ca-sign-file',
+  'ca-sign-pass',
+  'ca-verify-file',
+  'allow-0rtt',
+  'no-ca-names',
+  'ssl-engine',
 ]);
 /** Server options the TCP engine honours or that only tune what it does not do yet (checks, weights). */
 const REFUSED_SERVER_OPTIONS = new Set([
@@ -190,7 +231,7 @@ function serverTargets(
 }
 
 /** Builds the frontends to serve, or the alerts saying why the configuration cannot be served. */
-export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePlan {
+export function planRuntime(model: ConfigModel, hooks: FrontendHooks, ssl?: typeof RuntimeSsl): RuntimePlan {
   const out: Diagnostic[] = [];
   const frontends: ServedFrontend[] = [];
   const backends = new Map<string, Backend>();
@@ -246,12 +287,15 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
 
   for (const p of model.proxies) {
     if ((p.kind !== 'frontend' && p.kind !== 'listen') || p.disabled || p.binds.length === 0) continue;
+    const tls = new Map<BindModel, BindTls>();
     for (const b of p.binds) {
       for (const opt of Object.keys(b.options)) {
         if (!HONOURED_BIND_OPTIONS.has(opt)) {
           refuse(out, b, 'bind', `bind option '${opt}' is not supported yet by haproxyd's runtime.`);
         }
       }
+      const t = ssl?.bindTlsFor(model, b, out);
+      if (t !== undefined) tls.set(b, t);
     }
     const rules = rulesOf.get(p);
     const beModel =
@@ -346,6 +390,7 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks): RuntimePl
       binds: p.binds,
       connectionRules: rules?.connection,
       sessionRules: rules?.session,
+      tls,
     });
   }
   // what the runtime still does not honour, now that every part had its say

@@ -41,6 +41,12 @@ export function connectionAddresses(s: Socket): ConnectionAddresses {
   };
 }
 
+/** A socket wrapping `from` (TLS) answers with the addresses a PROXY header gave `from`. */
+export function carryAddresses(from: Socket, to: Socket): void {
+  const known = (from as AddressedSocket)[ADDRESSES];
+  if (known !== undefined) (to as AddressedSocket)[ADDRESSES] = known;
+}
+
 interface PendingProxy {
   reader: ProxyHeaderReader;
   timer: NodeJS.Timeout | undefined;

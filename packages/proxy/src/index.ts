@@ -6,7 +6,12 @@
  * application wires them.
  */
 
-export { type ConnectionAddresses, connectionAddresses, readProxyHeader } from './accept-proxy.ts';
+export {
+  type ConnectionAddresses,
+  carryAddresses,
+  connectionAddresses,
+  readProxyHeader,
+} from './accept-proxy.ts';
 export {
   Backend,
   type BackendBalancer,
@@ -67,3 +72,4 @@ export { Server, type ServerTarget } from './server.ts';
 export type { FrontendLog, StreamState, StreamTimeouts, TcpStream } from './stream.ts';
 export { StreamEnv, useStickTables } from './stream-env.ts';
 export type { TcpInspection } from './tcp-inspect.ts';
+export { TlsFacts, verifyErrorCode } from './tls-facts.ts';

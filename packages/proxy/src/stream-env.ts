@@ -5,8 +5,9 @@
  */
 
 import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import { type HttpMessage, newOutcome, type RuleOutcome, type TrackingEnv } from '@hap/rules';
-import { createVarStore, type ProxyWorld, type SampleValue } from '@hap/sample';
+import { type ConnectionTlsView, createVarStore, type ProxyWorld, type SampleValue } from '@hap/sample';
 import {
   type StickEntry,
   type StickFetchContext,
@@ -18,6 +19,7 @@ import {
   updateOnSession,
 } from '@hap/stick';
 import { connectionAddresses } from './accept-proxy.ts';
+import { TlsFacts } from './tls-facts.ts';
 
 /** Variables of the `proc` scope, shared by every stream of the process. */
 const PROC_VARS = new Map<string, SampleValue>();
@@ -48,7 +50,7 @@ export class StreamEnv implements TrackingEnv, StickFetchContext {
   server: string | undefined;
   req: HttpMessage | undefined;
   res: HttpMessage | undefined;
-  readonly ssl: undefined;
+  readonly ssl: ConnectionTlsView | undefined;
   readonly vars: Vars;
   readonly world: ProxyWorld;
   /** The request and response messages, reused per transaction. */
@@ -81,7 +83,7 @@ export class StreamEnv implements TrackingEnv, StickFetchContext {
     this.server = undefined;
     this.req = undefined;
     this.res = undefined;
-    this.ssl = undefined;
+    this.ssl = client instanceof TLSSocket ? new TlsFacts(client) : undefined;
     this.vars = createVarStore(PROC_VARS);
     this.world = world;
     this.reqMsg = message();

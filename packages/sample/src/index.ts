@@ -7,7 +7,15 @@ export type { Userlist } from './auth/userlist.ts';
 export { createUserlist } from './auth/userlist.ts';
 export type { Condition, ConditionSpec, ConditionTerm } from './condition.ts';
 export { compileCondition } from './condition.ts';
-export type { HttpMessageView, IpValue, ProxyWorld, SampleEnv, SampleValue, VarStore } from './env.ts';
+export type {
+  ConnectionTlsView,
+  HttpMessageView,
+  IpValue,
+  ProxyWorld,
+  SampleEnv,
+  SampleValue,
+  VarStore,
+} from './env.ts';
 export type { SampleErrorCode } from './errors.ts';
 export { SampleError } from './errors.ts';
 export type { SampleExpr } from './expr.ts';
