@@ -291,7 +291,8 @@ export function compileBindTls(
   table.npn = settings.npn;
 
   for (const src of crtSources) {
-    const path = withBase(defaults.crtBase, src.value);
+    // a crt-list's own name is not relative to crt-base (the names inside it are)
+    const path = src.kind === 'crt' ? withBase(defaults.crtBase, src.value) : src.value;
     try {
       if (src.kind === 'crt') {
         if (statSync(path).isDirectory()) {
@@ -306,7 +307,7 @@ export function compileBindTls(
         if (!existsSync(certPath)) {
           throw new CertificateError(
             'HAP_ERR_SSL_CRT_LIST',
-            `'crt-list' : error processing line ${entry.line} in file '${src.value}' : unable to stat SSL certificate from file '${entry.file}' : No such file or directory.`,
+            `'crt-list' : unable to stat SSL certificate from file '${certPath}' : No such file or directory.`,
           );
         }
         const files = statSync(certPath).isDirectory() ? certificateFilesIn(certPath) : [certPath];
@@ -349,13 +350,13 @@ function loadInto(
   out: Diagnostic[],
 ): boolean {
   try {
-    base[key] = loadCaFile(withBase(caBase, file), file, key === 'crl');
+    base[key] = loadCaFile(withBase(caBase, file), withBase(caBase, file), key === 'crl');
     return true;
   } catch (err) {
     if (!(err instanceof CertificateError)) throw err;
     // HAProxy says why first, then where
     out.push({ level: 'alert', code: err.code, keyword, message: err.message });
-    atLine(`'${keyword}' : unable to load ${file}`, err.code);
+    atLine(`'${keyword}' : unable to load ${withBase(caBase, file)}`, err.code);
     return false;
   }
 }

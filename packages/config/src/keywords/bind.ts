@@ -92,21 +92,22 @@ export function parseBindLine(ctx: KeywordContext, at: number, label: string): B
       // like HAProxy, certificate files must exist when the configuration is read (what they
       // hold is checked by @hap/ssl); relative names start from 'crt-base' (crt, crt-list) or
       // 'ca-base' (ca-file, crl-file) when set
-      const base = baseDir(ctx, name === 'crt' || name === 'crt-list' ? 'crt-base' : 'ca-base');
+      // (a crt-list's own name is not: only the names inside it)
+      const base = name === 'crt-list' ? undefined : baseDir(ctx, name === 'crt' ? 'crt-base' : 'ca-base');
       const path = base !== undefined && !isAbsolute(value) ? join(base, value) : value;
       if (!existsSync(ctx.resolvePath(path))) {
         // HAProxy first says why a CA or CRL file cannot be used, without a place
         if (name === 'ca-file' || name === 'crl-file')
           ctx.sink.alert(
             'HAP_CFG_SSL_CA',
-            `Couldn't open the ca-file '${value}' (No such file or directory).`,
+            `Couldn't open the ca-file '${path}' (No such file or directory).`,
           );
         ctx.alert(
           name === 'crt'
             ? `${where} : unable to stat SSL certificate from file '${path}' : No such file or directory.`
             : name === 'crt-list'
               ? `${where} : 'crt-list' : cannot open file '${value}' : No such file or directory`
-              : `${where} : '${name}' : unable to load ${value}`,
+              : `${where} : '${name}' : unable to load ${path}`,
         );
         return undefined;
       }
