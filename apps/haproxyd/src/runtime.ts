@@ -137,7 +137,6 @@ const HONOURED_BIND_OPTIONS = new Set([
 ]);
 /** Server options the TCP engine honours or that only tune what it does not do yet (checks, weights). */
 const REFUSED_SERVER_OPTIONS = new Set([
-  'ssl',
   'send-proxy-v2-ssl',
   'send-proxy-v2-ssl-cn',
   'socks4',
@@ -170,6 +169,7 @@ function sendProxyOf(options: Record<string, string | true>): 0 | 1 | 2 {
 function serverTargets(
   be: ProxyModel,
   out: Diagnostic[],
+  tlsOf: (s: ServerModel) => ServerTarget['tls'],
 ): { targets: ServerTarget[]; models: ServerModel[] } {
   const targets: ServerTarget[] = [];
   const models: ServerModel[] = [];
@@ -184,6 +184,25 @@ function serverTargets(
         );
       }
     }
+    const tls = tlsOf(s);
+    // HAProxy runs a TLS server's checks over TLS too; haproxyd's checks speak plain TCP, which
+    // only a connect-only check survives
+    if (tls !== undefined && s.check && Object.keys(be.options).some((o) => /chk$|-check$/.test(o))) {
+      refuse(
+        out,
+        s,
+        'server',
+        `server '${be.name}/${s.name}': health checks over TLS ('ssl' with 'check' and a check protocol) are not supported yet by haproxyd's runtime.`,
+      );
+    }
+    if (tls !== undefined && sendProxyOf(s.options) !== 0) {
+      refuse(
+        out,
+        s,
+        'server',
+        `server '${be.name}/${s.name}': 'send-proxy' together with 'ssl' is not supported yet by haproxyd's runtime.`,
+      );
+    }
     // backup, disabled and weight-0 servers are there too: the balancer knows what they may take
     const a = s.address;
     if (a.family === 'unix' || a.family === 'abns') {
@@ -196,6 +215,7 @@ function serverTargets(
         path,
         maxconn: s.maxconn,
         sendProxy: sendProxyOf(s.options),
+        tls,
       });
       models.push(s);
       continue;
@@ -224,6 +244,7 @@ function serverTargets(
       port: a.port,
       maxconn: s.maxconn,
       sendProxy: sendProxyOf(s.options),
+      tls,
     });
     models.push(s);
   }
@@ -254,7 +275,9 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks, ssl?: type
   const backendOf = (beModel: ProxyModel): Backend => {
     let backend = backends.get(beModel.name);
     if (backend) return backend;
-    const { targets, models } = serverTargets(beModel, out);
+    const { targets, models } = serverTargets(beModel, out, (s) =>
+      s.options['ssl'] !== undefined ? ssl?.serverTlsFor(model, beModel.name, s, out) : undefined,
+    );
     const balancer = balancerFor(beModel, chain(model, beModel), models, out);
     backend = new Backend({
       name: beModel.name,

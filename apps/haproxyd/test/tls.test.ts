@@ -376,6 +376,9 @@ describe('-c checks certificate files as HAProxy does', () => {
     'ssl crt def.pem curves NOPE',
     'ssl crt def.pem curves X25519:P-256 ciphers ECDHE-RSA-AES128-GCM-SHA256',
     'ssl crt def.pem alpn h2,http/1.1',
+    'ssl crt def.pem\n  default_backend be\nbackend be\n  server s1 127.0.0.1:9 ssl',
+    'ssl crt def.pem\n  default_backend be\nbackend be\n  server s1 127.0.0.1:9 ssl verify none crt nokey.pem',
+    'ssl crt def.pem\n  default_backend be\nbackend be\n  server s1 127.0.0.1:9 ssl ca-file ca.crt verify required sni str(a.test)',
   ];
   it.each(CASES)('bind … %s', async (opts) => {
     const cfg = writeConfig(
@@ -429,5 +432,80 @@ describe('what is not served yet is refused at start', () => {
     );
     expect(r.haproxyd).toBe('ping');
     expect(r.haproxy).toBe('ping');
+  });
+});
+
+describe('TLS to servers', () => {
+  let server: TlsServer | undefined;
+  const sockets = new Set<import('node:net').Socket>();
+  afterAll(async () => {
+    for (const c of sockets) c.destroy();
+    if (server) await new Promise((r) => server!.close(r));
+  });
+
+  it('ssl, verify, ca-file, sni, alpn and a client certificate, in http and tcp mode', async () => {
+    // a TLS server that says what it saw: the server name, ALPN, the client certificate
+    server = createTlsServer(
+      {
+        cert: pki.read('www.crt'),
+        key: pki.read('www.key'),
+        ca: pki.read('ca.crt'),
+        requestCert: true,
+        rejectUnauthorized: false,
+        ALPNProtocols: ['http/1.1'],
+      },
+      (c) => {
+        sockets.add(c);
+        c.once('close', () => sockets.delete(c));
+        c.on('error', () => {});
+        const peer = c.getPeerCertificate();
+        const body = `sni=${c.servername || '-'} alpn=${c.alpnProtocol || '-'} client=${typeof peer.subject?.CN === 'string' ? peer.subject.CN : '-'}`;
+        c.once('data', () =>
+          c.end(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`),
+        );
+      },
+    );
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const addr = server.address();
+    const be = `127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`;
+    const SERVERS = [
+      `ssl verify required ca-file ca.crt sni str(www.example.test)`,
+      `ssl verify required ca-file ca.crt sni str(wrong.example.test)`,
+      `ssl verify required ca-file otherca.crt sni str(www.example.test)`,
+      `ssl verify none`,
+      `ssl verify none alpn http/1.1 crt client.pem`,
+    ];
+    const r = await both(
+      SERVERS.length + 1,
+      (ports) =>
+        config([
+          ...SERVERS.flatMap((opts, i) => [
+            `listen l${i}`,
+            `  bind 127.0.0.1:${ports[i]}`,
+            `  server s1 ${be} ${opts}`,
+          ]),
+          'listen tcp',
+          '  mode tcp',
+          `  bind 127.0.0.1:${ports[SERVERS.length]}`,
+          `  server s1 ${be} ssl verify required ca-file ca.crt sni str(www.example.test)`,
+        ]),
+      async (ports) => {
+        const out: string[] = [];
+        for (let i = 0; i < ports.length; i++) {
+          const a = await rawExchange(
+            ports[i]!,
+            Buffer.from('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+            5000,
+          );
+          const text = a.received.toString('latin1');
+          out.push(`${i < SERVERS.length ? SERVERS[i] : 'tcp'} -> ${text.split('\r\n')[0]} ${bodyOf(text)}`);
+        }
+        return out;
+      },
+    );
+    expect(r.haproxyd).toEqual(r.haproxy);
+    expect(r.haproxy[0]).toContain('200 OK sni=www.example.test alpn=- client=-');
+    expect(r.haproxy[1]).toContain('503');
+    expect(r.haproxy[4]).toContain('alpn=http/1.1 client=good client');
   });
 });

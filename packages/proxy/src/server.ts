@@ -7,7 +7,8 @@
  * `http-reuse never`). Idle connections on the server are closed after `IDLE_PURGE_MS`.
  */
 
-import type { NetConnectOpts, Socket } from 'node:net';
+import { type NetConnectOpts, connect as netConnect, type Socket } from 'node:net';
+import { type ConnectionOptions, TLSSocket, connect as tlsConnect } from 'node:tls';
 import { ServerCounters } from '@hap/stats';
 import { connectionAddresses } from './accept-proxy.ts';
 import { encodeProxyV1, encodeProxyV2 } from './proxy-protocol.ts';
@@ -23,6 +24,42 @@ export interface ServerTarget {
   maxconn?: number | undefined;
   /** `send-proxy` (1) / `send-proxy-v2` (2): a PROXY header opens each connection. */
   sendProxy?: 0 | 1 | 2 | undefined;
+  /** `ssl`: connections to the server speak TLS (absent: plain TCP, nothing else is paid). */
+  tls?: ServerTlsConnector | undefined;
+}
+
+/** What a TLS server needs at each connection (made once per server, e.g. by @hap/ssl). */
+export interface ServerTlsConnector {
+  /** `sni ssl_fc_sni`: the client's own server name is sent on. */
+  readonly forwardClientSni: boolean;
+  /** Options for `tls.connect()`; `clientSni` is the client's server name, if any. */
+  connectOptions(clientSni: string | undefined): ConnectionOptions;
+}
+
+/**
+ * Opens a connection to a server: plain TCP, or TLS when the server has `ssl` (the server's
+ * bytes still arrive through `onRead` in the shared read buffer). The socket is ready for
+ * bytes at the event `readyEvent(t)` names.
+ */
+export function openServerSocket(
+  t: ServerTarget,
+  allowHalfOpen: boolean,
+  onRead: (this: Socket, nread: number, buf: Buffer) => boolean | undefined,
+  client: Socket | undefined,
+): Socket {
+  const o = connectOptions(t, allowHalfOpen, onRead);
+  const tls = t.tls;
+  if (tls === undefined) return netConnect(o);
+  const sni =
+    tls.forwardClientSni && client instanceof TLSSocket
+      ? (client as TLSSocket & { servername?: string | false }).servername || undefined
+      : undefined;
+  return tlsConnect({ ...(o as ConnectionOptions), ...tls.connectOptions(sni) });
+}
+
+/** 'connect' for plain servers; over TLS the connection is usable once its handshake is done. */
+export function readyEvent(t: ServerTarget): 'connect' | 'secureConnect' {
+  return t.tls === undefined ? 'connect' : 'secureConnect';
 }
 
 /** The PROXY header announcing `client`'s addresses to a `send-proxy` server. */
@@ -61,6 +98,7 @@ export class Server implements ServerTarget {
   unresolved: boolean;
   readonly maxconn: number;
   readonly sendProxy: 0 | 1 | 2;
+  readonly tls: ServerTlsConnector | undefined;
   /** Requests (HTTP) or streams (TCP) this server is serving now, counted against maxconn. */
   served: number;
   /** Idle HTTP connections any session may take (most recently used last). */
@@ -79,6 +117,7 @@ export class Server implements ServerTarget {
     this.unresolved = false;
     this.maxconn = t.maxconn ?? 0;
     this.sendProxy = t.sendProxy ?? 0;
+    this.tls = t.tls;
     this.served = 0;
     this.idle = [];
     this.currentConns = 0;

@@ -13,11 +13,11 @@
  * the socket, so no closure is made per connection.
  */
 
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { createLogRecord, type LogRecord, type TerminationCause, type TerminationPhase } from '@hap/log';
 import { connectionAddresses } from './accept-proxy.ts';
 import { readBufferWritten } from './read-buffer.ts';
-import { connectOptions, proxyHeaderFor, type ServerTarget } from './server.ts';
+import { openServerSocket, proxyHeaderFor, readyEvent, type ServerTarget } from './server.ts';
 import type { StreamEnv } from './stream-env.ts';
 import type { TimerWheel, WheelEntry } from './timer-wheel.ts';
 
@@ -191,11 +191,11 @@ export class TcpStream implements WheelEntry {
     }
     this.target = target;
     this.attempts++;
-    const s = connect(connectOptions(target, true, onServerRead)) as TaggedSocket;
+    const s = openServerSocket(target, true, onServerRead, this.client) as TaggedSocket;
     s[STREAM] = this;
     this.server = s;
     s.setNoDelay(true);
-    s.once('connect', onServerConnect);
+    s.once(readyEvent(target), onServerConnect);
     s.on('error', onServerError);
     s.on('close', onServerClose);
     s.on('timeout', onSocketTimeout);

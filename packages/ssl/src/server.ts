@@ -25,8 +25,8 @@ export interface ServerTls {
   /** `verifyhost`: the name the server's certificate must carry (else the SNI name, if any). */
   readonly verifyHost: string | undefined;
   readonly alpn: readonly string[] | undefined;
-  /** Options for one `tls.connect()` (socket and servername added by the caller). */
-  connectOptions(servername: string | undefined): ConnectionOptions;
+  /** Options for one `tls.connect()`; `clientSni` is the client's server name (for `sni ssl_fc_sni`). */
+  connectOptions(clientSni: string | undefined): ConnectionOptions;
 }
 
 export interface ServerTlsResult {
@@ -47,6 +47,15 @@ const NOT_SUPPORTED = new Set([
   'send-proxy-v2-ssl-cn',
 ]);
 
+function accepted(o: { ciphers: string }): boolean {
+  try {
+    createSecureContext(o);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function withBase(base: string | undefined, path: string): string {
   return base !== undefined && !isAbsolute(path) ? join(base, path) : path;
 }
@@ -60,8 +69,14 @@ export function compileServerTls(
 ): ServerTlsResult {
   const unsupported: string[] = [];
   const s = copySettings(defaults.server);
+  // HAProxy checks servers after parsing: the place is inside the sentence
   const alert = (message: string, code = 'HAP_CFG_SSL') =>
-    out.push({ level: 'alert', code, file: server.file, line: server.line, keyword: 'server', message });
+    out.push({
+      level: 'alert',
+      code,
+      keyword: 'server',
+      message: `[${server.file}:${server.line}] : 'server ${backend}/${server.name}' : ${message}`,
+    });
   let failed = false;
   for (const [name, value] of Object.entries(server.options)) {
     if (NOT_SUPPORTED.has(name)) {
@@ -76,7 +91,7 @@ export function compileServerTls(
       continue;
     }
     if (r !== undefined) {
-      alert(`'server ${server.name}' : ${r}`);
+      alert(r);
       failed = true;
     }
   }
@@ -84,22 +99,40 @@ export function compileServerTls(
   if (!ssl || failed) return { tls: undefined, unsupported };
   const verify = (s.verify ?? defaults.serverVerify) === 'none' ? 'none' : 'required';
   if (s.verify === 'optional') {
-    alert(`'server ${server.name}' : 'verify' : 'optional' is not a server verify method.`);
+    alert(`'verify' : 'optional' is not a server verify method.`);
+    return { tls: undefined, unsupported };
+  }
+  // a bad cipher, suite or curve list is reported as HAProxy words it
+  if (s.ciphers !== undefined && !accepted({ ciphers: s.ciphers })) {
+    alert(`unable to set SSL cipher list to '${s.ciphers}'.`);
+    return { tls: undefined, unsupported };
+  }
+  if (
+    s.ciphersuites !== undefined &&
+    (s.ciphersuites.split(':').some((c) => !c.startsWith('TLS_')) || !accepted({ ciphers: s.ciphersuites }))
+  ) {
+    alert(`unable to set TLS 1.3 cipher suites to '${s.ciphersuites}'.`);
     return { tls: undefined, unsupported };
   }
   const o = contextOptions(s, SERVER_DEFAULT_MIN, false);
   try {
-    if (s.caFile !== undefined) o.ca = loadCaFile(withBase(defaults.caBase, s.caFile), s.caFile, false);
-    if (s.crlFile !== undefined) o.crl = loadCaFile(withBase(defaults.caBase, s.crlFile), s.crlFile, true);
+    if (s.caFile !== undefined) {
+      const p = withBase(defaults.caBase, s.caFile);
+      o.ca = loadCaFile(p, p, false);
+    }
+    if (s.crlFile !== undefined) {
+      const p = withBase(defaults.caBase, s.crlFile);
+      o.crl = loadCaFile(p, p, true);
+    }
     const crt = server.options['crt'];
     if (typeof crt === 'string') {
-      const c = loadCertificate(withBase(defaults.crtBase, crt), crt);
+      const c = loadCertificate(withBase(defaults.crtBase, crt));
       o.cert = c.certPem;
       o.key = c.keyPem;
     }
   } catch (err) {
     if (!(err instanceof CertificateError)) throw err;
-    alert(`'server ${server.name}' : ${err.message}`, err.code);
+    alert(err.message, err.code);
     return { tls: undefined, unsupported };
   }
   if (verify === 'required' && s.caFile === undefined) {
@@ -107,7 +140,7 @@ export function compileServerTls(
       level: 'alert',
       code: 'HAP_CFG_SSL_VERIFY',
       keyword: 'server',
-      message: `Proxy '${backend}', server '${server.name}' [${server.file}:${server.line}] verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default.`,
+      message: `[${server.file}:${server.line}] : 'server ${backend}/${server.name}' : verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default.`,
     });
     return { tls: undefined, unsupported };
   }
@@ -115,7 +148,7 @@ export function compileServerTls(
   try {
     context = createSecureContext(o);
   } catch (err) {
-    alert(`'server ${server.name}' : unable to use the TLS settings (${(err as Error).message}).`);
+    alert(`unable to use the TLS settings (${(err as Error).message}).`);
     return { tls: undefined, unsupported };
   }
   // sni: a constant (str(…)) or the client's own name; any other expression is not honoured yet
@@ -138,7 +171,8 @@ export function compileServerTls(
     verify,
     verifyHost,
     alpn,
-    connectOptions(name: string | undefined): ConnectionOptions {
+    connectOptions(clientSni: string | undefined): ConnectionOptions {
+      const name = servername ?? (forwardClientSni ? clientSni : undefined);
       const c: ConnectionOptions = {
         secureContext: context,
         rejectUnauthorized: verify === 'required',
