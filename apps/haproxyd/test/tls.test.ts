@@ -13,6 +13,7 @@ import {
   type Binary,
   checkConfig,
   freePorts,
+  type ProxyHandle,
   requireHaproxy,
   startProxy,
   startRawBackend,
@@ -56,14 +57,14 @@ function config(lines: readonly string[]): string {
 async function both<T>(
   nPorts: number,
   cfgOf: (ports: number[]) => string,
-  probe: (ports: number[], binary: Binary) => Promise<T>,
+  probe: (ports: number[], binary: Binary, proxy: ProxyHandle) => Promise<T>,
 ): Promise<Record<Binary, T>> {
   const out = {} as Record<Binary, T>;
   for (const b of BINARIES) {
     const ports = await freePorts(nPorts);
     const proxy = await startProxy(b, writeConfig(cfgOf(ports)), { readyPorts: ports });
     try {
-      out[b] = await probe(ports, b);
+      out[b] = await probe(ports, b, proxy);
       // the daemon is still there after every case
       expect(proxy.exitStatus(), `${b} exited`).toBeNull();
     } finally {
@@ -175,6 +176,46 @@ describe('ALPN and the ssl_fc fetches', () => {
     );
     expect(r.haproxyd).toEqual(r.haproxy);
     expect(r.haproxy[0]).toContain('alpn=http/1.1 sni=default.test fc=1 alpn=http/1.1');
+  });
+});
+
+describe('logs', () => {
+  it("%ft ends with '~' on a TLS bind; %sslv and %sslc name the protocol and cipher", async () => {
+    const r = await both(
+      2,
+      ([plain, tls]) =>
+        config([
+          'frontend fe',
+          '  log stdout format raw local0',
+          '  log-format "%ft %sslv %sslc %ST"',
+          `  bind 127.0.0.1:${plain}`,
+          `  bind 127.0.0.1:${tls} ssl crt def.pem`,
+          '  http-request return status 200 content-type text/plain string ok',
+        ]),
+      async ([plain, tls], _b, proxy) => {
+        await tlsRequest(tls!, { servername: 'default.test' });
+        await rawExchange(
+          plain!,
+          Buffer.from('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+          5000,
+        );
+        const deadline = Date.now() + 5000;
+        while (
+          proxy
+            .stdout()
+            .split('\n')
+            .filter((l) => l.startsWith('fe')).length < 2 &&
+          Date.now() < deadline
+        )
+          await new Promise((res) => setTimeout(res, 50));
+        return proxy
+          .stdout()
+          .split('\n')
+          .filter((l) => l.startsWith('fe'));
+      },
+    );
+    expect(r.haproxyd).toEqual(r.haproxy);
+    expect(r.haproxy[0]).toMatch(/^fe~ TLSv1\.3 TLS_\S+ 200$/);
   });
 });
 

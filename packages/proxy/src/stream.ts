@@ -14,6 +14,7 @@
  */
 
 import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import { createLogRecord, type LogRecord, type TerminationCause, type TerminationPhase } from '@hap/log';
 import { connectionAddresses } from './accept-proxy.ts';
 import { readBufferWritten } from './read-buffer.ts';
@@ -48,6 +49,12 @@ export function newLogRecord(frontend: string, client: Socket, acceptDate: numbe
   r.clientPort = a.srcPort;
   r.frontendAddress = a.dst;
   r.frontendPort = a.dstPort;
+  if (client instanceof TLSSocket) {
+    // %ft ends with '~', %sslv / %sslc name the protocol and cipher
+    r.frontendSsl = true;
+    r.sslVersion = client.getProtocol() ?? undefined;
+    r.sslCipher = client.getCipher()?.name;
+  }
   return r;
 }
 
