@@ -351,10 +351,10 @@ describe('bad input on a TLS port', () => {
       ([p]) =>
         config([
           'frontend fe',
-          `  bind 127.0.0.1:${p} ssl crt def.pem`,
+          `  bind 127.0.0.1:${p} ssl crt def.pem verify optional ca-file ca.crt`,
           '  http-request return status 200 content-type text/plain string ok',
         ]),
-      async ([p]) => {
+      async ([p], binary, proxy) => {
         const out: string[] = [];
         // a record header announcing a handshake, then noise
         const garbage = Buffer.concat([Buffer.from([0x16, 0x03, 0x01, 0x00, 0x40]), Buffer.alloc(64, 0xab)]);
@@ -372,8 +372,36 @@ describe('bad input on a TLS port', () => {
           TIMEOUT_CLIENT_MS * 10,
         );
         out.push(`cut hello: closed=${cut.closedByPeer}`);
+        // a certificate from another CA: refused
+        const rogue = await tlsRequest(p!, {
+          servername: 'default.test',
+          cert: pki.read('rogue.crt'),
+          key: pki.read('rogue.key'),
+        });
+        out.push(`foreign certificate: answered=${rogue.response.startsWith('HTTP/')}`);
         const ok = await tlsRequest(p!, { servername: 'default.test' });
         out.push(`after: ${ok.handshake} ${bodyOf(ok.response)}`);
+        if (binary === 'haproxyd') {
+          // nothing leaked: haproxyd's state dump (SIGQUIT) shows no connection left on the listener
+          // (the last client's close may still be on its way: asked again, for up to 5 s)
+          let last = '';
+          for (let n = 1; n <= 50; n++) {
+            proxy.signal('SIGQUIT');
+            const deadline = Date.now() + 2000;
+            let dumps: string[] = [];
+            while (dumps.length < n && Date.now() < deadline) {
+              await new Promise((res) => setTimeout(res, 20));
+              dumps = proxy
+                .stderr()
+                .split('\n')
+                .filter((l) => /listener 127\.0\.0\.1:\d+: /.test(l));
+            }
+            last = dumps[dumps.length - 1] ?? '';
+            if (/: ready, 0 current/.test(last)) break;
+            await new Promise((res) => setTimeout(res, 100));
+          }
+          expect(last).toMatch(/: ready, 0 current \/ \d+ total/);
+        }
         return out;
       },
     );
@@ -383,6 +411,7 @@ describe('bad input on a TLS port', () => {
       'plain http: closed=true http=false',
       'stalled: closed=true bytes=0',
       'cut hello: closed=true',
+      'foreign certificate: answered=false',
       'after: ok ok',
     ]);
   });
