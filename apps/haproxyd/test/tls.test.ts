@@ -8,7 +8,8 @@
 // and what `-c` says of certificate files. Bad input (garbage ClientHello, plain HTTP on a
 // TLS port, a stalled handshake) is closed and the daemon serves on.
 
-import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
+import { connect as netConnect } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer, connect as tlsConnect } from 'node:tls';
 import {
   type Binary,
   checkConfig,
@@ -577,5 +578,46 @@ describe('TLS to servers', () => {
     expect(r.haproxy[0]).toContain('200 OK sni=www.example.test alpn=- client=-');
     expect(r.haproxy[1]).toContain('503');
     expect(r.haproxy[4]).toContain('alpn=http/1.1 client=good client');
+  });
+});
+
+describe('TLS under mode tcp and after a PROXY header', () => {
+  it('mode tcp offload to a plain server; accept-proxy then TLS keeps the announced address', async () => {
+    const echo = await startRawBackend((s) => s.pipe(s));
+    const r = await both(
+      2,
+      ([tcp, pp]) =>
+        config([
+          'listen offload',
+          '  mode tcp',
+          `  bind 127.0.0.1:${tcp} ssl crt def.pem`,
+          `  server s1 ${echo.addr}`,
+          'listen pp',
+          `  bind 127.0.0.1:${pp} accept-proxy ssl crt def.pem`,
+          '  http-request return status 200 content-type text/plain lf-string "src=%[src] sni=%[ssl_fc_sni]"',
+        ]),
+      async ([tcp, pp]) => {
+        const a = await tlsRequest(tcp!, { servername: 'default.test', request: 'ping over tls' });
+        const b = await new Promise<string>((resolve) => {
+          const raw = netConnect({ host: '127.0.0.1', port: pp! }, () => {
+            raw.write('PROXY TCP4 192.0.2.7 198.51.100.1 4000 443\r\n');
+            const t = tlsConnect({ socket: raw, servername: 'pp.test', rejectUnauthorized: false }, () =>
+              t.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+            );
+            let text = '';
+            t.on('data', (d: Buffer) => {
+              text += d.toString('latin1');
+            });
+            t.on('error', () => {});
+            t.on('close', () => resolve(bodyOf(text)));
+          });
+          raw.on('error', () => resolve('connection failed'));
+          setTimeout(() => raw.destroy(), 5000);
+        });
+        return [a.response, b];
+      },
+    );
+    expect(r.haproxyd).toEqual(r.haproxy);
+    expect(r.haproxy).toEqual(['ping over tls', 'src=192.0.2.7 sni=pp.test']);
   });
 });
