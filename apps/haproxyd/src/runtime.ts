@@ -313,7 +313,14 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks, ssl?: type
     const tls = new Map<BindModel, BindTls>();
     for (const b of p.binds) {
       for (const opt of Object.keys(b.options)) {
-        if (!HONOURED_BIND_OPTIONS.has(opt)) {
+        if (opt === 'proto') {
+          refuse(
+            out,
+            b,
+            'bind',
+            `bind option 'proto ${String(b.options[opt])}' is not supported yet by haproxyd's runtime (HTTP/2 is not implemented).`,
+          );
+        } else if (!HONOURED_BIND_OPTIONS.has(opt)) {
           refuse(out, b, 'bind', `bind option '${opt}' is not supported yet by haproxyd's runtime.`);
         }
       }

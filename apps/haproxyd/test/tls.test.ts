@@ -466,21 +466,39 @@ describe('-c checks certificate files as HAProxy does', () => {
 });
 
 describe('what is not served yet is refused at start', () => {
-  it("advertising h2 with alpn is refused ('not supported yet'), -c passes", async () => {
+  const REFUSED: [string, string][] = [
+    ['ssl crt def.pem alpn h2,http/1.1', "advertising 'h2' (HTTP/2) is not supported yet"],
+    [
+      'proto h2',
+      "bind option 'proto h2' is not supported yet by haproxyd's runtime (HTTP/2 is not implemented)",
+    ],
+    ['ssl crt def.pem npn http/1.1', "bind option 'npn' is not supported yet"],
+    ['ssl crt def.pem generate-certificates', "bind option 'generate-certificates' is not supported yet"],
+    [
+      'ssl crt def.pem\n  default_backend be\nbackend be\n  server s1 127.0.0.1:9 ssl verify none alpn h2',
+      "'alpn h2': HTTP/2 to servers is not supported yet",
+    ],
+    [
+      'ssl crt def.pem\n  default_backend be\nbackend be\n  server s1 127.0.0.1:9 ssl verify none sni req.hdr(host)',
+      "option 'sni req.hdr(host)' is not supported yet",
+    ],
+  ];
+  it.each(REFUSED)("bind … %s: refused at start ('not supported yet'), -c passes", async (opts, message) => {
     const [p] = await freePorts(1);
     const cfg = writeConfig(
       config([
         'frontend fe',
-        `  bind 127.0.0.1:${p} ssl crt def.pem alpn h2,http/1.1`,
+        `  bind 127.0.0.1:${p} ${opts}`,
         '  http-request return status 200 content-type text/plain string ok',
       ]),
     );
     const run = runBinary('haproxyd', ['-db', '-f', cfg]);
     const st = await run.closed;
     expect(st.code).toBe(1);
-    expect(run.stderr()).toContain("advertising 'h2' (HTTP/2) is not supported yet");
+    expect(run.stderr()).toContain(message);
     // the check alone passes, as HAProxy's does
-    const c = await checkConfig('haproxyd', [cfg]);
+    const [c, h] = await Promise.all([checkConfig('haproxyd', [cfg]), checkConfig('haproxy', [cfg])]);
+    expect(h.code).toBe(0);
     expect(c.code).toBe(0);
   });
 
