@@ -97,6 +97,8 @@ export function makePki(): Pki {
     'extendedKeyUsage=clientAuth\n',
   );
   const r = (n: string) => readFileSync(join(dir, n), 'latin1');
+  // a CA with its key, for ca-sign-file
+  writeFileSync(join(dir, 'casign.pem'), r('ca.crt') + r('ca.key'));
   // broken inputs for -c
   writeFileSync(join(dir, 'nokey.pem'), r('www.crt'));
   writeFileSync(join(dir, 'mismatch.pem'), r('www.crt') + r('def.key'));

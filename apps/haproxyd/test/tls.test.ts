@@ -447,6 +447,7 @@ describe('-c checks certificate files as HAProxy does', () => {
     'ssl crt def.pem curves NOPE',
     'ssl crt def.pem curves X25519:P-256 ciphers ECDHE-RSA-AES128-GCM-SHA256',
     'ssl crt def.pem alpn h2,http/1.1',
+    'ssl crt def.pem generate-certificates',
     'ssl crt def.pem\n  default_backend be\nbackend be\n  server s1 127.0.0.1:9 ssl',
     'ssl crt def.pem\n  default_backend be\nbackend be\n  server s1 127.0.0.1:9 ssl verify none crt nokey.pem',
     'ssl crt def.pem\n  default_backend be\nbackend be\n  server s1 127.0.0.1:9 ssl ca-file ca.crt verify required sni str(a.test)',
@@ -473,7 +474,10 @@ describe('what is not served yet is refused at start', () => {
       "bind option 'proto h2' is not supported yet by haproxyd's runtime (HTTP/2 is not implemented)",
     ],
     ['ssl crt def.pem npn http/1.1', "bind option 'npn' is not supported yet"],
-    ['ssl crt def.pem generate-certificates', "bind option 'generate-certificates' is not supported yet"],
+    [
+      'ssl crt def.pem ca-sign-file @/casign.pem generate-certificates',
+      "bind option 'generate-certificates' is not supported yet",
+    ],
     [
       'ssl crt def.pem\n  default_backend be\nbackend be\n  server s1 127.0.0.1:9 ssl verify none alpn h2',
       "'alpn h2': HTTP/2 to servers is not supported yet",
@@ -488,7 +492,7 @@ describe('what is not served yet is refused at start', () => {
     const cfg = writeConfig(
       config([
         'frontend fe',
-        `  bind 127.0.0.1:${p} ${opts}`,
+        `  bind 127.0.0.1:${p} ${opts.replace('@/', `${pki.dir}/`)}`,
         '  http-request return status 200 content-type text/plain string ok',
       ]),
     );

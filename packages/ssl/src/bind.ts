@@ -332,6 +332,15 @@ export function compileBindTls(
     });
     return { tls: undefined, unsupported };
   }
+  if (bind.options['generate-certificates'] !== undefined && bind.options['ca-sign-file'] === undefined) {
+    out.push({
+      level: 'alert',
+      code: 'HAP_CFG_SSL_CA_SIGN',
+      keyword: 'bind',
+      message: `Proxy '${proxy.name}': cannot enable certificate generation, no CA certificate File configured at [${bind.file}:${bind.line}].`,
+    });
+    return { tls: undefined, unsupported };
+  }
   if (table.verify !== 'none' && settings.caFile === undefined) {
     post('verify is enabled but no CA file specified', 'HAP_CFG_SSL_VERIFY');
     return { tls: undefined, unsupported };
