@@ -466,6 +466,28 @@ describe('-c checks certificate files as HAProxy does', () => {
   });
 });
 
+describe('-c checks the global TLS lines as HAProxy does', () => {
+  const GLOBALS = [
+    'ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets',
+    'ssl-default-bind-options no-sslv3 no-tlsv10 no-tlsv11',
+    'ssl-default-bind-options bogus',
+    'ssl-default-bind-ciphers NOPE',
+    'ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256',
+    'ssl-dh-param-file @/nodh.pem',
+  ];
+  it.each(GLOBALS)('global %s', async (line) => {
+    const text = config([
+      'frontend fe',
+      '  bind 127.0.0.1:8443 ssl crt def.pem',
+      '  http-request return status 200 content-type text/plain string ok',
+    ]);
+    const cfg = writeConfig(text.replace('global\n', `global\n  ${line.replace('@/', `${pki.dir}/`)}\n`));
+    const [h, d] = await Promise.all([checkConfig('haproxy', [cfg]), checkConfig('haproxyd', [cfg])]);
+    const alerts = (r: typeof h) => r.alerts.map((a) => `${a.file ?? ''}:${a.line ?? ''} ${a.message}`);
+    expect({ code: d.code, alerts: alerts(d) }).toEqual({ code: h.code, alerts: alerts(h) });
+  });
+});
+
 describe('what is not served yet is refused at start', () => {
   const REFUSED: [string, string][] = [
     ['ssl crt def.pem alpn h2,http/1.1', "advertising 'h2' (HTTP/2) is not supported yet"],

@@ -91,7 +91,7 @@ export function tlsDefaults(global: GlobalModel, out: Diagnostic[]): TlsDefaults
           d.dhParam = readFileSync(v, 'latin1');
           if (!d.dhParam.includes('-----BEGIN DH PARAMETERS-----')) throw new Error('no DH parameters');
         } catch {
-          alert(`'ssl-dh-param-file': unable to load the DH parameter file '${v}'.`);
+          alert(`'ssl-dh-param-file': unable to load DH parameters from file <${v}>.`);
           d.dhParam = undefined;
         }
         break;
