@@ -1,8 +1,10 @@
 // Traffic benchmarks: the same scenario against the real HAProxy, haproxyd and (for
 // HTTP keep-alive) node-http-proxy, one proxy at a time on the proxy core, nginx behind
 // it and wrk (or the idle clients) on the load core. See docs/bench.md.
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import { join } from 'node:path';
 import { BIG_BYTES, SMALL_BODY, startNginx } from './lib/nginx.mjs';
 import {
@@ -24,7 +26,7 @@ import {
 /**
  * @typedef {{ key: string, title: string, kind: 'wrk' | 'idle', mode: 'http' | 'tcp',
  *   path?: string, connections?: number, headers?: string[], throughput?: boolean,
- *   proxies: string[] }} Scenario
+ *   tls?: boolean, proxies: string[] }} Scenario
  */
 
 /** @type {Scenario[]} */
@@ -57,6 +59,28 @@ export const SCENARIOS = [
     path: '/',
     connections: 64,
     headers: [],
+    proxies: ['haproxy', 'haproxyd'],
+  },
+  {
+    key: 'https-ka',
+    title: 'HTTPS keep-alive (TLS 1.3 terminated by the proxy), 64 connections, 64-byte page',
+    kind: 'wrk',
+    mode: 'http',
+    path: '/',
+    connections: 64,
+    headers: [],
+    tls: true,
+    proxies: ['haproxy', 'haproxyd'],
+  },
+  {
+    key: 'tls-handshake',
+    title: 'TLS handshakes: HTTPS with a new connection per request (`Connection: close`), 64 connections',
+    kind: 'wrk',
+    mode: 'http',
+    path: '/',
+    connections: 64,
+    headers: ['Connection: close'],
+    tls: true,
     proxies: ['haproxy', 'haproxyd'],
   },
   {
@@ -106,7 +130,7 @@ export const SCENARIOS = [
 
 /** The configuration given to both HAProxy and haproxyd. */
 export function proxyConfig(
-  /** @type {{ mode: string, port: number, backendPort: number, strictLimits: boolean }} */ o,
+  /** @type {{ mode: string, port: number, backendPort: number, strictLimits: boolean, crt?: string }} */ o,
 ) {
   return [
     'global',
@@ -123,7 +147,7 @@ export function proxyConfig(
     ...(o.mode === 'http' ? ['    timeout http-request 120s', '    timeout http-keep-alive 120s'] : []),
     '',
     'frontend fe',
-    `    bind 127.0.0.1:${o.port}`,
+    `    bind 127.0.0.1:${o.port}${o.crt !== undefined ? ` ssl crt ${o.crt} alpn http/1.1` : ''}`,
     '    default_backend be',
     '',
     'backend be',
@@ -147,7 +171,13 @@ async function launch(/** @type {Ctx} */ ctx, /** @type {Scenario} */ sc, proxy,
     const cfg = join(ctx.dir, `${sc.key}.${proxy}.cfg`);
     writeFileSync(
       cfg,
-      proxyConfig({ mode: sc.mode, port, backendPort, strictLimits: ctx.fd.limit >= 2 * 20000 + 100 }),
+      proxyConfig({
+        mode: sc.mode,
+        port,
+        backendPort,
+        strictLimits: ctx.fd.limit >= 2 * 20000 + 100,
+        ...(sc.tls ? { crt: benchCertificate(ctx) } : {}),
+      }),
     );
     const bin = proxy === 'haproxy' ? 'haproxy' : ctx.haproxyd;
     argv = [bin, '-db', '-f', cfg];
@@ -176,11 +206,42 @@ const clean = (/** @type {string} */ line) =>
     .trim()
     .slice(0, 240);
 
+/** A self-signed RSA 2048 certificate for the TLS rows (made once per run with openssl). */
+function benchCertificate(/** @type {Ctx} */ ctx) {
+  const pem = join(ctx.dir, 'bench-cert.pem');
+  if (!existsSync(pem)) {
+    const key = join(ctx.dir, 'bench-key.pem');
+    const crt = join(ctx.dir, 'bench-crt.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        crt,
+        '-days',
+        '2',
+        '-subj',
+        '/CN=bench.test',
+      ],
+      { stdio: 'ignore' },
+    );
+    execFileSync('sh', ['-c', `cat '${crt}' '${key}' > '${pem}'`]);
+  }
+  return pem;
+}
+
 /** One GET through the proxy before measuring: the status and the body length must be right. */
-function probe(/** @type {number} */ port, /** @type {string} */ path) {
+function probe(/** @type {number} */ port, /** @type {string} */ path, tls = false) {
   return /** @type {Promise<{ status?: number, bytes: number, error?: string }>} */ (
     new Promise((resolve) => {
-      const req = http.get({ host: '127.0.0.1', port, path, agent: false, timeout: 5000 }, (res) => {
+      const opts = { host: '127.0.0.1', port, path, agent: false, timeout: 5000, rejectUnauthorized: false };
+      const req = (tls ? https : http).get(opts, (res) => {
         let bytes = 0;
         res.on('data', (c) => {
           bytes += c.length;
@@ -222,13 +283,13 @@ async function measureWrk(/** @type {Ctx} */ ctx, /** @type {Scenario} */ sc, pr
   try {
     const path = sc.path ?? '/';
     const want = path === '/' ? Buffer.byteLength(SMALL_BODY) : BIG_BYTES;
-    const p = await probe(port, path);
+    const p = await probe(port, path, sc.tls === true);
     if (p.error || p.status !== 200 || p.bytes !== want)
       return {
         status: 'failed',
         reason: `probe GET ${path}: ${p.error ?? `status ${p.status}, ${p.bytes} of ${want} body bytes`}`,
       };
-    const url = `http://127.0.0.1:${port}${path}`;
+    const url = `${sc.tls ? 'https' : 'http'}://127.0.0.1:${port}${path}`;
     // what else ran meanwhile: all busy ticks of the machine less the proxy's, nginx's,
     // wrk's and the bench's own
     const known = () => {

@@ -24,6 +24,16 @@ if [ ! -x /usr/bin/chromium ]; then
     hap_log "chromium is not installed and this user cannot apt-get it: the stats page's browser test will fail"
   fi
 fi
+# the TLS tests make their certificates with the openssl command line
+if ! command -v openssl >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    hap_log "installing the openssl Debian package (certificates of the TLS tests)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssl >/dev/null) >&2 ||
+      hap_log "could not install openssl: the TLS tests will fail"
+  else
+    hap_log "openssl is not installed and this user cannot apt-get it: the TLS tests will fail"
+  fi
+fi
 
 cd "$HAP_ROOT"
 mkdir -p test-artifacts

@@ -5,7 +5,7 @@
  * of a daemon holding thousands of idle connections low (issue 4's idle target).
  */
 
-import type { ConfigModel, Directive, ProxyModel } from '@hap/config';
+import type { BindModel, ConfigModel, Directive, ProxyModel } from '@hap/config';
 
 export type RulesFeature = typeof import('./runtime-rules.ts');
 export type StickFeature = typeof import('./runtime-stick.ts');
@@ -14,6 +14,7 @@ export type ChecksFeature = typeof import('./runtime-checks.ts');
 export type CliFeature = typeof import('./runtime-cli.ts');
 export type StatsPageFeature = typeof import('./stats-page.ts');
 export type CookieFeature = typeof import('./runtime-cookie.ts');
+export type TlsFeature = typeof import('./runtime-ssl.ts');
 
 /** The modules a configuration needs; an absent one is not used by any section. */
 export interface Features {
@@ -26,7 +27,15 @@ export interface Features {
   statsPage?: StatsPageFeature;
   /** Cookie persistence (`cookie`, with `force-persist`/`ignore-persist`). */
   cookie?: CookieFeature;
+  /** TLS on bind lines and to servers (@hap/ssl and node:tls, several MiB: only when used). */
+  tls?: TlsFeature;
 }
+
+/** Bind options that only mean something on a TLS line. */
+const TLS_BIND_WORDS = new Set(['ssl', 'crt', 'crt-list', 'ca-file', 'crl-file']);
+
+/** Whether a bind line is a TLS one (runtime-ssl.ts compiles those). */
+export const isTlsBind = (b: BindModel): boolean => b.optionList.some(([n]) => TLS_BIND_WORDS.has(n));
 
 /** Keywords the rule engine compiles besides the rule sets, ACLs and use_backend lines. */
 const RULE_ENGINE_KEYWORDS = new Set(['monitor-uri', 'monitor', 'http-error', 'tcp-request inspect-delay']);
@@ -59,6 +68,10 @@ export const uses = {
       ),
     ),
   cli: (model: ConfigModel): boolean => model.global.directives.some((d) => d.keyword === 'stats socket'),
+  tls: (model: ConfigModel): boolean =>
+    sectionsOf(model).some(
+      (p) => p.binds.some(isTlsBind) || p.servers.some((s) => s.options['ssl'] !== undefined),
+    ),
   cookie: (model: ConfigModel): boolean =>
     sectionsOf(model).some((p) => p.directives.some((d) => d.keyword === 'cookie')),
   statsPage: (model: ConfigModel): boolean =>
@@ -77,7 +90,7 @@ export async function loadFeatures(model: ConfigModel): Promise<Features> {
     rules ||
     uses.stick(model) ||
     sectionsOf(model).some((p) => p.directives.some((d) => d.keyword === 'stick'));
-  const [r, s, l, c, a, page, ck] = await Promise.all([
+  const [r, s, l, c, a, page, ck, tls] = await Promise.all([
     rules ? import('./runtime-rules.ts') : undefined,
     stick ? import('./runtime-stick.ts') : undefined,
     uses.logs(model) ? import('./runtime-log.ts') : undefined,
@@ -85,11 +98,13 @@ export async function loadFeatures(model: ConfigModel): Promise<Features> {
     uses.cli(model) ? import('./runtime-cli.ts') : undefined,
     uses.statsPage(model) ? import('./stats-page.ts') : undefined,
     uses.cookie(model) ? import('./runtime-cookie.ts') : undefined,
+    uses.tls(model) ? import('./runtime-ssl.ts') : undefined,
   ]);
   // `use-service` names a service of the stats page module: the rule compiler must know them
   if (r && page) r.useServices(page.serviceByName);
   if (page) f.statsPage = page;
   if (ck) f.cookie = ck;
+  if (tls) f.tls = tls;
   if (r) f.rules = r;
   if (s) f.stick = s;
   if (l) f.logs = l;

@@ -112,6 +112,8 @@ async function compileRules(result: LoadResult): Promise<void> {
   if (uses.stick(m)) found.push(...(await import('./runtime-stick.ts')).checkStickTables(m));
   if (uses.cookie(m)) found.push(...(await import('./runtime-cookie.ts')).checkCookies(m));
   if (uses.checks(m)) found.push(...(await import('./runtime-checks.ts')).checkHealthChecks(m));
+  // certificates are read and TLS options checked as HAProxy does while parsing
+  if (uses.tls(m)) found.push(...(await import('./runtime-ssl.ts')).checkTls(m));
   if (uses.logs(m)) found.push(...(await import('./runtime-log.ts')).checkLogs(m));
   result.diagnostics.push(...found);
   if (found.some((d) => d.level === 'alert')) result.ok = false;

@@ -6,7 +6,6 @@
  * are looked up there; the rules are compiled by runtime-rules.ts.
  */
 
-import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { ConfigModel, Diagnostic, Directive, ProxyModel } from '@hap/config';
 import { ERROR_PAGE_STATUSES, type ErrorMessage, loadErrorFile, parseErrorFile } from '@hap/http';

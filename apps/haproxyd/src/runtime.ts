@@ -21,6 +21,7 @@ import {
 import type { HttpRuleList, TargetRules } from '@hap/rules';
 import type { ProxyWorld, Userlist } from '@hap/sample';
 import { createUserlist } from '@hap/sample/engine';
+import type { BindTls } from '@hap/ssl';
 import type { StickTable } from '@hap/stick';
 import type { Features } from './features.ts';
 import { balancerFor } from './runtime-balance.ts';
@@ -60,6 +61,8 @@ export interface ServedFrontend {
   sessionRules: HttpRuleList | undefined;
   /** The frontend's traffic log, when it logs. */
   log: FrontendLog | undefined;
+  /** The TLS side of each `bind … ssl` line of the proxy. */
+  tls: Map<BindModel, BindTls>;
 }
 
 export interface RuntimePlan {
@@ -119,10 +122,46 @@ const HONOURED_BIND_OPTIONS = new Set([
   'noreuseport',
   'process',
   'thread',
+  // TLS (read by @hap/ssl; what it cannot honour is refused by runtime-ssl.ts)
+  'ssl',
+  'crt',
+  'crt-list',
+  'ca-file',
+  'crl-file',
+  'verify',
+  'alpn',
+  'npn',
+  'strict-sni',
+  'ssl-min-ver',
+  'ssl-max-ver',
+  'no-sslv3',
+  'no-tlsv10',
+  'no-tlsv11',
+  'no-tlsv12',
+  'no-tlsv13',
+  'force-sslv3',
+  'force-tlsv10',
+  'force-tlsv11',
+  'force-tlsv12',
+  'force-tlsv13',
+  'ciphers',
+  'ciphersuites',
+  'curves',
+  'ecdhe',
+  'prefer-client-ciphers',
+  'no-tls-tickets',
+  'ca-ignore-err',
+  'crt-ignore-err',
+  'generate-certificates',
+  'ca-sign-file',
+  'ca-sign-pass',
+  'ca-verify-file',
+  'allow-0rtt',
+  'no-ca-names',
+  'ssl-engine',
 ]);
 /** Server options the TCP engine honours or that only tune what it does not do yet (checks, weights). */
 const REFUSED_SERVER_OPTIONS = new Set([
-  'ssl',
   'send-proxy-v2-ssl',
   'send-proxy-v2-ssl-cn',
   'socks4',
@@ -155,6 +194,7 @@ function sendProxyOf(options: Record<string, string | true>): 0 | 1 | 2 {
 function serverTargets(
   be: ProxyModel,
   out: Diagnostic[],
+  tlsOf: (s: ServerModel) => ServerTarget['tls'],
 ): { targets: ServerTarget[]; models: ServerModel[] } {
   const targets: ServerTarget[] = [];
   const models: ServerModel[] = [];
@@ -169,6 +209,25 @@ function serverTargets(
         );
       }
     }
+    const tls = tlsOf(s);
+    // HAProxy runs a TLS server's checks over TLS too; haproxyd's checks speak plain TCP, which
+    // only a connect-only check survives
+    if (tls !== undefined && s.check && Object.keys(be.options).some((o) => /chk$|-check$/.test(o))) {
+      refuse(
+        out,
+        s,
+        'server',
+        `server '${be.name}/${s.name}': health checks over TLS ('ssl' with 'check' and a check protocol) are not supported yet by haproxyd's runtime.`,
+      );
+    }
+    if (tls !== undefined && sendProxyOf(s.options) !== 0) {
+      refuse(
+        out,
+        s,
+        'server',
+        `server '${be.name}/${s.name}': 'send-proxy' together with 'ssl' is not supported yet by haproxyd's runtime.`,
+      );
+    }
     // backup, disabled and weight-0 servers are there too: the balancer knows what they may take
     const a = s.address;
     if (a.family === 'unix' || a.family === 'abns') {
@@ -182,6 +241,7 @@ function serverTargets(
         maxconn: s.maxconn,
         sendProxy: sendProxyOf(s.options),
         cookie: serverCookie(s.options),
+        tls,
       });
       models.push(s);
       continue;
@@ -211,6 +271,7 @@ function serverTargets(
       maxconn: s.maxconn,
       sendProxy: sendProxyOf(s.options),
       cookie: serverCookie(s.options),
+      tls,
     });
     models.push(s);
   }
@@ -245,7 +306,9 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks, features: 
   const backendOf = (beModel: ProxyModel): Backend => {
     let backend = backends.get(beModel.name);
     if (backend) return backend;
-    const { targets, models } = serverTargets(beModel, out);
+    const { targets, models } = serverTargets(beModel, out, (s) =>
+      s.options['ssl'] !== undefined ? features.tls?.serverTlsFor(model, beModel.name, s, out) : undefined,
+    );
     const balancer = balancerFor(beModel, chain(model, beModel), models, out);
     backend = new Backend({
       name: beModel.name,
@@ -280,12 +343,22 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks, features: 
 
   for (const p of model.proxies) {
     if ((p.kind !== 'frontend' && p.kind !== 'listen') || p.disabled || p.binds.length === 0) continue;
+    const tls = new Map<BindModel, BindTls>();
     for (const b of p.binds) {
       for (const opt of Object.keys(b.options)) {
-        if (!HONOURED_BIND_OPTIONS.has(opt)) {
+        if (opt === 'proto') {
+          refuse(
+            out,
+            b,
+            'bind',
+            `bind option 'proto ${String(b.options[opt])}' is not supported yet by haproxyd's runtime (HTTP/2 is not implemented).`,
+          );
+        } else if (!HONOURED_BIND_OPTIONS.has(opt)) {
           refuse(out, b, 'bind', `bind option '${opt}' is not supported yet by haproxyd's runtime.`);
         }
       }
+      const t = features.tls?.bindTlsFor(model, b, out);
+      if (t !== undefined) tls.set(b, t);
     }
     const rules = rulesOf.get(p);
     const beModel =
@@ -383,6 +456,7 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks, features: 
       connectionRules: rules?.connection,
       sessionRules: rules?.session,
       log,
+      tls,
     });
   }
   // what the runtime still does not honour, now that every part had its say

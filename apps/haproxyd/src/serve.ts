@@ -9,7 +9,8 @@
  */
 
 import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
+import type { TLSSocket, Server as TlsServer } from 'node:tls';
 import type { HealthChecker } from '@hap/checks';
 import type { ConfigModel, Diagnostic } from '@hap/config';
 import {
@@ -53,6 +54,7 @@ import type { MasterLink } from '@hap/master';
 import { RunLoop } from '@hap/poller';
 import {
   type Backend,
+  carryAddresses,
   type Frontend,
   PROXY_ERROR_CONN_CODE,
   PROXY_ERROR_LOG_TEXT,
@@ -378,7 +380,57 @@ type ServingListener = Listener & {
   connectionRules: HttpRuleList | undefined;
   sessionRules: HttpRuleList | undefined;
   world: ProxyWorld;
+  /** `bind … ssl`: the TLS server the accepted sockets are handed to (it never listens). */
+  tls: TlsServer | undefined;
+  /** `verify optional`: a certificate that fails verification ends the connection. */
+  tlsVerifyOptional: boolean;
 };
+
+/** What a socket waiting for its TLS handshake carries to the end of it. */
+const HANDSHAKE = Symbol('hap.tls-handshake');
+interface HandshakingSocket extends Socket {
+  [HANDSHAKE]?: { l: ServingListener; env: StreamEnv | undefined } | undefined;
+}
+/** The plain socket under a server-side TLSSocket (Node keeps it as `_parent`). */
+function rawOf(t: TLSSocket): HandshakingSocket | undefined {
+  return (t as TLSSocket & { _parent?: HandshakingSocket })._parent;
+}
+
+/** The handshake is done: the session starts on the TLS socket. */
+function onSecureConnection(this: TlsServer, t: TLSSocket): void {
+  const raw = rawOf(t);
+  const h = raw?.[HANDSHAKE];
+  if (raw === undefined || h === undefined) {
+    t.destroy();
+    return;
+  }
+  raw[HANDSHAKE] = undefined;
+  // verify optional: no certificate is fine, a certificate that does not verify is not
+  if (h.l.tlsVerifyOptional && !t.authorized && t.getPeerX509Certificate() !== undefined) {
+    h.env?.releaseAll();
+    t.destroy();
+    return;
+  }
+  carryAddresses(raw, t);
+  runSession(h.l, t, h.env);
+}
+
+/** A handshake failed (bad hello, no shared version, no certificate for the name, timeout). */
+function onTlsClientError(this: TlsServer, _err: Error, t: TLSSocket): void {
+  const raw = rawOf(t);
+  const h = raw?.[HANDSHAKE];
+  if (raw !== undefined) raw[HANDSHAKE] = undefined;
+  h?.env?.releaseAll();
+  t.destroy();
+}
+
+/** A socket closed during its handshake without an error event (a rejected certificate). */
+function onHandshakeClose(this: HandshakingSocket): void {
+  const h = this[HANDSHAKE];
+  if (h === undefined) return;
+  this[HANDSHAKE] = undefined;
+  h.env?.releaseAll();
+}
 
 function onAccept(this: void, socket: import('node:net').Socket, listener: Listener): void {
   const l = listener as ServingListener;
@@ -404,6 +456,18 @@ function startSession(
     env = admitted(l.sessionRules, l, socket, env);
     if (env === undefined) return;
   }
+  if (l.tls !== undefined) {
+    // TLS first: the session starts once the handshake is done (onSecureConnection)
+    const hs = socket as HandshakingSocket;
+    hs[HANDSHAKE] = { l, env };
+    if (env !== undefined) hs.once('close', onHandshakeClose);
+    l.tls.emit('connection', socket);
+    return;
+  }
+  runSession(l, socket, env);
+}
+
+function runSession(l: ServingListener, socket: Socket, env: StreamEnv | undefined): void {
   // the session is accepted: its tracked counters count it
   env?.sessionStarted();
   l.frontend.handleConnection(socket, env);
@@ -447,8 +511,23 @@ export async function startProxies(d: Daemon): Promise<boolean> {
         alert(d, err instanceof ListenerError ? err.message : String(err));
         return false;
       }
+      const bindTls = f.tls.get(b);
+      let tlsServer: TlsServer | undefined;
+      if (bindTls !== undefined) {
+        const clientTimeout = f.proxy.timeouts['client'] ?? 0;
+        // the TLS module is loaded whenever a bind line is a TLS one (features.ts)
+        tlsServer = d.features.tls!.createTlsServer({
+          ...bindTls.serverOptions(),
+          // HAProxy bounds the handshake by 'timeout client'
+          ...(clientTimeout > 0 ? { handshakeTimeout: clientTimeout } : {}),
+        });
+        tlsServer.on('secureConnection', onSecureConnection);
+        tlsServer.on('tlsClientError', onTlsClientError);
+      }
       for (const l of created) {
         const sl = l as ServingListener;
+        sl.tls = tlsServer;
+        sl.tlsVerifyOptional = bindTls?.verify === 'optional' && !bindTls.ignoreErrors;
         sl.frontend = f.frontend;
         sl.acceptProxy = b.options['accept-proxy'] !== undefined;
         // the bind's name in log lines, else its id (HAProxy's luid: its rank in the frontend)

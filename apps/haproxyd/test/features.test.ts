@@ -43,7 +43,7 @@ function model(
   return r.model;
 }
 
-const names = ['rules', 'stick', 'logs', 'checks', 'cli', 'statsPage', 'cookie'] as const;
+const names = ['rules', 'stick', 'logs', 'checks', 'cli', 'statsPage', 'cookie', 'tls'] as const;
 const used = (m: ReturnType<typeof model>) => names.filter((n) => uses[n](m));
 
 describe('optional runtime modules', () => {
@@ -79,6 +79,7 @@ describe('optional runtime modules', () => {
     ['statsPage', 'a stats page', { frontend: ['  stats enable', '  stats uri /st'] }],
     ['cookie', 'cookie persistence', { backend: ['  cookie SRV insert indirect nocache'] }],
     ['cookie', 'cookie persistence in defaults', { defaults: ['  cookie SRV insert'] }],
+    ['tls', 'TLS to a server', { backend: ['  server s2 127.0.0.1:3 ssl verify none'] }],
     [
       'statsPage',
       'the Prometheus exporter',

@@ -5,6 +5,7 @@
  * no process state. Usable alone as a parser and linter.
  */
 
+export { CRT_LIST_OPTIONS } from './catalog/bind.ts';
 export { type ConditionContext, type ConditionResult, evaluateCondition } from './condition.ts';
 export { type Diagnostic, type DiagnosticLevel, formatDiagnostic, hasAlerts } from './diagnostics.ts';
 export { dumpKeywords, KEYWORD_CLASSES, type KeywordDumpRow, keywordRows } from './dump.ts';

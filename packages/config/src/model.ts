@@ -41,6 +41,8 @@ export interface BindModel extends SourceRef {
   addresses: BindAddress[];
   /** Options as written: `maxconn` → "100", flags → true. */
   options: Record<string, string | true>;
+  /** The same options in the order written, repeats kept (`crt a.pem crt b.pem`). */
+  optionList: [string, string | true][];
 }
 
 export interface ServerAddress {

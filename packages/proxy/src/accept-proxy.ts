@@ -52,6 +52,12 @@ export type ProxyHeaderFailure = (
   acceptedAt: number,
 ) => void;
 
+/** A socket wrapping `from` (TLS) answers with the addresses a PROXY header gave `from`. */
+export function carryAddresses(from: Socket, to: Socket): void {
+  const known = (from as AddressedSocket)[ADDRESSES];
+  if (known !== undefined) (to as AddressedSocket)[ADDRESSES] = known;
+}
+
 interface PendingProxy {
   reader: ProxyHeaderReader;
   timer: NodeJS.Timeout | undefined;

@@ -21,7 +21,7 @@
  * strings and the parser's header list.
  */
 
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import {
   type ConnectionHeader,
   chunkHeader,
@@ -77,7 +77,7 @@ import {
   responseCookies,
 } from './cookie.ts';
 import { readBufferWritten } from './read-buffer.ts';
-import { connectOptions, proxyHeaderFor, type Server } from './server.ts';
+import { openServerSocket, proxyHeaderFor, readyEvent, type Server } from './server.ts';
 import { type FrontendLog, newLogRecord, setTermination } from './stream.ts';
 import { StreamEnv } from './stream-env.ts';
 import type { TimerWheel, WheelEntry } from './timer-wheel.ts';
@@ -255,11 +255,11 @@ export class ServerConn implements HttpHandler {
     this.idleIndex = -1;
     this.startOffset = 0;
     this.parser = new HttpParser('response', this);
-    const s = connect(connectOptions(server, false, onServerRead)) as ServerSocket;
+    const s = openServerSocket(server, false, onServerRead, session.client) as ServerSocket;
     this.socket = s;
     s[CONN] = this;
     s.setNoDelay(true);
-    s.once('connect', onServerConnect);
+    s.once(readyEvent(server), onServerConnect);
     s.on('drain', onServerDrain);
     s.on('error', onServerError);
     s.on('close', onServerClose);

@@ -8,6 +8,7 @@
 
 export {
   type ConnectionAddresses,
+  carryAddresses,
   connectionAddresses,
   type ProxyHeaderFailure,
   readProxyHeader,
@@ -85,7 +86,8 @@ export {
   type ProxyV2Options,
   parseProxyHeader,
 } from './proxy-protocol.ts';
-export { Server, type ServerTarget } from './server.ts';
+export { Server, type ServerTarget, type ServerTlsConnector } from './server.ts';
 export type { FrontendLog, StreamState, StreamTimeouts, TcpStream } from './stream.ts';
 export { StreamEnv, useStickTables } from './stream-env.ts';
 export type { TcpInspection } from './tcp-inspect.ts';
+export { TlsFacts, verifyErrorCode } from './tls-facts.ts';

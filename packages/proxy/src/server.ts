@@ -7,7 +7,8 @@
  * `http-reuse never`). Idle connections on the server are closed after `IDLE_PURGE_MS`.
  */
 
-import type { NetConnectOpts, Socket } from 'node:net';
+import { type NetConnectOpts, connect as netConnect, type Socket } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
 import { ServerCounters } from '@hap/stats/engine';
 import { connectionAddresses } from './accept-proxy.ts';
 import { encodeProxyV1, encodeProxyV2 } from './proxy-protocol.ts';
@@ -25,6 +26,48 @@ export interface ServerTarget {
   sendProxy?: 0 | 1 | 2 | undefined;
   /** `cookie <value>`: the persistence cookie value naming this server. */
   cookie?: string | undefined;
+  /** `ssl`: connections to the server speak TLS (absent: plain TCP, nothing else is paid). */
+  tls?: ServerTlsConnector | undefined;
+}
+
+/** What a TLS server needs at each connection (made once per server, e.g. by @hap/ssl). */
+export interface ServerTlsConnector {
+  /** `sni ssl_fc_sni`: the client's own server name is sent on. */
+  readonly forwardClientSni: boolean;
+  /** Options for `tls.connect()`; `clientSni` is the client's server name, if any. */
+  connectOptions(clientSni: string | undefined): ConnectionOptions;
+  /** Node's `tls.connect()`, given by the TLS module (the engine does not load node:tls itself). */
+  connect(options: ConnectionOptions): Socket;
+}
+
+/**
+ * Opens a connection to a server: plain TCP, or TLS when the server has `ssl` (the server's
+ * bytes still arrive through `onRead` in the shared read buffer). The socket is ready for
+ * bytes at the event `readyEvent(t)` names.
+ */
+export function openServerSocket(
+  t: ServerTarget,
+  allowHalfOpen: boolean,
+  onRead: (this: Socket, nread: number, buf: Buffer) => boolean | undefined,
+  client: Socket | undefined,
+): Socket {
+  const o = connectOptions(t, allowHalfOpen, onRead);
+  const tls = t.tls;
+  if (tls === undefined) return netConnect(o);
+  const sni = tls.forwardClientSni ? clientServerName(client) : undefined;
+  return tls.connect({ ...(o as ConnectionOptions), ...tls.connectOptions(sni) });
+}
+
+/** The server name a TLS client sent (SNI); undefined for a plain socket or no name. */
+function clientServerName(client: Socket | undefined): string | undefined {
+  // a TLSSocket says `encrypted`; node:tls is not loaded here (the TLS module connects)
+  const t = client as (Socket & { encrypted?: boolean; servername?: string | false }) | undefined;
+  return t?.encrypted === true ? t.servername || undefined : undefined;
+}
+
+/** 'connect' for plain servers; over TLS the connection is usable once its handshake is done. */
+export function readyEvent(t: ServerTarget): 'connect' | 'secureConnect' {
+  return t.tls === undefined ? 'connect' : 'secureConnect';
 }
 
 /** The PROXY header announcing `client`'s addresses to a `send-proxy` server. */
@@ -66,6 +109,7 @@ export class Server implements ServerTarget {
   readonly sendProxy: 0 | 1 | 2;
   /** `cookie <value>` (persistence cookie), undefined without one. */
   readonly cookie: string | undefined;
+  readonly tls: ServerTlsConnector | undefined;
   /** Requests (HTTP) or streams (TCP) this server is serving now, counted against maxconn. */
   served: number;
   /** Idle HTTP connections any session may take (most recently used last). */
@@ -85,6 +129,7 @@ export class Server implements ServerTarget {
     this.maxconn = t.maxconn ?? 0;
     this.sendProxy = t.sendProxy ?? 0;
     this.cookie = t.cookie;
+    this.tls = t.tls;
     this.served = 0;
     this.idle = [];
     this.currentConns = 0;

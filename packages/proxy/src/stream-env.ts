@@ -7,11 +7,13 @@
 import type { Socket } from 'node:net';
 import type { HttpMessage, RuleOutcome, TrackingEnv } from '@hap/rules';
 import { newOutcome } from '@hap/rules/engine';
-import type { CaptureSlots, ProxyWorld, SampleValue } from '@hap/sample';
+import type { CaptureSlots, ConnectionTlsView, ProxyWorld, SampleValue } from '@hap/sample';
 import { createVarStore } from '@hap/sample/engine';
 import type { StickEntry, StickFetchContext, StickKeyInput, StickTable } from '@hap/stick';
 import { trackHttp, updateOnHttpRequest, updateOnHttpResponse, updateOnSession } from '@hap/stick/engine';
 import { connectionAddresses } from './accept-proxy.ts';
+import { isTlsSocket } from './stream.ts';
+import { TlsFacts } from './tls-facts.ts';
 
 /** Variables of the `proc` scope, shared by every stream of the process. */
 const PROC_VARS = new Map<string, SampleValue>();
@@ -42,7 +44,7 @@ export class StreamEnv implements TrackingEnv, StickFetchContext {
   server: string | undefined;
   req: HttpMessage | undefined;
   res: HttpMessage | undefined;
-  readonly ssl: undefined;
+  readonly ssl: ConnectionTlsView | undefined;
   readonly vars: Vars;
   readonly world: ProxyWorld;
   /** The request and response messages, reused per transaction. */
@@ -77,7 +79,7 @@ export class StreamEnv implements TrackingEnv, StickFetchContext {
     this.server = undefined;
     this.req = undefined;
     this.res = undefined;
-    this.ssl = undefined;
+    this.ssl = isTlsSocket(client) ? new TlsFacts(client) : undefined;
     this.vars = createVarStore(PROC_VARS);
     this.world = world;
     this.reqMsg = message();

@@ -13,12 +13,13 @@
  * the socket, so no closure is made per connection.
  */
 
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { LogRecord, TerminationCause, TerminationPhase } from '@hap/log';
 import { createLogRecord } from '@hap/log/engine';
 import { connectionAddresses } from './accept-proxy.ts';
 import { readBufferWritten } from './read-buffer.ts';
-import { connectOptions, proxyHeaderFor, type ServerTarget } from './server.ts';
+import { openServerSocket, proxyHeaderFor, readyEvent, type ServerTarget } from './server.ts';
 import type { StreamEnv } from './stream-env.ts';
 import type { TimerWheel, WheelEntry } from './timer-wheel.ts';
 
@@ -62,6 +63,11 @@ export interface FrontendLog {
     | undefined;
 }
 
+/** Whether a client socket speaks TLS (node:tls is loaded only by the TLS module: no instanceof). */
+export function isTlsSocket(s: Socket): s is TLSSocket {
+  return (s as Socket & { encrypted?: boolean }).encrypted === true;
+}
+
 /** A log record for a stream accepted on `client` now (addresses after any PROXY header). */
 export function newLogRecord(frontend: string, client: Socket, acceptDate: number): LogRecord {
   const r = createLogRecord(frontend, acceptDate);
@@ -70,6 +76,12 @@ export function newLogRecord(frontend: string, client: Socket, acceptDate: numbe
   r.clientPort = a.srcPort;
   r.frontendAddress = a.dst;
   r.frontendPort = a.dstPort;
+  if (isTlsSocket(client)) {
+    // %ft ends with '~', %sslv / %sslc name the protocol and cipher
+    r.frontendSsl = true;
+    r.sslVersion = client.getProtocol() ?? undefined;
+    r.sslCipher = client.getCipher()?.name;
+  }
   return r;
 }
 
@@ -214,11 +226,11 @@ export class TcpStream implements WheelEntry {
     }
     this.target = target;
     this.attempts++;
-    const s = connect(connectOptions(target, true, onServerRead)) as TaggedSocket;
+    const s = openServerSocket(target, true, onServerRead, this.client) as TaggedSocket;
     s[STREAM] = this;
     this.server = s;
     s.setNoDelay(true);
-    s.once('connect', onServerConnect);
+    s.once(readyEvent(target), onServerConnect);
     s.on('error', onServerError);
     s.on('close', onServerClose);
     s.on('timeout', onSocketTimeout);

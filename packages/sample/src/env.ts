@@ -48,6 +48,25 @@ export interface ProxyWorld {
   serverQueue?(backend: string, server: string): number | undefined;
 }
 
+/** What the `ssl_fc*` / `ssl_c_*` fetches read of a TLS client connection. */
+export interface ConnectionTlsView {
+  /** The server name the client sent (SNI), lower case as received; undefined: none. */
+  readonly sni: string | undefined;
+  /** 'TLSv1.2', 'TLSv1.3', … (`ssl_fc_protocol`). */
+  readonly protocol?: string | undefined;
+  /** The cipher's OpenSSL name (`ssl_fc_cipher`). */
+  readonly cipher?: string | undefined;
+  /** The protocol ALPN selected (`ssl_fc_alpn`); undefined: none. */
+  readonly alpn?: string | undefined;
+  /** The client sent a certificate (`ssl_c_used`, `ssl_fc_has_crt`). */
+  readonly clientCertUsed?: boolean;
+  /** The verification result of the client certificate, OpenSSL's X509_V_* code; 0 = ok (`ssl_c_verify`). */
+  readonly verifyResult?: number;
+  /** Subject and issuer of the client certificate, `/C=…/CN=…` (`ssl_c_s_dn`, `ssl_c_i_dn`). */
+  readonly clientSubject?: string | undefined;
+  readonly clientIssuer?: string | undefined;
+}
+
 export interface SampleEnv {
   /** Client address (IPv4 dotted quad or IPv6 text) and port, after any PROXY header. */
   readonly src: string;
@@ -66,7 +85,7 @@ export interface SampleEnv {
   /** The response, once its head is parsed. */
   res: HttpMessageView | undefined;
   /** TLS facts of the client connection (undefined: not TLS). */
-  readonly ssl: { sni: string | undefined } | undefined;
+  readonly ssl: ConnectionTlsView | undefined;
   /** Variables of the txn, req, res and sess scopes (proc is process-wide). */
   readonly vars: VarStore;
   readonly world: ProxyWorld;

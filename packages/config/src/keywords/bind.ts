@@ -55,6 +55,9 @@ export function parseBindLine(ctx: KeywordContext, at: number, label: string): B
     });
   }
   const options: Record<string, string | true> = {};
+  const optionList: [string, string | true][] = [];
+  // HAProxy's own words for the line in file messages: 'bind <addresses>' in section '<kind>'
+  const where = ctx.proxy !== undefined ? `'${label} ${list}' in section '${ctx.proxy.kind}'` : `'${label}'`;
   for (let i = at + 1; i < ctx.args.length; i++) {
     const name = ctx.args[i]!;
     const nargs = OPTION_ARGS.get(name);
@@ -65,6 +68,7 @@ export function parseBindLine(ctx: KeywordContext, at: number, label: string): B
     }
     if (nargs === 0) {
       options[name] = true;
+      optionList.push([name, true]);
       continue;
     }
     const value = ctx.args[i + 1];
@@ -85,19 +89,32 @@ export function parseBindLine(ctx: KeywordContext, at: number, label: string): B
       return undefined;
     }
     if (name === 'crt' || name === 'ca-file' || name === 'crl-file' || name === 'crt-list') {
-      // like HAProxy, certificate files must exist when the configuration is read; relative
-      // names start from 'crt-base' (crt, crt-list) or 'ca-base' (ca-file, crl-file) when set
-      const base = baseDir(ctx, name === 'crt' || name === 'crt-list' ? 'crt-base' : 'ca-base');
+      // like HAProxy, certificate files must exist when the configuration is read (what they
+      // hold is checked by @hap/ssl); relative names start from 'crt-base' (crt, crt-list) or
+      // 'ca-base' (ca-file, crl-file) when set
+      // (a crt-list's own name is not: only the names inside it)
+      const base = name === 'crt-list' ? undefined : baseDir(ctx, name === 'crt' ? 'crt-base' : 'ca-base');
       const path = base !== undefined && !isAbsolute(value) ? join(base, value) : value;
       if (!existsSync(ctx.resolvePath(path))) {
+        // HAProxy first says why a CA or CRL file cannot be used, without a place
+        if (name === 'ca-file' || name === 'crl-file')
+          ctx.sink.alert(
+            'HAP_CFG_SSL_CA',
+            `Couldn't open the ca-file '${path}' (No such file or directory).`,
+          );
         ctx.alert(
-          `'${label}' : unable to stat SSL ${name === 'crt' ? 'certificate' : 'file'} from file '${value}'.`,
+          name === 'crt'
+            ? `${where} : unable to stat SSL certificate from file '${path}' : No such file or directory.`
+            : name === 'crt-list'
+              ? `${where} : 'crt-list' : cannot open file '${value}' : No such file or directory`
+              : `${where} : '${name}' : unable to load ${path}`,
         );
         return undefined;
       }
     }
     options[name] = value;
+    optionList.push([name, value]);
     i++;
   }
-  return { file: ctx.file, line: ctx.line, addresses, options };
+  return { file: ctx.file, line: ctx.line, addresses, options, optionList };
 }

@@ -25,6 +25,20 @@ export const L4_FETCHES: readonly FetchDef[] = [
   { name: 'ssl_fc', args: NO_ARGS, out: 'bool', fn: (env) => env.ssl !== undefined },
   { name: 'ssl_fc_sni', args: NO_ARGS, out: 'str', fn: (env) => env.ssl?.sni },
   { name: 'ssl_fc_has_sni', args: NO_ARGS, out: 'bool', fn: (env) => env.ssl?.sni !== undefined },
+  { name: 'ssl_fc_protocol', args: NO_ARGS, out: 'str', fn: (env) => env.ssl?.protocol },
+  { name: 'ssl_fc_cipher', args: NO_ARGS, out: 'str', fn: (env) => env.ssl?.cipher },
+  { name: 'ssl_fc_alpn', args: NO_ARGS, out: 'str', fn: (env) => env.ssl?.alpn },
+  { name: 'ssl_fc_has_crt', args: NO_ARGS, out: 'bool', fn: (env) => env.ssl?.clientCertUsed === true },
+  { name: 'ssl_c_used', args: NO_ARGS, out: 'bool', fn: (env) => env.ssl?.clientCertUsed === true },
+  // HAProxy answers 0 ("ok") when no certificate was verified
+  {
+    name: 'ssl_c_verify',
+    args: NO_ARGS,
+    out: 'sint',
+    fn: (env) => (env.ssl ? (env.ssl.verifyResult ?? 0) : undefined),
+  },
+  { name: 'ssl_c_s_dn', args: NO_ARGS, out: 'str', fn: (env) => env.ssl?.clientSubject },
+  { name: 'ssl_c_i_dn', args: NO_ARGS, out: 'str', fn: (env) => env.ssl?.clientIssuer },
 ];
 
 export { clientHelloSni } from './payload.ts';

@@ -1,0 +1,101 @@
+/**
+ * `crt-list` files: one certificate per line, with optional per-certificate options in
+ * brackets and SNI filters after them:
+ *
+ *     # comment
+ *     site.pem [alpn http/1.1 ssl-min-ver TLSv1.2] www.example.com !old.example.com
+ *     default.pem
+ */
+
+import { readFileSync } from 'node:fs';
+import { CRT_LIST_OPTIONS } from '@hap/config';
+import { CertificateError } from './pem.ts';
+
+export interface CrtListEntry {
+  /** 1-based line of the crt-list file. */
+  readonly line: number;
+  readonly file: string;
+  /** Options written between brackets, in order (flags get `true`). */
+  readonly options: [string, string | true][];
+  /** SNI filters; `!name` ones exclude a name. Empty: the certificate's own names. */
+  readonly filters: string[];
+}
+
+/** Options of a crt-list line that take no argument. */
+const FLAGS = new Set(['allow-0rtt', 'no-ca-names']);
+const KNOWN = new Set(CRT_LIST_OPTIONS);
+
+/** Reads and splits a crt-list file; errors are HAProxy-worded, naming the file and line. */
+export function readCrtList(path: string, shown: string): CrtListEntry[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CertificateError(
+      'HAP_ERR_SSL_CRT_LIST',
+      `'crt-list' : cannot open file '${shown}' : ${code === 'ENOENT' ? 'No such file or directory' : 'Permission denied'}`,
+    );
+  }
+  const entries: CrtListEntry[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!.replace(/\r$/, '');
+    const trimmed = raw.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) continue;
+    const words = trimmed.split(/\s+/);
+    const file = words[0]!;
+    const options: [string, string | true][] = [];
+    const filters: string[] = [];
+    let w = 1;
+    const first = words[1];
+    if (first?.startsWith('[')) {
+      // the bracketed options, possibly glued to the brackets
+      const inner: string[] = [];
+      let closed = false;
+      for (; w < words.length; w++) {
+        let t = words[w]!;
+        if (t.startsWith('[') && inner.length === 0) t = t.slice(1);
+        if (t.endsWith(']')) {
+          t = t.slice(0, -1);
+          if (t !== '') inner.push(t);
+          closed = true;
+          w++;
+          break;
+        }
+        if (t !== '') inner.push(t);
+      }
+      if (!closed) {
+        throw new CertificateError(
+          'HAP_ERR_SSL_CRT_LIST',
+          `'crt-list' : error processing line ${i + 1} in file '${shown}' : missing ']'.`,
+        );
+      }
+      for (let k = 0; k < inner.length; k++) {
+        const name = inner[k]!;
+        if (!KNOWN.has(name)) {
+          throw new CertificateError(
+            'HAP_ERR_SSL_CRT_LIST',
+            `'crt-list' : error processing line ${i + 1} in file '${shown}' : unknown ssl keyword ${name}.`,
+          );
+        }
+        if (FLAGS.has(name)) {
+          options.push([name, true]);
+          continue;
+        }
+        const value = inner[k + 1];
+        if (value === undefined) {
+          throw new CertificateError(
+            'HAP_ERR_SSL_CRT_LIST',
+            `'crt-list' : error processing line ${i + 1} in file '${shown}' : '${name}' : missing value.`,
+          );
+        }
+        options.push([name, value]);
+        k++;
+      }
+    }
+    for (; w < words.length; w++) filters.push(words[w]!.toLowerCase());
+    entries.push({ line: i + 1, file, options, filters });
+  }
+  return entries;
+}

@@ -1,0 +1,22 @@
+/**
+ * @hap/ssl — HAProxy's TLS configuration turned into Node secure contexts: certificate
+ * files (`crt` files and directories, `crt-list`, the `.key`/`.issuer`/`.ocsp` siblings),
+ * SNI selection (exact names, wildcards, crt-list filters, the default certificate,
+ * `strict-sni`), client-certificate verification, ALPN, versions, ciphers and curves, and
+ * the global `ssl-default-*` lines. It checks what HAProxy checks while parsing, with
+ * HAProxy's words, so it is also a certificate-configuration checker. It opens no socket:
+ * the application hands its options to `tls.createServer()` / `tls.connect()`.
+ */
+
+export { type BindTls, type BindTlsResult, compileBindTls, type SniEntry } from './bind.ts';
+export { type CrtListEntry, readCrtList } from './crt-list.ts';
+export { GLOBAL_TLS_KEYWORDS, type TlsDefaults, tlsDefaults } from './defaults.ts';
+export {
+  CertificateError,
+  certificateFilesIn,
+  certificateNames,
+  type LoadedCertificate,
+  loadCertificate,
+} from './pem.ts';
+export { compileServerTls, type ServerTls, type ServerTlsResult } from './server.ts';
+export { TLS_VERSIONS, type TlsSettings, type VerifyMode } from './settings.ts';

@@ -1,0 +1,191 @@
+/**
+ * Certificate files as HAProxy loads them for `crt`: one PEM file holding the certificate,
+ * its chain and (usually) its private key; when the key is not in the file it is read from
+ * the `<file>.key` sibling, the issuer from `<file>.issuer` and an OCSP response from
+ * `<file>.ocsp`. A directory given to `crt` is every file in it, in name order, except
+ * those siblings and hidden files. Nothing here touches a socket.
+ */
+
+import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** A certificate with its key, ready for a secure context. */
+export interface LoadedCertificate {
+  /** The path as written (joined to its directory for `crt <dir>`). */
+  readonly path: string;
+  /** The leaf certificate, then the chain, in PEM. */
+  readonly certPem: string;
+  readonly keyPem: string;
+  readonly leaf: X509Certificate;
+  /** Names the certificate answers for: its DNS subject alternative names, then its CNs (lower case). */
+  readonly names: readonly string[];
+  /** `<file>.ocsp` when present: an OCSP response to staple. */
+  readonly ocsp: Buffer | undefined;
+  /** `<file>.issuer` when present. */
+  readonly issuerPem: string | undefined;
+}
+
+/** Why a file could not be loaded, in HAProxy's words (the caller adds where it was asked for). */
+export class CertificateError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'CertificateError';
+    this.code = code;
+  }
+}
+
+const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n[\s\S]*?-----END \1-----/g;
+
+interface Blocks {
+  certs: string[];
+  keys: string[];
+  others: string[];
+}
+
+function blocksOf(text: string): Blocks {
+  const out: Blocks = { certs: [], keys: [], others: [] };
+  for (const m of text.matchAll(BLOCK)) {
+    const label = m[1]!;
+    if (label === 'CERTIFICATE' || label === 'TRUSTED CERTIFICATE') out.certs.push(m[0]);
+    else if (label.endsWith('PRIVATE KEY')) out.keys.push(m[0]);
+    else out.others.push(m[0]);
+  }
+  return out;
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'latin1');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The extensions of the files loaded beside a certificate (never certificates themselves). */
+const SIBLINGS = ['.key', '.issuer', '.ocsp', '.sctl'];
+
+/** The certificate files of a `crt <dir>`: regular files, in name order, siblings and dot-files left out. */
+export function certificateFilesIn(dir: string): string[] {
+  const names = readdirSync(dir).sort();
+  const out: string[] = [];
+  for (const n of names) {
+    if (n.startsWith('.') || SIBLINGS.some((e) => n.endsWith(e))) continue;
+    const p = join(dir, n);
+    try {
+      if (statSync(p).isFile()) out.push(p);
+    } catch {
+      // vanished or unreadable: the loader reports it
+    }
+  }
+  return out;
+}
+
+/** The names a certificate answers for, as HAProxy indexes them: DNS SANs, then CNs. */
+export function certificateNames(leaf: X509Certificate): string[] {
+  const names: string[] = [];
+  const san = leaf.subjectAltName;
+  if (san !== undefined) {
+    for (const part of san.split(', ')) {
+      if (part.startsWith('DNS:')) names.push(part.slice(4).toLowerCase());
+    }
+  }
+  for (const line of leaf.subject.split('\n')) {
+    if (line.startsWith('CN=')) {
+      const cn = line.slice(3).toLowerCase();
+      if (!names.includes(cn)) names.push(cn);
+    }
+  }
+  return names;
+}
+
+/**
+ * Loads one certificate file (and its siblings) as `crt` does. `shown` is the name used in
+ * messages (HAProxy repeats the name as written).
+ */
+export function loadCertificate(path: string, shown: string = path): LoadedCertificate {
+  const text = readText(path);
+  if (text === undefined) {
+    throw new CertificateError('HAP_ERR_SSL_READ', `unable to load certificate from file '${shown}'.`);
+  }
+  const b = blocksOf(text);
+  if (b.certs.length === 0) {
+    throw new CertificateError('HAP_ERR_SSL_PEM', `unable to load certificate from file '${shown}'.`);
+  }
+  let leaf: X509Certificate;
+  try {
+    leaf = new X509Certificate(b.certs[0]!);
+  } catch {
+    throw new CertificateError('HAP_ERR_SSL_PEM', `unable to load certificate from file '${shown}'.`);
+  }
+  let keyPem = b.keys[0];
+  if (keyPem === undefined) {
+    // not in the file: the '.key' sibling
+    const keyText = readText(`${path}.key`);
+    keyPem = keyText !== undefined ? blocksOf(keyText).keys[0] : undefined;
+    if (keyPem === undefined) {
+      throw new CertificateError('HAP_ERR_SSL_NO_KEY', `No Private Key found in '${shown}.key'.`);
+    }
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(keyPem);
+  } catch {
+    throw new CertificateError('HAP_ERR_SSL_NO_KEY', `unable to load private key from file '${shown}'.`);
+  }
+  if (!leaf.checkPrivateKey(key)) {
+    throw new CertificateError(
+      'HAP_ERR_SSL_KEY_MISMATCH',
+      `inconsistencies between private key and certificate loaded '${shown}'.`,
+    );
+  }
+  // the chain: the other certificates of the file
+  for (let i = 1; i < b.certs.length; i++) {
+    try {
+      new X509Certificate(b.certs[i]!);
+    } catch {
+      throw new CertificateError('HAP_ERR_SSL_PEM', `unable to load certificate chain from file '${shown}'.`);
+    }
+  }
+  let ocsp: Buffer | undefined;
+  try {
+    ocsp = readFileSync(`${path}.ocsp`);
+  } catch {
+    ocsp = undefined;
+  }
+  const issuerText = readText(`${path}.issuer`);
+  const issuerPem = issuerText !== undefined ? blocksOf(issuerText).certs[0] : undefined;
+  if (issuerText !== undefined && issuerPem === undefined) {
+    throw new CertificateError('HAP_ERR_SSL_PEM', `'${shown}.issuer' doesn't contain an issuer certificate.`);
+  }
+  return {
+    path: shown,
+    certPem: b.certs.join('\n'),
+    keyPem,
+    leaf,
+    names: certificateNames(leaf),
+    ocsp,
+    issuerPem,
+  };
+}
+
+/** A CA or CRL file (`ca-file`, `crl-file`): its PEM blocks, or a HAProxy-worded error. */
+export function loadCaFile(path: string, shown: string, crl: boolean): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'latin1');
+  } catch (err) {
+    const reason =
+      (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : 'Permission denied';
+    throw new CertificateError('HAP_ERR_SSL_CA', `Couldn't open the ca-file '${shown}' (${reason}).`);
+  }
+  const wanted = crl ? /-----BEGIN X509 CRL-----/ : /-----BEGIN (TRUSTED )?CERTIFICATE-----/;
+  if (!wanted.test(text) && !/-----BEGIN X509 CRL-----/.test(text)) {
+    throw new CertificateError(
+      'HAP_ERR_SSL_CA',
+      `Couldn't open the ca-file '${shown}' (no certificate or crl found).`,
+    );
+  }
+  return text;
+}
