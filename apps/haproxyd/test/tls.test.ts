@@ -373,7 +373,7 @@ describe('bad input on a TLS port', () => {
           `  bind 127.0.0.1:${p} ssl crt def.pem verify optional ca-file ca.crt`,
           '  http-request return status 200 content-type text/plain string ok',
         ]).replace('global\n', `global\n  stats socket ${sock} level admin\n`),
-      async ([p], binary, proxy) => {
+      async ([p], binary) => {
         const out: string[] = [];
         // a record header announcing a handshake, then noise
         const garbage = Buffer.concat([Buffer.from([0x16, 0x03, 0x01, 0x00, 0x40]), Buffer.alloc(64, 0xab)]);
