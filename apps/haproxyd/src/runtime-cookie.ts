@@ -8,18 +8,11 @@ import type { ConfigModel, Diagnostic, ProxyModel } from '@hap/config';
 import { parseCookieArgs } from '@hap/config';
 import { CookiePersistence, PERSIST_FORCE, PERSIST_IGNORE, PERSIST_NONE } from '@hap/proxy';
 import { type Condition, compileCondition, type SampleEnv } from '@hap/sample';
+import { alertAt } from './alerts.ts';
 import { chain, resolvePath, serverCookie } from './runtime-http.ts';
 
-/** A server's `cookie <value>` option (undefined without one). */
-
-function alert(
-  out: Diagnostic[],
-  at: { file: string; line: number },
-  keyword: string,
-  message: string,
-): void {
-  out.push({ level: 'alert', code: 'HAP_ERR_COOKIE', file: at.file, line: at.line, keyword, message });
-}
+const alert = (out: Diagnostic[], at: { file: string; line: number }, keyword: string, message: string) =>
+  alertAt(out, 'HAP_ERR_COOKIE', at, keyword, message);
 
 /** The cookie persistence of backend `p`, or undefined when it has no `cookie` line. */
 export function cookiePersistence(

@@ -31,6 +31,7 @@ import {
   streamLogLevel,
 } from '@hap/log';
 import { connectionAddresses, type FrontendLog, PROXY_ERROR_CONN_CODE } from '@hap/proxy';
+import { alertAt } from './alerts.ts';
 import { chain } from './runtime-http.ts';
 
 const CO_ER_PRX_EMPTY = PROXY_ERROR_CONN_CODE.HAP_ERR_PROXY_EMPTY;
@@ -45,16 +46,8 @@ const FLAG_OPTIONS = new Set([
   'option logasap',
 ]);
 
-function alert(out: Diagnostic[], d: Directive, message: string): void {
-  out.push({
-    level: 'alert',
-    code: 'HAP_ERR_NOT_SERVED',
-    file: d.file,
-    line: d.line,
-    keyword: d.keyword,
-    message,
-  });
-}
+const alert = (out: Diagnostic[], d: Directive, message: string) =>
+  alertAt(out, 'HAP_ERR_NOT_SERVED', d, d.keyword, message);
 
 function notYet(out: Diagnostic[], d: Directive): void {
   // a defaults section is read once per frontend: one alert per line

@@ -14,6 +14,7 @@ import {
   type TlsDefaults,
   tlsDefaults,
 } from '@hap/ssl';
+import { alertAt } from './alerts.ts';
 import { isTlsBind } from './features.ts';
 
 interface Compiled {
@@ -51,14 +52,8 @@ export function checkTls(model: ConfigModel): Diagnostic[] {
   return out;
 }
 
-function refuse(
-  out: Diagnostic[],
-  p: { file: string; line: number },
-  keyword: string,
-  message: string,
-): void {
-  out.push({ level: 'alert', code: 'HAP_ERR_NOT_SERVED', file: p.file, line: p.line, keyword, message });
-}
+const refuse = (out: Diagnostic[], at: { file: string; line: number }, keyword: string, message: string) =>
+  alertAt(out, 'HAP_ERR_NOT_SERVED', at, keyword, message);
 
 /** The TLS side of a bind line to serve, or undefined (plain); what cannot be served is refused in `out`. */
 export function bindTlsFor(model: ConfigModel, b: BindModel, out: Diagnostic[]): BindTls | undefined {

@@ -16,15 +16,10 @@ import {
   type SampleExpr,
 } from '@hap/sample';
 import { parseStickTable, StickTable, stickMatch, stickStore, withStickRules } from '@hap/stick';
+import { alertAt } from './alerts.ts';
 
-function alert(
-  out: Diagnostic[],
-  at: { file: string; line: number },
-  keyword: string,
-  message: string,
-): void {
-  out.push({ level: 'alert', code: 'HAP_ERR_STICK', file: at.file, line: at.line, keyword, message });
-}
+const alert = (out: Diagnostic[], at: { file: string; line: number }, keyword: string, message: string) =>
+  alertAt(out, 'HAP_ERR_STICK', at, keyword, message);
 
 /** Tables are made once per configuration: rules, persistence and the runtime API share them. */
 const made = new WeakMap<ConfigModel, { tables: Map<string, StickTable>; diagnostics: Diagnostic[] }>();

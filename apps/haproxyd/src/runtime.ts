@@ -23,6 +23,7 @@ import type { ProxyWorld, Userlist } from '@hap/sample';
 import { createUserlist } from '@hap/sample/engine';
 import type { BindTls } from '@hap/ssl';
 import type { StickTable } from '@hap/stick';
+import { alertAt } from './alerts.ts';
 import type { Features } from './features.ts';
 import { balancerFor } from './runtime-balance.ts';
 import type { PlannedChecks } from './runtime-checks.ts';
@@ -170,14 +171,8 @@ const REFUSED_SERVER_OPTIONS = new Set([
   'source',
 ]);
 
-function refuse(
-  out: Diagnostic[],
-  p: { file: string; line: number },
-  keyword: string,
-  message: string,
-): void {
-  out.push({ level: 'alert', code: 'HAP_ERR_NOT_SERVED', file: p.file, line: p.line, keyword, message });
-}
+const refuse = (out: Diagnostic[], at: { file: string; line: number }, keyword: string, message: string) =>
+  alertAt(out, 'HAP_ERR_NOT_SERVED', at, keyword, message);
 
 /** `send-proxy` / `send-proxy-v2` (the last one written wins, as in HAProxy's option parsing). */
 function sendProxyOf(options: Record<string, string | true>): 0 | 1 | 2 {
