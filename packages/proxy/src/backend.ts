@@ -94,6 +94,11 @@ export interface BackendTimeouts {
 
 /** A request waiting for a server slot (servers at maxconn). */
 export interface QueuedRequest {
+  /**
+   * The one server this request waits for (a persistence cookie named it: HAProxy's server
+   * queue); null: any server of the backend.
+   */
+  readonly waitsFor: Server | null;
   /** A server has a free slot for this request (it was counted as served already). */
   dequeued(server: Server): void;
 }
@@ -240,9 +245,9 @@ export class Backend {
     return this.timeouts.queue || this.timeouts.connect;
   }
 
-  /** A request done with `server`: its slot goes to the oldest queued request, if any. */
+  /** A request done with `server`: its slot goes to the oldest queued request that may use it, if any. */
   releaseSlot(server: Server): void {
-    const next = this.queue.shift();
+    const next = this.nextFor(server);
     if (next !== undefined) {
       // the slot passes to the oldest queued request: still served, still taken
       next.dequeued(server);
@@ -252,6 +257,20 @@ export class Backend {
     this.balancer?.released(server);
   }
 
+  /** Takes out the oldest queued request `server` may serve (its own, or one for any server). */
+  private nextFor(server: Server): QueuedRequest | undefined {
+    const q = this.queue;
+    for (let i = 0; i < q.length; i++) {
+      const r = q[i]!;
+      if (r.waitsFor === null || r.waitsFor === server) {
+        if (i === 0) q.shift();
+        else q.splice(i, 1);
+        return r;
+      }
+    }
+    return undefined;
+  }
+
   /**
    * `set maxconn server`: the server's new limit (0: none). Slots it frees go at once to the
    * requests waiting in the backend's queue, oldest first.
@@ -259,8 +278,9 @@ export class Backend {
   setMaxconn(server: Server, maxconn: number): void {
     server.maxconn = maxconn;
     this.balancer?.setMaxconn?.(server, maxconn);
-    while (this.queue.length > 0 && !server.full && this.isUsable(server)) {
-      const next = this.queue.shift()!;
+    while (!server.full && this.isUsable(server)) {
+      const next = this.nextFor(server);
+      if (next === undefined) break;
       this.take(server);
       next.dequeued(server);
     }

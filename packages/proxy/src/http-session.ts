@@ -385,6 +385,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   slot: Server | null;
   /** Waiting in the backend's queue for a slot. */
   queued: boolean;
+  /** While queued: the server the request waits for (its persistence cookie's), null: any. */
+  waitsFor: Server | null;
   conn: ServerConn | null;
   /** Idle connections this session opened, kept for its next requests. */
   ownConns: ServerConn[];
@@ -498,6 +500,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.server = null;
     this.slot = null;
     this.queued = false;
+    this.waitsFor = null;
     this.conn = null;
     this.ownConns = [];
     this.reqHead = '';
@@ -1383,9 +1386,10 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
         this.proceed(s);
         return;
       }
-      // the server is full: another one is chosen, the cookie then names it
-      ck.assigned = null;
-      ck.direct = false;
+      // the server is full: the request waits for it in its own queue (HAProxy's server
+      // queue; `option redispatch` does not send it elsewhere either)
+      this.enqueue(be, s);
+      return;
     }
     if (!be.hasUsableServer()) {
       this.replyError(503, 'no server available');
@@ -1416,10 +1420,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     if (server !== undefined && persist !== undefined && this.env !== null) persist.store(this.env, server);
     if (!server) {
       // every server is at its maxconn: wait for a slot in the backend's queue
-      this.queued = true;
-      be.queue.push(this);
-      this.client.pause();
-      this.arm(T_QUEUE, be.queueTimeout);
+      this.enqueue(be, null);
       return;
     }
     be.take(server);
@@ -1439,9 +1440,19 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     };
   }
 
+  /** Waits for a slot on `server` (null: any server of the backend), at most `timeout queue`. */
+  private enqueue(be: Backend, server: Server | null): void {
+    this.queued = true;
+    this.waitsFor = server;
+    be.queue.push(this);
+    this.client.pause();
+    this.arm(T_QUEUE, be.queueTimeout);
+  }
+
   /** A slot on `server` was given to this queued request. */
   dequeued(server: Server): void {
     this.queued = false;
+    this.waitsFor = null;
     this.proceed(server);
   }
 

@@ -126,6 +126,8 @@ interface TaggedSocket extends Socket {
 }
 
 export class TcpStream implements WheelEntry {
+  /** A TCP stream waits for any server of its backend (no server queue in mode tcp). */
+  readonly waitsFor: null;
   readonly owner: StreamOwner;
   readonly client: Socket;
   server: Socket | undefined;
@@ -159,6 +161,7 @@ export class TcpStream implements WheelEntry {
   logT0: number;
 
   constructor(owner: StreamOwner, client: Socket, initial?: Buffer, clientEnded = false, env?: StreamEnv) {
+    this.waitsFor = null;
     this.owner = owner;
     this.client = client;
     this.server = undefined;
