@@ -13,6 +13,7 @@ import {
   type Binary,
   freePorts,
   type ProxyHandle,
+  type RecordedHttpRequest,
   request,
   requireHaproxy,
   startHttpBackend,
@@ -30,7 +31,7 @@ beforeAll(() => void requireHaproxy());
 /** Longer than 32 bytes with the address and port: XXH64's stripe loop runs. */
 const LONG_KEY = 'a-defaults-key-longer-than-one-xxh64-stripe';
 
-let apps: Backend[] = [];
+let apps: Backend<RecordedHttpRequest>[] = [];
 beforeAll(async () => {
   const ok = () =>
     startHttpBackend((_req, res) => {
