@@ -16,7 +16,7 @@ import { parseWeight } from '@hap/checks';
 import { type BindModel, parseTime } from '@hap/config';
 import { resolveIdentity, sendListeningFds } from '@hap/daemon';
 import { type Listener, pauseAll, resumeAll, unbindAll } from '@hap/listeners';
-import type { Frontend, Server } from '@hap/proxy';
+import { clearDynamicCookies, type Frontend, type Server, setDynamicCookies } from '@hap/proxy';
 import {
   type CliListener,
   type CommandContext,
@@ -512,6 +512,81 @@ export function createRuntimeApi(
   });
 
   // --- maxconn ----------------------------------------------------------------------------
+
+  // --- dynamic cookies (`cookie ... dynamic`) ---------------------------------------------
+
+  /** cli_find_backend(): a backend with cookie persistence, or the answer. */
+  const cookieBackend = (arg: string | undefined): ProxyRecord | string => {
+    if (!arg) return 'A backend name is expected.\n';
+    const r = stats.findBackend(arg);
+    if (!r) return 'No such backend.\n';
+    // HAProxy keeps the setting on a backend without persistence too; haproxyd has nowhere to
+    if (r.backend?.cookie === undefined)
+      return NOT_SUPPORTED("Dynamic cookies on a backend without 'cookie' persistence");
+    return r;
+  };
+
+  /** Whether a server is in maintenance (HAProxy's SRV_ADMF_FMAINT). */
+  const inMaint = (r: ProxyRecord, srv: Server): boolean => {
+    const rec = r.servers.find((x) => x.server === srv);
+    if (rec === undefined) return false;
+    const st = stats.checkerState(r, rec);
+    return st ? st.admin === 'maint' : (rec.local.admin & SRV_ADMF.FMAINT) !== 0;
+  };
+
+  /** Recomputes the dynamic cookies of `r`'s servers, warning of each clash as HAProxy does. */
+  const refreshDynamicCookies = (r: ProxyRecord): void => {
+    const be = r.backend!;
+    const ck = be.cookie!;
+    if (!ck.dynamic) return;
+    const clashes = setDynamicCookies(ck.dynamicKey, be.servers, (i) => inMaint(r, be.servers[i]!));
+    for (let i = 0; i < clashes; i++)
+      log(
+        'warning',
+        `We generated two equal cookies for two different servers.\nPlease change the secret key for '${r.model.name}'.`,
+      );
+  };
+
+  api.register({
+    words: ['enable', 'dynamic-cookie', 'backend'],
+    level: 'admin',
+    usage: 'enable dynamic-cookie backend <bk>',
+    help: 'enable dynamic cookies on a specific backend',
+    handler: (args) => {
+      const r = cookieBackend(args[3]);
+      if (typeof r === 'string') return r;
+      r.backend!.cookie!.dynamic = true;
+      refreshDynamicCookies(r);
+      return '';
+    },
+  });
+  api.register({
+    words: ['disable', 'dynamic-cookie', 'backend'],
+    level: 'admin',
+    usage: 'disable dynamic-cookie backend <bk>',
+    help: 'disable dynamic cookies on a specific backend',
+    handler: (args) => {
+      const r = cookieBackend(args[3]);
+      if (typeof r === 'string') return r;
+      r.backend!.cookie!.dynamic = false;
+      clearDynamicCookies(r.backend!.servers);
+      return '';
+    },
+  });
+  api.register({
+    words: ['set', 'dynamic-cookie-key', 'backend'],
+    level: 'admin',
+    usage: 'set dynamic-cookie-key backend <bk> <k>',
+    help: 'change a backend secret key for dynamic cookies',
+    handler: (args) => {
+      const r = cookieBackend(args[3]);
+      if (typeof r === 'string') return r;
+      if (!args[4]) return 'String value expected.\n';
+      r.backend!.cookie!.dynamicKey = new Uint8Array(Buffer.from(args[4], 'utf8'));
+      refreshDynamicCookies(r);
+      return '';
+    },
+  });
 
   api.register({
     words: ['set', 'maxconn', 'global'],

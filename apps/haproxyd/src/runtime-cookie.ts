@@ -6,7 +6,15 @@
 
 import type { ConfigModel, Diagnostic, ProxyModel } from '@hap/config';
 import { parseCookieArgs } from '@hap/config';
-import { CookiePersistence, PERSIST_FORCE, PERSIST_IGNORE, PERSIST_NONE } from '@hap/proxy';
+import {
+  CookiePersistence,
+  type DynamicCookieServer,
+  PERSIST_FORCE,
+  PERSIST_IGNORE,
+  PERSIST_NONE,
+  type Server,
+  setDynamicCookies,
+} from '@hap/proxy';
 import { type Condition, compileCondition, type SampleEnv } from '@hap/sample';
 import { alertAt } from './alerts.ts';
 import { chain, resolvePath, serverCookie } from './runtime-http.ts';
@@ -48,10 +56,6 @@ export function cookiePersistence(
         });
     return undefined;
   }
-  if (spec.dynamic) {
-    alert(out, line, 'cookie', "'cookie' option 'dynamic' is not supported yet by haproxyd's runtime.");
-    return undefined;
-  }
   // every cookie line of the sections, defaults first, adds its attr values (HAProxy keeps them)
   const attrs: string[] = [];
   for (const s of [...sections].reverse())
@@ -59,7 +63,46 @@ export function cookiePersistence(
       if (d.keyword === 'cookie') attrs.push(...(parseCookieArgs(d.args).settings?.attrs ?? []));
   const ck = new CookiePersistence({ ...spec, attrs }, p.options['persist'] === true);
   ck.persistRules = persistRules(p, out);
+  ck.dynamic = spec.dynamic;
+  ck.dynamicKey = dynamicCookieKey(sections);
   return ck;
+}
+
+/** The nearest `dynamic-cookie-key` (a defaults section's is inherited), as the bytes of the file. */
+function dynamicCookieKey(sections: readonly ProxyModel[]): Uint8Array | undefined {
+  for (const s of sections) {
+    const d = s.directives.findLast((x) => x.keyword === 'dynamic-cookie-key' && x.args[1]);
+    if (d !== undefined) return new Uint8Array(Buffer.from(d.args[1]!, 'latin1'));
+  }
+  return undefined;
+}
+
+/**
+ * `cookie ... dynamic`: gives the servers of `ck` without their own value their dynamic
+ * cookie (once addresses are known: at start, again after host names are resolved).
+ */
+export function applyDynamicCookies(ck: CookiePersistence | undefined, servers: readonly Server[]): void {
+  if (ck?.dynamic === true) setDynamicCookies(ck.dynamicKey, servers, () => false);
+}
+
+/**
+ * What HAProxy's configuration check says of dynamic cookies: a warning each time a server's
+ * value equals one another server (neither `disabled`) holds. Servers named by host name are
+ * left out: their address is known only at start.
+ */
+function checkDynamicCookies(ck: CookiePersistence, p: ProxyModel, out: Diagnostic[]): void {
+  const servers: DynamicCookieServer[] = p.servers.map((s) => {
+    const fixed = serverCookie(s.options);
+    return { cookie: fixed, fixedCookie: fixed !== undefined, host: s.address.host, port: s.address.port };
+  });
+  const clashes = setDynamicCookies(ck.dynamicKey, servers, (i) => p.servers[i]!.disabled);
+  for (let i = 0; i < clashes; i++)
+    out.push({
+      level: 'warning',
+      code: 'HAP_ERR_COOKIE',
+      keyword: 'cookie',
+      message: `We generated two equal cookies for two different servers.\nPlease change the secret key for '${p.name}'.`,
+    });
 }
 
 interface PersistRule {
@@ -96,7 +139,8 @@ export function checkCookies(model: ConfigModel): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const p of model.proxies) {
     if ((p.kind !== 'backend' && p.kind !== 'listen') || p.disabled) continue;
-    cookiePersistence(model, p, out);
+    const ck = cookiePersistence(model, p, out);
+    if (ck?.dynamic === true) checkDynamicCookies(ck, p, out);
   }
   return out;
 }

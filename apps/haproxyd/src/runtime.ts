@@ -327,6 +327,7 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks, features: 
     backend.persist = features.stick?.stickPersistence(beModel, backend.servers, tables, out);
     // its alerts and warnings were reported by the configuration check (checkCookies)
     backend.cookie = features.cookie?.cookiePersistence(model, beModel, []);
+    features.cookie?.applyDynamicCookies(backend.cookie, backend.servers);
     backends.set(beModel.name, backend);
     return backend;
   };

@@ -62,6 +62,7 @@ import {
   readProxyHeader,
   type Server,
   StreamEnv,
+  setDynamicCookies,
   useStickTables,
 } from '@hap/proxy';
 import type { HttpRuleList } from '@hap/rules';
@@ -228,6 +229,9 @@ export async function resolveServers(d: Daemon): Promise<boolean> {
       seen.add(s);
       try {
         s.host = (await lookup(s.host)).address;
+        // `cookie ... dynamic`: the value hashes the address, known only now
+        const ck = f.frontend.backend.cookie;
+        if (ck?.dynamic === true) setDynamicCookies(ck.dynamicKey, f.frontend.backend.servers, () => false);
       } catch (err) {
         const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
         if (d.options.ignoreResolveFailures) {

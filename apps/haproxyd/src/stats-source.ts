@@ -684,7 +684,8 @@ export class DaemonStats implements StatsSource {
     const maxqueue = numberOption(m.options['maxqueue']);
     const poolMax = numberOption(m.options['pool-max-conn']);
     const idle = srv?.idle.length ?? 0;
-    const cookie = m.options['cookie'];
+    // the live value: a dynamic cookie (`cookie ... dynamic`) shows too, as in HAProxy
+    const cookie = srv ? srv.cookie : m.options['cookie'];
     return {
       name: m.name,
       id: s.id,

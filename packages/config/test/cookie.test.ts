@@ -69,6 +69,7 @@ describe('bad cookie lines: the same messages as haproxy -c', () => {
     ['maxidle without value', 'cookie SRV insert maxidle'],
     ['maxidle with a bad unit', 'cookie SRV insert maxidle 10x'],
     ['attr with a semicolon', 'cookie SRV insert attr a;b'],
+    ['dynamic-cookie-key without a key', 'dynamic-cookie-key'],
   ])('%s', (_name, line) => {
     const text = backend(line);
     const hap = haproxyLines(text);
@@ -80,6 +81,12 @@ describe('bad cookie lines: the same messages as haproxy -c', () => {
     const text = backend(
       'cookie SRV insert indirect nocache httponly secure domain .example.com maxidle 1h attr SameSite=Strict',
     );
+    expect(haproxyLines(text)).toEqual([]);
+    expect(ourLines(text)).toEqual([]);
+  });
+
+  it('dynamic cookies with a key (extra words after the key are ignored): no message either', () => {
+    const text = backend('cookie SRV insert dynamic\n  dynamic-cookie-key k1 extra words');
     expect(haproxyLines(text)).toEqual([]);
     expect(ourLines(text)).toEqual([]);
   });

@@ -18,7 +18,9 @@
 
 import type { ClientCookieState, ServerCookieState } from '@hap/log';
 import type { SampleEnv } from '@hap/sample';
+import { ipAddressBytes } from './proxy-protocol.ts';
 import type { Server } from './server.ts';
+import { xxh64 } from './xxh64.ts';
 
 /** A backend's `cookie` line. */
 export interface CookieSpec {
@@ -58,6 +60,13 @@ export class CookiePersistence {
    * the stream's sample env. Undefined when the backend has none.
    */
   persistRules: ((env: SampleEnv) => number) | undefined;
+  /**
+   * `cookie ... dynamic`: servers without their own `cookie` value get one derived from
+   * `dynamicKey` (see setDynamicCookies). The runtime API turns it on and off.
+   */
+  dynamic: boolean;
+  /** `dynamic-cookie-key`, as bytes; undefined when none is set. */
+  dynamicKey: Uint8Array | undefined;
 
   constructor(spec: CookieSpec, persistDown: boolean) {
     this.spec = spec;
@@ -70,7 +79,71 @@ export class CookiePersistence {
     if (spec.attrs.length > 0) a += `; ${spec.attrs.join('; ')}`;
     this.attributes = a;
     this.persistRules = undefined;
+    this.dynamic = false;
+    this.dynamicKey = undefined;
   }
+}
+
+// --- dynamic cookies ------------------------------------------------------------------------
+
+/** What dynamic cookies need of a server (a Server has it; a configuration check makes its own). */
+export interface DynamicCookieServer {
+  cookie: string | undefined;
+  /** The server line gave `cookie <value>`: that value is never replaced. */
+  readonly fixedCookie: boolean;
+  readonly host: string;
+  readonly port: number;
+}
+
+const dynScratch = { buf: new Uint8Array(64) };
+
+/**
+ * The dynamic cookie of a server at `host`:`port` (HAProxy 2.6's derivation): XXH64, seed 0,
+ * of the key's bytes, then the address in network order (4 or 16 bytes), then the port as
+ * 4 bytes big-endian; written as 16 lowercase hex digits. Undefined when `host` is not an IP
+ * address (a UNIX socket, a name not resolved yet).
+ */
+export function dynamicCookie(key: Uint8Array, host: string, port: number): string | undefined {
+  const addr = ipAddressBytes(host);
+  if (addr === null) return undefined;
+  const len = key.length + addr.length + 4;
+  if (dynScratch.buf.length < len) dynScratch.buf = new Uint8Array(len);
+  const b = dynScratch.buf;
+  b.set(key, 0);
+  b.set(addr, key.length);
+  new DataView(b.buffer).setUint32(key.length + addr.length, port >>> 0, false);
+  return xxh64(b.subarray(0, len)).toString(16).padStart(16, '0');
+}
+
+/**
+ * Gives each server without its own value, in order, its dynamic cookie for `key` (nothing
+ * changes without a key, or for a server whose address is not an IP). Returns how many times
+ * a new value equals one another server holds, servers in maintenance (`inMaint(i)`) left
+ * out on both sides: HAProxy warns once for each.
+ */
+export function setDynamicCookies(
+  key: Uint8Array | undefined,
+  servers: readonly DynamicCookieServer[],
+  inMaint: (index: number) => boolean,
+): number {
+  if (key === undefined) return 0;
+  let clashes = 0;
+  for (let i = 0; i < servers.length; i++) {
+    const s = servers[i]!;
+    if (s.fixedCookie) continue;
+    const v = dynamicCookie(key, s.host, s.port);
+    if (v === undefined) continue;
+    s.cookie = v;
+    if (inMaint(i)) continue;
+    for (let j = 0; j < servers.length; j++)
+      if (j !== i && !inMaint(j) && servers[j]!.cookie === v) clashes++;
+  }
+  return clashes;
+}
+
+/** Takes the dynamic cookies back (`disable dynamic-cookie backend`): only fixed values stay. */
+export function clearDynamicCookies(servers: readonly DynamicCookieServer[]): void {
+  for (const s of servers) if (!s.fixedCookie) s.cookie = undefined;
 }
 
 /** The cookie facts of the current transaction (one object per session, reset per request). */

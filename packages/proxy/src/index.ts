@@ -30,6 +30,9 @@ export {
   type CookieServers,
   type CookieSpec,
   CookieTxn,
+  clearDynamicCookies,
+  type DynamicCookieServer,
+  dynamicCookie,
   insertCookie,
   PERSIST_FORCE,
   PERSIST_IGNORE,
@@ -37,6 +40,7 @@ export {
   requestCookies,
   responseCacheable,
   responseCookies,
+  setDynamicCookies,
 } from './cookie.ts';
 export { type Frontend, type FrontendHooks, type FrontendSpec, TcpFrontend } from './frontend.ts';
 export { HttpFrontend, type HttpFrontendSpec } from './http-frontend.ts';
@@ -91,3 +95,4 @@ export type { FrontendLog, StreamState, StreamTimeouts, TcpStream } from './stre
 export { StreamEnv, useStickTables } from './stream-env.ts';
 export type { TcpInspection } from './tcp-inspect.ts';
 export { TlsFacts, verifyErrorCode } from './tls-facts.ts';
+export { xxh64 } from './xxh64.ts';

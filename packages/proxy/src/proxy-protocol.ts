@@ -357,6 +357,17 @@ export function canonicalIp(text: string): string | null {
   return formatIPv6(scratch16, 0);
 }
 
+/**
+ * The bytes of an IP address in network order (4 for IPv4, 16 for IPv6; a zone suffix is
+ * dropped), or null when `text` is not an IP address.
+ */
+export function ipAddressBytes(text: string): Uint8Array | null {
+  const v4 = parseIPv4(text, 0, text.length);
+  if (v4 >= 0) return new Uint8Array([v4 >>> 24, (v4 >>> 16) & 0xff, (v4 >>> 8) & 0xff, v4 & 0xff]);
+  const out = new Uint8Array(16);
+  return parseIPv6(text, 0, zoneStart(text), out, 0) ? out : null;
+}
+
 function zoneStart(text: string): number {
   const pct = text.indexOf('%');
   return pct < 0 ? text.length : pct;

@@ -107,8 +107,14 @@ export class Server implements ServerTarget {
   /** Most requests at once (0: no limit); `set maxconn server` changes it through the backend. */
   maxconn: number;
   readonly sendProxy: 0 | 1 | 2;
-  /** `cookie <value>` (persistence cookie), undefined without one. */
-  readonly cookie: string | undefined;
+  /**
+   * The persistence cookie value naming this server: its `cookie <value>`, else its dynamic
+   * cookie when the backend has `cookie ... dynamic` (set by setDynamicCookies); undefined
+   * without one.
+   */
+  cookie: string | undefined;
+  /** The server line gave `cookie <value>`: a dynamic cookie never replaces it. */
+  readonly fixedCookie: boolean;
   readonly tls: ServerTlsConnector | undefined;
   /** Requests (HTTP) or streams (TCP) this server is serving now, counted against maxconn. */
   served: number;
@@ -129,6 +135,7 @@ export class Server implements ServerTarget {
     this.maxconn = t.maxconn ?? 0;
     this.sendProxy = t.sendProxy ?? 0;
     this.cookie = t.cookie;
+    this.fixedCookie = t.cookie !== undefined;
     this.tls = t.tls;
     this.served = 0;
     this.idle = [];

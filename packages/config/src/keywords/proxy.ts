@@ -1020,7 +1020,15 @@ const ROWS: KeywordRow[] = [
       }
     },
   },
-  simpleRow('dynamic-cookie-key', PROXY_BE, 'word', false),
+  {
+    // the key of `cookie ... dynamic`; HAProxy reads only the first word and says nothing of more
+    name: 'dynamic-cookie-key',
+    sections: PROXY_BE,
+    supported: true,
+    parse(ctx) {
+      if (!ctx.args[1]) ctx.alert("'dynamic-cookie-key' expects <secret_key> as argument.");
+    },
+  },
   simpleRow('errorfiles', PROXY_ALL, 'words', false),
   simpleRow('errorloc', PROXY_ALL, 'words', false),
   simpleRow('errorloc302', PROXY_ALL, 'words', false),
