@@ -183,6 +183,15 @@ async function reloadConfiguration(o: CliOptions): Promise<ConfigModel | undefin
   return reportDiagnostics(o, config).fatal ? undefined : config.model;
 }
 
+/** Whether the configuration binds anything: an enabled frontend's `bind`, or a stats socket. */
+function hasListener(model: ConfigModel): boolean {
+  return (
+    model.proxies.some(
+      (p) => (p.kind === 'frontend' || p.kind === 'listen') && !p.disabled && p.binds.length > 0,
+    ) || model.global.directives.some((d) => d.keyword === 'stats socket')
+  );
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   // 1. init: command line, configuration, keyword dump; -c stops here
   const o = parseCommandLine(argv);
@@ -196,6 +205,11 @@ async function main(argv: readonly string[]): Promise<number> {
   if (fatal) return 1;
   if (o.mode === 'check') {
     if (warnings > 0 && !o.quiet) out('Warnings were found.');
+    // as HAProxy: a valid configuration that would bind nothing cannot start
+    if (!hasListener(config.model)) {
+      if (!o.quiet) out('Configuration file has no error but will not start (no listener) => exit(2).');
+      return 2;
+    }
     if (!o.quiet) out('Configuration file is valid');
     return 0;
   }
