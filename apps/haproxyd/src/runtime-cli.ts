@@ -309,7 +309,7 @@ export function createRuntimeApi(
   const setHealth = (f: Found, what: string | undefined): string => {
     if (what !== 'up' && what !== 'stopping' && what !== 'down')
       return "'set server <srv> health' expects 'up', 'stopping', or 'down'.\n";
-    if (f.s.checked) return NOT_SUPPORTED("'set server <srv> health' on a server with health checks");
+    if (f.s.checked) return toggle(f, false, (c, b, s) => c.forceHealth(b, s, what));
     changeLocal(f, (x) => {
       const top = x.rise + x.fall - 1;
       x.health = what === 'down' ? 0 : top;
@@ -325,6 +325,22 @@ export function createRuntimeApi(
   };
 
   const hasAgent = (f: Found) => f.s.model.options['agent-check'] !== undefined;
+
+  /** Runs a change on the health checker of a server whose checks run here. */
+  const toggle = (
+    f: Found,
+    agent: boolean,
+    change: (c: NonNullable<typeof host.checker>, backend: string, server: string) => void,
+  ): string => {
+    const st = stats.checkerState(f.r, f.s);
+    const checker = host.checker;
+    if (st === undefined || checker === undefined || (agent ? st.agent : st.check) === undefined)
+      return NOT_SUPPORTED(
+        `Changing the ${agent ? 'agent' : 'health'} check of a server whose checks are not running`,
+      );
+    change(checker, f.r.model.name, f.s.model.name);
+    return '';
+  };
 
   // --- statistics -----------------------------------------------------------------------
 
@@ -399,11 +415,14 @@ export function createRuntimeApi(
           return "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n";
         case 'health':
           return setHealth(f, args[4]);
-        case 'agent':
-          if (!hasAgent(f)) return 'agent checks are not enabled on this server.\n';
-          if (args[4] !== 'up' && args[4] !== 'down')
-            return "'set server <srv> agent' expects 'up' or 'down'.\n";
-          return NOT_SUPPORTED("'set server <srv> agent'");
+        case 'agent': {
+          // a disabled agent (`disable agent`) counts as none, as in HAProxy
+          if (!hasAgent(f) || stats.checkerState(f.r, f.s)?.agent?.enabled === false)
+            return 'agent checks are not enabled on this server.\n';
+          const to = args[4];
+          if (to !== 'up' && to !== 'down') return "'set server <srv> agent' expects 'up' or 'down'.\n";
+          return toggle(f, true, (c, b, s) => c.forceAgent(b, s, to));
+        }
         case 'agent-send':
           if (!hasAgent(f)) return 'agent checks are not enabled on this server.\n';
           return NOT_SUPPORTED("'set server <srv> agent-send'");
@@ -472,7 +491,7 @@ export function createRuntimeApi(
       const f = findServer(args[2]);
       if (typeof f === 'string') return f;
       // without a check there is nothing to disable (HAProxy clears a flag nobody reads)
-      return f.s.model.check ? NOT_SUPPORTED("'disable health'") : '';
+      return f.s.model.check ? toggle(f, false, (c, b, s) => c.setCheckEnabled(b, s, false, false)) : '';
     },
   });
   api.register({
@@ -484,7 +503,7 @@ export function createRuntimeApi(
       const f = findServer(args[2]);
       if (typeof f === 'string') return f;
       if (!f.s.model.check) return 'Health check was not configured on this server, cannot enable.\n';
-      return NOT_SUPPORTED("'enable health'");
+      return toggle(f, false, (c, b, s) => c.setCheckEnabled(b, s, false, true));
     },
   });
   api.register({
@@ -495,7 +514,7 @@ export function createRuntimeApi(
     handler: (args) => {
       const f = findServer(args[2]);
       if (typeof f === 'string') return f;
-      return hasAgent(f) ? NOT_SUPPORTED("'disable agent'") : '';
+      return hasAgent(f) ? toggle(f, true, (c, b, s) => c.setCheckEnabled(b, s, true, false)) : '';
     },
   });
   api.register({
@@ -507,7 +526,7 @@ export function createRuntimeApi(
       const f = findServer(args[2]);
       if (typeof f === 'string') return f;
       if (!hasAgent(f)) return 'Agent was not configured on this server, cannot enable.\n';
-      return NOT_SUPPORTED("'enable agent'");
+      return toggle(f, true, (c, b, s) => c.setCheckEnabled(b, s, true, true));
     },
   });
 

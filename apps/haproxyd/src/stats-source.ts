@@ -652,12 +652,14 @@ export class DaemonStats implements StatsSource {
       uweight = st.weight;
       iweight = st.initialWeight;
       lastChange = nowSec(st.lastChange);
-      if (st.check.enabled)
+      // a configured check has a rise (the checker's stand-in for none has 0); a disabled
+      // one (`disable health`) still shows, with its enabled bit off
+      if (st.check.rise > 0)
         check = toCheckState(st.check, {
           port: numberOption(m.options['port']),
           addr: typeof m.options['addr'] === 'string' ? m.options['addr'] : undefined,
         });
-      if (st.agent?.enabled)
+      if (st.agent !== undefined && st.agent.rise > 0)
         agent = toCheckState(st.agent, {
           port: numberOption(m.options['agent-port']),
           addr: typeof m.options['agent-addr'] === 'string' ? m.options['agent-addr'] : undefined,
