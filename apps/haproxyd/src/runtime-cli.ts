@@ -551,8 +551,19 @@ export function createRuntimeApi(
       const r = findFrontend(args[3]);
       if (typeof r === 'string') return r;
       if (!args[4]) return 'Integer value expected.\n';
-      if (atoi(args[4]) < 0) return 'Value out of range.\n';
-      return NOT_SUPPORTED("Changing a frontend's maxconn at runtime ('set maxconn frontend')");
+      const v = atoi(args[4]);
+      if (v < 0) return 'Value out of range.\n';
+      const fe = r.served?.frontend;
+      if (fe === undefined)
+        return NOT_SUPPORTED(
+          "Changing the maxconn of a frontend that is not served ('set maxconn frontend')",
+        );
+      r.feMaxconn = v;
+      // the listeners that took the frontend's maxconn (a bind line's own stays): a lower
+      // value holds new accepts, a higher one lets the waiting connections in at once
+      for (const l of host.listeners)
+        if ((l as { frontend?: unknown }).frontend === fe && l.maxconnFromFrontend) l.setMaxconn(v);
+      return '';
     },
   });
   api.register({

@@ -164,7 +164,8 @@ export interface ProxyRecord {
   readonly cookie: string | undefined;
   readonly allBackups: boolean;
   readonly fullconn: number;
-  readonly feMaxconn: number;
+  /** `set maxconn frontend` changes it. */
+  feMaxconn: number;
   /** `shutdown frontend`: stopped for good (STOP; a listen's servers refuse changes). */
   stopped: boolean;
   /** Backend UP/DOWN bookkeeping. */
@@ -315,7 +316,8 @@ export class DaemonStats implements StatsSource {
   cli = { listeners: 0, sessions: 0, total: 0 };
   private readonly now: () => number;
   private readonly byServer = new Map<Server, ServerRecord>();
-  private readonly globalMaxconn: number;
+  /** `set maxconn global` changes it. */
+  globalMaxconn: number;
   private fdLimit: number | undefined;
 
   constructor(host: StatsHost, opts: { now?: () => number; startedAt?: number } = {}) {
