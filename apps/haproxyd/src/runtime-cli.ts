@@ -530,6 +530,7 @@ export function createRuntimeApi(
     },
   });
 
+  let hardMaxconn: number | undefined;
   // --- maxconn ----------------------------------------------------------------------------
 
   api.register({
@@ -539,7 +540,18 @@ export function createRuntimeApi(
     help: 'change the per-process maxconn setting',
     handler: (args) => {
       if (!args[3]) return 'Expects an integer value.\n';
-      return NOT_SUPPORTED("Changing the global maxconn at runtime ('set maxconn global')");
+      let v = atoi(args[3]);
+      const limit = host.listeners.find((l) => l.sharedLimit !== null)?.sharedLimit ?? null;
+      if (limit === null)
+        return NOT_SUPPORTED("Changing the global maxconn at runtime without a configured 'maxconn'");
+      // HAProxy's hard limit: the maxconn the process started with
+      hardMaxconn ??= stats.globalMaxconn;
+      if (v > hardMaxconn) return 'Value out of range.\n';
+      // zero or less: back to that hard limit (as HAProxy)
+      if (v <= 0) v = hardMaxconn;
+      stats.globalMaxconn = v;
+      limit.setMax(v);
+      return '';
     },
   });
   api.register({

@@ -116,3 +116,54 @@ describe('set maxconn frontend', () => {
     }
   }, 60_000);
 });
+
+describe('set maxconn global', () => {
+  it('answers as HAProxy, bounded by the maxconn the process started with, and show info follows', async () => {
+    const run = async (binary: Binary) => {
+      const [port] = (await freePorts(1)) as [number];
+      const sock = join(tempDir(), `${binary}-global.sock`);
+      const cfg = writeConfig(
+        [
+          'global',
+          '  maxconn 50',
+          `  stats socket ${sock} level admin`,
+          'defaults',
+          '  mode http',
+          '  timeout connect 1s',
+          '  timeout client 5s',
+          '  timeout server 5s',
+          'frontend fe',
+          `  bind 127.0.0.1:${port}`,
+          '',
+        ].join('\n'),
+        `${binary}-global.cfg`,
+      );
+      const proxy = await startProxy(binary, cfg, { readyPorts: [port] });
+      const maxconn = async () =>
+        (await cli(sock, 'show info')).split('\n').find((l) => l.startsWith('Maxconn:'));
+      try {
+        return {
+          bad: await cli(sock, 'set maxconn global 10'),
+          zero: await cli(sock, 'set maxconn global -1'),
+          shownZero: await maxconn(),
+          over: await cli(sock, 'set maxconn global 51'),
+          ok: await cli(sock, 'set maxconn global 20'),
+          shown: await maxconn(),
+          back: await cli(sock, 'set maxconn global 50'),
+          shownBack: await maxconn(),
+        };
+      } finally {
+        await proxy.stop();
+      }
+    };
+    const want = await run('haproxy');
+    const got = await run('haproxyd');
+    expect(want).toMatchObject({
+      shownZero: 'Maxconn: 50',
+      over: 'Value out of range.\n\n',
+      ok: '\n',
+      shown: 'Maxconn: 20',
+    });
+    expect(got).toEqual(want);
+  }, 60_000);
+});
