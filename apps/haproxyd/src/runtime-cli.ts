@@ -531,6 +531,32 @@ export function createRuntimeApi(
   });
 
   let hardMaxconn: number | undefined;
+  // --- rate limits ------------------------------------------------------------------------
+  api.register({
+    words: ['set', 'rate-limit'],
+    level: 'admin',
+    usage: 'set rate-limit <setting> <value>',
+    help: 'change a rate limiting value',
+    handler: (args) => {
+      const what = `${args[2] ?? ''} ${args[3] ?? ''}`;
+      const known = [
+        'connections global',
+        'sessions global',
+        'ssl-sessions global',
+        'http-compression global',
+      ];
+      if (!known.includes(what))
+        return (
+          "'set rate-limit' only supports :\n" +
+          "   - 'connections global' to set the per-process maximum connection rate\n" +
+          "   - 'sessions global' to set the per-process maximum session rate\n" +
+          "   - 'ssl-sessions global' to set the per-process maximum SSL session rate\n" +
+          "   - 'http-compression global' to set the per-process maximum compression speed in kB/s\n"
+        );
+      // haproxyd has no per-process rate limits yet (no maxconnrate/maxsessrate/maxsslrate/maxcomprate)
+      return NOT_SUPPORTED(`'set rate-limit ${what}'`);
+    },
+  });
   // --- maxconn ----------------------------------------------------------------------------
 
   api.register({
