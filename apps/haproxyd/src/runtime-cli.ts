@@ -309,7 +309,7 @@ export function createRuntimeApi(
   const setHealth = (f: Found, what: string | undefined): string => {
     if (what !== 'up' && what !== 'stopping' && what !== 'down')
       return "'set server <srv> health' expects 'up', 'stopping', or 'down'.\n";
-    if (f.s.checked) return NOT_SUPPORTED("'set server <srv> health' on a server with health checks");
+    if (f.s.checked) return toggle(f, false, (c, b, s) => c.forceHealth(b, s, what));
     changeLocal(f, (x) => {
       const top = x.rise + x.fall - 1;
       x.health = what === 'down' ? 0 : top;
@@ -325,6 +325,22 @@ export function createRuntimeApi(
   };
 
   const hasAgent = (f: Found) => f.s.model.options['agent-check'] !== undefined;
+
+  /** Runs a change on the health checker of a server whose checks run here. */
+  const toggle = (
+    f: Found,
+    agent: boolean,
+    change: (c: NonNullable<typeof host.checker>, backend: string, server: string) => void,
+  ): string => {
+    const st = stats.checkerState(f.r, f.s);
+    const checker = host.checker;
+    if (st === undefined || checker === undefined || (agent ? st.agent : st.check) === undefined)
+      return NOT_SUPPORTED(
+        `Changing the ${agent ? 'agent' : 'health'} check of a server whose checks are not running`,
+      );
+    change(checker, f.r.model.name, f.s.model.name);
+    return '';
+  };
 
   // --- statistics -----------------------------------------------------------------------
 
@@ -399,11 +415,14 @@ export function createRuntimeApi(
           return "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n";
         case 'health':
           return setHealth(f, args[4]);
-        case 'agent':
-          if (!hasAgent(f)) return 'agent checks are not enabled on this server.\n';
-          if (args[4] !== 'up' && args[4] !== 'down')
-            return "'set server <srv> agent' expects 'up' or 'down'.\n";
-          return NOT_SUPPORTED("'set server <srv> agent'");
+        case 'agent': {
+          // a disabled agent (`disable agent`) counts as none, as in HAProxy
+          if (!hasAgent(f) || stats.checkerState(f.r, f.s)?.agent?.enabled === false)
+            return 'agent checks are not enabled on this server.\n';
+          const to = args[4];
+          if (to !== 'up' && to !== 'down') return "'set server <srv> agent' expects 'up' or 'down'.\n";
+          return toggle(f, true, (c, b, s) => c.forceAgent(b, s, to));
+        }
         case 'agent-send':
           if (!hasAgent(f)) return 'agent checks are not enabled on this server.\n';
           return NOT_SUPPORTED("'set server <srv> agent-send'");
@@ -472,7 +491,7 @@ export function createRuntimeApi(
       const f = findServer(args[2]);
       if (typeof f === 'string') return f;
       // without a check there is nothing to disable (HAProxy clears a flag nobody reads)
-      return f.s.model.check ? NOT_SUPPORTED("'disable health'") : '';
+      return f.s.model.check ? toggle(f, false, (c, b, s) => c.setCheckEnabled(b, s, false, false)) : '';
     },
   });
   api.register({
@@ -484,7 +503,7 @@ export function createRuntimeApi(
       const f = findServer(args[2]);
       if (typeof f === 'string') return f;
       if (!f.s.model.check) return 'Health check was not configured on this server, cannot enable.\n';
-      return NOT_SUPPORTED("'enable health'");
+      return toggle(f, false, (c, b, s) => c.setCheckEnabled(b, s, false, true));
     },
   });
   api.register({
@@ -495,7 +514,7 @@ export function createRuntimeApi(
     handler: (args) => {
       const f = findServer(args[2]);
       if (typeof f === 'string') return f;
-      return hasAgent(f) ? NOT_SUPPORTED("'disable agent'") : '';
+      return hasAgent(f) ? toggle(f, true, (c, b, s) => c.setCheckEnabled(b, s, true, false)) : '';
     },
   });
   api.register({
@@ -507,10 +526,37 @@ export function createRuntimeApi(
       const f = findServer(args[2]);
       if (typeof f === 'string') return f;
       if (!hasAgent(f)) return 'Agent was not configured on this server, cannot enable.\n';
-      return NOT_SUPPORTED("'enable agent'");
+      return toggle(f, true, (c, b, s) => c.setCheckEnabled(b, s, true, true));
     },
   });
 
+  let hardMaxconn: number | undefined;
+  // --- rate limits ------------------------------------------------------------------------
+  api.register({
+    words: ['set', 'rate-limit'],
+    level: 'admin',
+    usage: 'set rate-limit <setting> <value>',
+    help: 'change a rate limiting value',
+    handler: (args) => {
+      const what = `${args[2] ?? ''} ${args[3] ?? ''}`;
+      const known = [
+        'connections global',
+        'sessions global',
+        'ssl-sessions global',
+        'http-compression global',
+      ];
+      if (!known.includes(what))
+        return (
+          "'set rate-limit' only supports :\n" +
+          "   - 'connections global' to set the per-process maximum connection rate\n" +
+          "   - 'sessions global' to set the per-process maximum session rate\n" +
+          "   - 'ssl-sessions global' to set the per-process maximum SSL session rate\n" +
+          "   - 'http-compression global' to set the per-process maximum compression speed in kB/s\n"
+        );
+      // haproxyd has no per-process rate limits yet (no maxconnrate/maxsessrate/maxsslrate/maxcomprate)
+      return NOT_SUPPORTED(`'set rate-limit ${what}'`);
+    },
+  });
   // --- maxconn ----------------------------------------------------------------------------
 
   // --- dynamic cookies (`cookie ... dynamic`) ---------------------------------------------
@@ -595,7 +641,18 @@ export function createRuntimeApi(
     help: 'change the per-process maxconn setting',
     handler: (args) => {
       if (!args[3]) return 'Expects an integer value.\n';
-      return NOT_SUPPORTED("Changing the global maxconn at runtime ('set maxconn global')");
+      let v = atoi(args[3]);
+      const limit = host.listeners.find((l) => l.sharedLimit !== null)?.sharedLimit ?? null;
+      if (limit === null)
+        return NOT_SUPPORTED("Changing the global maxconn at runtime without a configured 'maxconn'");
+      // HAProxy's hard limit: the maxconn the process started with
+      hardMaxconn ??= stats.globalMaxconn;
+      if (v > hardMaxconn) return 'Value out of range.\n';
+      // zero or less: back to that hard limit (as HAProxy)
+      if (v <= 0) v = hardMaxconn;
+      stats.globalMaxconn = v;
+      limit.setMax(v);
+      return '';
     },
   });
   api.register({
@@ -607,8 +664,19 @@ export function createRuntimeApi(
       const r = findFrontend(args[3]);
       if (typeof r === 'string') return r;
       if (!args[4]) return 'Integer value expected.\n';
-      if (atoi(args[4]) < 0) return 'Value out of range.\n';
-      return NOT_SUPPORTED("Changing a frontend's maxconn at runtime ('set maxconn frontend')");
+      const v = atoi(args[4]);
+      if (v < 0) return 'Value out of range.\n';
+      const fe = r.served?.frontend;
+      if (fe === undefined)
+        return NOT_SUPPORTED(
+          "Changing the maxconn of a frontend that is not served ('set maxconn frontend')",
+        );
+      r.feMaxconn = v;
+      // the listeners that took the frontend's maxconn (a bind line's own stays): a lower
+      // value holds new accepts, a higher one lets the waiting connections in at once
+      for (const l of host.listeners)
+        if ((l as { frontend?: unknown }).frontend === fe && l.maxconnFromFrontend) l.setMaxconn(v);
+      return '';
     },
   });
   api.register({

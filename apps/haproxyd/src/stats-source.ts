@@ -164,7 +164,8 @@ export interface ProxyRecord {
   readonly cookie: string | undefined;
   readonly allBackups: boolean;
   readonly fullconn: number;
-  readonly feMaxconn: number;
+  /** `set maxconn frontend` changes it. */
+  feMaxconn: number;
   /** `shutdown frontend`: stopped for good (STOP; a listen's servers refuse changes). */
   stopped: boolean;
   /** Backend UP/DOWN bookkeeping. */
@@ -315,7 +316,8 @@ export class DaemonStats implements StatsSource {
   cli = { listeners: 0, sessions: 0, total: 0 };
   private readonly now: () => number;
   private readonly byServer = new Map<Server, ServerRecord>();
-  private readonly globalMaxconn: number;
+  /** `set maxconn global` changes it. */
+  globalMaxconn: number;
   private fdLimit: number | undefined;
 
   constructor(host: StatsHost, opts: { now?: () => number; startedAt?: number } = {}) {
@@ -652,12 +654,14 @@ export class DaemonStats implements StatsSource {
       uweight = st.weight;
       iweight = st.initialWeight;
       lastChange = nowSec(st.lastChange);
-      if (st.check.enabled)
+      // a configured check has a rise (the checker's stand-in for none has 0); a disabled
+      // one (`disable health`) still shows, with its enabled bit off
+      if (st.check.rise > 0)
         check = toCheckState(st.check, {
           port: numberOption(m.options['port']),
           addr: typeof m.options['addr'] === 'string' ? m.options['addr'] : undefined,
         });
-      if (st.agent?.enabled)
+      if (st.agent !== undefined && st.agent.rise > 0)
         agent = toCheckState(st.agent, {
           port: numberOption(m.options['agent-port']),
           addr: typeof m.options['agent-addr'] === 'string' ? m.options['agent-addr'] : undefined,

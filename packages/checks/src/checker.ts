@@ -39,6 +39,8 @@ interface Check {
   readonly rise: number;
   readonly fall: number;
   paused: boolean;
+  /** Off after the runtime API's `disable health` / `disable agent`. */
+  enabled: boolean;
   health: number;
   status: CheckStatus;
   code: number;
@@ -222,6 +224,54 @@ export class HealthChecker {
     if (r.status !== undefined) c.status = r.status;
   }
 
+  /**
+   * The runtime API's `enable|disable health` (`agent` true: `enable|disable agent`): a
+   * disabled check keeps its timer but runs no probe and changes nothing until enabled again.
+   */
+  setCheckEnabled(backend: string, server: string, agent: boolean, on: boolean): void {
+    const srv = this.get(backend, server);
+    const c = agent ? srv.agent : srv.check;
+    if (c === undefined)
+      throw new CheckerError(`no ${agent ? 'agent' : 'health'} check on ${backend}/${server}`);
+    if (c.enabled === on) return;
+    c.enabled = on;
+    if (!on) {
+      c.run?.abort();
+      c.run = null;
+    }
+    if (!c.timer && this.started && !this.stopped) this.schedule(c, c.inter);
+  }
+
+  /**
+   * The runtime API's `set server <b>/<s> health up|stopping|down`: forces the health
+   * counter to its top (up, stopping) or to zero (down) and the server's state with it.
+   */
+  forceHealth(backend: string, server: string, state: 'up' | 'stopping' | 'down'): void {
+    const srv = this.get(backend, server);
+    const c = srv.check;
+    if (c === undefined) throw new CheckerError(`no health check on ${backend}/${server}`);
+    if (srv.maint) return;
+    c.health = state === 'down' ? 0 : c.rise + c.fall - 1;
+    if (state === 'up') this.setRunning(srv, 'admin', 'changed from CLI');
+    else if (state === 'stopping') this.setStopping(srv, 'admin', 'changed from CLI');
+    else this.setStopped(srv, 'admin', 'changed from CLI');
+  }
+
+  /** The runtime API's `set server <b>/<s> agent up|down`: the agent's counter to its top or zero. */
+  forceAgent(backend: string, server: string, state: 'up' | 'down'): void {
+    const srv = this.get(backend, server);
+    const c = srv.agent;
+    if (c === undefined) throw new CheckerError(`no agent check on ${backend}/${server}`);
+    if (srv.maint) return;
+    if (state === 'down') {
+      c.health = 0;
+      this.setStopped(srv, 'admin', 'changed from CLI');
+      return;
+    }
+    c.health = c.rise + c.fall - 1;
+    if (this.checksAgree(srv)) this.setRunning(srv, 'admin', 'changed from CLI');
+  }
+
   /** The runtime API's `set weight`: a number (0..256) or `N%` of the initial weight. */
   setWeight(backend: string, server: string, weight: number | string): void {
     const srv = this.get(backend, server);
@@ -299,7 +349,7 @@ export class HealthChecker {
     c.timer = null;
     if (this.stopped) return;
     try {
-      if (c.paused) {
+      if (c.paused || !c.enabled) {
         // Paused checks keep their rhythm at `inter` (HAProxy reschedules them).
         this.schedule(c, c.inter);
         return;
@@ -501,7 +551,7 @@ export class HealthChecker {
 
   // ---- server state changes ---------------------------------------------------------------
 
-  private setStopped(srv: Server, cause: ChangeCause, reason: Reason | undefined): void {
+  private setStopped(srv: Server, cause: ChangeCause, reason: Reason | string | undefined): void {
     if (srv.maint || srv.oper === 'down') return;
     const previous = this.view(srv);
     const wasStopping = srv.oper === 'stopping' || srv.drain;
@@ -509,31 +559,31 @@ export class HealthChecker {
     srv.lastChange = this.now();
     this.emit(srv, cause, previous, { down: true });
     const f = this.figures(srv);
-    const text = `${serverName(srv.spec.backup, srv.spec.backend, srv.spec.server)} is DOWN${reason ? reasonText(reason) : ''}${figuresLeft(f)}.`;
+    const text = `${serverName(srv.spec.backup, srv.spec.backend, srv.spec.server)} is DOWN${why(reason)}${figuresLeft(f)}.`;
     this.log(wasStopping ? 'notice' : 'alert', text, srv);
     this.backendDown(srv, previous, f);
     this.stillDraining(srv);
   }
 
-  private setRunning(srv: Server, cause: ChangeCause, reason: Reason | undefined): void {
+  private setRunning(srv: Server, cause: ChangeCause, reason: Reason | string | undefined): void {
     if (srv.maint || srv.oper === 'up') return;
     const previous = this.view(srv);
     srv.oper = 'up';
     srv.lastChange = this.now();
     this.emit(srv, cause, previous, { up: true });
-    const text = `${serverName(srv.spec.backup, srv.spec.backend, srv.spec.server)} is UP${reason ? reasonText(reason) : ''}${figuresOnline(this.figures(srv))}.`;
+    const text = `${serverName(srv.spec.backup, srv.spec.backend, srv.spec.server)} is UP${why(reason)}${figuresOnline(this.figures(srv))}.`;
     this.log('notice', text, srv);
     this.stillDraining(srv);
   }
 
-  private setStopping(srv: Server, cause: ChangeCause, reason: Reason | undefined): void {
+  private setStopping(srv: Server, cause: ChangeCause, reason: Reason | string | undefined): void {
     if (srv.maint || srv.oper === 'stopping') return;
     const previous = this.view(srv);
     srv.oper = 'stopping';
     srv.lastChange = this.now();
     this.emit(srv, cause, previous);
     const f = this.figures(srv);
-    const text = `${serverName(srv.spec.backup, srv.spec.backend, srv.spec.server)} is stopping${reason ? reasonText(reason) : ''}${figuresOnline(f)}.`;
+    const text = `${serverName(srv.spec.backup, srv.spec.backend, srv.spec.server)} is stopping${why(reason)}${figuresOnline(f)}.`;
     this.log('notice', text, srv);
     this.backendDown(srv, previous, f);
     this.stillDraining(srv);
@@ -733,9 +783,9 @@ export class HealthChecker {
   private statusText(srv: Server): string {
     if (srv.maint) return 'MAINT';
     if (srv.drain) return 'DRAIN';
-    const c = srv.check ?? srv.agent;
-    if (!c) return 'no check';
-    const max = c.rise + c.fall - 1;
+    const c = srv.check?.enabled ? srv.check : srv.agent?.enabled ? srv.agent : undefined;
+    const max = c ? c.rise + c.fall - 1 : 0;
+    if (!c) return srv.oper === 'down' ? 'DOWN' : srv.oper === 'stopping' ? 'NOLB' : 'no check';
     if (srv.oper === 'down') return c.health === 0 ? 'DOWN' : `DOWN ${c.health}/${c.rise}`;
     const word = srv.oper === 'stopping' ? 'NOLB' : 'UP';
     return c.health === max ? word : `${word} ${c.health - c.rise + 1}/${c.fall}`;
@@ -780,6 +830,12 @@ export class HealthChecker {
   }
 }
 
+/** A state sentence's tail: a check's reason, or the runtime API's ", changed from CLI". */
+function why(reason: Reason | string | undefined): string {
+  if (reason === undefined) return '';
+  return typeof reason === 'string' ? `, ${reason}` : reasonText(reason);
+}
+
 function usable(v: ServerView): boolean {
   return v.effective === 'up' && v.weight > 0;
 }
@@ -805,6 +861,7 @@ function newCheck(srv: Server, agent: boolean, rules: Ruleset, addr: string, por
     rise: t.rise,
     fall: t.fall,
     paused: false,
+    enabled: true,
     health: t.rise,
     status: 'INI',
     code: 0,
@@ -836,7 +893,7 @@ const NO_CHECK: CheckState = {
 function checkState(c: Check | undefined): CheckState {
   if (!c) return NO_CHECK;
   return {
-    enabled: true,
+    enabled: c.enabled,
     paused: c.paused,
     running: c.run !== null,
     health: c.health,

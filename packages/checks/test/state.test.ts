@@ -3,7 +3,7 @@
 import { useTestkit } from '@hap/testkit/vitest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CheckerError, HealthChecker, parseAgentReply, parseWeight } from '../src/index.ts';
-import { closeListeners, deadPort, record, scripted, spec } from './helpers.ts';
+import { closeListeners, deadPort, record, scripted, sleep, spec } from './helpers.ts';
 
 useTestkit();
 let checker: HealthChecker | undefined;
@@ -150,6 +150,59 @@ describe('runtime API', () => {
     checker.setAdminState('be', 's1', 'ready');
     expect(rec.texts()).toEqual(['Server be/s1 is UP/READY (leaving forced maintenance).']);
     await rec.waitFor(() => rec.results.length > 0);
+  });
+});
+
+describe('runtime API: disable/enable checks, forced health and agent results', () => {
+  it('a disabled check runs no probe; a forced health moves the server with "changed from CLI"', async () => {
+    const port = await deadPort();
+    const rec = record();
+    checker = new HealthChecker([spec({ port, inter: 20, rise: 2, fall: 3 })], rec.hooks);
+    checker.start();
+    await rec.waitFor(() => checker?.state('be', 's1').oper === 'down');
+    checker.setCheckEnabled('be', 's1', false, false);
+    const seen = rec.results.length;
+    await sleep(120);
+    // no probe while disabled
+    expect(rec.results.length).toBe(seen);
+    expect(checker.state('be', 's1')).toMatchObject({ text: 'DOWN', check: { enabled: false } });
+    checker.forceHealth('be', 's1', 'up');
+    expect(checker.state('be', 's1')).toMatchObject({ oper: 'up', text: 'no check', check: { health: 4 } });
+    checker.forceHealth('be', 's1', 'stopping');
+    expect(checker.state('be', 's1')).toMatchObject({ oper: 'stopping', text: 'NOLB' });
+    checker.forceHealth('be', 's1', 'down');
+    expect(checker.state('be', 's1')).toMatchObject({ oper: 'down', check: { health: 0 } });
+    expect(rec.texts().filter((t) => t.includes('changed from CLI'))).toEqual([
+      'Server be/s1 is UP, changed from CLI. 1 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.',
+      'Server be/s1 is stopping, changed from CLI. 0 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.',
+      'Server be/s1 is DOWN, changed from CLI. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.',
+    ]);
+    checker.forceHealth('be', 's1', 'up');
+    checker.setCheckEnabled('be', 's1', false, true);
+    // enabled again, the failing probes bring it down
+    await rec.waitFor(() => checker?.state('be', 's1').oper === 'down');
+    expect(rec.results.length).toBeGreaterThan(seen);
+    expect(() => checker?.setCheckEnabled('be', 's1', true, false)).toThrow(CheckerError);
+  });
+
+  it('a forced agent result: down at once, up when the health check agrees', async () => {
+    const port = await deadPort();
+    const rec = record();
+    checker = new HealthChecker(
+      [spec({ port, check: false, agent: { addr: '127.0.0.1', port, inter: 5000 } })],
+      rec.hooks,
+    );
+    checker.start();
+    checker.forceAgent('be', 's1', 'down');
+    expect(checker.state('be', 's1')).toMatchObject({ oper: 'down', agent: { health: 0 } });
+    checker.forceAgent('be', 's1', 'up');
+    expect(checker.state('be', 's1')).toMatchObject({ oper: 'up' });
+    expect(rec.texts()).toEqual([
+      'Server be/s1 is DOWN, changed from CLI. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.',
+      'backend be has no server available!',
+      'Server be/s1 is UP, changed from CLI. 1 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.',
+    ]);
+    expect(() => checker?.forceHealth('be', 's1', 'up')).toThrow(CheckerError);
   });
 });
 

@@ -59,8 +59,10 @@ export function createListeners(bind: BindModel, options: CreateOptions): Listen
     ...(options.limit !== undefined ? { limit: options.limit } : {}),
     source: { file: bind.file, line: bind.line },
   };
-  const maxconn = integer(bind, 'maxconn', 10, 0) ?? options.defaultMaxconn;
+  const own = integer(bind, 'maxconn', 10, 0);
+  const maxconn = own ?? options.defaultMaxconn;
   if (maxconn !== undefined) settings.maxconn = maxconn;
+  if (own === undefined) settings.maxconnFromFrontend = true;
   const backlog = integer(bind, 'backlog', 10, 0) || options.defaultBacklog;
   if (backlog !== undefined && backlog > 0) settings.backlog = backlog;
   const mode = integer(bind, 'mode', 8, 0);

@@ -60,7 +60,7 @@ export interface ListenAddress {
  * all its listeners reach it, every one of them is full until one closes.
  */
 export class ConnectionLimit {
-  readonly max: number;
+  max: number;
   current: number;
   /** @internal */
   readonly members: Set<Listener>;
@@ -74,6 +74,15 @@ export class ConnectionLimit {
   get reached(): boolean {
     return this.max > 0 && this.current >= this.max;
   }
+
+  /**
+   * Changes the limit at run time (`set maxconn global`): a lower one holds new accepts
+   * until enough connections close, a higher one lets the held ones through at once.
+   */
+  setMax(max: number): void {
+    this.max = max;
+    for (const l of this.members) l.limitChanged();
+  }
 }
 
 /** Per-listener settings (the bind line's options, already typed). */
@@ -81,6 +90,8 @@ export interface ListenerSettings {
   onAccept: AcceptHandler;
   /** Concurrent connections before the listener is full; 0 = no limit. */
   maxconn?: number;
+  /** `maxconn` is the frontend's (the bind line has none of its own). */
+  maxconnFromFrontend?: boolean;
   /** A limit shared with other listeners (global maxconn). */
   limit?: ConnectionLimit;
   /** listen() backlog; also the most connections held while not accepting. Default: maxconn, else 511. */
@@ -187,7 +198,9 @@ export class Listener {
   key: string;
   readonly name: string;
   readonly id: number;
-  readonly maxconn: number;
+  maxconn: number;
+  /** `maxconn` came from the frontend, not the bind line (`set maxconn frontend` changes it). */
+  readonly maxconnFromFrontend: boolean;
   readonly backlog: number;
   readonly reusePort: boolean;
   readonly ipv6Only: boolean;
@@ -230,6 +243,7 @@ export class Listener {
     this.name = settings.name ?? '';
     this.id = settings.id ?? 0;
     this.maxconn = settings.maxconn ?? 0;
+    this.maxconnFromFrontend = settings.maxconnFromFrontend ?? false;
     this.limit = settings.limit ?? null;
     this.limit?.members.add(this);
     this.backlog = settings.backlog ?? (this.maxconn > 0 ? this.maxconn : DEFAULT_BACKLOG);
@@ -353,6 +367,26 @@ export class Listener {
     if (!wasReached) this.refill();
     // the global limit has room again: every listener it held may take connections
     else for (const l of limit.members) l.refill();
+  }
+
+  /**
+   * Changes this listener's maxconn at run time (`set maxconn frontend`): lowered, new
+   * accepts are held once it is reached; raised, held connections go through at once.
+   */
+  setMaxconn(maxconn: number): void {
+    this.maxconn = maxconn;
+    this.limitChanged();
+  }
+
+  /** The global limit this listener shares, if any. */
+  get sharedLimit(): ConnectionLimit | null {
+    return this.limit;
+  }
+
+  /** @internal A limit changed: ready ↔ full as the room says, then hand over what was held. */
+  limitChanged(): void {
+    if (this.state === 'ready' && !this.hasRoom()) this.state = 'full';
+    else this.refill();
   }
 
   /** full → ready when there is room, then hand over what was held. */

@@ -275,6 +275,37 @@ describe('maxconn', () => {
     expect(l!.currentConns).toBe(1);
   });
 
+  it('limits changed at run time: raised, held connections go in; lowered, new ones wait', async () => {
+    const limit = new ConnectionLimit(1);
+    const [a] = track(
+      new Listener(
+        { family: 'ipv4', host: '127.0.0.1', port: 0 },
+        { onAccept: log.onAcceptKeep, limit, maxconn: 1 },
+      ),
+    );
+    expect(await a!.bind()).toBeNull();
+    a!.enable();
+    await conns.open({ host: '127.0.0.1', port: a!.port });
+    await until(() => log.accepted.length === 1, 'the first connection');
+    await conns.open({ host: '127.0.0.1', port: a!.port });
+    await until(() => a!.heldConns === 1, 'the second to wait');
+    // the global limit alone is not enough: the listener's own still holds it
+    limit.setMax(3);
+    expect(a!.state).toBe('full');
+    expect(log.accepted).toHaveLength(1);
+    a!.setMaxconn(3);
+    await until(() => log.accepted.length === 2, 'the held one accepted');
+    expect(a!.state).toBe('ready');
+    // lowered under what is open: full, a new one waits
+    limit.setMax(2);
+    expect(a!.state).toBe('full');
+    await conns.open({ host: '127.0.0.1', port: a!.port });
+    await until(() => a!.heldConns === 1, 'the third to wait');
+    expect(log.accepted).toHaveLength(2);
+    log.accepted[0]!.socket.destroy();
+    await until(() => log.accepted.length === 3, 'the third accepted once one closed');
+  });
+
   it('a shared limit (global maxconn) holds every listener once the process has that many', async () => {
     const limit = new ConnectionLimit(2);
     const [a] = track(
