@@ -4,8 +4,25 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { type Binary, freePorts, startHttpBackend, startProxy, tempDir, writeConfig } from '@hap/testkit';
 
-/** One command on a unix stats socket. */
-export function cli(path: string, text: string): Promise<string> {
+/**
+ * One command on a unix stats socket. The proxies are "ready" once their ports accept, which
+ * comes before the stats socket is bound (HAProxy binds it with the listeners, haproxyd a
+ * moment later): a socket not there yet is waited for, up to 5 s.
+ */
+export async function cli(path: string, text: string): Promise<string> {
+  const until = Date.now() + 5000;
+  for (;;) {
+    try {
+      return await cliOnce(path, text);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if ((code !== 'ENOENT' && code !== 'ECONNREFUSED') || Date.now() > until) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+function cliOnce(path: string, text: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const s = net.connect(path);
     let got = '';
