@@ -56,6 +56,9 @@ function nonNegative(name: string, value: number | undefined, fallback: number):
   return value;
 }
 
+/** Descriptors Node itself holds (event loop, signal pipes, stdio, libuv's threads, FFI). */
+const NODE_OWN_FDS = 64;
+
 /**
  * HAProxy 2.6's maxsock for a maxconn: the 10 reserved fds, `extraFds`, two per
  * connection (client and server side) and three per thread. Pipes for splicing and SSL
@@ -118,7 +121,21 @@ export function raiseFdLimit(options: FdLimitOptions = {}): FdLimitResult {
   const messages: FdLimitMessage[] = [];
 
   let refused = fdHardLimit > 0 && requested > fdHardLimit;
-  if (!refused) {
+  // without ulimit-n, Node's own descriptors (event loop, signals, stdio, libuv's threads) come
+  // on top of HAProxy's maxsock when the limits allow it: HAProxy's count assumes a process that
+  // needs almost none (with `maxconn 5`, health checks would otherwise hit EMFILE)
+  const roomy = requested + NODE_OWN_FDS;
+  let done = false;
+  if (!refused && options.ulimitN === undefined && (fdHardLimit === 0 || roomy <= fdHardLimit)) {
+    try {
+      setFdLimit({ soft: roomy, hard: Math.max(before.hard, roomy) });
+      done = true;
+    } catch (err) {
+      if (!(err instanceof DaemonError) || err.code !== 'HAP_ERR_SYSCALL') throw err;
+      // not allowed: HAProxy's own figure below
+    }
+  }
+  if (!refused && !done) {
     try {
       setFdLimit({ soft: requested, hard: Math.max(before.hard, requested) });
     } catch (err) {
