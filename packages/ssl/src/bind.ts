@@ -152,9 +152,7 @@ class SniTable implements BindTls {
       ...(this.strictSni || this.defaultEntry === undefined
         ? {}
         : { cert: this.defaultEntry.cert.certPem, key: this.defaultEntry.cert.keyPem }),
-      // with one certificate and no strict-sni every name gets the default context: no
-      // callback into JS during each handshake to say so
-      ...(this.strictSni || this.certificates.length !== 1 ? { SNICallback: this.sniCallback } : {}),
+      SNICallback: this.sniCallback,
       requestCert: this.verify !== 'none',
       rejectUnauthorized: this.verify === 'required' && !this.ignoreErrors,
     };
