@@ -8,6 +8,7 @@
 // and what `-c` says of certificate files. Bad input (garbage ClientHello, plain HTTP on a
 // TLS port, a stalled handshake) is closed and the daemon serves on.
 
+import { createHash } from 'node:crypto';
 import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import { createServer as createTlsServer, type Server as TlsServer, connect as tlsConnect } from 'node:tls';
@@ -672,4 +673,89 @@ describe('TLS under mode tcp and after a PROXY header', () => {
     expect(r.haproxyd).toEqual(r.haproxy);
     expect(r.haproxy).toEqual(['ping over tls', 'src=192.0.2.7 sni=pp.test']);
   });
+});
+
+describe('large answers to a slow TLS client', () => {
+  // the server's bytes are read into a buffer the proxy reuses when nothing still holds them:
+  // a client that reads late makes writes queue behind each other, and every byte must arrive
+  // as the server sent it
+  // small chunks, sent one per turn of the server's loop, so that the proxy reads them one
+  // by one while the client's socket is full
+  const CHUNK = 1024;
+  const CHUNKS = 8 * 1024;
+  const body = Buffer.alloc(CHUNK * CHUNKS);
+  for (let i = 0, x = 7; i < body.length; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    body[i] = x >>> 24;
+  }
+  const expected = createHash('sha256').update(body).digest('hex');
+
+  /** GET over TLS, read nothing for a while, then everything: the sha256 of what follows the head. */
+  function slowGet(port: number): Promise<string> {
+    return new Promise((resolve) => {
+      const parts: Buffer[] = [];
+      const t = tlsConnect(
+        { host: '127.0.0.1', port, servername: 'default.test', rejectUnauthorized: false },
+        () => {
+          t.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+          t.pause();
+          setTimeout(() => t.resume(), 1500);
+        },
+      );
+      t.on('data', (d: Buffer) => parts.push(d));
+      t.on('error', () => {});
+      t.on('close', () => {
+        const all = Buffer.concat(parts);
+        const at = all.indexOf('\r\n\r\n');
+        resolve(
+          at < 0
+            ? `(no response, ${all.length} bytes)`
+            : createHash('sha256')
+                .update(all.subarray(at + 4))
+                .digest('hex'),
+        );
+      });
+      setTimeout(() => t.destroy(), 20_000);
+    });
+  }
+
+  it('mode http and mode tcp: every byte arrives in order', async () => {
+    const server = await startRawBackend((s) => {
+      s.once('data', () => {
+        s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
+        let i = 0;
+        const next = (): void => {
+          if (s.destroyed) return;
+          if (i === CHUNKS) {
+            s.end();
+            return;
+          }
+          s.write(body.subarray(i * CHUNK, (i + 1) * CHUNK));
+          i++;
+          setImmediate(next);
+        };
+        next();
+      });
+      s.on('error', () => {});
+    });
+    const r = await both(
+      2,
+      ([http, tcp]) =>
+        config([
+          'listen web',
+          // the client waits longer than the file's usual 'timeout client' before reading
+          '  timeout client 10s',
+          `  bind 127.0.0.1:${http} ssl crt def.pem`,
+          `  server s1 ${server.addr}`,
+          'listen offload',
+          '  mode tcp',
+          '  timeout client 10s',
+          `  bind 127.0.0.1:${tcp} ssl crt def.pem`,
+          `  server s1 ${server.addr}`,
+        ]),
+      async ([http, tcp]) => [await slowGet(http!), await slowGet(tcp!)],
+    );
+    expect(r.haproxy).toEqual([expected, expected]);
+    expect(r.haproxyd).toEqual(r.haproxy);
+  }, 60_000);
 });
