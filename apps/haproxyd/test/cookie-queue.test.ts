@@ -82,21 +82,12 @@ async function run(binary: Binary, redispatch: boolean) {
 }
 
 describe('cookie persistence and a full server', () => {
-  it('without redispatch the request waits for its server, as in HAProxy', async () => {
-    const want = await run('haproxy', false);
-    const got = await run('haproxyd', false);
-    expect(want).toEqual({
-      beforeRelease: ['s1/first'],
-      order: ['s1/first', 's1/second'],
-      first: '200 s1',
-      second: '200 s1',
-    });
-    expect(got).toEqual(want);
-  });
-
-  it('with option redispatch it waits all the same, as in HAProxy', async () => {
-    const want = await run('haproxy', true);
-    const got = await run('haproxyd', true);
+  it.each([
+    ['without option redispatch', false],
+    ['with option redispatch', true],
+  ] as const)('%s the request waits for its server, as in HAProxy', async (_what, redispatch) => {
+    const want = await run('haproxy', redispatch);
+    const got = await run('haproxyd', redispatch);
     expect(want).toEqual({
       beforeRelease: ['s1/first'],
       order: ['s1/first', 's1/second'],
