@@ -325,21 +325,12 @@ export function requestCookies(
       }
       if (attEnd !== eq || valBeg > eq + 1) {
         // blanks around '=' are removed
-        let shift = 0;
-        if (attEnd !== eq) {
-          h = h.slice(0, attEnd) + h.slice(eq);
-          shift = attEnd - eq;
-          eq += shift;
-          valBeg += shift;
-        }
-        if (valBeg > eq + 1) {
-          const after = eq + 1 - valBeg;
-          h = h.slice(0, eq + 1) + h.slice(valBeg);
-          valBeg += after;
-          shift += after;
-        }
-        valEnd += shift;
-        next += shift;
+        const q = squeezeEquals(h, attEnd, eq, valBeg);
+        h = q.h;
+        eq = q.eq;
+        valBeg = q.valBeg;
+        valEnd += q.shift;
+        next += q.shift;
       }
       if (
         captured === undefined &&
@@ -470,20 +461,11 @@ export function responseCookies(
     let valEnd = valueEnd(h, valBeg, h.length);
     while (valEnd > valBeg && isSpace(h[valEnd - 1])) valEnd--;
     if (attEnd !== eq || valBeg > eq + 1) {
-      let shift = 0;
-      if (attEnd !== eq) {
-        h = h.slice(0, attEnd) + h.slice(eq);
-        shift = attEnd - eq;
-        eq += shift;
-        valBeg += shift;
-      }
-      if (valBeg > eq + 1) {
-        const after = eq + 1 - valBeg;
-        h = h.slice(0, eq + 1) + h.slice(valBeg);
-        valBeg += after;
-        shift += after;
-      }
-      valEnd += shift;
+      const q = squeezeEquals(h, attEnd, eq, valBeg);
+      h = q.h;
+      eq = q.eq;
+      valBeg = q.valBeg;
+      valEnd += q.shift;
       headers[i + 1] = h;
     }
     if (
@@ -614,4 +596,31 @@ export function insertCookie(
   headers.push('Set-Cookie', v + ck.attributes);
   t.server = server.cookie !== undefined && t.direct ? 'updated' : 'inserted';
   if (spec.nocache && responseCacheable(method, status, headers)) headers.push('Cache-control', 'private');
+}
+
+/**
+ * `name = value` written `name=value` (HAProxy removes the blanks around '=' of the cookies it
+ * parses): `attEnd` ends the name, `eq` is the '=', `valBeg` starts the value. Returns the new
+ * text, the new positions of '=' and of the value, and how much the text shrank (negative).
+ */
+function squeezeEquals(
+  h: string,
+  attEnd: number,
+  eq: number,
+  valBeg: number,
+): { h: string; eq: number; valBeg: number; shift: number } {
+  let shift = 0;
+  if (attEnd !== eq) {
+    h = h.slice(0, attEnd) + h.slice(eq);
+    shift = attEnd - eq;
+    eq += shift;
+    valBeg += shift;
+  }
+  if (valBeg > eq + 1) {
+    const after = eq + 1 - valBeg;
+    h = h.slice(0, eq + 1) + h.slice(valBeg);
+    valBeg += after;
+    shift += after;
+  }
+  return { h, eq, valBeg, shift };
 }
