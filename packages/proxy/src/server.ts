@@ -8,11 +8,12 @@
  */
 
 import { type NetConnectOpts, connect as netConnect, type Socket } from 'node:net';
-import type { ConnectionOptions } from 'node:tls';
+import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { ServerCounters } from '@hap/stats/engine';
 import { connectionAddresses } from './accept-proxy.ts';
 import { encodeProxyV1, encodeProxyV2 } from './proxy-protocol.ts';
 import { readBuffer } from './read-buffer.ts';
+import { isTlsSocket } from './tls-facts.ts';
 
 export interface ServerTarget {
   name: string;
@@ -60,9 +61,8 @@ export function openServerSocket(
 
 /** The server name a TLS client sent (SNI); undefined for a plain socket or no name. */
 function clientServerName(client: Socket | undefined): string | undefined {
-  // a TLSSocket says `encrypted`; node:tls is not loaded here (the TLS module connects)
-  const t = client as (Socket & { encrypted?: boolean; servername?: string | false }) | undefined;
-  return t?.encrypted === true ? t.servername || undefined : undefined;
+  if (client === undefined || !isTlsSocket(client)) return undefined;
+  return (client as TLSSocket & { servername?: string | false }).servername || undefined;
 }
 
 /** 'connect' for plain servers; over TLS the connection is usable once its handshake is done. */

@@ -12,8 +12,7 @@ import { createVarStore } from '@hap/sample/engine';
 import type { StickEntry, StickFetchContext, StickKeyInput, StickTable } from '@hap/stick';
 import { trackHttp, updateOnHttpRequest, updateOnHttpResponse, updateOnSession } from '@hap/stick/engine';
 import { connectionAddresses } from './accept-proxy.ts';
-import { isTlsSocket } from './stream.ts';
-import { TlsFacts } from './tls-facts.ts';
+import { isTlsSocket, TlsFacts } from './tls-facts.ts';
 
 /** Variables of the `proc` scope, shared by every stream of the process. */
 const PROC_VARS = new Map<string, SampleValue>();

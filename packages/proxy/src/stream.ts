@@ -14,7 +14,6 @@
  */
 
 import type { Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
 import type { LogRecord, TerminationCause, TerminationPhase } from '@hap/log';
 import { createLogRecord } from '@hap/log/engine';
 import { connectionAddresses } from './accept-proxy.ts';
@@ -22,6 +21,7 @@ import { readBufferWritten } from './read-buffer.ts';
 import { openServerSocket, proxyHeaderFor, readyEvent, type ServerTarget } from './server.ts';
 import type { StreamEnv } from './stream-env.ts';
 import type { TimerWheel, WheelEntry } from './timer-wheel.ts';
+import { isTlsSocket } from './tls-facts.ts';
 
 export interface StreamTimeouts {
   /** ms; 0 = none */
@@ -61,11 +61,6 @@ export interface FrontendLog {
   connectionError?:
     | ((client: Socket, acceptDate: number, listener: string, code: number, message: string) => void)
     | undefined;
-}
-
-/** Whether a client socket speaks TLS (node:tls is loaded only by the TLS module: no instanceof). */
-export function isTlsSocket(s: Socket): s is TLSSocket {
-  return (s as Socket & { encrypted?: boolean }).encrypted === true;
 }
 
 /** A log record for a stream accepted on `client` now (addresses after any PROXY header). */

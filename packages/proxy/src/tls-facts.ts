@@ -4,8 +4,14 @@
  */
 
 import type { X509Certificate } from 'node:crypto';
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ConnectionTlsView } from '@hap/sample';
+
+/** Whether a client socket speaks TLS (node:tls is loaded only by the TLS module: no instanceof). */
+export function isTlsSocket(s: Socket): s is TLSSocket {
+  return (s as Socket & { encrypted?: boolean }).encrypted === true;
+}
 
 /** OpenSSL's X509_V_ERR_* numbers by the names Node gives them (`authorizationError`). */
 const VERIFY_CODES: Record<string, number> = {
