@@ -9,6 +9,7 @@
  */
 
 import { lookup } from 'node:dns/promises';
+import { closeSync as closeFd } from 'node:fs';
 import { isIP, type Socket } from 'node:net';
 import type { TLSSocket, Server as TlsServer } from 'node:tls';
 import type { HealthChecker } from '@hap/checks';
@@ -24,6 +25,7 @@ import {
   type Identity,
   type IdentityOptions,
   isWorker,
+  listenWhenFree,
   openPidFile,
   type PidFile,
   type ReceivedSocket,
@@ -34,15 +36,18 @@ import {
   syscallsAvailable,
   tellOldPids as tellPids,
   workerFdsFromEnv,
+  workerPendingFdsFromEnv,
   writePids,
 } from '@hap/daemon';
 import {
   adoptFds,
+  adoptHeldConnections,
   bindWithRetries,
   ConnectionLimit,
   createListeners,
   enableAll,
   formatBindAlert,
+  heldConnectionFds,
   type Listener,
   ListenerError,
   listeningFds,
@@ -559,8 +564,22 @@ export async function startProxies(d: Daemon): Promise<boolean> {
   const r = await bindWithRetries(d.listeners, {
     oldPids,
     sendSignal: (pid, sig) => tellPids([pid], sig).length > 0,
-    // HAProxy's budget (200 tries, 10 ms apart) spent in 1 ms steps: while the old process
-    // has released a port and we have not bound it yet, clients are refused
+    // while the old process has released a port and we have not bound it yet, clients are
+    // refused: the first 50 ms the ports are taken the moment they are free, then HAProxy's
+    // budget (200 tries, 10 ms apart) is spent in 1 ms steps
+    spinMs: 50,
+    listenWhenFree: (l, deadline) =>
+      listenWhenFree(
+        {
+          family: l.family === 'ipv6' ? 'ipv6' : 'ipv4',
+          host: l.host,
+          port: l.port,
+          backlog: l.backlog,
+          reusePort: l.reusePort,
+          ipv6Only: l.ipv6Only,
+        },
+        deadline,
+      ),
     delayMs: 1,
     maxRetries: 2000,
   });
@@ -570,6 +589,8 @@ export async function startProxies(d: Daemon): Promise<boolean> {
     unbindAll(d.listeners);
     return false;
   }
+  // a daemon's worker also serves what its parent had accepted before handing over
+  if (isWorker()) for (const fd of adoptHeldConnections(d.listeners, workerPendingFdsFromEnv())) closeFd(fd);
   return true;
 }
 
@@ -645,16 +666,19 @@ export function wantsDaemon(d: Daemon): boolean {
 /** Parent side of daemon mode: hand the sockets to a detached worker, write its pid, tell old pids. */
 export async function daemonize(d: Daemon): Promise<number> {
   try {
-    const worker = await spawnDetachedWorker({
+    // Node accepts as soon as a socket listens: the connections this process took since it
+    // bound are passed down too. The child has every descriptor once spawn() returns, so
+    // this process closes its copies before it turns the event loop again (without taking
+    // their queue): later connections wait in the kernel for the worker.
+    const spawning = spawnDetachedWorker({
       args: [...process.execArgv, process.argv[1]!, ...process.argv.slice(2)],
       listenFds: listeningFds(d.listeners),
+      pendingFds: heldConnectionFds(d.listeners),
       startupPipe: true,
       program: PROG,
     });
-    // The worker holds the sockets now. Node accepts as soon as a socket listens, so this
-    // process closes its copies at once (without taking their queue): connections arriving
-    // while the worker starts wait in the kernel for the worker, instead of being taken here.
     unbindAll(d.listeners, true);
+    const worker = await spawning;
     // like HAProxy's forked child, the worker must be serving before old processes are told
     // to leave and before this command returns; its start-up alerts are printed here
     const startup = await worker.startup!;

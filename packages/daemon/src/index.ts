@@ -27,12 +27,20 @@ export {
 } from './limits.ts';
 export { type OldPidSignal, tellOldPids } from './old-pids.ts';
 export { closePidFile, openPidFile, type PidFile, type ProgramOption, writePids } from './pidfile.ts';
-export { acceptPending, getFdLimit, type Rlimit, syscallsAvailable } from './sys.ts';
+export {
+  acceptPending,
+  getFdLimit,
+  type InetListenSpec,
+  listenWhenFree,
+  type Rlimit,
+  syscallsAvailable,
+} from './sys.ts';
 export {
   type DetachedWorker,
   formatListenFds,
   isWorker,
   LISTEN_FDS_ENV,
+  PENDING_FDS_ENV,
   parseListenFds,
   readStartupReport,
   reportToParent,
@@ -40,4 +48,5 @@ export {
   STARTUP_FD_ENV,
   spawnDetachedWorker,
   workerFdsFromEnv,
+  workerPendingFdsFromEnv,
 } from './worker.ts';

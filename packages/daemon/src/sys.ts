@@ -2,7 +2,7 @@
 // registry). This is the only file that touches the FFI. koffi is loaded on first use, so
 // the package imports (and everything that needs no FFI works) where it is missing.
 import { createRequire } from 'node:module';
-import { constants as osConstants } from 'node:os';
+import { constants as osConstants, endianness as osEndianness } from 'node:os';
 import { getSystemErrorMessage } from 'node:util';
 import type * as Koffi from 'koffi';
 import { DaemonError } from './errors.ts';
@@ -21,6 +21,13 @@ interface Libc {
   strerror(errnum: number): string | null;
   errno(): number;
   accept4(fd: number, addr: null, len: null, flags: number): number;
+  socket(domain: number, type: number, protocol: number): number;
+  setsockopt(fd: number, level: number, name: number, value: Buffer, len: number): number;
+  bind(fd: number, addr: Buffer, len: number): number;
+  listen(fd: number, backlog: number): number;
+  close(fd: number): number;
+  inet_pton(af: number, src: string, dst: Buffer): number;
+  sched_yield(): number;
 }
 
 // RLIMIT_NOFILE differs between kernels (and Linux architectures).
@@ -58,6 +65,15 @@ function load(): Libc {
       setrlimit: lib.func('setrlimit', 'int', ['int', koffi.pointer(rlimit)]) as Libc['setrlimit'],
       strerror: lib.func('const char *strerror(int errnum)') as Libc['strerror'],
       accept4: lib.func('int accept4(int fd, void *addr, void *addrlen, int flags)') as Libc['accept4'],
+      socket: lib.func('int socket(int domain, int type, int protocol)') as Libc['socket'],
+      setsockopt: lib.func(
+        'int setsockopt(int fd, int level, int name, const void *value, uint32_t len)',
+      ) as Libc['setsockopt'],
+      bind: lib.func('int bind(int fd, const void *addr, uint32_t len)') as Libc['bind'],
+      listen: lib.func('int listen(int fd, int backlog)') as Libc['listen'],
+      close: lib.func('int close(int fd)') as Libc['close'],
+      inet_pton: lib.func('int inet_pton(int af, const char *src, void *dst)') as Libc['inet_pton'],
+      sched_yield: lib.func('int sched_yield()') as Libc['sched_yield'],
       errno: () => koffi.errno(),
     };
     return libc;
@@ -223,4 +239,86 @@ export function acceptPending(listenFd: number, max = 4096): number[] {
     if (l.errno() !== EINTR) break;
   }
   return fds;
+}
+
+/** An IP listening address, as a listener binds it. */
+export interface InetListenSpec {
+  family: 'ipv4' | 'ipv6';
+  /** A numeric address ('' = any). */
+  host: string;
+  port: number;
+  backlog: number;
+  reusePort: boolean;
+  /** IPV6_V6ONLY; undefined = the system's default. */
+  ipv6Only?: boolean;
+}
+
+// Linux socket constants (x86, arm and the other common architectures)
+const AF_INET = 2;
+const AF_INET6 = 10;
+const SOCK_STREAM = 1;
+const SOL_SOCKET = 1;
+const SO_REUSEADDR = 2;
+const SO_REUSEPORT = 15;
+const IPPROTO_IPV6 = 41;
+const IPV6_V6ONLY = 26;
+const EADDRINUSE = 98;
+
+function sockaddrOf(l: Libc, spec: InetListenSpec): Buffer | null {
+  const v6 = spec.family === 'ipv6';
+  const addr = Buffer.alloc(v6 ? 28 : 16);
+  if (osEndianness() === 'LE') addr.writeUInt16LE(v6 ? AF_INET6 : AF_INET, 0);
+  else addr.writeUInt16BE(v6 ? AF_INET6 : AF_INET, 0);
+  addr.writeUInt16BE(spec.port, 2);
+  const host = spec.host === '' ? (v6 ? '::' : '0.0.0.0') : spec.host;
+  // a scoped address (fe80::1%eth0) is left to the usual bind
+  if (host.includes('%')) return null;
+  const dst = addr.subarray(v6 ? 8 : 4, v6 ? 24 : 8);
+  return l.inet_pton(v6 ? AF_INET6 : AF_INET, host, dst) === 1 ? addr : null;
+}
+
+/**
+ * Binds and listens on an IP address as soon as it is free: bind() is tried back to back,
+ * yielding the CPU between tries, until `deadline` (a `performance.now()` time). Used right
+ * after old processes were asked to release their ports (SIGTTOU): each ms between their
+ * release and our bind is a ms of refused connections, and a bind through the event loop
+ * waits for a turn of it. Returns the listening fd (non-blocking, close-on-exec), or -1
+ * on timeout, on another error, or where the FFI is missing: the caller then binds the
+ * usual way and reports what fails.
+ */
+export function listenWhenFree(spec: InetListenSpec, deadline: number): number {
+  if (process.platform !== 'linux') return -1;
+  let l: Libc;
+  try {
+    l = load();
+  } catch {
+    return -1;
+  }
+  const addr = sockaddrOf(l, spec);
+  if (addr === null) return -1;
+  const one = Buffer.alloc(4);
+  one.writeInt32LE(1);
+  const fd = l.socket(
+    spec.family === 'ipv6' ? AF_INET6 : AF_INET,
+    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+    0,
+  );
+  if (fd < 0) return -1;
+  let ok = l.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, one, 4) === 0;
+  if (ok && spec.reusePort) ok = l.setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, one, 4) === 0;
+  if (ok && spec.family === 'ipv6' && spec.ipv6Only !== undefined) {
+    const flag = Buffer.alloc(4);
+    flag.writeInt32LE(spec.ipv6Only ? 1 : 0);
+    ok = l.setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, flag, 4) === 0;
+  }
+  while (ok) {
+    if (l.bind(fd, addr, addr.length) === 0) {
+      if (l.listen(fd, spec.backlog) === 0) return fd;
+      break;
+    }
+    if (l.errno() !== EADDRINUSE || performance.now() >= deadline) break;
+    l.sched_yield();
+  }
+  l.close(fd);
+  return -1;
 }

@@ -7,6 +7,12 @@ import { errnoOf, reasonOf } from './sys.ts';
 /** The environment variable telling a worker which inherited fd is which listener. */
 export const LISTEN_FDS_ENV = 'HAPROXYD_LISTEN_FDS';
 
+/**
+ * The environment variable naming the connections the parent had accepted but not served
+ * (`key=fd;key=fd`, a key may repeat): the worker serves them instead of their being reset.
+ */
+export const PENDING_FDS_ENV = 'HAPROXYD_PENDING_FDS';
+
 /** The first descriptor number handed to a worker (0-2 are stdio). */
 const FIRST_FD = 3;
 
@@ -21,33 +27,41 @@ function escapeKey(key: string): string {
  * written `%25`, `%3B`, `%3D`. An empty map gives an empty string.
  */
 export function formatListenFds(fds: ReadonlyMap<string, number>): string {
+  return formatFdPairs(fds);
+}
+
+/** The inverse of `formatListenFds()`. Throws `HAP_ERR_INVALID_ARG` on a malformed value. */
+export function parseListenFds(text: string): Map<string, number> {
+  return new Map(parseFdPairs(text, LISTEN_FDS_ENV));
+}
+
+function formatFdPairs(pairs: Iterable<readonly [string, number]>): string {
   const parts: string[] = [];
-  for (const [key, fd] of fds) {
+  for (const [key, fd] of pairs) {
     checkFd(key, fd);
     parts.push(`${escapeKey(key)}=${fd}`);
   }
   return parts.join(';');
 }
 
-/** The inverse of `formatListenFds()`. Throws `HAP_ERR_INVALID_ARG` on a malformed value. */
-export function parseListenFds(text: string): Map<string, number> {
-  const fds = new Map<string, number>();
-  if (text === '') return fds;
+function parseFdPairs(text: string, envName: string): Array<[string, number]> {
+  const pairs: Array<[string, number]> = [];
+  if (text === '') return pairs;
   for (const part of text.split(';')) {
     const eq = part.lastIndexOf('=');
     const digits = eq === -1 ? '' : part.slice(eq + 1);
     if (eq <= 0 || !/^\d+$/.test(digits)) {
-      throw new DaemonError('HAP_ERR_INVALID_ARG', `${LISTEN_FDS_ENV}: malformed entry '${part}'`);
+      throw new DaemonError('HAP_ERR_INVALID_ARG', `${envName}: malformed entry '${part}'`);
     }
     let key: string;
     try {
       key = decodeURIComponent(part.slice(0, eq));
     } catch {
-      throw new DaemonError('HAP_ERR_INVALID_ARG', `${LISTEN_FDS_ENV}: malformed key in '${part}'`);
+      throw new DaemonError('HAP_ERR_INVALID_ARG', `${envName}: malformed key in '${part}'`);
     }
-    fds.set(key, Number(digits));
+    pairs.push([key, Number(digits)]);
   }
-  return fds;
+  return pairs;
 }
 
 function checkFd(key: string, fd: number): void {
@@ -71,6 +85,12 @@ export function workerFdsFromEnv(env: NodeJS.ProcessEnv = process.env): Map<stri
   return text === undefined ? new Map() : parseListenFds(text);
 }
 
+/** The accepted connections this worker inherited (see `PENDING_FDS_ENV`): [bind key, fd] pairs. */
+export function workerPendingFdsFromEnv(env: NodeJS.ProcessEnv = process.env): Array<[string, number]> {
+  const text = env[PENDING_FDS_ENV];
+  return text === undefined ? [] : parseFdPairs(text, PENDING_FDS_ENV);
+}
+
 export interface SpawnWorkerOptions extends ProgramOption {
   /** The program to run (default `process.execPath`, this Node). */
   execPath?: string;
@@ -80,6 +100,8 @@ export interface SpawnWorkerOptions extends ProgramOption {
   env?: NodeJS.ProcessEnv;
   /** Bound listening sockets to hand over: key (bind address) → fd in this process. */
   listenFds?: ReadonlyMap<string, number>;
+  /** Accepted connections not served yet: [bind key, fd] pairs, handed over like the listening fds. */
+  pendingFds?: ReadonlyArray<readonly [string, number]>;
   /**
    * Open a pipe the worker reports its start-up on (see `reportToParent`): its alerts,
    * then `READY`. Daemon mode waits for it so that errors still reach the terminal and
@@ -110,7 +132,8 @@ export interface DetachedWorker {
  * `HAPROXYD_LISTEN_FDS` says which key is which. The child is `unref()`'d: this process
  * may exit at once (after writing the pid to the pidfile).
  *
- * Resolves once the process exists; rejects with `HAP_ERR_SPAWN` ("[haproxyd.main()]
+ * The child gets its descriptors when this function returns (spawn is synchronous), so the
+ * caller may close its copies before awaiting. Resolves once the process exists; rejects with `HAP_ERR_SPAWN` ("[haproxyd.main()]
  * Cannot start worker <execPath>: <reason>") if it could not be started, and throws
  * `HAP_ERR_INVALID_ARG` for an fd that is not a non-negative integer.
  */
@@ -131,10 +154,18 @@ export function spawnDetachedWorker(options: SpawnWorkerOptions): Promise<Detach
     }
     childFds.set(key, slot);
   }
+  const pending: Array<[string, number]> = [];
+  for (const [key, fd] of options.pendingFds ?? []) {
+    checkFd(key, fd);
+    pending.push([key, stdio.length]); // its slot: the child sees stdio[i] as fd i
+    stdio.push(fd);
+  }
   const env: NodeJS.ProcessEnv = {
     ...(options.env ?? process.env),
     [LISTEN_FDS_ENV]: formatListenFds(childFds),
   };
+  if (pending.length > 0) env[PENDING_FDS_ENV] = formatFdPairs(pending);
+  else delete env[PENDING_FDS_ENV];
   const stdioAll: Array<'ignore' | 'inherit' | 'pipe' | number> = [...stdio];
   if (options.startupPipe === true) {
     env[STARTUP_FD_ENV] = String(stdioAll.length);

@@ -1,5 +1,8 @@
 // Everything that changes process state runs in a child process: the test runner is
 // never chrooted, never loses privileges, keeps its limits.
+
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import {
   mkdtempSync,
   readFileSync,
@@ -9,11 +12,11 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { getFdLimit } from '../src/index.ts';
+import { getFdLimit, listenWhenFree } from '../src/index.ts';
 import { canRaiseHardLimit, finish, isAlive, isRoot, killAll, procStat, runChild } from './helpers.ts';
 
 const dirs: string[] = [];
@@ -236,5 +239,54 @@ describe('spawnDetachedWorker (launcher and worker processes)', () => {
       socket.on('error', reject);
     });
     expect(answer).toBe(`worker ${workerPid} ${key} fd=3\n`);
+  });
+});
+
+describe('listenWhenFree', () => {
+  it('takes a port the moment another process releases it, and the fd listens', async () => {
+    // the "old process": holds the port until told on stdin, then closes after 30 ms
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const s = require('node:net').createServer().listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => {
+           process.stdout.write(s.address().port + '\\n');
+           process.stdin.once('data', () => setTimeout(() => s.close(() => process.exit(0)), 30));
+         });`,
+      ],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    const [line] = (await once(holder.stdout!, 'data')) as [Buffer];
+    const port = Number(line.toString().trim());
+    const spec = { family: 'ipv4' as const, host: '127.0.0.1', port, backlog: 16, reusePort: false };
+    // held: one try gives up at once
+    expect(listenWhenFree(spec, performance.now())).toBe(-1);
+    holder.stdin!.write('x');
+    const t = performance.now();
+    const fd = listenWhenFree(spec, t + 5000);
+    const waited = performance.now() - t;
+    await once(holder, 'exit');
+    expect(fd).toBeGreaterThanOrEqual(0);
+    expect(waited).toBeLessThan(5000);
+    // the descriptor is a listening socket on that port: a server adopts it and accepts
+    const server = createServer((socket) => socket.end('taken\n'));
+    await new Promise<void>((resolve) => server.listen({ fd }, resolve));
+    const answer = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      const c = connect(port, '127.0.0.1');
+      c.setEncoding('utf8');
+      c.on('data', (d: string) => {
+        text += d;
+      });
+      c.on('end', () => resolve(text));
+      c.on('error', reject);
+    });
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    expect(answer).toBe('taken\n');
+  });
+
+  it('gives up on an address it cannot parse (the caller binds the usual way)', () => {
+    const spec = { family: 'ipv6' as const, host: 'fe80::1%lo', port: 1, backlog: 1, reusePort: false };
+    expect(listenWhenFree(spec, performance.now() + 1000)).toBe(-1);
   });
 });

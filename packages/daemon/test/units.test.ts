@@ -16,12 +16,14 @@ import {
   isWorker,
   LISTEN_FDS_ENV,
   openPidFile,
+  PENDING_FDS_ENV,
   parseListenFds,
   resolveIdentity,
   spawnDetachedWorker,
   syscallsAvailable,
   tellOldPids,
   workerFdsFromEnv,
+  workerPendingFdsFromEnv,
   writePids,
 } from '../src/index.ts';
 
@@ -204,6 +206,19 @@ describe('listen fds in the environment', () => {
     const env = { [LISTEN_FDS_ENV]: 'x=3' };
     expect(isWorker(env)).toBe(true);
     expect(workerFdsFromEnv(env)).toEqual(new Map([['x', 3]]));
+  });
+
+  it('workerPendingFdsFromEnv keeps every held connection, keys repeated', () => {
+    expect(workerPendingFdsFromEnv({})).toEqual([]);
+    const env = { [PENDING_FDS_ENV]: '127.0.0.1:80=4;127.0.0.1:80=5;unix@/a%3Db=6' };
+    expect(workerPendingFdsFromEnv(env)).toEqual([
+      ['127.0.0.1:80', 4],
+      ['127.0.0.1:80', 5],
+      ['unix@/a=b', 6],
+    ]);
+    expect(caught(() => workerPendingFdsFromEnv({ [PENDING_FDS_ENV]: 'x=' })).message).toBe(
+      "HAPROXYD_PENDING_FDS: malformed entry 'x='",
+    );
   });
 
   it('spawnDetachedWorker rejects when the program cannot start', async () => {

@@ -83,6 +83,19 @@ export interface RetryOptions {
   maxRetries?: number;
   /** Default START_RETRY_DELAY_MS (10). */
   delayMs?: number;
+  /**
+   * Binds and listens on an IP address the moment it is free, synchronously, and returns
+   * the listening fd or -1 (see @hap/daemon's `listenWhenFree`); `deadline` is a `now()`
+   * time. Tried for each listener still unbound right after a SIGTTOU, for `spinMs`: an
+   * old process usually releases its port within a few ms, every ms between its release
+   * and our bind is a ms of refused connections, and a bind through the event loop waits
+   * for a turn of it (several ms on a busy machine). Default: none.
+   */
+  listenWhenFree?: (listener: Listener, deadline: number) => number;
+  /** See `listenWhenFree`. Default 0. */
+  spinMs?: number;
+  /** Monotonic clock in ms (default `performance.now`). */
+  now?: () => number;
 }
 
 export interface RetryResult extends GroupResult {
@@ -114,10 +127,30 @@ function tellOldPids(options: RetryOptions, signal: 'SIGTTOU' | 'SIGTTIN'): numb
   return delivered;
 }
 
+/** listenWhenFree for each failed IP listener; the next bind adopts what it got. */
+function takeFreePorts(
+  failed: readonly ListenerFailure[],
+  listenWhenFree: NonNullable<RetryOptions['listenWhenFree']>,
+  deadline: number,
+): number {
+  let taken = 0;
+  for (const f of failed) {
+    const l = f.listener;
+    if (l.family !== 'ipv4' && l.family !== 'ipv6') continue;
+    const fd = listenWhenFree(l, deadline);
+    if (fd >= 0) {
+      l.inheritedFd = fd;
+      taken++;
+    }
+  }
+  return taken;
+}
+
 /**
  * HAProxy 2.6's start_proxies loop. Bind everything; while some bind failed with only
  * retryable errors and old pids were given: SIGTTOU them (they release their ports),
- * wait 10 ms, bind again what is still unbound — at most `maxRetries` times. If nobody
+ * wait 10 ms, bind again what is still unbound — at most `maxRetries` times (after the
+ * first SIGTTOU, an IP listener may first wait `spinMs` for its port, see `listenWhenFree`). If nobody
  * received the SIGTTOU, one last attempt is made at once. A fatal error ends the loop.
  *
  * On failure every listener is unbound and, if the loop went past its first attempt
@@ -132,10 +165,13 @@ export async function bindWithRetries(
   const maxRetries = options.maxRetries ?? MAX_START_RETRIES;
   const delayMs = options.delayMs ?? START_RETRY_DELAY_MS;
   const sleep = options.sleep ?? timer;
+  const now = options.now ?? (() => performance.now());
+  const spinMs = options.spinMs ?? 0;
   const hasOld = options.oldPids.length > 0;
   let retry = maxRetries;
   let attempts = 0;
   let paused = 0;
+  let spinUntil = -1;
   let result: GroupResult = { ok: 0, failed: [] };
   while (retry >= 0) {
     result = await bindAll(listeners);
@@ -143,10 +179,19 @@ export async function bindWithRetries(
     if (result.failed.length === 0 || result.failed.some((f) => !f.error.retryable)) break;
     if (!hasOld || retry === 0) break;
     paused++;
+    // one synchronous try first: it also readies what listenWhenFree needs (the FFI takes
+    // ms to load), so that the spin below starts as soon as the SIGTTOU is sent
+    if (spinUntil < 0 && options.listenWhenFree !== undefined && spinMs > 0) {
+      if (takeFreePorts(result.failed, options.listenWhenFree, now()) > 0) continue;
+    }
     if (tellOldPids(options, 'SIGTTOU') === 0) {
       // Nobody to wait for: one last attempt, now.
       retry = 0;
       continue;
+    }
+    if (spinUntil < 0 && options.listenWhenFree !== undefined && spinMs > 0) {
+      spinUntil = now() + spinMs;
+      if (takeFreePorts(result.failed, options.listenWhenFree, spinUntil) > 0) continue;
     }
     await sleep(delayMs);
     retry--;

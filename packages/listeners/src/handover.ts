@@ -9,7 +9,7 @@
  * %3B and %3D. Keys are listener keys (`addressKey`).
  */
 import { ListenerError } from './errors.ts';
-import type { Listener } from './listener.ts';
+import { type Listener, socketOfFd } from './listener.ts';
 
 /** The environment variable a child reads its inherited sockets from. */
 export const LISTEN_FDS_ENV = 'HAPROXYD_LISTEN_FDS';
@@ -96,4 +96,32 @@ export function adoptFds(
     adopted++;
   }
   return { adopted, unused };
+}
+
+/**
+ * Parent side: the connections each listener accepted but holds (not served yet), as
+ * [listener key, fd] pairs to pass down with the listening sockets, so that the child
+ * serves them instead of their being reset when this process closes them.
+ */
+export function heldConnectionFds(listeners: readonly Listener[]): Array<[string, number]> {
+  const pairs: Array<[string, number]> = [];
+  for (const l of listeners) for (const fd of l.heldFds) pairs.push([l.key, fd]);
+  return pairs;
+}
+
+/**
+ * Child side: each inherited connection joins its listener's queue (served once the
+ * listener accepts). Returns the descriptors no listener wanted (close them).
+ */
+export function adoptHeldConnections(
+  listeners: readonly Listener[],
+  pairs: ReadonlyArray<readonly [string, number]>,
+): number[] {
+  const unused: number[] = [];
+  for (const [key, fd] of pairs) {
+    const l = listeners.find((x) => x.key === key && x.state !== 'stopped');
+    if (l === undefined) unused.push(fd);
+    else l.incoming(socketOfFd(fd));
+  }
+  return unused;
 }

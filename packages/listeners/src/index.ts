@@ -24,7 +24,9 @@ export {
 } from './group.ts';
 export {
   adoptFds,
+  adoptHeldConnections,
   formatListenFds,
+  heldConnectionFds,
   LISTEN_FDS_ENV,
   listeningFds,
   parseListenFds,

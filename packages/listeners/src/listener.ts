@@ -274,6 +274,16 @@ export class Listener {
     return this.held.length;
   }
 
+  /** The descriptors of the held connections (a daemon parent hands them to its worker). */
+  get heldFds(): number[] {
+    const fds: number[] = [];
+    for (const socket of this.held) {
+      const fd = (socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
+      if (typeof fd === 'number' && fd >= 0 && !socket.destroyed) fds.push(fd);
+    }
+    return fds;
+  }
+
   /** The listening socket's file descriptor, -1 when there is none. */
   get fd(): number {
     const handle = (this.server as unknown as { _handle?: { fd?: unknown } | null } | null)?._handle;
@@ -432,9 +442,7 @@ export class Listener {
     if (drain && this.drainPending !== null && (this.family === 'ipv4' || this.family === 'ipv6')) {
       const fd = (server as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
       if (typeof fd === 'number' && fd >= 0) {
-        for (const cfd of this.drainPending(fd)) {
-          this.incoming(new net.Socket({ fd: cfd, readable: true, writable: true, allowHalfOpen: true }));
-        }
+        for (const cfd of this.drainPending(fd)) this.incoming(socketOfFd(cfd));
       }
     }
     server.close();
@@ -604,6 +612,11 @@ export class Listener {
     this.server = server;
     return null;
   }
+}
+
+/** An accepted connection known by its descriptor (taken from the kernel queue, or inherited). */
+export function socketOfFd(fd: number): net.Socket {
+  return new net.Socket({ fd, readable: true, writable: true, allowHalfOpen: true });
 }
 
 /** Hands a connection to the listener's handler, counting it. */

@@ -4,7 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   adoptFds,
+  adoptHeldConnections,
   formatListenFds,
+  heldConnectionFds,
   LISTEN_FDS_ENV,
   Listener,
   listeningFds,
@@ -12,7 +14,7 @@ import {
   prepareHandover,
   unbindAll,
 } from '../src/index.ts';
-import { acceptLog, fetchText } from './helpers.ts';
+import { acceptLog, fetchText, until } from './helpers.ts';
 
 const CHILD = fileURLToPath(new URL('./fixtures/child.ts', import.meta.url));
 const log = acceptLog();
@@ -69,6 +71,28 @@ describe('handing listening sockets to a child process', () => {
     expect(log.accepted).toHaveLength(0);
   });
 
+  it('connections the parent accepted and held are served by the child, not reset', async () => {
+    // a bound listener that does not accept yet holds what the kernel hands it (as a
+    // daemon's parent between binding and starting its worker)
+    const l = await boundListener();
+    const early = fetchText({ host: '127.0.0.1', port: l.port });
+    await until(() => l.heldConns === 1, 'the parent holds the connection');
+    const held = heldConnectionFds([l]);
+    expect(held).toHaveLength(1);
+    expect(held[0]![0]).toBe(l.key);
+    const handover = prepareHandover([l]);
+    child = spawn(process.execPath, [CHILD, 'env'], {
+      stdio: ['ignore', 'pipe', 'inherit', ...handover.stdio, held[0]![1]],
+      env: { ...process.env, [LISTEN_FDS_ENV]: handover.env, HELD_FDS: `${l.key}=4` },
+    });
+    // the parent's copies go: the listening socket without taking its queue, the held
+    // connection without a reset since the child has it too
+    unbindAll([l], true);
+    expect(await firstLine(child)).toBe(`ready ${l.key}`);
+    expect(await early).toBe(`child ${child.pid}\n`);
+    expect(log.accepted).toHaveLength(0);
+  });
+
   it('the child adopts the socket as `bind fd@3`', async () => {
     const l = await boundListener();
     child = spawn(process.execPath, [CHILD, 'fd', '3'], { stdio: ['ignore', 'pipe', 'inherit', l.fd] });
@@ -120,5 +144,11 @@ describe('HAPROXYD_LISTEN_FDS format', () => {
     expect(r.unused).toEqual(new Map([['10.0.0.1:80', 9]]));
     expect(a.inheritedFd).toBe(-1);
     expect(b.inheritedFd).toBe(7);
+  });
+
+  it('adoptHeldConnections returns the descriptors no listener wanted', () => {
+    const a = new Listener({ family: 'ipv4', host: '127.0.0.1', port: 8080 }, { onAccept: log.onAccept });
+    expect(adoptHeldConnections([a], [['10.0.0.1:80', 9]])).toEqual([9]);
+    expect(a.heldConns).toBe(0);
   });
 });

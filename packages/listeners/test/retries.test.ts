@@ -67,6 +67,32 @@ describe('bindWithRetries (start_proxies)', () => {
     expect(ls.map((l) => l.state)).toEqual(['bound', 'bound']);
   });
 
+  it('listenWhenFree: one try before the SIGTTOU, then one spin of spinMs, for IP listeners still unbound', async () => {
+    const events: string[] = [];
+    let clock = 1000;
+    const port = await occupied();
+    const ls = listenersOn(port);
+    const r = await bindWithRetries(ls, {
+      oldPids: [100],
+      spinMs: 50,
+      delayMs: 1,
+      now: () => clock,
+      listenWhenFree: (l, deadline) => {
+        events.push(`take ${l.port === port ? 'old' : 'other'} within ${deadline - clock}`);
+        clock += 5;
+        return -1; // not free: the usual retry binds it
+      },
+      sendSignal: (pid, sig) => {
+        events.push(`${sig} ${pid}`);
+        if (sig === 'SIGTTOU' && blocker?.listening) blocker.close();
+        return true;
+      },
+      sleep: async (ms) => void events.push(`sleep ${ms}`),
+    });
+    expect(events).toEqual(['take old within 0', 'SIGTTOU 100', 'take old within 50', 'sleep 1']);
+    expect(r).toMatchObject({ ok: 2, failed: [], attempts: 2, paused: 1 });
+  });
+
   it('gives up after maxRetries: unbinds everything and SIGTTINs the old pids', async () => {
     const events: string[] = [];
     const ls = listenersOn(await occupied());
