@@ -176,7 +176,9 @@ export class TcpStream implements WheelEntry {
     this.wheelSlot = -1;
     this.wheelTick = 0;
     this.initial = initial !== undefined && initial.length > 0 ? initial : undefined;
-    this.clientEnded = clientEnded;
+    // a client may shut its side before the server is connected (a probe that connects and
+    // closes): Node may even have emitted 'end' already; the server gets the FIN once connected
+    this.clientEnded = clientEnded || client.readableEnded;
     this.env = env;
     this.log = undefined;
     this.logT0 = 0;
@@ -196,6 +198,7 @@ export class TcpStream implements WheelEntry {
     client.on('error', onSocketError);
     client.on('close', onClientClose);
     client.on('timeout', onSocketTimeout);
+    client.on('end', onClientEnd);
     if (owner.timeouts.client > 0) client.setTimeout(owner.timeouts.client);
     this.connectServer();
   }
@@ -269,7 +272,6 @@ export class TcpStream implements WheelEntry {
     // both directions by hand (no pipe): a write the peer cannot take yet pauses the reader
     this.client.on('data', onClientData);
     this.client.on('drain', onClientDrain);
-    this.client.on('end', onClientEnd);
     // send-proxy: the PROXY header opens the connection, before the client's bytes
     if (this.target?.sendProxy) server.write(proxyHeaderFor(this.target, this.client));
     const initial = this.initial;
@@ -453,6 +455,10 @@ function onServerDrain(this: Socket): void {
  */
 function onClientEnd(this: Socket): void {
   const st = streamOf(this);
+  if (st !== undefined && st.state !== 'established') {
+    st.clientEnded = true; // passed on once the server is connected
+    return;
+  }
   const server = st?.server;
   if (!st || !server || server.destroyed) return;
   server.end();

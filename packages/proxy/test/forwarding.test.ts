@@ -153,6 +153,26 @@ describe('TcpFrontend forwarding (mode tcp)', () => {
     expect(data.toString()).toBe('got request\n');
   });
 
+  it('passes the FIN of a client that connects and closes at once, sending nothing (a probe)', async () => {
+    let ended!: () => void;
+    const serverSawFin = new Promise<void>((resolve) => {
+      ended = resolve;
+    });
+    const srv = await h.backend('probe', (s) => {
+      s.resume();
+      s.on('end', () => {
+        ended();
+        s.end();
+      });
+    });
+    const p = await h.proxy({ servers: [srv.target] });
+    const c = h.client(p.port);
+    c.once('connect', () => c.end());
+    await serverSawFin;
+    // and the stream is gone (not left to 'timeout client')
+    await waitFor(() => p.frontend.streams.size === 0, 'the stream ends');
+  });
+
   it('passes a half-close from the server: the client keeps sending after the server FIN', async () => {
     let heard: string | undefined;
     const srv = await h.backend('early-fin', (s) => {
