@@ -565,9 +565,9 @@ export async function startProxies(d: Daemon): Promise<boolean> {
     oldPids,
     sendSignal: (pid, sig) => tellPids([pid], sig).length > 0,
     // while the old process has released a port and we have not bound it yet, clients are
-    // refused: the first 50 ms the ports are taken the moment they are free, then HAProxy's
+    // refused: the first 250 ms the ports are taken the moment they are free, then HAProxy's
     // budget (200 tries, 10 ms apart) is spent in 1 ms steps
-    spinMs: 50,
+    spinMs: 250,
     listenWhenFree: (l, deadline) =>
       listenWhenFree(
         {
