@@ -63,14 +63,7 @@ export function bindTlsFor(model: ConfigModel, b: BindModel, out: Diagnostic[]):
     refuse(out, b, 'bind', `bind option '${u}' is not supported yet by haproxyd's runtime.`);
   const t = r.tls;
   if (t === undefined) return undefined;
-  if (t.alpn?.some((p) => p === 'h2' || p.startsWith('h2-'))) {
-    refuse(
-      out,
-      b,
-      'bind',
-      `'alpn ${t.alpn.join(',')}': advertising 'h2' (HTTP/2) is not supported yet by haproxyd's runtime; use 'alpn http/1.1'.`,
-    );
-  }
+  // 'h2' in the ALPN list: served by runtime-h2.ts in mode http, forwarded as bytes in mode tcp
   if (t.npn !== undefined)
     refuse(out, b, 'bind', `bind option 'npn' is not supported yet by haproxyd's runtime.`);
   for (const o of t.perCertificateOptions) {

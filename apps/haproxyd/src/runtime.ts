@@ -343,11 +343,13 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks, features: 
     for (const b of p.binds) {
       for (const opt of Object.keys(b.options)) {
         if (opt === 'proto') {
+          // 'proto h2' in mode http is served by runtime-h2.ts (loaded whenever a bind line says it)
+          if (b.options[opt] === 'h2' && p.mode === 'http') continue;
           refuse(
             out,
             b,
             'bind',
-            `bind option 'proto ${String(b.options[opt])}' is not supported yet by haproxyd's runtime (HTTP/2 is not implemented).`,
+            `bind option 'proto ${String(b.options[opt])}' is not supported yet by haproxyd's runtime (only 'proto h2' on a frontend in mode http is).`,
           );
         } else if (!HONOURED_BIND_OPTIONS.has(opt)) {
           refuse(out, b, 'bind', `bind option '${opt}' is not supported yet by haproxyd's runtime.`);

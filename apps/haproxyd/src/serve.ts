@@ -61,6 +61,7 @@ import {
   type Backend,
   carryAddresses,
   type Frontend,
+  HttpFrontend,
   PROXY_ERROR_CONN_CODE,
   PROXY_ERROR_LOG_TEXT,
   type ProxyHeaderFailure,
@@ -77,9 +78,10 @@ import { registerStandardSignals, SignalQueue } from '@hap/signals';
 import type { StickTable } from '@hap/stick';
 import type { CliOptions } from './cli.ts';
 import { poolsDump, serverStateDump } from './dumps.ts';
-import { type Features, loadFeatures } from './features.ts';
+import { type Features, isH2Bind, loadFeatures } from './features.ts';
 import { planRuntime, type RuntimePlan, type ServedFrontend } from './runtime.ts';
 import type { PlannedChecks } from './runtime-checks.ts';
+import type { H2Gateway } from './runtime-h2.ts';
 
 /** Everything the phases share. */
 export interface Daemon {
@@ -393,6 +395,9 @@ type ServingListener = Listener & {
   tls: TlsServer | undefined;
   /** `verify optional`: a certificate that fails verification ends the connection. */
   tlsVerifyOptional: boolean;
+  /** HTTP/2 on this line (runtime-h2.ts): ALPN `h2`, or every connection with `proto h2`. */
+  h2: H2Gateway | undefined;
+  h2Only: boolean;
 };
 
 /** What a socket waiting for its TLS handshake carries to the end of it. */
@@ -421,6 +426,12 @@ function onSecureConnection(this: TlsServer, t: TLSSocket): void {
     return;
   }
   carryAddresses(raw, t);
+  const h2 = h.l.h2;
+  if (h2 !== undefined && (h.l.h2Only || t.alpnProtocol === 'h2')) {
+    h.env?.sessionStarted();
+    h2.serve(t, h.env);
+    return;
+  }
   runSession(h.l, t, h.env);
 }
 
@@ -471,6 +482,11 @@ function startSession(
     hs[HANDSHAKE] = { l, env };
     if (env !== undefined) hs.once('close', onHandshakeClose);
     l.tls.emit('connection', socket);
+    return;
+  }
+  if (l.h2Only) {
+    env?.sessionStarted();
+    l.h2!.serve(socket, env);
     return;
   }
   runSession(l, socket, env);
@@ -533,8 +549,16 @@ export async function startProxies(d: Daemon): Promise<boolean> {
         tlsServer.on('secureConnection', onSecureConnection);
         tlsServer.on('tlsClientError', onTlsClientError);
       }
+      // HTTP/2 (runtime-h2.ts is loaded whenever a bind line offers it)
+      let h2: H2Gateway | undefined;
+      const h2f = d.features.h2;
+      if (h2f !== undefined && f.frontend instanceof HttpFrontend && isH2Bind(b)) {
+        h2 = new h2f.H2Gateway(f.frontend, h2f.h2Tuning(d.model), f.proxy.timeouts['client'] ?? 0);
+      }
       for (const l of created) {
         const sl = l as ServingListener;
+        sl.h2 = h2;
+        sl.h2Only = h2 !== undefined && h2f!.isH2Only(b);
         sl.tls = tlsServer;
         sl.tlsVerifyOptional = bindTls?.verify === 'optional' && !bindTls.ignoreErrors;
         sl.frontend = f.frontend;

@@ -93,6 +93,24 @@ export class HttpFrontend implements HttpSessionOwner, Frontend {
     this.hooks.streamOpened(this, session);
   }
 
+  /**
+   * Takes one HTTP/2 stream carried as an HTTP/1.1 exchange (`h2Stream` marks the socket): a
+   * request like another, but the connection and the session were counted once for all the
+   * streams of the connection (countConnection).
+   */
+  handleStream(socket: Socket): void {
+    const session = new HttpSession(this, socket);
+    this.streams.add(session);
+    this.hooks.streamOpened(this, session);
+  }
+
+  /** A connection whose streams come through handleStream (HTTP/2): counted once. */
+  countConnection(): void {
+    this.totalStreams++;
+    this.counters.conn_tot++;
+    this.counters.stot++;
+  }
+
   backendFor(session: HttpSession): Backend {
     const sw = this.switching;
     if (sw === undefined || session.env === null) return this.backend;

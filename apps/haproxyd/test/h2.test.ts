@@ -1,0 +1,281 @@
+// End-to-end, differential: HTTP/2 on frontends. Every case runs the same configuration in
+// the real HAProxy 2.6 (the reference) and in haproxyd, with certificates made by openssl at
+// set-up, and compares what HTTP/2 clients (curl and node:http2) and the HTTP/1.1 servers
+// behind see: ALPN's choice, bodies of a few MB both ways byte for byte, several streams at
+// once on one connection, rules (set-header, deny, use_backend by path) applied to h2
+// requests, the response heads, the log line of an h2 request, a server error answered on
+// its stream, cleartext `proto h2`, and malformed requests answered with RST_STREAM/GOAWAY.
+
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer as createHttpServer, type Server as HttpServer, type IncomingMessage } from 'node:http';
+import * as http2 from 'node:http2';
+import { type AddressInfo, connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import {
+  type Binary,
+  checkConfig,
+  freePorts,
+  type ProxyHandle,
+  requireHaproxy,
+  startProxy,
+  writeConfig,
+} from '@hap/testkit';
+import { useTestkit } from '@hap/testkit/vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { killAllRuns, settleLeftovers } from './helpers.ts';
+import { makePki, type Pki } from './tls-fixtures.ts';
+
+useTestkit();
+let pki: Pki;
+/** Two HTTP/1.1 servers: `be1` and `be2` (use_backend by path). */
+const servers: HttpServer[] = [];
+const serverPorts: number[] = [];
+
+/** A deterministic body of `n` bytes (the same in both runs). */
+function bodyOf(n: number, seed = 7): Buffer {
+  const b = Buffer.alloc(n);
+  let x = seed;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) & 0x7fffffff;
+    b[i] = x >>> 16;
+  }
+  return b;
+}
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** The server: answers with what it received (method, target, head as received, body digest). */
+function serve(name: string) {
+  return (req: IncomingMessage, res: import('node:http').ServerResponse) => {
+    res.sendDate = false;
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.on('end', () => {
+      const url = req.url ?? '';
+      if (url.startsWith('/broken')) {
+        // not HTTP: the proxy answers 502
+        req.socket.end('garbage\r\n\r\n');
+        return;
+      }
+      const m = /[?&]n=(\d+)/.exec(url);
+      if (m !== null) {
+        const body = bodyOf(Number(m[1]));
+        if (url.includes('chunked')) {
+          res.writeHead(200, { 'content-type': 'application/octet-stream', 'x-srv': name });
+          res.write(body.subarray(0, body.length >> 1));
+          res.end(body.subarray(body.length >> 1));
+        } else {
+          res.writeHead(200, {
+            'content-type': 'application/octet-stream',
+            'content-length': body.length,
+            'x-srv': name,
+          });
+          res.end(body);
+        }
+        return;
+      }
+      const body = Buffer.concat(parts);
+      const text = JSON.stringify({
+        srv: name,
+        head: `${req.method} ${url} HTTP/${req.httpVersion}`,
+        headers: req.rawHeaders,
+        length: body.length,
+        sha: sha(body),
+      });
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(text),
+        'x-srv': name,
+        'set-cookie': ['a=1', 'b=2'],
+      });
+      res.end(text);
+    });
+  };
+}
+
+beforeAll(async () => {
+  requireHaproxy();
+  pki = makePki();
+  for (const name of ['be1', 'be2']) {
+    const s = createHttpServer({ keepAliveTimeout: 5000 }, serve(name));
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    servers.push(s);
+    serverPorts.push((s.address() as AddressInfo).port);
+  }
+});
+afterAll(async () => {
+  killAllRuns();
+  for (const s of servers) {
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  }
+  pki?.remove();
+  expect(await settleLeftovers()).toEqual([]);
+});
+
+const BINARIES: readonly Binary[] = ['haproxy', 'haproxyd'];
+
+/** The frontend: TLS with ALPN (port 0) and cleartext `proto h2` (port 1). */
+function config(ports: number[], extra: readonly string[] = [], global: readonly string[] = []): string {
+  const [tlsPort, h2cPort] = ports;
+  return `${[
+    'global',
+    `  crt-base ${pki.dir}`,
+    '  log stdout format raw local0',
+    ...global,
+    'defaults',
+    '  mode http',
+    '  log global',
+    '  option httplog',
+    '  timeout client 5s',
+    '  timeout server 5s',
+    '  timeout connect 2s',
+    'frontend fe',
+    `  bind 127.0.0.1:${tlsPort} ssl crt www.pem alpn h2,http/1.1`,
+    `  bind 127.0.0.1:${h2cPort} proto h2`,
+    '  http-request set-header x-via proxy',
+    '  http-request deny deny_status 403 if { path_beg /deny }',
+    '  http-request return status 200 content-type text/plain lf-string "url=%[url] path=%[path] ver=%[req.ver] host=%[req.hdr(host)] alpn=%[ssl_fc_alpn]" if { path /info }',
+    '  use_backend be2 if { path_beg /two }',
+    ...extra,
+    '  default_backend be1',
+    'backend be1',
+    `  server s1 127.0.0.1:${serverPorts[0]}`,
+    'backend be2',
+    `  server s2 127.0.0.1:${serverPorts[1]}`,
+  ].join('\n')}\n`;
+}
+
+/** Runs `probe` against the same configuration in each binary; results by binary. */
+async function both<T>(
+  cfgOf: (ports: number[]) => string,
+  probe: (ports: number[], binary: Binary, proxy: ProxyHandle) => Promise<T>,
+): Promise<Record<Binary, T>> {
+  const out = {} as Record<Binary, T>;
+  for (const b of BINARIES) {
+    const ports = await freePorts(2);
+    const proxy = await startProxy(b, writeConfig(cfgOf(ports)), { readyPorts: ports });
+    try {
+      const got = await probe(ports, b, proxy);
+      // the ports of each run are named, so both runs read alike
+      let text = JSON.stringify(got);
+      ports.forEach((p, i) => {
+        text = text.replaceAll(`:${p}`, `:P${i}`);
+      });
+      out[b] = JSON.parse(text) as T;
+      expect(proxy.exitStatus(), `${b} exited`).toBeNull();
+    } finally {
+      await proxy.stop();
+    }
+  }
+  return out;
+}
+
+interface H2Answer {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+}
+
+/** One request on an HTTP/2 session (node:http2). */
+function h2Request(
+  session: http2.ClientHttp2Session,
+  headers: http2.OutgoingHttpHeaders,
+  body?: Buffer,
+): Promise<H2Answer> {
+  return new Promise((resolve, reject) => {
+    const req = session.request(headers, { endStream: body === undefined });
+    const parts: Buffer[] = [];
+    let head: http2.IncomingHttpHeaders = {};
+    req.on('response', (h) => {
+      head = h;
+    });
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.on('end', () => {
+      const out: Record<string, string | string[]> = {};
+      for (const [k, v] of Object.entries(head)) if (!k.startsWith(':') && v !== undefined) out[k] = v;
+      resolve({ status: Number(head[':status']), headers: out, body: Buffer.concat(parts) });
+    });
+    req.on('error', reject);
+    if (body !== undefined) req.end(body);
+  });
+}
+
+function h2Connect(port: number, tls: boolean): Promise<http2.ClientHttp2Session> {
+  return new Promise((resolve, reject) => {
+    const s = tls
+      ? http2.connect(`https://127.0.0.1:${port}`, {
+          rejectUnauthorized: false,
+          servername: 'www.example.test',
+        })
+      : http2.connect(`http://127.0.0.1:${port}`);
+    s.once('connect', () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+function closeSession(s: http2.ClientHttp2Session): Promise<void> {
+  return new Promise((r) => s.close(() => r()));
+}
+
+/** curl's answer: `%{http_version} %{http_code}`, then the headers and body it printed. */
+function curl(args: readonly string[]): Promise<string> {
+  return new Promise((resolve) => {
+    execFile(
+      'curl',
+      ['-sk', '--max-time', '10', '-w', '\n[%{http_version} %{http_code}]', ...args],
+      { encoding: 'latin1', maxBuffer: 16 << 20 },
+      (_err, stdout, stderr) => resolve(`${stdout}${stderr}`),
+    );
+  });
+}
+
+/** A JSON answer of the servers without what differs by design between runs (ports). */
+function echoed(a: H2Answer): unknown {
+  const j = JSON.parse(a.body.toString('utf8')) as { headers: string[] };
+  j.headers = j.headers.map((h) => h.replace(/127\.0\.0\.1:\d+/, '127.0.0.1:PORT'));
+  return { status: a.status, headers: a.headers, json: j };
+}
+
+describe('ALPN', () => {
+  it('h2 is chosen when the client offers it, http/1.1 otherwise, and -c accepts the lines', async () => {
+    const ports = await freePorts(2);
+    const cfg = writeConfig(config(ports));
+    for (const b of BINARIES) {
+      const c = await checkConfig(b, [cfg]);
+      expect(c.code, `${b} -c: ${c.stderr}`).toBe(0);
+      expect(c.alerts, b).toEqual([]);
+    }
+    const r = await both(config, async ([p]) => {
+      const alpn = async (protocols: string[]) =>
+        new Promise<string>((resolve) => {
+          const s = tlsConnect({
+            port: p!,
+            host: '127.0.0.1',
+            rejectUnauthorized: false,
+            servername: 'www.example.test',
+            ALPNProtocols: protocols,
+          });
+          s.once('secureConnect', () => {
+            resolve(String(s.alpnProtocol));
+            s.destroy();
+          });
+          s.once('error', (e) => resolve(`error ${e.message}`));
+        });
+      return [
+        await alpn(['h2', 'http/1.1']),
+        await alpn(['http/1.1', 'h2']),
+        await alpn(['http/1.1']),
+        await curl(['--http2', `https://127.0.0.1:${p}/info`]),
+        await curl(['--http1.1', `https://127.0.0.1:${p}/info`]),
+      ];
+    });
+    expect(r.haproxyd).toEqual(r.haproxy);
+    expect(r.haproxy.slice(0, 3)).toEqual(['h2', 'h2', 'http/1.1']);
+    expect(r.haproxy[3]).toBe(
+      'url=https://127.0.0.1:P0/info path=/info ver=2.0 host=127.0.0.1:P0 alpn=h2\n[2 200]',
+    );
+    expect(r.haproxy[4]).toBe('url=/info path=/info ver=1.1 host=127.0.0.1:P0 alpn=http/1.1\n[1.1 200]');
+  });
+});
