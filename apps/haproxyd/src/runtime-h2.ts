@@ -442,7 +442,8 @@ class H2Exchange extends Duplex implements HttpHandler {
 
   onBody(slice: Buffer): void {
     const s = this.stream;
-    if (!s.destroyed && !s.closed && this.responded) s.write(slice);
+    // a copy: the engine's server reads share one buffer, reused once the write returns
+    if (!s.destroyed && !s.closed && this.responded) s.write(Buffer.copyBytesFrom(slice));
   }
 
   onTrailers(trailers: string[]): void {
@@ -494,26 +495,19 @@ function requestHead(
   let out = `${method} ${target} HTTP/2.0\r\n`;
   if (authority !== undefined) out += `host: ${authority}\r\n`;
   let cookie: string | undefined;
-  let cookieAt = -1;
-  const fields: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
     if (name.charCodeAt(0) === 0x3a) continue;
     if (name === 'host' && authority !== undefined) continue;
     const value = raw[i + 1] as string;
     if (name === 'cookie') {
-      // RFC 9113 §8.2.3: crumbs of one cookie field are joined for HTTP/1.1
-      if (cookie === undefined) {
-        cookie = value;
-        cookieAt = fields.length;
-        fields.push('');
-      } else cookie += `; ${value}`;
+      // RFC 9113 §8.2.3: the crumbs are joined into one field, placed last as HAProxy does
+      cookie = cookie === undefined ? value : `${cookie}; ${value}`;
       continue;
     }
-    fields.push(`${name}: ${value}\r\n`);
+    out += `${name}: ${value}\r\n`;
   }
-  if (cookie !== undefined) fields[cookieAt] = `cookie: ${cookie}\r\n`;
-  out += fields.join('');
+  if (cookie !== undefined) out += `cookie: ${cookie}\r\n`;
   if (chunked) out += 'transfer-encoding: chunked\r\n';
   return `${out}\r\n`;
 }
