@@ -83,6 +83,10 @@ function readTuning(model: ConfigModel, out: Diagnostic[]): H2Tuning {
     }
     t[r.key] = n;
   }
+  // never more than a buffer (tune.bufsize), as HAProxy
+  const bufsize = model.global.directives.find((d) => d.keyword === 'tune.bufsize')?.args[1];
+  const buf = bufsize !== undefined && /^\d+$/.test(bufsize) ? Number(bufsize) : 16384;
+  t.maxFrameSize = Math.max(16384, Math.min(t.maxFrameSize, buf));
   tunings.set(model, t);
   return t;
 }
@@ -135,12 +139,13 @@ export class H2Gateway {
     this.frontend = frontend;
     this.idleTimeout = clientTimeout;
     this.options = {
+      // what differs from the protocol's defaults is announced (as HAProxy)
       settings: {
-        headerTableSize: tuning.headerTableSize,
-        initialWindowSize: tuning.initialWindowSize,
+        ...(tuning.headerTableSize !== 4096 ? { headerTableSize: tuning.headerTableSize } : {}),
+        ...(tuning.initialWindowSize !== 65535 ? { initialWindowSize: tuning.initialWindowSize } : {}),
         // 0 in HAProxy: no limit
         maxConcurrentStreams: tuning.maxConcurrentStreams === 0 ? 2 ** 32 - 1 : tuning.maxConcurrentStreams,
-        maxFrameSize: tuning.maxFrameSize,
+        ...(tuning.maxFrameSize !== 16384 ? { maxFrameSize: tuning.maxFrameSize } : {}),
       },
       // flow control bounds what a stream may hold; the default (10 MiB) would refuse streams
       // of a busy connection before HAProxy would

@@ -492,7 +492,7 @@ const SLASH = 0x84;
  * frames the proxy answers with on stream 1 and the connection (RST_STREAM/GOAWAY with their
  * error codes, a response's HEADERS), until the connection closes or a second passes.
  */
-function rawH2(port: number, block: Buffer): Promise<string[]> {
+function rawH2(port: number, block: Buffer, withSettings = false): Promise<string[]> {
   return new Promise((resolve) => {
     const seen: string[] = [];
     let buf = Buffer.alloc(0);
@@ -511,11 +511,19 @@ function rawH2(port: number, block: Buffer): Promise<string[]> {
         const len = buf.readUIntBE(0, 3);
         if (buf.length < 9 + len) break;
         const type = buf[3]!;
+        const frameFlags = buf[4]!;
         const stream = buf.readUInt32BE(5) & 0x7fffffff;
         const p = buf.subarray(9, 9 + len);
         buf = buf.subarray(9 + len);
         const name = FRAME_NAMES[type] ?? `type ${type}`;
-        if (type === 3) seen.push(`${name} stream ${stream} code ${p.readUInt32BE(0)}`);
+        if (type === 4 && withSettings) {
+          if ((frameFlags & 1) === 0) {
+            const kv: string[] = [];
+            for (let i = 0; i + 6 <= p.length; i += 6)
+              kv.push(`${p.readUInt16BE(i)}=${p.readUInt32BE(i + 2)}`);
+            seen.push(`SETTINGS ${kv.sort().join(' ')}`);
+          }
+        } else if (type === 3) seen.push(`${name} stream ${stream} code ${p.readUInt32BE(0)}`);
         else if (type === 7)
           seen.push(`${name} last ${p.readUInt32BE(0) & 0x7fffffff} code ${p.readUInt32BE(4)}`);
         else if (stream !== 0) seen.push(`${name} stream ${stream}`);
@@ -580,5 +588,43 @@ describe('malformed requests', () => {
     ])
       expect(r.haproxy[n], n).toEqual(['RST_STREAM stream 1 code 1']);
     expect(r.haproxy['unknown HPACK index']![0]).toBe('GOAWAY last N code 9');
+  });
+});
+
+describe('tune.h2', () => {
+  it('the settings announced follow tune.h2.*, and -c checks their ranges', async () => {
+    const tuned = [
+      '  tune.h2.max-concurrent-streams 7',
+      '  tune.h2.initial-window-size 100000',
+      '  tune.h2.header-table-size 8192',
+      '  tune.h2.max-frame-size 32768',
+    ];
+    const good = Buffer.concat([Buffer.from([GET, HTTP, SLASH]), authority('a.test')]);
+    const settings = async ([, q]: number[]) =>
+      (await rawH2(q!, good, true)).filter((f) => f.startsWith('SETTINGS'));
+    const byDefault = await both((ports) => config(ports), settings);
+    const r = await both((ports) => config(ports, [], tuned), settings);
+    // SETTINGS_MAX_CONCURRENT_STREAMS (3), _INITIAL_WINDOW_SIZE (4), _HEADER_TABLE_SIZE (1) as
+    // configured; the frame size stays at a buffer's (16384, not announced)
+    expect(byDefault.haproxy).toEqual(['SETTINGS 3=100 8=1']);
+    expect(r.haproxy).toEqual(['SETTINGS 1=8192 3=7 4=100000 8=1']);
+    // HAProxy also announces SETTINGS_ENABLE_CONNECT_PROTOCOL (8=1, websockets over h2), which
+    // haproxyd does not serve yet: it does not announce it
+    const without8 = (l: string[]) => l.map((x) => x.replace(' 8=1', ''));
+    expect(byDefault.haproxyd).toEqual(without8(byDefault.haproxy));
+    expect(r.haproxyd).toEqual(without8(r.haproxy));
+    const bad = writeConfig(
+      config(await freePorts(2), [], ['  tune.h2.header-table-size 100', '  tune.h2.max-frame-size 99']),
+    );
+    const [h, d] = await Promise.all([checkConfig('haproxy', [bad]), checkConfig('haproxyd', [bad])]);
+    expect(h.code).not.toBe(0);
+    expect(d.code).not.toBe(0);
+    const texts = (c: typeof h) =>
+      c.alerts.map((a) => a.message.replace(/^.*?: /, '')).filter((m) => m.includes('tune.h2'));
+    expect(texts(h)).toEqual([
+      "'tune.h2.header-table-size' expects a numeric value between 4096 and 65536.",
+      "'tune.h2.max-frame-size' expects a numeric value between 16384 and 16777215.",
+    ]);
+    expect(texts(d)).toEqual(texts(h));
   });
 });
