@@ -91,10 +91,25 @@ function readTuning(model: ConfigModel, out: Diagnostic[]): H2Tuning {
   return t;
 }
 
-/** Phase 1c (`-c` too): the `tune.h2.*` lines, checked as HAProxy does. */
+/**
+ * Phase 1c (`-c` too): the `tune.h2.*` lines, checked as HAProxy does, and `proto h2` only on a
+ * frontend in mode http (HTTP/2 is an HTTP multiplexer).
+ */
 export function checkH2(model: ConfigModel): Diagnostic[] {
   const out: Diagnostic[] = [];
   readTuning(model, out);
+  for (const p of model.proxies) {
+    if ((p.kind !== 'frontend' && p.kind !== 'listen') || p.mode === 'http') continue;
+    for (const b of p.binds) {
+      if (!isH2Only(b)) continue;
+      out.push({
+        level: 'alert',
+        code: 'HAP_CFG_MUX_UNUSABLE',
+        keyword: 'bind',
+        message: `${p.kind === 'listen' ? 'proxy' : p.kind} '${p.name}' : MUX protocol 'h2' is not usable for 'bind ${b.addresses.map((a) => a.raw).join(',')}' at [${b.file}:${b.line}].`,
+      });
+    }
+  }
   return out;
 }
 

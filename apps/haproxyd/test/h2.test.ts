@@ -29,7 +29,7 @@ import {
 } from '@hap/testkit';
 import { useTestkit } from '@hap/testkit/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAllRuns, settleLeftovers } from './helpers.ts';
+import { killAllRuns, runBinary, settleLeftovers } from './helpers.ts';
 import { makePki, type Pki } from './tls-fixtures.ts';
 
 useTestkit();
@@ -626,5 +626,48 @@ describe('tune.h2', () => {
       "'tune.h2.max-frame-size' expects a numeric value between 16384 and 16777215.",
     ]);
     expect(texts(d)).toEqual(texts(h));
+  });
+});
+
+describe('configuration checks', () => {
+  it.each([
+    ['frontend', ['frontend fe', '  mode tcp', '  bind 127.0.0.1:PORT proto h2', '  default_backend be']],
+    ['listen', ['listen fe', '  mode tcp', '  bind 127.0.0.1:PORT proto h2', '  server s 127.0.0.1:9']],
+  ])('proto h2 on a %s in mode tcp is refused by -c as HAProxy does', async (_kind, lines) => {
+    const [p] = await freePorts(1);
+    const cfg = writeConfig(
+      `${[
+        'defaults',
+        '  timeout client 1s',
+        '  timeout server 1s',
+        '  timeout connect 1s',
+        ...lines,
+        'backend be',
+        '  mode tcp',
+        '  server s 127.0.0.1:9',
+      ]
+        .join('\n')
+        .replace('PORT', String(p))}\n`,
+    );
+    const [h, d] = await Promise.all([checkConfig('haproxy', [cfg]), checkConfig('haproxyd', [cfg])]);
+    const alerts = (r: typeof h) => r.alerts.map((a) => a.message);
+    expect(alerts(h).some((m) => m.includes("MUX protocol 'h2' is not usable"))).toBe(true);
+    expect({ code: d.code, alerts: alerts(d) }).toEqual({ code: h.code, alerts: alerts(h) });
+  });
+
+  it("HTTP/2 to servers ('proto h2' on a server line) is refused at start: not supported yet", async () => {
+    const [p] = await freePorts(1);
+    const cfg = writeConfig(
+      config([p!, p!], [], [])
+        .replace(/ {2}bind .*proto h2\n/, '')
+        .replace(`server s1 127.0.0.1:${serverPorts[0]}`, `server s1 127.0.0.1:${serverPorts[0]} proto h2`),
+    );
+    const run = runBinary('haproxyd', ['-db', '-f', cfg]);
+    expect((await run.closed).code).toBe(1);
+    expect(run.stderr()).toContain("server 'be1/s1': option 'proto' is not supported yet");
+    // -c reads the configuration only: it passes, as HAProxy's does
+    const [d, h] = await Promise.all([checkConfig('haproxyd', [cfg]), checkConfig('haproxy', [cfg])]);
+    expect(h.code).toBe(0);
+    expect(d.code).toBe(0);
   });
 });
