@@ -59,6 +59,13 @@ function serve(name: string) {
     req.on('data', (c: Buffer) => parts.push(c));
     req.on('end', () => {
       const url = req.url ?? '';
+      if (url.startsWith('/trailers')) {
+        res.writeHead(200, { 'content-type': 'text/plain', trailer: 'x-sum' });
+        res.write('part1-');
+        res.addTrailers({ 'x-sum': 'abc' });
+        res.end('part2');
+        return;
+      }
       if (url.startsWith('/broken')) {
         // not HTTP: the proxy answers 502
         req.socket.end('garbage\r\n\r\n');
@@ -205,6 +212,7 @@ interface H2Answer {
   status: number;
   headers: Record<string, string | string[]>;
   body: Buffer;
+  trailers?: Record<string, string | string[]>;
 }
 
 /** One request on an HTTP/2 session (node:http2). */
@@ -220,11 +228,21 @@ function h2Request(
     req.on('response', (h) => {
       head = h;
     });
+    let trailers: Record<string, string | string[]> | undefined;
+    req.on('trailers', (t: http2.IncomingHttpHeaders) => {
+      trailers = {};
+      for (const [k, v] of Object.entries(t)) if (v !== undefined) trailers[k] = v;
+    });
     req.on('data', (c: Buffer) => parts.push(c));
     req.on('end', () => {
       const out: Record<string, string | string[]> = {};
       for (const [k, v] of Object.entries(head)) if (!k.startsWith(':') && v !== undefined) out[k] = v;
-      resolve({ status: Number(head[':status']), headers: out, body: Buffer.concat(parts) });
+      resolve({
+        status: Number(head[':status']),
+        headers: out,
+        body: Buffer.concat(parts),
+        ...(trailers !== undefined ? { trailers } : {}),
+      });
     });
     req.on('error', reject);
     if (body !== undefined) req.end(body);
@@ -417,15 +435,17 @@ describe('streams through the HTTP engine', () => {
     expect(r.haproxy[2]).toMatch(/"GET \/raw\/logged\?x=1 HTTP\/1\.1"$/);
   });
 
-  it('a server that does not answer HTTP: 502 on the stream, the connection serves on', async () => {
+  it('a server that does not answer HTTP: 502 on the stream, the connection serves on; trailers', async () => {
     const r = await both(config, async ([p]) => {
       const s = await h2Connect(p!, true);
       try {
         const bad = await h2Request(s, { ':path': '/broken' });
         const good = await h2Request(s, { ':path': '/after' });
+        const t = await h2Request(s, { ':path': '/trailers' });
         return [
           { status: bad.status, headers: bad.headers, body: bad.body.toString('latin1') },
           echoed(good),
+          { status: t.status, headers: t.headers, body: t.body.toString('latin1'), trailers: t.trailers },
         ];
       } finally {
         await closeSession(s);
@@ -433,6 +453,8 @@ describe('streams through the HTTP engine', () => {
     });
     expect(r.haproxyd).toEqual(r.haproxy);
     expect((r.haproxy[0] as { status: number }).status).toBe(502);
+    // the server's trailers reach the h2 client
+    expect(r.haproxy[2]).toMatchObject({ body: 'part1-part2', trailers: { 'x-sum': 'abc' } });
   });
 
   it('curl: --http2 over TLS and --http2-prior-knowledge on proto h2, with bodies', async () => {
@@ -526,7 +548,11 @@ function rawH2(port: number, block: Buffer, withSettings = false): Promise<strin
         } else if (type === 3) seen.push(`${name} stream ${stream} code ${p.readUInt32BE(0)}`);
         else if (type === 7)
           seen.push(`${name} last ${p.readUInt32BE(0) & 0x7fffffff} code ${p.readUInt32BE(4)}`);
-        else if (stream !== 0) seen.push(`${name} stream ${stream}`);
+        else if (stream !== 0) {
+          // how the body is cut into DATA frames is the sender's choice: consecutive ones count once
+          const f = `${name} stream ${stream}${frameFlags & 1 ? ' END_STREAM' : ''}`;
+          if (f !== seen[seen.length - 1] || type !== 0) seen.push(f);
+        }
       }
       if (seen.some((x) => x.startsWith('GOAWAY') || x.startsWith('RST_STREAM') || x.startsWith('HEADERS')))
         setTimeout(done, 100);
@@ -545,6 +571,13 @@ describe('malformed requests', () => {
   it('are answered as HAProxy does (RST_STREAM / GOAWAY and their codes), the daemon serves on', async () => {
     const cases: Record<string, Buffer> = {
       good: Buffer.concat([Buffer.from([GET, HTTP, SLASH]), authority('a.test')]),
+      // a chunked response: its frames (no empty trailers)
+      chunked: Buffer.concat([
+        Buffer.from([GET, HTTP]),
+        Buffer.from([0x04, 16]),
+        Buffer.from('/dl-chunked?n=10', 'latin1'),
+        authority('a.test'),
+      ]),
       'no :path': Buffer.concat([Buffer.from([GET, HTTP]), authority('a.test')]),
       'upper-case name': Buffer.concat([
         Buffer.from([GET, HTTP, SLASH]),
@@ -576,7 +609,7 @@ describe('malformed requests', () => {
       return out;
     });
     expect(r.haproxyd).toEqual(r.haproxy);
-    expect(r.haproxy['good']).toEqual(['HEADERS stream 1', 'DATA stream 1']);
+    expect(r.haproxy['good']).toEqual(['HEADERS stream 1', 'DATA stream 1 END_STREAM']);
     // a malformed request is a stream error (PROTOCOL_ERROR, 1); a bad HPACK block ends the
     // connection (GOAWAY COMPRESSION_ERROR, 9)
     for (const n of [
