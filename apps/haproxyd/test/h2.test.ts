@@ -8,6 +8,7 @@
 
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer, type IncomingMessage } from 'node:http';
 import * as http2 from 'node:http2';
 import {
@@ -17,6 +18,8 @@ import {
   type Server,
   type Socket,
 } from 'node:net';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import {
   type Binary,
@@ -704,3 +707,63 @@ describe('configuration checks', () => {
     expect(d.code).toBe(0);
   });
 });
+
+describe('stats', () => {
+  it('an h2 connection with several streams counts as HAProxy counts it (show stat)', async () => {
+    const sock = join(tmpdir(), `hap-h2-${process.pid}-${Date.now()}.sock`);
+    const r = await both(
+      (ports) => config(ports, [], [`  stats socket ${sock}-${ports[0]} level admin`]),
+      async ([p]) => {
+        const s = await h2Connect(p!, true);
+        await Promise.all([
+          h2Request(s, { ':path': '/a' }),
+          h2Request(s, { ':path': '/two/b' }),
+          h2Request(s, { ':path': '/deny' }),
+          h2Request(s, { ':path': '/info' }),
+        ]);
+        await closeSession(s);
+        // one HTTP/1.1 connection besides
+        await curl(['--http1.1', `https://127.0.0.1:${p}/c`]);
+        // the proxy has seen the connections close
+        await new Promise((res) => setTimeout(res, 300));
+        const csv = await cliCommand(`${sock}-${p}`, 'show stat');
+        const lines = csv.split('\n');
+        const cols = lines[0]!.replace(/^# /, '').split(',');
+        // (dreq and intercepted are not counted by the HTTP engine yet, HTTP/1.1 or not)
+        const pick = ['scur', 'stot', 'conn_tot', 'req_tot', 'hrsp_2xx', 'hrsp_4xx'];
+        const out: Record<string, Record<string, string>> = {};
+        for (const l of lines.slice(1)) {
+          const v = l.split(',');
+          if (v.length < cols.length || !['FRONTEND', 'BACKEND'].includes(v[1]!)) continue;
+          const row: Record<string, string> = {};
+          for (const c of pick) {
+            const i = cols.indexOf(c);
+            if (i >= 0 && v[i] !== '') row[c] = v[i]!;
+          }
+          out[`${v[0]}/${v[1]}`] = row;
+        }
+        return out;
+      },
+    );
+    for (const f of readdirSync(tmpdir()))
+      if (f.startsWith(basename(sock))) rmSync(join(tmpdir(), f), { force: true });
+    expect(r.haproxyd).toEqual(r.haproxy);
+    // two connections, five requests
+    expect(r.haproxy['fe/FRONTEND']).toMatchObject({ conn_tot: '2', stot: '2', req_tot: '5' });
+  });
+});
+
+/** One runtime API command over a unix stats socket: its whole answer. */
+function cliCommand(path: string, command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const c = netConnect(path);
+    let text = '';
+    c.setEncoding('latin1');
+    c.on('data', (d: string) => {
+      text += d;
+    });
+    c.on('error', reject);
+    c.on('close', () => resolve(text));
+    c.end(`${command}\n`);
+  });
+}
