@@ -144,6 +144,27 @@ const CONNECTION_FIELDS = new Set([
 
 function noop(): void {}
 
+/** Every open HTTP/2 connection, for the soft and hard stops. */
+const sessions = new Set<http2.ServerHttp2Session>();
+
+function onSessionClose(this: http2.ServerHttp2Session): void {
+  sessions.delete(this);
+}
+
+/**
+ * Soft stop: every HTTP/2 connection is told GOAWAY (no new stream); it closes once its open
+ * streams are done (each one holds the process as any request does).
+ */
+export function softStopH2(): void {
+  for (const s of sessions) if (!s.closed) s.close();
+}
+
+/** Hard stop: every HTTP/2 connection ends now. */
+export function destroyH2(): void {
+  for (const s of [...sessions]) s.destroy();
+  sessions.clear();
+}
+
 /** The HTTP/2 side of one bind line of an HTTP frontend. */
 export class H2Gateway {
   readonly frontend: HttpFrontend;
@@ -183,6 +204,8 @@ export class H2Gateway {
     session[GATEWAY] = this;
     session.on('stream', onStream);
     session.on('error', noop);
+    sessions.add(session);
+    session.once('close', onSessionClose);
     // the connection's tcp-request session state is not carried to its streams: released with it
     if (env !== undefined) session.once('close', () => env.releaseAll());
     if (this.idleTimeout > 0) session.setTimeout(this.idleTimeout, onSessionTimeout);

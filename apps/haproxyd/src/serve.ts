@@ -343,6 +343,7 @@ function softStop(d: Daemon): void {
   closeListeners(d);
   // idle keep-alive connections close now, busy ones after their response
   for (const f of d.frontends) f.frontend.softStop();
+  d.features.h2?.softStopH2();
   d.loop.softStop();
 }
 
@@ -352,6 +353,7 @@ function hardStop(d: Daemon, sig: NodeJS.Signals): void {
   void d.features.cli?.stopRuntimeApi(d);
   closeListeners(d);
   for (const f of d.frontends) f.frontend.destroyAll();
+  d.features.h2?.destroyH2();
   d.loop.hardStop();
 }
 
@@ -870,6 +872,7 @@ export async function runPollLoop(d: Daemon): Promise<void> {
   if (exit.reason === 'hard-stop-after') {
     warning(d, 'Proxies stopped at hard-stop-after: closing the remaining connections.');
     for (const f of d.frontends) f.frontend.destroyAll();
+    d.features.h2?.destroyH2();
   }
   if (exit.error) {
     alert(d, `run loop stopped on an error: ${exit.error.message}`);
@@ -895,6 +898,7 @@ export function deinit(d: Daemon): void {
   // an open stats socket would keep the process alive
   void d.features.cli?.stopRuntimeApi(d);
   for (const f of d.frontends) f.frontend.destroyAll();
+  d.features.h2?.destroyH2();
   d.signals?.close();
   if (d.pidfile) closePidFile(d.pidfile);
 }

@@ -62,6 +62,13 @@ function serve(name: string) {
     req.on('data', (c: Buffer) => parts.push(c));
     req.on('end', () => {
       const url = req.url ?? '';
+      if (url.startsWith('/slow')) {
+        setTimeout(() => {
+          res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 4 });
+          res.end('slow');
+        }, 600);
+        return;
+      }
       if (url.startsWith('/trailers')) {
         res.writeHead(200, { 'content-type': 'text/plain', trailer: 'x-sum' });
         res.write('part1-');
@@ -190,6 +197,8 @@ function config(ports: number[], extra: readonly string[] = [], global: readonly
 async function both<T>(
   cfgOf: (ports: number[]) => string,
   probe: (ports: number[], binary: Binary, proxy: ProxyHandle) => Promise<T>,
+  /** The probe stops the proxy itself. */
+  stops = false,
 ): Promise<Record<Binary, T>> {
   const out = {} as Record<Binary, T>;
   for (const b of BINARIES) {
@@ -203,7 +212,7 @@ async function both<T>(
         text = text.replaceAll(`:${p}`, `:P${i}`);
       });
       out[b] = JSON.parse(text) as T;
-      expect(proxy.exitStatus(), `${b} exited`).toBeNull();
+      if (!stops) expect(proxy.exitStatus(), `${b} exited`).toBeNull();
     } finally {
       await proxy.stop();
     }
@@ -767,3 +776,34 @@ function cliCommand(path: string, command: string): Promise<string> {
     c.end(`${command}\n`);
   });
 }
+
+describe('soft stop', () => {
+  it('GOAWAY to h2 clients at once; a stream in flight completes, then the process leaves', async () => {
+    const r = await both(
+      config,
+      async ([p], _b, proxy) => {
+        const s = await h2Connect(p!, true);
+        const first = await h2Request(s, { ':path': '/a' });
+        const events: string[] = [];
+        s.once('goaway', (code: number) => events.push(`GOAWAY code ${code}`));
+        const slow = h2Request(s, { ':path': '/slow' });
+        // the request has reached the server
+        await new Promise((res) => setTimeout(res, 200));
+        proxy.signal('SIGUSR1');
+        events.push(
+          await slow.then(
+            (a) => `${a.status} ${a.body.toString('latin1')}`,
+            (e: Error) => `error ${e.message}`,
+          ),
+        );
+        const exit = await proxy.waitForExit(5000);
+        s.destroy();
+        return { first: first.status, events, exit: exit.code };
+      },
+      true,
+    );
+    expect(r.haproxyd).toEqual(r.haproxy);
+    // the GOAWAY comes before the answer of the stream in flight
+    expect(r.haproxy).toEqual({ first: 200, events: ['GOAWAY code 0', '200 slow'], exit: 0 });
+  });
+});
