@@ -125,9 +125,12 @@ export const isH2Only = (b: BindModel): boolean => b.options['proto'] === 'h2';
 
 const GATEWAY = Symbol('hap.h2-gateway');
 const EXCHANGE = Symbol('hap.h2-exchange');
+const ACTIVE = Symbol('hap.h2-active');
 
 interface GatewaySession extends http2.ServerHttp2Session {
   [GATEWAY]?: H2Gateway;
+  /** Streams open on the connection. */
+  [ACTIVE]?: number;
 }
 interface ExchangeStream extends http2.ServerHttp2Stream {
   [EXCHANGE]?: H2Exchange | undefined;
@@ -169,7 +172,7 @@ export function destroyH2(): void {
 export class H2Gateway {
   readonly frontend: HttpFrontend;
   private readonly options: http2.ServerOptions;
-  private readonly idleTimeout: number;
+  readonly idleTimeout: number;
 
   constructor(frontend: HttpFrontend, tuning: H2Tuning, clientTimeout: number) {
     this.frontend = frontend;
@@ -186,7 +189,6 @@ export class H2Gateway {
       // flow control bounds what a stream may hold; the default (10 MiB) would refuse streams
       // of a busy connection before HAProxy would
       maxSessionMemory: 64,
-      maxHeaderListPairs: 101,
     };
   }
 
@@ -202,6 +204,7 @@ export class H2Gateway {
     }
     this.frontend.countConnection();
     session[GATEWAY] = this;
+    session[ACTIVE] = 0;
     session.on('stream', onStream);
     session.on('error', noop);
     sessions.add(session);
@@ -212,8 +215,16 @@ export class H2Gateway {
   }
 }
 
-/** No frame for `timeout client`: GOAWAY, then the connection closes. */
-function onSessionTimeout(this: http2.ServerHttp2Session): void {
+/**
+ * No frame for `timeout client` while no stream is open: GOAWAY, then the connection closes
+ * (a stream waiting for its server is under the stream's own timeouts).
+ */
+function onSessionTimeout(this: GatewaySession): void {
+  const gw = this[GATEWAY];
+  if ((this[ACTIVE] ?? 0) > 0 && gw !== undefined) {
+    this.setTimeout(gw.idleTimeout, onSessionTimeout);
+    return;
+  }
   this.close();
   // streams that still wait do not hold the connection forever
   setTimeout(destroySession, 1000, this).unref();
@@ -235,6 +246,7 @@ function onStream(
     stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
     return;
   }
+  this[ACTIVE] = (this[ACTIVE] ?? 0) + 1;
   const x = new H2Exchange(stream, this.socket as Socket, headers, rawHeaders);
   stream[EXCHANGE] = x;
   stream.on('data', onStreamData);
@@ -258,6 +270,8 @@ function onStreamEnd(this: ExchangeStream): void {
   this[EXCHANGE]?.requestEnd();
 }
 function onStreamClose(this: ExchangeStream): void {
+  const session = this.session as GatewaySession | undefined;
+  if (session !== undefined) session[ACTIVE] = (session[ACTIVE] ?? 1) - 1;
   const x = this[EXCHANGE];
   this[EXCHANGE] = undefined;
   // the client reset the stream (or the connection went away) before the response was done
@@ -380,6 +394,8 @@ class H2Exchange extends Duplex implements HttpHandler {
   // --- request: h2 stream → engine -----------------------------------------------------------
 
   requestData(chunk: Buffer): void {
+    // answered before the request ended (a deny on an upload): the rest is read and dropped
+    if (this.respDone) return;
     this.bytesRead += chunk.length;
     let more: boolean;
     if (this.chunked) {
@@ -392,7 +408,7 @@ class H2Exchange extends Duplex implements HttpHandler {
   }
 
   requestEnd(): void {
-    if (!this.chunked) return;
+    if (!this.chunked || this.respDone) return;
     let last = '0\r\n';
     const t = this.reqTrailers;
     if (t !== undefined) {
@@ -506,6 +522,8 @@ class H2Exchange extends Duplex implements HttpHandler {
     this.respDone = true;
     const s = this.stream;
     if (!s.destroyed && !s.closed && !s.writableEnded) s.end();
+    // the client may still be sending: flow control lets it finish, its bytes are dropped
+    if (s.isPaused()) s.resume();
     // one exchange per stream: the engine sees its client leave once the response is out
     this.push(null);
   }

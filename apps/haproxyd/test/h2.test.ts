@@ -358,9 +358,15 @@ describe('streams through the HTTP engine', () => {
           h2Request(s, { ':method': 'POST', ':path': '/empty' }, Buffer.alloc(0)),
           h2Request(s, { ':path': '/two/x?cookie=1', cookie: ['c1=a', 'c2=b'], 'x-many': ['1', '2'] }),
           h2Request(s, { ':method': 'HEAD', ':path': '/dl?n=10' }),
+          // denied while the upload goes on: the answer comes, the connection serves on
+          h2Request(s, { ':method': 'POST', ':path': '/deny/upload' }, up).then(
+            (a) => ({ ...a, body: Buffer.from(`${a.status}`) }),
+            (e: Error) => ({ status: 0, headers: {}, body: Buffer.from(e.message) }),
+          ),
         ]);
+        answers.push(await h2Request(s, { ':path': '/after?cookie=no' }));
         return answers.map((a, i) =>
-          i < 2 || i === 6
+          i < 2 || i === 6 || i === 7
             ? { status: a.status, headers: a.headers, length: a.body.length, sha: sha(a.body) }
             : echoed(a),
         );
@@ -374,6 +380,8 @@ describe('streams through the HTTP engine', () => {
     expect(a[0]).toMatchObject({ length: 2500000, sha: sha(bodyOf(2500000)) });
     expect(a[1]).toMatchObject({ length: 1500001, sha: sha(bodyOf(1500001)) });
     expect(a[2]!.json).toMatchObject({ length: up.length, sha: sha(up) });
+    expect(a[7]).toMatchObject({ status: 403 });
+    expect(a[8]).toMatchObject({ status: 200 });
   });
 
   it('rules: set-header, deny, a return with url/req.ver/ssl_fc_alpn, use_backend by path', async () => {
