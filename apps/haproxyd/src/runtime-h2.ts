@@ -150,8 +150,9 @@ function noop(): void {}
 /** Every open HTTP/2 connection, for the soft and hard stops. */
 const sessions = new Set<http2.ServerHttp2Session>();
 
-function onSessionClose(this: http2.ServerHttp2Session): void {
+function onSessionClose(this: GatewaySession): void {
   sessions.delete(this);
+  this[GATEWAY]?.frontend.connectionClosed();
 }
 
 /**

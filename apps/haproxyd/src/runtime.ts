@@ -384,8 +384,8 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks, features: 
     let frontend: Frontend;
     const log = logs.forProxy(p, () => {
       actconn = 0;
-      for (const f of frontends) actconn += f.frontend.streams.size;
-      return { actconn, feconn: frontend.streams.size };
+      for (const f of frontends) actconn += f.frontend.connections;
+      return { actconn, feconn: frontend.connections };
     });
     if (feHttp) {
       let switching: { rules: TargetRules; backends: Map<string, Backend> } | undefined;
@@ -539,7 +539,7 @@ function proxyWorld(
     feConn: (name) => {
       // the frontends are all known once the plan is made: indexed on first use
       byName ??= new Map(frontends.map((x) => [x.proxy.name, x.frontend]));
-      return byName.get(name)?.streams.size;
+      return byName.get(name)?.connections;
     },
     serverUp: (be, srv) => {
       const b = backends.get(be);

@@ -459,7 +459,7 @@ export class DaemonStats implements StatsSource {
 
   /** Folds the live peaks into the counters (render time); totals are counted by the frontend itself. */
   private refreshFrontend(f: Frontend, c: ProxyCounters): void {
-    if (f.streams.size > c.smax) c.smax = f.streams.size;
+    if (f.connections > c.smax) c.smax = f.connections;
   }
 
   private refreshServer(s: ServerRecord, c: ServerCounters): void {
@@ -592,7 +592,7 @@ export class DaemonStats implements StatsSource {
     if (f) {
       const c = countersOfFrontend(f);
       this.refreshFrontend(f, c);
-      frontend = { counters: c, scur: f.streams.size, maxconn: r.feMaxconn, stopped: r.stopped };
+      frontend = { counters: c, scur: f.connections, maxconn: r.feMaxconn, stopped: r.stopped };
       if (r.model.options['socket-stats'] === true) listeners = this.listenerStates(f);
     }
     const servers = r.servers.map((s) => this.serverState(r, s, now));

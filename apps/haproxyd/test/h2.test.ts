@@ -815,3 +815,47 @@ describe('soft stop', () => {
     expect(r.haproxy).toEqual({ first: 200, events: ['GOAWAY code 0', '200 slow'], exit: 0 });
   });
 });
+
+describe('concurrent streams', () => {
+  it('count as one connection (scur, feconn), each a request on the backend (beconn)', async () => {
+    const sock = join(tmpdir(), `hap-h2c-${process.pid}-${Date.now()}.sock`);
+    const r = await both(
+      (ports) => config(ports, [], [`  stats socket ${sock}-${ports[0]} level admin`]),
+      async ([p], _b, proxy) => {
+        const s = await h2Connect(p!, true);
+        const inFlight = [1, 2, 3].map((i) => h2Request(s, { ':path': `/slow/${i}` }));
+        // the requests have reached the server
+        await new Promise((res) => setTimeout(res, 300));
+        const csv = await cliCommand(`${sock}-${p}`, 'show stat');
+        await Promise.all(inFlight);
+        await closeSession(s);
+        const cols = csv.split('\n')[0]!.replace(/^# /, '').split(',');
+        const fe = csv
+          .split('\n')
+          .find((l) => l.startsWith('fe,FRONTEND,'))!
+          .split(',');
+        const be = csv
+          .split('\n')
+          .find((l) => l.startsWith('be1,BACKEND,'))!
+          .split(',');
+        await proxy.waitForOutput(/slow\/3 HTTP\/2\.0"/, 5000, 'stdout');
+        // the connection counts of each log line: actconn/feconn/beconn/srv_conn/retries
+        const counts = proxy
+          .stdout()
+          .trim()
+          .split('\n')
+          .map((l) => / [-A-Za-z]{4} (\d+\/\d+\/\d+\/\d+\/\d+) /.exec(l)?.[1])
+          .sort();
+        return { feScur: fe[cols.indexOf('scur')], beScur: be[cols.indexOf('scur')], counts };
+      },
+    );
+    for (const f of readdirSync(tmpdir()))
+      if (f.startsWith(basename(sock))) rmSync(join(tmpdir(), f), { force: true });
+    expect(r.haproxyd).toEqual(r.haproxy);
+    expect(r.haproxy.feScur).toBe('1');
+    expect(r.haproxy.beScur).toBe('3');
+    // every line says one frontend connection while the three streams were served
+    expect(r.haproxy.counts).toHaveLength(3);
+    for (const c of r.haproxy.counts) expect(c).toMatch(/^1\/1\/\d\/\d\/0$/);
+  });
+});
