@@ -315,6 +315,9 @@ class H2Exchange extends Duplex implements HttpHandler {
   private readonly parser: HttpParser;
   /** The request body goes chunked (no content-length). */
   private readonly chunked: boolean;
+  /** A CONNECT request: once a 2xx answers it, the stream carries a tunnel's bytes both ways. */
+  private readonly connect: boolean;
+  private tunnel: boolean;
   reqTrailers: http2.IncomingHttpHeaders | undefined;
   respTrailers: Record<string, string | string[]> | undefined;
   private respChunked: boolean;
@@ -348,7 +351,9 @@ class H2Exchange extends Duplex implements HttpHandler {
     const method = String(headers[':method'] ?? 'GET');
     this.parser.responseTo(method);
     const hasBody = !stream.endAfterHeaders;
-    this.chunked = hasBody && headers['content-length'] === undefined;
+    this.connect = method === 'CONNECT';
+    this.tunnel = false;
+    this.chunked = hasBody && !this.connect && headers['content-length'] === undefined;
     const head = requestHead(method, headers, raw, this.chunked);
     this.bytesRead += head.length;
     this.push(Buffer.from(head, 'latin1'));
@@ -409,6 +414,8 @@ class H2Exchange extends Duplex implements HttpHandler {
   }
 
   requestEnd(): void {
+    // the client's END_STREAM on a tunnel is its half-close
+    if (this.connect && !this.respDone) this.push(null);
     if (!this.chunked || this.respDone) return;
     let last = '0\r\n';
     const t = this.reqTrailers;
@@ -434,8 +441,10 @@ class H2Exchange extends Duplex implements HttpHandler {
       cb();
       return;
     }
-    this.parser.execute(chunk);
     const s = this.stream;
+    if (this.tunnel) {
+      if (!s.destroyed && !s.closed) s.write(Buffer.copyBytesFrom(chunk));
+    } else this.parser.execute(chunk);
     if (!s.destroyed && s.writableNeedDrain) {
       this.waiting = cb;
       s.once('drain', onExchangeDrain);
@@ -445,6 +454,14 @@ class H2Exchange extends Duplex implements HttpHandler {
   }
 
   override _final(cb: (err?: Error | null) => void): void {
+    if (this.tunnel && !this.respDone) {
+      // the server side of the tunnel closed: END_STREAM
+      this.respDone = true;
+      const s = this.stream;
+      if (!s.destroyed && !s.closed && !s.writableEnded) s.end();
+      cb();
+      return;
+    }
     // a body delimited by the end of the connection ends here
     if (!this.respDone) this.parser.finish();
     if (!this.respDone) this.abort();
@@ -489,6 +506,12 @@ class H2Exchange extends Duplex implements HttpHandler {
       }
       this.responded = true;
       this.respChunked = info.chunked;
+      if (this.connect && info.status < 300) {
+        // the tunnel is open: what follows is the server's bytes, sent as DATA
+        this.tunnel = true;
+        s.respond(h, { endStream: false, sendDate: false } as http2.ServerStreamResponseOptions);
+        return;
+      }
       s.respond(h, {
         endStream: info.bodyKind === 'none',
         waitForTrailers: info.chunked,
@@ -518,8 +541,14 @@ class H2Exchange extends Duplex implements HttpHandler {
     this.respTrailers = t;
   }
 
+  onTunnel(rest: Buffer): void {
+    const s = this.stream;
+    if (rest.length > 0 && !s.destroyed && !s.closed) s.write(Buffer.copyBytesFrom(rest));
+  }
+
   onMessageComplete(): void {
-    if (!this.responded) return; // an interim (1xx) response
+    // an interim (1xx) response, or the head that opened a tunnel
+    if (!this.responded || this.tunnel) return;
     this.respDone = true;
     const s = this.stream;
     if (!s.destroyed && !s.closed && !s.writableEnded) s.end();
