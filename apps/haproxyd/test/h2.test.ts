@@ -133,12 +133,37 @@ function rawAnswer(sock: Socket): void {
   });
 }
 
+/** A server that accepts a CONNECT (200) and then echoes the tunnel's bytes. */
+let tunnelServer: Server;
+let tunnelPort = 0;
+function tunnelAnswer(sock: Socket): void {
+  let head = Buffer.alloc(0);
+  let open = false;
+  sock.on('error', () => sock.destroy());
+  sock.on('data', (d: Buffer) => {
+    if (open) {
+      sock.write(d);
+      return;
+    }
+    head = Buffer.concat([head, d]);
+    const at = head.indexOf('\r\n\r\n');
+    if (at < 0) return;
+    open = true;
+    sock.write('HTTP/1.1 200 Connection established\r\n\r\n');
+    if (head.length > at + 4) sock.write(head.subarray(at + 4));
+  });
+  sock.on('end', () => sock.end());
+}
+
 beforeAll(async () => {
   requireHaproxy();
   pki = makePki();
   rawServer = createNetServer(rawAnswer);
   await new Promise<void>((r) => rawServer.listen(0, '127.0.0.1', r));
   rawPort = (rawServer.address() as AddressInfo).port;
+  tunnelServer = createNetServer({ allowHalfOpen: true }, tunnelAnswer);
+  await new Promise<void>((r) => tunnelServer.listen(0, '127.0.0.1', r));
+  tunnelPort = (tunnelServer.address() as AddressInfo).port;
   for (const name of ['be1', 'be2']) {
     const s = createHttpServer({ keepAliveTimeout: 5000 }, serve(name));
     await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
@@ -153,6 +178,7 @@ afterAll(async () => {
     await new Promise((r) => s.close(r));
   }
   await new Promise((r) => rawServer?.close(r));
+  await new Promise((r) => tunnelServer?.close(r));
   pki?.remove();
   expect(await settleLeftovers()).toEqual([]);
 });
@@ -182,6 +208,7 @@ function config(ports: number[], extra: readonly string[] = [], global: readonly
     '  http-request return status 200 content-type text/plain lf-string "url=%[url] path=%[path] ver=%[req.ver] host=%[req.hdr(host)] alpn=%[ssl_fc_alpn]" if { path /info }',
     '  use_backend be2 if { path_beg /two }',
     '  use_backend be3 if { path_beg /raw }',
+    '  use_backend be4 if METH_CONNECT',
     ...extra,
     '  default_backend be1',
     'backend be1',
@@ -190,6 +217,8 @@ function config(ports: number[], extra: readonly string[] = [], global: readonly
     `  server s2 127.0.0.1:${serverPorts[1]}`,
     'backend be3',
     `  server s3 127.0.0.1:${rawPort}`,
+    'backend be4',
+    `  server s4 127.0.0.1:${tunnelPort}`,
   ].join('\n')}\n`;
 }
 
@@ -857,5 +886,38 @@ describe('concurrent streams', () => {
     // every line says one frontend connection while the three streams were served
     expect(r.haproxy.counts).toHaveLength(3);
     for (const c of r.haproxy.counts) expect(c).toMatch(/^1\/1\/\d\/\d\/0$/);
+  });
+});
+
+describe('CONNECT', () => {
+  it('a 2xx opens a tunnel on the stream: bytes both ways, END_STREAM as the half-close', async () => {
+    const r = await both(config, async ([p]) => {
+      const s = await h2Connect(p!, true);
+      try {
+        const got = await new Promise<string>((resolve) => {
+          const req = s.request(
+            { ':method': 'CONNECT', ':authority': 'tunnel.test:443' },
+            { endStream: false },
+          );
+          const parts: Buffer[] = [];
+          let status = '';
+          req.on('response', (h) => {
+            status = String(h[':status']);
+            req.write('ping-1 ');
+            setTimeout(() => req.end('ping-2'), 100);
+          });
+          req.on('data', (c: Buffer) => parts.push(c));
+          req.on('end', () => resolve(`${status} ${Buffer.concat(parts).toString('latin1')}`));
+          req.on('error', (e) => resolve(`error ${e.message}`));
+        });
+        // the connection serves on
+        const after = await h2Request(s, { ':path': '/info' });
+        return [got, after.status];
+      } finally {
+        await closeSession(s);
+      }
+    });
+    expect(r.haproxyd).toEqual(r.haproxy);
+    expect(r.haproxy).toEqual(['200 ping-1 ping-2', 200]);
   });
 });
