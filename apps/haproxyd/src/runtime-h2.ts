@@ -320,7 +320,6 @@ class H2Exchange extends Duplex implements HttpHandler {
   private tunnel: boolean;
   reqTrailers: http2.IncomingHttpHeaders | undefined;
   respTrailers: Record<string, string | string[]> | undefined;
-  private respChunked: boolean;
   private responded: boolean;
   respDone: boolean;
   /** The engine's write callback, held until the h2 stream drains. */
@@ -342,7 +341,6 @@ class H2Exchange extends Duplex implements HttpHandler {
     this.bytesWritten = 0;
     this.reqTrailers = undefined;
     this.respTrailers = undefined;
-    this.respChunked = false;
     this.responded = false;
     this.respDone = false;
     this.waiting = undefined;
@@ -505,7 +503,6 @@ class H2Exchange extends Duplex implements HttpHandler {
         return;
       }
       this.responded = true;
-      this.respChunked = info.chunked;
       if (this.connect && info.status < 300) {
         // the tunnel is open: what follows is the server's bytes, sent as DATA
         this.tunnel = true;

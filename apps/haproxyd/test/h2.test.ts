@@ -7,7 +7,7 @@
 // its stream, cleartext `proto h2`, and malformed requests answered with RST_STREAM/GOAWAY.
 
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readdirSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer, type IncomingMessage } from 'node:http';
 import * as http2 from 'node:http2';
