@@ -13,9 +13,12 @@
  * As HAProxy builds it, the request's target is the absolute URI `scheme://authority/path` (what
  * `url`, `%r` and the rules see; servers get the origin form), the Host header is the authority,
  * cookies split by the client are joined, and a body without content-length goes chunked.
+ * A CONNECT answered 2xx, and a websocket over h2 (RFC 8441: an HTTP/1.1 upgrade to the server,
+ * its 101 told 200 to the client), turn the stream into a tunnel: raw bytes both ways.
  * This module, and node:http2 with it, is loaded only when a configuration uses HTTP/2.
  */
 
+import { randomBytes } from 'node:crypto';
 import * as http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
@@ -186,6 +189,8 @@ export class H2Gateway {
         // 0 in HAProxy: no limit
         maxConcurrentStreams: tuning.maxConcurrentStreams === 0 ? 2 ** 32 - 1 : tuning.maxConcurrentStreams,
         ...(tuning.maxFrameSize !== 16384 ? { maxFrameSize: tuning.maxFrameSize } : {}),
+        // RFC 8441: websockets over h2 (extended CONNECT), announced as HAProxy does
+        enableConnectProtocol: true,
       },
       // flow control bounds what a stream may hold; the default (10 MiB) would refuse streams
       // of a busy connection before HAProxy would
@@ -245,6 +250,12 @@ function onStream(
   const gw = this[GATEWAY];
   if (gw === undefined) {
     stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+    return;
+  }
+  const protocol = headers[':protocol'];
+  if (protocol !== undefined && protocol !== 'websocket') {
+    // an extended CONNECT for another protocol than websocket: not served
+    stream.close(http2.constants.NGHTTP2_PROTOCOL_ERROR);
     return;
   }
   this[ACTIVE] = (this[ACTIVE] ?? 0) + 1;
@@ -318,6 +329,8 @@ class H2Exchange extends Duplex implements HttpHandler {
   /** A CONNECT request: once a 2xx answers it, the stream carries a tunnel's bytes both ways. */
   private readonly connect: boolean;
   private tunnel: boolean;
+  /** RFC 8441: a websocket over h2, an HTTP/1.1 upgrade (GET, 101) to the server. */
+  private readonly websocket: boolean;
   reqTrailers: http2.IncomingHttpHeaders | undefined;
   respTrailers: Record<string, string | string[]> | undefined;
   private responded: boolean;
@@ -350,9 +363,10 @@ class H2Exchange extends Duplex implements HttpHandler {
     this.parser.responseTo(method);
     const hasBody = !stream.endAfterHeaders;
     this.connect = method === 'CONNECT';
+    this.websocket = this.connect && headers[':protocol'] === 'websocket';
     this.tunnel = false;
     this.chunked = hasBody && !this.connect && headers['content-length'] === undefined;
-    const head = requestHead(method, headers, raw, this.chunked);
+    const head = requestHead(method, headers, raw, this.chunked, this.websocket);
     this.bytesRead += head.length;
     this.push(Buffer.from(head, 'latin1'));
   }
@@ -498,6 +512,14 @@ class H2Exchange extends Duplex implements HttpHandler {
       else h[name] = [String(had), value];
     }
     try {
+      if (info.status === 101 && this.websocket) {
+        // the server switched to websocket: the h2 client is told 200, the stream is the tunnel
+        h[':status'] = 200;
+        this.responded = true;
+        this.tunnel = true;
+        s.respond(h, { endStream: false, sendDate: false } as http2.ServerStreamResponseOptions);
+        return;
+      }
       if (info.status < 200) {
         if (info.status !== 101) s.additionalHeaders(h);
         return;
@@ -572,15 +594,16 @@ function requestHead(
   headers: http2.IncomingHttpHeaders,
   raw: readonly string[],
   chunked: boolean,
+  websocket: boolean,
 ): string {
   const authority = headers[':authority'];
   const path = String(headers[':path'] ?? '');
   const scheme = String(headers[':scheme'] ?? 'http');
   let target: string;
-  if (method === 'CONNECT') target = String(authority ?? '');
+  if (method === 'CONNECT' && !websocket) target = String(authority ?? '');
   else if (authority !== undefined) target = `${scheme}://${authority}${path}`;
   else target = path;
-  let out = `${method} ${target} HTTP/2.0\r\n`;
+  let out = `${websocket ? 'GET' : method} ${target} HTTP/2.0\r\n`;
   if (authority !== undefined) out += `host: ${authority}\r\n`;
   let cookie: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
@@ -596,6 +619,12 @@ function requestHead(
     out += `${name}: ${value}\r\n`;
   }
   if (cookie !== undefined) out += `cookie: ${cookie}\r\n`;
+  if (websocket) {
+    // the HTTP/1.1 form of the upgrade; a server wants a key (h2 clients send none)
+    out += 'upgrade: websocket\r\nconnection: upgrade\r\n';
+    if (headers['sec-websocket-key'] === undefined)
+      out += `sec-websocket-key: ${randomBytes(16).toString('base64')}\r\n`;
+  }
   if (chunked) out += 'transfer-encoding: chunked\r\n';
   return `${out}\r\n`;
 }

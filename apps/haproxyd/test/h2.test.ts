@@ -135,6 +135,8 @@ function rawAnswer(sock: Socket): void {
 
 /** A server that accepts a CONNECT (200) and then echoes the tunnel's bytes. */
 let tunnelServer: Server;
+/** The head of the last websocket upgrade the tunnel server saw (its key replaced). */
+let lastUpgrade = '';
 let tunnelPort = 0;
 function tunnelAnswer(sock: Socket): void {
   let head = Buffer.alloc(0);
@@ -149,7 +151,15 @@ function tunnelAnswer(sock: Socket): void {
     const at = head.indexOf('\r\n\r\n');
     if (at < 0) return;
     open = true;
-    sock.write('HTTP/1.1 200 Connection established\r\n\r\n');
+    const text = head.subarray(0, at).toString('latin1');
+    const key = /^sec-websocket-key: *(.*)$/im.exec(text)?.[1];
+    if (/^upgrade: *websocket/im.test(text) && key !== undefined) {
+      lastUpgrade = text.replace(key, 'KEY');
+      const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+      sock.write(
+        `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+      );
+    } else sock.write('HTTP/1.1 200 Connection established\r\n\r\n');
     if (head.length > at + 4) sock.write(head.subarray(at + 4));
   });
   sock.on('end', () => sock.end());
@@ -208,7 +218,7 @@ function config(ports: number[], extra: readonly string[] = [], global: readonly
     '  http-request return status 200 content-type text/plain lf-string "url=%[url] path=%[path] ver=%[req.ver] host=%[req.hdr(host)] alpn=%[ssl_fc_alpn]" if { path /info }',
     '  use_backend be2 if { path_beg /two }',
     '  use_backend be3 if { path_beg /raw }',
-    '  use_backend be4 if METH_CONNECT',
+    '  use_backend be4 if METH_CONNECT || { path_beg /ws }',
     ...extra,
     '  default_backend be1',
     'backend be1',
@@ -690,11 +700,9 @@ describe('tune.h2', () => {
     // configured; the frame size stays at a buffer's (16384, not announced)
     expect(byDefault.haproxy).toEqual(['SETTINGS 3=100 8=1']);
     expect(r.haproxy).toEqual(['SETTINGS 1=8192 3=7 4=100000 8=1']);
-    // HAProxy also announces SETTINGS_ENABLE_CONNECT_PROTOCOL (8=1, websockets over h2), which
-    // haproxyd does not serve yet: it does not announce it
-    const without8 = (l: string[]) => l.map((x) => x.replace(' 8=1', ''));
-    expect(byDefault.haproxyd).toEqual(without8(byDefault.haproxy));
-    expect(r.haproxyd).toEqual(without8(r.haproxy));
+    // and SETTINGS_ENABLE_CONNECT_PROTOCOL (8=1): websockets over h2
+    expect(byDefault.haproxyd).toEqual(byDefault.haproxy);
+    expect(r.haproxyd).toEqual(r.haproxy);
     const bad = writeConfig(
       config(await freePorts(2), [], ['  tune.h2.header-table-size 100', '  tune.h2.max-frame-size 99']),
     );
@@ -919,5 +927,56 @@ describe('CONNECT', () => {
     });
     expect(r.haproxyd).toEqual(r.haproxy);
     expect(r.haproxy).toEqual(['200 ping-1 ping-2', 200]);
+  });
+});
+
+describe('websockets over h2 (RFC 8441)', () => {
+  it('an extended CONNECT becomes an HTTP/1.1 upgrade; 101 is told 200, then bytes both ways', async () => {
+    const r = await both(config, async ([p]) => {
+      const s = await h2Connect(p!, true);
+      try {
+        lastUpgrade = '';
+        const got = await new Promise<string>((resolve) => {
+          const req = s.request(
+            {
+              ':method': 'CONNECT',
+              ':protocol': 'websocket',
+              ':scheme': 'https',
+              ':path': '/ws/chat',
+              ':authority': 'www.example.test',
+              'sec-websocket-version': '13',
+            },
+            { endStream: false },
+          );
+          const parts: Buffer[] = [];
+          let head = '';
+          req.on('response', (h) => {
+            // the accept value follows the key, random
+            head = JSON.stringify(Object.entries(h)).replace(
+              /"sec-websocket-accept","[^"]+"/,
+              '"sec-websocket-accept","ACCEPT"',
+            );
+            req.write('frame-1 ');
+            setTimeout(() => req.end('frame-2'), 100);
+          });
+          req.on('data', (c: Buffer) => parts.push(c));
+          req.on('end', () => resolve(`${head} ${Buffer.concat(parts).toString('latin1')}`));
+          req.on('error', (e) => resolve(`error ${e.message}`));
+        });
+        // (HAProxy spells the key it adds "Sec-Websocket-Key", haproxyd in lower case: names
+        // compared without their case)
+        const enabled = s.remoteSettings.enableConnectProtocol;
+        return {
+          enabled,
+          got,
+          server: lastUpgrade.split('\r\n').map((l) => l.replace(/^([^: ]+):/, (n) => n.toLowerCase())),
+        };
+      } finally {
+        await closeSession(s);
+      }
+    });
+    expect(r.haproxyd).toEqual(r.haproxy);
+    expect(r.haproxy.enabled).toBe(true);
+    expect(r.haproxy.got).toMatch(/":status",200.* frame-1 frame-2$/);
   });
 });

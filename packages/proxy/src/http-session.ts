@@ -900,6 +900,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     if (this.client[H2_STREAM] === true) {
       originForm(info);
       if (info.chunked) moveLast(info.headers, 'transfer-encoding');
+      // the key of a websocket over h2 is made by the h2 layer: written last, as HAProxy
+      else if (info.upgrade) moveLast(info.headers, 'sec-websocket-key');
     }
     this.reqHead = requestHead(info, conn, forwardedFor(this, info, fhttp, bhttp));
     this.pendingOut.length = 0;
