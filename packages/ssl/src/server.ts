@@ -9,7 +9,9 @@ import { isAbsolute, join } from 'node:path';
 import { type ConnectionOptions, connect, createSecureContext, type SecureContext } from 'node:tls';
 import type { Diagnostic, ServerModel } from '@hap/config';
 import type { TlsDefaults } from './defaults.ts';
+import { crtPath } from './bind.ts';
 import { CertificateError, loadCaFile, loadCertificate } from './pem.ts';
+import type { CertificateStore } from './store.ts';
 import { applySetting, contextOptions, copySettings } from './settings.ts';
 
 /** HAProxy 2.6 offers TLS 1.2 and later to servers unless asked. */
@@ -69,6 +71,7 @@ export function compileServerTls(
   server: ServerModel,
   defaults: TlsDefaults,
   out: Diagnostic[],
+  store?: CertificateStore,
 ): ServerTlsResult {
   const unsupported: string[] = [];
   const s = copySettings(defaults.server);
@@ -118,6 +121,7 @@ export function compileServerTls(
     return { tls: undefined, unsupported };
   }
   const o = contextOptions(s, SERVER_DEFAULT_MIN, false);
+  let crtFile: string | undefined;
   try {
     if (s.caFile !== undefined) {
       const p = withBase(defaults.caBase, s.caFile);
@@ -129,7 +133,9 @@ export function compileServerTls(
     }
     const crt = server.options['crt'];
     if (typeof crt === 'string') {
-      const c = loadCertificate(withBase(defaults.crtBase, crt));
+      crtFile = crtPath(defaults.crtBase, crt);
+      const p = crtFile;
+      const c = store !== undefined ? store.load(p, () => loadCertificate(p)) : loadCertificate(p);
       o.cert = c.certPem;
       o.key = c.keyPem;
     }
@@ -167,8 +173,21 @@ export function compileServerTls(
   const vh = server.options['verifyhost'];
   const verifyHost = typeof vh === 'string' ? vh : undefined;
   const alpn = s.alpn;
+  if (crtFile !== undefined && store !== undefined) {
+    // a certificate committed on the runtime API: the next connections present it
+    store.use(crtFile, {
+      prepare(next) {
+        const fresh = createSecureContext({ ...o, cert: next.certPem, key: next.keyPem });
+        return () => {
+          context = fresh;
+        };
+      },
+    });
+  }
   const tls: ServerTls = {
-    context,
+    get context() {
+      return context;
+    },
     servername,
     forwardClientSni,
     verify,
