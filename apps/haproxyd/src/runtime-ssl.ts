@@ -6,7 +6,14 @@
 
 import type { BindModel, ConfigModel, Diagnostic, ServerModel } from '@hap/config';
 import type { Socket } from 'node:net';
-import { createServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import type { CheckTls } from '@hap/checks';
+import {
+  checkServerIdentity,
+  createServer,
+  type Server as TlsServer,
+  type TLSSocket,
+  connect as tlsConnect,
+} from 'node:tls';
 import {
   type BindTls,
   CertificateStore,
@@ -134,6 +141,51 @@ export function serverTlsFor(
     );
   }
   return t;
+}
+
+const checkTlsOf = new WeakMap<ServerModel, CheckTls | undefined>();
+
+/**
+ * The TLS side of a server's health checks (`check-ssl`, or `ssl` inherited): the server's
+ * settings, `check-sni` as the name sent (and checked when verifying), `check-alpn`.
+ */
+export function checkTlsFor(
+  model: ConfigModel,
+  backend: string,
+  s: ServerModel,
+  out: Diagnostic[],
+): CheckTls | undefined {
+  if (checkTlsOf.has(s)) return checkTlsOf.get(s);
+  const c = compile(model, out);
+  let t = c.servers.get(s)?.tls;
+  if (t === undefined) {
+    const r = compileServerTls(backend, s, tlsDefaults(model.global, []), out, undefined, true);
+    t = r.tls;
+  }
+  if (t === undefined) {
+    checkTlsOf.set(s, undefined);
+    return undefined;
+  }
+  const server = t;
+  const sni = typeof s.options['check-sni'] === 'string' ? s.options['check-sni'] : undefined;
+  const alpnOpt = s.options['check-alpn'];
+  const alpn = typeof alpnOpt === 'string' ? alpnOpt.split(',') : undefined;
+  const result: CheckTls = {
+    connect(socket) {
+      return tlsConnect({
+        socket,
+        secureContext: server.context,
+        rejectUnauthorized: server.verify === 'required',
+        ...(sni !== undefined ? { servername: sni } : {}),
+        ...(alpn !== undefined ? { ALPNProtocols: alpn } : {}),
+        // the name is checked against check-sni only (HAProxy checks no name without it)
+        checkServerIdentity: (host, cert) =>
+          sni !== undefined && server.verify === 'required' ? checkServerIdentity(host, cert) : undefined,
+      });
+    },
+  };
+  checkTlsOf.set(s, result);
+  return result;
 }
 
 /** The certificate store of a configuration (empty when it loads no certificate). */

@@ -687,9 +687,6 @@ function serverSpec(
   const agentOn = flag('agent-check') && !flag('no-agent-check');
   if (!check && !agentOn) return undefined;
   for (const unsupported of [
-    'check-ssl',
-    'check-sni',
-    'check-alpn',
     'check-proto',
     'check-via-socks4',
     'track',
@@ -810,6 +807,12 @@ function serverSpec(
     onError: onError as OnErrorMode,
     ...(omd !== undefined ? { onMarkedDown: 'shutdown-sessions' as const } : {}),
     ...(omu !== undefined ? { onMarkedUp: 'shutdown-backup-sessions' as const } : {}),
+    // TLS is inherited by checks only when they go to the service address and port
+    ...((flag('check-ssl') && !flag('no-check-ssl')) || (flag('ssl') && !flag('no-ssl') && !overridden)
+      ? { ssl: true }
+      : {}),
+    ...(typeof o['check-sni'] === 'string' ? { sni: o['check-sni'] } : {}),
+    ...(typeof o['check-alpn'] === 'string' ? { alpn: o['check-alpn'].split(',') } : {}),
   };
 }
 

@@ -20,6 +20,7 @@ export type {
   CheckResult,
   CheckRule,
   CheckSpec,
+  CheckTls,
   CheckState,
   EffectiveState,
   ExpectMatch,

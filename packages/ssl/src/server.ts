@@ -40,12 +40,22 @@ export interface ServerTlsResult {
   unsupported: string[];
 }
 
-const TLS_SERVER_ONLY = new Set(['ssl', 'sni', 'crt', 'verifyhost', 'no-ssl-reuse', 'ssl-reuse', 'no-ssl']);
-/** Server TLS options that are recognised but not honoured yet. */
-const NOT_SUPPORTED = new Set([
+const TLS_SERVER_ONLY = new Set([
+  'ssl',
+  'sni',
+  'crt',
+  'verifyhost',
+  'no-ssl-reuse',
+  'ssl-reuse',
+  'no-ssl',
+  // checks over TLS: read by the health checks
   'check-ssl',
+  'no-check-ssl',
   'check-sni',
   'check-alpn',
+]);
+/** Server TLS options that are recognised but not honoured yet. */
+const NOT_SUPPORTED = new Set([
   'npn',
   'allow-0rtt',
   'send-proxy-v2-ssl',
@@ -72,6 +82,8 @@ export function compileServerTls(
   defaults: TlsDefaults,
   out: Diagnostic[],
   store?: CertificateStore,
+  /** Read the TLS settings even without `ssl` (the server's `check-ssl`). */
+  forChecks = false,
 ): ServerTlsResult {
   const unsupported: string[] = [];
   const s = copySettings(defaults.server);
@@ -101,7 +113,7 @@ export function compileServerTls(
       failed = true;
     }
   }
-  const ssl = server.options['ssl'] !== undefined && server.options['no-ssl'] === undefined;
+  const ssl = forChecks || (server.options['ssl'] !== undefined && server.options['no-ssl'] === undefined);
   if (!ssl || failed) return { tls: undefined, unsupported };
   const verify = (s.verify ?? defaults.serverVerify) === 'none' ? 'none' : 'required';
   if (s.verify === 'optional') {
