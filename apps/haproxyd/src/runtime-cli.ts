@@ -924,7 +924,8 @@ export function createRuntimeApi(
   // --- TLS certificates (runtime-ssl-cli.ts, loaded on first use) -------------------------
 
   const sslCert =
-    (verb: import('./runtime-ssl-cli.ts').SslCertVerb) => async (args: readonly string[], ctx: CommandContext) =>
+    (verb: import('./runtime-ssl-cli.ts').SslCertVerb) =>
+    async (args: readonly string[], ctx: CommandContext) =>
       (await import('./runtime-ssl-cli.ts')).sslCertCommand(host, verb, args, ctx);
   api.register({
     words: ['show', 'ssl', 'cert'],

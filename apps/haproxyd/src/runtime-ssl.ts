@@ -4,16 +4,16 @@
  * not honour yet turned into the 'not supported yet' alert before anything is bound.
  */
 
-import type { BindModel, ConfigModel, Diagnostic, ServerModel } from '@hap/config';
 import type { Socket } from 'node:net';
-import type { CheckTls } from '@hap/checks';
 import {
   checkServerIdentity,
   createServer,
-  type Server as TlsServer,
   type TLSSocket,
+  type Server as TlsServer,
   connect as tlsConnect,
 } from 'node:tls';
+import type { CheckTls } from '@hap/checks';
+import type { BindModel, ConfigModel, Diagnostic, ServerModel } from '@hap/config';
 import {
   type BindTls,
   CertificateStore,

@@ -51,7 +51,9 @@ async function servers(sock: string): Promise<string[]> {
     const f = l.split(',');
     if (f[1] === 'FRONTEND' || f[1] === 'BACKEND' || f[0] === 'tlsonly' || f[0] === 'plain') continue;
     out.push(
-      [f[0], f[1], f[col('status')], f[col('check_status')], f[col('last_chk')], f[col('check_desc')]].join(','),
+      [f[0], f[1], f[col('status')], f[col('check_status')], f[col('last_chk')], f[col('check_desc')]].join(
+        ',',
+      ),
     );
   }
   return out;

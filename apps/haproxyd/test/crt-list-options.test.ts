@@ -46,7 +46,9 @@ function attempt(port: number, o: Offer): Promise<string> {
       ...(o.alpn !== undefined ? { ALPNProtocols: o.alpn } : {}),
       ...(o.maxVersion !== undefined ? { maxVersion: o.maxVersion } : {}),
       ...(o.ciphers !== undefined ? { ciphers: o.ciphers } : {}),
-      ...(o.client !== undefined ? { cert: pki.read(`${o.client}.crt`), key: pki.read(`${o.client}.key`) } : {}),
+      ...(o.client !== undefined
+        ? { cert: pki.read(`${o.client}.crt`), key: pki.read(`${o.client}.key`) }
+        : {}),
     });
     s.setTimeout(5000, () => s.destroy(new Error('timeout')));
     s.on('secureConnect', () => {

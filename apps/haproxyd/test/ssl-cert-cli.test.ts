@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { type Binary, freePorts, requireHaproxy, startProxy, writeConfig } from '@hap/testkit';
 import { useTestkit } from '@hap/testkit/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -97,7 +97,12 @@ function presented(port: number, servername?: string): Promise<Presented | strin
 /** A TLS connection kept open across the commit: its certificate, then one request. */
 function openConnection(port: number): Promise<{ socket: TLSSocket; cert: Presented }> {
   return new Promise((resolve, reject) => {
-    const s = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, servername: 'www.example.test' });
+    const s = tlsConnect({
+      host: '127.0.0.1',
+      port,
+      rejectUnauthorized: false,
+      servername: 'www.example.test',
+    });
     s.on('secureConnect', () => {
       const c = s.getPeerX509Certificate()!;
       resolve({ socket: s, cert: { serial: c.serialNumber, subject: c.subject.replaceAll('\n', '/') } });
@@ -150,12 +155,15 @@ describe('runtime API: ssl certificate transactions', () => {
       const answers: string[] = [];
       const seen: string[] = [];
       const say = async (command: string, payload?: string, socket = admin) => {
-        answers.push(`${command}${payload !== undefined ? ' <<payload' : ''}\n${await cli(socket, command, payload)}`);
+        answers.push(
+          `${command}${payload !== undefined ? ' <<payload' : ''}\n${await cli(socket, command, payload)}`,
+        );
       };
       const W = www(pki.dir);
       try {
         await say('show ssl cert');
-        for (const f of ['def.pem', 'www.pem', 'ec.pem', 'chain.pem']) await say(`show ssl cert ${pki.dir}//${f}`);
+        for (const f of ['def.pem', 'www.pem', 'ec.pem', 'chain.pem'])
+          await say(`show ssl cert ${pki.dir}//${f}`);
         await say('show ssl cert nothere.pem');
         await say('show ssl cert', undefined, user);
         await say('show ssl cert', undefined, oper);
@@ -196,7 +204,9 @@ describe('runtime API: ssl certificate transactions', () => {
           [pb!, undefined],
           [pb!, 'a.wild.test'],
         ] as const) {
-          seen.push(`${port === pa ? 'A' : 'B'} ${name ?? '(no sni)'}: ${JSON.stringify(await presented(port, name))}`);
+          seen.push(
+            `${port === pa ? 'A' : 'B'} ${name ?? '(no sni)'}: ${JSON.stringify(await presented(port, name))}`,
+          );
         }
         // a new, unused certificate
         await say('new ssl cert extra.pem');

@@ -28,7 +28,14 @@ export function openssl(dir: string, args: string[]): void {
 }
 
 /** A key and a certificate signed by `ca` (or self-signed), with its SAN list. */
-export function issue(dir: string, name: string, cn: string, san: string | undefined, ca: string, ext = ''): void {
+export function issue(
+  dir: string,
+  name: string,
+  cn: string,
+  san: string | undefined,
+  ca: string,
+  ext = '',
+): void {
   openssl(dir, [
     'req',
     '-newkey',

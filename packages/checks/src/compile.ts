@@ -686,11 +686,7 @@ function serverSpec(
   const check = flag('check') && !flag('no-check');
   const agentOn = flag('agent-check') && !flag('no-agent-check');
   if (!check && !agentOn) return undefined;
-  for (const unsupported of [
-    'check-proto',
-    'check-via-socks4',
-    'track',
-  ]) {
+  for (const unsupported of ['check-proto', 'check-via-socks4', 'track']) {
     if (flag(unsupported))
       throw fail('HAP_ERR_CHECK_UNSUPPORTED', `'${unsupported}' is not supported by haproxyd's checks`);
   }

@@ -3,9 +3,9 @@
 import { isIPv6, Socket } from 'node:net';
 import { parseHttpResponse } from './http.ts';
 import type { ExpectStep, Ruleset, Step, Verdict } from './rules.ts';
-import type { CheckTls } from './types.ts';
 import { sslHello } from './rules.ts';
 import { type CheckStatus, errnoText } from './status.ts';
+import type { CheckTls } from './types.ts';
 
 /** HAProxy's tune.bufsize: a check never looks at more than this. */
 const BUFSIZE = 16384;

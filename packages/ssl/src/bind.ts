@@ -20,7 +20,6 @@ import {
 } from 'node:tls';
 import type { BindModel, Diagnostic } from '@hap/config';
 import { readCrtList } from './crt-list.ts';
-import type { CertificateInstance, CertificateStore } from './store.ts';
 import type { TlsDefaults } from './defaults.ts';
 import {
   CertificateError,
@@ -37,6 +36,7 @@ import {
   type VerifyMode,
   versionRange,
 } from './settings.ts';
+import type { CertificateInstance, CertificateStore } from './store.ts';
 
 /** HAProxy 2.6 refuses versions older than TLS 1.2 on binds unless asked. */
 const BIND_DEFAULT_MIN = 3;
@@ -114,7 +114,12 @@ class Entry implements SniEntry {
   /** What its secure context is made of, besides the certificate. */
   readonly base: SecureContextOptions;
 
-  constructor(cert: LoadedCertificate, filters: readonly string[], base: SecureContextOptions, own: EntryTls | undefined) {
+  constructor(
+    cert: LoadedCertificate,
+    filters: readonly string[],
+    base: SecureContextOptions,
+    own: EntryTls | undefined,
+  ) {
     this.cert = cert;
     this.base = base;
     this.own = own;
@@ -341,7 +346,10 @@ function entryTls(
   const context: SecureContextOptions = contextOptions(s, BIND_DEFAULT_MIN, true);
   if (s.caFile !== undefined && !loadInto(context, 'ca', s.caFile, defaults.caBase, 'ca-file', atLine, out))
     return false;
-  if (s.crlFile !== undefined && !loadInto(context, 'crl', s.crlFile, defaults.caBase, 'crl-file', atLine, out))
+  if (
+    s.crlFile !== undefined &&
+    !loadInto(context, 'crl', s.crlFile, defaults.caBase, 'crl-file', atLine, out)
+  )
     return false;
   if (defaults.dhParam !== undefined) context.dhparam = defaults.dhParam;
   if (!checkContext(context, s, post, true)) return false;
@@ -484,7 +492,17 @@ export function compileBindTls(
             `'crt-list' : unable to stat SSL certificate from file '${certPath}' : No such file or directory.`,
           );
         }
-        const own = entryTls(entry.options, settings, defaults, src.value, entry.line, table, post, atLine, out);
+        const own = entryTls(
+          entry.options,
+          settings,
+          defaults,
+          src.value,
+          entry.line,
+          table,
+          post,
+          atLine,
+          out,
+        );
         if (own === false) {
           failed = true;
           continue;

@@ -17,10 +17,10 @@ export {
   type EntryTls,
   type SniEntry,
 } from './bind.ts';
-export { certificateDetails } from './details.ts';
-export { type ClientHelloName, clientHelloServerName } from './hello.ts';
 export { type CrtListEntry, readCrtList } from './crt-list.ts';
 export { GLOBAL_TLS_KEYWORDS, type TlsDefaults, tlsDefaults } from './defaults.ts';
+export { certificateDetails } from './details.ts';
+export { type ClientHelloName, clientHelloServerName } from './hello.ts';
 export {
   CertificateError,
   certificateFilesIn,
@@ -28,10 +28,10 @@ export {
   type LoadedCertificate,
   loadCertificate,
 } from './pem.ts';
+export { compileServerTls, type ServerTls, type ServerTlsResult } from './server.ts';
+export { TLS_VERSIONS, type TlsSettings, type VerifyMode } from './settings.ts';
 export {
   type CertificateInstance,
   CertificateStore,
   type StoredCertificate,
 } from './store.ts';
-export { compileServerTls, type ServerTls, type ServerTlsResult } from './server.ts';
-export { TLS_VERSIONS, type TlsSettings, type VerifyMode } from './settings.ts';

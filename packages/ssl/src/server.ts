@@ -8,11 +8,11 @@ import type { Socket } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import { type ConnectionOptions, connect, createSecureContext, type SecureContext } from 'node:tls';
 import type { Diagnostic, ServerModel } from '@hap/config';
-import type { TlsDefaults } from './defaults.ts';
 import { crtPath } from './bind.ts';
+import type { TlsDefaults } from './defaults.ts';
 import { CertificateError, loadCaFile, loadCertificate } from './pem.ts';
-import type { CertificateStore } from './store.ts';
 import { applySetting, contextOptions, copySettings } from './settings.ts';
+import type { CertificateStore } from './store.ts';
 
 /** HAProxy 2.6 offers TLS 1.2 and later to servers unless asked. */
 const SERVER_DEFAULT_MIN = 3;
@@ -55,12 +55,7 @@ const TLS_SERVER_ONLY = new Set([
   'check-alpn',
 ]);
 /** Server TLS options that are recognised but not honoured yet. */
-const NOT_SUPPORTED = new Set([
-  'npn',
-  'allow-0rtt',
-  'send-proxy-v2-ssl',
-  'send-proxy-v2-ssl-cn',
-]);
+const NOT_SUPPORTED = new Set(['npn', 'allow-0rtt', 'send-proxy-v2-ssl', 'send-proxy-v2-ssl-cn']);
 
 function accepted(o: { ciphers: string }): boolean {
   try {
