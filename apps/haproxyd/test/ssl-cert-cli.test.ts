@@ -5,7 +5,7 @@
 // a TLS client is presented after the commit (serial and subject) on each bind using the file,
 // with and without SNI, and that a connection opened before the commit is served to its end.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
@@ -161,6 +161,9 @@ describe('runtime API: ssl certificate transactions', () => {
       };
       const W = www(pki.dir);
       try {
+        // the stats sockets may come a moment after the listeners
+        for (let i = 0; i < 100 && ![admin, oper, user].every((f) => existsSync(f)); i++)
+          await new Promise((r) => setTimeout(r, 50));
         await say('show ssl cert');
         for (const f of ['def.pem', 'www.pem', 'ec.pem', 'chain.pem'])
           await say(`show ssl cert ${pki.dir}//${f}`);
