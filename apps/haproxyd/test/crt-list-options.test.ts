@@ -5,10 +5,10 @@
 // cipher lists, with and without a client certificate) and what it gets is compared.
 
 import { connect as tlsConnect } from 'node:tls';
-import { type Binary, freePorts, requireHaproxy, startProxy, writeConfig } from '@hap/testkit';
+import { type Binary, checkConfig, freePorts, requireHaproxy, startProxy, writeConfig } from '@hap/testkit';
 import { useTestkit } from '@hap/testkit/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAllRuns, settleLeftovers } from './helpers.ts';
+import { killAllRuns, runBinary, settleLeftovers } from './helpers.ts';
 import { makePki, type Pki } from './tls-fixtures.ts';
 
 useTestkit();
@@ -139,4 +139,38 @@ describe('crt-list line options', () => {
     expect(seen.haproxy[10]).toContain('handshake refused');
     expect(seen.haproxy[12]).toContain('200 OK');
   });
+
+  const REFUSED: readonly [string, string][] = [
+    ['[npn http/1.1]', "per-certificate option 'npn' is not supported yet"],
+    ['[allow-0rtt]', "per-certificate option 'allow-0rtt' is not supported yet"],
+    ['[alpn h2,http/1.1]', "advertising 'h2' (HTTP/2) is not supported yet"],
+  ];
+  it.each(REFUSED)(
+    "a crt-list line with %s: refused at start ('not supported yet'), -c passes",
+    async (opts, message) => {
+      const list = pki.path('refused-list.txt');
+      (await import('node:fs')).writeFileSync(list, `def.pem\nwww.pem ${opts} www.example.test\n`);
+      const [p] = await freePorts(1);
+      const cfg = writeConfig(
+        [
+          'global',
+          `  crt-base ${pki.dir}`,
+          'defaults',
+          '  mode http',
+          '  timeout client 2s',
+          'frontend fe',
+          `  bind 127.0.0.1:${p} ssl crt-list ${list}`,
+          '  http-request return status 200 content-type text/plain string ok',
+          '',
+        ].join('\n'),
+      );
+      const run = runBinary('haproxyd', ['-db', '-f', cfg]);
+      const st = await run.closed;
+      expect(st.code).toBe(1);
+      expect(run.stderr()).toContain(message);
+      const [c, h] = await Promise.all([checkConfig('haproxyd', [cfg]), checkConfig('haproxy', [cfg])]);
+      expect(h.code).toBe(0);
+      expect(c.code).toBe(0);
+    },
+  );
 });
