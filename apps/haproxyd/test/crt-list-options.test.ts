@@ -173,4 +173,36 @@ describe('crt-list line options', () => {
       expect(c.code).toBe(0);
     },
   );
+
+  const BAD: readonly string[] = [
+    '[ssl-min-ver TLSv9]',
+    '[verify required]',
+    '[ciphers NOPE-CIPHER]',
+    '[ca-file /nonexistent/ca.crt verify required]',
+  ];
+  it.each(BAD)('a crt-list line with %s: -c says what HAProxy says', async (opts) => {
+    const list = pki.path('bad-list.txt');
+    (await import('node:fs')).writeFileSync(list, `def.pem\nwww.pem ${opts} www.example.test\n`);
+    const cfg = writeConfig(
+      [
+        'global',
+        `  crt-base ${pki.dir}`,
+        'defaults',
+        '  mode http',
+        '  timeout client 2s',
+        'frontend fe',
+        `  bind 127.0.0.1:1 ssl crt-list ${list}`,
+        '',
+      ].join('\n'),
+    );
+    const alerts = (text: string) =>
+      text
+        .split('\n')
+        .filter((l) => l.startsWith('[ALERT]'))
+        .map((l) => l.replace(/\(\d+\)/, '(pid)'));
+    const [c, h] = await Promise.all([checkConfig('haproxyd', [cfg]), checkConfig('haproxy', [cfg])]);
+    expect(h.code).not.toBe(0);
+    expect(c.code).toBe(h.code);
+    expect(alerts(c.stderr)).toEqual(alerts(h.stderr));
+  });
 });

@@ -337,18 +337,20 @@ function entryTls(
       continue;
     }
     if (r !== undefined) {
-      atLine(`'crt-list' : error processing line ${line} in file '${list}' : ${r}`);
+      atLine(`'crt-list' : ${r}`);
       return false;
     }
     any = true;
   }
   if (!any) return undefined;
   const context: SecureContextOptions = contextOptions(s, BIND_DEFAULT_MIN, true);
-  if (s.caFile !== undefined && !loadInto(context, 'ca', s.caFile, defaults.caBase, 'ca-file', atLine, out))
+  // HAProxy names the crt-list before the option in these
+  const listAt = (m: string, code?: string) => atLine(`'crt-list' : ${m}`, code);
+  if (s.caFile !== undefined && !loadInto(context, 'ca', s.caFile, defaults.caBase, 'ca-file', listAt, out))
     return false;
   if (
     s.crlFile !== undefined &&
-    !loadInto(context, 'crl', s.crlFile, defaults.caBase, 'crl-file', atLine, out)
+    !loadInto(context, 'crl', s.crlFile, defaults.caBase, 'crl-file', listAt, out)
   )
     return false;
   if (defaults.dhParam !== undefined) context.dhparam = defaults.dhParam;
