@@ -149,6 +149,9 @@ describe('runtime API: ssl certificate transactions', () => {
         `  bind 127.0.0.1:${pa} ssl crt def.pem crt www.pem crt ec.pem`,
         `  bind 127.0.0.1:${pb} ssl crt www.pem crt-list ${pki.path('cli-list.txt')}`,
         '  http-request return status 200 content-type text/plain string ok',
+        // a client certificate of a server is in the store too
+        'backend be',
+        `  server s1 127.0.0.1:${pa} ssl verify none crt client.pem`,
         '',
       ].join('\n');
       const proxy = await startProxy(b, writeConfig(cfg), { readyPorts: [pa!, pb!] });
@@ -222,6 +225,10 @@ describe('runtime API: ssl certificate transactions', () => {
         await say('commit ssl cert extra.pem');
         await say('show ssl cert extra.pem');
         await say(`del ssl cert ${W}`);
+        await say(`del ssl cert ${pki.dir}//client.pem`);
+        // the server's certificate can be replaced as well (a commit with one instance)
+        await say(`set ssl cert ${pki.dir}//client.pem`, pki.read('client.pem'));
+        await say(`commit ssl cert ${pki.dir}//client.pem`);
         await say('del ssl cert nope.pem');
         await say('del ssl cert');
         await say('new ssl cert');
