@@ -286,6 +286,7 @@ function stopPeeking(s: PeekingSocket): void {
   s[PEEK] = undefined;
   s.removeListener('readable', onPeekReadable);
   s.removeListener('end', onPeekEnd);
+  s.removeListener('timeout', onPeekTimeout);
   s.setTimeout(0);
 }
 
@@ -306,11 +307,13 @@ function onPeekReadable(this: PeekingSocket): void {
 }
 
 function onPeekEnd(this: PeekingSocket): void {
+  if (this[PEEK] === undefined) return;
   stopPeeking(this);
   this.destroy();
 }
 
 function onPeekTimeout(this: PeekingSocket): void {
+  if (this[PEEK] === undefined) return;
   stopPeeking(this);
   this.destroy();
 }
