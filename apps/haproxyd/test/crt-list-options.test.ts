@@ -9,7 +9,7 @@ import { type Binary, checkConfig, freePorts, requireHaproxy, startProxy, writeC
 import { useTestkit } from '@hap/testkit/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killAllRuns, runBinary, settleLeftovers } from './helpers.ts';
-import { makePki, type Pki } from './tls-fixtures.ts';
+import { makePki, type Pki, rawExchange } from './tls-fixtures.ts';
 
 useTestkit();
 let pki: Pki;
@@ -123,6 +123,16 @@ describe('crt-list line options', () => {
       try {
         const out: string[] = [];
         for (const o of OFFERS) out.push(`${JSON.stringify(o)} -> ${await attempt(p!, o)}`);
+        // bad input before any server name is known: closed, and the bind serves on
+        for (const [what, bytes] of [
+          ['plain HTTP', Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')],
+          ['garbage', Buffer.from([0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5])],
+          ['nothing (stalled)', undefined],
+        ] as const) {
+          const r = await rawExchange(p!, bytes, 8000);
+          out.push(`${what} -> closed by peer: ${r.closedByPeer}`);
+        }
+        out.push(`after bad input -> ${await attempt(p!, OFFERS[0]!)}`);
         seen[b] = out;
         expect(proxy.exitStatus(), `${b} exited`).toBeNull();
       } finally {
@@ -130,6 +140,8 @@ describe('crt-list line options', () => {
       }
     }
     for (let i = 0; i < OFFERS.length; i++) expect(seen.haproxyd[i]).toBe(seen.haproxy[i]);
+    expect(seen.haproxyd).toEqual(seen.haproxy);
+    expect(seen.haproxy).toContain('nothing (stalled) -> closed by peer: true');
     // the reference does what the manual says: each line's options for its names only
     expect(seen.haproxy[1]).toContain('alpn=x-other');
     expect(seen.haproxy[2]).toContain('alpn=http/1.1');
