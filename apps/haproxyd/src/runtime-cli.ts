@@ -968,6 +968,35 @@ export function createRuntimeApi(
     help: 'delete an unused certificate file',
     handler: sslCert('del'),
   });
+  // crt-lists are read at start only: their runtime edition is not there yet
+  for (const [words, level, usage, help] of [
+    [
+      ['show', 'ssl', 'crt-list'],
+      'user',
+      'show ssl crt-list [-n] [<list>]',
+      'show the list of crt-lists or the content of a crt-list file <list>',
+    ],
+    [
+      ['add', 'ssl', 'crt-list'],
+      'admin',
+      'add ssl crt-list <list> <cert> [opts]*',
+      'add to crt-list file <list> a line <cert> or a payload',
+    ],
+    [
+      ['del', 'ssl', 'crt-list'],
+      'admin',
+      'del ssl crt-list <list> <cert[:line]>',
+      'delete a line <cert> from crt-list file <list>',
+    ],
+  ] as const) {
+    api.register({
+      words,
+      level,
+      usage,
+      help,
+      handler: () => NOT_SUPPORTED(`'${words.join(' ')}'`),
+    });
+  }
 
   return { api, stats };
 }
