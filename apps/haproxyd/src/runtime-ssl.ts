@@ -34,6 +34,8 @@ interface Compiled {
   store: CertificateStore;
   binds: Map<BindModel, { tls: BindTls | undefined; unsupported: string[] }>;
   servers: Map<ServerModel, { tls: ServerTls | undefined; unsupported: string[] }>;
+  /** Servers without `ssl` whose checks run over TLS (`check-ssl`): their TLS settings. */
+  checkServers: Map<ServerModel, ServerTls | undefined>;
 }
 
 const compiled = new WeakMap<ConfigModel, Compiled>();
@@ -43,7 +45,12 @@ function compile(model: ConfigModel, out: Diagnostic[]): Compiled {
   if (known !== undefined) return known;
   const defaults: TlsDefaults = tlsDefaults(model.global, out);
   for (const d of model.global.directives) if (GLOBAL_TLS_KEYWORDS.has(d.keyword)) d.supported = true;
-  const c: Compiled = { store: new CertificateStore(), binds: new Map(), servers: new Map() };
+  const c: Compiled = {
+    store: new CertificateStore(),
+    binds: new Map(),
+    servers: new Map(),
+    checkServers: new Map(),
+  };
   for (const p of model.proxies) {
     if (p.kind === 'defaults') continue;
     for (const b of p.binds) {
@@ -51,8 +58,12 @@ function compile(model: ConfigModel, out: Diagnostic[]): Compiled {
       c.binds.set(b, compileBindTls(b, p, defaults, out, c.store));
     }
     for (const s of p.servers) {
-      if (s.options['ssl'] === undefined) continue;
-      c.servers.set(s, compileServerTls(p.name, s, defaults, out, c.store));
+      if (s.options['ssl'] !== undefined) {
+        c.servers.set(s, compileServerTls(p.name, s, defaults, out, c.store));
+      } else if (s.options['check-ssl'] !== undefined && s.options['no-check-ssl'] === undefined) {
+        // HAProxy reads (and checks) the server's TLS settings for its checks alone
+        c.checkServers.set(s, compileServerTls(p.name, s, defaults, out, c.store, true).tls);
+      }
     }
   }
   compiled.set(model, c);
@@ -149,19 +160,10 @@ const checkTlsOf = new WeakMap<ServerModel, CheckTls | undefined>();
  * The TLS side of a server's health checks (`check-ssl`, or `ssl` inherited): the server's
  * settings, `check-sni` as the name sent (and checked when verifying), `check-alpn`.
  */
-export function checkTlsFor(
-  model: ConfigModel,
-  backend: string,
-  s: ServerModel,
-  out: Diagnostic[],
-): CheckTls | undefined {
+export function checkTlsFor(model: ConfigModel, s: ServerModel, out: Diagnostic[]): CheckTls | undefined {
   if (checkTlsOf.has(s)) return checkTlsOf.get(s);
   const c = compile(model, out);
-  let t = c.servers.get(s)?.tls;
-  if (t === undefined) {
-    const r = compileServerTls(backend, s, tlsDefaults(model.global, []), out, undefined, true);
-    t = r.tls;
-  }
+  const t = c.servers.get(s)?.tls ?? c.checkServers.get(s);
   if (t === undefined) {
     checkTlsOf.set(s, undefined);
     return undefined;
@@ -192,7 +194,7 @@ export function checkTlsFor(
 export function certificateStore(model: ConfigModel): CertificateStore {
   let c = compiled.get(model);
   if (c === undefined) {
-    c = { store: new CertificateStore(), binds: new Map(), servers: new Map() };
+    c = { store: new CertificateStore(), binds: new Map(), servers: new Map(), checkServers: new Map() };
     compiled.set(model, c);
   }
   return c.store;

@@ -462,8 +462,8 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks, features: 
   }
 
   const used = model.proxies.filter((q) => backends.has(q.name) && isBackend(q));
-  const checks = features.checks?.planChecks(model, used, out, (be, s) =>
-    features.tls?.checkTlsFor(model, be.name, s, out),
+  const checks = features.checks?.planChecks(model, used, out, (_be, s) =>
+    features.tls?.checkTlsFor(model, s, out),
   );
   return {
     frontends,

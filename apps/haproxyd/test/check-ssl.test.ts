@@ -6,7 +6,7 @@
 // does not carry the check-sni name).
 
 import { connect as netConnect } from 'node:net';
-import { type Binary, freePorts, requireHaproxy, startProxy, writeConfig } from '@hap/testkit';
+import { type Binary, checkConfig, freePorts, requireHaproxy, startProxy, writeConfig } from '@hap/testkit';
 import { useTestkit } from '@hap/testkit/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killAllRuns, settleLeftovers } from './helpers.ts';
@@ -117,5 +117,29 @@ describe('health checks over TLS', () => {
     expect(seen.haproxy).toContain('tcpchk,tls,UP,L6OK,,Layer6 check passed');
     expect(seen.haproxy).toContain('tcpchk,plain,DOWN,L6RSP,SSL handshake failure,Layer6 invalid response');
     expect(seen.haproxy).toContain('httpchk,verified,UP,L7OK,,Layer7 check passed');
+  });
+
+  it("check-ssl reads the server's TLS settings: -c refuses a check that would verify without a CA", async () => {
+    const cfg = writeConfig(
+      [
+        'defaults',
+        '  mode http',
+        '  timeout client 2s',
+        '  timeout server 2s',
+        '  timeout connect 2s',
+        'backend b',
+        '  server s1 127.0.0.1:1 check check-ssl',
+        '',
+      ].join('\n'),
+    );
+    const alerts = (text: string) =>
+      text
+        .split('\n')
+        .filter((l) => l.startsWith('[ALERT]'))
+        .map((l) => l.replace(/\(\d+\)/, '(pid)'));
+    const [c, h] = await Promise.all([checkConfig('haproxyd', [cfg]), checkConfig('haproxy', [cfg])]);
+    expect(h.code).not.toBe(0);
+    expect(c.code).toBe(h.code);
+    expect(alerts(c.stderr)).toEqual(alerts(h.stderr));
   });
 });
