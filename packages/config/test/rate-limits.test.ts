@@ -33,7 +33,9 @@ const withFrontend = (lines: string) =>
 describe('global rate limits', () => {
   it('keeps the values as HAProxy does (atol into 32 bits, kB/s × 1024)', () => {
     const g = parse(
-      withGlobal('maxconnrate -5\n  maxsessrate 12abc\n  maxsslrate 0x10\n  maxcomprate 3\n  maxcompcpuusage 50'),
+      withGlobal(
+        'maxconnrate -5\n  maxsessrate 12abc\n  maxsslrate 0x10\n  maxcomprate 3\n  maxcompcpuusage 50',
+      ),
     ).model.global;
     expect([g.maxconnrate, g.maxsessrate, g.maxsslrate, g.maxcomprate, g.maxcompcpuusage]).toEqual([
       4294967291, 12, 0, 3072, 50,
@@ -60,7 +62,9 @@ describe('global rate limits', () => {
   });
 
   it('the lines are honoured, not merely parsed', () => {
-    const r = parse(withGlobal('maxconnrate 5\n  maxsessrate 5\n  maxsslrate 5\n  maxcomprate 5\n  maxcompcpuusage 5'));
+    const r = parse(
+      withGlobal('maxconnrate 5\n  maxsessrate 5\n  maxsslrate 5\n  maxcomprate 5\n  maxcompcpuusage 5'),
+    );
     expect(r.diagnostics.filter((d) => d.level !== 'diag')).toEqual([]);
   });
 });

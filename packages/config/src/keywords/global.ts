@@ -6,6 +6,7 @@
 
 import { groupExists, userExists } from '../accounts.ts';
 import { GLOBAL_KEYWORDS } from '../catalog/index.ts';
+import { atoiI32, atolU32 } from '../units.ts';
 import {
   type ArgSpec,
   checkArgs,
@@ -16,7 +17,6 @@ import {
   tooManyArgs,
   unsupportedRow,
 } from './args.ts';
-import { atoiI32, atolU32 } from '../units.ts';
 import { parseBindLine } from './bind.ts';
 import { parseLogLine } from './log.ts';
 import { GLOBAL, type KeywordContext, type KeywordRow } from './types.ts';

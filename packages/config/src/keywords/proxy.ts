@@ -107,7 +107,9 @@ const rateLimitRow: KeywordRow = {
       return ctx.alert(`'${kw} ${what}' : unexpected character '${n.rest[0]}' in integer value '${value}'`);
     const p = px(ctx);
     if (p.kind === 'backend')
-      return ctx.warning(`${kw} ${what} will be ignored because backend '${p.name}' has no frontend capability`);
+      return ctx.warning(
+        `${kw} ${what} will be ignored because backend '${p.name}' has no frontend capability`,
+      );
     if (p.kind !== 'defaults' && p.rateLimitSessions !== (inheritedRate.get(p) ?? 0))
       ctx.warning(`overwriting ${kw} ${what} which was already specified`);
     p.rateLimitSessions = n.value;
