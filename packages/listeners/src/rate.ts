@@ -38,7 +38,8 @@ export class RateCounter {
   prev: number;
 
   constructor() {
-    this.tick = 0;
+    // long ago: the first event opens a period of its own, whatever the clock reads
+    this.tick = -1e9;
     this.curr = 0;
     this.prev = 0;
   }

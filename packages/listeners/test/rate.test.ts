@@ -55,6 +55,13 @@ describe('RateCounter', () => {
     expect(c.prev).toBe(0);
   });
 
+  it('the first event opens a period at its own date, whatever the clock reads', () => {
+    const c = new RateCounter();
+    c.add(500);
+    expect(c.remain(1, 500 + RATE_PERIOD_MS - 1)).toBe(0);
+    expect(c.remain(1, 500 + RATE_PERIOD_MS + 1)).toBe(1);
+  });
+
   it('a single event of the last period reads 1 until it leaves the window (no flapping)', () => {
     const c = new RateCounter();
     c.add(5000);
