@@ -44,6 +44,9 @@ async function run<T>(
     [
       'global',
       `  stats socket ${sock} level admin`,
+      // one thread, as haproxyd: HAProxy's threads check the rate each on its own and
+      // together may overshoot it by a few (MaxConnRate 23 under maxconnrate 20 was seen)
+      '  nbthread 1',
       ...global.map((l) => `  ${l}`),
       'defaults',
       '  mode tcp',
