@@ -9,6 +9,7 @@
 // never as a speed.
 import net from 'node:net';
 import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import {
   type Binary,
   freePorts,
@@ -19,26 +20,35 @@ import {
   writeConfig,
 } from '@hap/testkit';
 import { useTestkit } from '@hap/testkit/vitest';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, waitUntil } from './stats-harness.ts';
+import { makePki, type Pki } from './tls-fixtures.ts';
 
 useTestkit();
+let pki: Pki | undefined;
 beforeAll(() => void requireHaproxy());
+afterAll(() => pki?.remove());
 
 interface Setup {
   readonly port: number;
+  /** The `ssl` bind line's port (when a certificate was given). */
+  readonly tlsPort: number;
   readonly sock: string;
 }
 
-/** Runs `body` against `binary` started on a TCP proxy to an echo server. */
+/**
+ * Runs `body` against `binary` started on a TCP proxy to an echo server; with `crt`, the
+ * frontend has a second bind line, `ssl crt <crt>`.
+ */
 async function run<T>(
   binary: Binary,
   global: string[],
   frontend: string[],
   body: (s: Setup) => Promise<T>,
+  crt?: string,
 ): Promise<T> {
   const echo = await startTcpEchoBackend();
-  const [port] = (await freePorts(1)) as [number];
+  const [port, tlsPort] = (await freePorts(2)) as [number, number];
   const sock = join(tempDir(), `${binary}-rl.sock`);
   const cfg = writeConfig(
     [
@@ -55,6 +65,7 @@ async function run<T>(
       '  timeout server 60s',
       'frontend fe',
       `  bind 127.0.0.1:${port}`,
+      ...(crt !== undefined ? [`  bind 127.0.0.1:${tlsPort} ssl crt ${crt}`] : []),
       ...frontend.map((l) => `  ${l}`),
       '  default_backend be',
       'backend be',
@@ -63,9 +74,9 @@ async function run<T>(
     ].join('\n'),
     `${binary}-rl.cfg`,
   );
-  const proxy = await startProxy(binary, cfg, { readyPorts: [port] });
+  const proxy = await startProxy(binary, cfg, { readyPorts: crt !== undefined ? [port, tlsPort] : [port] });
   try {
-    return await body({ port, sock });
+    return await body({ port, tlsPort, sock });
   } finally {
     await proxy.stop();
     await echo.close();
@@ -81,14 +92,16 @@ interface Exchange {
   readonly at: number;
 }
 
-/** One connection: send a line, wait for it to come back through the proxy. */
-function exchange(port: number): Promise<Exchange> {
+/** One connection (TLS: `tls`): send a line, wait for it to come back through the proxy. */
+function exchange(port: number, tls = false): Promise<Exchange> {
   return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
+    const s = tls
+      ? tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false })
+      : net.connect({ host: '127.0.0.1', port });
     let got = '';
     s.setTimeout(45_000);
     s.setEncoding('latin1');
-    s.on('connect', () => s.write('ping\n'));
+    s.on(tls ? 'secureConnect' : 'connect', () => s.write('ping\n'));
     s.on('data', (d: string) => {
       got += d;
       if (got.includes('ping\n')) {
@@ -106,8 +119,8 @@ function exchange(port: number): Promise<Exchange> {
 }
 
 /** `n` connections opened at once; what came of them. */
-async function burst(port: number, n: number) {
-  const all = await Promise.all(Array.from({ length: n }, () => exchange(port)));
+async function burst(port: number, n: number, tls = false) {
+  const all = await Promise.all(Array.from({ length: n }, () => exchange(port, tls)));
   const times = all.filter((e) => e.ok).map((e) => e.at);
   times.sort((a, b) => a - b);
   return {
@@ -226,6 +239,51 @@ describe('rate-limit sessions (frontend)', () => {
       spreadOverOneSecond: true,
       rateLim: '10',
       ConnRateLimit: '0',
+    });
+    expect(got).toEqual(want);
+  }, 120_000);
+});
+
+describe('maxsslrate', () => {
+  it('limits the sessions of ssl bind lines only: a TLS burst is spread, a plain one is not held', async () => {
+    pki ??= makePki();
+    const crt = pki.path('def.pem');
+    const measure = (binary: Binary) =>
+      run(
+        binary,
+        ['maxsslrate 5'],
+        [],
+        async ({ port, tlsPort, sock }) => {
+          const secure = await burst(tlsPort, 15, true);
+          const afterTls = await info(sock);
+          await cli(sock, 'clear counters');
+          const plain = await burst(port, 16);
+          const afterPlain = await info(sock);
+          return {
+            tls: {
+              served: secure.served,
+              failures: secure.failures,
+              spreadOverOneSecond: secure.spread >= 1000,
+            },
+            SslRateLimit: afterTls.get('SslRateLimit'),
+            MaxSslRate: afterTls.get('MaxSslRate'),
+            plain: { served: plain.served, failures: plain.failures },
+            // more than 5 sessions in one period: the plain bind line was not held
+            plainBeyondTheSslLimit: Number(afterPlain.get('MaxSessRate')) > 5,
+            MaxSslRateAfterClear: afterPlain.get('MaxSslRate'),
+          };
+        },
+        crt,
+      );
+    const want = await measure('haproxy');
+    const got = await measure('haproxyd');
+    expect(want).toEqual({
+      tls: { served: 15, failures: [], spreadOverOneSecond: true },
+      SslRateLimit: '5',
+      MaxSslRate: '5',
+      plain: { served: 16, failures: [] },
+      plainBeyondTheSslLimit: true,
+      MaxSslRateAfterClear: '0',
     });
     expect(got).toEqual(want);
   }, 120_000);
