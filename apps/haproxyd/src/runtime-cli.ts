@@ -28,6 +28,7 @@ import {
 } from '@hap/runtime-api';
 import { SRV_ADMF, serverUsable, showInfo, showServersState, showStat } from '@hap/stats';
 import { tableCommand, tableHeader } from '@hap/stick';
+import { setRateLimit } from './rate-limits.ts';
 import type { Daemon } from './serve.ts';
 import {
   countersOfBackend,
@@ -537,25 +538,9 @@ export function createRuntimeApi(
     level: 'admin',
     usage: 'set rate-limit <setting> <value>',
     help: 'change a rate limiting value',
-    handler: (args) => {
-      const what = `${args[2] ?? ''} ${args[3] ?? ''}`;
-      const known = [
-        'connections global',
-        'sessions global',
-        'ssl-sessions global',
-        'http-compression global',
-      ];
-      if (!known.includes(what))
-        return (
-          "'set rate-limit' only supports :\n" +
-          "   - 'connections global' to set the per-process maximum connection rate\n" +
-          "   - 'sessions global' to set the per-process maximum session rate\n" +
-          "   - 'ssl-sessions global' to set the per-process maximum SSL session rate\n" +
-          "   - 'http-compression global' to set the per-process maximum compression speed in kB/s\n"
-        );
-      // haproxyd has no per-process rate limits yet (no maxconnrate/maxsessrate/maxsslrate/maxcomprate)
-      return NOT_SUPPORTED(`'set rate-limit ${what}'`);
-    },
+    // HAProxy's answers and effects are in rate-limits.ts
+    handler: (args) =>
+      host.rates !== undefined ? setRateLimit(host.rates, args) : NOT_SUPPORTED("'set rate-limit'"),
   });
   // --- maxconn ----------------------------------------------------------------------------
 
@@ -809,7 +794,9 @@ export function createRuntimeApi(
       const r = findFrontend(args[2]);
       if (typeof r === 'string') return r;
       if (r.stopped || r.model.disabled) return 'Frontend was previously shut down, cannot disable.\n';
-      const active = listenersOf(r).filter((l) => l.state === 'ready' || l.state === 'full');
+      const active = listenersOf(r).filter(
+        (l) => l.state === 'ready' || l.state === 'full' || l.state === 'limited',
+      );
       if (active.length === 0) return 'All sockets are already disabled.\n';
       const res = pauseAll(active);
       return res.failed.length > 0 ? 'Failed to pause frontend, check logs for precise cause.\n' : '';

@@ -39,6 +39,7 @@ import {
   serverUsable,
 } from '@hap/stats';
 import type { StickTable } from '@hap/stick';
+import { clearRatePeaks, type ProcessRates, rateInfo } from './rate-limits.ts';
 import type { ServedFrontend } from './runtime.ts';
 import type { PlannedChecks } from './runtime-checks.ts';
 import { buildDate, HAPROXYD_VERSION } from './version.ts';
@@ -123,6 +124,8 @@ export interface StatsHost {
   readonly listeners: readonly Listener[];
   readonly loop: RunLoop;
   readonly options?: { readonly maxconn?: number | undefined };
+  /** The accept rates and their limits (`show info` ConnRate…, `set rate-limit`). */
+  readonly rates?: ProcessRates;
 }
 
 /** One server line: the live server when its backend is served, its configuration always. */
@@ -512,6 +515,8 @@ export class DaemonStats implements StatsSource {
         baselines.set(c, l.totalConns);
       } else c.smax = 0;
     }
+    // MaxConnRate, MaxSessRate, MaxSslRate start again, `all` or not
+    if (this.host.rates !== undefined) clearRatePeaks(this.host.rates);
   }
 
   // --- StatsSource ------------------------------------------------------------------------
@@ -573,6 +578,7 @@ export class DaemonStats implements StatsSource {
         'Unstoppable Jobs': loop.unstoppableJobs,
         Listeners: listeners,
         TotalBytesOut: bytesOut,
+        ...(host.rates !== undefined ? rateInfo(host.rates) : {}),
       },
     });
   }
@@ -592,7 +598,13 @@ export class DaemonStats implements StatsSource {
     if (f) {
       const c = countersOfFrontend(f);
       this.refreshFrontend(f, c);
-      frontend = { counters: c, scur: f.streams.size, maxconn: r.feMaxconn, stopped: r.stopped };
+      frontend = {
+        counters: c,
+        scur: f.streams.size,
+        maxconn: r.feMaxconn,
+        stopped: r.stopped,
+        rateLimit: r.model.rateLimitSessions,
+      };
       if (r.model.options['socket-stats'] === true) listeners = this.listenerStates(f);
     }
     const servers = r.servers.map((s) => this.serverState(r, s, now));
