@@ -181,6 +181,11 @@ export interface MessageCapture {
   readonly bytes: Buffer;
   /** Where the error is in `bytes`. */
   readonly errorPos: number;
+  /**
+   * `bytes` begin with the message's head (it was read, at least partly, by the read being
+   * parsed); false: they are only the body bytes a later read brought.
+   */
+  readonly startsWithHead: boolean;
   /** HAProxy's H1 message state number and name (`MSG_HDR_NAME`, 17). */
   readonly state: number;
   readonly stateName: string;
@@ -378,6 +383,7 @@ export class HttpParser {
     const hs = this.headStreamOffset;
     let start = cs;
     let parts: Buffer[] = [chunk];
+    let startsWithHead = true;
     if (hs >= cs && hs <= cs + chunk.length) {
       // the message began in this chunk
       start = hs;
@@ -386,7 +392,7 @@ export class HttpParser {
       // its head began in earlier chunks: their bytes are in the head buffer
       start = hs;
       parts = [this.head.subarray(0, cs - hs), chunk];
-    }
+    } else startsWithHead = false;
     let bytes = Buffer.concat(parts);
     const room = Math.max(0, this.bufferSize - INPUT_BUFFER_RESERVE);
     if (bytes.length > room) bytes = bytes.subarray(0, room);
@@ -481,7 +487,16 @@ export class HttpParser {
         state = 24;
     }
     const len = this.clSeen ? this.clValue : 0;
-    return { bytes, errorPos, state, stateName: H1_STATES[state]!, flags, chunkLen: len, bodyLen: len };
+    return {
+      bytes,
+      errorPos,
+      startsWithHead,
+      state,
+      stateName: H1_STATES[state]!,
+      flags,
+      chunkLen: len,
+      bodyLen: len,
+    };
   }
 
   /** Whether the byte at stream offset `at` (in the head buffer) may be part of a version token. */
