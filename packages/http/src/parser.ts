@@ -191,7 +191,10 @@ export interface MessageCapture {
   readonly stateName: string;
   /** HAProxy's H1 message flags (H1_MF_*) that hold for what was parsed. */
   readonly flags: number;
-  /** The Content-Length seen, as HAProxy's "chunk len" and "body len" (0 when none). */
+  /**
+   * HAProxy's "chunk len" and "body len": the Content-Length seen (both), or in a chunked
+   * body 0 and the body bytes received before the error.
+   */
   readonly chunkLen: number;
   readonly bodyLen: number;
 }
@@ -376,8 +379,9 @@ export class HttpParser {
    * the position of `error` in it (no error: the position just after the head, for a message
    * the caller refuses from onHeadersComplete). Only meaningful from inside a handler callback
    * (onError, onHeadersComplete), while execute() holds the bytes: it copies them.
+   * `bodyBytes`: the body bytes of this message the handler received (onBody) so far.
    */
-  captureMessage(error?: HttpParseError): MessageCapture {
+  captureMessage(error?: HttpParseError, bodyBytes = 0): MessageCapture {
     const chunk = this.input;
     const cs = this.consumed;
     const hs = this.headStreamOffset;
@@ -486,7 +490,8 @@ export class HttpParser {
         // Content-Length, Host, too many fields: found when the field line ends
         state = 24;
     }
-    const len = this.clSeen ? this.clValue : 0;
+    const chunkError = code === 'HAP_ERR_HTTP_CHUNK_SIZE' || code === 'HAP_ERR_HTTP_CHUNK_CRLF';
+    const len = chunkError ? 0 : this.clSeen ? this.clValue : 0;
     return {
       bytes,
       errorPos,
@@ -495,7 +500,7 @@ export class HttpParser {
       stateName: H1_STATES[state]!,
       flags,
       chunkLen: len,
-      bodyLen: len,
+      bodyLen: chunkError ? bodyBytes : len,
     };
   }
 

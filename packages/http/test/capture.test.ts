@@ -5,12 +5,17 @@ import { type HttpParseError, HttpParser, type MessageCapture } from '../src/ind
 function captureOf(kind: 'request' | 'response', pieces: readonly string[]): MessageCapture | undefined {
   let cap: MessageCapture | undefined;
   let parser: HttpParser;
+  let body = 0;
   const handler = {
-    onHeadersComplete() {},
-    onBody() {},
+    onHeadersComplete() {
+      body = 0;
+    },
+    onBody(slice: Buffer) {
+      body += slice.length;
+    },
     onMessageComplete() {},
     onError(e: HttpParseError) {
-      cap = parser.captureMessage(e);
+      cap = parser.captureMessage(e, body);
     },
   };
   parser = new HttpParser(kind, handler);
@@ -154,6 +159,9 @@ describe('HttpParser.captureMessage (show errors)', () => {
     expect(c?.bytes.toString('latin1')).toBe('5\r\nhello\r\nzz\r\n');
     expect(c?.errorPos).toBe(10);
     expect(c?.stateName).toBe('MSG_CHUNK_SIZE');
+    // HAProxy: no chunk pending, 5 body bytes so far
+    expect(c?.chunkLen).toBe(0);
+    expect(c?.bodyLen).toBe(5);
   });
 
   it('the capture is a copy: reusing the input buffer does not change it', () => {

@@ -1388,7 +1388,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   private captureRequest(error?: HttpParseError): void {
     const p = this.parser;
     if (p === null) return;
-    const message = p.captureMessage(error);
+    const message = p.captureMessage(error, this.reqBodyBytes);
     // the request reached its backend when its head came in an earlier read (HAProxy's stream)
     captureRequestError(this.owner, this.client, message.startsWithHead ? null : this.backend, message);
   }
