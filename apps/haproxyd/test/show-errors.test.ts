@@ -1,7 +1,7 @@
 // `show errors` on the stats socket: the real haproxy 2.6 and haproxyd run the same
 // configuration, receive the same malformed requests (bad header byte, bad version,
 // conflicting Content-Length, a head larger than the buffer, a bad chunk size in a later read,
-// an HTTP/1.0 GET with a body) and a malformed response from a raw server, and their
+// an HTTP/1.0 GET with a body), a malformed response and a cut one from a raw server, and their
 // `show errors` answers are compared after each one, then with every filter and level.
 //
 // Normalised before comparing: dates, the client's source port, and the "H1 connection
@@ -72,7 +72,8 @@ const BAD_RESPONSE = 'HTTP/1.1 200 OK\r\nBad Header: x\r\nContent-Length: 0\r\n\
 
 async function scenario(binary: Binary): Promise<Run> {
   const heads: string[] = [];
-  // the raw server: a bad response to /bad-response, no answer to /hold, else 200
+  // the raw server: a bad response to /bad-response, half a head to /cut, no answer to
+  // /hold, else 200
   const srv = await startRawBackend((socket) => {
     let got = '';
     socket.on('data', (d: Buffer) => {
@@ -83,6 +84,7 @@ async function scenario(binary: Binary): Promise<Run> {
       got = got.slice(end + 4);
       heads.push(head);
       if (head.startsWith('GET /bad-response ')) socket.end(BAD_RESPONSE);
+      else if (head.startsWith('GET /cut ')) socket.end('HTTP/1.1 200 OK\r\nX: y\r\n');
       else if (!head.startsWith('POST /hold ')) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
     });
   });
@@ -132,7 +134,15 @@ async function scenario(binary: Binary): Promise<Run> {
     'conflicting Content-Length on the listen',
     exchange(liPort, 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd'),
   );
-  await step('a malformed response', exchange(fePort, 'GET /bad-response HTTP/1.1\r\nHost: a\r\n\r\n'));
+  await step(
+    'a malformed response',
+    exchange(fePort, 'GET /bad-response HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'),
+  );
+  // a message cut short is refused (502) but not captured
+  await step(
+    'a response cut short',
+    exchange(fePort, 'GET /cut HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'),
+  );
   await step(
     'a bad header name, then bytes dumped escaped and a line too long for one output line',
     exchange(fePort, `GET / HTTP/1.1\r\nHost: a\r\nB@d: a\\b\tc\x1bd\x7fe\x01f${'x'.repeat(200)}\r\n\r\n`),
@@ -218,5 +228,5 @@ describe('show errors', () => {
     expect(ref.answers['show errors be']).toContain('invalid response');
     expect(ref.answers['show errors be']).not.toContain('invalid request');
     expect(ref.answers['after clear counters all']).toMatch(/ : 8\n/);
-  });
+  }, 120_000);
 });
