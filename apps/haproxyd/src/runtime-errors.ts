@@ -73,6 +73,11 @@ export function dumpText(buf: Buffer): string {
   return out;
 }
 
+/** The client as HAProxy prints it: `addr:port` (IPv6 without brackets), `unix:0` for a unix socket. */
+function src(es: ErrorSnapshot): string {
+  return es.src === '' ? 'unix:0' : `${es.src}:${es.srcPort}`;
+}
+
 /** The record of the proxy a capture names at its other end. */
 function recordOf(stats: DaemonStats, slot: ErrorSlot | null): ProxyRecord | undefined {
   if (slot === null) return undefined;
@@ -101,7 +106,7 @@ export function formatSnapshot(
   const m = es.message;
   const len = m.bytes.length;
   out +=
-    `, server ${srv ? srv.model.name : '<NONE>'} (#${srv ? srv.id : -1}), event #${es.event}, src ${es.src}:${es.srcPort}\n` +
+    `, server ${srv ? srv.model.name : '<NONE>'} (#${srv ? srv.id : -1}), event #${es.event}, src ${src(es)}\n` +
     `  buffer starts at 0 (including 0 out), ${BUFSIZE - len} free,\n` +
     `  len ${len}, wraps at ${WRAP}, error at position ${m.errorPos}\n` +
     `  H1 connection flags ${hex8(0)}, H1 stream flags ${hex8(0)}\n` +

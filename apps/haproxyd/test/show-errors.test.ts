@@ -27,13 +27,13 @@ useTestkit();
 beforeAll(() => void requireHaproxy());
 
 /** What a raw client got back: the status (0: none) once the connection ended. */
-function exchange(port: number, first: string, later?: { when: () => Promise<void>; data: string }) {
+function exchange(to: number | string, first: string, later?: { when: () => Promise<void>; data: string }) {
   return new Promise<number>((resolve, reject) => {
-    const s = connect({ port, host: '127.0.0.1' });
+    const s = typeof to === 'number' ? connect({ port: to, host: '127.0.0.1' }) : connect({ path: to });
     let got = '';
     const t = setTimeout(() => {
       s.destroy();
-      reject(new Error(`no end of the exchange on ${port}; got ${JSON.stringify(got)}`));
+      reject(new Error(`no end of the exchange on ${to}; got ${JSON.stringify(got)}`));
     }, 15_000);
     s.on('data', (d: Buffer) => {
       got += d.toString('latin1');
@@ -93,6 +93,7 @@ async function scenario(binary: Binary): Promise<Run> {
   const admin = join(dir, `${binary}-admin.sock`);
   const oper = join(dir, `${binary}-oper.sock`);
   const user = join(dir, `${binary}-user.sock`);
+  const feUnix = join(dir, `${binary}-fe.sock`);
   const cfg = writeConfig(
     [
       'global',
@@ -106,6 +107,7 @@ async function scenario(binary: Binary): Promise<Run> {
       '  timeout server 10s',
       'frontend fe',
       `  bind 127.0.0.1:${fePort}`,
+      `  bind unix@${feUnix}`,
       '  default_backend be',
       'backend be',
       `  server s1 127.0.0.1:${srv.port}`,
@@ -165,6 +167,7 @@ async function scenario(binary: Binary): Promise<Run> {
     'an HTTP/1.0 GET with a body (413)',
     exchange(fePort, 'GET / HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc'),
   );
+  await step('from a unix socket client', exchange(feUnix, 'GET / HTTP/1.1\r\nHo st: a\r\n\r\n'));
 
   for (const c of [
     'show errors fe',
@@ -216,8 +219,9 @@ describe('show errors', () => {
 
     // what the comparison stands on: HAProxy's own answers have these shapes
     const last = ref.steps.at(-1)!.errors;
-    expect(last).toMatch(/^Total events captured on \[[^\]]+\] : 8\n/);
+    expect(last).toMatch(/^Total events captured on \[[^\]]+\] : 9\n/);
     expect(last).toContain(' frontend fe (#2): invalid request\n');
+    expect(last).toContain(', event #8, src unix:0\n');
     expect(last).toContain(
       ' backend be (#3): invalid response\n  frontend fe (#2), server s1 (#1), event #3',
     );
@@ -227,6 +231,6 @@ describe('show errors', () => {
     expect(ref.answers['show errors nosuch']).toBe('No such proxy.\n\n');
     expect(ref.answers['show errors be']).toContain('invalid response');
     expect(ref.answers['show errors be']).not.toContain('invalid request');
-    expect(ref.answers['after clear counters all']).toMatch(/ : 8\n/);
+    expect(ref.answers['after clear counters all']).toMatch(/ : 9\n/);
   }, 120_000);
 });
