@@ -4,10 +4,12 @@
 // an HTTP/1.0 GET with a body), a malformed response and a cut one from a raw server, and their
 // `show errors` answers are compared after each one, then with every filter and level.
 //
-// Normalised before comparing: dates, the client's source port, and the "H1 connection
-// flags / H1 stream flags" line — those are flags of HAProxy's HTTP/1 multiplexer, which
-// haproxyd does not have: it prints 0 for both (everything else on the line structure, the
-// message state, its flags and the dump, must be equal).
+// Normalised before comparing: dates, the client's source port, the "H1 connection flags /
+// H1 stream flags" line — flags of HAProxy's HTTP/1 multiplexer, which haproxyd does not
+// have: it prints 0 for both — and the "H1 body len" of a response refused inside a chunked
+// body: HAProxy sums the chunk sizes announced so far, haproxyd does not count a response's
+// body (that would cost on every chunk) and prints 0. Everything else (the message state, its
+// flags, positions, the dump) must be equal.
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import {
@@ -27,7 +29,12 @@ useTestkit();
 beforeAll(() => void requireHaproxy());
 
 /** What a raw client got back: the status (0: none) once the connection ended. */
-function exchange(to: number | string, first: string, later?: { when: () => Promise<void>; data: string }) {
+function exchange(
+  to: number | string,
+  first: string,
+  later?: { when: () => Promise<void>; data: string },
+  onData?: (got: string) => void,
+) {
   return new Promise<number>((resolve, reject) => {
     const s = typeof to === 'number' ? connect({ port: to, host: '127.0.0.1' }) : connect({ path: to });
     let got = '';
@@ -37,6 +44,7 @@ function exchange(to: number | string, first: string, later?: { when: () => Prom
     }, 15_000);
     s.on('data', (d: Buffer) => {
       got += d.toString('latin1');
+      onData?.(got);
     });
     // a proxy that answers before reading everything may reset the connection
     s.on('error', () => {});
@@ -57,7 +65,11 @@ const normalise = (text: string) =>
   text
     .replace(/\[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d\.\d{3}\]/g, '[DATE]')
     .replace(/src 127\.0\.0\.1:\d+/g, 'src 127.0.0.1:PORT')
-    .replace(/H1 connection flags 0x[0-9a-f]{8}, H1 stream flags 0x[0-9a-f]{8}/g, 'H1 FLAGS');
+    .replace(/H1 connection flags 0x[0-9a-f]{8}, H1 stream flags 0x[0-9a-f]{8}/g, 'H1 FLAGS')
+    .replace(
+      /(invalid response\n(?:.*\n){4} {2}H1 msg state MSG_CHUNK_SIZE\(26\).*\n {2}H1 chunk len \d+ bytes, H1 body len )\d+/g,
+      '$1N',
+    );
 
 interface Run {
   /** Each step's status to the client and `show errors` after it. */
@@ -72,6 +84,8 @@ const BAD_RESPONSE = 'HTTP/1.1 200 OK\r\nBad Header: x\r\nContent-Length: 0\r\n\
 
 async function scenario(binary: Binary): Promise<Run> {
   const heads: string[] = [];
+  // the server side of /bad-chunk, waiting to send its bad chunk
+  let chunkTail: import('node:net').Socket | undefined;
   // the raw server: a bad response to /bad-response, half a head to /cut, no answer to
   // /hold, else 200
   const srv = await startRawBackend((socket) => {
@@ -85,7 +99,13 @@ async function scenario(binary: Binary): Promise<Run> {
       heads.push(head);
       if (head.startsWith('GET /bad-response ')) socket.end(BAD_RESPONSE);
       else if (head.startsWith('GET /cut ')) socket.end('HTTP/1.1 200 OK\r\nX: y\r\n');
-      else if (!head.startsWith('POST /hold ')) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+      else if (head.startsWith('GET /bad-status '))
+        socket.end('HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n');
+      else if (head.startsWith('GET /bad-chunk ')) {
+        socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
+        chunkTail = socket;
+      } else if (!head.startsWith('POST /hold '))
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
     });
   });
   const [fePort, liPort] = (await freePorts(2)) as [number, number];
@@ -167,6 +187,20 @@ async function scenario(binary: Binary): Promise<Run> {
     'an HTTP/1.0 GET with a body (413)',
     exchange(fePort, 'GET / HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc'),
   );
+  await step(
+    'a response with a bad status code, on the listen',
+    exchange(liPort, 'GET /bad-status HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'),
+  );
+  // the bad chunk is sent once the client got the first one: the proxy reads it on its own
+  await step(
+    'a bad chunk size in a later read of a response',
+    exchange(liPort, 'GET /bad-chunk HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n', undefined, (got) => {
+      if (got.includes('hello') && chunkTail !== undefined) {
+        chunkTail.end('zz\r\n');
+        chunkTail = undefined;
+      }
+    }),
+  );
   await step('from a unix socket client', exchange(feUnix, 'GET / HTTP/1.1\r\nHo st: a\r\n\r\n'));
 
   for (const c of [
@@ -219,9 +253,12 @@ describe('show errors', () => {
 
     // what the comparison stands on: HAProxy's own answers have these shapes
     const last = ref.steps.at(-1)!.errors;
-    expect(last).toMatch(/^Total events captured on \[[^\]]+\] : 9\n/);
+    expect(last).toMatch(/^Total events captured on \[[^\]]+\] : 11\n/);
     expect(last).toContain(' frontend fe (#2): invalid request\n');
-    expect(last).toContain(', event #8, src unix:0\n');
+    expect(last).toContain(', event #10, src unix:0\n');
+    expect(last).toContain(
+      ' backend li (#4): invalid response\n  frontend li (#4), server s2 (#1), event #9',
+    );
     expect(last).toContain(
       ' backend be (#3): invalid response\n  frontend fe (#2), server s1 (#1), event #3',
     );
@@ -231,6 +268,6 @@ describe('show errors', () => {
     expect(ref.answers['show errors nosuch']).toBe('No such proxy.\n\n');
     expect(ref.answers['show errors be']).toContain('invalid response');
     expect(ref.answers['show errors be']).not.toContain('invalid request');
-    expect(ref.answers['after clear counters all']).toMatch(/ : 9\n/);
+    expect(ref.answers['after clear counters all']).toMatch(/ : 11\n/);
   }, 120_000);
 });

@@ -423,6 +423,11 @@ export class HttpParser {
     }
     if (lineOk && (info.versionMajor > 1 || (info.versionMajor === 1 && info.versionMinor >= 1)))
       flags |= MF_VER_11;
+    else if (resp && !lineOk && this.startLineDone && this.head.length >= 9 && isLws(this.head[8])) {
+      // HAProxy notes a response's version as soon as it is followed by a blank
+      const v = this.version(0);
+      if (v >= 11) flags |= MF_VER_11;
+    }
     if (this.clSeen) flags |= MF_CLEN;
     if (this.te & TE_PRESENT) flags |= MF_XFER_ENC;
     if (this.te & TE_CHUNKED) flags |= MF_TE_CHUNKED;

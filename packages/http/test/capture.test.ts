@@ -138,6 +138,14 @@ describe('HttpParser.captureMessage (show errors)', () => {
     expect(c?.flags).toBe(0x1414);
   });
 
+  it('a response with a bad status code: the version was already noted (VER_11)', () => {
+    const input = 'HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n';
+    const c = captureOf('response', [input]);
+    expect(c?.errorPos).toBe(10);
+    expect(`${c?.stateName}(${c?.state})`).toBe('MSG_RPCODE(12)');
+    expect(c?.flags).toBe(0x1414);
+  });
+
   it('a head spread over several reads is captured whole, from its first byte', () => {
     const c = captureOf('request', ['GET / HT', 'TP/1.1\r\nHost: a\r\n', 'X', '(: y\r\n\r\n']);
     expect(c?.bytes.toString('latin1')).toBe('GET / HTTP/1.1\r\nHost: a\r\nX(: y\r\n\r\n');
