@@ -382,6 +382,14 @@ export function createRuntimeApi(
     },
   });
   api.register({
+    words: ['show', 'errors'],
+    level: 'operator',
+    usage: 'show errors [<px>] [request|response]',
+    help: 'report last request and/or response errors for each proxy',
+    // the dump's code is loaded the first time it is asked for
+    handler: async (args) => (await import('./runtime-errors.ts')).showErrors(stats, args.slice(2), now()),
+  });
+  api.register({
     words: ['show', 'backend'],
     usage: 'show backend',
     help: 'list backends in the current running config',
