@@ -13,8 +13,11 @@
  * Both follow HAProxy's rules for a server whose configuration changed (see `applyRow`):
  * a server is matched by backend and server names; a `weight` changed in the configuration
  * wins over the one set at run time; `disabled` added or removed in the configuration wins
- * over the maintenance state of the previous process; the address comes from the new
- * configuration. A server that is no longer in the configuration leaves its state behind.
+ * over the maintenance state of the previous process; the port (`srv_port`) of the previous
+ * process is always applied, its address (`srv_addr`) only to a server the configuration
+ * names by a host name (`init-addr last`), and the checks' own addresses and ports as
+ * `set server … check-addr|agent-addr` would. A server that is no longer in the
+ * configuration leaves its state behind.
  */
 
 import { readFileSync } from 'node:fs';
@@ -24,6 +27,7 @@ import type { ProxyModel } from '@hap/config';
 import { CHECK_STATUSES, SRV_ADMF, serverUsable, showServersState } from '@hap/stats';
 import { statsOf } from './runtime-cli.ts';
 import { chain } from './runtime-http.ts';
+import { applyStateAddresses, stateUint } from './runtime-server-addr.ts';
 import type { Daemon } from './serve.ts';
 import { effectiveState, type ProxyRecord, type ServerRecord } from './stats-source.ts';
 
@@ -251,6 +255,7 @@ function readRow(p: readonly string[]) {
   field(10, 'srv_agent_state', (n) => n >= 0 && (n & ~CHK_ST_ALL) === 0);
   field(11, 'bk_f_forced_id', (n) => n === 0 || n === 1);
   field(12, 'srv_f_forced_id', (n) => n === 0 || n === 1);
+  if (p[14] !== undefined && stateUint(p[14]) > 65535) bad.push(`invalid srv_port value '${p[14]}'`);
   return { bad, op, admin, uweight, iweight, since, status, health };
 }
 
@@ -308,7 +313,6 @@ function applyRow(w: Where, p: readonly string[]): void {
   const drain = !maint && (v.admin & SRV_ADMF.FDRAIN) !== 0 && (v.iweight > 0 || m.weight === 0);
   const weight = v.iweight === m.weight ? v.uweight : m.weight;
   const lastChange = w.nowMs - v.since * 1000;
-  const wasUp = !cfgMaint;
   const balancer = r.backend?.balancer;
   const checker = d.checker;
   if (s.checked && checker !== undefined) {
@@ -342,9 +346,19 @@ function applyRow(w: Where, p: readonly string[]): void {
       balancer.setState(s.server, effectiveState(l));
     }
   }
+  if (w.say !== undefined) stateSentences(w, oper, maint, drain);
+  // then the addresses: the server's port (and its address when named by a host name), its checks'
+  const partial = applyStateAddresses({ stats: statsOf(d), log: (_l, text) => w.warn(text) }, { r, s }, p);
+  if (partial !== undefined) w.warn(`server-state partially applied for server '${id}', ${partial}`);
+}
+
+/** The sentences HAProxy prints while it applies a state file. */
+function stateSentences(w: Where, oper: 'up' | 'down' | 'stopping', maint: boolean, drain: boolean): void {
   if (w.say === undefined) return;
-  // the sentences HAProxy prints while it applies a state file
-  const name = `${m.backup ? 'Backup ' : ''}Server ${id}`;
+  const m = w.s.model;
+  const cfgMaint = m.disabled;
+  const wasUp = !cfgMaint;
+  const name = `${m.backup ? 'Backup ' : ''}Server ${w.r.model.name}/${m.name}`;
   if (wasUp && oper === 'down') {
     const c = usableCounts(w);
     w.say(
