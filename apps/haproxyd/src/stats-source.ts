@@ -646,6 +646,7 @@ export class DaemonStats implements StatsSource {
     let lastChange: number;
     let check: CheckState | undefined;
     let agent: CheckState | undefined;
+    let uncheckedHealth: ServerState['uncheckedHealth'];
     if (st) {
       opState = st.oper === 'up' ? 'running' : st.oper === 'down' ? 'stopped' : 'stopping';
       admin =
@@ -663,6 +664,7 @@ export class DaemonStats implements StatsSource {
           port: st.check.port > 0 ? st.check.port : undefined,
           addr: st.check.addr,
         });
+      if (st.check.rise === 0) uncheckedHealth = { health: st.check.health, rise: m.rise, fall: m.fall };
       if (st.agent !== undefined && st.agent.rise > 0)
         agent = toCheckState(st.agent, {
           port: st.agent.port > 0 ? st.agent.port : undefined,
@@ -711,6 +713,7 @@ export class DaemonStats implements StatsSource {
       downtime,
       ...(check ? { check } : {}),
       ...(agent ? { agent } : {}),
+      ...(uncheckedHealth ? { uncheckedHealth } : {}),
       ...(m.options['observe'] !== undefined ? { observe: true } : {}),
       addr: isUnix ? 'unix' : addrOf(host, port),
       // a server named by a host name in the configuration (HAProxy's srv->hostname)
@@ -811,10 +814,7 @@ export class DaemonStats implements StatsSource {
       f[22] = c.checkAddr;
       f[23] = c.agentAddr;
       f[24] = String(c.agentPort);
-      const st = this.checkerState(r, s);
-      // an agent without `check`: the counter HAProxy keeps for the unconfigured health check
-      if (st !== undefined && st.check.rise === 0) f[12] = String(st.check.health);
-      if (st === undefined && !s.checked) {
+      if (this.checkerState(r, s) === undefined && !s.checked) {
         f[12] = String(s.local.health);
         f[13] = s.local.configDisabled ? '8' : '0';
       }

@@ -25,7 +25,16 @@ describe('parseIp (str2ip2 without resolution)', () => {
   });
 
   it('refuses names, short IPv4 forms, ports and zones', () => {
-    for (const bad of ['localhost', 'foo', '127.1', '127.0.0.1:80', '01.2.3.4', '256.0.0.1', 'fe80::1%lo', '1.2.3.4.5'])
+    for (const bad of [
+      'localhost',
+      'foo',
+      '127.1',
+      '127.0.0.1:80',
+      '01.2.3.4',
+      '256.0.0.1',
+      'fe80::1%lo',
+      '1.2.3.4.5',
+    ])
       expect(parseIp(bad), bad).toBeUndefined();
   });
 });

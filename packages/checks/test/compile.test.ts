@@ -62,7 +62,13 @@ describe('compileCheckSpecs', () => {
     expect(plain).toMatchObject({ serverAddr: '10.0.0.1', serverPort: 80 });
     expect(plain.ownAddr).toBeUndefined();
     expect(plain.ownPort).toBeUndefined();
-    const own = one([], { check: true, addr: '10.0.0.9', port: '9000', 'agent-check': true, 'agent-port': '7' });
+    const own = one([], {
+      check: true,
+      addr: '10.0.0.9',
+      port: '9000',
+      'agent-check': true,
+      'agent-port': '7',
+    });
     expect(own).toMatchObject({
       addr: '10.0.0.9',
       port: 9000,
@@ -73,7 +79,12 @@ describe('compileCheckSpecs', () => {
       // `addr` gives the agent its address too, unless `agent-addr` does
       agent: { addr: '10.0.0.9', port: 7, ownAddr: '10.0.0.9' },
     });
-    const agent = one([], { 'agent-check': true, 'agent-port': '7', 'agent-addr': '10.0.0.5', addr: '10.0.0.9' });
+    const agent = one([], {
+      'agent-check': true,
+      'agent-port': '7',
+      'agent-addr': '10.0.0.5',
+      addr: '10.0.0.9',
+    });
     expect(agent.agent).toMatchObject({ addr: '10.0.0.5', ownAddr: '10.0.0.5' });
   });
 

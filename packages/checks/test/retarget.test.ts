@@ -114,7 +114,9 @@ describe('retargeting checks at run time', () => {
   it('an address change for a check that does not exist is refused', async () => {
     const rec = record();
     checker = new HealthChecker([spec({ port: 80, check: true })], rec.hooks);
-    expect(() => checker?.setCheckAddress('be', 's1', true, '127.0.0.1', 1)).toThrow(/no agent check on be\/s1/);
+    expect(() => checker?.setCheckAddress('be', 's1', true, '127.0.0.1', 1)).toThrow(
+      /no agent check on be\/s1/,
+    );
     expect(() => checker?.setAgentSend('be', 's1', 'x')).toThrow(/no agent check on be\/s1/);
     expect(() => checker?.setServerAddress('be', 'nope', '127.0.0.1', 1)).toThrow(/no such server/);
   });
