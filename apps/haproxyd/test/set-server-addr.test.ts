@@ -7,6 +7,7 @@
 // private `http-reuse never` one), health checks and agents go to their new address and
 // port. Then the address across a restart with a server-state-file (HAProxy) and across a
 // master-worker reload (haproxyd's hand-over): the same HAProxy rules.
+import { writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -404,6 +405,108 @@ describe('set server addr / check-addr / check-port / agent-addr / agent-port / 
     expect(text).toContain('"what":"new connections to A","v":1');
     expect(text).toContain('"what":"private connection across the change","v":["A","A"]');
     expect(text).toContain("to '127.0.0.2', problem converting port 'abc' to an int");
+    expect(got).toEqual(want);
+  }, 120_000);
+});
+
+describe('the address across a reload', () => {
+  it("HAProxy's server-state-file rules: the port always, the address of a server named by a host name, the checks' own", async () => {
+    const run = async (binary: Binary) => {
+      const [p1, p2] = (await freePorts(2)) as [number, number];
+      const dir = tempDir();
+      const sock = join(dir, `${binary}-reload.sock`);
+      const master = join(dir, `${binary}-master.sock`);
+      const stateFile = join(dir, `${binary}-servers.state`);
+      // HAProxy reads what a previous process left in its state file; haproxyd's
+      // master-worker reload hands the same text over to the new worker by itself
+      const withFile = binary === 'haproxy';
+      const cfg = writeConfig(
+        [
+          'global',
+          `  stats socket ${sock} level admin`,
+          ...(withFile ? [`  server-state-file ${stateFile}`] : []),
+          'defaults',
+          '  mode http',
+          '  timeout connect 1s',
+          '  timeout client 10s',
+          '  timeout server 10s',
+          ...(withFile ? ['  load-server-state-from-file global'] : []),
+          'frontend f1',
+          `  bind 127.0.0.1:${p1}`,
+          '  default_backend b1',
+          'frontend f2',
+          `  bind 127.0.0.1:${p2}`,
+          '  default_backend b2',
+          'backend b1',
+          `  server s1 127.0.0.1:${A.port}`,
+          'backend b2',
+          `  server h1 localhost:${A.port}`,
+          'backend hc',
+          '  option httpchk GET /',
+          `  server chk 127.0.0.1:${K1.port} check inter 100`,
+          'backend agb',
+          `  server ag 127.0.0.1:${A.port} agent-check agent-port ${AG1.port} agent-inter 100`,
+          '',
+        ].join('\n'),
+        `${binary}-reload.cfg`,
+      );
+      const start = () =>
+        startProxy(binary, cfg, {
+          ...(withFile ? {} : { baseArgs: ['-W', '-S', master] }),
+          readyPorts: [p1, p2],
+          readyTimeoutMs: 20_000,
+        });
+      let proxy = await start();
+      const trace: string[] = [];
+      try {
+        const to = C ? `::1 port ${C.port}` : `127.0.0.1 port ${B.port}`;
+        for (const c of [
+          `set server b1/s1 addr 127.0.0.2 port ${B.port}`,
+          `set server b2/h1 addr ${to}`,
+          `set server hc/chk check-port ${K2.port}`,
+          `set server agb/ag agent-addr 127.0.0.1 port ${AG2.port}`,
+        ])
+          trace.push(named_ports(`${c} -> ${await cli(sock, c)}`));
+        if (withFile) {
+          writeFileSync(stateFile, await cli(sock, 'show servers state'));
+          await proxy.stop();
+          proxy = await start();
+        } else {
+          const proc = async () => parseShowProc(await masterCli(master, 'show proc'));
+          const old = (await proc()).workers[0]!.pid;
+          process.kill(proxy.pid, 'SIGUSR2');
+          await waitUntil('a new worker', async () => {
+            const p = await proc();
+            return p.workers.length === 1 && p.workers[0]!.pid !== old;
+          });
+          await waitGone(old, 20_000);
+        }
+        const k = K2.requests.length;
+        const g = AG2.requests.length;
+        await until('checks at K2 after the reload', () => K2.requests.length >= k + 2);
+        await until('the agent at AG2 after the reload', () => AG2.requests.length >= g + 2);
+        const state = await cli(sock, 'show servers state');
+        const csv = await cli(sock, 'show stat');
+        for (const [px, sv] of [
+          ['b1', 's1'],
+          ['b2', 'h1'],
+          ['hc', 'chk'],
+          ['agb', 'ag'],
+        ] as const)
+          trace.push(
+            named_ports(`${px}/${sv}: ${stateOf(state, sv)} | ${statRow(csv, px, sv, ['addr'])[0]}`),
+          );
+        trace.push(`b1 routes to ${await get(p1)}`, `b2 routes to ${await get(p2)}`);
+        return trace;
+      } finally {
+        await proxy.stop();
+      }
+    };
+    const want = await run('haproxy');
+    const got = await run('haproxyd');
+    // HAProxy applied the port of s1 (not its address) and both of h1
+    expect(want).toContain('b1 routes to B');
+    expect(want).toContain(`b2 routes to ${C ? 'C' : 'B'}`);
     expect(got).toEqual(want);
   }, 120_000);
 });
