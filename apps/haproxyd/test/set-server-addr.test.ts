@@ -11,17 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import {
-  type Backend,
-  type Binary,
-  freePorts,
-  type RecordedConnection,
-  requireHaproxy,
-  startProxy,
-  startRawBackend,
-  tempDir,
-  writeConfig,
-} from '@hap/testkit';
+import { type Binary, freePorts, requireHaproxy, startProxy, tempDir, writeConfig } from '@hap/testkit';
 import { useTestkit } from '@hap/testkit/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { masterCli, parseShowProc } from './master-harness.ts';
@@ -74,17 +64,47 @@ async function hasIpv6(): Promise<boolean> {
   });
 }
 
-/** An agent answering `up`, recording what it is sent on each connection. */
-async function agent(): Promise<Backend<RecordedConnection> & { sent: string[] }> {
+/**
+ * A TCP server on 127.0.0.1 counting its connections and recording what each sent; kept for
+ * the whole file (testkit's backends are closed after each test).
+ */
+interface Counting {
+  readonly port: number;
+  readonly sent: string[];
+  close(): Promise<void>;
+}
+
+async function counting(onConnection: (s: Socket) => void): Promise<Counting> {
   const sent: string[] = [];
-  const b = await startRawBackend((s) => {
+  const sockets = new Set<Socket>();
+  const srv = createServer((s) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+    s.on('error', () => {});
     const i = sent.push('') - 1;
     s.on('data', (d: Buffer) => {
       sent[i] += d.toString('latin1');
     });
-    s.end('up\n');
+    onConnection(s);
   });
-  return Object.assign(b, { sent });
+  await new Promise<void>((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen({ host: '127.0.0.1', port: 0 }, resolve);
+  });
+  return {
+    port: (srv.address() as { port: number }).port,
+    sent,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        srv.close(() => resolve());
+      }),
+  };
+}
+
+/** An agent answering `up`. */
+function agent(): Promise<Counting> {
+  return counting((s) => s.end('up\n'));
 }
 
 // --- clients ----------------------------------------------------------------------------------
@@ -147,8 +167,10 @@ async function get(port: number): Promise<string> {
 /** `show servers state` fields of one server, without the time since the last change. */
 function stateOf(text: string, sv: string): string {
   const f = (text.split('\n').find((l) => l.split(' ')[3] === sv) ?? '').split(' ');
-  // a check in progress at that instant (CHK_ST_INPROGRESS) is timing, not state
+  // a check in progress at that instant (CHK_ST_INPROGRESS) is timing, not state; so is
+  // the check result HAProxy resets when a check starts
   for (const i of [13, 14]) if (f[i] !== undefined) f[i] = String(Number(f[i]) & ~1);
+  if (f[11] !== undefined) f[11] = '_';
   f.splice(9, 1);
   return f.join(' ');
 }
@@ -177,10 +199,10 @@ let v6 = false;
 let A: Named;
 let B: Named;
 let C: Named | undefined;
-let K1: Backend<RecordedConnection>;
-let K2: Backend<RecordedConnection>;
-let AG1: Awaited<ReturnType<typeof agent>>;
-let AG2: Awaited<ReturnType<typeof agent>>;
+let K1: Counting;
+let K2: Counting;
+let AG1: Counting;
+let AG2: Counting;
 let dead: number;
 
 beforeAll(async () => {
@@ -191,15 +213,15 @@ beforeAll(async () => {
   C = v6 ? await named('C', '::1') : undefined;
   // HTTP check answerers (a plain connect check is reset by HAProxy before it is accepted)
   const ok = (s: Socket) => s.once('data', () => s.end('HTTP/1.0 200 OK\r\ncontent-length: 0\r\n\r\n'));
-  K1 = await startRawBackend(ok);
-  K2 = await startRawBackend(ok);
+  K1 = await counting(ok);
+  K2 = await counting(ok);
   AG1 = await agent();
   AG2 = await agent();
   [dead] = (await freePorts(1)) as [number];
 });
 
 afterAll(async () => {
-  await Promise.all([A?.close(), B?.close(), C?.close()]);
+  await Promise.all([A, B, C, K1, K2, AG1, AG2].map((x) => x?.close()));
 });
 
 /** Gives each known port its name, so the traces read as steps. */
@@ -226,7 +248,7 @@ async function until(what: string, test: () => boolean, ms = 20_000): Promise<vo
 describe('set server addr / check-addr / check-port / agent-addr / agent-port / agent-send', () => {
   it('answer, route, report and check as HAProxy 2.6 does', async () => {
     const run = async (binary: Binary) => {
-      const [p1, p2, p3] = (await freePorts(3)) as [number, number, number];
+      const [p1, p2, p3, p4] = (await freePorts(4)) as [number, number, number, number];
       const sock = join(tempDir(), `${binary}-addr.sock`);
       const cfg = writeConfig(
         [
@@ -248,6 +270,10 @@ describe('set server addr / check-addr / check-port / agent-addr / agent-port / 
           '  default_backend priv',
           'backend be',
           `  server s1 127.0.0.1:${A.port}`,
+          'listen tcp',
+          '  mode tcp',
+          `  bind 127.0.0.1:${p4}`,
+          `  server t1 127.0.0.1:${A.port}`,
           'backend pool',
           '  http-reuse always',
           `  server p1 127.0.0.1:${A.port}`,
@@ -265,7 +291,7 @@ describe('set server addr / check-addr / check-port / agent-addr / agent-port / 
         ].join('\n'),
         `${binary}-addr.cfg`,
       );
-      const proxy = await startProxy(binary, cfg, { readyPorts: [p1, p2, p3] });
+      const proxy = await startProxy(binary, cfg, { readyPorts: [p1, p2, p3, p4] });
       const trace: unknown[] = [];
       const say = async (cmd: string, px: string, sv: string) => {
         const answer = await cli(sock, cmd);
@@ -313,6 +339,11 @@ describe('set server addr / check-addr / check-port / agent-addr / agent-port / 
         note('keep-alive across the change', [first, await ka.request(), await ka.request()]);
         ka.close();
 
+        // mode tcp: the next connection goes to the new address
+        note('tcp before', await get(p4));
+        await say(`set server tcp/t1 addr 127.0.0.1 port ${B.port}`, 'tcp', 't1');
+        note('tcp after', await get(p4));
+
         // http-reuse always: the idle connection to A is not taken again, even once the
         // server is back at A
         note('pool first', await get(p2));
@@ -331,15 +362,15 @@ describe('set server addr / check-addr / check-port / agent-addr / agent-port / 
         note('priv new client', await get(p3));
 
         // --- the health check follows the server, then its own port and address
-        let k = K2.requests.length;
+        let k = K2.sent.length;
         await say(`set server hc/chk addr 127.0.0.1 port ${K2.port}`, 'hc', 'chk');
-        await until('checks at K2', () => K2.requests.length >= k + 2);
-        k = K1.requests.length;
+        await until('checks at K2', () => K2.sent.length >= k + 2);
+        k = K1.sent.length;
         await say(`set server hc/chk check-port ${K1.port}`, 'hc', 'chk');
-        await until('checks at K1 (its own port)', () => K1.requests.length >= k + 2);
-        k = K2.requests.length;
+        await until('checks at K1 (its own port)', () => K1.sent.length >= k + 2);
+        k = K2.sent.length;
         await say(`set server hc/chk check-addr 127.0.0.1 port ${K2.port}`, 'hc', 'chk');
-        await until('checks at K2 (its own address and port)', () => K2.requests.length >= k + 2);
+        await until('checks at K2 (its own address and port)', () => K2.sent.length >= k + 2);
         for (const c of [
           'set server hc/chk check-addr',
           'set server hc/chk check-port',
@@ -356,13 +387,13 @@ describe('set server addr / check-addr / check-port / agent-addr / agent-port / 
         // --- the agent: what it is sent, where it goes
         await say('set server agb/ag agent-send hello', 'agb', 'ag');
         await until('the agent sent hello', () => AG1.sent.includes('hello'));
-        let g = AG2.requests.length;
+        let g = AG2.sent.length;
         await say(`set server agb/ag agent-addr 127.0.0.1 port ${AG2.port}`, 'agb', 'ag');
-        await until('the agent at AG2', () => AG2.requests.length >= g + 2);
+        await until('the agent at AG2', () => AG2.sent.length >= g + 2);
         note('AG2 was sent', AG2.sent.at(-1));
-        g = AG1.requests.length;
+        g = AG1.sent.length;
         await say(`set server agb/ag agent-port ${AG1.port}`, 'agb', 'ag');
-        await until('the agent back at AG1', () => AG1.requests.length >= g + 2);
+        await until('the agent back at AG1', () => AG1.sent.length >= g + 2);
         await say('set server agb/ag agent-send', 'agb', 'ag');
         await say('set server agb/ag agent-addr localhost', 'agb', 'ag');
         for (const c of [
@@ -403,6 +434,7 @@ describe('set server addr / check-addr / check-port / agent-addr / agent-port / 
     expect(text).toContain('"what":"route to 127.0.0.2","v":"status 503"');
     expect(text).toContain('"what":"keep-alive across the change","v":["A","B","B"]');
     expect(text).toContain('"what":"new connections to A","v":1');
+    expect(text).toContain('"what":"tcp after","v":"B"');
     expect(text).toContain('"what":"private connection across the change","v":["A","A"]');
     expect(text).toContain("to '127.0.0.2', problem converting port 'abc' to an int");
     expect(got).toEqual(want);
@@ -481,10 +513,10 @@ describe('the address across a reload', () => {
           });
           await waitGone(old, 20_000);
         }
-        const k = K2.requests.length;
-        const g = AG2.requests.length;
-        await until('checks at K2 after the reload', () => K2.requests.length >= k + 2);
-        await until('the agent at AG2 after the reload', () => AG2.requests.length >= g + 2);
+        const k = K2.sent.length;
+        const g = AG2.sent.length;
+        await until('checks at K2 after the reload', () => K2.sent.length >= k + 2);
+        await until('the agent at AG2 after the reload', () => AG2.sent.length >= g + 2);
         const state = await cli(sock, 'show servers state');
         const csv = await cli(sock, 'show stat');
         for (const [px, sv] of [
