@@ -16,7 +16,8 @@
  * over the maintenance state of the previous process; the port (`srv_port`) of the previous
  * process is always applied, its address (`srv_addr`) only to a server the configuration
  * names by a host name (`init-addr last`), and the checks' own addresses and ports as
- * `set server … check-addr|agent-addr` would. A server that is no longer in the
+ * `set server … check-addr|agent-addr` would (for a hand-over, only when the new
+ * configuration did not change the server's addresses). A server that is no longer in the
  * configuration leaves its state behind.
  */
 
@@ -224,6 +225,12 @@ interface Where {
   readonly say: ((text: string) => void) | undefined;
   readonly warn: (text: string) => void;
   readonly nowMs: number;
+  /**
+   * Whether the line's addresses apply (HAProxy's rules): always for a file; for a hand-over
+   * only when the configuration did not change this server's addresses (then it wins, as a
+   * changed weight does).
+   */
+  readonly addresses: boolean;
 }
 
 /** The fields of a version-1 line, checked as HAProxy checks them; a list of complaints when wrong. */
@@ -347,9 +354,19 @@ function applyRow(w: Where, p: readonly string[]): void {
     }
   }
   if (w.say !== undefined) stateSentences(w, oper, maint, drain);
+  if (!w.addresses) return;
   // then the addresses: the server's port (and its address when named by a host name), its checks'
   const partial = applyStateAddresses({ stats: statsOf(d), log: (_l, text) => w.warn(text) }, { r, s }, p);
-  if (partial !== undefined) w.warn(`server-state partially applied for server '${id}', ${partial}`);
+  // a hand-over says nothing: HAProxy's own lines (`port` without an agent gives an agent
+  // port the agent-less server refuses) would come back at every reload
+  if (partial !== undefined && w.say !== undefined)
+    w.warn(`server-state partially applied for server '${id}', ${partial}`);
+}
+
+/** What a server's configuration says of its addresses (compared across a hand-over). */
+function addressesOf(s: ServerRecord): string {
+  const o = s.model.options;
+  return [s.model.address.raw, o['addr'], o['port'], o['agent-addr'], o['agent-port']].map(String).join(' ');
 }
 
 /** The sentences HAProxy prints while it applies a state file. */
@@ -387,7 +404,7 @@ export function applyStateFiles(
   for (const r of stats.records) {
     const mode = files.modes.get(r.model.name);
     if (!r.isBackend || mode === undefined || mode === 'none') continue;
-    const base = { d, r, say: log.say, warn: log.warn, nowMs };
+    const base = { d, r, say: log.say, warn: log.warn, nowMs, addresses: true };
     if (mode === 'global') {
       if (files.global === undefined) continue;
       for (const s of r.servers) {
@@ -433,6 +450,8 @@ export function applyStateFiles(
 interface HandOver {
   readonly v: 1;
   readonly servers: string;
+  /** Each server's configured addresses (`backend/server`): a configuration change wins over the state's. */
+  readonly addresses?: Record<string, string>;
   readonly counters: {
     readonly fe: Record<string, Record<string, number>>;
     readonly be: Record<string, Record<string, number>>;
@@ -463,9 +482,13 @@ export function handOverText(d: Daemon, nowMs = Date.now()): string {
     be[name] = numbers(b.counters);
     for (const s of b.servers) srv[`${name}/${s.name}`] = numbers(s.counters);
   }
+  const addresses: Record<string, string> = {};
+  for (const r of stats.records)
+    for (const s of r.servers) addresses[`${r.model.name}/${s.model.name}`] = addressesOf(s);
   const h: HandOver = {
     v: 1,
     servers: stats.serversStateFixup(showServersState(stats, { now: nowMs })),
+    addresses,
     counters: { fe, be, srv },
   };
   return JSON.stringify(h);
@@ -498,7 +521,9 @@ export function applyHandOver(
       if (!r.isBackend || r.model.disabled) continue;
       for (const s of r.servers) {
         const row = rows.get(`${r.model.name} ${s.model.name}`);
-        if (row !== undefined) applyRow({ d, r, s, say: undefined, warn, nowMs }, row.params);
+        if (row === undefined) continue;
+        const addresses = h.addresses?.[`${r.model.name}/${s.model.name}`] === addressesOf(s);
+        applyRow({ d, r, s, say: undefined, warn, nowMs, addresses }, row.params);
       }
     }
   }

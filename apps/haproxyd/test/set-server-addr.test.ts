@@ -542,3 +542,66 @@ describe('the address across a reload', () => {
     expect(got).toEqual(want);
   }, 120_000);
 });
+
+describe('haproxyd -W: an address set at run time, then a reload', () => {
+  it('keeps it while the configuration keeps the server where it was; a configuration change wins', async () => {
+    const D = await named('D', '127.0.0.1');
+    try {
+      const [port] = (await freePorts(1)) as [number];
+      const dir = tempDir();
+      const sock = join(dir, 'handover.sock');
+      const master = join(dir, 'handover-master.sock');
+      const text = (s1: number) =>
+        [
+          'global',
+          `  stats socket ${sock} level admin`,
+          'defaults',
+          '  mode http',
+          '  timeout connect 1s',
+          '  timeout client 10s',
+          '  timeout server 10s',
+          'frontend fe',
+          `  bind 127.0.0.1:${port}`,
+          '  default_backend be',
+          'backend be',
+          `  server s1 127.0.0.1:${s1}`,
+          '',
+        ].join('\n');
+      const cfg = writeConfig(text(A.port), 'handover.cfg');
+      const proxy = await startProxy('haproxyd', cfg, {
+        baseArgs: ['-W', '-S', master],
+        readyPorts: [port],
+        readyTimeoutMs: 20_000,
+      });
+      const proc = async () => parseShowProc(await masterCli(master, 'show proc'));
+      const reload = async () => {
+        const old = (await proc()).workers[0]!.pid;
+        process.kill(proxy.pid, 'SIGUSR2');
+        await waitUntil('a new worker', async () => {
+          const p = await proc();
+          return p.workers.length === 1 && p.workers[0]!.pid !== old;
+        });
+        await waitGone(old, 20_000);
+      };
+      try {
+        expect(await cli(sock, `set server be/s1 addr 127.0.0.1 port ${B.port}`)).toBe(
+          `no need to change the addr, port changed from '${A.port}' to '${B.port}' by 'stats socket command'\n\n`,
+        );
+        expect(await get(port)).toBe('B');
+        // the same configuration: the run-time port is kept
+        await reload();
+        expect(await get(port)).toBe('B');
+        // s1 moved in the configuration: the configuration wins
+        writeConfig(text(D.port), 'handover.cfg');
+        await reload();
+        expect(await get(port)).toBe('D');
+        const state = await cli(sock, 'show servers state be');
+        expect(stateOf(state, 's1').split(' ')[17]).toBe(String(D.port));
+      } finally {
+        await proxy.stop();
+      }
+    } finally {
+      await D.close();
+    }
+  }, 120_000);
+});
