@@ -443,15 +443,14 @@ describe('set server addr / check-addr / check-port / agent-addr / agent-port / 
 
 describe('the address across a reload', () => {
   it("HAProxy's server-state-file rules: the port always, the address of a server named by a host name, the checks' own", async () => {
-    const run = async (binary: Binary) => {
+    const run = async (binary: Binary, withFile: boolean) => {
       const [p1, p2] = (await freePorts(2)) as [number, number];
       const dir = tempDir();
       const sock = join(dir, `${binary}-reload.sock`);
       const master = join(dir, `${binary}-master.sock`);
       const stateFile = join(dir, `${binary}-servers.state`);
-      // HAProxy reads what a previous process left in its state file; haproxyd's
-      // master-worker reload hands the same text over to the new worker by itself
-      const withFile = binary === 'haproxy';
+      // a restart that reads what the previous process left in the state file, or (haproxyd)
+      // a master-worker reload handing the same text over to the new worker by itself
       const cfg = writeConfig(
         [
           'global',
@@ -480,7 +479,7 @@ describe('the address across a reload', () => {
           `  server ag 127.0.0.1:${A.port} agent-check agent-port ${AG1.port} agent-inter 100`,
           '',
         ].join('\n'),
-        `${binary}-reload.cfg`,
+        `${binary}-${withFile ? 'file' : 'handover'}-reload.cfg`,
       );
       const start = () =>
         startProxy(binary, cfg, {
@@ -534,12 +533,12 @@ describe('the address across a reload', () => {
         await proxy.stop();
       }
     };
-    const want = await run('haproxy');
-    const got = await run('haproxyd');
+    const want = await run('haproxy', true);
     // HAProxy applied the port of s1 (not its address) and both of h1
     expect(want).toContain('b1 routes to B');
     expect(want).toContain(`b2 routes to ${C ? 'C' : 'B'}`);
-    expect(got).toEqual(want);
+    expect(await run('haproxyd', true)).toEqual(want);
+    expect(await run('haproxyd', false)).toEqual(want);
   }, 120_000);
 });
 
