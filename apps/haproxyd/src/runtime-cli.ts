@@ -29,6 +29,13 @@ import {
 import { SRV_ADMF, serverUsable, showInfo, showServersState, showStat } from '@hap/stats';
 import { tableCommand, tableHeader } from '@hap/stick';
 import { setRateLimit } from './rate-limits.ts';
+import {
+  type AddrEnv,
+  setAgentAddr,
+  setAgentSend,
+  setCheckAddr,
+  setServerAddr,
+} from './runtime-server-addr.ts';
 import type { Daemon } from './serve.ts';
 import {
   countersOfBackend,
@@ -327,6 +334,9 @@ export function createRuntimeApi(
 
   const hasAgent = (f: Found) => f.s.model.options['agent-check'] !== undefined;
 
+  /** What `set server … addr|check-addr|agent-addr…` (runtime-server-addr.ts) works with. */
+  const addrEnv: AddrEnv = { stats, log };
+
   /** Runs a change on the health checker of a server whose checks run here. */
   const toggle = (
     f: Found,
@@ -433,16 +443,37 @@ export function createRuntimeApi(
           return toggle(f, true, (c, b, s) => c.forceAgent(b, s, to));
         }
         case 'agent-send':
-          if (!hasAgent(f)) return 'agent checks are not enabled on this server.\n';
-          return NOT_SUPPORTED("'set server <srv> agent-send'");
+          return setAgentSend(addrEnv, f, args[4] ?? '');
         case 'addr':
-        case 'agent-addr':
-        case 'agent-port':
+          if (!args[4]) return 'set server <b>/<s> addr requires an address and optionally a port.\n';
+          return setServerAddr(
+            addrEnv,
+            f,
+            args[4],
+            args[5] === 'port' ? (args[6] ?? '') : undefined,
+            NOT_SUPPORTED,
+          );
         case 'check-addr':
+          if (!args[4]) return 'set server <b>/<s> check-addr requires an address and optionally a port.\n';
+          return setCheckAddr(addrEnv, f, args[4], args[5] === 'port' ? (args[6] ?? '') : undefined);
         case 'check-port':
+          if (!args[4]) return 'set server <b>/<s> check-port requires a port.\n';
+          return setCheckAddr(addrEnv, f, undefined, args[4]);
+        case 'agent-addr':
+          if (!args[4]) return 'set server <b>/<s> agent-addr requires an address and optionally a port.\n';
+          return setAgentAddr(addrEnv, f, args[4], args[5] === 'port' ? (args[6] ?? '') : undefined);
+        case 'agent-port':
+          if (!args[4]) return 'set server <b>/<s> agent-port requires a port.\n';
+          return setAgentAddr(addrEnv, f, undefined, args[4]);
         case 'fqdn':
+          if (!args[4]) return 'set server <b>/<s> fqdn requires a FQDN.\n';
+          // haproxyd has no `resolvers`: no server is ever resolved at run time
+          return 'set server <b>/<s> fqdn failed because no resolution is configured.\n';
         case 'ssl':
-          return NOT_SUPPORTED(`'set server <srv> ${args[3]}'`);
+          if (f.s.model.options['ssl'] === undefined)
+            return "'set server <srv> ssl' cannot be set.  default-server should define ssl settings\n";
+          if (args[4] !== 'on' && args[4] !== 'off') return "'set server <srv> ssl' expects 'on' or 'off'.\n";
+          return NOT_SUPPORTED(`'set server <srv> ssl'`);
         default:
           return 'usage: set server <backend>/<server> addr | agent | agent-addr | agent-port | agent-send | check-addr | check-port | fqdn | health | ssl | state | weight\n';
       }

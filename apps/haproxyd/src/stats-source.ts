@@ -42,6 +42,7 @@ import type { StickTable } from '@hap/stick';
 import { clearRatePeaks, type ProcessRates, rateInfo } from './rate-limits.ts';
 import type { ServedFrontend } from './runtime.ts';
 import type { PlannedChecks } from './runtime-checks.ts';
+import { checkColumns } from './runtime-server-addr.ts';
 import { buildDate, HAPROXYD_VERSION } from './version.ts';
 
 // --- counters, kept by object ------------------------------------------------------------
@@ -657,6 +658,7 @@ export class DaemonStats implements StatsSource {
     let lastChange: number;
     let check: CheckState | undefined;
     let agent: CheckState | undefined;
+    let uncheckedHealth: ServerState['uncheckedHealth'];
     if (st) {
       opState = st.oper === 'up' ? 'running' : st.oper === 'down' ? 'stopped' : 'stopping';
       admin =
@@ -668,15 +670,17 @@ export class DaemonStats implements StatsSource {
       lastChange = nowSec(st.lastChange);
       // a configured check has a rise (the checker's stand-in for none has 0); a disabled
       // one (`disable health`) still shows, with its enabled bit off
+      // their own address and port: the configuration's, or what the runtime API set
       if (st.check.rise > 0)
         check = toCheckState(st.check, {
-          port: numberOption(m.options['port']),
-          addr: typeof m.options['addr'] === 'string' ? m.options['addr'] : undefined,
+          port: st.check.port > 0 ? st.check.port : undefined,
+          addr: st.check.addr,
         });
+      if (st.check.rise === 0) uncheckedHealth = { health: st.check.health, rise: m.rise, fall: m.fall };
       if (st.agent !== undefined && st.agent.rise > 0)
         agent = toCheckState(st.agent, {
-          port: numberOption(m.options['agent-port']),
-          addr: typeof m.options['agent-addr'] === 'string' ? m.options['agent-addr'] : undefined,
+          port: st.agent.port > 0 ? st.agent.port : undefined,
+          addr: st.agent.addr,
         });
     } else {
       const l = s.local;
@@ -721,8 +725,11 @@ export class DaemonStats implements StatsSource {
       downtime,
       ...(check ? { check } : {}),
       ...(agent ? { agent } : {}),
+      ...(uncheckedHealth ? { uncheckedHealth } : {}),
       ...(m.options['observe'] !== undefined ? { observe: true } : {}),
       addr: isUnix ? 'unix' : addrOf(host, port),
+      // a server named by a host name in the configuration (HAProxy's srv->hostname)
+      ...(m.address.family === 'hostname' ? { fqdn: m.address.host } : {}),
       ...(typeof cookie === 'string' ? { cookie } : {}),
       idle: {
         cur: idle,
@@ -804,9 +811,25 @@ export class DaemonStats implements StatsSource {
       const f = line.split(' ');
       const r = this.records.find((x) => x.isBackend && String(x.id) === f[0] && x.model.name === f[1]);
       const s = r?.servers.find((x) => String(x.id) === f[2]);
-      if (!r || !s || this.checkerState(r, s) !== undefined || s.checked) continue;
-      f[12] = String(s.local.health);
-      f[13] = s.local.configDisabled ? '8' : '0';
+      if (!r || !s) continue;
+      // the check's and the agent's own addresses and ports (`addr` and `port` give the agent
+      // theirs too, as in HAProxy, even without an agent)
+      // a UNIX socket has no address to print
+      if (
+        s.server?.path !== undefined ||
+        s.model.address.family === 'unix' ||
+        s.model.address.family === 'abns'
+      )
+        f[4] = '-';
+      const c = checkColumns(this, r, s);
+      f[21] = String(c.checkPort);
+      f[22] = c.checkAddr;
+      f[23] = c.agentAddr;
+      f[24] = String(c.agentPort);
+      if (this.checkerState(r, s) === undefined && !s.checked) {
+        f[12] = String(s.local.health);
+        f[13] = s.local.configDisabled ? '8' : '0';
+      }
       lines[i] = f.join(' ');
     }
     return lines.join('\n');

@@ -254,9 +254,12 @@ export class ServerConn implements HttpHandler {
   idleIndex: number;
   /** Parser offset when the current request was sent (nothing received since: a stale keep-alive). */
   startOffset: number;
+  /** The server's addrGen when this connection was opened (an older one goes to an old address). */
+  readonly addrGen: number;
 
   constructor(server: Server, session: HttpSession) {
     this.server = server;
+    this.addrGen = server.addrGen;
     this.session = session;
     this.connected = false;
     this.reused = false;
@@ -1496,6 +1499,11 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       }
       if (c.server === server) {
         own.splice(i, 1);
+        // opened before `set server … addr`: HAProxy lets only a private (`never`) one serve on
+        if (c.addrGen !== server.addrGen && be.reuse !== 'never') {
+          c.destroy();
+          break;
+        }
         this.useConn(c);
         return;
       }
@@ -1965,7 +1973,14 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     c.session = null;
     if (c.closed) return;
     // a connection that announced this client's addresses (send-proxy) serves no other client
-    if (this.backend?.reuse === 'never' || this.owner.stopping || c.server.sendProxy !== 0) c.destroy();
+    // one opened before `set server … addr` goes to the old address: no one takes it again
+    if (
+      this.backend?.reuse === 'never' ||
+      this.owner.stopping ||
+      c.server.sendProxy !== 0 ||
+      c.addrGen !== c.server.addrGen
+    )
+      c.destroy();
     else if (!c.server.putIdle(c)) c.destroy();
   }
 
