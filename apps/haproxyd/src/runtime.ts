@@ -8,6 +8,7 @@
 import type { BindModel, ConfigModel, Diagnostic, ProxyModel, ServerModel } from '@hap/config';
 import {
   Backend,
+  ErrorEvents,
   type Frontend,
   type FrontendHooks,
   type FrontendLog,
@@ -325,6 +326,8 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks, features: 
   // every backend exists, used or not: fetches such as nbsrv() may name any of them
   for (const q of model.proxies) if (isBackend(q)) backendOf(q);
   const world = proxyWorld(backends, frontends, userlists(model, out));
+  // `show errors` numbers the errors of every proxy in one sequence
+  const errorEvents = new ErrorEvents();
   const logs = features.logs?.planLogs(model, out) ?? NO_LOGS;
   let actconn = 0;
 
@@ -411,6 +414,7 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks, features: 
         world,
         backendRules,
         log,
+        errorEvents,
       });
     } else {
       let inspection: TcpInspection | undefined;

@@ -78,6 +78,7 @@ import type { StickTable } from '@hap/stick';
 import type { CliOptions } from './cli.ts';
 import { poolsDump, serverStateDump } from './dumps.ts';
 import { type Features, loadFeatures } from './features.ts';
+import { frontendRate, listenerRates, type ProcessRates, processRates } from './rate-limits.ts';
 import { planRuntime, type RuntimePlan, type ServedFrontend } from './runtime.ts';
 import type { PlannedChecks } from './runtime-checks.ts';
 
@@ -113,6 +114,8 @@ export interface Daemon {
   identity: Identity | undefined;
   /** SIGINT/SIGTERM that hard-stopped the process: it dies by it once cleaned up */
   stopSignal: NodeJS.Signals | undefined;
+  /** The process's accept rates and their limits (rate-limits.ts). */
+  readonly rates: ProcessRates;
 }
 
 const PROG = 'haproxyd';
@@ -212,6 +215,10 @@ export async function prepare(options: CliOptions, model: ConfigModel): Promise<
     exitCode: 0,
     identity: undefined,
     stopSignal: undefined,
+    rates: processRates(
+      model,
+      model.global.statsSockets.length > 0 || options.masterWorker || model.global.masterWorker,
+    ),
   };
   // the stats pages and the Prometheus exporter read this daemon from now on
   features.statsPage?.attachServices(d);
@@ -441,29 +448,34 @@ function onHandshakeClose(this: HandshakingSocket): void {
   h.env?.releaseAll();
 }
 
-function onAccept(this: void, socket: import('node:net').Socket, listener: Listener): void {
+/** Returns false when tcp-request rules refused the connection at once (not a session for the rates). */
+function onAccept(this: void, socket: import('node:net').Socket, listener: Listener): boolean {
   const l = listener as ServingListener;
   // tcp-request connection: on the peer's own address, before anything is read
   let env: StreamEnv | undefined;
   if (l.connectionRules !== undefined) {
     env = admitted(l.connectionRules, l, socket, undefined);
-    if (env === undefined) return;
+    if (env === undefined) return false;
   }
   // accept-proxy: the PROXY header first (HAProxy waits for it up to timeout client); the
   // addresses it gives make a new environment
   if (l.acceptProxy) {
-    readProxyHeader(socket, l.proxyTimeout, (s) => startSession(l, s, undefined), l.proxyFailure);
-  } else startSession(l, socket, env);
+    readProxyHeader(socket, l.proxyTimeout, (s) => void startSession(l, s, undefined), l.proxyFailure);
+    return true;
+  }
+  // HAProxy runs the session rules of a TLS connection after its handshake: it is a session already
+  return startSession(l, socket, env) || l.tls !== undefined;
 }
 
+/** False when tcp-request session rules refused it. */
 function startSession(
   l: ServingListener,
   socket: import('node:net').Socket,
   env: StreamEnv | undefined,
-): void {
+): boolean {
   if (l.sessionRules !== undefined) {
     env = admitted(l.sessionRules, l, socket, env);
-    if (env === undefined) return;
+    if (env === undefined) return false;
   }
   if (l.tls !== undefined) {
     // TLS first: the session starts once the handshake is done (onSecureConnection)
@@ -471,9 +483,10 @@ function startSession(
     hs[HANDSHAKE] = { l, env };
     if (env !== undefined) hs.once('close', onHandshakeClose);
     l.tls.accept(socket);
-    return;
+    return true;
   }
   runSession(l, socket, env);
+  return true;
 }
 
 function runSession(l: ServingListener, socket: Socket, env: StreamEnv | undefined): void {
@@ -505,7 +518,10 @@ export async function startProxies(d: Daemon): Promise<boolean> {
   const limit = maxconn !== undefined && maxconn > 0 ? new ConnectionLimit(maxconn) : undefined;
   for (const f of d.frontends) {
     let ranks = 0;
+    // `rate-limit sessions`: one limit for every listener of the frontend
+    const feRate = frontendRate(f.proxy);
     for (const b of f.binds) {
+      const bindTls = f.tls.get(b);
       let created: Listener[];
       try {
         created = createListeners(b, {
@@ -514,13 +530,13 @@ export async function startProxies(d: Daemon): Promise<boolean> {
           noReusePort,
           drainPending: acceptPending,
           ...(limit !== undefined ? { limit } : {}),
+          rates: listenerRates(d.rates, feRate, bindTls !== undefined),
           ...(f.proxy.maxconn !== undefined ? { defaultMaxconn: f.proxy.maxconn } : {}),
         });
       } catch (err) {
         alert(d, err instanceof ListenerError ? err.message : String(err));
         return false;
       }
-      const bindTls = f.tls.get(b);
       // the TLS module is loaded whenever a bind line is a TLS one (features.ts)
       const tlsDoor =
         bindTls !== undefined

@@ -737,6 +737,11 @@ function serverSpec(
       port: parsePort(o['agent-port'], 'agent-port'),
       inter: time('agent-inter', 2000),
       ...(typeof send === 'string' ? { send } : {}),
+      ...(typeof o['agent-addr'] === 'string'
+        ? { ownAddr: o['agent-addr'] }
+        : typeof o['addr'] === 'string'
+          ? { ownAddr: o['addr'] }
+          : {}),
     };
   }
   const observe = o['observe'];
@@ -778,6 +783,10 @@ function serverSpec(
     server: s.name,
     addr: checkAddr,
     port,
+    serverAddr: s.addr,
+    serverPort: s.port,
+    ...(typeof o['addr'] === 'string' ? { ownAddr: o['addr'] } : {}),
+    ...(o['port'] !== undefined ? { ownPort: parsePort(o['port'], 'port') } : {}),
     weight,
     backup: flag('backup') && !flag('no-backup'),
     check,
