@@ -947,6 +947,83 @@ export function createRuntimeApi(
     },
   });
 
+  // --- TLS certificates (runtime-ssl-cli.ts, loaded on first use) -------------------------
+
+  const sslCert =
+    (verb: import('./runtime-ssl-cli.ts').SslCertVerb) =>
+    async (args: readonly string[], ctx: CommandContext) =>
+      (await import('./runtime-ssl-cli.ts')).sslCertCommand(host, verb, args, ctx);
+  api.register({
+    words: ['show', 'ssl', 'cert'],
+    usage: 'show ssl cert [<certfile>]',
+    help: 'display the SSL certificates used in memory, or the details of a file',
+    handler: sslCert('show'),
+  });
+  api.register({
+    words: ['set', 'ssl', 'cert'],
+    level: 'admin',
+    usage: 'set ssl cert <certfile> <payload>',
+    help: 'replace a certificate file',
+    handler: sslCert('set'),
+  });
+  api.register({
+    words: ['commit', 'ssl', 'cert'],
+    level: 'admin',
+    usage: 'commit ssl cert <certfile>',
+    help: 'commit a certificate file',
+    handler: sslCert('commit'),
+  });
+  api.register({
+    words: ['abort', 'ssl', 'cert'],
+    level: 'admin',
+    usage: 'abort ssl cert <certfile>',
+    help: 'abort a transaction for a certificate file',
+    handler: sslCert('abort'),
+  });
+  api.register({
+    words: ['new', 'ssl', 'cert'],
+    level: 'admin',
+    usage: 'new ssl cert <certfile>',
+    help: 'create a new certificate file to be used in a crt-list or a directory',
+    handler: sslCert('new'),
+  });
+  api.register({
+    words: ['del', 'ssl', 'cert'],
+    level: 'admin',
+    usage: 'del ssl cert <certfile>',
+    help: 'delete an unused certificate file',
+    handler: sslCert('del'),
+  });
+  // crt-lists are read at start only: their runtime edition is not there yet
+  for (const [words, level, usage, help] of [
+    [
+      ['show', 'ssl', 'crt-list'],
+      'user',
+      'show ssl crt-list [-n] [<list>]',
+      'show the list of crt-lists or the content of a crt-list file <list>',
+    ],
+    [
+      ['add', 'ssl', 'crt-list'],
+      'admin',
+      'add ssl crt-list <list> <cert> [opts]*',
+      'add to crt-list file <list> a line <cert> or a payload',
+    ],
+    [
+      ['del', 'ssl', 'crt-list'],
+      'admin',
+      'del ssl crt-list <list> <cert[:line]>',
+      'delete a line <cert> from crt-list file <list>',
+    ],
+  ] as const) {
+    api.register({
+      words,
+      level,
+      usage,
+      help,
+      handler: () => NOT_SUPPORTED(`'${words.join(' ')}'`),
+    });
+  }
+
   return { api, stats };
 }
 

@@ -396,10 +396,8 @@ type ServingListener = Listener & {
   connectionRules: HttpRuleList | undefined;
   sessionRules: HttpRuleList | undefined;
   world: ProxyWorld;
-  /** `bind … ssl`: the TLS server the accepted sockets are handed to (it never listens). */
-  tls: TlsServer | undefined;
-  /** `verify optional`: a certificate that fails verification ends the connection. */
-  tlsVerifyOptional: boolean;
+  /** `bind … ssl`: where the accepted sockets go for their handshake (runtime-ssl.ts). */
+  tls: { accept(socket: Socket): void } | undefined;
 };
 
 /** What a socket waiting for its TLS handshake carries to the end of it. */
@@ -421,8 +419,10 @@ function onSecureConnection(this: TlsServer, t: TLSSocket): void {
     return;
   }
   raw[HANDSHAKE] = undefined;
-  // verify optional: no certificate is fine, a certificate that does not verify is not
-  if (h.l.tlsVerifyOptional && !t.authorized && t.getPeerX509Certificate() !== undefined) {
+  // verify optional: no certificate is fine, a certificate that does not verify is not (the
+  // bind's or its crt-list line's setting: each has its TLS server)
+  const verifyOptional = (this as TlsServer & { hapVerifyOptional?: boolean }).hapVerifyOptional === true;
+  if (verifyOptional && !t.authorized && t.getPeerX509Certificate() !== undefined) {
     h.env?.releaseAll();
     t.destroy();
     return;
@@ -482,7 +482,7 @@ function startSession(
     const hs = socket as HandshakingSocket;
     hs[HANDSHAKE] = { l, env };
     if (env !== undefined) hs.once('close', onHandshakeClose);
-    l.tls.emit('connection', socket);
+    l.tls.accept(socket);
     return true;
   }
   runSession(l, socket, env);
@@ -537,22 +537,17 @@ export async function startProxies(d: Daemon): Promise<boolean> {
         alert(d, err instanceof ListenerError ? err.message : String(err));
         return false;
       }
-      let tlsServer: TlsServer | undefined;
-      if (bindTls !== undefined) {
-        const clientTimeout = f.proxy.timeouts['client'] ?? 0;
-        // the TLS module is loaded whenever a bind line is a TLS one (features.ts)
-        tlsServer = d.features.tls!.createTlsServer({
-          ...bindTls.serverOptions(),
-          // HAProxy bounds the handshake by 'timeout client'
-          ...(clientTimeout > 0 ? { handshakeTimeout: clientTimeout } : {}),
-        });
-        tlsServer.on('secureConnection', onSecureConnection);
-        tlsServer.on('tlsClientError', onTlsClientError);
-      }
+      // the TLS module is loaded whenever a bind line is a TLS one (features.ts)
+      const tlsDoor =
+        bindTls !== undefined
+          ? new d.features.tls!.TlsDoor(bindTls, f.proxy.timeouts['client'] ?? 0, {
+              secure: onSecureConnection,
+              error: onTlsClientError,
+            })
+          : undefined;
       for (const l of created) {
         const sl = l as ServingListener;
-        sl.tls = tlsServer;
-        sl.tlsVerifyOptional = bindTls?.verify === 'optional' && !bindTls.ignoreErrors;
+        sl.tls = tlsDoor;
         sl.frontend = f.frontend;
         sl.acceptProxy = b.options['accept-proxy'] !== undefined;
         // the bind's name in log lines, else its id (HAProxy's luid: its rank in the frontend)

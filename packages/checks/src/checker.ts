@@ -460,6 +460,7 @@ export class HealthChecker {
       addr: c.addr,
       port: c.port,
       sendProxy: spec.sendProxy,
+      tls: c.agent ? undefined : spec.tls,
       inter: c.inter,
       timeout: spec.timeout,
       connectTimeout: spec.connectTimeout,

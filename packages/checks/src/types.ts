@@ -151,6 +151,22 @@ export interface CheckSpec {
   readonly onError: OnErrorMode;
   readonly onMarkedDown?: 'shutdown-sessions';
   readonly onMarkedUp?: 'shutdown-backup-sessions';
+  /**
+   * The check runs over TLS: `check-ssl`, or a server with `ssl` whose checks go to its own
+   * address and port. The application fills `tls` with the server's TLS settings.
+   */
+  readonly ssl?: boolean;
+  /** `check-sni`: the server name the check sends. */
+  readonly sni?: string;
+  /** `check-alpn`: the protocols the check offers. */
+  readonly alpn?: readonly string[];
+  /** Wraps a connected check socket into TLS (the application's, from the server's settings). */
+  readonly tls?: CheckTls;
+}
+
+/** How a check's connection is turned into a TLS one. */
+export interface CheckTls {
+  connect(socket: import('node:net').Socket): import('node:tls').TLSSocket;
 }
 
 /** Operational state: HAProxy's RUNNING/STARTING (up), STOPPED (down), STOPPING (nolb). */

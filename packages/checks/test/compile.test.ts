@@ -232,7 +232,7 @@ describe('compileCheckSpecs', () => {
     expect(err([], { check: true, rise: '0' })).toMatch(/'rise' expects an integer from 1/);
     expect(err([], { check: true }, 0)).toMatch(/neither a service port nor a check port/);
     expect(err([], { 'agent-check': true })).toMatch(/'agent-check' needs 'agent-port'/);
-    expect(err([], { check: true, 'check-ssl': true })).toMatch(/'check-ssl' is not supported/);
+    expect(err([], { check: true, 'check-proto': 'h2' })).toMatch(/'check-proto' is not supported/);
     expect(err([], { check: true, 'init-state': 'down' })).toMatch(/does not exist in HAProxy 2\.6/);
     expect(err([], { check: true, observe: 'layer5' })).toMatch(/'observe' expects one of/);
   });

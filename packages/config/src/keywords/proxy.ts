@@ -434,6 +434,11 @@ const HONOURED_SERVER_OPTIONS = new Set([
   'on-error',
   'on-marked-down',
   'on-marked-up',
+  // health checks over TLS (@hap/checks with @hap/ssl's server settings)
+  'check-ssl',
+  'no-check-ssl',
+  'check-sni',
+  'check-alpn',
   // TLS to the server (@hap/ssl; what it cannot honour refuses the start)
   'ssl',
   'no-ssl',
