@@ -80,7 +80,9 @@ export const uses = {
   cli: (model: ConfigModel): boolean => model.global.directives.some((d) => d.keyword === 'stats socket'),
   tls: (model: ConfigModel): boolean =>
     sectionsOf(model).some(
-      (p) => p.binds.some(isTlsBind) || p.servers.some((s) => s.options['ssl'] !== undefined),
+      (p) =>
+        p.binds.some(isTlsBind) ||
+        p.servers.some((s) => s.options['ssl'] !== undefined || s.options['check-ssl'] !== undefined),
     ),
   h2: (model: ConfigModel): boolean =>
     model.global.directives.some((d) => d.keyword.startsWith('tune.h2.')) ||

@@ -7,12 +7,13 @@
 import {
   type BackendCheckConfig,
   type CheckSpec,
+  type CheckTls,
   checkerOptionsFrom,
   compileCheckSpecs,
   HealthChecker,
   type LogLine,
 } from '@hap/checks';
-import type { ConfigModel, Diagnostic, ProxyModel } from '@hap/config';
+import type { ConfigModel, Diagnostic, ProxyModel, ServerModel } from '@hap/config';
 import type { Backend, Frontend, Server } from '@hap/proxy';
 import { chain } from './runtime-http.ts';
 
@@ -52,12 +53,34 @@ export function planChecks(
   model: ConfigModel,
   used: readonly ProxyModel[],
   out: Diagnostic[],
+  /** The TLS of a server's checks (runtime-ssl.ts), for `check-ssl`. */
+  tlsFor?: (be: ProxyModel, s: ServerModel) => CheckTls | undefined,
 ): PlannedChecks | undefined {
   const specs: CheckSpec[] = [];
   for (const be of used) {
     if (!be.servers.some((s) => wantsCheck(s.options))) continue;
     try {
-      specs.push(...compileCheckSpecs(checkConfig(model, be)));
+      for (const spec of compileCheckSpecs(checkConfig(model, be))) {
+        // the configuration check (no tlsFor): the server's TLS lines are checked by runtime-ssl.ts
+        if (!spec.ssl || tlsFor === undefined) {
+          specs.push(spec);
+          continue;
+        }
+        const srv = be.servers.find((x) => x.name === spec.server);
+        const tls = srv !== undefined ? tlsFor(be, srv) : undefined;
+        if (tls === undefined) {
+          out.push({
+            level: 'alert',
+            code: 'HAP_ERR_CHECK',
+            file: srv?.file ?? be.file,
+            line: srv?.line ?? be.line,
+            keyword: 'check-ssl',
+            message: `server '${be.name}/${spec.server}': health checks over TLS cannot be set up (see the server's TLS alerts).`,
+          });
+          continue;
+        }
+        specs.push({ ...spec, tls });
+      }
     } catch (err) {
       out.push({
         level: 'alert',

@@ -28,6 +28,14 @@ import {
 } from '@hap/runtime-api';
 import { SRV_ADMF, serverUsable, showInfo, showServersState, showStat } from '@hap/stats';
 import { tableCommand, tableHeader } from '@hap/stick';
+import { setRateLimit } from './rate-limits.ts';
+import {
+  type AddrEnv,
+  setAgentAddr,
+  setAgentSend,
+  setCheckAddr,
+  setServerAddr,
+} from './runtime-server-addr.ts';
 import type { Daemon } from './serve.ts';
 import {
   countersOfBackend,
@@ -326,6 +334,9 @@ export function createRuntimeApi(
 
   const hasAgent = (f: Found) => f.s.model.options['agent-check'] !== undefined;
 
+  /** What `set server … addr|check-addr|agent-addr…` (runtime-server-addr.ts) works with. */
+  const addrEnv: AddrEnv = { stats, log };
+
   /** Runs a change on the health checker of a server whose checks run here. */
   const toggle = (
     f: Found,
@@ -381,6 +392,14 @@ export function createRuntimeApi(
     },
   });
   api.register({
+    words: ['show', 'errors'],
+    level: 'operator',
+    usage: 'show errors [<px>] [request|response]',
+    help: 'report last request and/or response errors for each proxy',
+    // the dump's code is loaded the first time it is asked for
+    handler: async (args) => (await import('./runtime-errors.ts')).showErrors(stats, args.slice(2), now()),
+  });
+  api.register({
     words: ['show', 'backend'],
     usage: 'show backend',
     help: 'list backends in the current running config',
@@ -424,16 +443,37 @@ export function createRuntimeApi(
           return toggle(f, true, (c, b, s) => c.forceAgent(b, s, to));
         }
         case 'agent-send':
-          if (!hasAgent(f)) return 'agent checks are not enabled on this server.\n';
-          return NOT_SUPPORTED("'set server <srv> agent-send'");
+          return setAgentSend(addrEnv, f, args[4] ?? '');
         case 'addr':
-        case 'agent-addr':
-        case 'agent-port':
+          if (!args[4]) return 'set server <b>/<s> addr requires an address and optionally a port.\n';
+          return setServerAddr(
+            addrEnv,
+            f,
+            args[4],
+            args[5] === 'port' ? (args[6] ?? '') : undefined,
+            NOT_SUPPORTED,
+          );
         case 'check-addr':
+          if (!args[4]) return 'set server <b>/<s> check-addr requires an address and optionally a port.\n';
+          return setCheckAddr(addrEnv, f, args[4], args[5] === 'port' ? (args[6] ?? '') : undefined);
         case 'check-port':
+          if (!args[4]) return 'set server <b>/<s> check-port requires a port.\n';
+          return setCheckAddr(addrEnv, f, undefined, args[4]);
+        case 'agent-addr':
+          if (!args[4]) return 'set server <b>/<s> agent-addr requires an address and optionally a port.\n';
+          return setAgentAddr(addrEnv, f, args[4], args[5] === 'port' ? (args[6] ?? '') : undefined);
+        case 'agent-port':
+          if (!args[4]) return 'set server <b>/<s> agent-port requires a port.\n';
+          return setAgentAddr(addrEnv, f, undefined, args[4]);
         case 'fqdn':
+          if (!args[4]) return 'set server <b>/<s> fqdn requires a FQDN.\n';
+          // haproxyd has no `resolvers`: no server is ever resolved at run time
+          return 'set server <b>/<s> fqdn failed because no resolution is configured.\n';
         case 'ssl':
-          return NOT_SUPPORTED(`'set server <srv> ${args[3]}'`);
+          if (f.s.model.options['ssl'] === undefined)
+            return "'set server <srv> ssl' cannot be set.  default-server should define ssl settings\n";
+          if (args[4] !== 'on' && args[4] !== 'off') return "'set server <srv> ssl' expects 'on' or 'off'.\n";
+          return NOT_SUPPORTED(`'set server <srv> ssl'`);
         default:
           return 'usage: set server <backend>/<server> addr | agent | agent-addr | agent-port | agent-send | check-addr | check-port | fqdn | health | ssl | state | weight\n';
       }
@@ -537,25 +577,9 @@ export function createRuntimeApi(
     level: 'admin',
     usage: 'set rate-limit <setting> <value>',
     help: 'change a rate limiting value',
-    handler: (args) => {
-      const what = `${args[2] ?? ''} ${args[3] ?? ''}`;
-      const known = [
-        'connections global',
-        'sessions global',
-        'ssl-sessions global',
-        'http-compression global',
-      ];
-      if (!known.includes(what))
-        return (
-          "'set rate-limit' only supports :\n" +
-          "   - 'connections global' to set the per-process maximum connection rate\n" +
-          "   - 'sessions global' to set the per-process maximum session rate\n" +
-          "   - 'ssl-sessions global' to set the per-process maximum SSL session rate\n" +
-          "   - 'http-compression global' to set the per-process maximum compression speed in kB/s\n"
-        );
-      // haproxyd has no per-process rate limits yet (no maxconnrate/maxsessrate/maxsslrate/maxcomprate)
-      return NOT_SUPPORTED(`'set rate-limit ${what}'`);
-    },
+    // HAProxy's answers and effects are in rate-limits.ts
+    handler: (args) =>
+      host.rates !== undefined ? setRateLimit(host.rates, args) : NOT_SUPPORTED("'set rate-limit'"),
   });
   // --- maxconn ----------------------------------------------------------------------------
 
@@ -809,7 +833,9 @@ export function createRuntimeApi(
       const r = findFrontend(args[2]);
       if (typeof r === 'string') return r;
       if (r.stopped || r.model.disabled) return 'Frontend was previously shut down, cannot disable.\n';
-      const active = listenersOf(r).filter((l) => l.state === 'ready' || l.state === 'full');
+      const active = listenersOf(r).filter(
+        (l) => l.state === 'ready' || l.state === 'full' || l.state === 'limited',
+      );
       if (active.length === 0) return 'All sockets are already disabled.\n';
       const res = pauseAll(active);
       return res.failed.length > 0 ? 'Failed to pause frontend, check logs for precise cause.\n' : '';
@@ -920,6 +946,83 @@ export function createRuntimeApi(
       return out;
     },
   });
+
+  // --- TLS certificates (runtime-ssl-cli.ts, loaded on first use) -------------------------
+
+  const sslCert =
+    (verb: import('./runtime-ssl-cli.ts').SslCertVerb) =>
+    async (args: readonly string[], ctx: CommandContext) =>
+      (await import('./runtime-ssl-cli.ts')).sslCertCommand(host, verb, args, ctx);
+  api.register({
+    words: ['show', 'ssl', 'cert'],
+    usage: 'show ssl cert [<certfile>]',
+    help: 'display the SSL certificates used in memory, or the details of a file',
+    handler: sslCert('show'),
+  });
+  api.register({
+    words: ['set', 'ssl', 'cert'],
+    level: 'admin',
+    usage: 'set ssl cert <certfile> <payload>',
+    help: 'replace a certificate file',
+    handler: sslCert('set'),
+  });
+  api.register({
+    words: ['commit', 'ssl', 'cert'],
+    level: 'admin',
+    usage: 'commit ssl cert <certfile>',
+    help: 'commit a certificate file',
+    handler: sslCert('commit'),
+  });
+  api.register({
+    words: ['abort', 'ssl', 'cert'],
+    level: 'admin',
+    usage: 'abort ssl cert <certfile>',
+    help: 'abort a transaction for a certificate file',
+    handler: sslCert('abort'),
+  });
+  api.register({
+    words: ['new', 'ssl', 'cert'],
+    level: 'admin',
+    usage: 'new ssl cert <certfile>',
+    help: 'create a new certificate file to be used in a crt-list or a directory',
+    handler: sslCert('new'),
+  });
+  api.register({
+    words: ['del', 'ssl', 'cert'],
+    level: 'admin',
+    usage: 'del ssl cert <certfile>',
+    help: 'delete an unused certificate file',
+    handler: sslCert('del'),
+  });
+  // crt-lists are read at start only: their runtime edition is not there yet
+  for (const [words, level, usage, help] of [
+    [
+      ['show', 'ssl', 'crt-list'],
+      'user',
+      'show ssl crt-list [-n] [<list>]',
+      'show the list of crt-lists or the content of a crt-list file <list>',
+    ],
+    [
+      ['add', 'ssl', 'crt-list'],
+      'admin',
+      'add ssl crt-list <list> <cert> [opts]*',
+      'add to crt-list file <list> a line <cert> or a payload',
+    ],
+    [
+      ['del', 'ssl', 'crt-list'],
+      'admin',
+      'del ssl crt-list <list> <cert[:line]>',
+      'delete a line <cert> from crt-list file <list>',
+    ],
+  ] as const) {
+    api.register({
+      words,
+      level,
+      usage,
+      help,
+      handler: () => NOT_SUPPORTED(`'${words.join(' ')}'`),
+    });
+  }
 
   return { api, stats };
 }

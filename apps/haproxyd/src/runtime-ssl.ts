@@ -4,13 +4,25 @@
  * not honour yet turned into the 'not supported yet' alert before anything is bound.
  */
 
+import type { Socket } from 'node:net';
+import {
+  checkServerIdentity,
+  createServer,
+  type TLSSocket,
+  type Server as TlsServer,
+  connect as tlsConnect,
+} from 'node:tls';
+import type { CheckTls } from '@hap/checks';
 import type { BindModel, ConfigModel, Diagnostic, ServerModel } from '@hap/config';
 import {
   type BindTls,
+  CertificateStore,
+  clientHelloServerName,
   compileBindTls,
   compileServerTls,
   GLOBAL_TLS_KEYWORDS,
   type ServerTls,
+  type SniEntry,
   type TlsDefaults,
   tlsDefaults,
 } from '@hap/ssl';
@@ -18,8 +30,12 @@ import { alertAt } from './alerts.ts';
 import { isTlsBind } from './features.ts';
 
 interface Compiled {
+  /** Every certificate file loaded, for the runtime API (`show/set/commit ssl cert`). */
+  store: CertificateStore;
   binds: Map<BindModel, { tls: BindTls | undefined; unsupported: string[] }>;
   servers: Map<ServerModel, { tls: ServerTls | undefined; unsupported: string[] }>;
+  /** Servers without `ssl` whose checks run over TLS (`check-ssl`): their TLS settings. */
+  checkServers: Map<ServerModel, ServerTls | undefined>;
 }
 
 const compiled = new WeakMap<ConfigModel, Compiled>();
@@ -29,16 +45,25 @@ function compile(model: ConfigModel, out: Diagnostic[]): Compiled {
   if (known !== undefined) return known;
   const defaults: TlsDefaults = tlsDefaults(model.global, out);
   for (const d of model.global.directives) if (GLOBAL_TLS_KEYWORDS.has(d.keyword)) d.supported = true;
-  const c: Compiled = { binds: new Map(), servers: new Map() };
+  const c: Compiled = {
+    store: new CertificateStore(),
+    binds: new Map(),
+    servers: new Map(),
+    checkServers: new Map(),
+  };
   for (const p of model.proxies) {
     if (p.kind === 'defaults') continue;
     for (const b of p.binds) {
       if (!isTlsBind(b)) continue;
-      c.binds.set(b, compileBindTls(b, p, defaults, out));
+      c.binds.set(b, compileBindTls(b, p, defaults, out, c.store));
     }
     for (const s of p.servers) {
-      if (s.options['ssl'] === undefined) continue;
-      c.servers.set(s, compileServerTls(p.name, s, defaults, out));
+      if (s.options['ssl'] !== undefined) {
+        c.servers.set(s, compileServerTls(p.name, s, defaults, out, c.store));
+      } else if (s.options['check-ssl'] !== undefined && s.options['no-check-ssl'] === undefined) {
+        // HAProxy reads (and checks) the server's TLS settings for its checks alone
+        c.checkServers.set(s, compileServerTls(p.name, s, defaults, out, c.store, true).tls);
+      }
     }
   }
   compiled.set(model, c);
@@ -63,7 +88,19 @@ export function bindTlsFor(model: ConfigModel, b: BindModel, out: Diagnostic[]):
     refuse(out, b, 'bind', `bind option '${u}' is not supported yet by haproxyd's runtime.`);
   const t = r.tls;
   if (t === undefined) return undefined;
-  // 'h2' in the ALPN list: served by runtime-h2.ts in mode http, forwarded as bytes in mode tcp
+  // 'h2' in the bind's ALPN list: served by runtime-h2.ts in mode http, forwarded as bytes in
+  // mode tcp; a crt-list line of its own offering h2 is not served yet
+  const isH2 = (p: string) => p === 'h2' || p.startsWith('h2-');
+  for (const e of t.entries) {
+    if (e.own?.alpn?.some(isH2)) {
+      refuse(
+        out,
+        b,
+        'bind',
+        `crt-list line for '${e.cert.path}': 'alpn ${e.own.alpn.join(',')}': advertising 'h2' (HTTP/2) is not supported yet by haproxyd's runtime on a crt-list line; put it on the bind line.`,
+      );
+    }
+  }
   if (t.npn !== undefined)
     refuse(out, b, 'bind', `bind option 'npn' is not supported yet by haproxyd's runtime.`);
   for (const o of t.perCertificateOptions) {
@@ -111,5 +148,168 @@ export function serverTlsFor(
   return t;
 }
 
-/** The TLS server of `bind … ssl` lines (node:tls is loaded with this module only). */
-export { createServer as createTlsServer } from 'node:tls';
+const checkTlsOf = new WeakMap<ServerModel, CheckTls | undefined>();
+
+/**
+ * The TLS side of a server's health checks (`check-ssl`, or `ssl` inherited): the server's
+ * settings, `check-sni` as the name sent (and checked when verifying), `check-alpn`.
+ */
+export function checkTlsFor(model: ConfigModel, s: ServerModel, out: Diagnostic[]): CheckTls | undefined {
+  if (checkTlsOf.has(s)) return checkTlsOf.get(s);
+  const c = compile(model, out);
+  const t = c.servers.get(s)?.tls ?? c.checkServers.get(s);
+  if (t === undefined) {
+    checkTlsOf.set(s, undefined);
+    return undefined;
+  }
+  const server = t;
+  const sni = typeof s.options['check-sni'] === 'string' ? s.options['check-sni'] : undefined;
+  const alpnOpt = s.options['check-alpn'];
+  const alpn = typeof alpnOpt === 'string' ? alpnOpt.split(',') : undefined;
+  const result: CheckTls = {
+    connect(socket) {
+      return tlsConnect({
+        socket,
+        secureContext: server.context,
+        rejectUnauthorized: server.verify === 'required',
+        ...(sni !== undefined ? { servername: sni } : {}),
+        ...(alpn !== undefined ? { ALPNProtocols: alpn } : {}),
+        // the name is checked against check-sni only (HAProxy checks no name without it)
+        checkServerIdentity: (host, cert) =>
+          sni !== undefined && server.verify === 'required' ? checkServerIdentity(host, cert) : undefined,
+      });
+    },
+  };
+  checkTlsOf.set(s, result);
+  return result;
+}
+
+/** The certificate store of a configuration (empty when it loads no certificate). */
+export function certificateStore(model: ConfigModel): CertificateStore {
+  let c = compiled.get(model);
+  if (c === undefined) {
+    c = { store: new CertificateStore(), binds: new Map(), servers: new Map(), checkServers: new Map() };
+    compiled.set(model, c);
+  }
+  return c.store;
+}
+
+// --- the way in: accepted sockets handed to the TLS server of their certificate ---------------
+
+/** A TLS server of a bind, marked with what `verify optional` means for its sockets. */
+export type BindTlsServer = TlsServer & { hapVerifyOptional?: boolean };
+
+export interface TlsDoorEvents {
+  secure(this: TlsServer, t: TLSSocket): void;
+  error(this: TlsServer, err: Error, t: TLSSocket): void;
+}
+
+/** Where a bind line's accepted sockets go for their handshake. */
+export class TlsDoor {
+  private readonly tls: BindTls;
+  private readonly handshakeTimeout: number;
+  private readonly events: TlsDoorEvents;
+  private readonly base: BindTlsServer;
+  /** Servers of crt-list lines with options, made on first use (matched / as default). */
+  private readonly byEntry = new Map<SniEntry, { matched?: BindTlsServer; fallback?: BindTlsServer }>();
+
+  constructor(tls: BindTls, handshakeTimeout: number, events: TlsDoorEvents) {
+    this.tls = tls;
+    this.handshakeTimeout = handshakeTimeout;
+    this.events = events;
+    this.base = this.server(tls.serverOptions(), tls.verify, tls.ignoreErrors);
+    tls.attach(this.base);
+  }
+
+  private server(options: object, verify: string, ignoreErrors: boolean): BindTlsServer {
+    const s: BindTlsServer = createServer({
+      ...options,
+      // HAProxy bounds the handshake by 'timeout client'
+      ...(this.handshakeTimeout > 0 ? { handshakeTimeout: this.handshakeTimeout } : {}),
+    });
+    s.hapVerifyOptional = verify === 'optional' && !ignoreErrors;
+    s.on('secureConnection', this.events.secure);
+    s.on('tlsClientError', this.events.error);
+    return s;
+  }
+
+  /** A socket accepted on the bind: its handshake starts (after its ClientHello was read, with crt-list options). */
+  accept(socket: Socket): void {
+    if (!this.tls.routed) {
+      this.base.emit('connection', socket);
+      return;
+    }
+    const p = socket as PeekingSocket;
+    p[PEEK] = { door: this, buf: undefined };
+    socket.on('readable', onPeekReadable);
+    socket.on('end', onPeekEnd);
+    if (this.handshakeTimeout > 0) socket.setTimeout(this.handshakeTimeout, onPeekTimeout);
+  }
+
+  /** The server for a client that asked for `name` (undefined: no SNI). */
+  route(name: string | undefined): BindTlsServer {
+    const t = this.tls;
+    const chosen = name !== undefined ? t.select(name) : undefined;
+    let entry: SniEntry | undefined;
+    let matched = true;
+    if (chosen !== undefined) entry = chosen;
+    else if (!t.strictSni) {
+      entry = t.defaultEntry;
+      matched = false;
+    }
+    if (entry?.own === undefined) return this.base;
+    let slot = this.byEntry.get(entry);
+    if (slot === undefined) {
+      slot = {};
+      this.byEntry.set(entry, slot);
+    }
+    const known = matched ? slot.matched : slot.fallback;
+    if (known !== undefined) return known;
+    const s = this.server(t.entryServerOptions(entry, matched), entry.own.verify, entry.own.ignoreErrors);
+    t.attach(s, entry, matched);
+    if (matched) slot.matched = s;
+    else slot.fallback = s;
+    return s;
+  }
+}
+
+const PEEK = Symbol('hap.tls-peek');
+interface PeekingSocket extends Socket {
+  [PEEK]?: { door: TlsDoor; buf: Buffer | undefined } | undefined;
+}
+
+function stopPeeking(s: PeekingSocket): void {
+  s[PEEK] = undefined;
+  s.removeListener('readable', onPeekReadable);
+  s.removeListener('end', onPeekEnd);
+  s.removeListener('timeout', onPeekTimeout);
+  s.setTimeout(0);
+}
+
+function onPeekReadable(this: PeekingSocket): void {
+  const st = this[PEEK];
+  if (st === undefined) return;
+  let chunk: Buffer | null = this.read() as Buffer | null;
+  while (chunk !== null) {
+    st.buf = st.buf === undefined ? chunk : Buffer.concat([st.buf, chunk]);
+    chunk = this.read() as Buffer | null;
+  }
+  if (st.buf === undefined) return;
+  const name = clientHelloServerName(st.buf);
+  if (name === 'more') return;
+  stopPeeking(this);
+  this.unshift(st.buf);
+  st.door.route(name ?? undefined).emit('connection', this);
+}
+
+function onPeekEnd(this: PeekingSocket): void {
+  if (this[PEEK] === undefined) return;
+  stopPeeking(this);
+  this.destroy();
+}
+
+function onPeekTimeout(this: PeekingSocket): void {
+  if (this[PEEK] === undefined) return;
+  stopPeeking(this);
+  this.destroy();
+}

@@ -13,8 +13,12 @@
  * Both follow HAProxy's rules for a server whose configuration changed (see `applyRow`):
  * a server is matched by backend and server names; a `weight` changed in the configuration
  * wins over the one set at run time; `disabled` added or removed in the configuration wins
- * over the maintenance state of the previous process; the address comes from the new
- * configuration. A server that is no longer in the configuration leaves its state behind.
+ * over the maintenance state of the previous process; the port (`srv_port`) of the previous
+ * process is always applied, its address (`srv_addr`) only to a server the configuration
+ * names by a host name (`init-addr last`), and the checks' own addresses and ports as
+ * `set server … check-addr|agent-addr` would (for a hand-over, only when the new
+ * configuration did not change the server's addresses). A server that is no longer in the
+ * configuration leaves its state behind.
  */
 
 import { readFileSync } from 'node:fs';
@@ -24,6 +28,7 @@ import type { ProxyModel } from '@hap/config';
 import { CHECK_STATUSES, SRV_ADMF, serverUsable, showServersState } from '@hap/stats';
 import { statsOf } from './runtime-cli.ts';
 import { chain } from './runtime-http.ts';
+import { applyStateAddresses, stateUint } from './runtime-server-addr.ts';
 import type { Daemon } from './serve.ts';
 import { effectiveState, type ProxyRecord, type ServerRecord } from './stats-source.ts';
 
@@ -220,6 +225,12 @@ interface Where {
   readonly say: ((text: string) => void) | undefined;
   readonly warn: (text: string) => void;
   readonly nowMs: number;
+  /**
+   * Whether the line's addresses apply (HAProxy's rules): always for a file; for a hand-over
+   * only when the configuration did not change this server's addresses (then it wins, as a
+   * changed weight does).
+   */
+  readonly addresses: boolean;
 }
 
 /** The fields of a version-1 line, checked as HAProxy checks them; a list of complaints when wrong. */
@@ -251,6 +262,7 @@ function readRow(p: readonly string[]) {
   field(10, 'srv_agent_state', (n) => n >= 0 && (n & ~CHK_ST_ALL) === 0);
   field(11, 'bk_f_forced_id', (n) => n === 0 || n === 1);
   field(12, 'srv_f_forced_id', (n) => n === 0 || n === 1);
+  if (p[14] !== undefined && stateUint(p[14]) > 65535) bad.push(`invalid srv_port value '${p[14]}'`);
   return { bad, op, admin, uweight, iweight, since, status, health };
 }
 
@@ -308,7 +320,6 @@ function applyRow(w: Where, p: readonly string[]): void {
   const drain = !maint && (v.admin & SRV_ADMF.FDRAIN) !== 0 && (v.iweight > 0 || m.weight === 0);
   const weight = v.iweight === m.weight ? v.uweight : m.weight;
   const lastChange = w.nowMs - v.since * 1000;
-  const wasUp = !cfgMaint;
   const balancer = r.backend?.balancer;
   const checker = d.checker;
   if (s.checked && checker !== undefined) {
@@ -342,9 +353,29 @@ function applyRow(w: Where, p: readonly string[]): void {
       balancer.setState(s.server, effectiveState(l));
     }
   }
+  if (w.say !== undefined) stateSentences(w, oper, maint, drain);
+  if (!w.addresses) return;
+  // then the addresses: the server's port (and its address when named by a host name), its checks'
+  const partial = applyStateAddresses({ stats: statsOf(d), log: (_l, text) => w.warn(text) }, { r, s }, p);
+  // a hand-over says nothing: HAProxy's own lines (`port` without an agent gives an agent
+  // port the agent-less server refuses) would come back at every reload
+  if (partial !== undefined && w.say !== undefined)
+    w.warn(`server-state partially applied for server '${id}', ${partial}`);
+}
+
+/** What a server's configuration says of its addresses (compared across a hand-over). */
+function addressesOf(s: ServerRecord): string {
+  const o = s.model.options;
+  return [s.model.address.raw, o['addr'], o['port'], o['agent-addr'], o['agent-port']].map(String).join(' ');
+}
+
+/** The sentences HAProxy prints while it applies a state file. */
+function stateSentences(w: Where, oper: 'up' | 'down' | 'stopping', maint: boolean, drain: boolean): void {
   if (w.say === undefined) return;
-  // the sentences HAProxy prints while it applies a state file
-  const name = `${m.backup ? 'Backup ' : ''}Server ${id}`;
+  const m = w.s.model;
+  const cfgMaint = m.disabled;
+  const wasUp = !cfgMaint;
+  const name = `${m.backup ? 'Backup ' : ''}Server ${w.r.model.name}/${m.name}`;
   if (wasUp && oper === 'down') {
     const c = usableCounts(w);
     w.say(
@@ -373,7 +404,7 @@ export function applyStateFiles(
   for (const r of stats.records) {
     const mode = files.modes.get(r.model.name);
     if (!r.isBackend || mode === undefined || mode === 'none') continue;
-    const base = { d, r, say: log.say, warn: log.warn, nowMs };
+    const base = { d, r, say: log.say, warn: log.warn, nowMs, addresses: true };
     if (mode === 'global') {
       if (files.global === undefined) continue;
       for (const s of r.servers) {
@@ -419,6 +450,8 @@ export function applyStateFiles(
 interface HandOver {
   readonly v: 1;
   readonly servers: string;
+  /** Each server's configured addresses (`backend/server`): a configuration change wins over the state's. */
+  readonly addresses?: Record<string, string>;
   readonly counters: {
     readonly fe: Record<string, Record<string, number>>;
     readonly be: Record<string, Record<string, number>>;
@@ -449,9 +482,13 @@ export function handOverText(d: Daemon, nowMs = Date.now()): string {
     be[name] = numbers(b.counters);
     for (const s of b.servers) srv[`${name}/${s.name}`] = numbers(s.counters);
   }
+  const addresses: Record<string, string> = {};
+  for (const r of stats.records)
+    for (const s of r.servers) addresses[`${r.model.name}/${s.model.name}`] = addressesOf(s);
   const h: HandOver = {
     v: 1,
     servers: stats.serversStateFixup(showServersState(stats, { now: nowMs })),
+    addresses,
     counters: { fe, be, srv },
   };
   return JSON.stringify(h);
@@ -484,7 +521,9 @@ export function applyHandOver(
       if (!r.isBackend || r.model.disabled) continue;
       for (const s of r.servers) {
         const row = rows.get(`${r.model.name} ${s.model.name}`);
-        if (row !== undefined) applyRow({ d, r, s, say: undefined, warn, nowMs }, row.params);
+        if (row === undefined) continue;
+        const addresses = h.addresses?.[`${r.model.name}/${s.model.name}`] === addressesOf(s);
+        applyRow({ d, r, s, say: undefined, warn, nowMs, addresses }, row.params);
       }
     }
   }

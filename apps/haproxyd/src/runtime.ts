@@ -8,6 +8,7 @@
 import type { BindModel, ConfigModel, Diagnostic, ProxyModel, ServerModel } from '@hap/config';
 import {
   Backend,
+  ErrorEvents,
   type Frontend,
   type FrontendHooks,
   type FrontendLog,
@@ -205,16 +206,7 @@ function serverTargets(
       }
     }
     const tls = tlsOf(s);
-    // HAProxy runs a TLS server's checks over TLS too; haproxyd's checks speak plain TCP, which
-    // only a connect-only check survives
-    if (tls !== undefined && s.check && Object.keys(be.options).some((o) => /chk$|-check$/.test(o))) {
-      refuse(
-        out,
-        s,
-        'server',
-        `server '${be.name}/${s.name}': health checks over TLS ('ssl' with 'check' and a check protocol) are not supported yet by haproxyd's runtime.`,
-      );
-    }
+    // a TLS server's checks run over TLS too (runtime-checks.ts, unless `port`/`addr` move them)
     if (tls !== undefined && sendProxyOf(s.options) !== 0) {
       refuse(
         out,
@@ -334,6 +326,8 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks, features: 
   // every backend exists, used or not: fetches such as nbsrv() may name any of them
   for (const q of model.proxies) if (isBackend(q)) backendOf(q);
   const world = proxyWorld(backends, frontends, userlists(model, out));
+  // `show errors` numbers the errors of every proxy in one sequence
+  const errorEvents = new ErrorEvents();
   const logs = features.logs?.planLogs(model, out) ?? NO_LOGS;
   let actconn = 0;
 
@@ -422,6 +416,7 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks, features: 
         world,
         backendRules,
         log,
+        errorEvents,
       });
     } else {
       let inspection: TcpInspection | undefined;
@@ -473,7 +468,9 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks, features: 
   }
 
   const used = model.proxies.filter((q) => backends.has(q.name) && isBackend(q));
-  const checks = features.checks?.planChecks(model, used, out);
+  const checks = features.checks?.planChecks(model, used, out, (_be, s) =>
+    features.tls?.checkTlsFor(model, s, out),
+  );
   return {
     frontends,
     backends,

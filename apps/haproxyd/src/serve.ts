@@ -79,6 +79,7 @@ import type { StickTable } from '@hap/stick';
 import type { CliOptions } from './cli.ts';
 import { poolsDump, serverStateDump } from './dumps.ts';
 import { type Features, isH2Bind, loadFeatures } from './features.ts';
+import { frontendRate, listenerRates, type ProcessRates, processRates } from './rate-limits.ts';
 import { planRuntime, type RuntimePlan, type ServedFrontend } from './runtime.ts';
 import type { PlannedChecks } from './runtime-checks.ts';
 import type { H2Gateway } from './runtime-h2.ts';
@@ -115,6 +116,8 @@ export interface Daemon {
   identity: Identity | undefined;
   /** SIGINT/SIGTERM that hard-stopped the process: it dies by it once cleaned up */
   stopSignal: NodeJS.Signals | undefined;
+  /** The process's accept rates and their limits (rate-limits.ts). */
+  readonly rates: ProcessRates;
 }
 
 const PROG = 'haproxyd';
@@ -214,6 +217,10 @@ export async function prepare(options: CliOptions, model: ConfigModel): Promise<
     exitCode: 0,
     identity: undefined,
     stopSignal: undefined,
+    rates: processRates(
+      model,
+      model.global.statsSockets.length > 0 || options.masterWorker || model.global.masterWorker,
+    ),
   };
   // the stats pages and the Prometheus exporter read this daemon from now on
   features.statsPage?.attachServices(d);
@@ -393,10 +400,8 @@ type ServingListener = Listener & {
   connectionRules: HttpRuleList | undefined;
   sessionRules: HttpRuleList | undefined;
   world: ProxyWorld;
-  /** `bind … ssl`: the TLS server the accepted sockets are handed to (it never listens). */
-  tls: TlsServer | undefined;
-  /** `verify optional`: a certificate that fails verification ends the connection. */
-  tlsVerifyOptional: boolean;
+  /** `bind … ssl`: where the accepted sockets go for their handshake (runtime-ssl.ts). */
+  tls: { accept(socket: Socket): void } | undefined;
   /** HTTP/2 on this line (runtime-h2.ts): ALPN `h2`, or every connection with `proto h2`. */
   h2: H2Gateway | undefined;
   h2Only: boolean;
@@ -421,8 +426,10 @@ function onSecureConnection(this: TlsServer, t: TLSSocket): void {
     return;
   }
   raw[HANDSHAKE] = undefined;
-  // verify optional: no certificate is fine, a certificate that does not verify is not
-  if (h.l.tlsVerifyOptional && !t.authorized && t.getPeerX509Certificate() !== undefined) {
+  // verify optional: no certificate is fine, a certificate that does not verify is not (the
+  // bind's or its crt-list line's setting: each has its TLS server)
+  const verifyOptional = (this as TlsServer & { hapVerifyOptional?: boolean }).hapVerifyOptional === true;
+  if (verifyOptional && !t.authorized && t.getPeerX509Certificate() !== undefined) {
     h.env?.releaseAll();
     t.destroy();
     return;
@@ -454,44 +461,50 @@ function onHandshakeClose(this: HandshakingSocket): void {
   h.env?.releaseAll();
 }
 
-function onAccept(this: void, socket: import('node:net').Socket, listener: Listener): void {
+/** Returns false when tcp-request rules refused the connection at once (not a session for the rates). */
+function onAccept(this: void, socket: import('node:net').Socket, listener: Listener): boolean {
   const l = listener as ServingListener;
   // tcp-request connection: on the peer's own address, before anything is read
   let env: StreamEnv | undefined;
   if (l.connectionRules !== undefined) {
     env = admitted(l.connectionRules, l, socket, undefined);
-    if (env === undefined) return;
+    if (env === undefined) return false;
   }
   // accept-proxy: the PROXY header first (HAProxy waits for it up to timeout client); the
   // addresses it gives make a new environment
   if (l.acceptProxy) {
-    readProxyHeader(socket, l.proxyTimeout, (s) => startSession(l, s, undefined), l.proxyFailure);
-  } else startSession(l, socket, env);
+    readProxyHeader(socket, l.proxyTimeout, (s) => void startSession(l, s, undefined), l.proxyFailure);
+    return true;
+  }
+  // HAProxy runs the session rules of a TLS connection after its handshake: it is a session already
+  return startSession(l, socket, env) || l.tls !== undefined;
 }
 
+/** False when tcp-request session rules refused it. */
 function startSession(
   l: ServingListener,
   socket: import('node:net').Socket,
   env: StreamEnv | undefined,
-): void {
+): boolean {
   if (l.sessionRules !== undefined) {
     env = admitted(l.sessionRules, l, socket, env);
-    if (env === undefined) return;
+    if (env === undefined) return false;
   }
   if (l.tls !== undefined) {
     // TLS first: the session starts once the handshake is done (onSecureConnection)
     const hs = socket as HandshakingSocket;
     hs[HANDSHAKE] = { l, env };
     if (env !== undefined) hs.once('close', onHandshakeClose);
-    l.tls.emit('connection', socket);
-    return;
+    l.tls.accept(socket);
+    return true;
   }
   if (l.h2Only) {
     env?.sessionStarted();
     l.h2!.serve(socket, env);
-    return;
+    return true;
   }
   runSession(l, socket, env);
+  return true;
 }
 
 function runSession(l: ServingListener, socket: Socket, env: StreamEnv | undefined): void {
@@ -523,7 +536,10 @@ export async function startProxies(d: Daemon): Promise<boolean> {
   const limit = maxconn !== undefined && maxconn > 0 ? new ConnectionLimit(maxconn) : undefined;
   for (const f of d.frontends) {
     let ranks = 0;
+    // `rate-limit sessions`: one limit for every listener of the frontend
+    const feRate = frontendRate(f.proxy);
     for (const b of f.binds) {
+      const bindTls = f.tls.get(b);
       let created: Listener[];
       try {
         created = createListeners(b, {
@@ -532,25 +548,21 @@ export async function startProxies(d: Daemon): Promise<boolean> {
           noReusePort,
           drainPending: acceptPending,
           ...(limit !== undefined ? { limit } : {}),
+          rates: listenerRates(d.rates, feRate, bindTls !== undefined),
           ...(f.proxy.maxconn !== undefined ? { defaultMaxconn: f.proxy.maxconn } : {}),
         });
       } catch (err) {
         alert(d, err instanceof ListenerError ? err.message : String(err));
         return false;
       }
-      const bindTls = f.tls.get(b);
-      let tlsServer: TlsServer | undefined;
-      if (bindTls !== undefined) {
-        const clientTimeout = f.proxy.timeouts['client'] ?? 0;
-        // the TLS module is loaded whenever a bind line is a TLS one (features.ts)
-        tlsServer = d.features.tls!.createTlsServer({
-          ...bindTls.serverOptions(),
-          // HAProxy bounds the handshake by 'timeout client'
-          ...(clientTimeout > 0 ? { handshakeTimeout: clientTimeout } : {}),
-        });
-        tlsServer.on('secureConnection', onSecureConnection);
-        tlsServer.on('tlsClientError', onTlsClientError);
-      }
+      // the TLS module is loaded whenever a bind line is a TLS one (features.ts)
+      const tlsDoor =
+        bindTls !== undefined
+          ? new d.features.tls!.TlsDoor(bindTls, f.proxy.timeouts['client'] ?? 0, {
+              secure: onSecureConnection,
+              error: onTlsClientError,
+            })
+          : undefined;
       // HTTP/2 (runtime-h2.ts is loaded whenever a bind line offers it)
       let h2: H2Gateway | undefined;
       const h2f = d.features.h2;
@@ -559,10 +571,9 @@ export async function startProxies(d: Daemon): Promise<boolean> {
       }
       for (const l of created) {
         const sl = l as ServingListener;
+        sl.tls = tlsDoor;
         sl.h2 = h2;
         sl.h2Only = h2 !== undefined && h2f!.isH2Only(b);
-        sl.tls = tlsServer;
-        sl.tlsVerifyOptional = bindTls?.verify === 'optional' && !bindTls.ignoreErrors;
         sl.frontend = f.frontend;
         sl.acceptProxy = b.options['accept-proxy'] !== undefined;
         // the bind's name in log lines, else its id (HAProxy's luid: its rank in the frontend)

@@ -39,8 +39,10 @@ import {
   serverUsable,
 } from '@hap/stats';
 import type { StickTable } from '@hap/stick';
+import { clearRatePeaks, type ProcessRates, rateInfo } from './rate-limits.ts';
 import type { ServedFrontend } from './runtime.ts';
 import type { PlannedChecks } from './runtime-checks.ts';
+import { checkColumns } from './runtime-server-addr.ts';
 import { buildDate, HAPROXYD_VERSION } from './version.ts';
 
 // --- counters, kept by object ------------------------------------------------------------
@@ -123,6 +125,8 @@ export interface StatsHost {
   readonly listeners: readonly Listener[];
   readonly loop: RunLoop;
   readonly options?: { readonly maxconn?: number | undefined };
+  /** The accept rates and their limits (`show info` ConnRate…, `set rate-limit`). */
+  readonly rates?: ProcessRates;
 }
 
 /** One server line: the live server when its backend is served, its configuration always. */
@@ -512,6 +516,8 @@ export class DaemonStats implements StatsSource {
         baselines.set(c, l.totalConns);
       } else c.smax = 0;
     }
+    // MaxConnRate, MaxSessRate, MaxSslRate start again, `all` or not
+    if (this.host.rates !== undefined) clearRatePeaks(this.host.rates);
   }
 
   // --- StatsSource ------------------------------------------------------------------------
@@ -573,6 +579,7 @@ export class DaemonStats implements StatsSource {
         'Unstoppable Jobs': loop.unstoppableJobs,
         Listeners: listeners,
         TotalBytesOut: bytesOut,
+        ...(host.rates !== undefined ? rateInfo(host.rates) : {}),
       },
     });
   }
@@ -592,7 +599,13 @@ export class DaemonStats implements StatsSource {
     if (f) {
       const c = countersOfFrontend(f);
       this.refreshFrontend(f, c);
-      frontend = { counters: c, scur: f.connections, maxconn: r.feMaxconn, stopped: r.stopped };
+      frontend = {
+        counters: c,
+        scur: f.connections,
+        maxconn: r.feMaxconn,
+        stopped: r.stopped,
+        rateLimit: r.model.rateLimitSessions,
+      };
       if (r.model.options['socket-stats'] === true) listeners = this.listenerStates(f);
     }
     const servers = r.servers.map((s) => this.serverState(r, s, now));
@@ -645,6 +658,7 @@ export class DaemonStats implements StatsSource {
     let lastChange: number;
     let check: CheckState | undefined;
     let agent: CheckState | undefined;
+    let uncheckedHealth: ServerState['uncheckedHealth'];
     if (st) {
       opState = st.oper === 'up' ? 'running' : st.oper === 'down' ? 'stopped' : 'stopping';
       admin =
@@ -656,15 +670,17 @@ export class DaemonStats implements StatsSource {
       lastChange = nowSec(st.lastChange);
       // a configured check has a rise (the checker's stand-in for none has 0); a disabled
       // one (`disable health`) still shows, with its enabled bit off
+      // their own address and port: the configuration's, or what the runtime API set
       if (st.check.rise > 0)
         check = toCheckState(st.check, {
-          port: numberOption(m.options['port']),
-          addr: typeof m.options['addr'] === 'string' ? m.options['addr'] : undefined,
+          port: st.check.port > 0 ? st.check.port : undefined,
+          addr: st.check.addr,
         });
+      if (st.check.rise === 0) uncheckedHealth = { health: st.check.health, rise: m.rise, fall: m.fall };
       if (st.agent !== undefined && st.agent.rise > 0)
         agent = toCheckState(st.agent, {
-          port: numberOption(m.options['agent-port']),
-          addr: typeof m.options['agent-addr'] === 'string' ? m.options['agent-addr'] : undefined,
+          port: st.agent.port > 0 ? st.agent.port : undefined,
+          addr: st.agent.addr,
         });
     } else {
       const l = s.local;
@@ -709,8 +725,11 @@ export class DaemonStats implements StatsSource {
       downtime,
       ...(check ? { check } : {}),
       ...(agent ? { agent } : {}),
+      ...(uncheckedHealth ? { uncheckedHealth } : {}),
       ...(m.options['observe'] !== undefined ? { observe: true } : {}),
       addr: isUnix ? 'unix' : addrOf(host, port),
+      // a server named by a host name in the configuration (HAProxy's srv->hostname)
+      ...(m.address.family === 'hostname' ? { fqdn: m.address.host } : {}),
       ...(typeof cookie === 'string' ? { cookie } : {}),
       idle: {
         cur: idle,
@@ -792,9 +811,25 @@ export class DaemonStats implements StatsSource {
       const f = line.split(' ');
       const r = this.records.find((x) => x.isBackend && String(x.id) === f[0] && x.model.name === f[1]);
       const s = r?.servers.find((x) => String(x.id) === f[2]);
-      if (!r || !s || this.checkerState(r, s) !== undefined || s.checked) continue;
-      f[12] = String(s.local.health);
-      f[13] = s.local.configDisabled ? '8' : '0';
+      if (!r || !s) continue;
+      // the check's and the agent's own addresses and ports (`addr` and `port` give the agent
+      // theirs too, as in HAProxy, even without an agent)
+      // a UNIX socket has no address to print
+      if (
+        s.server?.path !== undefined ||
+        s.model.address.family === 'unix' ||
+        s.model.address.family === 'abns'
+      )
+        f[4] = '-';
+      const c = checkColumns(this, r, s);
+      f[21] = String(c.checkPort);
+      f[22] = c.checkAddr;
+      f[23] = c.agentAddr;
+      f[24] = String(c.agentPort);
+      if (this.checkerState(r, s) === undefined && !s.checked) {
+        f[12] = String(s.local.health);
+        f[13] = s.local.configDisabled ? '8' : '0';
+      }
       lines[i] = f.join(' ');
     }
     return lines.join('\n');

@@ -244,7 +244,18 @@ async function both<T>(
     const ports = await freePorts(2);
     const proxy = await startProxy(b, writeConfig(cfgOf(ports)), { readyPorts: ports });
     try {
-      const got = await probe(ports, b, proxy);
+      pendingRequests.clear();
+      // a probe that hangs says where (binary, requests without an answer)
+      let timer: NodeJS.Timeout | undefined;
+      const got = await Promise.race([
+        probe(ports, b, proxy),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`${b}: no answer within 20 s to ${[...pendingRequests].join(', ')}`)),
+            20_000,
+          );
+        }),
+      ]).finally(() => clearTimeout(timer));
       // the ports of each run are named, so both runs read alike
       let text = JSON.stringify(got);
       ports.forEach((p, i) => {
@@ -272,7 +283,9 @@ function h2Request(
   headers: http2.OutgoingHttpHeaders,
   body?: Buffer,
 ): Promise<H2Answer> {
-  return new Promise((resolve, reject) => {
+  const label = `${String(headers[':method'] ?? 'GET')} ${String(headers[':path'])}`;
+  pendingRequests.add(label);
+  return new Promise<H2Answer>((resolve, reject) => {
     const req = session.request(headers, { endStream: body === undefined });
     const parts: Buffer[] = [];
     let head: http2.IncomingHttpHeaders = {};
@@ -297,8 +310,11 @@ function h2Request(
     });
     req.on('error', reject);
     if (body !== undefined) req.end(body);
-  });
+  }).finally(() => pendingRequests.delete(label));
 }
+
+/** Requests sent by h2Request and not answered yet (for a probe that hangs). */
+const pendingRequests = new Set<string>();
 
 function h2Connect(port: number, tls: boolean): Promise<http2.ClientHttp2Session> {
   return new Promise((resolve, reject) => {

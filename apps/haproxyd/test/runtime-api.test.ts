@@ -254,7 +254,11 @@ describe('the runtime API over a planned daemon', () => {
     expect(await p.run('set maxconn server be/s1 10')).toBe('\n');
     expect(p.server('be', 's1').maxconn).toBe(10);
     expect(await p.run('set maxconn server be/s1 1x')).toBe('Trailing garbage in maxconn string\n');
-    expect(await p.run('set server be/s1 addr 127.0.0.2')).toMatch(/not supported yet/);
+    expect(await p.run('set server be/s1 addr 127.0.0.1 port +5')).toMatch(/not supported yet|port map/);
+    expect(await p.run('set server be/s1 addr 127.0.0.2')).toBe(
+      "IP changed from '127.0.0.1' to '127.0.0.2' by 'stats socket command'\n\n",
+    );
+    expect(p.server('be', 's1').host).toBe('127.0.0.2');
     for (const cmd of ['set server be/s1 state maint', 'disable server be/s1', 'shutdown frontend fe'])
       expect(await p.run(cmd, 'operator')).toBe('Permission denied\n\n');
     expect(await p.run('show sess', 'user')).toBe('Permission denied\n\n');

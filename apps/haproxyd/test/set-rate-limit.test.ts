@@ -1,6 +1,5 @@
-// `set rate-limit`: the usage answer for an unknown setting is HAProxy's; the settings
-// themselves (per-process connection, session, SSL and compression rates) are answered
-// "not supported yet", as haproxyd has none of those limits.
+// `set rate-limit`: the usage answer for an unknown setting is HAProxy's (the settings
+// themselves and their effects are in rate-limit.test.ts).
 import { join } from 'node:path';
 import { type Binary, freePorts, requireHaproxy, startProxy, tempDir, writeConfig } from '@hap/testkit';
 import { useTestkit } from '@hap/testkit/vitest';
@@ -48,16 +47,5 @@ describe('set rate-limit', () => {
     const got = await run('haproxyd', ask);
     expect(want.bare).toContain("'set rate-limit' only supports :");
     expect(got).toEqual(want);
-  }, 60_000);
-
-  it('the settings themselves are not supported yet by haproxyd', async () => {
-    const got = await run('haproxyd', async (sock) => [
-      await cli(sock, 'set rate-limit connections global 10'),
-      await cli(sock, 'set rate-limit sessions global 10'),
-      await cli(sock, 'set rate-limit ssl-sessions global 10'),
-      await cli(sock, 'set rate-limit http-compression global 10'),
-    ]);
-    for (const a of got)
-      expect(a).toMatch(/^'set rate-limit [a-z-]+ global' is not supported yet by haproxyd\.\n\n$/);
   }, 60_000);
 });

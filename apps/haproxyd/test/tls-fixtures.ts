@@ -23,12 +23,19 @@ export interface Pki {
   remove(): void;
 }
 
-function openssl(dir: string, args: string[]): void {
+export function openssl(dir: string, args: string[]): void {
   execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
 /** A key and a certificate signed by `ca` (or self-signed), with its SAN list. */
-function issue(dir: string, name: string, cn: string, san: string | undefined, ca: string, ext = ''): void {
+export function issue(
+  dir: string,
+  name: string,
+  cn: string,
+  san: string | undefined,
+  ca: string,
+  ext = '',
+): void {
   openssl(dir, [
     'req',
     '-newkey',

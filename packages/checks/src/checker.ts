@@ -30,9 +30,15 @@ const SPREAD_THRESHOLD = 1000;
 interface Check {
   readonly srv: Server;
   readonly agent: boolean;
-  readonly rules: Ruleset;
-  readonly addr: string;
-  readonly port: number;
+  /** The agent's rules change with `agent-send` (setAgentSend). */
+  rules: Ruleset;
+  /** Where the check connects: its own address and port, else the server's (retarget()). */
+  addr: string;
+  port: number;
+  /** Its own address (HAProxy's check.addr / agent.addr); undefined: the server's. */
+  ownAddr: string | undefined;
+  /** Its own port (check.port / agent.port); 0: the server's. */
+  ownPort: number;
   readonly inter: number;
   readonly fastinter: number;
   readonly downinter: number;
@@ -67,6 +73,14 @@ interface Server {
   errors: number;
   check: Check | undefined;
   agent: Check | undefined;
+  /** The server's address and port, which checks without their own follow. */
+  srvAddr: string;
+  srvPort: number;
+  /**
+   * The health counter of a server without `check` (HAProxy keeps one: rise at start, set
+   * by `set server … health`, shown by `show servers state`).
+   */
+  noCheckHealth: number;
 }
 
 const OBSERVED: Readonly<Record<ObservedEvent, { desc: string; l4: 0 | 1 | 2; l7: 0 | 1 | 2 }>> = {
@@ -129,10 +143,15 @@ export class HealthChecker {
         errors: 0,
         check: undefined,
         agent: undefined,
+        srvAddr: spec.serverAddr ?? spec.addr,
+        srvPort: spec.serverPort ?? spec.port,
+        noCheckHealth: spec.rise,
       };
       if (spec.check) {
         // Up, but going down at the first failure: health starts at rise (HAProxy 2.6).
         srv.check = newCheck(srv, false, rules, spec.addr, spec.port, spec);
+        srv.check.ownAddr = spec.ownAddr;
+        srv.check.ownPort = spec.ownPort ?? 0;
         if (spec.disabled) {
           srv.check.paused = true;
           srv.check.health = 0;
@@ -152,6 +171,8 @@ export class HealthChecker {
           rise: 1,
           fall: 1,
         });
+        srv.agent.ownAddr = a.ownAddr;
+        srv.agent.ownPort = a.port;
       }
       this.servers.set(key, srv);
       this.order.push(srv);
@@ -216,7 +237,10 @@ export class HealthChecker {
     if (r.weight !== undefined) srv.weight = r.weight;
     if (r.lastChange !== undefined) srv.lastChange = r.lastChange;
     const c = srv.check;
-    if (c === undefined) return;
+    if (c === undefined) {
+      srv.noCheckHealth = r.maint ? 0 : Math.max(0, Math.min(srv.spec.rise + srv.spec.fall - 1, r.health));
+      return;
+    }
     const top = c.rise + c.fall - 1;
     // maintenance pauses the health check, which starts again from rise when it ends
     c.paused = r.maint;
@@ -249,9 +273,11 @@ export class HealthChecker {
   forceHealth(backend: string, server: string, state: 'up' | 'stopping' | 'down'): void {
     const srv = this.get(backend, server);
     const c = srv.check;
-    if (c === undefined) throw new CheckerError(`no health check on ${backend}/${server}`);
     if (srv.maint) return;
-    c.health = state === 'down' ? 0 : c.rise + c.fall - 1;
+    // a server with only an agent has the counter of its unconfigured health check
+    const top = c !== undefined ? c.rise + c.fall - 1 : srv.spec.rise + srv.spec.fall - 1;
+    if (c !== undefined) c.health = state === 'down' ? 0 : top;
+    else srv.noCheckHealth = state === 'down' ? 0 : top;
     if (state === 'up') this.setRunning(srv, 'admin', 'changed from CLI');
     else if (state === 'stopping') this.setStopping(srv, 'admin', 'changed from CLI');
     else this.setStopped(srv, 'admin', 'changed from CLI');
@@ -270,6 +296,46 @@ export class HealthChecker {
     }
     c.health = c.rise + c.fall - 1;
     if (this.checksAgree(srv)) this.setRunning(srv, 'admin', 'changed from CLI');
+  }
+
+  /**
+   * The runtime API's `set server … addr`: the server's new address and port, which its
+   * health check and agent take from their next run unless they have their own.
+   */
+  setServerAddress(backend: string, server: string, addr: string, port: number): void {
+    const srv = this.get(backend, server);
+    srv.srvAddr = addr;
+    srv.srvPort = port;
+    if (srv.check) retarget(srv.check);
+    if (srv.agent) retarget(srv.agent);
+  }
+
+  /**
+   * The runtime API's `set server … check-addr|check-port` (`agent` true: `agent-addr|agent-port`):
+   * the check's own address and/or port from its next run (a run in progress ends as it began).
+   * An address of 0.0.0.0 or :: sends it back to the server's address, as HAProxy does.
+   */
+  setCheckAddress(
+    backend: string,
+    server: string,
+    agent: boolean,
+    addr: string | undefined,
+    port: number | undefined,
+  ): void {
+    const srv = this.get(backend, server);
+    const c = agent ? srv.agent : srv.check;
+    if (c === undefined)
+      throw new CheckerError(`no ${agent ? 'agent' : 'health'} check on ${backend}/${server}`);
+    if (addr !== undefined) c.ownAddr = addr;
+    if (port !== undefined) c.ownPort = port;
+    retarget(c);
+  }
+
+  /** The runtime API's `set server … agent-send`: what the agent is sent from its next run on. */
+  setAgentSend(backend: string, server: string, text: string): void {
+    const srv = this.get(backend, server);
+    if (srv.agent === undefined) throw new CheckerError(`no agent check on ${backend}/${server}`);
+    srv.agent.rules = agentRuleset(text);
   }
 
   /** The runtime API's `set weight`: a number (0..256) or `N%` of the initial weight. */
@@ -394,6 +460,7 @@ export class HealthChecker {
       addr: c.addr,
       port: c.port,
       sendProxy: spec.sendProxy,
+      tls: c.agent ? undefined : spec.tls,
       inter: c.inter,
       timeout: spec.timeout,
       connectTimeout: spec.connectTimeout,
@@ -806,7 +873,7 @@ export class HealthChecker {
     for (const s of this.order)
       if (s.spec.backend === srv.spec.backend && usable(this.view(s))) total += s.weight;
     const f = this.figures(srv);
-    return `${state}; address=${srv.spec.addr}; port=${srv.spec.port}; name=${srv.spec.backend}/${srv.spec.server}; node=${this.node}; weight=${srv.weight}/${total}; scur=${f.sessions}/${f.sessions}; qcur=${f.queued}`;
+    return `${state}; address=${srv.srvAddr}; port=${srv.srvPort}; name=${srv.spec.backend}/${srv.spec.server}; node=${this.node}; weight=${srv.weight}/${total}; scur=${f.sessions}/${f.sessions}; qcur=${f.queued}`;
   }
 
   private snapshot(srv: Server): ServerCheckState {
@@ -818,7 +885,7 @@ export class HealthChecker {
       initialWeight: srv.spec.weight,
       text: this.statusText(srv),
       lastChange: srv.lastChange,
-      check: checkState(srv.check),
+      check: srv.check ? checkState(srv.check) : { ...NO_CHECK, health: srv.noCheckHealth },
       agent: srv.agent ? checkState(srv.agent) : undefined,
     };
   }
@@ -848,6 +915,20 @@ interface Timing {
   readonly fall: number;
 }
 
+/** An address that means "none" to HAProxy's is_addr(): the check goes to the server's. */
+function isAnyAddr(a: string): boolean {
+  return a === '0.0.0.0' || a === '::';
+}
+
+/** Where a check connects now: its own address and port, else the server's (next run on). */
+function retarget(c: Check): void {
+  const srv = c.srv;
+  c.addr = c.ownAddr !== undefined && !isAnyAddr(c.ownAddr) ? c.ownAddr : srv.srvAddr;
+  if (c.ownPort > 0) c.port = c.ownPort;
+  else if (srv.srvPort > 0) c.port = srv.srvPort;
+  c.target = undefined;
+}
+
 function newCheck(srv: Server, agent: boolean, rules: Ruleset, addr: string, port: number, t: Timing): Check {
   return {
     srv,
@@ -855,6 +936,8 @@ function newCheck(srv: Server, agent: boolean, rules: Ruleset, addr: string, por
     rules,
     addr,
     port,
+    ownAddr: undefined,
+    ownPort: 0,
     inter: t.inter,
     fastinter: t.fastinter,
     downinter: t.downinter,
@@ -877,6 +960,9 @@ function newCheck(srv: Server, agent: boolean, rules: Ruleset, addr: string, por
 }
 
 const NO_CHECK: CheckState = {
+  addr: undefined,
+  port: 0,
+  target: { addr: '', port: 0 },
   enabled: false,
   paused: false,
   running: false,
@@ -890,9 +976,11 @@ const NO_CHECK: CheckState = {
   lastRun: 0,
 };
 
-function checkState(c: Check | undefined): CheckState {
-  if (!c) return NO_CHECK;
+function checkState(c: Check): CheckState {
   return {
+    addr: c.ownAddr,
+    port: c.ownPort,
+    target: { addr: c.addr, port: c.port },
     enabled: c.enabled,
     paused: c.paused,
     running: c.run !== null,

@@ -686,14 +686,7 @@ function serverSpec(
   const check = flag('check') && !flag('no-check');
   const agentOn = flag('agent-check') && !flag('no-agent-check');
   if (!check && !agentOn) return undefined;
-  for (const unsupported of [
-    'check-ssl',
-    'check-sni',
-    'check-alpn',
-    'check-proto',
-    'check-via-socks4',
-    'track',
-  ]) {
+  for (const unsupported of ['check-proto', 'check-via-socks4', 'track']) {
     if (flag(unsupported))
       throw fail('HAP_ERR_CHECK_UNSUPPORTED', `'${unsupported}' is not supported by haproxyd's checks`);
   }
@@ -744,6 +737,11 @@ function serverSpec(
       port: parsePort(o['agent-port'], 'agent-port'),
       inter: time('agent-inter', 2000),
       ...(typeof send === 'string' ? { send } : {}),
+      ...(typeof o['agent-addr'] === 'string'
+        ? { ownAddr: o['agent-addr'] }
+        : typeof o['addr'] === 'string'
+          ? { ownAddr: o['addr'] }
+          : {}),
     };
   }
   const observe = o['observe'];
@@ -785,6 +783,10 @@ function serverSpec(
     server: s.name,
     addr: checkAddr,
     port,
+    serverAddr: s.addr,
+    serverPort: s.port,
+    ...(typeof o['addr'] === 'string' ? { ownAddr: o['addr'] } : {}),
+    ...(o['port'] !== undefined ? { ownPort: parsePort(o['port'], 'port') } : {}),
     weight,
     backup: flag('backup') && !flag('no-backup'),
     check,
@@ -810,6 +812,12 @@ function serverSpec(
     onError: onError as OnErrorMode,
     ...(omd !== undefined ? { onMarkedDown: 'shutdown-sessions' as const } : {}),
     ...(omu !== undefined ? { onMarkedUp: 'shutdown-backup-sessions' as const } : {}),
+    // TLS is inherited by checks only when they go to the service address and port
+    ...((flag('check-ssl') && !flag('no-check-ssl')) || (flag('ssl') && !flag('no-ssl') && !overridden)
+      ? { ssl: true }
+      : {}),
+    ...(typeof o['check-sni'] === 'string' ? { sni: o['check-sni'] } : {}),
+    ...(typeof o['check-alpn'] === 'string' ? { alpn: o['check-alpn'].split(',') } : {}),
   };
 }
 

@@ -21,6 +21,7 @@ export type {
   CheckRule,
   CheckSpec,
   CheckState,
+  CheckTls,
   EffectiveState,
   ExpectMatch,
   Figures,

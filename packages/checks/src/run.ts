@@ -5,6 +5,7 @@ import { parseHttpResponse } from './http.ts';
 import type { ExpectStep, Ruleset, Step, Verdict } from './rules.ts';
 import { sslHello } from './rules.ts';
 import { type CheckStatus, errnoText } from './status.ts';
+import type { CheckTls } from './types.ts';
 
 /** HAProxy's tune.bufsize: a check never looks at more than this. */
 const BUFSIZE = 16384;
@@ -14,6 +15,8 @@ export interface RunTarget {
   readonly port: number;
   /** The server's own PROXY-protocol setting, used by connects with `default`. */
   readonly sendProxy: boolean;
+  /** The check's connection is a TLS one (`check-ssl`). */
+  readonly tls?: CheckTls | undefined;
   /** Overall limit (the check's `inter`), re-armed at each connect. */
   readonly inter: number;
   /** `timeout check`: limit once connected. */
@@ -56,6 +59,8 @@ export class CheckRun {
   private waiting: 'connect' | 'data' | 'none' = 'none';
   private finished = false;
   private code = 0;
+  /** The last connect went over TLS. */
+  private tlsUsed = false;
 
   constructor(rules: Ruleset, target: RunTarget, done: Done) {
     this.rules = rules;
@@ -167,7 +172,9 @@ export class CheckRun {
       return;
     }
     if (step.action === 'connect') {
-      this.finish({ status: 'L4OK', code: 0, info: step.implicit ? '' : '(tcp-check)' });
+      // over TLS, a completed handshake is a layer-6 success
+      const status = this.tlsUsed ? 'L6OK' : 'L4OK';
+      this.finish({ status, code: 0, info: step.implicit ? '' : '(tcp-check)' });
       return;
     }
     this.finish({ status: 'L7OK', code: 0, info: '(tcp-check)' });
@@ -196,15 +203,59 @@ export class CheckRun {
     );
     this.waiting = 'connect';
     socket.setNoDelay(true);
-    socket.on('connect', () => {
-      if (this.socket !== socket || this.finished) return;
+    const tls = this.agent ? undefined : t.tls;
+    this.tlsUsed = tls !== undefined;
+    const ready = (conn: Socket) => {
+      if (this.socket !== conn || this.finished) return;
       this.connected = true;
       this.waiting = 'none';
       if (t.timeout !== undefined) this.arm(t.timeout);
-      if (proxy) socket.write(proxyLine(socket));
+      if (proxy) conn.write(proxyLine(socket));
       this.stepIdx++;
       this.advance();
-    });
+    };
+    if (tls === undefined) socket.on('connect', () => ready(socket));
+    else {
+      // TLS: the handshake follows the TCP connection; the check starts once it is done
+      socket.on('connect', () => {
+        if (this.socket !== socket || this.finished) return;
+        if (proxy) socket.write(proxyLine(socket));
+        let secure: Socket;
+        try {
+          secure = tls.connect(socket);
+        } catch (err) {
+          this.finish({ status: 'L6RSP', code: 0, info: (err as Error).message });
+          return;
+        }
+        this.socket = secure;
+        secure.on('secureConnect', () => {
+          if (this.socket !== secure || this.finished) return;
+          this.connected = true;
+          this.waiting = 'none';
+          if (t.timeout !== undefined) this.arm(t.timeout);
+          this.stepIdx++;
+          this.advance();
+        });
+        secure.on('error', (err: NodeJS.ErrnoException) => {
+          if (this.socket !== secure || this.finished || this.connected) return;
+          this.finish({
+            status: 'L6RSP',
+            code: 0,
+            info:
+              err.code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+                ? 'Server presented an SSL certificate different from the expected one'
+                : 'SSL handshake failure',
+          });
+        });
+        this.listen(secure);
+      });
+    }
+    this.listen(socket);
+    socket.connect({ host, port });
+  }
+
+  /** Reads the check's answer on `socket` (the TCP one, or the TLS one over it). */
+  private listen(socket: Socket): void {
     socket.on('data', (chunk: Buffer) => {
       if (this.socket !== socket || this.finished) return;
       if (this.buf.length < BUFSIZE) {
@@ -244,7 +295,6 @@ export class CheckRun {
       }
       this.finish({ status: 'SOCKERR', code: 0, info: errnoText(this.errorCode) + this.stepText() });
     });
-    socket.connect({ host, port });
   }
 
   private send(data: Buffer): void {

@@ -89,6 +89,11 @@ export interface AgentSpec {
   readonly inter: number;
   /** `agent-send`: sent verbatim once connected. */
   readonly send?: string;
+  /**
+   * The agent's own address (`agent-addr`, else `addr`), shown by `show servers state`;
+   * absent: the agent goes to the server's address and follows its changes.
+   */
+  readonly ownAddr?: string;
 }
 
 export type ObserveMode = 'layer4' | 'layer7';
@@ -103,6 +108,16 @@ export interface CheckSpec {
   /** Where the health check connects (server address, or `addr`/`port`). */
   readonly addr: string;
   readonly port: number;
+  /**
+   * The server's own address and port (default: addr/port): a check without its own `addr`
+   * / `port` follows them when the runtime API changes them (`setServerAddress`).
+   */
+  readonly serverAddr?: string;
+  readonly serverPort?: number;
+  /** `addr` (HAProxy's check.addr); absent: the check follows the server's address. */
+  readonly ownAddr?: string;
+  /** `port` (HAProxy's check.port); absent or 0: the check follows the server's port. */
+  readonly ownPort?: number;
   /** Initial weight (`weight`), the base of agent percentages. */
   readonly weight: number;
   readonly backup: boolean;
@@ -136,6 +151,22 @@ export interface CheckSpec {
   readonly onError: OnErrorMode;
   readonly onMarkedDown?: 'shutdown-sessions';
   readonly onMarkedUp?: 'shutdown-backup-sessions';
+  /**
+   * The check runs over TLS: `check-ssl`, or a server with `ssl` whose checks go to its own
+   * address and port. The application fills `tls` with the server's TLS settings.
+   */
+  readonly ssl?: boolean;
+  /** `check-sni`: the server name the check sends. */
+  readonly sni?: string;
+  /** `check-alpn`: the protocols the check offers. */
+  readonly alpn?: readonly string[];
+  /** Wraps a connected check socket into TLS (the application's, from the server's settings). */
+  readonly tls?: CheckTls;
+}
+
+/** How a check's connection is turned into a TLS one. */
+export interface CheckTls {
+  connect(socket: import('node:net').Socket): import('node:tls').TLSSocket;
 }
 
 /** Operational state: HAProxy's RUNNING/STARTING (up), STOPPED (down), STOPPING (nolb). */
@@ -246,6 +277,15 @@ export interface CheckState {
   readonly duration: number;
   /** ms of the last completed check, 0 before the first one. */
   readonly lastRun: number;
+  /**
+   * The check's own address and port (HAProxy's check.addr / check.port: `addr`, `port`,
+   * `agent-addr`, `agent-port`, or the runtime API's `check-addr`, `agent-port`…); undefined
+   * and 0 when it follows the server's. Where it connects: `target`.
+   */
+  readonly addr: string | undefined;
+  readonly port: number;
+  /** Where the next run connects (before any `connect addr|port` rule of its own). */
+  readonly target: { readonly addr: string; readonly port: number };
 }
 
 export interface ServerCheckState extends ServerView {

@@ -57,6 +57,37 @@ describe('compileCheckSpecs', () => {
     expect(parseTime('1500us', 'inter')).toBe(2);
   });
 
+  it("keeps apart the server's address and the check's and agent's own (what the runtime API changes)", () => {
+    const plain = one([]);
+    expect(plain).toMatchObject({ serverAddr: '10.0.0.1', serverPort: 80 });
+    expect(plain.ownAddr).toBeUndefined();
+    expect(plain.ownPort).toBeUndefined();
+    const own = one([], {
+      check: true,
+      addr: '10.0.0.9',
+      port: '9000',
+      'agent-check': true,
+      'agent-port': '7',
+    });
+    expect(own).toMatchObject({
+      addr: '10.0.0.9',
+      port: 9000,
+      serverAddr: '10.0.0.1',
+      serverPort: 80,
+      ownAddr: '10.0.0.9',
+      ownPort: 9000,
+      // `addr` gives the agent its address too, unless `agent-addr` does
+      agent: { addr: '10.0.0.9', port: 7, ownAddr: '10.0.0.9' },
+    });
+    const agent = one([], {
+      'agent-check': true,
+      'agent-port': '7',
+      'agent-addr': '10.0.0.5',
+      addr: '10.0.0.9',
+    });
+    expect(agent.agent).toMatchObject({ addr: '10.0.0.5', ownAddr: '10.0.0.5' });
+  });
+
   it('reads server options, timeouts and global spreading', () => {
     const s = one(['timeout check 500ms', 'timeout connect 3s', 'option log-health-checks'], {
       check: true,
@@ -201,7 +232,7 @@ describe('compileCheckSpecs', () => {
     expect(err([], { check: true, rise: '0' })).toMatch(/'rise' expects an integer from 1/);
     expect(err([], { check: true }, 0)).toMatch(/neither a service port nor a check port/);
     expect(err([], { 'agent-check': true })).toMatch(/'agent-check' needs 'agent-port'/);
-    expect(err([], { check: true, 'check-ssl': true })).toMatch(/'check-ssl' is not supported/);
+    expect(err([], { check: true, 'check-proto': 'h2' })).toMatch(/'check-proto' is not supported/);
     expect(err([], { check: true, 'init-state': 'down' })).toMatch(/does not exist in HAProxy 2\.6/);
     expect(err([], { check: true, observe: 'layer5' })).toMatch(/'observe' expects one of/);
   });

@@ -401,90 +401,115 @@ function fill(text: string, vars: Record<string, number>): string {
   return text.replace(/@(\w+)@/g, (_m, k: string) => String(vars[k] ?? ''));
 }
 
+/**
+ * One run of every scenario in haproxy and in haproxyd's checker side by side: the
+ * differences found, and whether HAProxy's own run shows its start-up artifact (a first
+ * check that timed out where haproxyd's first check of the same script did not).
+ */
+async function compareScenarios(): Promise<{ problems: unknown[]; haproxyStartupTimeout: boolean }> {
+  const dead = await deadPort();
+  const fePort = await freePort();
+  const theirs = new Map<string, Side>();
+  const ours = new Map<string, Side>();
+  for (const s of SCENARIOS) {
+    theirs.set(s.name, await sides(s));
+    ours.set(s.name, await sides(s));
+  }
+  let cfg =
+    'global\n  log stderr format raw local0\ndefaults\n  mode tcp\n  log global\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\n';
+  cfg += `frontend fe\n  bind 127.0.0.1:${fePort}\n  default_backend warmup\n`;
+  // HAProxy runs the first check of its first server with a clock from before its
+  // start-up: it may time out at once. That server is not one under comparison.
+  cfg += `backend warmup\n  server w 127.0.0.1:${dead} check inter 100\n`;
+  const configs = [];
+  for (const s of SCENARIOS) {
+    const t = theirs.get(s.name)!;
+    const o = ours.get(s.name)!;
+    const lines = ['option log-health-checks', ...s.lines];
+    cfg += `backend ${s.name}\n`;
+    for (const l of lines) cfg += `  ${fill(l, { DEAD: dead })}\n`;
+    cfg += `  server s1 127.0.0.1:${t.server.port} ${fill(s.options, { DEAD: dead, AGENT: t.agent?.port ?? 0 })}\n`;
+    const server: ServerCheckConfig = {
+      name: 's1',
+      addr: '127.0.0.1',
+      port: o.server.port,
+      options: serverOptions(fill(s.options, { DEAD: dead, AGENT: o.agent?.port ?? 0 })),
+    };
+    configs.push({
+      name: s.name,
+      lines: lines.map((l) => words(fill(l, { DEAD: dead }))),
+      servers: [server],
+    });
+  }
+  const rec = record();
+  checker = new HealthChecker(compileCheckSpecs(configs), rec.hooks);
+  const proxy = await startProxy('haproxy', writeConfig(cfg), { readyPorts: [fePort] });
+  checker.start();
+  // Every script played out, plus two more checks in the final, stable state.
+  const done = (m: Map<string, Side>) =>
+    SCENARIOS.every((s) => {
+      if (s.elsewhere) return true;
+      const side = m.get(s.name)!;
+      const target = side.agent ?? side.server;
+      return target.received.length >= (s.agentScript ?? s.script).length + 2;
+    });
+  const end = Date.now() + 8000;
+  while (!(done(theirs) && done(ours)) && Date.now() < end) await sleep(50);
+  await checker.stop();
+  await proxy.stop();
+  if (process.env['CHECKS_DEBUG']) {
+    for (const s of SCENARIOS) {
+      const n = (m: Map<string, Side>) => {
+        const side = m.get(s.name)!;
+        return (side.agent ?? side.server).received.length;
+      };
+      console.log(s.name, n(theirs), n(ours), (s.agentScript ?? s.script).length + 2);
+    }
+  }
+
+  const problems: unknown[] = [];
+  for (const s of SCENARIOS) {
+    const mine = rec.logs.filter((l) => l.backend === s.name).map((l) => anonymise(l.text));
+    const their = haproxyLines(proxy, s.name);
+    if (JSON.stringify(mine) !== JSON.stringify(their))
+      problems.push({ backend: s.name, mine, theirs: their });
+    // What the server received on the first connection (ssl-hello's clock and PROXY ports masked).
+    const first = (side: Side) => {
+      const b = (side.agent ?? side.server).received[0] ?? Buffer.alloc(0);
+      let text = b.toString('latin1');
+      if (s.name === 'sslhello') text = `${text.slice(0, 11)}<time>${text.slice(15)}`;
+      return text.replace(
+        /^PROXY TCP4 127\.0\.0\.1 127\.0\.0\.1 \d+ \d+\r\n/,
+        'PROXY TCP4 127.0.0.1 127.0.0.1 <sport> <dport>\r\n',
+      );
+    };
+    const a = first(ours.get(s.name)!);
+    const b = first(theirs.get(s.name)!);
+    if (a !== b) problems.push({ backend: s.name, bytesMine: a, bytesTheirs: b });
+  }
+  let haproxyStartupTimeout = false;
+  for (const p of problems as Array<{ mine?: string[]; theirs?: string[] }>) {
+    const first = p.theirs?.[0] ?? '';
+    if (/Layer[47] timeout/.test(first) && !/Layer[47] timeout/.test(p.mine?.[0] ?? ''))
+      haproxyStartupTimeout = true;
+  }
+  await closeListeners();
+  return { problems, haproxyStartupTimeout };
+}
+
 describe.skipIf(!haproxy.available)(`against HAProxy (${haproxy.detail})`, () => {
   it('says the same sentences and sends the same bytes, check kind by check kind', async () => {
-    const dead = await deadPort();
-    const fePort = await freePort();
-    const theirs = new Map<string, Side>();
-    const ours = new Map<string, Side>();
-    for (const s of SCENARIOS) {
-      theirs.set(s.name, await sides(s));
-      ours.set(s.name, await sides(s));
+    // HAProxy computes the timeout of the first checks it runs from a clock taken before its
+    // start-up ended: on a loaded machine more than the warm-up server may time out at once,
+    // and its run then follows the script a step late. That is the oracle failing, not the
+    // comparison: its run is made again (at most twice); haproxyd's side is compared each time.
+    let r = await compareScenarios();
+    for (let again = 0; again < 2 && r.haproxyStartupTimeout; again++) {
+      console.log(`HAProxy's first checks timed out at its start-up; its run is made again (${again + 1}/2)`);
+      r = await compareScenarios();
     }
-    let cfg =
-      'global\n  log stderr format raw local0\ndefaults\n  mode tcp\n  log global\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\n';
-    cfg += `frontend fe\n  bind 127.0.0.1:${fePort}\n  default_backend warmup\n`;
-    // HAProxy runs the first check of its first server with a clock from before its
-    // start-up: it may time out at once. That server is not one under comparison.
-    cfg += `backend warmup\n  server w 127.0.0.1:${dead} check inter 100\n`;
-    const configs = [];
-    for (const s of SCENARIOS) {
-      const t = theirs.get(s.name)!;
-      const o = ours.get(s.name)!;
-      const lines = ['option log-health-checks', ...s.lines];
-      cfg += `backend ${s.name}\n`;
-      for (const l of lines) cfg += `  ${fill(l, { DEAD: dead })}\n`;
-      cfg += `  server s1 127.0.0.1:${t.server.port} ${fill(s.options, { DEAD: dead, AGENT: t.agent?.port ?? 0 })}\n`;
-      const server: ServerCheckConfig = {
-        name: 's1',
-        addr: '127.0.0.1',
-        port: o.server.port,
-        options: serverOptions(fill(s.options, { DEAD: dead, AGENT: o.agent?.port ?? 0 })),
-      };
-      configs.push({
-        name: s.name,
-        lines: lines.map((l) => words(fill(l, { DEAD: dead }))),
-        servers: [server],
-      });
-    }
-    const rec = record();
-    checker = new HealthChecker(compileCheckSpecs(configs), rec.hooks);
-    const proxy = await startProxy('haproxy', writeConfig(cfg), { readyPorts: [fePort] });
-    checker.start();
-    // Every script played out, plus two more checks in the final, stable state.
-    const done = (m: Map<string, Side>) =>
-      SCENARIOS.every((s) => {
-        if (s.elsewhere) return true;
-        const side = m.get(s.name)!;
-        const target = side.agent ?? side.server;
-        return target.received.length >= (s.agentScript ?? s.script).length + 2;
-      });
-    const end = Date.now() + 8000;
-    while (!(done(theirs) && done(ours)) && Date.now() < end) await sleep(50);
-    await checker.stop();
-    await proxy.stop();
-    if (process.env['CHECKS_DEBUG']) {
-      for (const s of SCENARIOS) {
-        const n = (m: Map<string, Side>) => {
-          const side = m.get(s.name)!;
-          return (side.agent ?? side.server).received.length;
-        };
-        console.log(s.name, n(theirs), n(ours), (s.agentScript ?? s.script).length + 2);
-      }
-    }
-
-    const problems: unknown[] = [];
-    for (const s of SCENARIOS) {
-      const mine = rec.logs.filter((l) => l.backend === s.name).map((l) => anonymise(l.text));
-      const their = haproxyLines(proxy, s.name);
-      if (JSON.stringify(mine) !== JSON.stringify(their))
-        problems.push({ backend: s.name, mine, theirs: their });
-      // What the server received on the first connection (ssl-hello's clock and PROXY ports masked).
-      const first = (side: Side) => {
-        const b = (side.agent ?? side.server).received[0] ?? Buffer.alloc(0);
-        let text = b.toString('latin1');
-        if (s.name === 'sslhello') text = `${text.slice(0, 11)}<time>${text.slice(15)}`;
-        return text.replace(
-          /^PROXY TCP4 127\.0\.0\.1 127\.0\.0\.1 \d+ \d+\r\n/,
-          'PROXY TCP4 127.0.0.1 127.0.0.1 <sport> <dport>\r\n',
-        );
-      };
-      const a = first(ours.get(s.name)!);
-      const b = first(theirs.get(s.name)!);
-      if (a !== b) problems.push({ backend: s.name, bytesMine: a, bytesTheirs: b });
-    }
-    expect(problems).toEqual([]);
-  }, 20_000);
+    expect(r.problems).toEqual([]);
+  }, 60_000);
 
   it('follows a server that dies and comes back exactly as HAProxy does (same port, same moments)', async () => {
     const port = await deadPort();

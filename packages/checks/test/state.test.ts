@@ -202,7 +202,31 @@ describe('runtime API: disable/enable checks, forced health and agent results', 
       'backend be has no server available!',
       'Server be/s1 is UP, changed from CLI. 1 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.',
     ]);
-    expect(() => checker?.forceHealth('be', 's1', 'up')).toThrow(CheckerError);
+    expect(() => checker?.forceAgent('be', 'nope', 'up')).toThrow(CheckerError);
+  });
+
+  it('a forced health on a server with only an agent: the unconfigured check counter and the state', async () => {
+    const port = await deadPort();
+    const rec = record();
+    checker = new HealthChecker(
+      [spec({ port, check: false, rise: 2, fall: 3, agent: { addr: '127.0.0.1', port, inter: 5000 } })],
+      rec.hooks,
+    );
+    checker.start();
+    // HAProxy keeps a health counter for the check that is not configured: rise at first
+    expect(checker.state('be', 's1').check).toMatchObject({ rise: 0, health: 2 });
+    checker.forceHealth('be', 's1', 'down');
+    expect(checker.state('be', 's1')).toMatchObject({ oper: 'down', check: { health: 0 } });
+    checker.forceHealth('be', 's1', 'stopping');
+    expect(checker.state('be', 's1')).toMatchObject({ oper: 'stopping', check: { health: 4 } });
+    checker.forceHealth('be', 's1', 'up');
+    expect(checker.state('be', 's1')).toMatchObject({ oper: 'up', check: { health: 4 } });
+    expect(rec.texts()).toEqual([
+      'Server be/s1 is DOWN, changed from CLI. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.',
+      'backend be has no server available!',
+      'Server be/s1 is stopping, changed from CLI. 0 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.',
+      'Server be/s1 is UP, changed from CLI. 1 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.',
+    ]);
   });
 });
 

@@ -113,6 +113,8 @@ export interface ProxyModel extends SourceRef {
   /** `disabled` keyword. */
   disabled: boolean;
   maxconn: number | undefined;
+  /** `rate-limit sessions`: sessions accepted per second on the frontend (0 = no limit). */
+  rateLimitSessions: number;
   /** Connection retries to a server (`retries`); HAProxy's default is 3. */
   retries: number | undefined;
   binds: BindModel[];
@@ -145,6 +147,18 @@ export interface GlobalModel {
   gid: number | undefined;
   ulimitN: number | undefined;
   hardStopAfter: number | undefined;
+  /**
+   * `maxconnrate`, `maxsessrate`, `maxsslrate`: per-process connections, sessions and SSL
+   * sessions accepted per second; 0 = no limit. Kept as HAProxy keeps them (atol() into
+   * 32 bits: `-5` is 4294967291).
+   */
+  maxconnrate: number;
+  maxsessrate: number;
+  maxsslrate: number;
+  /** `maxcomprate` in bytes per second (written in kB/s; HAProxy keeps × 1024). 0 = no limit. */
+  maxcomprate: number;
+  /** `maxcompcpuusage`, percent (100 = no limit, the default). */
+  maxcompcpuusage: number;
   /** `stats socket` lines, kept whole for the runtime API. */
   statsSockets: BindModel[];
   directives: Directive[];
@@ -180,6 +194,11 @@ export function newGlobal(): GlobalModel {
     gid: undefined,
     ulimitN: undefined,
     hardStopAfter: undefined,
+    maxconnrate: 0,
+    maxsessrate: 0,
+    maxsslrate: 0,
+    maxcomprate: 0,
+    maxcompcpuusage: 100,
     statsSockets: [],
     directives: [],
   };
@@ -195,6 +214,7 @@ export function newProxy(kind: ProxyKind, name: string, where: SourceRef): Proxy
     mode: undefined,
     disabled: false,
     maxconn: undefined,
+    rateLimitSessions: 0,
     retries: undefined,
     binds: [],
     servers: [],

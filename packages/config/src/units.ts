@@ -64,3 +64,47 @@ export function parseSize(text: string): SizeResult {
 export function parseUInt(text: string): number | undefined {
   return /^\d+$/.test(text) ? Number(text) : undefined;
 }
+
+const LONG_MAX = (1n << 63n) - 1n;
+const LONG_MIN = -(1n << 63n);
+
+/**
+ * C's `atol()` (glibc: blanks, a sign, decimal digits, saturating at the 64-bit limits; no
+ * digits: 0) stored into a C `int`, read back as unsigned 32 bits: what HAProxy keeps for
+ * `maxconnrate` and friends (`-5` becomes 4294967291).
+ */
+export function atolU32(text: string): number {
+  const m = /^[ \t\n\v\f\r]*([+-]?\d+)/.exec(text);
+  if (!m) return 0;
+  let v = BigInt(m[1]!);
+  if (v > LONG_MAX) v = LONG_MAX;
+  else if (v < LONG_MIN) v = LONG_MIN;
+  return Number(BigInt.asUintN(32, v));
+}
+
+/** C's `atoi()` as a signed 32-bit value (glibc: strtol truncated to int). */
+export function atoiI32(text: string): number {
+  return atolU32(text) | 0;
+}
+
+const ULONG_MAX = (1n << 64n) - 1n;
+
+/**
+ * C's `strtoul(text, &end, 0)` stored into an `unsigned int`: `0x` hexadecimal, a leading 0
+ * octal, else decimal, an optional sign (a negative value wraps), ULONG_MAX on overflow.
+ * `rest` is what follows the number (all of `text` when there is none).
+ */
+export function strtoulU32(text: string): { value: number; rest: string } {
+  const m = /^[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)/.exec(text);
+  if (!m) return { value: 0, rest: text };
+  const digits = m[2]!;
+  let v =
+    digits.length > 1 && (digits[1] === 'x' || digits[1] === 'X')
+      ? BigInt(digits)
+      : digits[0] === '0'
+        ? BigInt(`0o${digits.slice(1) || '0'}`)
+        : BigInt(digits);
+  if (v > ULONG_MAX) v = ULONG_MAX;
+  else if (m[1] === '-') v = BigInt.asUintN(64, -v);
+  return { value: Number(BigInt.asUintN(32, v)), rest: text.slice(m[0].length) };
+}

@@ -22,6 +22,7 @@ export {
   type HttpParserKind,
   type HttpParserOptions,
   type HttpParserState,
+  type MessageCapture,
 } from './parser.ts';
 export {
   type ConnectionHeader,

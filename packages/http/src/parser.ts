@@ -102,6 +102,103 @@ const DEFAULT_BUFFER_SIZE = 16384;
 const HEAD_POOL: Buffer[] = [];
 const HEAD_POOL_MAX = 64;
 
+/**
+ * HAProxy's HTTP/1 message states (`enum h1m_state`), by number: `show errors` names the
+ * state where an error was met.
+ */
+const H1_STATES = [
+  'MSG_RQBEFORE',
+  'MSG_RQBEFORE_CR',
+  'MSG_RQMETH',
+  'MSG_RQMETH_SP',
+  'MSG_RQURI',
+  'MSG_RQURI_SP',
+  'MSG_RQVER',
+  'MSG_RQLINE_END',
+  'MSG_RPBEFORE',
+  'MSG_RPBEFORE_CR',
+  'MSG_RPVER',
+  'MSG_RPVER_SP',
+  'MSG_RPCODE',
+  'MSG_RPCODE_SP',
+  'MSG_RPREASON',
+  'MSG_RPLINE_END',
+  'MSG_HDR_FIRST',
+  'MSG_HDR_NAME',
+  'MSG_HDR_COL',
+  'MSG_HDR_L1_SP',
+  'MSG_HDR_L1_LF',
+  'MSG_HDR_L1_LWS',
+  'MSG_HDR_VAL',
+  'MSG_HDR_L2_LF',
+  'MSG_HDR_L2_LWS',
+  'MSG_LAST_LF',
+  'MSG_CHUNK_SIZE',
+  'MSG_DATA',
+  'MSG_CHUNK_CRLF',
+  'MSG_TRAILERS',
+  'MSG_DONE',
+  'MSG_TUNNEL',
+] as const;
+
+// HAProxy's H1 message flags (H1_MF_*), as `show errors` prints them.
+const MF_CLEN = 0x1;
+const MF_CHNK = 0x2;
+const MF_RESP = 0x4;
+const MF_VER_11 = 0x10;
+const MF_CONN_CLO = 0x20;
+const MF_CONN_KAL = 0x40;
+const MF_CONN_UPG = 0x80;
+const MF_XFER_LEN = 0x100;
+const MF_XFER_ENC = 0x200;
+/** NO_PHDR | CLEAN_CONN_HDR: how HAProxy's HTTP/1 layer always parses. */
+const MF_ALWAYS = 0x1400;
+const MF_METH_CONNECT = 0x2000;
+const MF_METH_HEAD = 0x4000;
+const MF_UPG_WEBSOCKET = 0x8000;
+const MF_TE_CHUNKED = 0x10000;
+const MF_TE_OTHER = 0x20000;
+
+/**
+ * HAProxy's HTTP/1 input buffer holds at most tune.bufsize less this many bytes (room kept
+ * for its internal message header): what `show errors` shows of a message never goes beyond.
+ */
+const INPUT_BUFFER_RESERVE = 64;
+
+/** Characters HAProxy accepts inside a request's version token (A-Z, 0-9, '.', '/'). */
+function isVersionChar(c: number | undefined): boolean {
+  return (
+    c !== undefined && ((c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x2f)
+  );
+}
+
+/**
+ * A rejected message as HAProxy's `show errors` reports it: the bytes its input buffer held,
+ * where the error is in them, and the HTTP/1 parser's state and figures at that point.
+ */
+export interface MessageCapture {
+  /** The message's bytes received so far, from its first byte (a copy). */
+  readonly bytes: Buffer;
+  /** Where the error is in `bytes`. */
+  readonly errorPos: number;
+  /**
+   * `bytes` begin with the message's head (it was read, at least partly, by the read being
+   * parsed); false: they are only the body bytes a later read brought.
+   */
+  readonly startsWithHead: boolean;
+  /** HAProxy's H1 message state number and name (`MSG_HDR_NAME`, 17). */
+  readonly state: number;
+  readonly stateName: string;
+  /** HAProxy's H1 message flags (H1_MF_*) that hold for what was parsed. */
+  readonly flags: number;
+  /**
+   * HAProxy's "chunk len" and "body len": the Content-Length seen (both), or in a chunked
+   * body 0 and the body bytes received before the error.
+   */
+  readonly chunkLen: number;
+  readonly bodyLen: number;
+}
+
 export type HttpParserKind = 'request' | 'response';
 export type BodyKind = 'none' | 'length' | 'chunked' | 'until-close';
 export type HttpParserState = 'head' | 'body' | 'trailers' | 'paused' | 'tunnel' | 'error' | 'closed';
@@ -182,6 +279,8 @@ export class HttpParser {
   private readonly isResponse: boolean;
   /** The head buffer while a head is being read; EMPTY_HEAD between heads (see takeHead). */
   private head: Buffer;
+  /** The Buffer execute() is working on (EMPTY_HEAD outside it): read only on the error path. */
+  private input: Buffer;
   private readonly info: HeadInfo;
 
   private st: number;
@@ -226,6 +325,7 @@ export class HttpParser {
     this.maxHeaders = options.maxHeaders ?? 101;
     this.isResponse = kind === 'response';
     this.head = EMPTY_HEAD;
+    this.input = EMPTY_HEAD;
     this.info = {
       headers: [],
       contentLength: -1,
@@ -272,6 +372,147 @@ export class HttpParser {
     this.chunkLineLen = 0;
     this.tunnelReported = false;
     this.requestMethod = 'GET';
+  }
+
+  /**
+   * For HAProxy's `show errors`: the current message as its input buffer would hold it, with
+   * the position of `error` in it (no error: the position just after the head, for a message
+   * the caller refuses from onHeadersComplete). Only meaningful from inside a handler callback
+   * (onError, onHeadersComplete), while execute() holds the bytes: it copies them.
+   * `bodyBytes`: the body bytes of this message the handler received (onBody) so far.
+   */
+  captureMessage(error?: HttpParseError, bodyBytes = 0): MessageCapture {
+    const chunk = this.input;
+    const cs = this.consumed;
+    const hs = this.headStreamOffset;
+    let start = cs;
+    let parts: Buffer[] = [chunk];
+    let startsWithHead = true;
+    if (hs >= cs && hs <= cs + chunk.length) {
+      // the message began in this chunk
+      start = hs;
+      parts = [chunk.subarray(hs - cs)];
+    } else if (hs < cs && this.head !== EMPTY_HEAD && cs - hs <= this.head.length) {
+      // its head began in earlier chunks: their bytes are in the head buffer
+      start = hs;
+      parts = [this.head.subarray(0, cs - hs), chunk];
+    } else startsWithHead = false;
+    let bytes = Buffer.concat(parts);
+    const room = Math.max(0, this.bufferSize - INPUT_BUFFER_RESERVE);
+    if (bytes.length > room) bytes = bytes.subarray(0, room);
+    const at = error === undefined ? hs + this.headLen : error.offset;
+    const errorPos = Math.min(Math.max(0, at - start), bytes.length);
+    const code = error?.code;
+    // the head was read whole when the error was found (HAProxy checks these after it)
+    const afterHead =
+      code === undefined ||
+      code === 'HAP_ERR_HTTP_WEBSOCKET_KEY' ||
+      code === 'HAP_ERR_HTTP_TE_UNSUPPORTED' ||
+      code === 'HAP_ERR_HTTP_CHUNK_SIZE' ||
+      code === 'HAP_ERR_HTTP_CHUNK_CRLF' ||
+      (code === 'HAP_ERR_HTTP_TRANSFER_ENCODING' && at >= hs + this.headLen);
+    const info = this.info;
+    const resp = this.isResponse;
+    const lineOk = resp ? info.status !== 0 : info.method !== '';
+    const chunkedLast = (this.te & TE_LAST_CHUNKED) !== 0;
+    let flags = MF_ALWAYS;
+    if (resp) {
+      flags |= MF_RESP;
+      if (this.requestMethod === 'HEAD') flags |= MF_METH_HEAD;
+      if (this.requestMethod === 'CONNECT') flags |= MF_METH_CONNECT;
+    }
+    if (lineOk && (info.versionMajor > 1 || (info.versionMajor === 1 && info.versionMinor >= 1)))
+      flags |= MF_VER_11;
+    else if (resp && !lineOk && this.startLineDone && this.head.length >= 9 && isLws(this.head[8])) {
+      // HAProxy notes a response's version as soon as it is followed by a blank
+      const v = this.version(0);
+      if (v >= 11) flags |= MF_VER_11;
+    }
+    if (this.clSeen) flags |= MF_CLEN;
+    if (this.te & TE_PRESENT) flags |= MF_XFER_ENC;
+    if (this.te & TE_CHUNKED) flags |= MF_TE_CHUNKED;
+    if (this.te & TE_OTHER) flags |= MF_TE_OTHER;
+    if (this.connClose) flags |= MF_CONN_CLO;
+    if (this.connKeepAlive) flags |= MF_CONN_KAL;
+    if (this.connUpgrade) flags |= MF_CONN_UPG;
+    if (!resp && this.upgradeWebsocket) flags |= MF_UPG_WEBSOCKET;
+    // the length is known once the head passed HAProxy's post-parsing
+    const postParsed = afterHead && code !== 'HAP_ERR_HTTP_TRANSFER_ENCODING';
+    if (postParsed) {
+      if (chunkedLast) flags |= MF_CHNK | MF_XFER_LEN;
+      else if ((this.clSeen && !(this.te & TE_PRESENT)) || (!resp && !(this.te & TE_PRESENT)))
+        flags |= MF_XFER_LEN;
+    }
+    let state: number;
+    switch (code) {
+      case undefined:
+      case 'HAP_ERR_HTTP_WEBSOCKET_KEY':
+      case 'HAP_ERR_HTTP_TE_UNSUPPORTED':
+        // the head was accepted: the state it led to
+        state = chunkedLast ? 26 : this.clSeen && this.clValue > 0 ? 27 : 30;
+        break;
+      case 'HAP_ERR_HTTP_METHOD':
+      case 'HAP_ERR_HTTP_REQUEST_LINE':
+        state = 2;
+        break;
+      case 'HAP_ERR_HTTP_TARGET':
+        state = 4;
+        break;
+      case 'HAP_ERR_HTTP_VERSION':
+        // a character outside the version token stops the line; a malformed token (or none,
+        // HTTP/0.9) is refused once the head is read
+        state = error?.message !== 'invalid HTTP version' || this.isRequestVersionChar(at) ? 27 : 6;
+        break;
+      case 'HAP_ERR_HTTP_STATUS_LINE':
+        state = error?.message === 'invalid status code' ? 12 : 10;
+        break;
+      case 'HAP_ERR_HTTP_HEADER_NAME':
+      case 'HAP_ERR_HTTP_OBS_FOLD':
+        state = 17;
+        break;
+      case 'HAP_ERR_HTTP_BARE_CR':
+        state = this.startLineDone ? 23 : resp ? 14 : 4;
+        break;
+      case 'HAP_ERR_HTTP_HEAD_TOO_LARGE':
+        state = 22;
+        break;
+      case 'HAP_ERR_HTTP_AUTHORITY_MISMATCH':
+        state = 25;
+        break;
+      case 'HAP_ERR_HTTP_CHUNK_SIZE':
+        state = 26;
+        break;
+      case 'HAP_ERR_HTTP_CHUNK_CRLF':
+        state = 28;
+        break;
+      case 'HAP_ERR_HTTP_TRANSFER_ENCODING':
+        state = afterHead ? 27 : 24;
+        break;
+      case 'HAP_ERR_HTTP_TRUNCATED':
+        state = this.st === S_TRAILERS ? 29 : this.startLineDone ? 22 : resp ? 10 : 2;
+        break;
+      default:
+        // Content-Length, Host, too many fields: found when the field line ends
+        state = 24;
+    }
+    const chunkError = code === 'HAP_ERR_HTTP_CHUNK_SIZE' || code === 'HAP_ERR_HTTP_CHUNK_CRLF';
+    const len = chunkError ? 0 : this.clSeen ? this.clValue : 0;
+    return {
+      bytes,
+      errorPos,
+      startsWithHead,
+      state,
+      stateName: H1_STATES[state]!,
+      flags,
+      chunkLen: len,
+      bodyLen: chunkError ? bodyBytes : len,
+    };
+  }
+
+  /** Whether the byte at stream offset `at` (in the head buffer) may be part of a version token. */
+  private isRequestVersionChar(at: number): boolean {
+    const k = at - this.headStreamOffset;
+    return k >= 0 && k < this.head.length && isVersionChar(this.head[k]);
   }
 
   /** Where the parser is. 'head' between messages too. */
@@ -336,6 +577,7 @@ export class HttpParser {
    */
   execute(chunk: Buffer): number {
     const len = chunk.length;
+    this.input = chunk;
     let i = 0;
     loop: while (i < len) {
       switch (this.st) {
@@ -375,6 +617,7 @@ export class HttpParser {
       this.handler.onTunnel?.(chunk.subarray(i));
     }
     this.consumed += i;
+    this.input = EMPTY_HEAD;
     if (this.head !== EMPTY_HEAD) {
       if (this.headLen === 0 || (this.st !== S_HEAD && this.st !== S_TRAILERS)) this.releaseHead();
       else if (this.head.length > this.headLen) this.shrinkHead();
@@ -520,7 +763,7 @@ export class HttpParser {
           const bad = head.indexOf(CR, base + (from - i));
           if (bad >= 0 && bad < qEnd - 1) {
             this.headLen = qEnd;
-            this.fail('HAP_ERR_HTTP_BARE_CR', 'CR not followed by LF', this.at(bad), 400);
+            this.fail('HAP_ERR_HTTP_BARE_CR', 'CR not followed by LF', this.at(bad + 1), 400);
             return stop;
           }
           break;
@@ -639,7 +882,12 @@ export class HttpParser {
     const te = p;
     while (p < e && isLws(h[p])) p++;
     const v = e - p === 8 ? this.version(p) : -1;
-    if (v < 0) return this.fail('HAP_ERR_HTTP_VERSION', 'invalid HTTP version', this.at(p), 400);
+    if (v < 0) {
+      // HAProxy points at the first byte that cannot be part of a version, else at the version
+      let q = p;
+      while (q < e && isVersionChar(h[q])) q++;
+      return this.fail('HAP_ERR_HTTP_VERSION', 'invalid HTTP version', this.at(q < e ? q : p), 400);
+    }
     if (!this.checkTargetForm(method, ts, te)) return false;
     const target = this.str(ts, te);
     const info = this.info;
@@ -748,7 +996,7 @@ export class HttpParser {
     while (p < e && isLws(h[p])) p++;
     const cr = h.indexOf(CR, p);
     if (cr !== -1 && cr < e)
-      return this.fail('HAP_ERR_HTTP_BARE_CR', 'CR not followed by LF', this.at(cr), 502);
+      return this.fail('HAP_ERR_HTTP_BARE_CR', 'CR not followed by LF', this.at(cr + 1), 502);
     const reason = this.str(p, e);
     const info = this.info;
     info.status = status;
@@ -789,7 +1037,7 @@ export class HttpParser {
         const c = h[q];
         if (c === CR) {
           if (h[q + 1] !== LF) {
-            this.fail('HAP_ERR_HTTP_BARE_CR', 'CR not followed by LF', this.at(q), 400);
+            this.fail('HAP_ERR_HTTP_BARE_CR', 'CR not followed by LF', this.at(q + 1), 400);
             return false;
           }
           h[q] = SP;
@@ -801,7 +1049,7 @@ export class HttpParser {
       let cr = p;
       while (cr < pe && h[cr] !== CR) cr++;
       if (cr < pe) {
-        this.fail('HAP_ERR_HTTP_BARE_CR', 'CR not followed by LF', this.at(cr), 400);
+        this.fail('HAP_ERR_HTTP_BARE_CR', 'CR not followed by LF', this.at(cr + 1), 400);
         return false;
       }
     }
@@ -895,9 +1143,10 @@ export class HttpParser {
   /** HAProxy's h1_parse_cont_len_header(): a comma list of identical decimal values. */
   private contentLength(vs: number, ve: number): boolean {
     const h = this.head;
+    // every error points at the start of the value, as HAProxy's does
     let w = vs;
     for (;;) {
-      if (w >= ve) return this.clError(w);
+      if (w >= ve) return this.clError(vs);
       if (isLws(h[w])) {
         w++;
         continue;
@@ -907,7 +1156,7 @@ export class HttpParser {
       for (; n < ve; n++) {
         const d = (h[n] ?? 0) - 0x30;
         if (d < 0 || d > 9) {
-          if (n === w) return this.clError(n);
+          if (n === w) return this.clError(vs);
           break;
         }
         cl = cl * 10 + d;
@@ -915,16 +1164,16 @@ export class HttpParser {
       let big = 0n;
       if (n - w > 15) {
         big = BigInt(this.str(w, n));
-        if (big > MAX_CONTENT_LENGTH) return this.clError(w);
+        if (big > MAX_CONTENT_LENGTH) return this.clError(vs);
       }
       for (; n < ve; n++) {
         const c = h[n];
         if (!isLws(c)) {
-          if (c !== COMMA) return this.clError(n);
+          if (c !== COMMA) return this.clError(vs);
           break;
         }
       }
-      if (this.clSeen && (cl !== this.clValue || big !== this.clBig)) return this.clError(w);
+      if (this.clSeen && (cl !== this.clValue || big !== this.clBig)) return this.clError(vs);
       this.clSeen = true;
       this.clValue = cl;
       this.clBig = big;
@@ -1019,7 +1268,7 @@ export class HttpParser {
           return this.fail(
             'HAP_ERR_HTTP_AUTHORITY_MISMATCH',
             'the target authority differs from the Host header',
-            this.targetOffset,
+            this.hostValueOffset(),
             400,
           );
         }
@@ -1091,6 +1340,24 @@ export class HttpParser {
     } else if (kind === 'until-close') this.st = S_UNTIL_CLOSE;
     else this.complete(tunnel);
     return true;
+  }
+
+  /** Error path: the stream offset of the first Host header's value (HAProxy points there). */
+  private hostValueOffset(): number {
+    const h = this.head;
+    const end = this.headLen;
+    let ls = h.indexOf(LF) + 1;
+    while (ls > 0 && ls < end) {
+      const le = h.indexOf(LF, ls);
+      if (le < 0 || le >= end) break;
+      if (le - ls > 5 && this.tokenIs(ls, 'host') && h[ls + 4] === COLON) {
+        let v = ls + 5;
+        while (v < le && isLws(h[v])) v++;
+        return this.at(v);
+      }
+      ls = le + 1;
+    }
+    return this.targetOffset;
   }
 
   private endOfTrailers(): void {

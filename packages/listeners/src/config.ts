@@ -8,6 +8,7 @@ import {
   type ListenerFamily,
   type ListenerSettings,
 } from './listener.ts';
+import type { RateLimit } from './rate.ts';
 
 export interface CreateOptions {
   onAccept: AcceptHandler;
@@ -19,6 +20,8 @@ export interface CreateOptions {
   defaultMaxconn?: number;
   /** The process-wide limit (global maxconn) shared by every listener. */
   limit?: ConnectionLimit;
+  /** Rates counted and obeyed by these listeners (see ListenerSettings.rates). */
+  rates?: readonly RateLimit[];
   /** The frontend's backlog, for binds without their own. */
   defaultBacklog?: number;
   /** See ListenerSettings.drainPending. */
@@ -57,6 +60,7 @@ export function createListeners(bind: BindModel, options: CreateOptions): Listen
     proxy: options.proxy ?? '',
     ...(options.drainPending !== undefined ? { drainPending: options.drainPending } : {}),
     ...(options.limit !== undefined ? { limit: options.limit } : {}),
+    ...(options.rates !== undefined ? { rates: options.rates } : {}),
     source: { file: bind.file, line: bind.line },
   };
   const own = integer(bind, 'maxconn', 10, 0);

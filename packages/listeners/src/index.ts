@@ -1,6 +1,7 @@
 /**
  * @hap/listeners — HAProxy's listeners: bind (`ipv4@`, `ipv6@`, `unix@`, `abns@`,
  * `fd@`, port ranges), enable, pause/resume (SIGTTOU/SIGTTIN), per-listener maxconn,
+ * accept rate limits (maxconnrate, maxsessrate, maxsslrate, rate-limit sessions),
  * the start-up retry loop against old processes, and handing bound sockets to another
  * process. Not a proxy: what happens to an accepted connection is the `onAccept`
  * handler's business.
@@ -42,3 +43,4 @@ export {
   type ListenerSettings,
   type ListenerState,
 } from './listener.ts';
+export { nowMs, RATE_PERIOD_MS, RateCounter, type RateEvent, RateLimit } from './rate.ts';

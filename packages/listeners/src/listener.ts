@@ -11,20 +11,21 @@ import { lstat, rename, chmod as setMode, chown as setOwner, unlink } from 'node
 import net from 'node:net';
 import { groupId, userId } from './accounts.ts';
 import { errnoOf, ListenerError, strerror } from './errors.ts';
+import { nowMs, type RateLimit } from './rate.ts';
 
 /**
  * The states of a listener and what moves it between them.
  *
  *            bind()                 enable()
- *   new ─────────────▶ bound ─────────────────▶ ready ◀───────────┐
- *    │ (a failed bind                          │    ▲             │
- *    │  stays in new)          maxconn reached │    │ a connection │
- *    │                                         ▼    │ closed       │
- *    │                                         full ┘             │
- *    │                                          │                 │ resume()
- *    │                     pause() from bound, ready or full      │ (rebinds)
- *    │                                          ▼                 │
- *    │                                        paused ─────────────┘
+ *   new ─────────────▶ bound ─────────────────▶ ready ◀─────────────────┐
+ *    │ (a failed bind                          │ ▲   │ ▲                │
+ *    │  stays in new)          maxconn reached │ │   │ │ the window has │
+ *    │                     a connection closed ▼ │   ▼ │ room (timer)   │
+ *    │                                      full ┘ limited ┘            │
+ *    │                                     (a rate limit reached)       │ resume()
+ *    │              pause() from bound, ready, full or limited          │ (rebinds)
+ *    │                                          ▼                       │
+ *    │                                        paused ───────────────────┘
  *    │
  *    └──── unbind(), from any state ────▶ stopped (final)
  *
@@ -33,18 +34,25 @@ import { errnoOf, ListenerError, strerror } from './errors.ts';
  *            to `onAccept` yet (HAProxy between protocol_bind_all and protocol_enable_all).
  * - ready:   connections are handed to `onAccept`.
  * - full:    `maxconn` connections are open; new ones wait until one closes.
+ * - limited: a rate limit (`RateLimit`) is reached; new ones wait until its sliding second
+ *            has room again (HAProxy's LI_LIMITED; the stats show it as WAITING).
  * - paused:  the port is released (IP and abstract sockets: the socket is closed) so
  *            another process can bind it; `resume()` binds again. UNIX path sockets and
  *            `fd@` sockets keep their socket (see README) and only stop accepting.
  * - stopped: unbound for good; open connections are left to finish.
  */
-export type ListenerState = 'new' | 'bound' | 'ready' | 'full' | 'paused' | 'stopped';
+export type ListenerState = 'new' | 'bound' | 'ready' | 'full' | 'limited' | 'paused' | 'stopped';
 
 /** Address families a listener can bind (HAProxy's `sockpair@` is not supported). */
 export type ListenerFamily = 'ipv4' | 'ipv6' | 'unix' | 'abns' | 'fd';
 
-/** Called once per accepted connection; `listener` is the context (no closure per connection). */
-export type AcceptHandler = (socket: net.Socket, listener: Listener) => void;
+/**
+ * Called once per accepted connection; `listener` is the context (no closure per connection).
+ * Returning `false` says the application refused it at once (tcp-request rules): it is not
+ * counted by the `session` rates. Any other return value (none) keeps it.
+ */
+// biome-ignore lint/suspicious/noConfusingVoidType: handlers that return nothing are the common case
+export type AcceptHandler = (socket: net.Socket, listener: Listener) => boolean | void;
 
 /** Where a listener binds. */
 export interface ListenAddress {
@@ -94,6 +102,12 @@ export interface ListenerSettings {
   maxconnFromFrontend?: boolean;
   /** A limit shared with other listeners (global maxconn). */
   limit?: ConnectionLimit;
+  /**
+   * Rates counted on this listener's connections, and their limits (global `maxconnrate`,
+   * `maxsessrate`, `maxsslrate`, the frontend's `rate-limit sessions`). None: no clock read,
+   * nothing counted, one null check per connection.
+   */
+  rates?: readonly RateLimit[];
   /** listen() backlog; also the most connections held while not accepting. Default: maxconn, else 511. */
   backlog?: number;
   /** SO_REUSEPORT (default true; HAProxy's `noreuseport` / `-dR` turn it off). */
@@ -211,6 +225,8 @@ export class Listener {
   readonly source: { file: string; line: number } | null;
   readonly onAccept: AcceptHandler;
   readonly drainPending: ((listenFd: number) => number[]) | null;
+  /** The rates this listener counts and obeys (null: none). */
+  readonly rates: readonly RateLimit[] | null;
 
   state: ListenerState;
   /** Connections handed to `onAccept` and not closed yet. */
@@ -256,6 +272,7 @@ export class Listener {
     this.source = settings.source ?? null;
     this.onAccept = settings.onAccept;
     this.drainPending = settings.drainPending ?? null;
+    this.rates = settings.rates !== undefined && settings.rates.length > 0 ? settings.rates : null;
     this.state = 'new';
     this.currentConns = 0;
     this.totalConns = 0;
@@ -313,12 +330,13 @@ export class Listener {
   }
 
   /**
-   * bound/ready/full → paused: stop accepting and release the port (see the state
+   * bound/ready/full/limited → paused: stop accepting and release the port (see the state
    * drawing for UNIX path and fd@ sockets). Connections already open go on. No-op in
    * other states.
    */
   pause(): void {
-    if (this.state !== 'bound' && this.state !== 'ready' && this.state !== 'full') return;
+    const s = this.state;
+    if (s !== 'bound' && s !== 'ready' && s !== 'full' && s !== 'limited') return;
     if (this.family === 'ipv4' || this.family === 'ipv6' || this.family === 'abns') this.close();
     this.state = 'paused';
   }
@@ -352,11 +370,13 @@ export class Listener {
     this.close(!handOver);
     for (const socket of this.held.splice(0)) socket.destroy();
     this.state = 'stopped';
+    if (this.rates !== null) for (const r of this.rates) r.forget(this);
   }
 
   /** @internal A connection came from the kernel. */
   incoming(socket: net.Socket): void {
-    if (this.state === 'ready' && this.held.length === 0) deliver(this, socket);
+    if (this.state === 'ready' && this.held.length === 0 && (this.rates === null || this.underRates()))
+      deliver(this, socket);
     else if (this.held.length < this.backlog) this.held.push(socket);
     else {
       this.droppedConns++;
@@ -399,6 +419,26 @@ export class Listener {
     else this.refill();
   }
 
+  /** @internal A rate limit that held this listener has room again (or changed). */
+  rateAllows(): void {
+    if (this.state !== 'limited') return;
+    this.state = this.hasRoom() ? 'ready' : 'full';
+    this.drain();
+  }
+
+  /** Whether every rate has room for one more connection; ready → limited when one has not. */
+  private underRates(): boolean {
+    const now = nowMs();
+    for (const r of this.rates!) {
+      if (!r.allows(now)) {
+        this.state = 'limited';
+        r.hold(this, now);
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** full → ready when there is room, then hand over what was held. */
   private refill(): void {
     if (this.state === 'full' && this.hasRoom()) this.state = 'ready';
@@ -426,6 +466,7 @@ export class Listener {
 
   private drain(): void {
     while (this.state === 'ready' && this.held.length > 0) {
+      if (this.rates !== null && !this.underRates()) return;
       const socket = this.held.shift()!;
       if (socket.destroyed) continue;
       deliver(this, socket);
@@ -627,7 +668,15 @@ function deliver(listener: Listener, socket: net.Socket): void {
   // flowing as soon as it listens to 'data' or pipes).
   (socket as { readableFlowing: boolean | null }).readableFlowing = null;
   socket.read(0);
-  listener.onAccept(socket, listener);
+  const rates = listener.rates;
+  if (rates === null) {
+    listener.onAccept(socket, listener);
+    return;
+  }
+  const now = nowMs();
+  for (const r of rates) if (r.counts === 'connection') r.count(now);
+  if (listener.onAccept(socket, listener) === false) return;
+  for (const r of rates) if (r.counts === 'session') r.count(now);
 }
 
 /** server.listen() as a promise of its error (null once listening). */

@@ -9,6 +9,7 @@ import type { TargetRules } from '@hap/rules';
 import type { SampleEnv } from '@hap/sample';
 import { ProxyCounters } from '@hap/stats/engine';
 import type { CookiePersistence } from './cookie.ts';
+import type { ErrorSnapshot } from './error-capture.ts';
 import { Server, type ServerTarget } from './server.ts';
 
 /** What a balancing algorithm may read of a request (all optional but the client address). */
@@ -141,6 +142,8 @@ export class Backend {
    * http-broken-pipe); set by the application when a server observes.
    */
   observe: ((server: Server, event: ObservedEvent) => void) | undefined;
+  /** The last response refused from one of its servers (`show errors`), null when none. */
+  invalidRep: ErrorSnapshot | null;
   private next: number;
 
   constructor(spec: BackendSpec) {
@@ -158,6 +161,7 @@ export class Backend {
     this.cookie = undefined;
     this.counters = new ProxyCounters();
     this.observe = undefined;
+    this.invalidRep = null;
   }
 
   /** Closes the idle server connections kept for reuse (stop, or a test's cleanup). */

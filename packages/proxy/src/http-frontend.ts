@@ -9,6 +9,7 @@ import type { TargetRules } from '@hap/rules';
 import type { ProxyWorld } from '@hap/sample';
 import { ProxyCounters } from '@hap/stats/engine';
 import type { Backend } from './backend.ts';
+import { ErrorEvents, type ErrorSnapshot } from './error-capture.ts';
 import type { Frontend, FrontendHooks } from './frontend.ts';
 import {
   H2_STREAM,
@@ -39,6 +40,8 @@ export interface HttpFrontendSpec {
   backendRules?: boolean;
   /** The traffic log (absent: nothing logged, nothing measured). */
   log?: FrontendLog | undefined;
+  /** The process's error event counter, shared by every frontend (default: one of its own). */
+  errorEvents?: ErrorEvents | undefined;
 }
 
 export class HttpFrontend implements HttpSessionOwner, Frontend {
@@ -60,6 +63,9 @@ export class HttpFrontend implements HttpSessionOwner, Frontend {
   private muxConnections: number;
   stopping: boolean;
   readonly log: FrontendLog | undefined;
+  /** The last request refused (`show errors`), null when none. */
+  invalidReq: ErrorSnapshot | null;
+  readonly errorEvents: ErrorEvents;
   private readonly hooks: FrontendHooks<HttpFrontend, HttpSession>;
 
   constructor(spec: HttpFrontendSpec) {
@@ -79,6 +85,8 @@ export class HttpFrontend implements HttpSessionOwner, Frontend {
     this.monitor = spec.monitor;
     this.world = spec.world;
     this.log = spec.log;
+    this.invalidReq = null;
+    this.errorEvents = spec.errorEvents ?? new ErrorEvents();
     this.hasRules =
       spec.http.rules !== undefined ||
       spec.switching !== undefined ||

@@ -76,6 +76,12 @@ import {
   requestCookies,
   responseCookies,
 } from './cookie.ts';
+import {
+  captureRequestError,
+  captureResponseError,
+  type ErrorEvents,
+  type ErrorSnapshot,
+} from './error-capture.ts';
 import { readBufferWritten } from './read-buffer.ts';
 import { openServerSocket, proxyHeaderFor, readyEvent, type Server } from './server.ts';
 import { type FrontendLog, newLogRecord, setTermination } from './stream.ts';
@@ -182,6 +188,9 @@ export interface HttpSessionOwner {
   readonly stopping: boolean;
   /** The traffic log, when the frontend logs. */
   readonly log?: FrontendLog | undefined;
+  /** The last request refused and the process's error counter (`show errors`). */
+  invalidReq: ErrorSnapshot | null;
+  readonly errorEvents: ErrorEvents;
   sessionClosed(session: HttpSession): void;
 }
 
@@ -274,9 +283,12 @@ export class ServerConn implements HttpHandler {
   idleIndex: number;
   /** Parser offset when the current request was sent (nothing received since: a stale keep-alive). */
   startOffset: number;
+  /** The server's addrGen when this connection was opened (an older one goes to an old address). */
+  readonly addrGen: number;
 
   constructor(server: Server, session: HttpSession) {
     this.server = server;
+    this.addrGen = server.addrGen;
     this.session = session;
     this.connected = false;
     this.reused = false;
@@ -781,6 +793,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       (info.method === 'GET' || info.method === 'HEAD' || info.method === 'DELETE')
     ) {
       // HAProxy's HTTP/1 layer refuses a body on these HTTP/1.0 methods
+      this.captureRequest();
       this.replyError(413, 'body on an HTTP/1.0 GET/HEAD/DELETE');
       return;
     }
@@ -1409,9 +1422,20 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   }
 
   onError(error: HttpParseError): void {
+    // a truncated request is not captured (HAProxy keeps only messages it found invalid)
+    if (error.code !== 'HAP_ERR_HTTP_TRUNCATED') this.captureRequest(error);
     // an error in the same read as its head: the connection layer answers, as in HAProxy
     if (!this.reqHeadSent) this.state = ST_HEAD;
     this.replyError(error.status, error.code);
+  }
+
+  /** Error path: keeps the refused request (the head just read, without `error`) for `show errors`. */
+  private captureRequest(error?: HttpParseError): void {
+    const p = this.parser;
+    if (p === null) return;
+    const message = p.captureMessage(error, this.reqBodyBytes);
+    // the request reached its backend when its head came in an earlier read (HAProxy's stream)
+    captureRequestError(this.owner, this.client, message.startsWithHead ? null : this.backend, message);
   }
 
   // --- choosing and reaching a server ------------------------------------------------------
@@ -1517,6 +1541,11 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       }
       if (c.server === server) {
         own.splice(i, 1);
+        // opened before `set server … addr`: HAProxy lets only a private (`never`) one serve on
+        if (c.addrGen !== server.addrGen && be.reuse !== 'never') {
+          c.destroy();
+          break;
+        }
         this.useConn(c);
         return;
       }
@@ -1941,6 +1970,9 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   }
 
   onResponseError(c: ServerConn, error: HttpParseError): void {
+    const be = this.backend;
+    if (be !== null && error.code !== 'HAP_ERR_HTTP_TRUNCATED')
+      captureResponseError(this.owner, be, c.server, this.client, c.parser.captureMessage(error));
     this.backend?.observe?.(c.server, 'http-invalid');
     this.respOut.length = 0;
     this.conn = null;
@@ -1983,7 +2015,14 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     c.session = null;
     if (c.closed) return;
     // a connection that announced this client's addresses (send-proxy) serves no other client
-    if (this.backend?.reuse === 'never' || this.owner.stopping || c.server.sendProxy !== 0) c.destroy();
+    // one opened before `set server … addr` goes to the old address: no one takes it again
+    if (
+      this.backend?.reuse === 'never' ||
+      this.owner.stopping ||
+      c.server.sendProxy !== 0 ||
+      c.addrGen !== c.server.addrGen
+    )
+      c.destroy();
     else if (!c.server.putIdle(c)) c.destroy();
   }
 

@@ -42,6 +42,14 @@ export {
   responseCookies,
   setDynamicCookies,
 } from './cookie.ts';
+export {
+  captureRequestError,
+  captureResponseError,
+  ErrorEvents,
+  type ErrorSlot,
+  type ErrorSnapshot,
+  type RequestErrorSlot,
+} from './error-capture.ts';
 export { type Frontend, type FrontendHooks, type FrontendSpec, TcpFrontend } from './frontend.ts';
 export { HttpFrontend, type HttpFrontendSpec } from './http-frontend.ts';
 export {

@@ -98,9 +98,17 @@ export const IDLE_MAX = 256;
 
 export class Server implements ServerTarget {
   readonly name: string;
-  /** Address to connect to; a host name is replaced by its address at start (resolveServers). */
+  /**
+   * Address to connect to; a host name is replaced by its address at start (resolveServers).
+   * `set server … addr` changes it and `port` through setAddress().
+   */
   host: string;
-  readonly port: number;
+  port: number;
+  /**
+   * Counts the address changes (setAddress): a connection opened before the last change goes
+   * to the old address and is not taken for a new request.
+   */
+  addrGen: number;
   readonly path: string | undefined;
   /** Set when the name could not be resolved and -dr let the start go on: never chosen. */
   unresolved: boolean;
@@ -130,6 +138,7 @@ export class Server implements ServerTarget {
     this.name = t.name;
     this.host = t.host;
     this.port = t.port;
+    this.addrGen = 0;
     this.path = t.path;
     this.unresolved = false;
     this.maxconn = t.maxconn ?? 0;
@@ -142,6 +151,21 @@ export class Server implements ServerTarget {
     this.currentConns = 0;
     this.totalConns = 0;
     this.counters = new ServerCounters();
+  }
+
+  /**
+   * The runtime API's `set server … addr`: new connections go to `host`:`port`; the idle
+   * connections kept for reuse (to the old address) are closed, and a busy one is not
+   * taken again once its request is done (see addrGen). Streams in progress go on.
+   */
+  setAddress(host: string, port: number): void {
+    this.host = host;
+    this.port = port;
+    this.addrGen++;
+    for (const c of this.idle.splice(0)) {
+      c.idleIndex = -1;
+      c.socket.destroy();
+    }
   }
 
   /** Whether maxconn allows one more request now. */

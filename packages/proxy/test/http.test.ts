@@ -450,3 +450,68 @@ describe('server maxconn and the backend queue', () => {
     await a;
   });
 });
+
+describe('error captures (show errors)', () => {
+  it('keeps the last refused request in the frontend, numbered by the shared counter', async () => {
+    const { be } = await recordingBackend();
+    const p = await httpProxy({ servers: [be.target] });
+    expect(p.frontend.invalidReq).toBeNull();
+    const first = await exchange(p.port, 'GET / HTTP/1.1\r\nHo\x01st: a\r\n\r\n');
+    expect(first.text).toMatch(/^HTTP\/1\.1 400 /);
+    const a = p.frontend.invalidReq;
+    expect(a?.event).toBe(0);
+    expect(a?.message.bytes.toString('latin1')).toBe('GET / HTTP/1.1\r\nHo\x01st: a\r\n\r\n');
+    expect(a?.message.errorPos).toBe(18);
+    expect(a?.src).toBe(HOST);
+    expect(a?.srcPort).toBeGreaterThan(0);
+    // the head came with the error: the request had not reached a backend
+    expect(a?.otherEnd).toBeNull();
+    expect(a?.server).toBeNull();
+    await exchange(p.port, 'GET / HTTP/1.x\r\nHost: a\r\n\r\n');
+    expect(p.frontend.invalidReq?.event).toBe(1);
+    expect(p.frontend.invalidReq?.message.errorPos).toBe(13);
+    expect(p.frontend.errorEvents.count).toBe(2);
+    expect(p.backend.invalidRep).toBeNull();
+  });
+
+  it('keeps the last refused response in the backend, with its server and frontend', async () => {
+    const { be } = await recordingBackend(
+      () => 'HTTP/1.1 200 OK\r\nBad Header: x\r\nContent-Length: 0\r\n\r\n',
+    );
+    const p = await httpProxy({ servers: [be.target] });
+    const r = await exchange(p.port, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n', 500);
+    expect(r.text).toMatch(/^HTTP\/1\.1 502 /);
+    const s = p.backend.invalidRep;
+    expect(s?.event).toBe(0);
+    expect(s?.server).toBe(p.backend.servers[0]);
+    expect(s?.otherEnd).toBe(p.frontend);
+    expect(s?.message.errorPos).toBe(20);
+    expect(s?.message.flags).toBe(0x1414);
+    expect(p.frontend.invalidReq).toBeNull();
+  });
+
+  it('a request body refused in a later read names the backend it reached', async () => {
+    const { be, received } = await recordingBackend(() => null);
+    const p = await httpProxy({ servers: [be.target] });
+    const s = h.client(p.port);
+    s.write('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n');
+    await waitFor(() => (received[0] ?? '').includes('\r\n\r\n'), 'the head at the server');
+    s.write('zz\r\n');
+    await waitFor(() => p.frontend.invalidReq !== null, 'the capture');
+    expect(p.frontend.invalidReq?.otherEnd).toBe(p.backend);
+    expect(p.frontend.invalidReq?.message.bytes.toString('latin1')).toBe('zz\r\n');
+    expect(p.frontend.invalidReq?.message.stateName).toBe('MSG_CHUNK_SIZE');
+  });
+
+  it('a request cut short by the client is not captured', async () => {
+    const { be } = await recordingBackend();
+    const p = await httpProxy({ servers: [be.target] });
+    const s = h.client(p.port);
+    s.write('GET / HTTP/1.1\r\nHost: a\r\n');
+    await waitFor(() => p.frontend.streams.size === 1, 'the session');
+    s.destroy();
+    await waitFor(() => p.closed.length === 1, 'the end of the session');
+    expect(p.frontend.invalidReq).toBeNull();
+    expect(p.frontend.errorEvents.count).toBe(0);
+  });
+});

@@ -36,9 +36,19 @@ import {
   type VerifyMode,
   versionRange,
 } from './settings.ts';
+import type { CertificateInstance, CertificateStore } from './store.ts';
 
 /** HAProxy 2.6 refuses versions older than TLS 1.2 on binds unless asked. */
 const BIND_DEFAULT_MIN = 3;
+
+/** The options of a crt-list line, which override the bind's for that certificate. */
+export interface EntryTls {
+  /** Secure-context options of the line (versions, ciphers, CA…), certificate excluded. */
+  readonly context: SecureContextOptions;
+  readonly verify: VerifyMode;
+  readonly ignoreErrors: boolean;
+  readonly alpn: readonly string[] | undefined;
+}
 
 /** One certificate of a bind with the names it is chosen for. */
 export interface SniEntry {
@@ -46,6 +56,13 @@ export interface SniEntry {
   readonly context: SecureContext;
   /** `!name` filters of its crt-list line. */
   readonly excluded: ReadonlySet<string>;
+  /** Options of its crt-list line; undefined: the bind's. */
+  readonly own: EntryTls | undefined;
+}
+
+/** What can take a new default certificate (a `tls.Server`: `setSecureContext`). */
+export interface ContextHolder {
+  setSecureContext(options: SecureContextOptions): void;
 }
 
 /** The TLS side of one `bind … ssl` line, ready to serve. */
@@ -54,6 +71,8 @@ export interface BindTls {
   readonly file: string;
   readonly line: number;
   readonly certificates: readonly LoadedCertificate[];
+  /** Every certificate of the line in load order (the first is the default). */
+  readonly entries: readonly SniEntry[];
   readonly defaultEntry: SniEntry | undefined;
   readonly strictSni: boolean;
   readonly verify: VerifyMode;
@@ -61,13 +80,23 @@ export interface BindTls {
   readonly ignoreErrors: boolean;
   /** Protocols advertised with ALPN, in preference order. */
   readonly alpn: readonly string[] | undefined;
-  /** Options written on crt-list lines, which the runtime does not apply per certificate. */
+  /** crt-list options the runtime cannot apply per certificate (`npn`, `allow-0rtt`, …). */
   readonly perCertificateOptions: readonly { file: string; line: number; option: string }[];
   readonly npn: string | undefined;
+  /** Some crt-list line has its own options: the server name must be known before the handshake. */
+  readonly routed: boolean;
   /** The certificate (context) for a server name; undefined: none fits (refuse under strict-sni). */
   select(servername: string): SniEntry | undefined;
   /** Options for `tls.createServer()` (no certificate at all under strict-sni before SNI chose one). */
   serverOptions(): TlsOptions;
+  /**
+   * Options for a `tls.Server` serving only `entry` (a crt-list line with options): `matched`
+   * when the client's server name chose it, else it is the default certificate (HAProxy then
+   * keeps the bind's versions).
+   */
+  entryServerOptions(entry: SniEntry, matched: boolean): TlsOptions;
+  /** A server made from these options; it gets the new certificate when one is committed. */
+  attach(server: ContextHolder, entry?: SniEntry, matched?: boolean): void;
 }
 
 interface Place {
@@ -75,61 +104,121 @@ interface Place {
   line: number;
 }
 
+class Entry implements SniEntry {
+  cert: LoadedCertificate;
+  context: SecureContext;
+  readonly excluded: Set<string>;
+  /** Positive filters of its crt-list line; empty: the certificate's own names. */
+  readonly names: readonly string[];
+  readonly own: EntryTls | undefined;
+  /** What its secure context is made of, besides the certificate. */
+  readonly base: SecureContextOptions;
+
+  constructor(
+    cert: LoadedCertificate,
+    filters: readonly string[],
+    base: SecureContextOptions,
+    own: EntryTls | undefined,
+  ) {
+    this.cert = cert;
+    this.base = base;
+    this.own = own;
+    this.context = createSecureContext({ ...base, cert: cert.certPem, key: cert.keyPem });
+    this.excluded = new Set();
+    const names: string[] = [];
+    for (const f of filters) {
+      if (f.startsWith('!')) this.excluded.add(f.slice(1));
+      else names.push(f);
+    }
+    this.names = names;
+  }
+}
+
 class SniTable implements BindTls {
   readonly file: string;
   readonly line: number;
-  readonly certificates: LoadedCertificate[];
-  defaultEntry: SniEntry | undefined;
+  readonly entries: Entry[];
   strictSni: boolean;
   verify: VerifyMode;
   ignoreErrors: boolean;
   alpn: string[] | undefined;
   npn: string | undefined;
+  routed: boolean;
   readonly perCertificateOptions: { file: string; line: number; option: string }[];
-  /** Options shared by every context of the bind (versions, ciphers, CA). */
+  /** Options shared by every context of the line (versions, ciphers, CA). */
   base: SecureContextOptions;
-  private readonly exact: Map<string, SniEntry>;
+  private readonly exact: Map<string, Entry>;
   /** Wildcard names by their suffix (`*.example.com` → `.example.com`), first declared first. */
-  private readonly wild: Map<string, SniEntry[]>;
+  private readonly wild: Map<string, Entry[]>;
+  private readonly holders: { server: ContextHolder; entry: Entry | undefined; matched: boolean }[];
 
   constructor(where: Place) {
     this.file = where.file;
     this.line = where.line;
-    this.certificates = [];
-    this.defaultEntry = undefined;
+    this.entries = [];
     this.strictSni = false;
     this.verify = 'none';
     this.ignoreErrors = false;
     this.alpn = undefined;
     this.npn = undefined;
+    this.routed = false;
     this.perCertificateOptions = [];
     this.base = {};
     this.exact = new Map();
     this.wild = new Map();
+    this.holders = [];
   }
 
-  add(cert: LoadedCertificate, filters: readonly string[]): void {
-    const context = createSecureContext({ ...this.base, cert: cert.certPem, key: cert.keyPem });
-    const excluded = new Set<string>();
-    const names: string[] = [];
-    for (const f of filters) {
-      if (f.startsWith('!')) excluded.add(f.slice(1));
-      else names.push(f);
-    }
-    const entry: SniEntry = { cert, context, excluded };
-    this.certificates.push(cert);
-    this.defaultEntry ??= entry;
+  get certificates(): readonly LoadedCertificate[] {
+    return this.entries.map((e) => e.cert);
+  }
+
+  get defaultEntry(): SniEntry | undefined {
+    return this.entries[0];
+  }
+
+  add(cert: LoadedCertificate, filters: readonly string[], own?: EntryTls): Entry {
+    const entry = new Entry(cert, filters, own?.context ?? this.base, own);
+    if (own !== undefined) this.routed = true;
+    this.entries.push(entry);
+    this.index(entry);
+    return entry;
+  }
+
+  private index(entry: Entry): void {
     // a crt-list line with filters answers for those names only; otherwise, for its own names
-    for (const n of names.length > 0 ? names : cert.names) {
+    for (const n of entry.names.length > 0 ? entry.names : entry.cert.names) {
       if (n.startsWith('*.')) {
         const key = n.slice(1);
         const list = this.wild.get(key);
         if (list === undefined) this.wild.set(key, [entry]);
         else list.push(entry);
-      } else if (!this.exact.has(n) && !excluded.has(n)) {
+      } else if (!this.exact.has(n) && !entry.excluded.has(n)) {
         this.exact.set(n, entry);
       }
     }
+  }
+
+  /** The store's instance for `entry`: a committed certificate replaces it in place. */
+  instance(entry: Entry): CertificateInstance {
+    return {
+      prepare: (next) => {
+        const context = createSecureContext({ ...entry.base, cert: next.certPem, key: next.keyPem });
+        return () => {
+          entry.cert = next;
+          entry.context = context;
+          // the names may have changed: the tables are rebuilt in the order of the lines
+          this.exact.clear();
+          this.wild.clear();
+          for (const e of this.entries) this.index(e);
+          for (const h of this.holders) {
+            if (h.entry === entry) h.server.setSecureContext(this.entryContext(entry, h.matched));
+            else if (h.entry === undefined && entry === this.entries[0] && !this.strictSni)
+              h.server.setSecureContext({ ...this.base, cert: next.certPem, key: next.keyPem });
+          }
+        };
+      },
+    };
   }
 
   select(servername: string): SniEntry | undefined {
@@ -145,13 +234,12 @@ class SniTable implements BindTls {
   }
 
   serverOptions(): TlsOptions {
+    const first = this.entries[0];
     const o: TlsOptions = {
       ...this.base,
       // under strict-sni the first context has no certificate: without a matching name the
       // handshake fails, as HAProxy's does
-      ...(this.strictSni || this.defaultEntry === undefined
-        ? {}
-        : { cert: this.defaultEntry.cert.certPem, key: this.defaultEntry.cert.keyPem }),
+      ...(this.strictSni || first === undefined ? {} : { cert: first.cert.certPem, key: first.cert.keyPem }),
       SNICallback: this.sniCallback,
       requestCert: this.verify !== 'none',
       rejectUnauthorized: this.verify === 'required' && !this.ignoreErrors,
@@ -160,15 +248,41 @@ class SniTable implements BindTls {
     return o;
   }
 
+  private entryContext(entry: Entry, matched: boolean): SecureContextOptions {
+    const o: SecureContextOptions = { ...entry.base, cert: entry.cert.certPem, key: entry.cert.keyPem };
+    if (!matched) {
+      // chosen as the default certificate: the versions stay the bind's
+      if (this.base.minVersion !== undefined) o.minVersion = this.base.minVersion;
+      if (this.base.maxVersion !== undefined) o.maxVersion = this.base.maxVersion;
+    }
+    return o;
+  }
+
+  entryServerOptions(entry: SniEntry, matched: boolean): TlsOptions {
+    const own = entry.own;
+    if (own === undefined || !(entry instanceof Entry)) return this.serverOptions();
+    const o: TlsOptions = {
+      ...this.entryContext(entry, matched),
+      requestCert: own.verify !== 'none',
+      rejectUnauthorized: own.verify === 'required' && !own.ignoreErrors,
+    };
+    if (own.alpn !== undefined) o.ALPNProtocols = own.alpn as string[];
+    return o;
+  }
+
+  attach(server: ContextHolder, entry?: SniEntry, matched = true): void {
+    this.holders.push({ server, entry: entry instanceof Entry ? entry : undefined, matched });
+  }
+
   private readonly sniCallback = (
     servername: string,
     cb: (err: Error | null, ctx?: SecureContext) => void,
   ): void => {
     const e = this.select(servername);
+    const first = this.entries[0];
     if (e !== undefined) cb(null, e.context);
-    else if (this.strictSni || this.defaultEntry === undefined)
-      cb(new Error(`no certificate for '${servername}'`));
-    else cb(null, this.defaultEntry.context);
+    else if (this.strictSni || first === undefined) cb(new Error(`no certificate for '${servername}'`));
+    else cb(null, first.context);
   };
 }
 
@@ -184,6 +298,69 @@ function bindLabel(bind: BindModel): string {
 
 function withBase(base: string | undefined, path: string): string {
   return base !== undefined && !isAbsolute(path) ? join(base, path) : path;
+}
+
+/** A certificate name under `crt-base`, joined as HAProxy joins it (`<base>/<name>`, as written). */
+export function crtPath(base: string | undefined, path: string): string {
+  return base !== undefined && !path.startsWith('/') ? `${base}/${path}` : path;
+}
+
+/** crt-list options the runtime cannot honour per certificate. */
+const ENTRY_NOT_SUPPORTED = new Set(['allow-0rtt', 'no-ca-names', 'npn', 'ca-verify-file']);
+
+/**
+ * The settings of a crt-list line with options: the bind's, overridden by the line's (as
+ * HAProxy overrides them field by field). undefined: no options; false: an error (reported).
+ */
+function entryTls(
+  options: readonly [string, string | true][],
+  bindSettings: TlsSettings,
+  defaults: TlsDefaults,
+  list: string,
+  line: number,
+  table: SniTable,
+  post: (m: string, code?: string) => void,
+  atLine: (m: string, code?: string) => void,
+  out: Diagnostic[],
+): EntryTls | undefined | false {
+  if (options.length === 0) return undefined;
+  const s = copySettings(bindSettings);
+  let any = false;
+  for (const [name, value] of options) {
+    if (ENTRY_NOT_SUPPORTED.has(name)) {
+      table.perCertificateOptions.push({ file: list, line, option: name });
+      continue;
+    }
+    const r = applySetting(s, name, value);
+    if (r === 'unknown' || r === 'not-all') {
+      table.perCertificateOptions.push({ file: list, line, option: name });
+      continue;
+    }
+    if (r !== undefined) {
+      atLine(`'crt-list' : ${r}`);
+      return false;
+    }
+    any = true;
+  }
+  if (!any) return undefined;
+  const context: SecureContextOptions = contextOptions(s, BIND_DEFAULT_MIN, true);
+  // HAProxy names the crt-list before the option in these
+  const listAt = (m: string, code?: string) => atLine(`'crt-list' : ${m}`, code);
+  if (s.caFile !== undefined && !loadInto(context, 'ca', s.caFile, defaults.caBase, 'ca-file', listAt, out))
+    return false;
+  if (
+    s.crlFile !== undefined &&
+    !loadInto(context, 'crl', s.crlFile, defaults.caBase, 'crl-file', listAt, out)
+  )
+    return false;
+  if (defaults.dhParam !== undefined) context.dhparam = defaults.dhParam;
+  if (!checkContext(context, s, post, true)) return false;
+  const verify = s.verify ?? 'none';
+  if (verify !== 'none' && s.caFile === undefined) {
+    post('verify is enabled but no CA file specified', 'HAP_CFG_SSL_VERIFY');
+    return false;
+  }
+  return { context, verify, ignoreErrors: s.ignoreErrors, alpn: s.alpn };
 }
 
 /** Options of a bind line that belong to TLS but are settings of neither side. */
@@ -215,6 +392,7 @@ export function compileBindTls(
   proxy: { kind: string; name: string },
   defaults: TlsDefaults,
   out: Diagnostic[],
+  store?: CertificateStore,
 ): BindTlsResult {
   const table = new SniTable(bind);
   const settings: TlsSettings = copySettings(defaults.bind);
@@ -290,30 +468,49 @@ export function compileBindTls(
   table.alpn = settings.alpn;
   table.npn = settings.npn;
 
+  /** Loads a certificate through the store (once per path) and records where it serves. */
+  const serve = (path: string, filters: readonly string[], own?: EntryTls): void => {
+    const cert = store !== undefined ? store.load(path, () => loadCertificate(path)) : loadCertificate(path);
+    const entry = table.add(cert, filters, own);
+    store?.use(path, table.instance(entry));
+  };
   for (const src of crtSources) {
     // a crt-list's own name is not relative to crt-base (the names inside it are)
-    const path = src.kind === 'crt' ? withBase(defaults.crtBase, src.value) : src.value;
+    const path = src.kind === 'crt' ? crtPath(defaults.crtBase, src.value) : src.value;
     try {
       if (src.kind === 'crt') {
         if (statSync(path).isDirectory()) {
-          for (const f of certificateFilesIn(path)) table.add(loadCertificate(f), []);
+          for (const f of certificateFilesIn(path)) serve(f, []);
         } else {
-          table.add(loadCertificate(path), []);
+          serve(path, []);
         }
         continue;
       }
       for (const entry of readCrtList(path, src.value)) {
-        const certPath = withBase(defaults.crtBase, entry.file);
+        const certPath = crtPath(defaults.crtBase, entry.file);
         if (!existsSync(certPath)) {
           throw new CertificateError(
             'HAP_ERR_SSL_CRT_LIST',
             `'crt-list' : unable to stat SSL certificate from file '${certPath}' : No such file or directory.`,
           );
         }
+        const own = entryTls(
+          entry.options,
+          settings,
+          defaults,
+          src.value,
+          entry.line,
+          table,
+          post,
+          atLine,
+          out,
+        );
+        if (own === false) {
+          failed = true;
+          continue;
+        }
         const files = statSync(certPath).isDirectory() ? certificateFilesIn(certPath) : [certPath];
-        for (const f of files) table.add(loadCertificate(f), entry.filters);
-        for (const [option] of entry.options)
-          table.perCertificateOptions.push({ file: src.value, line: entry.line, option });
+        for (const f of files) serve(f, entry.filters, own);
       }
     } catch (err) {
       if (!(err instanceof CertificateError)) throw err;

@@ -8,9 +8,19 @@
  * the application hands its options to `tls.createServer()` / `tls.connect()`.
  */
 
-export { type BindTls, type BindTlsResult, compileBindTls, type SniEntry } from './bind.ts';
+export {
+  type BindTls,
+  type BindTlsResult,
+  type ContextHolder,
+  compileBindTls,
+  crtPath,
+  type EntryTls,
+  type SniEntry,
+} from './bind.ts';
 export { type CrtListEntry, readCrtList } from './crt-list.ts';
 export { GLOBAL_TLS_KEYWORDS, type TlsDefaults, tlsDefaults } from './defaults.ts';
+export { certificateDetails } from './details.ts';
+export { type ClientHelloName, clientHelloServerName } from './hello.ts';
 export {
   CertificateError,
   certificateFilesIn,
@@ -20,3 +30,8 @@ export {
 } from './pem.ts';
 export { compileServerTls, type ServerTls, type ServerTlsResult } from './server.ts';
 export { TLS_VERSIONS, type TlsSettings, type VerifyMode } from './settings.ts';
+export {
+  type CertificateInstance,
+  CertificateStore,
+  type StoredCertificate,
+} from './store.ts';

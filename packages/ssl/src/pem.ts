@@ -44,6 +44,11 @@ interface Blocks {
   others: string[];
 }
 
+/** The certificate and private-key PEM blocks of a text, in order. */
+export function pemBlocks(text: string): Blocks {
+  return blocksOf(text);
+}
+
 function blocksOf(text: string): Blocks {
   const out: Blocks = { certs: [], keys: [], others: [] };
   for (const m of text.matchAll(BLOCK)) {

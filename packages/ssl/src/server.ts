@@ -8,9 +8,11 @@ import type { Socket } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import { type ConnectionOptions, connect, createSecureContext, type SecureContext } from 'node:tls';
 import type { Diagnostic, ServerModel } from '@hap/config';
+import { crtPath } from './bind.ts';
 import type { TlsDefaults } from './defaults.ts';
 import { CertificateError, loadCaFile, loadCertificate } from './pem.ts';
 import { applySetting, contextOptions, copySettings } from './settings.ts';
+import type { CertificateStore } from './store.ts';
 
 /** HAProxy 2.6 offers TLS 1.2 and later to servers unless asked. */
 const SERVER_DEFAULT_MIN = 3;
@@ -38,17 +40,22 @@ export interface ServerTlsResult {
   unsupported: string[];
 }
 
-const TLS_SERVER_ONLY = new Set(['ssl', 'sni', 'crt', 'verifyhost', 'no-ssl-reuse', 'ssl-reuse', 'no-ssl']);
-/** Server TLS options that are recognised but not honoured yet. */
-const NOT_SUPPORTED = new Set([
+const TLS_SERVER_ONLY = new Set([
+  'ssl',
+  'sni',
+  'crt',
+  'verifyhost',
+  'no-ssl-reuse',
+  'ssl-reuse',
+  'no-ssl',
+  // checks over TLS: read by the health checks
   'check-ssl',
+  'no-check-ssl',
   'check-sni',
   'check-alpn',
-  'npn',
-  'allow-0rtt',
-  'send-proxy-v2-ssl',
-  'send-proxy-v2-ssl-cn',
 ]);
+/** Server TLS options that are recognised but not honoured yet. */
+const NOT_SUPPORTED = new Set(['npn', 'allow-0rtt', 'send-proxy-v2-ssl', 'send-proxy-v2-ssl-cn']);
 
 function accepted(o: { ciphers: string }): boolean {
   try {
@@ -69,6 +76,9 @@ export function compileServerTls(
   server: ServerModel,
   defaults: TlsDefaults,
   out: Diagnostic[],
+  store?: CertificateStore,
+  /** Read the TLS settings even without `ssl` (the server's `check-ssl`). */
+  forChecks = false,
 ): ServerTlsResult {
   const unsupported: string[] = [];
   const s = copySettings(defaults.server);
@@ -98,7 +108,7 @@ export function compileServerTls(
       failed = true;
     }
   }
-  const ssl = server.options['ssl'] !== undefined && server.options['no-ssl'] === undefined;
+  const ssl = forChecks || (server.options['ssl'] !== undefined && server.options['no-ssl'] === undefined);
   if (!ssl || failed) return { tls: undefined, unsupported };
   const verify = (s.verify ?? defaults.serverVerify) === 'none' ? 'none' : 'required';
   if (s.verify === 'optional') {
@@ -118,6 +128,7 @@ export function compileServerTls(
     return { tls: undefined, unsupported };
   }
   const o = contextOptions(s, SERVER_DEFAULT_MIN, false);
+  let crtFile: string | undefined;
   try {
     if (s.caFile !== undefined) {
       const p = withBase(defaults.caBase, s.caFile);
@@ -129,7 +140,9 @@ export function compileServerTls(
     }
     const crt = server.options['crt'];
     if (typeof crt === 'string') {
-      const c = loadCertificate(withBase(defaults.crtBase, crt));
+      crtFile = crtPath(defaults.crtBase, crt);
+      const p = crtFile;
+      const c = store !== undefined ? store.load(p, () => loadCertificate(p)) : loadCertificate(p);
       o.cert = c.certPem;
       o.key = c.keyPem;
     }
@@ -167,8 +180,21 @@ export function compileServerTls(
   const vh = server.options['verifyhost'];
   const verifyHost = typeof vh === 'string' ? vh : undefined;
   const alpn = s.alpn;
+  if (crtFile !== undefined && store !== undefined) {
+    // a certificate committed on the runtime API: the next connections present it
+    store.use(crtFile, {
+      prepare(next) {
+        const fresh = createSecureContext({ ...o, cert: next.certPem, key: next.keyPem });
+        return () => {
+          context = fresh;
+        };
+      },
+    });
+  }
   const tls: ServerTls = {
-    context,
+    get context() {
+      return context;
+    },
     servername,
     forwardClientSni,
     verify,

@@ -77,7 +77,13 @@ function serverLine(beId: number, beName: string, beForced: boolean, s: ServerSt
   const result = check?.result ?? CHECK_STATUSES[status]?.result ?? 0;
   // a server without a check is as healthy as its rise, or 0 when down
   // (an agent alone leaves that unconfigured health check's counter at its rise)
-  const health = check ? check.health : s.opState === 'stopped' && !s.agent ? 0 : 2;
+  const health = check
+    ? check.health
+    : s.uncheckedHealth
+      ? s.uncheckedHealth.health
+      : s.opState === 'stopped' && !s.agent
+        ? 0
+        : 2;
   return [
     beId,
     beName,

@@ -207,6 +207,12 @@ export interface ServerState {
   };
   readonly check?: CheckState;
   readonly agent?: CheckState;
+  /**
+   * A server with an agent but no `check`: the counter HAProxy keeps for the health check
+   * that is not configured (its rise and fall, a health the runtime API's `set server …
+   * health` sets), which the status column counts with (`DOWN 0/2`).
+   */
+  readonly uncheckedHealth?: { readonly health: number; readonly rise: number; readonly fall: number };
   /** `observe layer4|layer7` is set: hanafail is printed. */
   readonly observe?: boolean;
   /** `ip:port`, `[ipv6]:port` or `unix`. */
@@ -241,9 +247,10 @@ export function serverStatusText(s: ServerState): string {
   const agent = s.tracked ? s.tracked.agent : s.agent;
   const checkOn = check !== undefined && check.enabled !== false;
   const agentOn = agent !== undefined && agent.enabled !== false;
-  const rise = check?.rise ?? 0;
-  const fall = check?.fall ?? 0;
-  const health = check?.health ?? 0;
+  const counter = check ?? (s.tracked ? undefined : s.uncheckedHealth);
+  const rise = counter?.rise ?? 0;
+  const fall = counter?.fall ?? 0;
+  const health = counter?.health ?? 0;
   const counts = (up: boolean) => (up ? `${health - rise + 1}/${fall}` : `${health}/${rise}`);
   if (s.opState === 'running' || s.opState === 'starting') {
     const goingDown = checkOn && health < rise + fall - 1;

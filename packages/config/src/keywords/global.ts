@@ -6,6 +6,7 @@
 
 import { groupExists, userExists } from '../accounts.ts';
 import { GLOBAL_KEYWORDS } from '../catalog/index.ts';
+import { atoiI32, atolU32 } from '../units.ts';
 import {
   type ArgSpec,
   checkArgs,
@@ -50,6 +51,25 @@ function parseUserOrGroup(ctx: KeywordContext, kind: 'user' | 'group'): void {
     if (!groupExists(name)) ctx.alert(`cannot find group id for '${name}' (no such group).`);
     g.group = name;
   }
+}
+
+/**
+ * `maxconnrate`, `maxsessrate`, `maxsslrate` <number>: read with atol() (no digits: 0, which
+ * is no limit), a second line with a limit already set is refused and the first kept.
+ */
+function rateRow(name: string, field: 'maxconnrate' | 'maxsessrate' | 'maxsslrate'): KeywordRow {
+  return {
+    name,
+    sections: GLOBAL,
+    supported: true,
+    parse(ctx) {
+      if (tooManyArgs(ctx, 1)) return;
+      if (ctx.global[field] !== 0) return ctx.alert(`'${name}' already specified. Continuing.`);
+      const a = ctx.args[1];
+      if (!a) return ctx.alert(`'${name}' expects an integer argument.`);
+      ctx.global[field] = atolU32(a);
+    },
+  };
 }
 
 const stats: KeywordRow = {
@@ -132,13 +152,38 @@ const ROWS: KeywordRow[] = [
   honouredArg('maxconn', 'atol', (c) => {
     c.global.maxconn = intArg(c);
   }),
-  arg('maxconnrate', 'atol'),
-  arg('maxsessrate', 'atol'),
-  arg('maxsslrate', 'atol'),
+  rateRow('maxconnrate', 'maxconnrate'),
+  rateRow('maxsessrate', 'maxsessrate'),
+  rateRow('maxsslrate', 'maxsslrate'),
   arg('maxsslconn', 'int'),
   arg('maxpipes', 'atol'),
-  arg('maxcomprate', 'int'),
-  arg('maxcompcpuusage', 'int'),
+  // haproxyd has no HTTP compression (`compression` and `filter compression` are refused),
+  // so, as in an HAProxy that compresses nothing, these limits bound nothing; they are kept
+  // and reported (`show info` CompressBpsRateLim) and `set rate-limit http-compression` changes it
+  {
+    name: 'maxcomprate',
+    sections: GLOBAL,
+    supported: true,
+    parse(ctx) {
+      if (tooManyArgs(ctx, 1)) return;
+      const a = ctx.args[1];
+      if (!a) return ctx.alert(`'${ctx.args[0]}' expects an integer argument in kb/s.`);
+      ctx.global.maxcomprate = Math.imul(atoiI32(a), 1024) >>> 0;
+    },
+  },
+  {
+    name: 'maxcompcpuusage',
+    sections: GLOBAL,
+    supported: true,
+    parse(ctx) {
+      if (tooManyArgs(ctx, 1)) return;
+      const a = ctx.args[1];
+      const pct = a ? atoiI32(a) : -1;
+      if (pct < 0 || pct > 100)
+        return ctx.alert(`'${ctx.args[0]}' expects an integer argument between 0 and 100.`);
+      ctx.global.maxcompcpuusage = pct;
+    },
+  },
   arg('maxzlibmem', 'int'),
   arg('nbthread', 'int', (c) => {
     const n = intArg(c);

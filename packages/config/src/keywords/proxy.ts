@@ -11,7 +11,7 @@ import { isKnownHost } from '../hosts.ts';
 import type { ProxyModel, ServerAddress, ServerModel } from '../model.ts';
 import { invalidNameChar } from '../names.ts';
 import { bestMatch } from '../suggest.ts';
-import { parseSize, parseTime } from '../units.ts';
+import { parseSize, parseTime, strtoulU32 } from '../units.ts';
 import { addAcl, parseAclDecl } from './acl.ts';
 import { checkArgs, intArg, simpleRow, tableOf, tooManyArgs, unsupportedRow } from './args.ts';
 import { parseBindLine } from './bind.ts';
@@ -76,6 +76,8 @@ function persistRow(name: 'force-persist' | 'ignore-persist', sections: readonly
 export function copyDefaults(from: ProxyModel, to: ProxyModel): void {
   to.mode = from.mode;
   to.maxconn = from.maxconn;
+  if (to.kind !== 'backend') to.rateLimitSessions = from.rateLimitSessions;
+  inheritedRate.set(to, from.rateLimitSessions);
   to.retries = from.retries;
   to.timeouts = { ...from.timeouts };
   to.options = { ...from.options };
@@ -83,6 +85,36 @@ export function copyDefaults(from: ProxyModel, to: ProxyModel): void {
   to.defaultServer = { ...from.defaultServer };
   if (from.defaultBackend && to.kind !== 'backend') to.defaultBackend = { ...from.defaultBackend };
 }
+
+/** The `rate-limit sessions` each section took from its defaults (to tell an overwrite). */
+const inheritedRate = new WeakMap<ProxyModel, number>();
+
+/**
+ * `rate-limit sessions <rate>`: the sessions a frontend accepts per second. The value is read
+ * as C's strtoul in base 0 (`0x10` is 16, `010` is 8) and must be all digits; words after it
+ * are ignored, as in HAProxy. Listed for backends too, so that they get HAProxy's warning.
+ */
+const rateLimitRow: KeywordRow = {
+  name: 'rate-limit',
+  sections: PROXY_ALL,
+  supported: true,
+  parse(ctx) {
+    const [kw, what, value] = ctx.args;
+    if (what !== 'sessions') return ctx.alert(`'${kw}' only supports 'sessions' (got '${what ?? ''}')`);
+    if (!value) return ctx.alert(`'${kw} ${what}' expects expects an integer value (in sessions/second)`);
+    const n = strtoulU32(value);
+    if (n.rest !== '')
+      return ctx.alert(`'${kw} ${what}' : unexpected character '${n.rest[0]}' in integer value '${value}'`);
+    const p = px(ctx);
+    if (p.kind === 'backend')
+      return ctx.warning(
+        `${kw} ${what} will be ignored because backend '${p.name}' has no frontend capability`,
+      );
+    if (p.kind !== 'defaults' && p.rateLimitSessions !== (inheritedRate.get(p) ?? 0))
+      ctx.warning(`overwriting ${kw} ${what} which was already specified`);
+    p.rateLimitSessions = n.value;
+  },
+};
 
 /** "; did you mean 'x' maybe ?" when a close word exists. */
 function hint(word: string, known: Iterable<string>): string {
@@ -402,6 +434,11 @@ const HONOURED_SERVER_OPTIONS = new Set([
   'on-error',
   'on-marked-down',
   'on-marked-up',
+  // health checks over TLS (@hap/checks with @hap/ssl's server settings)
+  'check-ssl',
+  'no-check-ssl',
+  'check-sni',
+  'check-alpn',
   // TLS to the server (@hap/ssl; what it cannot honour refuses the start)
   'ssl',
   'no-ssl',
@@ -978,7 +1015,7 @@ const ROWS: KeywordRow[] = [
   simpleRow('retries', PROXY_BE, 'atol', true, (c) => {
     px(c).retries = intArg(c);
   }),
-  simpleRow('rate-limit', PROXY_FE, ['sessions'], false),
+  rateLimitRow,
   simpleRow('description', PROXY_ALL, 'words', false),
   simpleRow('disabled', PROXY_ALL, 'none', false, (c) => {
     px(c).disabled = true;
