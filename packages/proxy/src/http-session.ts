@@ -225,7 +225,7 @@ const CONN = Symbol('hap.server-conn');
  * target is the absolute URI HAProxy builds from `:scheme` and `:authority` (what rules and logs
  * see), and servers are sent the origin form.
  */
-export const H2_STREAM: unique symbol = Symbol('hap.h2-stream');
+export const H2_STREAM: unique symbol = Symbol.for('hap.h2-stream');
 
 interface ClientSocket extends Socket {
   [SESSION]?: HttpSession;
