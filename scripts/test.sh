@@ -34,6 +34,16 @@ if ! command -v openssl >/dev/null 2>&1; then
     hap_log "openssl is not installed and this user cannot apt-get it: the TLS tests will fail"
   fi
 fi
+# the HTTP/2 tests drive curl (--http2, --http2-prior-knowledge) besides node:http2
+if ! command -v curl >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    hap_log "installing the curl Debian package (the HTTP/2 tests' client)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends curl >/dev/null) >&2 ||
+      hap_log "could not install curl: the HTTP/2 tests will fail"
+  else
+    hap_log "curl is not installed and this user cannot apt-get it: the HTTP/2 tests will fail"
+  fi
+fi
 
 cd "$HAP_ROOT"
 mkdir -p test-artifacts

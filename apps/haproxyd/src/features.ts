@@ -15,6 +15,7 @@ export type CliFeature = typeof import('./runtime-cli.ts');
 export type StatsPageFeature = typeof import('./stats-page.ts');
 export type CookieFeature = typeof import('./runtime-cookie.ts');
 export type TlsFeature = typeof import('./runtime-ssl.ts');
+export type H2Feature = typeof import('./runtime-h2.ts');
 
 /** The modules a configuration needs; an absent one is not used by any section. */
 export interface Features {
@@ -29,6 +30,8 @@ export interface Features {
   cookie?: CookieFeature;
   /** TLS on bind lines and to servers (@hap/ssl and node:tls, several MiB: only when used). */
   tls?: TlsFeature;
+  /** HTTP/2 on bind lines (node:http2: only when a bind offers h2 or takes `proto h2`). */
+  h2?: H2Feature;
 }
 
 /** Bind options that only mean something on a TLS line. */
@@ -36,6 +39,13 @@ const TLS_BIND_WORDS = new Set(['ssl', 'crt', 'crt-list', 'ca-file', 'crl-file']
 
 /** Whether a bind line is a TLS one (runtime-ssl.ts compiles those). */
 export const isTlsBind = (b: BindModel): boolean => b.optionList.some(([n]) => TLS_BIND_WORDS.has(n));
+
+/** Whether a bind line may carry HTTP/2: `proto h2`, or `h2` among its ALPN protocols. */
+export const isH2Bind = (b: BindModel): boolean => {
+  if (b.options['proto'] === 'h2') return true;
+  const alpn = b.options['alpn'];
+  return typeof alpn === 'string' && alpn.split(',').some((p) => p === 'h2');
+};
 
 /** Keywords the rule engine compiles besides the rule sets, ACLs and use_backend lines. */
 const RULE_ENGINE_KEYWORDS = new Set(['monitor-uri', 'monitor', 'http-error', 'tcp-request inspect-delay']);
@@ -74,6 +84,9 @@ export const uses = {
         p.binds.some(isTlsBind) ||
         p.servers.some((s) => s.options['ssl'] !== undefined || s.options['check-ssl'] !== undefined),
     ),
+  h2: (model: ConfigModel): boolean =>
+    model.global.directives.some((d) => d.keyword.startsWith('tune.h2.')) ||
+    sectionsOf(model).some((p) => p.binds.some(isH2Bind)),
   cookie: (model: ConfigModel): boolean =>
     sectionsOf(model).some((p) => p.directives.some((d) => d.keyword === 'cookie')),
   statsPage: (model: ConfigModel): boolean =>
@@ -92,7 +105,7 @@ export async function loadFeatures(model: ConfigModel): Promise<Features> {
     rules ||
     uses.stick(model) ||
     sectionsOf(model).some((p) => p.directives.some((d) => d.keyword === 'stick'));
-  const [r, s, l, c, a, page, ck, tls] = await Promise.all([
+  const [r, s, l, c, a, page, ck, tls, h2] = await Promise.all([
     rules ? import('./runtime-rules.ts') : undefined,
     stick ? import('./runtime-stick.ts') : undefined,
     uses.logs(model) ? import('./runtime-log.ts') : undefined,
@@ -101,12 +114,14 @@ export async function loadFeatures(model: ConfigModel): Promise<Features> {
     uses.statsPage(model) ? import('./stats-page.ts') : undefined,
     uses.cookie(model) ? import('./runtime-cookie.ts') : undefined,
     uses.tls(model) ? import('./runtime-ssl.ts') : undefined,
+    uses.h2(model) ? import('./runtime-h2.ts') : undefined,
   ]);
   // `use-service` names a service of the stats page module: the rule compiler must know them
   if (r && page) r.useServices(page.serviceByName);
   if (page) f.statsPage = page;
   if (ck) f.cookie = ck;
   if (tls) f.tls = tls;
+  if (h2) f.h2 = h2;
   if (r) f.rules = r;
   if (s) f.stick = s;
   if (l) f.logs = l;

@@ -114,6 +114,7 @@ async function compileRules(result: LoadResult): Promise<void> {
   if (uses.checks(m)) found.push(...(await import('./runtime-checks.ts')).checkHealthChecks(m));
   // certificates are read and TLS options checked as HAProxy does while parsing
   if (uses.tls(m)) found.push(...(await import('./runtime-ssl.ts')).checkTls(m));
+  if (uses.h2(m)) found.push(...(await import('./runtime-h2.ts')).checkH2(m));
   if (uses.logs(m)) found.push(...(await import('./runtime-log.ts')).checkLogs(m));
   result.diagnostics.push(...found);
   if (found.some((d) => d.level === 'alert')) result.ok = false;

@@ -337,11 +337,13 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks, features: 
     for (const b of p.binds) {
       for (const opt of Object.keys(b.options)) {
         if (opt === 'proto') {
+          // 'proto h2' in mode http is served by runtime-h2.ts (loaded whenever a bind line says it)
+          if (b.options[opt] === 'h2' && p.mode === 'http') continue;
           refuse(
             out,
             b,
             'bind',
-            `bind option 'proto ${String(b.options[opt])}' is not supported yet by haproxyd's runtime (HTTP/2 is not implemented).`,
+            `bind option 'proto ${String(b.options[opt])}' is not supported yet by haproxyd's runtime (only 'proto h2' on a frontend in mode http is).`,
           );
         } else if (!HONOURED_BIND_OPTIONS.has(opt)) {
           refuse(out, b, 'bind', `bind option '${opt}' is not supported yet by haproxyd's runtime.`);
@@ -376,8 +378,8 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks, features: 
     let frontend: Frontend;
     const log = logs.forProxy(p, () => {
       actconn = 0;
-      for (const f of frontends) actconn += f.frontend.streams.size;
-      return { actconn, feconn: frontend.streams.size };
+      for (const f of frontends) actconn += f.frontend.connections;
+      return { actconn, feconn: frontend.connections };
     });
     if (feHttp) {
       let switching: { rules: TargetRules; backends: Map<string, Backend> } | undefined;
@@ -534,7 +536,7 @@ function proxyWorld(
     feConn: (name) => {
       // the frontends are all known once the plan is made: indexed on first use
       byName ??= new Map(frontends.map((x) => [x.proxy.name, x.frontend]));
-      return byName.get(name)?.streams.size;
+      return byName.get(name)?.connections;
     },
     serverUp: (be, srv) => {
       const b = backends.get(be);

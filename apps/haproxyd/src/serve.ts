@@ -61,6 +61,7 @@ import {
   type Backend,
   carryAddresses,
   type Frontend,
+  HttpFrontend,
   PROXY_ERROR_CONN_CODE,
   PROXY_ERROR_LOG_TEXT,
   type ProxyHeaderFailure,
@@ -77,10 +78,11 @@ import { registerStandardSignals, SignalQueue } from '@hap/signals';
 import type { StickTable } from '@hap/stick';
 import type { CliOptions } from './cli.ts';
 import { poolsDump, serverStateDump } from './dumps.ts';
-import { type Features, loadFeatures } from './features.ts';
+import { type Features, isH2Bind, loadFeatures } from './features.ts';
 import { frontendRate, listenerRates, type ProcessRates, processRates } from './rate-limits.ts';
 import { planRuntime, type RuntimePlan, type ServedFrontend } from './runtime.ts';
 import type { PlannedChecks } from './runtime-checks.ts';
+import type { H2Gateway } from './runtime-h2.ts';
 
 /** Everything the phases share. */
 export interface Daemon {
@@ -348,6 +350,7 @@ function softStop(d: Daemon): void {
   closeListeners(d);
   // idle keep-alive connections close now, busy ones after their response
   for (const f of d.frontends) f.frontend.softStop();
+  d.features.h2?.softStopH2();
   d.loop.softStop();
 }
 
@@ -357,6 +360,7 @@ function hardStop(d: Daemon, sig: NodeJS.Signals): void {
   void d.features.cli?.stopRuntimeApi(d);
   closeListeners(d);
   for (const f of d.frontends) f.frontend.destroyAll();
+  d.features.h2?.destroyH2();
   d.loop.hardStop();
 }
 
@@ -398,6 +402,9 @@ type ServingListener = Listener & {
   world: ProxyWorld;
   /** `bind … ssl`: where the accepted sockets go for their handshake (runtime-ssl.ts). */
   tls: { accept(socket: Socket): void } | undefined;
+  /** HTTP/2 on this line (runtime-h2.ts): ALPN `h2`, or every connection with `proto h2`. */
+  h2: H2Gateway | undefined;
+  h2Only: boolean;
 };
 
 /** What a socket waiting for its TLS handshake carries to the end of it. */
@@ -428,6 +435,12 @@ function onSecureConnection(this: TlsServer, t: TLSSocket): void {
     return;
   }
   carryAddresses(raw, t);
+  const h2 = h.l.h2;
+  if (h2 !== undefined && (h.l.h2Only || t.alpnProtocol === 'h2')) {
+    h.env?.sessionStarted();
+    h2.serve(t, h.env);
+    return;
+  }
   runSession(h.l, t, h.env);
 }
 
@@ -483,6 +496,11 @@ function startSession(
     hs[HANDSHAKE] = { l, env };
     if (env !== undefined) hs.once('close', onHandshakeClose);
     l.tls.accept(socket);
+    return true;
+  }
+  if (l.h2Only) {
+    env?.sessionStarted();
+    l.h2!.serve(socket, env);
     return true;
   }
   runSession(l, socket, env);
@@ -545,9 +563,17 @@ export async function startProxies(d: Daemon): Promise<boolean> {
               error: onTlsClientError,
             })
           : undefined;
+      // HTTP/2 (runtime-h2.ts is loaded whenever a bind line offers it)
+      let h2: H2Gateway | undefined;
+      const h2f = d.features.h2;
+      if (h2f !== undefined && f.frontend instanceof HttpFrontend && isH2Bind(b)) {
+        h2 = new h2f.H2Gateway(f.frontend, h2f.h2Tuning(d.model), f.proxy.timeouts['client'] ?? 0);
+      }
       for (const l of created) {
         const sl = l as ServingListener;
         sl.tls = tlsDoor;
+        sl.h2 = h2;
+        sl.h2Only = h2 !== undefined && h2f!.isH2Only(b);
         sl.frontend = f.frontend;
         sl.acceptProxy = b.options['accept-proxy'] !== undefined;
         // the bind's name in log lines, else its id (HAProxy's luid: its rank in the frontend)
@@ -857,6 +883,7 @@ export async function runPollLoop(d: Daemon): Promise<void> {
   if (exit.reason === 'hard-stop-after') {
     warning(d, 'Proxies stopped at hard-stop-after: closing the remaining connections.');
     for (const f of d.frontends) f.frontend.destroyAll();
+    d.features.h2?.destroyH2();
   }
   if (exit.error) {
     alert(d, `run loop stopped on an error: ${exit.error.message}`);
@@ -882,6 +909,7 @@ export function deinit(d: Daemon): void {
   // an open stats socket would keep the process alive
   void d.features.cli?.stopRuntimeApi(d);
   for (const f of d.frontends) f.frontend.destroyAll();
+  d.features.h2?.destroyH2();
   d.signals?.close();
   if (d.pidfile) closePidFile(d.pidfile);
 }

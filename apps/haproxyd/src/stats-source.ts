@@ -463,7 +463,7 @@ export class DaemonStats implements StatsSource {
 
   /** Folds the live peaks into the counters (render time); totals are counted by the frontend itself. */
   private refreshFrontend(f: Frontend, c: ProxyCounters): void {
-    if (f.streams.size > c.smax) c.smax = f.streams.size;
+    if (f.connections > c.smax) c.smax = f.connections;
   }
 
   private refreshServer(s: ServerRecord, c: ServerCounters): void {
@@ -601,7 +601,7 @@ export class DaemonStats implements StatsSource {
       this.refreshFrontend(f, c);
       frontend = {
         counters: c,
-        scur: f.streams.size,
+        scur: f.connections,
         maxconn: r.feMaxconn,
         stopped: r.stopped,
         rateLimit: r.model.rateLimitSessions,

@@ -43,7 +43,7 @@ function model(
   return r.model;
 }
 
-const names = ['rules', 'stick', 'logs', 'checks', 'cli', 'statsPage', 'cookie', 'tls'] as const;
+const names = ['rules', 'stick', 'logs', 'checks', 'cli', 'statsPage', 'cookie', 'tls', 'h2'] as const;
 const used = (m: ReturnType<typeof model>) => names.filter((n) => uses[n](m));
 
 describe('optional runtime modules', () => {
@@ -80,6 +80,8 @@ describe('optional runtime modules', () => {
     ['cookie', 'cookie persistence', { backend: ['  cookie SRV insert indirect nocache'] }],
     ['cookie', 'cookie persistence in defaults', { defaults: ['  cookie SRV insert'] }],
     ['tls', 'TLS to a server', { backend: ['  server s2 127.0.0.1:3 ssl verify none'] }],
+    ['h2', 'proto h2 on a bind line', { frontend: ['  bind 127.0.0.1:3 proto h2'] }],
+    ['h2', 'a tune.h2 setting', { global: ['  tune.h2.max-concurrent-streams 10'] }],
     [
       'statsPage',
       'the Prometheus exporter',
@@ -89,6 +91,16 @@ describe('optional runtime modules', () => {
     const m = model(extra);
     expect(used(m)).toContain(feature);
     expect((await loadFeatures(m))[feature]).toBeDefined();
+  });
+
+  it('HTTP/2 (node:http2) is loaded only when a bind line offers h2', () => {
+    // the configuration only checks that the certificate file exists
+    const crt = writeConfig('', 'features.pem');
+    // ALPN without h2: TLS only
+    const m = model({ frontend: [`  bind 127.0.0.1:3 ssl crt ${crt} alpn http/1.1`] });
+    expect(used(m)).toEqual(['tls']);
+    const h2 = model({ frontend: [`  bind 127.0.0.1:3 ssl crt ${crt} alpn h2,http/1.1`] });
+    expect(used(h2)).toEqual(['tls', 'h2']);
   });
 
   it('the rule engine brings the stick module (track-sc and sc_* compile against tables), and stick persistence loads the stick module', async () => {

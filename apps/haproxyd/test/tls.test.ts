@@ -499,11 +499,7 @@ describe('-c checks the global TLS lines as HAProxy does', () => {
 
 describe('what is not served yet is refused at start', () => {
   const REFUSED: [string, string][] = [
-    ['ssl crt def.pem alpn h2,http/1.1', "advertising 'h2' (HTTP/2) is not supported yet"],
-    [
-      'proto h2',
-      "bind option 'proto h2' is not supported yet by haproxyd's runtime (HTTP/2 is not implemented)",
-    ],
+    // (alpn h2 and proto h2 on a bind line are served: h2.test.ts)
     ['ssl crt def.pem npn http/1.1', "bind option 'npn' is not supported yet"],
     [
       'ssl crt def.pem ca-sign-file @/casign.pem generate-certificates',

@@ -32,6 +32,8 @@ export interface Frontend {
   readonly backend: Backend;
   /** Live streams (TCP) or sessions (HTTP). */
   readonly streams: ReadonlySet<{ readonly endReason: string }>;
+  /** Client connections open (`feconn`, `scur`): the streams, unless a connection multiplexes them. */
+  readonly connections: number;
   readonly totalStreams: number;
   /** `show stat` counters of the frontend (its FRONTEND line). */
   readonly counters: ProxyCounters;
@@ -166,6 +168,9 @@ export class TcpFrontend implements Frontend, InspectionDone {
   readonly backend: Backend;
   readonly counters: ProxyCounters;
   readonly streams: Set<TcpStream>;
+  get connections(): number {
+    return this.streams.size;
+  }
   readonly wheel: TimerWheel;
   totalStreams: number;
   private readonly hooks: FrontendHooks<TcpFrontend, TcpStream>;

@@ -12,6 +12,7 @@ import type { Backend } from './backend.ts';
 import { ErrorEvents, type ErrorSnapshot } from './error-capture.ts';
 import type { Frontend, FrontendHooks } from './frontend.ts';
 import {
+  H2_STREAM,
   type HttpFrontendTimeouts,
   type HttpProxySettings,
   HttpSession,
@@ -57,6 +58,9 @@ export class HttpFrontend implements HttpSessionOwner, Frontend {
   private readonly switching: HttpFrontendSpec['switching'];
   readonly streams: Set<HttpSession>;
   totalStreams: number;
+  /** Sessions that are streams of a multiplexed connection (handleStream), and those connections. */
+  private muxStreams: number;
+  private muxConnections: number;
   stopping: boolean;
   readonly log: FrontendLog | undefined;
   /** The last request refused (`show errors`), null when none. */
@@ -72,6 +76,8 @@ export class HttpFrontend implements HttpSessionOwner, Frontend {
     this.wheel = new TimerWheel();
     this.streams = new Set();
     this.totalStreams = 0;
+    this.muxStreams = 0;
+    this.muxConnections = 0;
     this.stopping = false;
     this.hooks = spec.hooks;
     this.switching = spec.switching;
@@ -101,6 +107,36 @@ export class HttpFrontend implements HttpSessionOwner, Frontend {
     this.hooks.streamOpened(this, session);
   }
 
+  /**
+   * Takes one HTTP/2 stream carried as an HTTP/1.1 exchange (`h2Stream` marks the socket): a
+   * request like another, but the connection and the session were counted once for all the
+   * streams of the connection (countConnection).
+   */
+  handleStream(socket: Socket): void {
+    this.muxStreams++;
+    const session = new HttpSession(this, socket);
+    this.streams.add(session);
+    this.hooks.streamOpened(this, session);
+  }
+
+  /** A connection whose streams come through handleStream (HTTP/2): counted once. */
+  countConnection(): void {
+    this.muxConnections++;
+    this.totalStreams++;
+    this.counters.conn_tot++;
+    this.counters.stot++;
+  }
+
+  /** A connection counted by countConnection() closed. */
+  connectionClosed(): void {
+    this.muxConnections--;
+  }
+
+  /** Client connections open: one per HTTP/1 session, one per multiplexed connection. */
+  get connections(): number {
+    return this.streams.size - this.muxStreams + this.muxConnections;
+  }
+
   backendFor(session: HttpSession): Backend {
     const sw = this.switching;
     if (sw === undefined || session.env === null) return this.backend;
@@ -110,6 +146,7 @@ export class HttpFrontend implements HttpSessionOwner, Frontend {
 
   sessionClosed(session: HttpSession): void {
     if (!this.streams.delete(session)) return;
+    if (session.client[H2_STREAM] === true) this.muxStreams--;
     this.counters.bin += session.client.bytesRead;
     this.counters.bout += session.client.bytesWritten;
     this.hooks.streamClosed(this, session);

@@ -220,8 +220,16 @@ const T_TARPIT = 10;
 const SESSION = Symbol('hap.http-session');
 const CONN = Symbol('hap.server-conn');
 
+/**
+ * Set on a client socket that carries one HTTP/2 stream as an HTTP/1.1 exchange: its request
+ * target is the absolute URI HAProxy builds from `:scheme` and `:authority` (what rules and logs
+ * see), and servers are sent the origin form.
+ */
+export const H2_STREAM: unique symbol = Symbol.for('hap.h2-stream');
+
 interface ClientSocket extends Socket {
   [SESSION]?: HttpSession;
+  [H2_STREAM]?: true;
 }
 interface ServerSocket extends Socket {
   [CONN]?: ServerConn;
@@ -236,6 +244,27 @@ const BUFFER_REQUEST_LIMIT = 15360;
 const SERVICE_BODY_LIMIT = BUFFER_REQUEST_LIMIT;
 /** How long an error page may take to leave when no `timeout client` is set. */
 const LINGER_MS = 10_000;
+
+/** `scheme://authority/path` becomes `/path` (an authority-form or origin-form target stays). */
+function originForm(info: HeadInfo): void {
+  const t = info.target;
+  if (t.charCodeAt(0) === 0x2f || info.method === 'CONNECT') return;
+  const s = t.indexOf('://');
+  if (s < 0) return;
+  const p = t.indexOf('/', s + 3);
+  const q = t.indexOf('?', s + 3);
+  info.target = p >= 0 && (q < 0 || p < q) ? t.slice(p) : q >= 0 ? `/${t.slice(q)}` : '/';
+}
+
+/** Moves the field `name` (lower case) to the end of a flat header list. */
+function moveLast(headers: string[], name: string): void {
+  for (let i = 0; i < headers.length - 2; i += 2) {
+    if ((headers[i] as string).toLowerCase() !== name) continue;
+    const [n, v] = headers.splice(i, 2);
+    headers.push(n!, v!);
+    return;
+  }
+}
 
 function destroySocket(this: Socket): void {
   this.destroy();
@@ -593,6 +622,11 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     else if (this.wheelSlot >= 0) this.owner.wheel.disarm(this);
   }
 
+  /** The request's version as the rules see it (`req.ver`): an HTTP/2 stream's is HTTP/2.0. */
+  private reqVersion(): string {
+    return this.reqHttp10 ? 'HTTP/1.0' : this.client[H2_STREAM] === true ? 'HTTP/2.0' : 'HTTP/1.1';
+  }
+
   /** Waiting for a request: the first one under timeout http-request, later ones under http-keep-alive. */
   private armWait(first: boolean): void {
     const t = this.owner.timeouts;
@@ -874,6 +908,14 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       this.client.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
       dropHeader(info.headers, 'expect');
     }
+    // an HTTP/2 request reaches servers in origin form (HAProxy's normalized URI), its
+    // chunked framing announced last (HAProxy's HTTP/1 side adds it when writing the head)
+    if (this.client[H2_STREAM] === true) {
+      originForm(info);
+      if (info.chunked) moveLast(info.headers, 'transfer-encoding');
+      // the key of a websocket over h2 is made by the h2 layer: written last, as HAProxy
+      else if (info.upgrade) moveLast(info.headers, 'sec-websocket-key');
+    }
     this.reqHead = requestHead(info, conn, forwardedFor(this, info, fhttp, bhttp));
     this.pendingOut.length = 0;
     this.pendingOut.push(this.reqHead);
@@ -969,7 +1011,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     const msg = env.reqMsg;
     msg.method = info.method;
     msg.target = info.target;
-    msg.version = this.reqHttp10 ? 'HTTP/1.0' : 'HTTP/1.1';
+    msg.version = this.reqVersion();
     msg.headers = info.headers;
     msg.body = body;
     env.req = msg;
@@ -1127,7 +1169,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     const req: ServiceRequest = {
       method: msg.method,
       target: msg.target,
-      version: this.reqHttp10 ? 'HTTP/1.0' : 'HTTP/1.1',
+      version: this.reqVersion(),
       headers: msg.headers,
       body: parts.length === 0 ? EMPTY_BODY : parts.length === 1 ? parts[0]! : Buffer.concat(parts),
       truncated,
@@ -1230,7 +1272,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       const msg = env.reqMsg;
       msg.method = this.reqMethod;
       msg.target = this.reqTarget;
-      msg.version = this.reqHttp10 ? 'HTTP/1.0' : 'HTTP/1.1';
+      msg.version = this.reqVersion();
       msg.headers = this.reqHeaders;
       env.req = msg;
       env.res = undefined;

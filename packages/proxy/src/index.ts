@@ -54,6 +54,7 @@ export { type Frontend, type FrontendHooks, type FrontendSpec, TcpFrontend } fro
 export { HttpFrontend, type HttpFrontendSpec } from './http-frontend.ts';
 export {
   type ForwardFor,
+  H2_STREAM,
   type HttpConnectionMode,
   type HttpFrontendTimeouts,
   type HttpProxySettings,

@@ -15,6 +15,8 @@
 import type { Socket } from 'node:net';
 
 const SIZE = 64 * 1024;
+/** The mark of an HTTP/2 stream's socket (http-session.ts H2_STREAM, a registered symbol). */
+const H2_MARK = Symbol.for('hap.h2-stream');
 let shared = Buffer.allocUnsafe(SIZE);
 
 /** The buffer the next read goes into (the `onread.buffer` function of server sockets). */
@@ -32,6 +34,8 @@ interface StreamSocket extends Socket {
 export function readBufferWritten(out: Socket): void {
   if (out.writableLength === 0) return;
   const s = out as StreamSocket;
-  if (s.encrypted === true && s._writableState.bufferedRequestCount === 0) return;
+  // (an HTTP/2 stream's in-process socket says `encrypted` for the TLS fetches, but is no
+  // TLS socket: what it has not taken yet holds bytes of the buffer)
+  if (s.encrypted === true && s._writableState.bufferedRequestCount === 0 && !(H2_MARK in s)) return;
   shared = Buffer.allocUnsafe(SIZE);
 }
