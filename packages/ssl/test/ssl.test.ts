@@ -1,10 +1,9 @@
 // @hap/ssl on its own: certificate files, crt-list lines, SNI choice, version ranges and the
 // HAProxy-worded errors, with certificates made by openssl for the test.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BindModel, Diagnostic } from '@hap/config';
+import type { Diagnostic } from '@hap/config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CertificateError,
@@ -14,50 +13,16 @@ import {
   type TlsDefaults,
 } from '../src/index.ts';
 import { emptySettings, versionRange } from '../src/settings.ts';
+import { bindLine, issueSelfSigned, testDefaults } from './fixtures.ts';
 
 let dir: string;
 const p = (n: string) => join(dir, n);
 
-function issue(name: string, subj: string, san: string | undefined): void {
-  const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  run([
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.csr`,
-    '-subj',
-    subj,
-  ]);
-  writeFileSync(p(`${name}.ext`), san !== undefined ? `subjectAltName=${san}\n` : '');
-  run([
-    'x509',
-    '-req',
-    '-in',
-    `${name}.csr`,
-    '-signkey',
-    `${name}.key`,
-    '-out',
-    `${name}.crt`,
-    '-days',
-    '2',
-    '-extfile',
-    `${name}.ext`,
-  ]);
-  writeFileSync(
-    p(`${name}.pem`),
-    readFileSync(p(`${name}.crt`), 'latin1') + readFileSync(p(`${name}.key`), 'latin1'),
-  );
-}
-
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'hap-ssl-'));
-  issue('a', '/CN=a.test', 'DNS:a.test,DNS:b.test');
-  issue('w', '/CN=*.w.test', 'DNS:*.w.test');
-  issue('cn', '/CN=Only.CN.test', undefined);
+  issueSelfSigned(dir, 'a', '/CN=a.test', 'DNS:a.test,DNS:b.test');
+  issueSelfSigned(dir, 'w', '/CN=*.w.test', 'DNS:*.w.test');
+  issueSelfSigned(dir, 'cn', '/CN=Only.CN.test', undefined);
   writeFileSync(p('nokey.pem'), readFileSync(p('a.crt')));
   writeFileSync(p('mismatch.pem'), readFileSync(p('a.crt'), 'latin1') + readFileSync(p('w.key'), 'latin1'));
   writeFileSync(p('split.pem'), readFileSync(p('a.crt')));
@@ -65,26 +30,9 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const defaults = (): TlsDefaults => ({
-  crtBase: dir,
-  caBase: dir,
-  bind: emptySettings(),
-  server: emptySettings(),
-  dhParam: undefined,
-  serverVerify: 'required',
-});
+const defaults = (): TlsDefaults => testDefaults(dir);
 
-function bind(optionList: [string, string | true][]): BindModel {
-  const options: Record<string, string | true> = {};
-  for (const [k, v] of optionList) options[k] = v;
-  return {
-    file: 'x.cfg',
-    line: 7,
-    addresses: [{ family: 'ipv4', host: '127.0.0.1', portLow: 443, portHigh: 443, raw: '127.0.0.1:443' }],
-    options,
-    optionList,
-  } as BindModel;
-}
+const bind = bindLine;
 
 describe('certificate files', () => {
   it('reads names from SANs then CN, in lower case', () => {

@@ -2,83 +2,30 @@
 // to `commit` switching a bind's SNI table (names rebuilt, every instance or none), the
 // refusals in HAProxy's words, and the server name read from a real ClientHello made by
 // Node's TLS client (whole, cut short, without SNI, not TLS at all).
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
-import type { BindModel, Diagnostic } from '@hap/config';
+import type { Diagnostic } from '@hap/config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertificateStore, clientHelloServerName, compileBindTls, type TlsDefaults } from '../src/index.ts';
-import { emptySettings } from '../src/settings.ts';
+import { bindLine, issueSelfSigned, testDefaults } from './fixtures.ts';
 
 let dir: string;
 const p = (n: string) => join(dir, n);
 
-function issue(name: string, subj: string, san: string): void {
-  const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  run([
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.csr`,
-    '-subj',
-    subj,
-  ]);
-  writeFileSync(p(`${name}.ext`), `subjectAltName=${san}\n`);
-  run([
-    'x509',
-    '-req',
-    '-in',
-    `${name}.csr`,
-    '-signkey',
-    `${name}.key`,
-    '-out',
-    `${name}.crt`,
-    '-days',
-    '2',
-    '-extfile',
-    `${name}.ext`,
-  ]);
-  writeFileSync(
-    p(`${name}.pem`),
-    readFileSync(p(`${name}.crt`), 'latin1') + readFileSync(p(`${name}.key`), 'latin1'),
-  );
-}
-
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'hap-ssl-store-'));
-  issue('a', '/CN=a.test', 'DNS:a.test,DNS:b.test');
-  issue('a2', '/O=Next/CN=a.test', 'DNS:a.test,DNS:c.test');
-  issue('d', '/CN=d.test', 'DNS:d.test');
+  issueSelfSigned(dir, 'a', '/CN=a.test', 'DNS:a.test,DNS:b.test');
+  issueSelfSigned(dir, 'a2', '/O=Next/CN=a.test', 'DNS:a.test,DNS:c.test');
+  issueSelfSigned(dir, 'd', '/CN=d.test', 'DNS:d.test');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const defaults = (): TlsDefaults => ({
-  crtBase: dir,
-  caBase: dir,
-  bind: emptySettings(),
-  server: emptySettings(),
-  dhParam: undefined,
-  serverVerify: 'required',
-});
+const defaults = (): TlsDefaults => testDefaults(dir);
 
-function bind(optionList: [string, string | true][]): BindModel {
-  const options: Record<string, string | true> = {};
-  for (const [k, v] of optionList) options[k] = v;
-  return {
-    file: 'test.cfg',
-    line: 1,
-    addresses: [{ raw: '127.0.0.1:443' }],
-    options,
-    optionList,
-  } as unknown as BindModel;
-}
+const bind = bindLine;
 
 describe('certificate store', () => {
   it('a committed certificate replaces the old one in the SNI table, names included', () => {
