@@ -5,11 +5,11 @@
 // DOWN with L6RSP "SSL handshake failure" against plain TCP, L6RSP for a certificate that
 // does not carry the check-sni name).
 
-import { connect as netConnect } from 'node:net';
 import { type Binary, checkConfig, freePorts, requireHaproxy, startProxy, writeConfig } from '@hap/testkit';
 import { useTestkit } from '@hap/testkit/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killAllRuns, settleLeftovers } from './helpers.ts';
+import { cli } from './stats-harness.ts';
 import { makePki, type Pki } from './tls-fixtures.ts';
 
 useTestkit();
@@ -25,20 +25,6 @@ afterAll(async () => {
 });
 
 const BINARIES: readonly Binary[] = ['haproxy', 'haproxyd'];
-
-function cli(path: string, command: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const c = netConnect(path);
-    let text = '';
-    c.setEncoding('latin1');
-    c.on('data', (d: string) => {
-      text += d;
-    });
-    c.on('error', reject);
-    c.on('close', () => resolve(text));
-    c.end(`${command}\n`);
-  });
-}
 
 /** pxname,svname,status,check_status,last_chk,check_desc of each server. */
 async function servers(sock: string): Promise<string[]> {

@@ -6,13 +6,13 @@
 // with and without SNI, and that a connection opened before the commit is served to its end.
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { type Binary, freePorts, requireHaproxy, startProxy, writeConfig } from '@hap/testkit';
 import { useTestkit } from '@hap/testkit/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killAllRuns, settleLeftovers } from './helpers.ts';
+import { cli as statsCli } from './stats-harness.ts';
 import { issue, makePki, openssl, type Pki } from './tls-fixtures.ts';
 
 useTestkit();
@@ -56,18 +56,9 @@ afterAll(async () => {
 const BINARIES: readonly Binary[] = ['haproxy', 'haproxyd'];
 
 /** One request on a CLI socket (a payload goes after the command line, ended by an empty line). */
+/** One command, with a `<<` payload (ended by an empty line) when given. */
 function cli(path: string, command: string, payload?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const c = netConnect(path);
-    let text = '';
-    c.setEncoding('latin1');
-    c.on('data', (d: string) => {
-      text += d;
-    });
-    c.on('error', reject);
-    c.on('close', () => resolve(text));
-    c.end(payload === undefined ? `${command}\n` : `${command} <<\n${payload.trimEnd()}\n\n`);
-  });
+  return statsCli(path, payload === undefined ? command : `${command} <<\n${payload.trimEnd()}\n`);
 }
 
 interface Presented {
