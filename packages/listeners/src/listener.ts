@@ -295,17 +295,15 @@ export class Listener {
   get heldFds(): number[] {
     const fds: number[] = [];
     for (const socket of this.held) {
-      const fd = (socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
-      if (typeof fd === 'number' && fd >= 0 && !socket.destroyed) fds.push(fd);
+      const fd = handleFd(socket);
+      if (fd >= 0 && !socket.destroyed) fds.push(fd);
     }
     return fds;
   }
 
   /** The listening socket's file descriptor, -1 when there is none. */
   get fd(): number {
-    const handle = (this.server as unknown as { _handle?: { fd?: unknown } | null } | null)?._handle;
-    const fd = handle?.fd;
-    return typeof fd === 'number' && fd >= 0 ? fd : -1;
+    return this.server === null ? -1 : handleFd(this.server);
   }
 
   /**
@@ -481,8 +479,8 @@ export class Listener {
     if (server === null) return;
     // closing a listening socket resets what the kernel still queues on it: take those first
     if (drain && this.drainPending !== null && (this.family === 'ipv4' || this.family === 'ipv6')) {
-      const fd = (server as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
-      if (typeof fd === 'number' && fd >= 0) {
+      const fd = handleFd(server);
+      if (fd >= 0) {
         for (const cfd of this.drainPending(fd)) this.incoming(socketOfFd(cfd));
       }
     }
@@ -653,6 +651,12 @@ export class Listener {
     this.server = server;
     return null;
   }
+}
+
+/** The descriptor under a Node socket or server (libuv's, not public API), -1 when none. */
+function handleFd(x: net.Socket | net.Server): number {
+  const fd = (x as unknown as { _handle?: { fd?: unknown } | null })._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : -1;
 }
 
 /** An accepted connection known by its descriptor (taken from the kernel queue, or inherited). */
