@@ -9,6 +9,7 @@ import {
   checkServerIdentity,
   createServer,
   type TLSSocket,
+  type TlsOptions,
   type Server as TlsServer,
   connect as tlsConnect,
 } from 'node:tls';
@@ -17,13 +18,17 @@ import type { BindModel, ConfigModel, Diagnostic, ServerModel } from '@hap/confi
 import {
   type BindTls,
   CertificateStore,
+  type ContextHolder,
   clientHelloServerName,
   compileBindTls,
   compileServerTls,
   GLOBAL_TLS_KEYWORDS,
+  renewTicketsOnResumption,
   type ServerTls,
+  SessionCache,
   type SniEntry,
   type TlsDefaults,
+  ticketsOff,
   tlsDefaults,
 } from '@hap/ssl';
 import { alertAt } from './alerts.ts';
@@ -210,6 +215,8 @@ export class TlsDoor {
   private readonly handshakeTimeout: number;
   private readonly events: TlsDoorEvents;
   private readonly base: BindTlsServer;
+  /** With tickets off (`no-tls-tickets`): the sessions kept for resumption, one cache for the line. */
+  private sessions: SessionCache | undefined;
   /** Servers of crt-list lines with options, made on first use (matched / as default). */
   private readonly byEntry = new Map<SniEntry, { matched?: BindTlsServer; fallback?: BindTlsServer }>();
 
@@ -218,15 +225,21 @@ export class TlsDoor {
     this.handshakeTimeout = handshakeTimeout;
     this.events = events;
     this.base = this.server(tls.serverOptions(), tls.verify, tls.ignoreErrors);
-    tls.attach(this.base);
+    tls.attach(ticketKeeping(this.base));
   }
 
-  private server(options: object, verify: string, ignoreErrors: boolean): BindTlsServer {
+  private server(options: TlsOptions, verify: string, ignoreErrors: boolean): BindTlsServer {
     const s: BindTlsServer = createServer({
       ...options,
       // HAProxy bounds the handshake by 'timeout client'
       ...(this.handshakeTimeout > 0 ? { handshakeTimeout: this.handshakeTimeout } : {}),
     });
+    if (ticketsOff(options.secureOptions)) {
+      if (this.tls.sessionCacheSize > 0) {
+        this.sessions ??= new SessionCache(this.tls.sessionCacheSize, options.sessionTimeout ?? 300);
+        this.sessions.serve(s);
+      }
+    } else renewTicketsOnResumption(s, options.secureOptions);
     s.hapVerifyOptional = verify === 'optional' && !ignoreErrors;
     s.on('secureConnection', this.events.secure);
     s.on('tlsClientError', this.events.error);
@@ -266,11 +279,21 @@ export class TlsDoor {
     const known = matched ? slot.matched : slot.fallback;
     if (known !== undefined) return known;
     const s = this.server(t.entryServerOptions(entry, matched), entry.own.verify, entry.own.ignoreErrors);
-    t.attach(s, entry, matched);
+    t.attach(ticketKeeping(s), entry, matched);
     if (matched) slot.matched = s;
     else slot.fallback = s;
     return s;
   }
+}
+
+/** A server whose certificate the runtime API may replace: its ticket renewal is set again after. */
+function ticketKeeping(s: BindTlsServer): ContextHolder {
+  return {
+    setSecureContext(options) {
+      s.setSecureContext(options);
+      renewTicketsOnResumption(s, options.secureOptions);
+    },
+  };
 }
 
 const PEEK = Symbol('hap.tls-peek');

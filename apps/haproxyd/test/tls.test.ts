@@ -197,6 +197,85 @@ describe('ALPN and the ssl_fc fetches', () => {
   });
 });
 
+/** One HTTPS request offering `session` (a ticket from an earlier connection): what the client saw and the last ticket given. */
+function resumingRequest(
+  port: number,
+  session: Buffer | undefined,
+  maxVersion: 'TLSv1.2' | 'TLSv1.3',
+): Promise<{ line: string; ticket: Buffer | undefined }> {
+  return new Promise((resolve) => {
+    let ticket: Buffer | undefined;
+    let tickets = 0;
+    let reused = false;
+    const chunks: Buffer[] = [];
+    const s = tlsConnect({
+      host: '127.0.0.1',
+      port,
+      servername: 'default.test',
+      rejectUnauthorized: false,
+      maxVersion,
+      ...(session !== undefined ? { session } : {}),
+    });
+    const timer = setTimeout(() => s.destroy(), 5000);
+    s.on('session', (t: Buffer) => {
+      ticket = t;
+      tickets++;
+    });
+    s.on('secureConnect', () => {
+      reused = s.isSessionReused();
+      s.write('GET / HTTP/1.1\r\nHost: default.test\r\nConnection: close\r\n\r\n');
+    });
+    s.on('data', (d: Buffer) => chunks.push(d));
+    s.on('error', () => {});
+    s.on('close', () => {
+      clearTimeout(timer);
+      const body = bodyOf(Buffer.concat(chunks).toString('latin1'));
+      // a TLS 1.3 server sends one or two tickets; what matters is that one comes
+      resolve({ line: `reused=${reused} ${body} new-ticket=${tickets > 0}`, ticket });
+    });
+  });
+}
+
+describe('session resumption', () => {
+  it('each resumed session brings a new ticket: a client using its tickets once resumes every time', async () => {
+    const r = await both(
+      2,
+      ([p, noTickets]) =>
+        config([
+          'frontend fe',
+          `  bind 127.0.0.1:${p} ssl crt def.pem`,
+          `  bind 127.0.0.1:${noTickets} ssl crt def.pem no-tls-tickets`,
+          '  http-request return status 200 content-type text/plain lf-string "resumed=%[ssl_fc_is_resumed] %[ssl_fc_protocol]"',
+        ]),
+      async ([p, noTickets]) => {
+        const out: string[] = [];
+        for (const port of [p!, noTickets!]) {
+          for (const version of ['TLSv1.3', 'TLSv1.2'] as const) {
+            let ticket: Buffer | undefined;
+            for (let i = 0; i < 4; i++) {
+              const a = await resumingRequest(port, ticket, version);
+              out.push(`${port === p ? 'tickets' : 'no-tls-tickets'} ${version} #${i} ${a.line}`);
+              ticket = a.ticket ?? ticket;
+            }
+          }
+        }
+        return out;
+      },
+    );
+    // Known difference: without tickets, HAProxy resumes TLS 1.3 sessions from its cache
+    // (stateful tickets); Node's server finds cached sessions by the ClientHello's TLS 1.2
+    // session id only, so haproxyd makes full TLS 1.3 handshakes there.
+    const stateful13 = (l: string) => l.startsWith('no-tls-tickets TLSv1.3');
+    expect(r.haproxyd.filter((l) => !stateful13(l))).toEqual(r.haproxy.filter((l) => !stateful13(l)));
+    expect(r.haproxyd.filter(stateful13)).toHaveLength(4);
+    // the reference: resumed from the second connection on; TLS 1.3 with a fresh ticket each
+    // time, TLS 1.2 on its first ticket (renewed or not), or on its cached session id
+    expect(r.haproxy).toContain('tickets TLSv1.3 #3 reused=true resumed=1 TLSv1.3 new-ticket=true');
+    expect(r.haproxy).toContain('tickets TLSv1.2 #3 reused=true resumed=1 TLSv1.2 new-ticket=false');
+    expect(r.haproxy).toContain('no-tls-tickets TLSv1.2 #3 reused=true resumed=1 TLSv1.2 new-ticket=false');
+  });
+});
+
 describe('logs', () => {
   it("%ft ends with '~' on a TLS bind; %sslv and %sslc name the protocol and cipher", async () => {
     const r = await both(

@@ -79,6 +79,10 @@ export class TlsFacts implements ConnectionTlsView {
     return typeof p === 'string' ? p : undefined;
   }
 
+  get resumed(): boolean {
+    return this.socket.isSessionReused();
+  }
+
   get clientCertUsed(): boolean {
     return this.socket.getPeerX509Certificate() !== undefined;
   }

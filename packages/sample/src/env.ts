@@ -58,6 +58,8 @@ export interface ConnectionTlsView {
   readonly cipher?: string | undefined;
   /** The protocol ALPN selected (`ssl_fc_alpn`); undefined: none. */
   readonly alpn?: string | undefined;
+  /** The session was resumed (a ticket or a cached session), not a full handshake (`ssl_fc_is_resumed`). */
+  readonly resumed?: boolean;
   /** The client sent a certificate (`ssl_c_used`, `ssl_fc_has_crt`). */
   readonly clientCertUsed?: boolean;
   /** The verification result of the client certificate, OpenSSL's X509_V_* code; 0 = ok (`ssl_c_verify`). */

@@ -85,6 +85,8 @@ export interface BindTls {
   readonly npn: string | undefined;
   /** Some crt-list line has its own options: the server name must be known before the handshake. */
   readonly routed: boolean;
+  /** Sessions to keep for resumption by id when tickets are off (`tune.ssl.cachesize`). */
+  readonly sessionCacheSize: number;
   /** The certificate (context) for a server name; undefined: none fits (refuse under strict-sni). */
   select(servername: string): SniEntry | undefined;
   /** Options for `tls.createServer()` (no certificate at all under strict-sni before SNI chose one). */
@@ -144,6 +146,7 @@ class SniTable implements BindTls {
   alpn: string[] | undefined;
   npn: string | undefined;
   routed: boolean;
+  sessionCacheSize: number;
   readonly perCertificateOptions: { file: string; line: number; option: string }[];
   /** Options shared by every context of the line (versions, ciphers, CA). */
   base: SecureContextOptions;
@@ -162,6 +165,7 @@ class SniTable implements BindTls {
     this.alpn = undefined;
     this.npn = undefined;
     this.routed = false;
+    this.sessionCacheSize = 0;
     this.perCertificateOptions = [];
     this.base = {};
     this.exact = new Map();
@@ -460,9 +464,12 @@ export function compileBindTls(
   )
     failed = true;
   if (defaults.dhParam !== undefined) base.dhparam = defaults.dhParam;
+  // how long a session can be resumed, from a ticket or from the cache
+  base.sessionTimeout = defaults.sessionLifetime;
   if (failed) return { tls: undefined, unsupported };
   if (!checkContext(base, settings, post, ssl)) return { tls: undefined, unsupported };
   table.base = base;
+  table.sessionCacheSize = defaults.cacheSize;
   table.verify = settings.verify ?? 'none';
   table.ignoreErrors = settings.ignoreErrors;
   table.alpn = settings.alpn;

@@ -5,7 +5,7 @@
  */
 
 import { readFileSync } from 'node:fs';
-import type { Diagnostic, GlobalModel } from '@hap/config';
+import { type Diagnostic, type GlobalModel, parseTime } from '@hap/config';
 import { applyDefaultOptions, applySetting, emptySettings, type TlsSettings } from './settings.ts';
 
 export interface TlsDefaults {
@@ -17,6 +17,10 @@ export interface TlsDefaults {
   dhParam: string | undefined;
   /** `ssl-server-verify` (HAProxy's default: required). */
   serverVerify: 'none' | 'required';
+  /** `tune.ssl.cachesize`: sessions kept for resumption by session id (0: none). */
+  cacheSize: number;
+  /** `tune.ssl.lifetime`: how long a session (cached or in a ticket) may be resumed, in seconds. */
+  sessionLifetime: number;
 }
 
 /** Global keywords this package honours (the application marks them supported). */
@@ -32,6 +36,8 @@ export const GLOBAL_TLS_KEYWORDS: ReadonlySet<string> = new Set([
   'ssl-default-server-options',
   'ssl-dh-param-file',
   'ssl-server-verify',
+  'tune.ssl.cachesize',
+  'tune.ssl.lifetime',
 ]);
 
 /** Reads the global TLS lines; problems go to `out`. */
@@ -43,6 +49,8 @@ export function tlsDefaults(global: GlobalModel, out: Diagnostic[]): TlsDefaults
     server: emptySettings(),
     dhParam: undefined,
     serverVerify: 'required',
+    cacheSize: 20000,
+    sessionLifetime: 300,
   };
   for (const dir of global.directives) {
     const v = dir.args[1] ?? '';
@@ -98,6 +106,15 @@ export function tlsDefaults(global: GlobalModel, out: Diagnostic[]): TlsDefaults
       case 'ssl-server-verify':
         d.serverVerify = v === 'none' ? 'none' : 'required';
         break;
+      // the shapes were checked by the parser (an integer, a time in seconds)
+      case 'tune.ssl.cachesize':
+        d.cacheSize = Number(v);
+        break;
+      case 'tune.ssl.lifetime': {
+        const t = parseTime(v, 's');
+        if (t.ok) d.sessionLifetime = Math.max(1, Math.ceil(t.ms / 1000));
+        break;
+      }
       default:
         break;
     }

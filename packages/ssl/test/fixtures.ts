@@ -56,6 +56,8 @@ export function testDefaults(dir: string): TlsDefaults {
     server: emptySettings(),
     dhParam: undefined,
     serverVerify: 'required',
+    cacheSize: 20000,
+    sessionLifetime: 300,
   };
 }
 

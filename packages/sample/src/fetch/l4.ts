@@ -28,6 +28,12 @@ export const L4_FETCHES: readonly FetchDef[] = [
   { name: 'ssl_fc_protocol', args: NO_ARGS, out: 'str', fn: (env) => env.ssl?.protocol },
   { name: 'ssl_fc_cipher', args: NO_ARGS, out: 'str', fn: (env) => env.ssl?.cipher },
   { name: 'ssl_fc_alpn', args: NO_ARGS, out: 'str', fn: (env) => env.ssl?.alpn },
+  {
+    name: 'ssl_fc_is_resumed',
+    args: NO_ARGS,
+    out: 'bool',
+    fn: (env) => (env.ssl !== undefined ? env.ssl.resumed === true : undefined),
+  },
   { name: 'ssl_fc_has_crt', args: NO_ARGS, out: 'bool', fn: (env) => env.ssl?.clientCertUsed === true },
   { name: 'ssl_c_used', args: NO_ARGS, out: 'bool', fn: (env) => env.ssl?.clientCertUsed === true },
   // HAProxy answers 0 ("ok") when no certificate was verified

@@ -1,0 +1,123 @@
+/**
+ * TLS session resumption as HAProxy does it: tickets renewed on every resumption, and a
+ * session cache (`tune.ssl.cachesize`, `tune.ssl.lifetime`) for binds without tickets.
+ *
+ * Tickets.
+ *
+ * TLS 1.3 clients use a ticket once (OpenSSL's, browsers'): a server that sends no fresh
+ * ticket when it resumes a session makes every other connection of such a client a full
+ * handshake. HAProxy (OpenSSL's own ticket keys) sends one; Node's ticket keys do not, unless
+ * the context's ticket-key callback answers "renew". This installs that callback with keys
+ * of the server's own, kept across `setSecureContext()` (a certificate update) so that the
+ * tickets already given out still resume.
+ */
+
+import { constants, randomBytes } from 'node:crypto';
+import type { Server as TlsServer } from 'node:tls';
+
+/** Node's native secure context, reached through the server (not a public API: checked at each use). */
+interface NativeContext {
+  enableTicketKeyCallback?: () => void;
+  onticketkeycallback?: (name: Buffer, iv: Buffer, encrypt: boolean) => unknown[];
+}
+
+/** One server's ticket keys and the answers handed to Node (made once: no allocation per ticket but the IV). */
+class TicketKeys {
+  readonly name = randomBytes(16);
+  private readonly encrypt: unknown[];
+  private readonly renew: unknown[];
+  private readonly unknown: unknown[];
+
+  constructor() {
+    const hmac = randomBytes(16);
+    const aes = randomBytes(16);
+    // [verdict, hmac key, aes key, key name, iv]: 1 = issue, 2 = accepted and renew, 0 = not ours
+    this.encrypt = [1, hmac, aes, this.name, undefined];
+    this.renew = [2, hmac, aes];
+    this.unknown = [0, hmac, aes];
+  }
+
+  readonly callback = (name: Buffer, _iv: Buffer, encrypt: boolean): unknown[] => {
+    if (encrypt) {
+      this.encrypt[4] = randomBytes(16);
+      return this.encrypt;
+    }
+    return name.equals(this.name) ? this.renew : this.unknown;
+  };
+}
+
+const keysOf = new WeakMap<TlsServer, TicketKeys>();
+
+/**
+ * Makes `server` send a new ticket with each resumed session; again after each
+ * `setSecureContext()`. Returns false when it cannot (tickets off with `no-tls-tickets`, or a
+ * Node without the callback: resumption then works as Node's default does).
+ */
+export function renewTicketsOnResumption(server: TlsServer, secureOptions?: number): boolean {
+  if (ticketsOff(secureOptions)) return false;
+  const context = (server as TlsServer & { _sharedCreds?: { context?: NativeContext } })._sharedCreds
+    ?.context;
+  if (typeof context?.enableTicketKeyCallback !== 'function') return false;
+  let keys = keysOf.get(server);
+  if (keys === undefined) {
+    keys = new TicketKeys();
+    keysOf.set(server, keys);
+  }
+  context.onticketkeycallback = keys.callback;
+  context.enableTicketKeyCallback();
+  return true;
+}
+
+/**
+ * Sessions kept by id for resumption without tickets (`no-tls-tickets`: TLS 1.2 session ids,
+ * TLS 1.3 stateful tickets), HAProxy's shared session cache: at most `size` sessions, each
+ * for `lifetime` seconds, the oldest dropped first. Node keeps none by itself.
+ */
+export class SessionCache {
+  private readonly size: number;
+  private readonly lifetimeMs: number;
+  /** By session id (hex); Map order is insertion order, so the first is the oldest. */
+  private readonly sessions = new Map<string, { data: Buffer; until: number }>();
+
+  constructor(size: number, lifetimeSeconds: number) {
+    this.size = size;
+    this.lifetimeMs = lifetimeSeconds * 1000;
+  }
+
+  get count(): number {
+    return this.sessions.size;
+  }
+
+  /** Serves `server`'s session events (Node holds the handshake until the callback runs: it runs at once). */
+  serve(server: TlsServer): void {
+    server.on('newSession', this.store);
+    server.on('resumeSession', this.lookUp);
+  }
+
+  private readonly store = (id: Buffer, data: Buffer, done: () => void): void => {
+    const key = id.toString('hex');
+    this.sessions.delete(key);
+    if (this.sessions.size >= this.size) {
+      const oldest = this.sessions.keys().next();
+      if (!oldest.done) this.sessions.delete(oldest.value);
+    }
+    this.sessions.set(key, { data, until: Date.now() + this.lifetimeMs });
+    done();
+  };
+
+  private readonly lookUp = (id: Buffer, done: (err: Error | null, data: Buffer | null) => void): void => {
+    const key = id.toString('hex');
+    const s = this.sessions.get(key);
+    if (s === undefined || s.until < Date.now()) {
+      if (s !== undefined) this.sessions.delete(key);
+      done(null, null);
+      return;
+    }
+    done(null, s.data);
+  };
+}
+
+/** Whether a bind's options turn tickets off (`no-tls-tickets`). */
+export function ticketsOff(secureOptions: number | undefined): boolean {
+  return secureOptions !== undefined && (secureOptions & constants.SSL_OP_NO_TICKET) !== 0;
+}
