@@ -354,6 +354,100 @@ describe('client certificates', () => {
   }
 });
 
+describe('certificate fetches', () => {
+  const FETCHES = [
+    'ssl_c_s_dn',
+    'ssl_c_s_dn(CN)',
+    'ssl_c_s_dn(O)',
+    'ssl_c_s_dn(commonName)',
+    'ssl_c_s_dn(CN,-1)',
+    'ssl_c_s_dn(CN,2)',
+    'ssl_c_s_dn(,0,rfc2253)',
+    'ssl_c_i_dn',
+    'ssl_c_i_dn(CN)',
+    'ssl_c_serial,hex',
+    'ssl_c_sha1,hex',
+    'ssl_c_der,base64',
+    'ssl_c_notbefore',
+    'ssl_c_notafter',
+    'ssl_c_version',
+    'ssl_c_sig_alg',
+    'ssl_c_key_alg',
+    'ssl_f_s_dn',
+    'ssl_f_i_dn(CN)',
+    'ssl_f_serial,hex',
+    'ssl_f_sha1,hex',
+    'ssl_f_version',
+    'ssl_f_sig_alg',
+    'ssl_f_key_alg',
+    'ssl_f_notafter',
+    'ssl_fc_use_keysize',
+    'ssl_fc_alg_keysize',
+  ];
+
+  it('ssl_c_* (the client certificate) and ssl_f_* (the one presented) give what HAProxy gives', async () => {
+    const r = await both(
+      1,
+      ([p]) =>
+        config([
+          'frontend fe',
+          `  bind 127.0.0.1:${p} ssl crt def.pem verify optional ca-file ca.crt`,
+          // `<index>=<value>` for each fetch; HAProxy's lf-string prints '-' for one without a sample
+          `  http-request return status 200 content-type text/plain lf-string "${FETCHES.map((f, i) => `${i}=%[${f}]`).join('|')}"`,
+        ]),
+      async ([p]) => {
+        const out: string[] = [];
+        for (const cipher of ['TLS_AES_128_GCM_SHA256', 'TLS_CHACHA20_POLY1305_SHA256']) {
+          for (const withCert of [true, false]) {
+            const a = await tlsRequest(p!, {
+              servername: 'default.test',
+              ciphers: cipher,
+              ...(withCert ? { cert: pki.read('client.crt'), key: pki.read('client.key') } : {}),
+            });
+            const body = bodyOf(a.response);
+            for (const field of body.split('|')) {
+              const eq = field.indexOf('=');
+              out.push(
+                `${cipher} cert=${withCert} ${FETCHES[Number(field.slice(0, eq))]} ${field.slice(eq + 1)}`,
+              );
+            }
+          }
+        }
+        return out;
+      },
+    );
+    expect(r.haproxyd).toEqual(r.haproxy);
+    expect(r.haproxy).toContain('TLS_AES_128_GCM_SHA256 cert=true ssl_c_s_dn(CN) good client');
+    expect(r.haproxy).toContain(
+      'TLS_AES_128_GCM_SHA256 cert=true ssl_c_s_dn(,0,rfc2253) CN=good client,O=Clients,C=FR',
+    );
+    expect(r.haproxy).toContain('TLS_AES_128_GCM_SHA256 cert=true ssl_c_sig_alg RSA-SHA256');
+    expect(r.haproxy).toContain('TLS_AES_128_GCM_SHA256 cert=false ssl_c_s_dn(CN) ');
+    expect(r.haproxy).toContain('TLS_CHACHA20_POLY1305_SHA256 cert=false ssl_fc_use_keysize 256');
+  });
+
+  it.each(['ssl_c_s_dn(CN,1,foo)', 'ssl_c_s_dn(CN,x)', 'ssl_c_sha1(1)'])('-c: %s', async (fetch) => {
+    const cfg = writeConfig(
+      config([
+        'frontend fe',
+        '  bind 127.0.0.1:8443 ssl crt def.pem',
+        `  http-request set-header X %[${fetch}]`,
+        '  http-request return status 200',
+      ]),
+    );
+    const [h, d] = await Promise.all([checkConfig('haproxy', [cfg]), checkConfig('haproxyd', [cfg])]);
+    // the fetch's own words (the rule wrapper around them is compared by rules-check.test.ts)
+    const reason = (x: typeof h) =>
+      x.alerts
+        .filter((a) => a.line != null)
+        .map(
+          (a) => `${a.line} ${/failed to parse sample expression <[^>]*> : (.*?)\.*$/.exec(a.message)?.[1]}`,
+        );
+    expect({ code: d.code, alerts: reason(d) }).toEqual({ code: h.code, alerts: reason(h) });
+    expect(reason(h)).toHaveLength(1);
+  });
+});
+
 describe('plain and TLS on one frontend', () => {
   it('redirect scheme https if !{ ssl_fc }', async () => {
     const r = await both(
