@@ -27,6 +27,7 @@ import {
   type ServerTls,
   SessionCache,
   type SniEntry,
+  type TicketKeyFile,
   type TlsDefaults,
   ticketsOff,
   tlsDefaults,
@@ -225,7 +226,7 @@ export class TlsDoor {
     this.handshakeTimeout = handshakeTimeout;
     this.events = events;
     this.base = this.server(tls.serverOptions(), tls.verify, tls.ignoreErrors);
-    tls.attach(ticketKeeping(this.base));
+    tls.attach(ticketKeeping(this.base, tls.ticketKeys));
   }
 
   private server(options: TlsOptions, verify: string, ignoreErrors: boolean): BindTlsServer {
@@ -239,7 +240,8 @@ export class TlsDoor {
         this.sessions ??= new SessionCache(this.tls.sessionCacheSize, options.sessionTimeout ?? 300);
         this.sessions.serve(s);
       }
-    } else renewTicketsOnResumption(s, options.secureOptions);
+    } else if (this.tls.ticketKeys !== undefined) this.tls.ticketKeys.install(s);
+    else renewTicketsOnResumption(s, options.secureOptions);
     s.hapVerifyOptional = verify === 'optional' && !ignoreErrors;
     s.on('secureConnection', this.events.secure);
     s.on('tlsClientError', this.events.error);
@@ -279,7 +281,7 @@ export class TlsDoor {
     const known = matched ? slot.matched : slot.fallback;
     if (known !== undefined) return known;
     const s = this.server(t.entryServerOptions(entry, matched), entry.own.verify, entry.own.ignoreErrors);
-    t.attach(ticketKeeping(s), entry, matched);
+    t.attach(ticketKeeping(s, t.ticketKeys), entry, matched);
     if (matched) slot.matched = s;
     else slot.fallback = s;
     return s;
@@ -287,11 +289,13 @@ export class TlsDoor {
 }
 
 /** A server whose certificate the runtime API may replace: its ticket renewal is set again after. */
-function ticketKeeping(s: BindTlsServer): ContextHolder {
+function ticketKeeping(s: BindTlsServer, keys: TicketKeyFile | undefined): ContextHolder {
   return {
     setSecureContext(options) {
       s.setSecureContext(options);
-      renewTicketsOnResumption(s, options.secureOptions);
+      if (ticketsOff(options.secureOptions)) return;
+      if (keys !== undefined) keys.install(s);
+      else renewTicketsOnResumption(s, options.secureOptions);
     },
   };
 }

@@ -152,6 +152,7 @@ const HONOURED_BIND_OPTIONS = new Set([
   'ecdhe',
   'prefer-client-ciphers',
   'no-tls-tickets',
+  'tls-ticket-keys',
   'ca-ignore-err',
   'crt-ignore-err',
   'generate-certificates',

@@ -9,6 +9,7 @@
 // TLS port, a stalled handshake) is closed and the daemon serves on.
 
 import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import { createServer as createTlsServer, type Server as TlsServer, connect as tlsConnect } from 'node:tls';
@@ -273,6 +274,74 @@ describe('session resumption', () => {
     expect(r.haproxy).toContain('tickets TLSv1.3 #3 reused=true resumed=1 TLSv1.3 new-ticket=true');
     expect(r.haproxy).toContain('tickets TLSv1.2 #3 reused=true resumed=1 TLSv1.2 new-ticket=false');
     expect(r.haproxy).toContain('no-tls-tickets TLSv1.2 #3 reused=true resumed=1 TLSv1.2 new-ticket=false');
+  });
+});
+
+describe('tls-ticket-keys', () => {
+  const key = (bytes: number, seed: number) => Buffer.alloc(bytes, seed).toString('base64');
+  const FILES: Record<string, string> = {
+    'keys3.txt': [1, 2, 3].map((i) => key(48, i)).join('\n'),
+    'keys5.txt': [1, 2, 3, 4, 5].map((i) => key(48, i)).join('\n'),
+    'keys2.txt': [1, 2].map((i) => key(48, i)).join('\n'),
+    'mixed.txt': [key(48, 1), key(80, 2), key(48, 3)].join('\n'),
+    'bad.txt': [key(48, 1), 'not base64!', key(48, 3)].join('\n'),
+    'empty.txt': '',
+  };
+
+  it.each([...Object.keys(FILES), 'missing.txt'])('-c with %s', async (name) => {
+    for (const [f, text] of Object.entries(FILES)) writeFileSync(join(pki.dir, f), `${text}\n`);
+    const cfg = writeConfig(
+      config([
+        'frontend fe',
+        `  bind 127.0.0.1:8443 ssl crt def.pem tls-ticket-keys ${join(pki.dir, name)}`,
+        '  http-request return status 200',
+      ]),
+    );
+    const [h, d] = await Promise.all([checkConfig('haproxy', [cfg]), checkConfig('haproxyd', [cfg])]);
+    const alerts = (x: typeof h) =>
+      x.alerts.filter((a) => a.line != null).map((a) => `${a.file ?? ''}:${a.line ?? ''} ${a.message}`);
+    expect({ code: d.code, alerts: alerts(d) }).toEqual({ code: h.code, alerts: alerts(h) });
+  });
+
+  it('tickets pass between HAProxy and haproxyd sharing a key file; renewal as in HAProxy', async () => {
+    writeFileSync(join(pki.dir, 'shared.txt'), `${FILES['keys5.txt']}\n`);
+    const ports = await freePorts(2);
+    const text = (p: number) =>
+      config([
+        'frontend fe',
+        `  bind 127.0.0.1:${p} ssl crt def.pem tls-ticket-keys ${join(pki.dir, 'shared.txt')}`,
+        '  http-request return status 200 content-type text/plain lf-string "resumed=%[ssl_fc_is_resumed] %[ssl_fc_protocol]"',
+      ]);
+    const h = await startProxy('haproxy', writeConfig(text(ports[0]!)), { readyPorts: [ports[0]!] });
+    const d = await startProxy('haproxyd', writeConfig(text(ports[1]!)), { readyPorts: [ports[1]!] });
+    try {
+      for (const version of ['TLSv1.3', 'TLSv1.2'] as const) {
+        // a ticket from one resumes on the other, both ways
+        const fromH = await resumingRequest(ports[0]!, undefined, version);
+        const onD = await resumingRequest(ports[1]!, fromH.ticket, version);
+        const fromD = await resumingRequest(ports[1]!, undefined, version);
+        const onH = await resumingRequest(ports[0]!, fromD.ticket, version);
+        expect(onD.line).toMatch(new RegExp(`^reused=true resumed=1 ${version} `));
+        expect(onH.line).toMatch(new RegExp(`^reused=true resumed=1 ${version} `));
+        // and a chain of single-use tickets behaves the same in both
+        const chains: string[][] = [];
+        for (const port of ports) {
+          const lines: string[] = [];
+          let ticket: Buffer | undefined;
+          for (let i = 0; i < 3; i++) {
+            const a = await resumingRequest(port, ticket, version);
+            lines.push(a.line);
+            ticket = a.ticket ?? ticket;
+          }
+          chains.push(lines);
+        }
+        expect(chains[1]).toEqual(chains[0]);
+      }
+      expect(d.exitStatus()).toBeNull();
+    } finally {
+      await h.stop();
+      await d.stop();
+    }
   });
 });
 

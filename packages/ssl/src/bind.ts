@@ -28,6 +28,7 @@ import {
   loadCaFile,
   loadCertificate,
 } from './pem.ts';
+import { TicketKeyFile } from './sessions.ts';
 import {
   applySetting,
   contextOptions,
@@ -87,6 +88,8 @@ export interface BindTls {
   readonly routed: boolean;
   /** Sessions to keep for resumption by id when tickets are off (`tune.ssl.cachesize`). */
   readonly sessionCacheSize: number;
+  /** `tls-ticket-keys`: the keys tickets are sealed with; undefined: keys of the process's own. */
+  readonly ticketKeys: TicketKeyFile | undefined;
   /** The certificate (context) for a server name; undefined: none fits (refuse under strict-sni). */
   select(servername: string): SniEntry | undefined;
   /** Options for `tls.createServer()` (no certificate at all under strict-sni before SNI chose one). */
@@ -147,6 +150,7 @@ class SniTable implements BindTls {
   npn: string | undefined;
   routed: boolean;
   sessionCacheSize: number;
+  ticketKeys: TicketKeyFile | undefined;
   readonly perCertificateOptions: { file: string; line: number; option: string }[];
   /** Options shared by every context of the line (versions, ciphers, CA). */
   base: SecureContextOptions;
@@ -166,6 +170,7 @@ class SniTable implements BindTls {
     this.npn = undefined;
     this.routed = false;
     this.sessionCacheSize = 0;
+    this.ticketKeys = undefined;
     this.perCertificateOptions = [];
     this.base = {};
     this.exact = new Map();
@@ -433,6 +438,18 @@ export function compileBindTls(
       table.strictSni = true;
       continue;
     }
+    if (name === 'tls-ticket-keys') {
+      const keys = TicketKeyFile.read(value as string);
+      if (typeof keys === 'string') {
+        atLine(keys);
+        failed = true;
+      } else {
+        table.ticketKeys = keys;
+        // Node's ticket callback seals with AES-128 only
+        if (keys.aes256) unsupported.push('tls-ticket-keys (80-byte AES-256 keys)');
+      }
+      continue;
+    }
     if (BIND_ONLY.has(name)) continue;
     if (NOT_SUPPORTED.has(name)) {
       unsupported.push(name);
@@ -464,8 +481,11 @@ export function compileBindTls(
   )
     failed = true;
   if (defaults.dhParam !== undefined) base.dhparam = defaults.dhParam;
-  // how long a session can be resumed, from a ticket or from the cache
+  // how long a session can be resumed, from a ticket or from the cache; and HAProxy's
+  // session id context, which a session must carry to be resumed (so tickets sealed with a
+  // shared tls-ticket-keys file resume in HAProxy and haproxyd alike)
   base.sessionTimeout = defaults.sessionLifetime;
+  base.sessionIdContext = 'haproxy';
   if (failed) return { tls: undefined, unsupported };
   if (!checkContext(base, settings, post, ssl)) return { tls: undefined, unsupported };
   table.base = base;
