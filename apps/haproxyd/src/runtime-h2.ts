@@ -15,6 +15,8 @@
  * cookies split by the client are joined, and a body without content-length goes chunked.
  * A CONNECT answered 2xx, and a websocket over h2 (RFC 8441: an HTTP/1.1 upgrade to the server,
  * its 101 told 200 to the client), turn the stream into a tunnel: raw bytes both ways.
+ * HTTP/2 to servers (`server … proto h2`, `server … ssl alpn h2,…`) is @hap/proxy/h2's: this
+ * module makes one connector per such server (serverH2For).
  * This module, and node:http2 with it, is loaded only when a configuration uses HTTP/2.
  */
 
@@ -23,10 +25,18 @@ import * as http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import type { BindModel, ConfigModel, Diagnostic } from '@hap/config';
+import type { BindModel, ConfigModel, Diagnostic, ProxyModel, ServerModel } from '@hap/config';
 import { type HeadInfo, type HttpHandler, type HttpParseError, HttpParser } from '@hap/http';
-import { connectionAddresses, H2_STREAM, type HttpFrontend, type StreamEnv } from '@hap/proxy';
+import {
+  connectionAddresses,
+  H2_STREAM,
+  type HttpFrontend,
+  type ServerH2Connector,
+  type StreamEnv,
+} from '@hap/proxy';
+import { H2ServerConnector } from '@hap/proxy/h2';
 import { alertAt } from './alerts.ts';
+import { isH2Server } from './features.ts';
 
 /** HAProxy's `tune.h2.*` settings (2.6 defaults). */
 export interface H2Tuning {
@@ -102,7 +112,18 @@ export function checkH2(model: ConfigModel): Diagnostic[] {
   const out: Diagnostic[] = [];
   readTuning(model, out);
   for (const p of model.proxies) {
-    if ((p.kind !== 'frontend' && p.kind !== 'listen') || p.mode === 'http') continue;
+    if (p.kind === 'defaults' || p.mode === 'http') continue;
+    for (const s of p.servers) {
+      if (s.options['proto'] !== 'h2') continue;
+      // as HAProxy: an HTTP/2 server needs an HTTP proxy
+      out.push({
+        level: 'alert',
+        code: 'HAP_CFG_MUX_UNUSABLE',
+        keyword: 'server',
+        message: `${p.kind === 'listen' ? 'proxy' : p.kind} '${p.name}' : MUX protocol 'h2' is not usable for server '${s.name}' at [${s.file}:${s.line}].`,
+      });
+    }
+    if (p.kind !== 'frontend' && p.kind !== 'listen') continue;
     for (const b of p.binds) {
       if (!isH2Only(b)) continue;
       out.push({
@@ -119,6 +140,34 @@ export function checkH2(model: ConfigModel): Diagnostic[] {
 /** The settings announced to HTTP/2 clients. */
 export function h2Tuning(model: ConfigModel): H2Tuning {
   return readTuning(model, []);
+}
+
+/** Every connector made, for the hard stop. */
+const connectors = new Set<H2ServerConnector>();
+
+/**
+ * The HTTP/2 side of a server of an HTTP backend, or undefined (HTTP/1.1): `proto h2` speaks
+ * HTTP/2 from the first byte (over TLS with `ssl`), `ssl alpn h2,…` when the server picks h2.
+ */
+export function serverH2For(
+  model: ConfigModel,
+  be: ProxyModel,
+  s: ServerModel,
+): ServerH2Connector | undefined {
+  if (be.mode !== 'http' || !isH2Server(s)) return undefined;
+  const t = readTuning(model, []);
+  const c = new H2ServerConnector({
+    alpn: s.options['proto'] !== 'h2',
+    settings: {
+      ...(t.headerTableSize !== 4096 ? { headerTableSize: t.headerTableSize } : {}),
+      ...(t.initialWindowSize !== 65535 ? { initialWindowSize: t.initialWindowSize } : {}),
+      ...(t.maxFrameSize !== 16384 ? { maxFrameSize: t.maxFrameSize } : {}),
+      // a server does not open streams to us (HAProxy announces no push either)
+      enablePush: false,
+    },
+  });
+  connectors.add(c);
+  return c;
 }
 
 /** Whether a bind line takes HTTP/2 only (`proto h2`): no ALPN choice, h2 from the first byte. */
@@ -170,6 +219,7 @@ export function softStopH2(): void {
 export function destroyH2(): void {
   for (const s of [...sessions]) s.destroy();
   sessions.clear();
+  for (const c of connectors) c.destroyAll();
 }
 
 /** The HTTP/2 side of one bind line of an HTTP frontend. */

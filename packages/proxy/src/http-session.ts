@@ -83,7 +83,7 @@ import {
   type ErrorSnapshot,
 } from './error-capture.ts';
 import { readBufferWritten } from './read-buffer.ts';
-import { openServerSocket, proxyHeaderFor, readyEvent, type Server } from './server.ts';
+import { type H2Share, openServerSocket, proxyHeaderFor, readyEvent, type Server } from './server.ts';
 import { type FrontendLog, newLogRecord, setTermination } from './stream.ts';
 import { StreamEnv } from './stream-env.ts';
 import type { TimerWheel, WheelEntry } from './timer-wheel.ts';
@@ -218,7 +218,8 @@ const T_RETRY = 9;
 const T_TARPIT = 10;
 
 const SESSION = Symbol('hap.http-session');
-const CONN = Symbol('hap.server-conn');
+/** Registered: an HTTP/2 server connection (h2-server.ts) reads the session of its request through it. */
+const CONN = Symbol.for('hap.server-conn');
 
 /**
  * Set on a client socket that carries one HTTP/2 stream as an HTTP/1.1 exchange: its request
@@ -296,7 +297,11 @@ export class ServerConn implements HttpHandler {
     this.idleIndex = -1;
     this.startOffset = 0;
     this.parser = new HttpParser('response', this);
-    const s = openServerSocket(server, false, onServerRead, session.client) as ServerSocket;
+    const s = (
+      server.h2 === undefined
+        ? openServerSocket(server, false, onServerRead, session.client)
+        : openServerSocket(server, false, onServerRead, session.client, h2Share(session))
+    ) as ServerSocket;
     this.socket = s;
     s[CONN] = this;
     s.setNoDelay(true);
@@ -340,6 +345,13 @@ export class ServerConn implements HttpHandler {
     this.server.currentConns--;
     this.socket.destroy();
   }
+}
+
+/** What `http-reuse` lets a new HTTP/2 server connection share (see H2Share). */
+function h2Share(session: HttpSession): H2Share {
+  const reuse = session.backend?.reuse ?? 'safe';
+  if (reuse === 'never') return 'private';
+  return reuse === 'always' || reuse === 'aggressive' || session.requests > 1 ? 'shared' : 'own';
 }
 
 function onServerConnect(this: ServerSocket): void {
@@ -1690,7 +1702,14 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.conn = null;
     if (!this.respStarted) {
       // a kept-alive connection the server had closed: send the request again on a new one
-      if (c.reused && c.parser.offset === c.startOffset && !this.reqHasBody && this.pendingIn === null) {
+      // (an HTTP/2 server's stream reset is its answer: not sent again, as HAProxy)
+      if (
+        c.reused &&
+        c.server.h2 === undefined &&
+        c.parser.offset === c.startOffset &&
+        !this.reqHasBody &&
+        this.pendingIn === null
+      ) {
         this.pendingOut.length = 0;
         this.pendingOut.push(this.reqHead);
         if (this.reqComplete) this.reqForwarded = false;
