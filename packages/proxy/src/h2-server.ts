@@ -342,6 +342,8 @@ export class H2Channel extends EventEmitter implements HttpHandler {
   raw: Socket | null;
   connected: boolean;
   closed: boolean;
+  /** Responses come from HTTP/2 frames (false once ALPN chose HTTP/1.1): read by the engine's log. */
+  h2Framed: boolean;
   /** The stream of the request in progress. */
   stream: ChannelStream | null;
   private readonly parser: HttpParser;
@@ -366,6 +368,7 @@ export class H2Channel extends EventEmitter implements HttpHandler {
     this.raw = null;
     this.connected = false;
     this.closed = false;
+    this.h2Framed = true;
     this.stream = null;
     this.parser = new HttpParser('request', this);
     this.method = 'GET';
@@ -453,6 +456,7 @@ export class H2Channel extends EventEmitter implements HttpHandler {
 
   passThrough(sock: Socket): void {
     this.raw = sock;
+    this.h2Framed = false;
     (sock as RawSocket)[CHANNEL] = this;
     sock.on('data', onRawData);
     sock.on('drain', onRawDrain);

@@ -1832,6 +1832,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       r.tData = this.logTime();
       r.status = info.status;
       r.bytesOut = headLogBytes(head);
+      // read from HTTP/2 frames (h2-server.ts): counted as HAProxy counts such a response
+      if (this.server?.h2 !== undefined && h2Framed(this.conn)) r.bytesOut += h2HeadLogDelta(info, conn);
       // option logasap: the line goes once this read of the server is handled, with the body
       // bytes it brought (HAProxy logs what its buffer holds after the response analysers)
       if (this.owner.log!.early !== undefined) this.logEarly = true;
@@ -1955,7 +1957,10 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     c.parser.pause();
     if (this.respChunked) {
       this.respOut.push(lastChunk(this.respTrailers));
-      if (this.log !== null) this.log.bytesOut++;
+      if (this.log !== null) {
+        if (this.server?.h2 === undefined || !h2Framed(c)) this.log.bytesOut++;
+        else this.log.bytesOut += h2TrailersLogBytes(this.respTrailers);
+      }
     }
     // sent before anything the next (pipelined) request may write
     this.flushResponse();
@@ -2513,6 +2518,30 @@ function forwardedFor(
 }
 
 /** A message head's size as HAProxy counts it for %U/%B: each header line 4 bytes less than on the wire. */
+/** Whether a server connection carries its responses as HTTP/2 streams (not HTTP/1.1 chosen by ALPN). */
+function h2Framed(c: ServerConn | null): boolean {
+  return c !== null && (c.socket as Socket & { h2Framed?: boolean }).h2Framed === true;
+}
+
+/**
+ * HAProxy counts an HTTP/2 response as its start line and end of headers (32 bytes), then the
+ * name and value of each field the server sent; the status line and empty line written here
+ * count 17, and the fields this side adds are not in its count: the `connection` one written
+ * to the client, the `transfer-encoding: chunked` of a response without length (h2-server.ts).
+ */
+function h2HeadLogDelta(info: HeadInfo, conn: ConnectionHeader): number {
+  const connection = conn === 'close' ? 15 : conn === 'keep-alive' ? 20 : 0;
+  return 15 - connection - (info.chunked ? 24 : 0);
+}
+
+/** HAProxy counts an HTTP/2 response's trailers (names and values, and their end), no last chunk. */
+function h2TrailersLogBytes(trailers: string[] | undefined): number {
+  if (trailers === undefined || trailers.length === 0) return 0;
+  let n = 1;
+  for (const x of trailers) n += x.length;
+  return n;
+}
+
 function headLogBytes(head: string): number {
   let lines = 0;
   for (let i = head.indexOf('\r\n'); i >= 0; i = head.indexOf('\r\n', i + 2)) lines++;

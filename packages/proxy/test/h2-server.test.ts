@@ -174,7 +174,8 @@ describe('HTTP/2 to servers', () => {
         exchange(px.port, `GET /c${i}?delay=200&length HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`),
       ),
     );
-    for (const a of answers) expect(a).toMatch(/^HTTP\/1\.1 200 \r\n[^]*content-length: 6\r\n[^]*\r\n\r\nbody: $/);
+    for (const a of answers)
+      expect(a).toMatch(/^HTTP\/1\.1 200 \r\n[^]*content-length: 6\r\n[^]*\r\n\r\nbody: $/);
     expect(srv.seen).toHaveLength(8);
     expect(srv.sessions).toHaveLength(1);
     expect(px.h2.opened).toBe(1);
