@@ -208,11 +208,14 @@ function onSessionClose(this: GatewaySession): void {
 }
 
 /**
- * Soft stop: every HTTP/2 connection is told GOAWAY (no new stream); it closes once its open
- * streams are done (each one holds the process as any request does).
+ * Soft stop: every HTTP/2 connection, from clients and to servers, is told GOAWAY (no new
+ * stream); it closes once its open streams are done (each one holds the process as any
+ * request does).
  */
 export function softStopH2(): void {
   for (const s of sessions) if (!s.closed) s.close();
+  // connections to HTTP/2 servers: GOAWAY too, each closing once its streams are done
+  for (const c of connectors) c.closeIdle();
 }
 
 /** Hard stop: every HTTP/2 connection ends now. */

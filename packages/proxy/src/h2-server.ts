@@ -133,9 +133,8 @@ export class H2ServerConnector implements ServerH2Connector {
     const tls = t.tls;
     if (tls === undefined) return netConnect(where);
     const sni = tls.forwardClientSni ? clientServerName(client) : undefined;
-    const o: ConnectionOptions = { ...(where as ConnectionOptions), ...tls.connectOptions(sni) };
-    if (!this.alpn && o.ALPNProtocols === undefined) o.ALPNProtocols = ['h2'];
-    return tls.connect(o);
+    // (`ssl proto h2` without `alpn` offers no protocol, as HAProxy: the server must take h2 so)
+    return tls.connect({ ...(where as ConnectionOptions), ...tls.connectOptions(sni) });
   }
 
   /** A link over `sock` (connected or not); `shared`: other channels may join it. */
@@ -150,6 +149,11 @@ export class H2ServerConnector implements ServerH2Connector {
   forget(link: H2Link): void {
     const i = this.links.indexOf(link);
     if (i >= 0) this.links.splice(i, 1);
+  }
+
+  /** Soft stop: connections without streams close now, the others once their streams are done. */
+  closeIdle(): void {
+    for (const l of [...this.links]) l.end();
   }
 
   /** Closes every connection now (hard stop). */
