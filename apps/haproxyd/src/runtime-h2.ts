@@ -112,6 +112,7 @@ export function checkH2(model: ConfigModel): Diagnostic[] {
   const out: Diagnostic[] = [];
   readTuning(model, out);
   for (const p of model.proxies) {
+    if (p.kind !== 'defaults' && p.mode === 'http') honourMaxReuse(p);
     if (p.kind === 'defaults' || p.mode === 'http') continue;
     for (const s of p.servers) {
       if (s.options['proto'] !== 'h2') continue;
@@ -137,6 +138,20 @@ export function checkH2(model: ConfigModel): Diagnostic[] {
   return out;
 }
 
+/**
+ * `max-reuse` is honoured on HTTP/2 servers (HAProxy's manual: at least HTTP/2 connections
+ * respect it): no "has no effect" notice for their lines. HTTP/1.1 servers keep it.
+ */
+function honourMaxReuse(p: ProxyModel): void {
+  for (const s of p.servers) {
+    if (s.options['max-reuse'] === undefined || !isH2Server(s)) continue;
+    for (const d of p.directives) {
+      if (d.file !== s.file || d.line !== s.line || d.unhonoured === undefined) continue;
+      d.unhonoured = d.unhonoured.filter((o) => o !== 'max-reuse');
+    }
+  }
+}
+
 /** The settings announced to HTTP/2 clients. */
 export function h2Tuning(model: ConfigModel): H2Tuning {
   return readTuning(model, []);
@@ -156,8 +171,10 @@ export function serverH2For(
 ): ServerH2Connector | undefined {
   if (be.mode !== 'http' || !isH2Server(s)) return undefined;
   const t = readTuning(model, []);
+  const reuse = s.options['max-reuse'];
   const c = new H2ServerConnector({
     alpn: s.options['proto'] !== 'h2',
+    ...(typeof reuse === 'string' ? { maxReuse: Number(reuse) } : {}),
     settings: {
       ...(t.headerTableSize !== 4096 ? { headerTableSize: t.headerTableSize } : {}),
       ...(t.initialWindowSize !== 65535 ? { initialWindowSize: t.initialWindowSize } : {}),

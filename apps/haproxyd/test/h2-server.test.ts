@@ -233,8 +233,9 @@ let h2tls: H2Server;
 let h1tls: H2Server;
 let rst: H2Server;
 let goaway: H2Server;
+let limited: H2Server;
 let refusedPort = 0;
-const all = (): H2Server[] => [h2c, h2cAlways, h2tls, h1tls, rst, goaway];
+const all = (): H2Server[] => [h2c, h2cAlways, h2tls, h1tls, rst, goaway, limited];
 
 beforeAll(async () => {
   requireHaproxy();
@@ -245,6 +246,7 @@ beforeAll(async () => {
   h1tls = await h2Server('h1tls', { h1Only: true });
   rst = await h2Server('rst', { behaviour: 'rst' });
   goaway = await h2Server('goaway', { behaviour: 'goaway' });
+  limited = await h2Server('limited');
   refusedPort = (await freePorts(1))[0]!;
   // a crt-list whose line offers h2 (the bind line offers only http/1.1)
   writeFileSync(join(pki.dir, 'h2list.txt'), `${pki.path('www.pem')} [alpn h2,http/1.1] www.example.test\n`);
@@ -289,6 +291,7 @@ function config(
     '  use_backend be_rst if { path_beg /rst }',
     '  use_backend be_goaway if { path_beg /goaway }',
     '  use_backend be_refused if { path_beg /refused }',
+    '  use_backend be_limited if { path_beg /limited }',
     '  default_backend be_h2c',
     'backend be_h2c',
     `  server s1 127.0.0.1:${h2c.port} proto h2`,
@@ -304,6 +307,9 @@ function config(
     `  server s1 127.0.0.1:${rst.port} proto h2`,
     'backend be_goaway',
     `  server s1 127.0.0.1:${goaway.port} proto h2`,
+    'backend be_limited',
+    '  http-reuse always',
+    `  server s1 127.0.0.1:${limited.port} proto h2 max-reuse 2`,
     'backend be_refused',
     '  retries 1',
     `  server s1 127.0.0.1:${refusedPort} proto h2`,
@@ -772,6 +778,19 @@ describe('HTTP/2 to servers: connections', () => {
     });
     expect(r.haproxyd).toEqual(r.haproxy);
     expect(r.haproxy.connections).toBe(N + 1);
+  });
+
+  it('max-reuse: a connection carries max-reuse + 1 streams, then a new one is opened', async () => {
+    const r = await both(async (ports) => {
+      const statuses: string[] = [];
+      for (let i = 0; i < 7; i++)
+        statuses.push(
+          (await h1(ports[0]!, `GET /limited/${i} HTTP/1.1\nHost: site.test\nConnection: close\n\n`)).status,
+        );
+      return { statuses, connections: limited.rec.sessions, requests: limited.rec.seen.length };
+    });
+    expect(r.haproxyd).toEqual(r.haproxy);
+    expect(r.haproxy).toMatchObject({ connections: 3, requests: 7 });
   });
 });
 

@@ -58,6 +58,11 @@ export interface H2ServerOptions {
   settings?: http2.Settings;
   /** How long a connection without streams stays open (default: the idle purge delay). */
   idleTimeout?: number;
+  /**
+   * `max-reuse`: a connection carries at most this many streams after its first one (-1 or
+   * absent: no limit), then closes once they are done.
+   */
+  maxReuse?: number;
 }
 
 /** HTTP/1-only fields never sent over HTTP/2 (RFC 9113 §8.2.2). */
@@ -77,6 +82,8 @@ export class H2ServerConnector implements ServerH2Connector {
   readonly alpn: boolean;
   readonly settings: http2.Settings;
   readonly idleTimeout: number;
+  /** Most streams a connection carries in its life (Infinity: no limit). */
+  readonly maxStreams: number;
   /** Live connections that other channels may join. */
   readonly links: H2Link[];
   /** Every connection made so far (for tests and stats). */
@@ -86,6 +93,8 @@ export class H2ServerConnector implements ServerH2Connector {
     this.alpn = options.alpn;
     this.settings = options.settings ?? {};
     this.idleTimeout = options.idleTimeout ?? IDLE_PURGE_MS;
+    const reuse = options.maxReuse ?? -1;
+    this.maxStreams = reuse < 0 ? Number.POSITIVE_INFINITY : reuse + 1;
     this.links = [];
     this.opened = 0;
   }
@@ -122,7 +131,7 @@ export class H2ServerConnector implements ServerH2Connector {
     const links = this.links;
     for (let i = links.length - 1; i >= 0; i--) {
       const l = links[i]!;
-      if (!l.dead && l.load < l.capacity()) return l;
+      if (!l.dead && l.load < l.capacity() && l.streams + l.load < this.maxStreams) return l;
     }
     return undefined;
   }
@@ -213,6 +222,8 @@ export class H2Link {
   readonly channels: Set<H2Channel>;
   /** Streams open, plus channels waiting for the connection. */
   load: number;
+  /** Streams opened in the connection's life (`max-reuse`). */
+  streams: number;
 
   constructor(connector: H2ServerConnector, sock: Socket, shared: boolean) {
     this.connector = connector;
@@ -221,6 +232,7 @@ export class H2Link {
     this.dead = false;
     this.channels = new Set();
     this.load = 0;
+    this.streams = 0;
     const session = http2.connect('http://server', {
       createConnection: () => sock,
       settings: connector.settings,
@@ -260,6 +272,24 @@ export class H2Link {
     this.channels.delete(ch);
     // a private link serves its channel only
     if (!this.shared && this.channels.size === 0) this.end();
+  }
+
+  /**
+   * A stream was opened: at the connection's `max-reuse`, no channel takes it again (those
+   * between requests close, the others once their answer is done) and it closes after.
+   */
+  opened(): void {
+    this.streams++;
+    if (this.streams < this.connector.maxStreams) return;
+    this.dead = true;
+    this.connector.forget(this);
+    for (const ch of [...this.channels]) if (ch.stream === null) ch.fail();
+  }
+
+  /** A stream ended: a connection no channel may use closes once it carries none. */
+  streamDone(): void {
+    this.load--;
+    if (this.dead && this.load <= 0) this.end();
   }
 
   /** No new stream; the connection closes once its streams are done. */
@@ -436,7 +466,7 @@ export class H2Channel extends EventEmitter implements HttpHandler {
     if (st !== null) {
       st[CHANNEL] = undefined;
       if (!st.closed && !st.destroyed) st.close(http2.constants.NGHTTP2_CANCEL);
-      if (this.link !== null) this.link.load--;
+      this.link?.streamDone();
     }
     const link = this.link;
     this.link = null;
@@ -491,6 +521,7 @@ export class H2Channel extends EventEmitter implements HttpHandler {
     }
     link.load++;
     this.stream = st;
+    link.opened();
     this.respChunked = false;
     this.respTrailers = undefined;
     this.reqTrailers = undefined;
@@ -643,7 +674,7 @@ export class H2Channel extends EventEmitter implements HttpHandler {
     if (st === null) return;
     this.stream = null;
     st[CHANNEL] = undefined;
-    if (this.link !== null) this.link.load--;
+    this.link?.streamDone();
     if (this.respChunked) {
       let last = '0\r\n';
       const t = this.respTrailers;
@@ -663,7 +694,7 @@ export class H2Channel extends EventEmitter implements HttpHandler {
   /** The stream closed before its END_STREAM (RST_STREAM, GOAWAY, connection lost). */
   broken(): void {
     this.stream = null;
-    if (this.link !== null) this.link.load--;
+    this.link?.streamDone();
     this.fail();
   }
 }

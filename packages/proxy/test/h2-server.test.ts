@@ -70,8 +70,8 @@ async function h2Server() {
   return { port: (srv.address() as net.AddressInfo).port, seen, sessions, resets };
 }
 
-async function proxyTo(port: number, reuse: 'never' | 'safe' | 'always', retries = 3) {
-  const h2 = new H2ServerConnector({ alpn: false });
+async function proxyTo(port: number, reuse: 'never' | 'safe' | 'always', retries = 3, maxReuse = -1) {
+  const h2 = new H2ServerConnector({ alpn: false, maxReuse });
   const settings = (): HttpProxySettings => ({
     mode: 'keep-alive',
     forwardFor: undefined,
@@ -191,6 +191,26 @@ describe('HTTP/2 to servers', () => {
     expect(srv.sessions).toHaveLength(2);
     await waitFor(() => srv.sessions.every((s) => s.closed || s.destroyed), 'private connections closed');
     expect(px.h2.links).toHaveLength(0);
+  });
+
+  it('max-reuse: a connection takes max-reuse + 1 streams, a keep-alive client then gets a new one', async () => {
+    const srv = await h2Server();
+    const px = await proxyTo(srv.port, 'safe', 3, 1);
+    const s = net.connect(px.port, HOST);
+    let out = '';
+    s.setEncoding('latin1');
+    s.on('data', (d: string) => {
+      out += d;
+    });
+    for (let i = 0; i < 5; i++) {
+      s.write(`GET /r${i}?length HTTP/1.1\r\nHost: x\r\n\r\n`);
+      await waitFor(() => (out.match(/body: /g) ?? []).length > i, `answer ${i}`);
+    }
+    s.destroy();
+    expect(out.match(/HTTP\/1\.1 200 /g)).toHaveLength(5);
+    expect(srv.seen).toHaveLength(5);
+    expect(srv.sessions).toHaveLength(3);
+    expect(px.h2.opened).toBe(3);
   });
 
   it('a reset stream is a 502, not sent again on a reused connection', async () => {
