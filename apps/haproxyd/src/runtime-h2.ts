@@ -175,6 +175,8 @@ export function serverH2For(
   const c = new H2ServerConnector({
     alpn: s.options['proto'] !== 'h2',
     ...(typeof reuse === 'string' ? { maxReuse: Number(reuse) } : {}),
+    // 0 in HAProxy: no limit
+    maxConcurrentStreams: t.maxConcurrentStreams === 0 ? 1024 : t.maxConcurrentStreams,
     settings: {
       ...(t.headerTableSize !== 4096 ? { headerTableSize: t.headerTableSize } : {}),
       ...(t.initialWindowSize !== 65535 ? { initialWindowSize: t.initialWindowSize } : {}),

@@ -63,6 +63,8 @@ export interface H2ServerOptions {
    * absent: no limit), then closes once they are done.
    */
   maxReuse?: number;
+  /** Streams at once when the server announces no limit (tune.h2.max-concurrent-streams, 100). */
+  maxConcurrentStreams?: number;
 }
 
 /** HTTP/1-only fields never sent over HTTP/2 (RFC 9113 §8.2.2). */
@@ -84,6 +86,8 @@ export class H2ServerConnector implements ServerH2Connector {
   readonly idleTimeout: number;
   /** Most streams a connection carries in its life (Infinity: no limit). */
   readonly maxStreams: number;
+  /** Most streams at once on a connection whose server announces no limit. */
+  readonly streamsLimit: number;
   /** Live connections that other channels may join. */
   readonly links: H2Link[];
   /** Every connection made so far (for tests and stats). */
@@ -94,6 +98,7 @@ export class H2ServerConnector implements ServerH2Connector {
     this.settings = options.settings ?? {};
     this.idleTimeout = options.idleTimeout ?? IDLE_PURGE_MS;
     const reuse = options.maxReuse ?? -1;
+    this.streamsLimit = options.maxConcurrentStreams ?? 100;
     this.maxStreams = reuse < 0 ? Number.POSITIVE_INFINITY : reuse + 1;
     this.links = [];
     this.opened = 0;
@@ -251,7 +256,8 @@ export class H2Link {
   /** Most streams at once, as the server announced (100 until it says). */
   capacity(): number {
     const n = this.ready ? this.session.remoteSettings.maxConcurrentStreams : undefined;
-    return n === undefined || n > 1024 ? 1024 : n;
+    // a server that announces no limit gets tune.h2.max-concurrent-streams at once, as in HAProxy
+    return n === undefined || n >= 0xffffffff ? this.connector.streamsLimit : n;
   }
 
   attach(ch: H2Channel): void {
@@ -378,6 +384,11 @@ export class H2Channel extends EventEmitter implements HttpHandler {
   closed: boolean;
   /** Responses come from HTTP/2 frames (false once ALPN chose HTTP/1.1): read by the engine's log. */
   h2Framed: boolean;
+  /**
+   * The channel closed before the current request was sent (its connection was going away):
+   * read by the engine, which then sends the request again on a new connection.
+   */
+  unsent: boolean;
   /** The stream of the request in progress. */
   stream: ChannelStream | null;
   private readonly parser: HttpParser;
@@ -403,6 +414,7 @@ export class H2Channel extends EventEmitter implements HttpHandler {
     this.connected = false;
     this.closed = false;
     this.h2Framed = true;
+    this.unsent = false;
     this.stream = null;
     this.parser = new HttpParser('request', this);
     this.method = 'GET';
@@ -502,8 +514,13 @@ export class H2Channel extends EventEmitter implements HttpHandler {
   // --- request: engine → HTTP/2 stream -----------------------------------------------------
 
   onHeadersComplete(info: HeadInfo): void {
+    // the engine read the whole previous answer (its length) before the stream's END_STREAM
+    // event: that stream is done for this channel
+    if (this.stream !== null) this.leaveStream();
     const link = this.link;
-    if (link === null || link.dead || this.stream !== null) {
+    if (link === null || link.dead) {
+      // nothing reached the server: the engine may send the request again elsewhere
+      this.unsent = true;
       this.fail();
       return;
     }
@@ -516,6 +533,7 @@ export class H2Channel extends EventEmitter implements HttpHandler {
         waitForTrailers: info.chunked,
       }) as ChannelStream;
     } catch {
+      this.unsent = true;
       this.fail();
       return;
     }
@@ -666,6 +684,14 @@ export class H2Channel extends EventEmitter implements HttpHandler {
 
   trailers(t: http2.IncomingHttpHeaders): void {
     this.respTrailers = t;
+  }
+
+  /** The current stream no longer speaks to this channel (its answer was read whole). */
+  private leaveStream(): void {
+    const st = this.stream!;
+    this.stream = null;
+    st[CHANNEL] = undefined;
+    this.link?.streamDone();
   }
 
   /** The stream ended (END_STREAM from the server): the response is complete. */

@@ -1702,13 +1702,14 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.conn = null;
     if (!this.respStarted) {
       // a kept-alive connection the server had closed: send the request again on a new one
-      // (an HTTP/2 server's stream reset is its answer: not sent again, as HAProxy)
+      // (an HTTP/2 server's stream reset is its answer: not sent again, as HAProxy; a request
+      // its HTTP/2 connection could no longer take never left: it goes on a new one)
+      const h2 = c.server.h2 !== undefined;
       if (
-        c.reused &&
-        c.server.h2 === undefined &&
-        c.parser.offset === c.startOffset &&
-        !this.reqHasBody &&
-        this.pendingIn === null
+        (h2
+          ? (c.socket as Socket & { unsent?: boolean }).unsent === true
+          : c.reused && c.parser.offset === c.startOffset && this.pendingIn === null) &&
+        !this.reqHasBody
       ) {
         this.pendingOut.length = 0;
         this.pendingOut.push(this.reqHead);

@@ -213,6 +213,25 @@ describe('HTTP/2 to servers', () => {
     expect(px.h2.opened).toBe(3);
   });
 
+  it('pipelined requests: each goes once its predecessor is answered, on the same connection or, past max-reuse, a new one', async () => {
+    const srv = await h2Server();
+    for (const [maxReuse, sessions] of [
+      [-1, 1],
+      [0, 3],
+    ] as const) {
+      srv.seen.length = 0;
+      srv.sessions.length = 0;
+      const px = await proxyTo(srv.port, 'safe', 3, maxReuse);
+      const got = await exchange(
+        px.port,
+        'GET /p1?length HTTP/1.1\r\nHost: x\r\n\r\nGET /p2?length HTTP/1.1\r\nHost: x\r\n\r\nGET /p3?length HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+      );
+      expect(got.match(/HTTP\/1\.1 200 /g), `max-reuse ${maxReuse}`).toHaveLength(3);
+      expect(srv.seen.map((x) => x.headers[':path'])).toEqual(['/p1?length', '/p2?length', '/p3?length']);
+      expect(srv.sessions, `max-reuse ${maxReuse}`).toHaveLength(sessions);
+    }
+  });
+
   it('a reset stream is a 502, not sent again on a reused connection', async () => {
     const srv = await h2Server();
     const px = await proxyTo(srv.port, 'safe');
