@@ -106,14 +106,19 @@ export class H2ServerConnector implements ServerH2Connector {
 
   open(t: ServerTarget, onRead: OnRead, client: Socket | undefined, share: H2Share): Socket {
     const ch = new H2Channel(onRead, client);
+    // a connection serves requests for the address it went to (`set server … addr` changes it)
+    // and, with `sni ssl_fc_sni`, for the server name it sent
+    const sni = t.tls?.forwardClientSni === true ? clientServerName(client) : undefined;
+    const key = `${t.path ?? `${t.host}:${t.port}`}${sni !== undefined ? `\0${sni}` : ''}`;
+    ch.key = key;
     if (share === 'shared') {
-      const link = this.roomyLink();
+      const link = this.roomyLink(key);
       if (link !== undefined) {
         link.attach(ch);
         return ch as unknown as Socket;
       }
     }
-    const sock = this.transport(t, client);
+    const sock = this.transport(t, sni);
     if (this.alpn) {
       // the server's ALPN choice decides what this connection becomes
       ch.tlsPending = sock as TLSSocket;
@@ -125,36 +130,35 @@ export class H2ServerConnector implements ServerH2Connector {
       (sock as AlpnSocket)[ALPN_CHANNEL] = ch;
       return ch as unknown as Socket;
     }
-    const link = this.newLink(sock, share !== 'private');
+    const link = this.newLink(sock, share !== 'private', key);
     link.attach(ch);
     if (share === 'private') ch.ownLink = true;
     return ch as unknown as Socket;
   }
 
   /** A live link with room for one more stream. */
-  private roomyLink(): H2Link | undefined {
+  private roomyLink(key: string): H2Link | undefined {
     const links = this.links;
     for (let i = links.length - 1; i >= 0; i--) {
       const l = links[i]!;
-      if (!l.dead && l.load < l.capacity() && l.streams + l.load < this.maxStreams) return l;
+      if (l.key === key && !l.dead && l.load < l.capacity() && l.streams + l.load < this.maxStreams) return l;
     }
     return undefined;
   }
 
   /** The TCP or TLS connection to the server (TLS offers h2 first when `alpn` is set). */
-  private transport(t: ServerTarget, client: Socket | undefined): Socket {
+  private transport(t: ServerTarget, sni: string | undefined): Socket {
     const where = t.path !== undefined ? { path: t.path } : { host: t.host, port: t.port };
     const tls = t.tls;
     if (tls === undefined) return netConnect(where);
-    const sni = tls.forwardClientSni ? clientServerName(client) : undefined;
     // (`ssl proto h2` without `alpn` offers no protocol, as HAProxy: the server must take h2 so)
     return tls.connect({ ...(where as ConnectionOptions), ...tls.connectOptions(sni) });
   }
 
   /** A link over `sock` (connected or not); `shared`: other channels may join it. */
-  newLink(sock: Socket, shared: boolean): H2Link {
+  newLink(sock: Socket, shared: boolean, key: string): H2Link {
     this.opened++;
-    const link = new H2Link(this, sock, shared);
+    const link = new H2Link(this, sock, shared, key);
     if (shared) this.links.push(link);
     return link;
   }
@@ -192,7 +196,7 @@ function onAlpnDone(this: AlpnSocket): void {
   ch.tlsPending = undefined;
   const connector = ch.connector!;
   if (this.alpnProtocol === 'h2') {
-    const link = connector.newLink(this, ch.share !== 'private');
+    const link = connector.newLink(this, ch.share !== 'private', ch.key);
     if (ch.share === 'private') ch.ownLink = true;
     link.attach(ch);
     return;
@@ -219,6 +223,8 @@ export class H2Link {
   readonly connector: H2ServerConnector;
   readonly session: LinkSession;
   readonly shared: boolean;
+  /** Where it goes (address, and server name when the client's is forwarded). */
+  readonly key: string;
   /** The server's SETTINGS arrived: streams may be opened. */
   ready: boolean;
   /** Closing or closed (GOAWAY, error, idle): no new stream. */
@@ -230,9 +236,10 @@ export class H2Link {
   /** Streams opened in the connection's life (`max-reuse`). */
   streams: number;
 
-  constructor(connector: H2ServerConnector, sock: Socket, shared: boolean) {
+  constructor(connector: H2ServerConnector, sock: Socket, shared: boolean, key: string) {
     this.connector = connector;
     this.shared = shared;
+    this.key = key;
     this.ready = false;
     this.dead = false;
     this.channels = new Set();
@@ -377,6 +384,8 @@ export class H2Channel extends EventEmitter implements HttpHandler {
   /** `alpn`: the TLS connection whose handshake decides, and what the channel may share. */
   tlsPending: TLSSocket | undefined;
   share: H2Share;
+  /** Where its connection goes (H2Link.key). */
+  key: string;
   connector: H2ServerConnector | undefined;
   /** HTTP/1.1 chosen by ALPN: bytes go through this socket as they are. */
   raw: Socket | null;
@@ -409,6 +418,7 @@ export class H2Channel extends EventEmitter implements HttpHandler {
     this.ownLink = false;
     this.tlsPending = undefined;
     this.share = 'own';
+    this.key = '';
     this.connector = undefined;
     this.raw = null;
     this.connected = false;

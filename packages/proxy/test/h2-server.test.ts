@@ -232,6 +232,17 @@ describe('HTTP/2 to servers', () => {
     }
   });
 
+  it('set server addr: new requests go to the new address, not over the old connection', async () => {
+    const a = await h2Server();
+    const b = await h2Server();
+    const px = await proxyTo(a.port, 'always');
+    await exchange(px.port, 'GET /one HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    px.backend.servers[0]!.setAddress(HOST, b.port);
+    await exchange(px.port, 'GET /two HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(a.seen.map((x) => x.headers[':path'])).toEqual(['/one']);
+    expect(b.seen.map((x) => x.headers[':path'])).toEqual(['/two']);
+  });
+
   it('a reset stream is a 502, not sent again on a reused connection', async () => {
     const srv = await h2Server();
     const px = await proxyTo(srv.port, 'safe');
