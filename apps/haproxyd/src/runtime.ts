@@ -219,6 +219,14 @@ function serverTargets(
     }
     const tls = tlsOf(s);
     const h2 = h2Of(s);
+    if (h2 !== undefined && sendProxyOf(s.options) !== 0) {
+      refuse(
+        out,
+        s,
+        'server',
+        `server '${be.name}/${s.name}': 'send-proxy' to an HTTP/2 server is not supported yet by haproxyd's runtime.`,
+      );
+    }
     // a TLS server's checks run over TLS too (runtime-checks.ts, unless `port`/`addr` move them)
     if (tls !== undefined && sendProxyOf(s.options) !== 0) {
       refuse(

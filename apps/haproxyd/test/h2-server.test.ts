@@ -500,7 +500,7 @@ describe('HTTP/2 to servers: configuration', () => {
     }
   });
 
-  it('haproxyd refuses what it does not do yet: other server protos, HTTP checks over h2', async () => {
+  it('haproxyd refuses what it does not do yet: other server protos, send-proxy to h2, HTTP checks over h2', async () => {
     const [a, b] = await freePorts(2);
     const base = (server: readonly string[]) =>
       writeConfig(
@@ -520,6 +520,13 @@ describe('HTTP/2 to servers: configuration', () => {
     const fcgi = runBinary('haproxyd', ['-db', '-f', base([`  server s1 127.0.0.1:${b} proto fcgi`])]);
     expect((await fcgi.closed).code).not.toBe(0);
     expect(fcgi.stderr()).toContain("option 'proto fcgi' is not supported yet");
+    const proxied = runBinary('haproxyd', [
+      '-db',
+      '-f',
+      base([`  server s1 127.0.0.1:${b} proto h2 send-proxy`]),
+    ]);
+    expect((await proxied.closed).code).not.toBe(0);
+    expect(proxied.stderr()).toContain("'send-proxy' to an HTTP/2 server is not supported yet");
     const chk = await checkConfig('haproxyd', [
       base(['  option httpchk GET /health', `  server s1 127.0.0.1:${b} proto h2 check`]),
     ]);
