@@ -543,7 +543,7 @@ export class H2Channel extends EventEmitter implements HttpHandler {
         waitForTrailers: info.chunked,
       }) as ChannelStream;
     } catch {
-      this.unsent = true;
+      // a head node:http2 refuses (a CONNECT, a field it forbids): no server may take it, 502
       this.fail();
       return;
     }

@@ -243,6 +243,14 @@ describe('HTTP/2 to servers', () => {
     expect(b.seen.map((x) => x.headers[':path'])).toEqual(['/two']);
   });
 
+  it('a request node:http2 cannot send (CONNECT) is a 502, tried once', async () => {
+    const srv = await h2Server();
+    const px = await proxyTo(srv.port, 'safe');
+    const got = await exchange(px.port, 'CONNECT site:443 HTTP/1.1\r\nHost: site:443\r\n\r\n');
+    expect(got).toMatch(/^HTTP\/1\.1 502 Bad Gateway\r\n/);
+    expect(srv.seen).toHaveLength(0);
+  });
+
   it('a reset stream is a 502, not sent again on a reused connection', async () => {
     const srv = await h2Server();
     const px = await proxyTo(srv.port, 'safe');
