@@ -542,8 +542,11 @@ export class H2Channel extends EventEmitter implements HttpHandler {
         endStream: info.bodyKind === 'none',
         waitForTrailers: info.chunked,
       }) as ChannelStream;
-    } catch {
-      // a head node:http2 refuses (a CONNECT, a field it forbids): no server may take it, 502
+    } catch (e) {
+      // the connection was going away (GOAWAY read, closed): the request never left; a head
+      // node:http2 refuses (a CONNECT, a field it forbids) goes nowhere else either: 502
+      const code = (e as { code?: string }).code;
+      if (code === 'ERR_HTTP2_GOAWAY_SESSION' || code === 'ERR_HTTP2_INVALID_SESSION') this.unsent = true;
       this.fail();
       return;
     }

@@ -27,7 +27,7 @@ interface Seen {
 }
 
 /** A cleartext HTTP/2 server: answers `body: <what it got>` after `?delay=` ms; `/rst` resets the stream. */
-async function h2Server() {
+async function h2Server(o: { goawayAfterAnswer?: boolean } = {}) {
   const seen: Seen[] = [];
   const sessions: http2.ServerHttp2Session[] = [];
   const resets: string[] = [];
@@ -62,6 +62,8 @@ async function h2Server() {
           { sendDate: false } as http2.ServerStreamResponseOptions,
         );
         st.end(text);
+        // a server that ends each connection gracefully after one answer (GOAWAY)
+        if (o.goawayAfterAnswer) st.session?.close();
       }, delay);
     });
   });
@@ -249,6 +251,25 @@ describe('HTTP/2 to servers', () => {
     const got = await exchange(px.port, 'CONNECT site:443 HTTP/1.1\r\nHost: site:443\r\n\r\n');
     expect(got).toMatch(/^HTTP\/1\.1 502 Bad Gateway\r\n/);
     expect(srv.seen).toHaveLength(0);
+  });
+
+  it('a server that says GOAWAY after each answer: the next requests go on new connections', async () => {
+    const srv = await h2Server({ goawayAfterAnswer: true });
+    const px = await proxyTo(srv.port, 'always');
+    const s = net.connect(px.port, HOST);
+    let out = '';
+    s.setEncoding('latin1');
+    s.on('data', (d: string) => {
+      out += d;
+    });
+    for (let i = 0; i < 4; i++) {
+      s.write(`GET /g${i}?length HTTP/1.1\r\nHost: x\r\n\r\n`);
+      await waitFor(() => (out.match(/HTTP\/1\.1 /g) ?? []).length > i, `answer ${i}`);
+    }
+    s.destroy();
+    expect(out.match(/HTTP\/1\.1 \d+/g)).toEqual(Array(4).fill('HTTP/1.1 200'));
+    expect(srv.seen).toHaveLength(4);
+    expect(srv.sessions).toHaveLength(4);
   });
 
   it('a reset stream is a 502, not sent again on a reused connection', async () => {
