@@ -94,19 +94,8 @@ export function bindTlsFor(model: ConfigModel, b: BindModel, out: Diagnostic[]):
     refuse(out, b, 'bind', `bind option '${u}' is not supported yet by haproxyd's runtime.`);
   const t = r.tls;
   if (t === undefined) return undefined;
-  // 'h2' in the bind's ALPN list: served by runtime-h2.ts in mode http, forwarded as bytes in
-  // mode tcp; a crt-list line of its own offering h2 is not served yet
-  const isH2 = (p: string) => p === 'h2' || p.startsWith('h2-');
-  for (const e of t.entries) {
-    if (e.own?.alpn?.some(isH2)) {
-      refuse(
-        out,
-        b,
-        'bind',
-        `crt-list line for '${e.cert.path}': 'alpn ${e.own.alpn.join(',')}': advertising 'h2' (HTTP/2) is not supported yet by haproxyd's runtime on a crt-list line; put it on the bind line.`,
-      );
-    }
-  }
+  // 'h2' in the ALPN list of the bind or of a crt-list line: served by runtime-h2.ts in mode
+  // http (serve.ts gives the line its gateway), forwarded as bytes in mode tcp
   if (t.npn !== undefined)
     refuse(out, b, 'bind', `bind option 'npn' is not supported yet by haproxyd's runtime.`);
   for (const o of t.perCertificateOptions) {
@@ -142,16 +131,8 @@ export function serverTlsFor(
       `server '${backend}/${s.name}': option '${u}' is not supported yet by haproxyd's runtime.`,
     );
   }
-  const t = r.tls;
-  if (t?.alpn?.some((p) => p === 'h2' || p.startsWith('h2-'))) {
-    refuse(
-      out,
-      s,
-      'server',
-      `server '${backend}/${s.name}': 'alpn ${t.alpn.join(',')}': HTTP/2 to servers is not supported yet by haproxyd's runtime.`,
-    );
-  }
-  return t;
+  // `alpn h2,…`: HTTP/2 when the server picks h2 (runtime-h2.ts serverH2For, mode http)
+  return r.tls;
 }
 
 const checkTlsOf = new WeakMap<ServerModel, CheckTls | undefined>();

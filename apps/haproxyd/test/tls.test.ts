@@ -741,15 +741,11 @@ describe('-c checks the global TLS lines as HAProxy does', () => {
 
 describe('what is not served yet is refused at start', () => {
   const REFUSED: [string, string][] = [
-    // (alpn h2 and proto h2 on a bind line are served: h2.test.ts)
+    // (alpn h2 and proto h2 on a bind line are served: h2.test.ts; alpn h2 on a server line: h2-server.test.ts)
     ['ssl crt def.pem npn http/1.1', "bind option 'npn' is not supported yet"],
     [
       'ssl crt def.pem ca-sign-file @/casign.pem generate-certificates',
       "bind option 'generate-certificates' is not supported yet",
-    ],
-    [
-      'ssl crt def.pem\n  default_backend be\nbackend be\n  server s1 127.0.0.1:9 ssl verify none alpn h2',
-      "'alpn h2': HTTP/2 to servers is not supported yet",
     ],
     [
       'ssl crt def.pem\n  default_backend be\nbackend be\n  server s1 127.0.0.1:9 ssl verify none sni req.hdr(host)',
