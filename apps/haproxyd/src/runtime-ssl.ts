@@ -42,6 +42,8 @@ interface Compiled {
   servers: Map<ServerModel, { tls: ServerTls | undefined; unsupported: string[] }>;
   /** Servers without `ssl` whose checks run over TLS (`check-ssl`): their TLS settings. */
   checkServers: Map<ServerModel, ServerTls | undefined>;
+  /** `tls-ticket-keys` files by path, in the order bind lines name them first. */
+  ticketKeyFiles: Map<string, TicketKeyFile>;
 }
 
 const compiled = new WeakMap<ConfigModel, Compiled>();
@@ -56,12 +58,13 @@ function compile(model: ConfigModel, out: Diagnostic[]): Compiled {
     binds: new Map(),
     servers: new Map(),
     checkServers: new Map(),
+    ticketKeyFiles: new Map(),
   };
   for (const p of model.proxies) {
     if (p.kind === 'defaults') continue;
     for (const b of p.binds) {
       if (!isTlsBind(b)) continue;
-      c.binds.set(b, compileBindTls(b, p, defaults, out, c.store));
+      c.binds.set(b, compileBindTls(b, p, defaults, out, c.store, c.ticketKeyFiles));
     }
     for (const s of p.servers) {
       if (s.options['ssl'] !== undefined) {
@@ -171,11 +174,26 @@ export function checkTlsFor(model: ConfigModel, s: ServerModel, out: Diagnostic[
   return result;
 }
 
+/**
+ * The `tls-ticket-keys` files of a configuration by their runtime API id: HAProxy numbers
+ * them from 0 starting with the file named first last.
+ */
+export function ticketKeyFiles(model: ConfigModel): TicketKeyFile[] {
+  const c = compiled.get(model);
+  return c === undefined ? [] : [...c.ticketKeyFiles.values()].reverse();
+}
+
 /** The certificate store of a configuration (empty when it loads no certificate). */
 export function certificateStore(model: ConfigModel): CertificateStore {
   let c = compiled.get(model);
   if (c === undefined) {
-    c = { store: new CertificateStore(), binds: new Map(), servers: new Map(), checkServers: new Map() };
+    c = {
+      store: new CertificateStore(),
+      binds: new Map(),
+      servers: new Map(),
+      checkServers: new Map(),
+      ticketKeyFiles: new Map(),
+    };
     compiled.set(model, c);
   }
   return c.store;

@@ -402,6 +402,8 @@ export function compileBindTls(
   defaults: TlsDefaults,
   out: Diagnostic[],
   store?: CertificateStore,
+  /** `tls-ticket-keys` files read so far, by path: bind lines naming one file share its keys. */
+  ticketKeyFiles?: Map<string, TicketKeyFile>,
 ): BindTlsResult {
   const table = new SniTable(bind);
   const settings: TlsSettings = copySettings(defaults.bind);
@@ -439,7 +441,10 @@ export function compileBindTls(
       continue;
     }
     if (name === 'tls-ticket-keys') {
-      const keys = TicketKeyFile.read(value as string);
+      const keys =
+        ticketKeyFiles !== undefined
+          ? TicketKeyFile.shared(value as string, ticketKeyFiles)
+          : TicketKeyFile.read(value as string);
       if (typeof keys === 'string') {
         atLine(keys);
         failed = true;

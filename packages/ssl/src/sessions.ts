@@ -132,19 +132,38 @@ export function ticketsOff(secureOptions: number | undefined): boolean {
  */
 export class TicketKeyFile {
   readonly path: string;
-  /** Decoded keys of the last three lines, oldest first. */
-  readonly keys: readonly Buffer[];
-  private readonly encrypt: unknown[];
-  private readonly byName: Map<string, unknown[]>;
+  /** The three keys in use, oldest first: tickets are sealed with the middle one. */
+  private ring: Buffer[];
+  private readonly encrypt: unknown[] = [1, undefined, undefined, undefined, undefined];
+  private readonly byName = new Map<string, unknown[]>();
 
   private constructor(path: string, keys: Buffer[]) {
     this.path = path;
-    this.keys = keys;
-    const issuing = keys[keys.length - 2]!;
+    this.ring = keys;
+    this.index();
+  }
+
+  /** The keys in use, oldest first (`show tls-keys`). */
+  get keys(): readonly Buffer[] {
+    return this.ring;
+  }
+
+  /** `set ssl tls-key`: `key` becomes the newest, the oldest goes, tickets are sealed with the one before. */
+  push(key: Buffer): 'wrong-size' | undefined {
+    if (key.length !== this.ring[0]!.length) return 'wrong-size';
+    this.ring = [this.ring[1]!, this.ring[2]!, key];
+    this.index();
+    return undefined;
+  }
+
+  private index(): void {
     const part = (k: Buffer, at: number) => k.subarray(at, at + 16);
-    this.encrypt = [1, part(issuing, 32), part(issuing, 16), part(issuing, 0), undefined];
-    this.byName = new Map();
-    for (const k of keys) {
+    const issuing = this.ring[1]!;
+    this.encrypt[1] = part(issuing, 32);
+    this.encrypt[2] = part(issuing, 16);
+    this.encrypt[3] = part(issuing, 0);
+    this.byName.clear();
+    for (const k of this.ring) {
       this.byName.set(part(k, 0).toString('hex'), [k === issuing ? 1 : 2, part(k, 32), part(k, 16)]);
     }
   }
@@ -175,6 +194,15 @@ export class TicketKeyFile {
     }
     if (keys.length < 3) return `'${path}' : please supply at least 3 keys in the tls-tickets-file`;
     return new TicketKeyFile(path, keys.slice(-3));
+  }
+
+  /** The key file of `path`, read once for every bind line naming it (they share its keys, as in HAProxy). */
+  static shared(path: string, files: Map<string, TicketKeyFile>): TicketKeyFile | string {
+    const known = files.get(path);
+    if (known !== undefined) return known;
+    const read = TicketKeyFile.read(path);
+    if (typeof read !== 'string') files.set(path, read);
+    return read;
   }
 
   /** AES-256 keys (80 bytes): Node's ticket callback seals with AES-128 only. */
