@@ -51,6 +51,9 @@ function compile(model: ConfigModel, out: Diagnostic[]): Compiled {
     servers: new Map(),
     checkServers: new Map(),
   };
+  // names given to `add ssl crt-list` are joined to these as in the configuration
+  c.store.crtLists.crtBase = defaults.crtBase;
+  c.store.crtLists.caBase = defaults.caBase;
   for (const p of model.proxies) {
     if (p.kind === 'defaults') continue;
     for (const b of p.binds) {

@@ -132,11 +132,16 @@ export function compileServerTls(
   try {
     if (s.caFile !== undefined) {
       const p = withBase(defaults.caBase, s.caFile);
-      o.ca = loadCaFile(p, p, false);
+      const read = () => loadCaFile(p, p, false);
+      // listed by `show ssl ca-file` (unused: HAProxy links no certificate instance to it)
+      o.ca =
+        store !== undefined ? store.caFiles.load(crtPath(defaults.caBase, s.caFile), 'ca', read) : read();
     }
     if (s.crlFile !== undefined) {
       const p = withBase(defaults.caBase, s.crlFile);
-      o.crl = loadCaFile(p, p, true);
+      const read = () => loadCaFile(p, p, true);
+      o.crl =
+        store !== undefined ? store.caFiles.load(crtPath(defaults.caBase, s.crlFile), 'crl', read) : read();
     }
     const crt = server.options['crt'];
     if (typeof crt === 'string') {
