@@ -656,6 +656,7 @@ export function compileBindTls(
           post,
           atLine,
           out,
+          store,
         );
         if (own === false) {
           failed = true;
