@@ -17,7 +17,7 @@ export {
   type EntryTls,
   type SniEntry,
 } from './bind.ts';
-export { CaFileStore, type CaFileUser, type CaKind } from './ca-store.ts';
+export { CaFileStore, type CaFileUser, type CaKind, contextPem } from './ca-store.ts';
 export {
   type CrtListEntry,
   type CrtListLineParse,
