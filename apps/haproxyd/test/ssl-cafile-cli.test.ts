@@ -45,6 +45,8 @@ beforeAll(() => {
   writeFileSync(pki.path('ca-copy.crt'), pki.read('ca.crt'));
   // both CAs in one file, written in the order OpenSSL does not keep
   writeFileSync(pki.path('both.crt'), pki.read('otherca.crt') + pki.read('ca.crt') + pki.read('otherca.crt'));
+  // OpenSSL sorts its store before each addition: the last one added stays last
+  writeFileSync(pki.path('pair.crt'), pki.read('otherca.crt') + pki.read('ca.crt'));
   writeFileSync(
     pki.path('ca-list.txt'),
     'def.pem\nwww.pem [verify required ca-file otherca.crt] www.example.test\n',
@@ -96,12 +98,13 @@ describe('runtime API: CA and CRL files', () => {
         'frontend fe',
         `  bind 127.0.0.1:${pa} ssl crt def.pem verify required ca-file ca.crt`,
         `  bind 127.0.0.1:${pb} ssl crt def.pem verify required ca-file ca-copy.crt crl-file crl-empty.pem`,
-        `  bind 127.0.0.1:${pc} ssl crt def.pem verify none ca-file both.crt`,
+        `  bind 127.0.0.1:${pc} ssl crt def.pem verify none ca-file pair.crt`,
         `  bind 127.0.0.1:${pd} ssl crt-list ${pki.path('ca-list.txt')}`,
         '  http-request return status 200 content-type text/plain string ok',
         // a server's CA file is listed too (no certificate instance uses it)
         'backend be',
         `  server s1 127.0.0.1:${pa} ssl verify required ca-file ca.crt`,
+        `  server s2 127.0.0.1:${pa} ssl verify required ca-file both.crt`,
         '',
       ].join('\n');
       const proxy = await startProxy(b, writeConfig(cfg, `cafile-${b}.cfg`), {
@@ -130,6 +133,9 @@ describe('runtime API: CA and CRL files', () => {
         await say(`show ssl ca-file ${CA}`);
         await say(`show ssl ca-file ${pki.path('both.crt')}`);
         await say(`show ssl ca-file ${pki.path('both.crt')}:2`);
+        await say(`show ssl ca-file ${pki.path('pair.crt')}`);
+        // the system's store, as HAProxy's HTTP client loads it
+        await say('show ssl ca-file @system-ca:1');
         await say(`show ssl ca-file ${pki.path('otherca.crt')}:1`);
         await say(`show ssl ca-file ${CA}:0`);
         await say(`show ssl ca-file ${CA}:x`);

@@ -13,8 +13,8 @@
  */
 
 import { X509Certificate } from 'node:crypto';
-import { getCACertificates } from 'node:tls';
-import { canonicalCrlIssuer, canonicalSubject, compareCanonical, crlDetails, pemDer } from './der.ts';
+import { readdirSync, readFileSync } from 'node:fs';
+import { canonicalCrlIssuer, canonicalSubject, compareCanonical, crlDetails } from './der.ts';
 import { certificateDetails } from './details.ts';
 
 export type CaKind = 'ca' | 'crl';
@@ -46,41 +46,54 @@ const WORDS = {
   crl: { name: 'CRL', list: '', label: 'X509 CRL' },
 } as const;
 
-/** What a CA store holds of a PEM text: certificates first, then revocation lists, each without duplicate, in OpenSSL's order. */
-interface StoreObjects {
-  readonly certs: X509Certificate[];
-  readonly crls: Buffer[];
+/** One object of a CA store: a certificate or a revocation list. */
+interface StoreObject {
+  readonly cert: X509Certificate | undefined;
+  readonly crl: Buffer | undefined;
+  /** Its subject (certificate) or issuer (list) in OpenSSL's canonical form. */
+  readonly key: Buffer;
+  readonly id: string;
 }
 
-function storeObjects(pem: string): StoreObjects {
-  const seen = new Set<string>();
-  const certs: { cert: X509Certificate; key: Buffer }[] = [];
-  for (const der of pemDer(pem, '(?:TRUSTED )?CERTIFICATE')) {
-    let cert: X509Certificate;
+/** OpenSSL's order of store objects: certificates before lists, then by name. */
+function byStoreOrder(a: StoreObject, b: StoreObject): number {
+  const ta = a.cert !== undefined ? 0 : 1;
+  const tb = b.cert !== undefined ? 0 : 1;
+  return ta !== tb ? ta - tb : compareCanonical(a.key, b.key);
+}
+
+/**
+ * The objects a CA store holds of a PEM text, in the order OpenSSL keeps them: each one added
+ * in turn, a duplicate dropped, the list sorted before each addition (looking for the
+ * duplicate sorts it), so that all are sorted but the last one added.
+ */
+function storeObjects(pem: string): StoreObject[] {
+  const objects: StoreObject[] = [];
+  const re = /-----BEGIN ((?:TRUSTED )?CERTIFICATE|X509 CRL)-----([\s\S]*?)-----END \1-----/g;
+  for (const m of pem.matchAll(re)) {
+    const der = Buffer.from(m[2]!.replace(/\s+/g, ''), 'base64');
+    let o: StoreObject;
     try {
-      cert = new X509Certificate(der);
+      if (m[1] === 'X509 CRL') {
+        crlDetails(der);
+        o = {
+          cert: undefined,
+          crl: der,
+          key: canonicalOr(() => canonicalCrlIssuer(der)),
+          id: der.toString('base64'),
+        };
+      } else {
+        const cert = new X509Certificate(der);
+        o = { cert, crl: undefined, key: canonicalOr(() => canonicalSubject(der)), id: cert.fingerprint256 };
+      }
     } catch {
       continue;
     }
-    if (seen.has(cert.fingerprint256)) continue;
-    seen.add(cert.fingerprint256);
-    certs.push({ cert, key: canonicalOr(() => canonicalSubject(der)) });
+    objects.sort(byStoreOrder);
+    if (objects.some((x) => x.id === o.id)) continue;
+    objects.push(o);
   }
-  const crls: { der: Buffer; key: Buffer }[] = [];
-  for (const der of pemDer(pem, 'X509 CRL')) {
-    const id = der.toString('base64');
-    if (seen.has(id)) continue;
-    try {
-      crlDetails(der);
-    } catch {
-      continue;
-    }
-    seen.add(id);
-    crls.push({ der, key: canonicalOr(() => canonicalCrlIssuer(der)) });
-  }
-  certs.sort((a, b) => compareCanonical(a.key, b.key));
-  crls.sort((a, b) => compareCanonical(a.key, b.key));
-  return { certs: certs.map((c) => c.cert), crls: crls.map((c) => c.der) };
+  return objects;
 }
 
 function canonicalOr(f: () => Buffer): Buffer {
@@ -97,9 +110,10 @@ function canonicalOr(f: () => Buffer): Buffer {
  */
 export function contextPem(kind: CaKind, pem: string): string | string[] | undefined {
   const o = storeObjects(pem);
-  if (kind === 'ca') return o.certs.length > 0 ? o.certs.map((c) => c.toString()) : [];
-  if (o.crls.length === 0) return undefined;
-  return o.crls
+  if (kind === 'ca') return o.flatMap((x) => (x.cert !== undefined ? [x.cert.toString()] : []));
+  const crls = o.flatMap((x) => (x.crl !== undefined ? [x.crl] : []));
+  if (crls.length === 0) return undefined;
+  return crls
     .map(
       (d) =>
         `-----BEGIN X509 CRL-----\n${d.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END X509 CRL-----\n`,
@@ -107,14 +121,43 @@ export function contextPem(kind: CaKind, pem: string): string | string[] | undef
     .join('');
 }
 
-let systemCount: number | undefined;
-function systemCaCount(): number {
-  if (systemCount === undefined) {
-    const seen = new Set<string>();
-    for (const p of getCACertificates('system')) seen.add(new X509Certificate(p).fingerprint256);
-    systemCount = seen.size;
+/** Where OpenSSL's default certificate directory is on the usual systems (Debian's first). */
+const SYSTEM_CA_DIRS = ['/usr/lib/ssl/certs', '/etc/pki/tls/certs', '/etc/ssl/certs'];
+
+/** undefined: not read yet; null: no such directory (HAProxy then lists no `@system-ca`). */
+let systemPem: string | null | undefined;
+/**
+ * The system's trust store as one PEM text, read on first use as HAProxy reads it: the
+ * `.pem`, `.crt`, `.cer` and `.crl` files of OpenSSL's certificate directory in name order,
+ * the first certificate of each.
+ */
+function systemCaPem(): string | null {
+  if (systemPem !== undefined) return systemPem;
+  for (const dir of SYSTEM_CA_DIRS) {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    const parts: string[] = [];
+    for (const n of names.sort(byBytes)) {
+      if (n.startsWith('.') || !/\.(pem|crt|cer|crl)$/.test(n)) continue;
+      let text: string;
+      try {
+        text = readFileSync(`${dir}/${n}`, 'latin1');
+      } catch {
+        continue;
+      }
+      const first =
+        /-----BEGIN (?:TRUSTED )?CERTIFICATE-----[\s\S]*?-----END (?:TRUSTED )?CERTIFICATE-----/.exec(text);
+      if (first !== null) parts.push(first[0]);
+    }
+    systemPem = parts.join('\n');
+    return systemPem;
   }
-  return systemCount;
+  systemPem = null;
+  return systemPem;
 }
 
 /** strcmp() order, as HAProxy's trees list names. */
@@ -171,11 +214,11 @@ export class CaFileStore {
       }
       out += '# filename\n';
       const names = [...this.files.values()].filter((f) => f.kind === kind).map((f) => f.path);
-      if (kind === 'ca') names.push(SYSTEM_CA);
+      if (kind === 'ca' && systemCaPem() !== null) names.push(SYSTEM_CA);
       for (const p of names.sort(byBytes)) {
         if (kind === 'crl') out += `${p}\n`;
         else
-          out += `${p} - ${p === SYSTEM_CA ? systemCaCount() : this.count(this.files.get(p)?.pem)} ${w.list}\n`;
+          out += `${p} - ${this.count(p === SYSTEM_CA ? (systemCaPem() ?? undefined) : this.files.get(p)?.pem)} ${w.list}\n`;
       }
       return out;
     }
@@ -199,6 +242,11 @@ export class CaFileStore {
       file = t.file;
       pem = t.pem;
       shown = `*${file.path}`;
+    } else if (kind === 'ca' && name === SYSTEM_CA && systemCaPem() !== null) {
+      // verifies the HTTP client's connections only: no certificate instance uses it
+      file = { path: SYSTEM_CA, kind, pem: undefined, users: [] };
+      pem = systemCaPem() ?? undefined;
+      shown = SYSTEM_CA;
     } else {
       const f = this.files.get(name);
       if (f === undefined || f.kind !== kind) return notFound;
@@ -208,24 +256,26 @@ export class CaFileStore {
     }
     const used = !name.startsWith('*') && file.users.length > 0;
     const head = `Filename: ${shown}\nStatus: ${pem === undefined ? 'Empty' : used ? 'Used' : 'Unused'}\n`;
-    const objects = pem === undefined ? { certs: [], crls: [] } : storeObjects(pem);
+    const objects = pem === undefined ? [] : storeObjects(pem);
     if (kind === 'ca') {
       // HAProxy prints nothing at all unless a certificate is shown (an empty file, an index past the end)
       let out = head;
       let shownAny = false;
-      for (let i = index > 0 ? index - 1 : 0; i < objects.certs.length; i++) {
-        out += ` \nCertificate #${i + 1}:\n${certificateDetails(objects.certs[i]!, [])}`;
+      for (let i = index > 0 ? index - 1 : 0; i < objects.length; i++) {
+        const cert = objects[i]!.cert;
+        if (cert === undefined) continue;
+        out += ` \nCertificate #${i + 1}:\n${certificateDetails(cert, [])}`;
         shownAny = true;
         if (index > 0) break;
       }
       return shownAny ? out : '';
     }
-    // the lists are numbered after the certificates the file may hold
+    // objects are numbered whatever their kind
     let out = head;
-    const first = objects.certs.length;
-    for (let i = 0; i < objects.crls.length; i++) {
-      if (index > 0 && index - 1 !== first + i) continue;
-      out += ` \nCertificate Revocation List #${first + i + 1}:\n${crlDetails(objects.crls[i]!)}`;
+    for (let i = 0; i < objects.length; i++) {
+      const crl = objects[i]!.crl;
+      if (crl === undefined || (index > 0 && index - 1 !== i)) continue;
+      out += ` \nCertificate Revocation List #${i + 1}:\n${crlDetails(crl)}`;
       if (index > 0) break;
     }
     return out;
@@ -233,8 +283,7 @@ export class CaFileStore {
 
   private count(pem: string | undefined): number {
     if (pem === undefined) return 0;
-    const o = storeObjects(pem);
-    return o.certs.length + o.crls.length;
+    return storeObjects(pem).length;
   }
 
   /** `new ssl ca-file <file>` / `new ssl crl-file <file>`. */
@@ -260,8 +309,7 @@ export class CaFileStore {
     const file = t?.file ?? this.files.get(name);
     if (file === undefined)
       return failed(`Can't replace a ${w.name} file which is not referenced by the configuration!\n`);
-    const o = storeObjects(payload);
-    if (o.certs.length + o.crls.length === 0) return failed('Invalid payload\n');
+    if (storeObjects(payload).length === 0) return failed('Invalid payload\n');
     if (t !== undefined) {
       t.pem = payload;
       return `transaction updated for ${w.name} ${file.path}!\n`;
