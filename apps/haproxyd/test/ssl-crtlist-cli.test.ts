@@ -147,6 +147,11 @@ describe('runtime API: crt-list commands', () => {
         await say(`add ssl crt-list ${list}`, '[alpn http/1.1] x.pem');
         await say(`add ssl crt-list ${list}`, `${X} [alpn]`);
         await say(`add ssl crt-list ${list}`, `${X} [verify none] ]`);
+        // values are checked before anything is inserted; a CA file must be in the store
+        await say(`add ssl crt-list ${list}`, `${X} [ssl-min-ver TLSv9]`);
+        await say(`add ssl crt-list ${list}`, `${X} [verify sometimes]`);
+        await say(`add ssl crt-list ${list}`, `${X} [verify required ca-file ca.crt]`);
+        await say(`add ssl crt-list ${list}`, `${X} [crl-file nothere.pem]`);
         await say(`show ssl crt-list -n ${list}`);
         await look('A after payload', pa!, 'only.extra.test');
         // a directory takes its own files only, without options

@@ -112,6 +112,8 @@ interface RuntimeContext {
   /** The bind line's CA and CRL files (their names in the store). */
   readonly caKey: string | undefined;
   readonly crlKey: string | undefined;
+  /** A problem of this line in HAProxy's post-parse words (`Proxy 'fe': … for bind '…' at [f:l].`). */
+  readonly describe: (message: string) => string;
 }
 
 interface Place {
@@ -327,7 +329,7 @@ class SniTable implements BindTls {
         if (options.length > 0) {
           const problems: string[] = [];
           const note = (m: string) => {
-            problems.push(m);
+            problems.push(rt.describe(m));
           };
           const r = entryTls(options, rt.settings, rt.defaults, 'CLI', 1, this, note, note, [], rt.store);
           if (r === false || problems.length > 0) throw new Error(problems.join('\n'));
@@ -606,6 +608,7 @@ export function compileBindTls(
       defaults,
       caKey: settings.caFile !== undefined ? crtPath(defaults.caBase, settings.caFile) : undefined,
       crlKey: settings.crlFile !== undefined ? crtPath(defaults.caBase, settings.crlFile) : undefined,
+      describe: (m) => `Proxy '${proxy.name}': ${m} ${bindLabel(bind)}.`,
     };
   }
 

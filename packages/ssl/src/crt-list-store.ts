@@ -12,6 +12,7 @@
 
 import { type CrtListLineParse, parseCrtListLine } from './crt-list.ts';
 import type { LoadedCertificate } from './pem.ts';
+import { applySetting, emptySettings } from './settings.ts';
 import type { CertificateStore } from './store.ts';
 
 /** A certificate of a crt-list line served by one bind line. */
@@ -211,6 +212,19 @@ export class CrtListStore {
         return refused(
           `'alpn ${value}': advertising 'h2' (HTTP/2) is not supported yet by haproxyd's runtime on a crt-list line; put it on the bind line.`,
         );
+    }
+    // the values are checked as HAProxy's parser checks them, before anything is inserted
+    const scratch = emptySettings();
+    for (const [name, value] of options) {
+      const r = applySetting(scratch, name, value);
+      // HAProxy's sentence for a bad verify method ends with its own line feed
+      if (r !== undefined && r !== 'unknown' && r !== 'not-all')
+        return refused(name === 'verify' ? `${r}\n` : r);
+      if ((name === 'ca-file' || name === 'crl-file') && typeof value === 'string') {
+        // from the runtime API, a CA or CRL file comes from the store only (no disk access)
+        const key = this.caBase !== undefined && !value.startsWith('/') ? `${this.caBase}/${value}` : value;
+        if (this.certs.caFiles.pem(key) === undefined) return refused(`'${name}' : unable to load ${key}`);
+      }
     }
     let out = `Inserting certificate '${path}' in crt-list '${l.key}'`;
     const made: CrtListInstance[] = [];
