@@ -8,7 +8,7 @@
 
 import type { CommandContext } from '@hap/runtime-api';
 import { LEVEL_RANK } from '@hap/runtime-api';
-import { ocspResponseLooksValid } from '@hap/ssl';
+import { ocspUpdateRefusal } from '@hap/ssl';
 import { certificateStore } from './runtime-ssl.ts';
 import type { StatsHost } from './stats-source.ts';
 
@@ -95,8 +95,8 @@ const OCSP_ID_MAX_HEX = 256;
 
 /**
  * `show ssl ocsp-response [<id>]` and `set ssl ocsp-response <base64>`: haproxyd staples no
- * OCSP response (a certificate with one is refused at start), so there is none to list and
- * none an update could match; a well-formed response is refused as not supported.
+ * OCSP response (a certificate with one is refused at start), so HAProxy's tree of responses
+ * is empty: none to list, and an update is checked as HAProxy checks it, then matches nothing.
  */
 export function sslOcspCommand(verb: 'show' | 'set', args: readonly string[], ctx: CommandContext): string {
   if (verb === 'show') {
@@ -109,7 +109,5 @@ export function sslOcspCommand(verb: 'show' | 'set', args: readonly string[], ct
   if (text === '') return "'set ssl ocsp-response' expects response in base64 encoding.\n";
   if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text))
     return "'set ssl ocsp-response' received invalid base64 encoded response.\n";
-  const der = Buffer.from(text, 'base64');
-  if (!ocspResponseLooksValid(der)) return 'Unable to parse OCSP response.\n';
-  return "'set ssl ocsp-response' is not supported yet by haproxyd (it staples no OCSP response).\n";
+  return `${ocspUpdateRefusal(Buffer.from(text, 'base64'), Math.floor(Date.now() / 1000))}.\n`;
 }

@@ -1,12 +1,12 @@
 // End-to-end, differential: the runtime API's CA and CRL file commands (`show|new|set|commit|
 // abort|del ssl ca-file` and `… crl-file`, `show ssl ca-file <file>:<index>`), a CA file made at
 // run time and used by a crt-list line added at run time, and the OCSP commands' answers when
-// no response is stapled. The same configuration and commands run in the real HAProxy 2.6 and
+// no response is stapled (responses made by `openssl ocsp`, each refused for its own reason). The same configuration and commands run in the real HAProxy 2.6 and
 // in haproxyd; every answer is compared byte for byte (only the configuration file's path would
 // differ, and no answer names it), then which client certificates new handshakes accept on the
 // `verify required` binds after each commit.
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { type Binary, freePorts, requireHaproxy, startProxy, writeConfig } from '@hap/testkit';
 import { useTestkit } from '@hap/testkit/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,6 +41,39 @@ beforeAll(() => {
   openssl(pki.dir, ['ca', '-config', 'ca.cnf', '-gencrl', '-out', 'crl-empty.pem']);
   openssl(pki.dir, ['ca', '-config', 'ca.cnf', '-revoke', 'client.crt']);
   openssl(pki.dir, ['ca', '-config', 'ca.cnf', '-gencrl', '-out', 'crl-revoked.pem']);
+  // OCSP responses of the test CA: the (revoked) client, without a next update, a certificate
+  // the CA does not know, two certificates at once
+  const ocsp = (req: string, resp: string, certs: string[], days: boolean) => {
+    openssl(pki.dir, [
+      'ocsp',
+      '-issuer',
+      'ca.crt',
+      ...certs.flatMap((c) => ['-cert', c]),
+      '-no_nonce',
+      '-reqout',
+      req,
+    ]);
+    openssl(pki.dir, [
+      'ocsp',
+      '-index',
+      'index.txt',
+      '-rsigner',
+      'ca.crt',
+      '-rkey',
+      'ca.key',
+      '-CA',
+      'ca.crt',
+      '-reqin',
+      req,
+      '-respout',
+      resp,
+      ...(days ? ['-ndays', '1'] : []),
+    ]);
+  };
+  ocsp('req-client.der', 'ocsp-client.der', ['client.crt'], true);
+  ocsp('req-client.der', 'ocsp-nonext.der', ['client.crt'], false);
+  ocsp('req-www.der', 'ocsp-unknown.der', ['www.crt'], true);
+  ocsp('req-two.der', 'ocsp-two.der', ['www.crt', 'client.crt'], true);
   // the CA again under another name, so that its CRL bind is not touched by the CA commit
   writeFileSync(pki.path('ca-copy.crt'), pki.read('ca.crt'));
   // both CAs in one file, written in the order OpenSSL does not keep
@@ -228,6 +261,18 @@ describe('runtime API: CA and CRL files', () => {
         await say('set ssl ocsp-response AAAA');
         await say('set ssl ocsp-response AAA');
         await say('set ssl ocsp-response', 'AAAA');
+        const b64 = (f: string) => readFileSync(pki.path(f)).toString('base64');
+        for (const f of [
+          'ocsp-client.der',
+          'ocsp-nonext.der',
+          'ocsp-unknown.der',
+          'ocsp-two.der',
+          'req-client.der',
+        ])
+          await say(`set ssl ocsp-response ${b64(f)}`);
+        // a response whose status is not 'successful' (malformedRequest)
+        await say('set ssl ocsp-response MAMKAQE=');
+        await say('set ssl ocsp-response', b64('ocsp-client.der').replace(/(.{64})/g, '$1\n'));
         await say(`show ssl cert ${pki.path('def.pem')}.ocsp`);
         await say(`show ssl cert ${pki.path('nothere.pem')}.ocsp`);
         expect(proxy.exitStatus(), `${b} exited`).toBeNull();
@@ -240,6 +285,15 @@ describe('runtime API: CA and CRL files', () => {
       expect(results.haproxyd.answers[i]).toBe(results.haproxy.answers[i]);
     expect(results.haproxyd.answers.length).toBe(results.haproxy.answers.length);
     expect(results.haproxyd.seen).toEqual(results.haproxy.seen);
+    const all = results.haproxy.answers.join('');
+    for (const why of [
+      'OCSP single response: Certificate ID does not match any certificate or issuer.\n',
+      'OCSP single response: missing nextupdate.\n',
+      'OCSP single response: certificate status is unknown.\n',
+      'OCSP response ignored because contains multiple single responses (2).\n',
+      'OCSP response status not successful.\n',
+    ])
+      expect(all).toContain(why);
     // and the reference does what the manual says
     expect(results.haproxy.seen).toEqual(
       expect.arrayContaining([

@@ -252,14 +252,78 @@ export function compareCanonical(a: Buffer, b: Buffer): number {
   return Buffer.compare(a, b);
 }
 
-/** Whether `der` is shaped like an OCSPResponse (a SEQUENCE starting with its ENUMERATED status). */
-export function ocspResponseLooksValid(der: Buffer): boolean {
+/** id-pkix-ocsp-basic: the only response type HAProxy reads. */
+const OCSP_BASIC = '1.3.6.1.5.5.7.48.1.1';
+/** Seconds of clock skew OpenSSL's validity check allows (HAProxy's OCSP_MAX_RESPONSE_TIME_SKEW). */
+const OCSP_SKEW = 300;
+/** Longest DER certificate ID HAProxy indexes (OCSP_MAX_CERTID_ASN1_LENGTH). */
+const OCSP_MAX_CERTID = 128;
+
+function asn1Seconds(t: Tlv): number {
+  const s = t.value.toString('latin1');
+  const m = /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)/.exec(
+    t.tag === 0x17 ? (Number(s.slice(0, 2)) < 50 ? '20' : '19') + s : s,
+  );
+  if (m === null) throw new DerError('bad time');
+  return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) / 1000;
+}
+
+/**
+ * Why HAProxy 2.6 refuses `set ssl ocsp-response` with this DER response when no certificate
+ * of the process has an OCSP response (haproxyd staples none): the checks it makes, in its
+ * order and words, ending with the certificate ID matching nothing.
+ */
+export function ocspUpdateRefusal(der: Buffer, nowSeconds: number): string {
+  let status: Tlv | undefined;
+  let bytes: Tlv | undefined;
   try {
-    const r = readTlv(der, 0);
-    if (r.tlv.tag !== 0x30 || r.next !== der.length) return false;
-    const [status] = children(r.tlv.value);
-    return status?.tag === 0x0a;
+    const top = readTlv(der, 0).tlv;
+    if (top.tag !== 0x30) return 'Unable to parse OCSP response';
+    [status, bytes] = children(top.value);
+    if (status?.tag !== 0x0a || (bytes !== undefined && bytes.tag !== 0xa0))
+      return 'Unable to parse OCSP response';
   } catch {
-    return false;
+    return 'Unable to parse OCSP response';
   }
+  if (status.value.length !== 1 || status.value[0] !== 0) return 'OCSP response status not successful';
+  let responses: Tlv[];
+  try {
+    const rb = children(children(bytes!.value)[0]!.value);
+    if (rb[0]?.tag !== 0x06 || oid(rb[0].value) !== OCSP_BASIC || rb[1]?.tag !== 0x04)
+      throw new DerError('type');
+    const basic = readTlv(rb[1].value, 0).tlv;
+    const tbs = children(children(basic.value)[0]!.value);
+    let i = tbs[0]?.tag === 0xa0 ? 1 : 0;
+    i += 2; // responderID, producedAt
+    const list = tbs[i];
+    if (list?.tag !== 0x30) throw new DerError('responses');
+    responses = children(list.value);
+  } catch {
+    return 'Failed to get basic response from OCSP Response';
+  }
+  if (responses.length > 1)
+    return `OCSP response ignored because contains multiple single responses (${responses.length})`;
+  const single = responses[0];
+  if (single === undefined) return 'Failed to get OCSP single response';
+  try {
+    const [certId, certStatus, thisUpdate, ...rest] = children(single.value);
+    if (certId === undefined || certStatus === undefined || thisUpdate === undefined)
+      throw new DerError('single');
+    if (certStatus.tag !== 0x80 && certStatus.tag !== 0xa1)
+      return 'OCSP single response: certificate status is unknown';
+    const next = rest.find((t) => t.tag === 0xa0);
+    if (next === undefined) return 'OCSP single response: missing nextupdate';
+    const nextUpdate = asn1Seconds(children(next.value)[0]!);
+    const thisSeconds = asn1Seconds(thisUpdate);
+    if (
+      thisSeconds > nowSeconds + OCSP_SKEW ||
+      nextUpdate < nowSeconds - OCSP_SKEW ||
+      nextUpdate < thisSeconds
+    )
+      return 'OCSP single response: no longer valid.';
+    if (certId.raw.length > OCSP_MAX_CERTID) return 'OCSP single response: Certificate ID too long';
+  } catch {
+    return 'Failed to get OCSP single response';
+  }
+  return 'OCSP single response: Certificate ID does not match any certificate or issuer';
 }
