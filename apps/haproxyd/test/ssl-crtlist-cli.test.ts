@@ -32,7 +32,7 @@ beforeAll(() => {
       'def.pem',
       'www.pem [ssl-min-ver TLSv1.2 alpn http/1.1 verify none] WWW.example.test !no.example.test',
       '',
-      'wild.pem *.wild.test',
+      'wild.pem [] *.wild.test',
       '',
     ].join('\n'),
   );
@@ -115,6 +115,7 @@ describe('runtime API: crt-list commands', () => {
         await say(`show ssl crt-list ${list}`);
         await say(`show ssl crt-list -n ${list}`);
         await say(`show ssl crt-list ${dir}/`);
+        await say(`show ssl crt-list -n ${dir}`);
         await say(`show ssl crt-list -n ${strictList}`);
         await say('show ssl crt-list -n');
         await say('show ssl crt-list nothere.txt');

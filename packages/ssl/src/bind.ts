@@ -20,7 +20,7 @@ import {
 } from 'node:tls';
 import type { BindModel, Diagnostic } from '@hap/config';
 import { type CaKind, contextPem } from './ca-store.ts';
-import { crtListLineCount, readCrtList } from './crt-list.ts';
+import { crtListLines, readCrtList } from './crt-list.ts';
 import type { CrtListInstance, CrtListUser } from './crt-list-store.ts';
 import type { TlsDefaults } from './defaults.ts';
 import {
@@ -640,7 +640,9 @@ export function compileBindTls(
         continue;
       }
       const lines = readCrtList(path, src.value);
-      store?.crtLists.open(src.value, false, crtListLineCount(path), table.crtListUser());
+      // the lines as the runtime API shows them (read again only when it is there)
+      const raw = store !== undefined ? crtListLines(path) : undefined;
+      if (raw !== undefined) store?.crtLists.open(src.value, false, raw.count, table.crtListUser());
       for (const entry of lines) {
         const certPath = crtPath(defaults.crtBase, entry.file);
         if (!existsSync(certPath)) {
@@ -668,9 +670,11 @@ export function compileBindTls(
         const files = statSync(certPath).isDirectory() ? certificateFilesIn(certPath) : [certPath];
         for (const f of files) {
           const inst = serve(f, entry.filters, own);
-          const written = entry.options.length > 0 ? entry.options : undefined;
-          if (inst !== undefined)
-            store?.crtLists.line(src.value, f, written, entry.filters, entry.line, inst);
+          const shown = raw?.byLine.get(entry.line);
+          const written =
+            shown !== undefined ? shown.options : entry.options.length > 0 ? entry.options : undefined;
+          const filters = shown?.filters ?? entry.filters;
+          if (inst !== undefined) store?.crtLists.line(src.value, f, written, filters, entry.line, inst);
         }
       }
     } catch (err) {

@@ -25,17 +25,28 @@ export interface CrtListEntry {
 const FLAGS = new Set(['allow-0rtt', 'no-ca-names']);
 const KNOWN = new Set(CRT_LIST_OPTIONS);
 
-/** How many lines HAProxy counts in a crt-list file (the next line added gets this plus one). */
-export function crtListLineCount(path: string): number {
+/**
+ * A crt-list file's lines as HAProxy's runtime API keeps them: how many lines it counts (the
+ * next line added gets this plus one), and each line by number as HAProxy splits it (what
+ * `show ssl crt-list` prints: options in brackets, even empty ones, filters as written).
+ */
+export function crtListLines(path: string): { count: number; byLine: Map<number, CrtListLineParse> } {
+  const byLine = new Map<number, CrtListLineParse>();
   let text: string;
   try {
     text = readFileSync(path, 'latin1');
   } catch {
-    return 0;
+    return { count: 0, byLine };
   }
-  let n = 0;
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) n++;
-  return text.length > 0 && !text.endsWith('\n') ? n + 1 : n;
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (l.startsWith('#') || l === '' || l.startsWith('\r')) continue;
+    const r = parseCrtListLine(l, path, i + 1);
+    if (r !== undefined && typeof r !== 'string') byLine.set(i + 1, r);
+  }
+  return { count: lines.length, byLine };
 }
 
 /** Reads and splits a crt-list file; errors are HAProxy-worded, naming the file and line. */

@@ -21,7 +21,7 @@ export { CaFileStore, type CaFileUser, type CaKind, contextPem } from './ca-stor
 export {
   type CrtListEntry,
   type CrtListLineParse,
-  crtListLineCount,
+  crtListLines,
   parseCrtListLine,
   readCrtList,
 } from './crt-list.ts';
