@@ -253,6 +253,11 @@ describe('runtime API: CA and CRL files', () => {
         await look('D after commit', pd!, 'rogue', 'www.example.test');
         await look('D after commit', pd!, 'client', 'www.example.test');
         await look('D untouched line', pd!, 'rogue', 'alt.example.test');
+        // once no line uses it, the run-time CA file can go
+        await say(`del ssl crt-list ${pki.path('ca-list.txt')} ${pki.path('www.pem')}:3`);
+        await say(`show ssl ca-file ${NEW}`);
+        await say(`del ssl ca-file ${NEW}`);
+        await look('D deleted line', pd!, 'rogue', 'alt.example.test');
         // OCSP: none is stapled
         await say('show ssl ocsp-response');
         await say('show ssl ocsp-response 303b300906052b0e03021a05000414');
