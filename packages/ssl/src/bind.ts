@@ -303,6 +303,8 @@ class SniTable implements BindTls {
   /** The crt-list side of a served certificate: whether it is the default one, and how to stop serving it. */
   crtListInstance(entry: Entry, inst: CertificateInstance): CrtListInstance {
     return {
+      file: this.file,
+      line: this.line,
       isDefault: () => !this.strictSni && this.entries[0] === entry,
       remove: () => {
         const i = this.entries.indexOf(entry);

@@ -42,8 +42,8 @@ interface CaTransaction {
 const SYSTEM_CA = '@system-ca';
 
 const WORDS = {
-  ca: { name: 'CA', list: 'certificate(s)', label: 'CERTIFICATE' },
-  crl: { name: 'CRL', list: '', label: 'X509 CRL' },
+  ca: { name: 'CA', list: 'certificate(s)' },
+  crl: { name: 'CRL', list: '' },
 } as const;
 
 /** One object of a CA store: a certificate or a revocation list. */

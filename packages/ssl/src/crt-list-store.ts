@@ -17,6 +17,9 @@ import type { CertificateStore } from './store.ts';
 
 /** A certificate of a crt-list line served by one bind line. */
 export interface CrtListInstance {
+  /** Where its bind line is, for HAProxy's messages. */
+  readonly file: string;
+  readonly line: number;
   /** The bind's default certificate (and the bind is not `strict-sni`): cannot be deleted. */
   isDefault(): boolean;
   /** Stops serving it (new handshakes only). */
@@ -280,10 +283,10 @@ export class CrtListStore {
       return refused(
         `found the certificate '${cert}' in several entries, please specify a line number preceded by colons (${numbers})!`,
       );
-    const defaults = entry.instances.flatMap((inst, i) => (inst.isDefault() ? [l.users[i]] : []));
+    const defaults = entry.instances.filter((inst) => inst.isDefault());
     if (defaults.length > 0) {
       let why = `certificate '${cert}' cannot be deleted, it is used as default certificate by the following frontends:\n`;
-      for (const u of defaults) if (u !== undefined) why += `\t- ${u.file}:${u.line}\n`;
+      for (const d of defaults) why += `\t- ${d.file}:${d.line}\n`;
       return refused(why);
     }
     for (const inst of entry.instances) inst.remove();

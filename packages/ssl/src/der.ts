@@ -174,14 +174,6 @@ export function crlDetails(der: Buffer): string {
   return out;
 }
 
-/** The DER of every `-----BEGIN <label>-----` block of a PEM text, in order. */
-export function pemDer(text: string, label: string): Buffer[] {
-  const out: Buffer[] = [];
-  const re = new RegExp(`-----BEGIN ${label}-----([\\s\\S]*?)-----END ${label}-----`, 'g');
-  for (const m of text.matchAll(re)) out.push(Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64'));
-  return out;
-}
-
 /** The subject Name of a certificate (DER), in OpenSSL's canonical form (see `canonicalName`). */
 export function canonicalSubject(certDer: Buffer): Buffer {
   const cert = readTlv(certDer, 0).tlv;
