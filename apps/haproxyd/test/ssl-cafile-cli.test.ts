@@ -7,6 +7,7 @@
 // `verify required` binds after each commit.
 
 import { readFileSync, writeFileSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
 import { type Binary, freePorts, requireHaproxy, startProxy, writeConfig } from '@hap/testkit';
 import { useTestkit } from '@hap/testkit/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,6 +77,7 @@ beforeAll(() => {
   ocsp('req-two.der', 'ocsp-two.der', ['www.crt', 'client.crt'], true);
   // the CA again under another name, so that its CRL bind is not touched by the CA commit
   writeFileSync(pki.path('ca-copy.crt'), pki.read('ca.crt'));
+  writeFileSync(pki.path('srvca.crt'), pki.read('ca.crt'));
   // both CAs in one file, written in the order OpenSSL does not keep
   writeFileSync(pki.path('both.crt'), pki.read('otherca.crt') + pki.read('ca.crt') + pki.read('otherca.crt'));
   // OpenSSL sorts its store before each addition: the last one added stays last
@@ -108,11 +110,28 @@ async function outcome(port: number, who: 'client' | 'rogue', servername?: strin
   return r.response.startsWith('HTTP/1.1 200') ? 'accepted' : 'refused';
 }
 
+/** The status line of one plain HTTP request (the connection closed after it). */
+function statusVia(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    const s = netConnect({ host: '127.0.0.1', port }, () => {
+      s.write('GET / HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n\r\n');
+    });
+    s.setEncoding('latin1');
+    s.setTimeout(10_000, () => s.destroy());
+    s.on('data', (d: string) => {
+      text += d;
+    });
+    s.on('error', () => {});
+    s.on('close', () => resolve(text.split('\r\n')[0] ?? ''));
+  });
+}
+
 describe('runtime API: CA and CRL files', () => {
   it('answers as HAProxy does, and a commit changes which client certificates are accepted', async () => {
     const results = {} as Record<Binary, { answers: string[]; seen: string[] }>;
     for (const b of BINARIES) {
-      const [pa, pb, pc, pd] = await freePorts(4);
+      const [pa, pb, pc, pd, pe, pf] = await freePorts(6);
       const admin = pki.path(`ca-admin-${b}.sock`);
       const oper = pki.path(`ca-oper-${b}.sock`);
       const user = pki.path(`ca-user-${b}.sock`);
@@ -133,7 +152,15 @@ describe('runtime API: CA and CRL files', () => {
         `  bind 127.0.0.1:${pb} ssl crt def.pem verify required ca-file ca-copy.crt crl-file crl-empty.pem`,
         `  bind 127.0.0.1:${pc} ssl crt def.pem verify none ca-file pair.crt`,
         `  bind 127.0.0.1:${pd} ssl crt-list ${pki.path('ca-list.txt')}`,
+        `  bind 127.0.0.1:${pf} ssl crt def.pem`,
         '  http-request return status 200 content-type text/plain string ok',
+        // a server with a client certificate: its CA file is linked to it, a commit reaches it
+        'frontend relay',
+        `  bind 127.0.0.1:${pe}`,
+        '  default_backend be2',
+        'backend be2',
+        '  http-reuse never',
+        `  server s1 127.0.0.1:${pf} ssl verify required ca-file srvca.crt crt client.pem`,
         // a server's CA file is listed too (no certificate instance uses it)
         'backend be',
         `  server s1 127.0.0.1:${pa} ssl verify required ca-file ca.crt`,
@@ -141,7 +168,7 @@ describe('runtime API: CA and CRL files', () => {
         '',
       ].join('\n');
       const proxy = await startProxy(b, writeConfig(cfg, `cafile-${b}.cfg`), {
-        readyPorts: [pa!, pb!, pc!, pd!],
+        readyPorts: [pa!, pb!, pc!, pd!, pe!, pf!],
       });
       const answers: string[] = [];
       const seen: string[] = [];
@@ -258,6 +285,12 @@ describe('runtime API: CA and CRL files', () => {
         await say(`show ssl ca-file ${NEW}`);
         await say(`del ssl ca-file ${NEW}`);
         await look('D deleted line', pd!, 'rogue', 'alt.example.test');
+        // a server's CA file: the next connections to the server verify with the new one
+        await say(`show ssl ca-file ${pki.path('srvca.crt')}`);
+        seen.push(`relay before: ${await statusVia(pe!)}`);
+        await say(`set ssl ca-file ${pki.path('srvca.crt')}`, pki.read('otherca.crt'));
+        await say(`commit ssl ca-file ${pki.path('srvca.crt')}`);
+        seen.push(`relay after: ${await statusVia(pe!)}`);
         // OCSP: none is stapled
         await say('show ssl ocsp-response');
         await say('show ssl ocsp-response 303b300906052b0e03021a05000414');
@@ -310,6 +343,8 @@ describe('runtime API: CA and CRL files', () => {
         'B after CRL commit client: refused',
         'D added line rogue (alt.example.test): accepted',
         'D after commit client (www.example.test): accepted',
+        'relay before: HTTP/1.1 200 OK',
+        'relay after: HTTP/1.1 503 Service Unavailable',
       ]),
     );
   });
