@@ -213,11 +213,8 @@ export class TlsDoor {
   private readonly handshakeTimeout: number;
   private readonly events: TlsDoorEvents;
   private readonly base: BindTlsServer;
-  /**
-   * Servers of crt-list lines with options, made on first use (matched / as default); weakly
-   * held: a line deleted at run time (`del ssl crt-list`) takes its servers with it.
-   */
-  private readonly byEntry = new WeakMap<SniEntry, { matched?: BindTlsServer; fallback?: BindTlsServer }>();
+  /** Servers of crt-list lines with options, made on first use (matched / as default). */
+  private readonly byEntry = new WeakMap<SniEntry, { matched?: BindTlsServer; fallback?: BindTlsServer }>(); // weak: `del ssl crt-list` frees them
 
   constructor(tls: BindTls, handshakeTimeout: number, events: TlsDoorEvents) {
     this.tls = tls;
