@@ -82,6 +82,12 @@ const sectionsOf = (model: ConfigModel): readonly ProxyModel[] => model.proxies;
 const isLogDirective = (d: Directive): boolean =>
   d.keyword === 'log' || d.keyword.startsWith('log-') || /^option (http|tcp)log$/.test(d.keyword);
 
+/** `sni <expr>` on a server, other than a constant or the client's own name: the sample engine reads it. */
+export const hasSniExpression = (s: ServerModel): boolean => {
+  const sni = s.options['sni'];
+  return typeof sni === 'string' && sni !== 'ssl_fc_sni' && !/^str\(.*\)$/.test(sni);
+};
+
 /** What each optional module is needed for (defaults sections count: their lines are inherited). */
 export const uses = {
   rules: (model: ConfigModel): boolean =>
@@ -90,7 +96,8 @@ export const uses = {
         p.rules.length > 0 ||
         p.acls.length > 0 ||
         p.useBackends.length > 0 ||
-        p.directives.some((d) => RULE_ENGINE_KEYWORDS.has(d.keyword)),
+        p.directives.some((d) => RULE_ENGINE_KEYWORDS.has(d.keyword)) ||
+        p.servers.some(hasSniExpression),
     ),
   stick: (model: ConfigModel): boolean =>
     sectionsOf(model).some((p) => p.directives.some((d) => d.keyword === 'stick-table')),

@@ -6,7 +6,14 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { type ConfigModel, type Diagnostic, type Directive, type ProxyModel, parseTime } from '@hap/config';
+import {
+  type ConfigModel,
+  type Diagnostic,
+  type Directive,
+  type ProxyModel,
+  parseTime,
+  type ServerModel,
+} from '@hap/config';
 import { ERROR_PAGE_STATUSES } from '@hap/http';
 import type { MonitorSettings, ProxyHttpRules } from '@hap/proxy';
 import {
@@ -20,7 +27,8 @@ import {
   type RuleSpec,
   TargetRules,
 } from '@hap/rules';
-import { compileCondition } from '@hap/sample';
+import { compileCondition, compileSampleExpr, type SampleEnv, sampleToString } from '@hap/sample';
+import { hasSniExpression } from './features.ts';
 import { captureLayout, chain, type HttpErrorEntry, resolvePath } from './runtime-http.ts';
 import { tablesOf } from './runtime-stick.ts';
 
@@ -210,7 +218,13 @@ export function checkRules(model: ConfigModel): Diagnostic[] {
   const isBackend = (q: ProxyModel) => (q.kind === 'backend' || q.kind === 'listen') && !q.disabled;
   const names = new Set(model.proxies.filter(isBackend).map((q) => q.name));
   for (const p of model.proxies) {
-    if (p.kind === 'defaults' || p.disabled || !hasRules(p)) continue;
+    if (p.kind === 'defaults' || p.disabled) continue;
+    // `sni <expr>` on TLS servers: parsed here so that `-c` reports it as HAProxy does
+    for (const s of p.servers) {
+      const sni = s.options['sni'];
+      if (s.options['ssl'] !== undefined && hasSniExpression(s)) serverSniOf(p.name, s, sni as string, out);
+    }
+    if (!hasRules(p)) continue;
     compileRules(model, p, (name) => names.has(name), out);
   }
   return out;
@@ -339,4 +353,32 @@ function compileSection(
 
   for (const d of p.directives) if (honoured.has(d.keyword)) d.supported = true;
   return { connection, session, http, switching, useServer, monitor };
+}
+
+/**
+ * `server … ssl sni <expr>`: the server name read from each stream when its connection opens
+ * (an empty or missing sample sends none). An expression that does not compile is HAProxy's alert.
+ */
+export function serverSniOf(
+  backend: string,
+  s: ServerModel,
+  text: string,
+  out: Diagnostic[],
+): ((env: SampleEnv) => string | undefined) | undefined {
+  try {
+    const expr = compileSampleExpr(text, { file: s.file, line: s.line, resolvePath });
+    return (env) => {
+      const v = expr.eval(env);
+      const name = v === undefined ? '' : sampleToString(v);
+      return name === '' ? undefined : name;
+    };
+  } catch (err) {
+    out.push({
+      level: 'alert',
+      code: 'HAP_ERR_RULE',
+      keyword: 'server',
+      message: `[${s.file}:${s.line}] : 'server ${backend}/${s.name}' : error detected while parsing sni expression : ${(err as Error).message}`,
+    });
+    return undefined;
+  }
 }

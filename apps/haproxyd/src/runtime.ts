@@ -25,7 +25,7 @@ import { createUserlist } from '@hap/sample/engine';
 import type { BindTls } from '@hap/ssl';
 import type { StickTable } from '@hap/stick';
 import { alertAt } from './alerts.ts';
-import type { Features } from './features.ts';
+import { type Features, isH2Server } from './features.ts';
 import { balancerFor } from './runtime-balance.ts';
 import type { PlannedChecks } from './runtime-checks.ts';
 import { chain, httpSettings, serverCookie } from './runtime-http.ts';
@@ -187,6 +187,37 @@ function sendProxyOf(options: Record<string, string | true>): 0 | 1 | 2 {
 }
 
 /** The servers to connect to, and their models in the same order (for the balancer). */
+/**
+ * A TLS server whose SNI is an expression (`sni req.hdr(host)`): the rule engine reads it from
+ * the stream (HTTP mode; refused in mode tcp and with HTTP/2 to the server, not served yet).
+ */
+function serverTlsWithSni(
+  be: ProxyModel,
+  s: ServerModel,
+  t: NonNullable<ServerTarget['tls']> & { readonly sniExpression?: string | undefined },
+  rules: Features['rules'],
+  out: Diagnostic[],
+): ServerTarget['tls'] {
+  const text = t.sniExpression!;
+  if (be.mode !== 'http' || isH2Server(s)) {
+    refuse(
+      out,
+      s,
+      'server',
+      `server '${be.name}/${s.name}': 'sni ${text}' is not supported yet by haproxyd's runtime ${be.mode !== 'http' ? 'in mode tcp' : 'with HTTP/2 to the server'} (only 'sni str(…)' and 'sni ssl_fc_sni' are).`,
+    );
+    return t;
+  }
+  const sniOf = rules?.serverSniOf(be.name, s, text, out);
+  if (sniOf === undefined) return t;
+  return {
+    forwardClientSni: false,
+    sniOf,
+    connectOptions: (name) => t.connectOptions(name),
+    connect: (o) => t.connect(o),
+  };
+}
+
 function serverTargets(
   be: ProxyModel,
   out: Diagnostic[],
@@ -320,8 +351,11 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks, features: 
     const { targets, models } = serverTargets(
       beModel,
       out,
-      (s) =>
-        s.options['ssl'] !== undefined ? features.tls?.serverTlsFor(model, beModel.name, s, out) : undefined,
+      (s) => {
+        if (s.options['ssl'] === undefined) return undefined;
+        const t = features.tls?.serverTlsFor(model, beModel.name, s, out);
+        return t?.sniExpression !== undefined ? serverTlsWithSni(beModel, s, t, features.rules, out) : t;
+      },
       // node:http2 is loaded whenever a server speaks HTTP/2 (features.ts)
       (s) => features.h2?.serverH2For(model, beModel, s),
     );

@@ -748,8 +748,8 @@ describe('what is not served yet is refused at start', () => {
       "bind option 'generate-certificates' is not supported yet",
     ],
     [
-      'ssl crt def.pem\n  default_backend be\nbackend be\n  server s1 127.0.0.1:9 ssl verify none sni req.hdr(host)',
-      "option 'sni req.hdr(host)' is not supported yet",
+      'ssl crt def.pem\n  mode tcp\n  default_backend be\nbackend be\n  mode tcp\n  server s1 127.0.0.1:9 ssl verify none sni req.ssl_sni',
+      "'sni req.ssl_sni' is not supported yet by haproxyd's runtime in mode tcp",
     ],
   ];
   it.each(REFUSED)("bind … %s: refused at start ('not supported yet'), -c passes", async (opts, message) => {
@@ -865,6 +865,69 @@ describe('TLS to servers', () => {
     expect(r.haproxy[0]).toContain('200 OK sni=www.example.test alpn=- client=-');
     expect(r.haproxy[1]).toContain('503');
     expect(r.haproxy[4]).toContain('alpn=http/1.1 client=good client');
+  });
+
+  it('sni <expr>: the name comes from each request, also on a kept-alive client connection', async () => {
+    // a TLS server that answers with the server name its connection was opened with
+    const named = createTlsServer({ cert: pki.read('www.crt'), key: pki.read('www.key') }, (c) => {
+      sockets.add(c);
+      c.once('close', () => sockets.delete(c));
+      c.on('error', () => {});
+      let buf = '';
+      c.on('data', (d: Buffer) => {
+        buf += d.toString('latin1');
+        while (buf.includes('\r\n\r\n')) {
+          buf = buf.slice(buf.indexOf('\r\n\r\n') + 4);
+          const body = `sni=${c.servername || '-'}`;
+          c.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+        }
+      });
+    });
+    await new Promise<void>((r) => named.listen(0, '127.0.0.1', r));
+    const port = (named.address() as import('node:net').AddressInfo).port;
+    try {
+      const r = await both(
+        2,
+        ([a, b]) =>
+          config([
+            'listen host',
+            `  bind 127.0.0.1:${a}`,
+            `  server s1 127.0.0.1:${port} ssl verify required ca-file ca.crt sni req.hdr(host)`,
+            'listen lower',
+            `  bind 127.0.0.1:${b}`,
+            '  http-reuse always',
+            `  server s1 127.0.0.1:${port} ssl verify none sni req.hdr(host),lower`,
+          ]),
+        async ([a, b]) => {
+          const out: string[] = [];
+          // one client connection, three requests: each name reaches the server
+          const names = ['www.example.test', 'other.example.test', 'www.example.test'];
+          const pipelined = names
+            .map((h) => `GET / HTTP/1.1\r\nHost: ${h}\r\n\r\n`)
+            .join('')
+            .concat('GET / HTTP/1.1\r\nHost: WWW.Example.TEST\r\nConnection: close\r\n\r\n');
+          for (const port of [a!, b!]) {
+            const x = await rawExchange(port, Buffer.from(pipelined), 5000);
+            const text = x.received.toString('latin1');
+            out.push(
+              `${port === a ? 'host' : 'lower'}: ${text
+                .split('HTTP/1.1 ')
+                .slice(1)
+                .map((r) => `${r.slice(0, 3)} ${r.slice(r.indexOf('\r\n\r\n') + 4)}`)
+                .join(' | ')}`,
+            );
+          }
+          return out;
+        },
+      );
+      expect(r.haproxyd).toEqual(r.haproxy);
+      // verify required: other.example.test is not in the certificate (503); the name is sent as received
+      expect(r.haproxy[0]).toContain('200 sni=www.example.test | 503');
+      expect(r.haproxy[1]).toContain('200 sni=other.example.test');
+      expect(r.haproxy[1]).toContain('200 sni=www.example.test');
+    } finally {
+      await new Promise((res) => named.close(res));
+    }
   });
 });
 

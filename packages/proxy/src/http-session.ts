@@ -286,10 +286,14 @@ export class ServerConn implements HttpHandler {
   startOffset: number;
   /** The server's addrGen when this connection was opened (an older one goes to an old address). */
   readonly addrGen: number;
+  /** `sni <expr>`: the name this connection was opened with (it serves only requests giving the same). */
+  readonly sni: string | undefined;
 
   constructor(server: Server, session: HttpSession) {
     this.server = server;
     this.addrGen = server.addrGen;
+    const sniOf = server.tls?.sniOf;
+    this.sni = sniOf !== undefined ? sniOf(session.requestEnv()) : undefined;
     this.session = session;
     this.connected = false;
     this.reused = false;
@@ -298,9 +302,11 @@ export class ServerConn implements HttpHandler {
     this.startOffset = 0;
     this.parser = new HttpParser('response', this);
     const s = (
-      server.h2 === undefined
-        ? openServerSocket(server, false, onServerRead, session.client)
-        : openServerSocket(server, false, onServerRead, session.client, h2Share(session))
+      server.h2 !== undefined
+        ? openServerSocket(server, false, onServerRead, session.client, h2Share(session))
+        : this.sni !== undefined
+          ? openServerSocket(server, false, onServerRead, session.client, 'own', this.sni)
+          : openServerSocket(server, false, onServerRead, session.client)
     ) as ServerSocket;
     this.socket = s;
     s[CONN] = this;
@@ -1262,7 +1268,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       be !== undefined && (be.errorFiles.has(status) || be.errorReplies?.has(status) === true) ? be : fe;
     const dynamic = src.errorReplies?.get(status);
     let reply: LocalReply;
-    if (dynamic !== undefined) reply = dynamic.fixed ?? dynamic.build(this.replyEnv());
+    if (dynamic !== undefined) reply = dynamic.fixed ?? dynamic.build(this.requestEnv());
     else {
       const m = src.errorFiles.get(status) ?? errorMessage(status);
       if (m === undefined) return undefined;
@@ -1272,8 +1278,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     return { head: reply.head + extra, body: reply.body, close: reply.close === true };
   }
 
-  /** The sample env for a reply rendered per request, made now if the proxy has no rules. */
-  private replyEnv(): StreamEnv {
+  /** The sample env of the current request (a reply rendered per request, `sni <expr>`), made now if the proxy has no rules. */
+  requestEnv(): StreamEnv {
     let env = this.env;
     if (env === null) {
       env = new StreamEnv(this.owner.name, this.client, this.owner.world);
@@ -1553,8 +1559,12 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       }
       if (c.server === server) {
         own.splice(i, 1);
-        // opened before `set server … addr`: HAProxy lets only a private (`never`) one serve on
-        if (c.addrGen !== server.addrGen && be.reuse !== 'never') {
+        // opened before `set server … addr`: HAProxy lets only a private (`never`) one serve on;
+        // one opened for another server name (`sni <expr>`) serves no other name
+        if (
+          (c.addrGen !== server.addrGen && be.reuse !== 'never') ||
+          (server.tls?.sniOf !== undefined && c.sni !== server.tls.sniOf(this.requestEnv()))
+        ) {
           c.destroy();
           break;
         }
@@ -2041,11 +2051,14 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     if (c.closed) return;
     // a connection that announced this client's addresses (send-proxy) serves no other client
     // one opened before `set server … addr` goes to the old address: no one takes it again
+    // one whose server name came from this client (`sni ssl_fc_sni`, `sni <expr>`) is not shared
     if (
       this.backend?.reuse === 'never' ||
       this.owner.stopping ||
       c.server.sendProxy !== 0 ||
-      c.addrGen !== c.server.addrGen
+      c.addrGen !== c.server.addrGen ||
+      c.sni !== undefined ||
+      c.server.tls?.forwardClientSni === true
     )
       c.destroy();
     else if (!c.server.putIdle(c)) c.destroy();

@@ -9,6 +9,7 @@
 
 import { type NetConnectOpts, connect as netConnect, type Socket } from 'node:net';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
+import type { SampleEnv } from '@hap/sample';
 import { ServerCounters } from '@hap/stats/engine';
 import { connectionAddresses } from './accept-proxy.ts';
 import { encodeProxyV1, encodeProxyV2 } from './proxy-protocol.ts';
@@ -63,6 +64,8 @@ export interface ServerH2Connector {
 export interface ServerTlsConnector {
   /** `sni ssl_fc_sni`: the client's own server name is sent on. */
   readonly forwardClientSni: boolean;
+  /** `sni <expression>`: the name to send, read from the stream (its request in HTTP mode). */
+  readonly sniOf?: ((env: SampleEnv) => string | undefined) | undefined;
   /** Options for `tls.connect()`; `clientSni` is the client's server name, if any. */
   connectOptions(clientSni: string | undefined): ConnectionOptions;
   /** Node's `tls.connect()`, given by the TLS module (the engine does not load node:tls itself). */
@@ -80,12 +83,14 @@ export function openServerSocket(
   onRead: (this: Socket, nread: number, buf: Buffer) => boolean | undefined,
   client: Socket | undefined,
   share: H2Share = 'own',
+  /** For a server whose SNI is an expression (`sniOf`): the name the stream gives it. */
+  sniName?: string,
 ): Socket {
   if (t.h2 !== undefined) return t.h2.open(t, onRead, client, share);
   const o = connectOptions(t, allowHalfOpen, onRead);
   const tls = t.tls;
   if (tls === undefined) return netConnect(o);
-  const sni = tls.forwardClientSni ? clientServerName(client) : undefined;
+  const sni = tls.sniOf !== undefined ? sniName : tls.forwardClientSni ? clientServerName(client) : undefined;
   return tls.connect({ ...(o as ConnectionOptions), ...tls.connectOptions(sni) });
 }
 

@@ -31,11 +31,16 @@ export interface ServerTls {
   readonly servername: string | undefined;
   /** `sni ssl_fc_sni`: the client's own server name is sent. */
   readonly forwardClientSni: boolean;
+  /** Any other `sni` expression, for the application to evaluate at each connection. */
+  readonly sniExpression: string | undefined;
   readonly verify: 'none' | 'required';
   /** `verifyhost`: the name the server's certificate must carry (else the SNI name, if any). */
   readonly verifyHost: string | undefined;
   readonly alpn: readonly string[] | undefined;
-  /** Options for one `tls.connect()`; `clientSni` is the client's server name (for `sni ssl_fc_sni`). */
+  /**
+   * Options for one `tls.connect()`; `clientSni` is the client's server name (for `sni
+   * ssl_fc_sni`) or the value of the `sni` expression.
+   */
   connectOptions(clientSni: string | undefined): ConnectionOptions;
   /** Opens one TLS connection (Node's `tls.connect`). */
   connect(options: ConnectionOptions): Socket;
@@ -179,15 +184,16 @@ export function compileServerTls(
     alert(`unable to use the TLS settings (${(err as Error).message}).`);
     return { tls: undefined, unsupported };
   }
-  // sni: a constant (str(…)) or the client's own name; any other expression is not honoured yet
+  // sni: a constant (str(…)), the client's own name, or an expression the application evaluates
   let servername: string | undefined;
   let forwardClientSni = false;
+  let sniExpression: string | undefined;
   const sni = server.options['sni'];
   if (typeof sni === 'string') {
     const m = /^str\((.*)\)$/.exec(sni);
     if (m !== null) servername = m[1];
     else if (sni === 'ssl_fc_sni') forwardClientSni = true;
-    else unsupported.push(`sni ${sni}`);
+    else sniExpression = sni;
   }
   const vh = server.options['verifyhost'];
   const verifyHost = typeof vh === 'string' ? vh : undefined;
@@ -235,12 +241,13 @@ export function compileServerTls(
     },
     servername,
     forwardClientSni,
+    sniExpression,
     verify,
     verifyHost,
     alpn,
     connect,
     connectOptions(clientSni: string | undefined): ConnectionOptions {
-      const name = servername ?? (forwardClientSni ? clientSni : undefined);
+      const name = servername ?? (forwardClientSni || sniExpression !== undefined ? clientSni : undefined);
       const c: ConnectionOptions = {
         secureContext: context,
         rejectUnauthorized: verify === 'required',
@@ -257,7 +264,9 @@ export function compileServerTls(
     host: string,
     cert: { subjectaltname?: string; subject?: { CN?: string | string[] } },
   ) {
-    const want = expected ?? (servername !== undefined || forwardClientSni ? host : undefined);
+    const want =
+      expected ??
+      (servername !== undefined || forwardClientSni || sniExpression !== undefined ? host : undefined);
     if (want === undefined || verify === 'none') return undefined;
     const names: string[] = [];
     for (const p of (cert.subjectaltname ?? '').split(', '))
