@@ -21,6 +21,7 @@ import {
 import type { BindModel, Diagnostic } from '@hap/config';
 import { readCrtList } from './crt-list.ts';
 import type { TlsDefaults } from './defaults.ts';
+import { OcspResponses, OcspStapler } from './ocsp.ts';
 import {
   CertificateError,
   certificateFilesIn,
@@ -87,6 +88,8 @@ export interface BindTls {
   readonly routed: boolean;
   /** Sessions to keep for resumption by id when tickets are off (`tune.ssl.cachesize`). */
   readonly sessionCacheSize: number;
+  /** OCSP stapling: the responses of the certificates with a `.ocsp` file; undefined: none has one. */
+  readonly ocsp: OcspStapler | undefined;
   /** The certificate (context) for a server name; undefined: none fits (refuse under strict-sni). */
   select(servername: string): SniEntry | undefined;
   /** Options for `tls.createServer()` (no certificate at all under strict-sni before SNI chose one). */
@@ -147,6 +150,7 @@ class SniTable implements BindTls {
   npn: string | undefined;
   routed: boolean;
   sessionCacheSize: number;
+  ocsp: OcspStapler | undefined;
   readonly perCertificateOptions: { file: string; line: number; option: string }[];
   /** Options shared by every context of the line (versions, ciphers, CA). */
   base: SecureContextOptions;
@@ -166,6 +170,7 @@ class SniTable implements BindTls {
     this.npn = undefined;
     this.routed = false;
     this.sessionCacheSize = 0;
+    this.ocsp = undefined;
     this.perCertificateOptions = [];
     this.base = {};
     this.exact = new Map();
@@ -397,6 +402,7 @@ export function compileBindTls(
   defaults: TlsDefaults,
   out: Diagnostic[],
   store?: CertificateStore,
+  ocsp: OcspResponses = new OcspResponses(),
 ): BindTlsResult {
   const table = new SniTable(bind);
   const settings: TlsSettings = copySettings(defaults.bind);
@@ -480,6 +486,28 @@ export function compileBindTls(
     const cert = store !== undefined ? store.load(path, () => loadCertificate(path)) : loadCertificate(path);
     const entry = table.add(cert, filters, own);
     store?.use(path, table.instance(entry));
+    if (cert.ocsp !== undefined) staple(cert);
+  };
+  /** A certificate with a '.ocsp' file: stapling on, its response checked (per line, as HAProxy does). */
+  const staple = (cert: LoadedCertificate): void => {
+    if (cert.ocspIssuer === undefined) {
+      throw new CertificateError(
+        'HAP_CFG_SSL_OCSP',
+        ` '${cert.path}.ocsp' is present and activates OCSP but it is impossible to compute the OCSP certificate ID (maybe the issuer could not be found)'.`,
+      );
+    }
+    const slot = ocsp.enable(cert.leaf, cert.ocspIssuer);
+    table.ocsp ??= new OcspStapler();
+    table.ocsp.add(cert.leaf, slot);
+    const why = ocsp.load(slot, cert.ocsp!);
+    if (why !== undefined) {
+      out.push({
+        level: 'warning',
+        code: 'HAP_CFG_SSL_OCSP',
+        keyword: 'bind',
+        message: `Loading: ${why}. Content will be ignored.`,
+      });
+    }
   };
   for (const src of crtSources) {
     // a crt-list's own name is not relative to crt-base (the names inside it are)
