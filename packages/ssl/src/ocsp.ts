@@ -160,7 +160,6 @@ const HASHES: Record<string, string> = {
   '2.16.840.1.101.3.4.2.3': 'sha512',
   '1.2.840.113549.2.5': 'md5',
 };
-const SHA1 = '1.3.14.3.2.26';
 const BASIC = '1.3.6.1.5.5.7.48.1.1';
 
 /** Reads a DER OCSP response; bytes after the first element are ignored (as OpenSSL's d2i does). */
