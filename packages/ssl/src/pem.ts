@@ -7,7 +7,7 @@
  */
 
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ocspIssuer as ocspIssuerOf } from './ocsp.ts';
 
@@ -162,6 +162,24 @@ export function loadCertificate(path: string, shown: string = path): LoadedCerti
       throw new CertificateError('HAP_ERR_SSL_PEM', `unable to load certificate chain from file '${shown}'.`);
     }
   }
+  // '.sctl': a Certificate Transparency list, checked for its shape as HAProxy does
+  let sctl = false;
+  if (existsSync(`${path}.sctl`)) {
+    let list: Buffer | undefined;
+    try {
+      list = readFileSync(`${path}.sctl`);
+    } catch {
+      list = undefined;
+    }
+    if (list === undefined || !sctlShapeOk(list)) {
+      // HAProxy 2.6 names it with the extension twice
+      throw new CertificateError(
+        'HAP_ERR_SSL_SCTL',
+        ` '${shown}.sctl.sctl' is present but cannot be read or parsed'.`,
+      );
+    }
+    sctl = true;
+  }
   // '.ocsp': stapling on for this certificate (an empty file too); only then is '.issuer' read
   let ocsp: Buffer | undefined;
   try {
@@ -191,12 +209,6 @@ export function loadCertificate(path: string, shown: string = path): LoadedCerti
     }
     ocspIssuer = ocspIssuerOf(leaf, chain, issuerFile);
   }
-  let sctl = false;
-  try {
-    sctl = statSync(`${path}.sctl`).isFile();
-  } catch {
-    sctl = false;
-  }
   return {
     path: shown,
     certPem: b.certs.join('\n'),
@@ -208,6 +220,18 @@ export function loadCertificate(path: string, shown: string = path): LoadedCerti
     ocspIssuer,
     sctl,
   };
+}
+
+/** A SignedCertificateTimestampList's framing (RFC 6962): a 2-byte length, then 2-byte-length items. */
+function sctlShapeOk(b: Buffer): boolean {
+  if (b.length < 2 || b.readUInt16BE(0) + 2 !== b.length) return false;
+  let pos = 2;
+  while (pos < b.length) {
+    if (b.length - pos < 2) return false;
+    pos += 2 + b.readUInt16BE(pos);
+    if (pos > b.length) return false;
+  }
+  return true;
 }
 
 /** A CA or CRL file (`ca-file`, `crl-file`): its PEM blocks, or a HAProxy-worded error. */

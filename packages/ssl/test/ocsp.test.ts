@@ -334,6 +334,19 @@ describe('certificate files with .ocsp and .issuer', () => {
     expect(() => loadCertificate(p('c3.pem'))).toThrow(` '${p('c3.pem')}.issuer' is not an issuer'.`);
   });
 
+  it('checks the framing of a .sctl file as HAProxy does (and names it with the extension twice)', () => {
+    copy('a.pem', 's.pem');
+    writeFileSync(p('s.pem.sctl'), Buffer.from([0x00, 0x04, 0x00, 0x02, 0x61, 0x62]));
+    expect(loadCertificate(p('s.pem')).sctl).toBe(true);
+    expect(loadCertificate(p('a.pem')).sctl).toBe(false);
+    for (const bad of [[], [0x00, 0x05, 0x00, 0x02, 0x61, 0x62], [0x00, 0x04, 0x00, 0x03, 0x61, 0x62]]) {
+      writeFileSync(p('s.pem.sctl'), Buffer.from(bad));
+      expect(() => loadCertificate(p('s.pem'))).toThrow(
+        ` '${p('s.pem')}.sctl.sctl' is present but cannot be read or parsed'.`,
+      );
+    }
+  });
+
   it('compileBindTls warns per line for a refused response and refuses a certificate without issuer', () => {
     copy('a-chain.pem', 'w.pem');
     copy('a-expired.der', 'w.pem.ocsp');
