@@ -24,6 +24,7 @@ export { certificateDetails } from './details.ts';
 export { type ClientHelloName, clientHelloServerName } from './hello.ts';
 export {
   type CheckedOcsp,
+  certIdDer,
   certIdMatches,
   certIdOf,
   checkOcspResponse,

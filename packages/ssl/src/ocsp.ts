@@ -288,6 +288,48 @@ function sameCertId(a: OcspCertId, b: OcspCertId): boolean {
   );
 }
 
+function derOf(tag: number, content: Buffer): Buffer {
+  const n = content.length;
+  const len =
+    n < 0x80
+      ? [n]
+      : n < 0x100
+        ? [0x81, n]
+        : n < 0x10000
+          ? [0x82, n >> 8, n & 0xff]
+          : [0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
+  return Buffer.concat([Buffer.from([tag, ...len]), content]);
+}
+
+function oidDer(oid: string): Buffer {
+  const parts = oid.split('.').map(Number);
+  const bytes: number[] = [parts[0]! * 40 + parts[1]!];
+  for (const v of parts.slice(2)) {
+    const group: number[] = [v & 0x7f];
+    for (let r = Math.floor(v / 128); r > 0; r = Math.floor(r / 128)) group.unshift((r & 0x7f) | 0x80);
+    bytes.push(...group);
+  }
+  return derOf(OID, Buffer.from(bytes));
+}
+
+/**
+ * The DER form of a CertID, as OpenSSL encodes it (algorithm parameters NULL): HAProxy's
+ * `show ssl ocsp-response` prints it in hexadecimal as the "Certificate ID key".
+ */
+export function certIdDer(id: OcspCertId): Buffer {
+  let serial = Buffer.from(id.serialNumber.length % 2 ? `0${id.serialNumber}` : id.serialNumber, 'hex');
+  if (serial.length === 0 || serial[0]! & 0x80) serial = Buffer.concat([Buffer.from([0]), serial]);
+  return derOf(
+    SEQUENCE,
+    Buffer.concat([
+      derOf(SEQUENCE, Buffer.concat([oidDer(id.hashAlgorithm), Buffer.from([0x05, 0x00])])),
+      derOf(OCTET_STRING, id.issuerNameHash),
+      derOf(OCTET_STRING, id.issuerKeyHash),
+      derOf(INTEGER, serial),
+    ]),
+  );
+}
+
 function certIdKey(id: OcspCertId): string {
   return `${id.hashAlgorithm}/${id.issuerNameHash.toString('hex')}/${id.issuerKeyHash.toString('hex')}/${id.serialNumber}`;
 }

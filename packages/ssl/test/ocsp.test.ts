@@ -10,6 +10,7 @@ import type { Diagnostic } from '@hap/config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CertificateError,
+  certIdDer,
   certIdMatches,
   certIdOf,
   checkOcspResponse,
@@ -215,6 +216,21 @@ describe('CertID', () => {
       expect(mine).toEqual(theirs);
       expect(certIdMatches(theirs, leaf, ca)).toBe(true);
     }
+    // its DER form is the one inside openssl's response (and HAProxy's "Certificate ID key")
+    for (const [file, hash] of [
+      ['a-good.der', 'sha1'],
+      ['a-sha256.der', 'sha256'],
+    ] as const) {
+      const id = certIdDer(certIdOf(leaf, ca, hash));
+      expect(id[0]).toBe(0x30);
+      expect(der(file).indexOf(id)).toBeGreaterThan(0);
+    }
+    // INTEGER encoding of serials: a sign byte when the top bit is set, odd lengths padded
+    const base = certIdOf(leaf, ca);
+    expect(certIdDer({ ...base, serialNumber: '80AB' }).subarray(-5)).toEqual(
+      Buffer.from([2, 3, 0, 0x80, 0xab]),
+    );
+    expect(certIdDer({ ...base, serialNumber: '5' }).subarray(-3)).toEqual(Buffer.from([2, 1, 5]));
     const other = readOcspResponse(der('b-good.der')).responses[0]!.certId;
     expect(certIdMatches(other, leaf, ca)).toBe(false);
     // the right serial, the wrong issuer
