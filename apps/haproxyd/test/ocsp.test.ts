@@ -176,6 +176,8 @@ describe('OCSP stapling, differential', () => {
         for (const [i, n] of SERVED.entries()) {
           out.push(`${n} asking: ${describeAnswer(await ocspAsk(ports[i]!, `${n}.ocsp.test`, true))}`);
           out.push(`${n} not asking: ${describeAnswer(await ocspAsk(ports[i]!, `${n}.ocsp.test`, false))}`);
+          const tls12 = await ocspAsk(ports[i]!, `${n}.ocsp.test`, true, 'TLSv1.2');
+          out.push(`${n} asking over TLS 1.2: ${describeAnswer(tls12)}`);
         }
         for (const [what, port] of [
           ['crt-list', listPort],
@@ -199,6 +201,7 @@ describe('OCSP stapling, differential', () => {
     const want = SERVED.flatMap((n) => [
       `${n} asking: ok cn=${cn(n)} ${expected(n)}`,
       `${n} not asking: ok cn=${cn(n)} no status event`,
+      `${n} asking over TLS 1.2: ok cn=${cn(n)} ${expected(n)}`,
     ]);
     expect(seen.haproxy.slice(0, want.length)).toEqual(want);
     expect(seen.haproxy.slice(want.length)).toEqual(

@@ -259,6 +259,7 @@ export function ocspAsk(
   port: number,
   servername: string | undefined,
   requestOCSP: boolean,
+  maxVersion?: 'TLSv1.2',
 ): Promise<{ stapled: Buffer | null | 'not asked'; subject: string | undefined; handshake: string }> {
   return new Promise((resolve) => {
     let stapled: Buffer | null | 'not asked' = 'not asked';
@@ -270,6 +271,7 @@ export function ocspAsk(
       rejectUnauthorized: false,
       requestOCSP,
       ...(servername !== undefined ? { servername } : {}),
+      ...(maxVersion !== undefined ? { maxVersion } : {}),
     });
     const timer = setTimeout(() => s.destroy(new Error('client gave up after 5s')), 5000);
     s.on('OCSPResponse', (r: Buffer | null) => {
