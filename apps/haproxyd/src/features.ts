@@ -5,7 +5,9 @@
  * of a daemon holding thousands of idle connections low (issue 4's idle target).
  */
 
-import type { BindModel, ConfigModel, Directive, ProxyModel } from '@hap/config';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import type { BindModel, ConfigModel, Directive, ProxyModel, ServerModel } from '@hap/config';
 
 export type RulesFeature = typeof import('./runtime-rules.ts');
 export type StickFeature = typeof import('./runtime-stick.ts');
@@ -30,7 +32,10 @@ export interface Features {
   cookie?: CookieFeature;
   /** TLS on bind lines and to servers (@hap/ssl and node:tls, several MiB: only when used). */
   tls?: TlsFeature;
-  /** HTTP/2 on bind lines (node:http2: only when a bind offers h2 or takes `proto h2`). */
+  /**
+   * HTTP/2 on bind lines and to servers (node:http2: only when a bind or crt-list line offers
+   * h2 or takes `proto h2`, or a server line says `proto h2` or offers h2 by ALPN).
+   */
   h2?: H2Feature;
 }
 
@@ -45,6 +50,28 @@ export const isH2Bind = (b: BindModel): boolean => {
   if (b.options['proto'] === 'h2') return true;
   const alpn = b.options['alpn'];
   return typeof alpn === 'string' && alpn.split(',').some((p) => p === 'h2');
+};
+
+/** Whether a server speaks HTTP/2 (`proto h2`, or `alpn` offering h2 on a TLS server line). */
+export const isH2Server = (s: ServerModel): boolean => {
+  if (s.options['proto'] === 'h2') return true;
+  const alpn = s.options['alpn'];
+  return s.options['ssl'] !== undefined && typeof alpn === 'string' && alpn.split(',').includes('h2');
+};
+
+/**
+ * Whether a TLS bind line names a crt-list whose lines offer h2 (`alpn h2` on a line): the file
+ * is read here only to know whether node:http2 is needed; @hap/ssl reads it for good later.
+ */
+const crtListOffersH2 = (b: BindModel, crtBase: string | undefined): boolean => {
+  const list = b.options['crt-list'];
+  if (typeof list !== 'string') return false;
+  try {
+    const file = crtBase !== undefined && !isAbsolute(list) ? join(crtBase, list) : list;
+    return /\balpn\s+\S*\bh2\b/.test(readFileSync(file, 'latin1'));
+  } catch {
+    return false;
+  }
 };
 
 /** Keywords the rule engine compiles besides the rule sets, ACLs and use_backend lines. */
@@ -86,7 +113,15 @@ export const uses = {
     ),
   h2: (model: ConfigModel): boolean =>
     model.global.directives.some((d) => d.keyword.startsWith('tune.h2.')) ||
-    sectionsOf(model).some((p) => p.binds.some(isH2Bind)),
+    sectionsOf(model).some(
+      (p) =>
+        p.binds.some(isH2Bind) ||
+        (p.mode === 'http' &&
+          p.binds.some((b) =>
+            crtListOffersH2(b, model.global.directives.find((d) => d.keyword === 'crt-base')?.args[1]),
+          )) ||
+        p.servers.some(isH2Server),
+    ),
   cookie: (model: ConfigModel): boolean =>
     sectionsOf(model).some((p) => p.directives.some((d) => d.keyword === 'cookie')),
   statsPage: (model: ConfigModel): boolean =>

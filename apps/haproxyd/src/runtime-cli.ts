@@ -994,6 +994,20 @@ export function createRuntimeApi(
     help: 'delete an unused certificate file',
     handler: sslCert('del'),
   });
+  // --- TLS ticket keys (runtime-tls-keys.ts, loaded on first use) ---------------------------
+  api.register({
+    words: ['show', 'tls-keys'],
+    // HAProxy 2.6 asks no level for either
+    usage: 'show tls-keys [id|*]',
+    help: 'show tls keys references or dump tls ticket keys when id specified',
+    handler: async (args) => (await import('./runtime-tls-keys.ts')).showTlsKeys(host, args),
+  });
+  api.register({
+    words: ['set', 'ssl', 'tls-key'],
+    usage: 'set ssl tls-key [id|file] <key>',
+    help: 'set the next TLS key for the <id> or <file> listener to <key>',
+    handler: async (args) => (await import('./runtime-tls-keys.ts')).setTlsKey(host, args),
+  });
   // crt-lists are read at start only: their runtime edition is not there yet
   for (const [words, level, usage, help] of [
     [

@@ -15,6 +15,8 @@
  * cookies split by the client are joined, and a body without content-length goes chunked.
  * A CONNECT answered 2xx, and a websocket over h2 (RFC 8441: an HTTP/1.1 upgrade to the server,
  * its 101 told 200 to the client), turn the stream into a tunnel: raw bytes both ways.
+ * HTTP/2 to servers (`server … proto h2`, `server … ssl alpn h2,…`) is @hap/proxy/h2's: this
+ * module makes one connector per such server (serverH2For).
  * This module, and node:http2 with it, is loaded only when a configuration uses HTTP/2.
  */
 
@@ -23,10 +25,18 @@ import * as http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import type { BindModel, ConfigModel, Diagnostic } from '@hap/config';
+import type { BindModel, ConfigModel, Diagnostic, ProxyModel, ServerModel } from '@hap/config';
 import { type HeadInfo, type HttpHandler, type HttpParseError, HttpParser } from '@hap/http';
-import { connectionAddresses, H2_STREAM, type HttpFrontend, type StreamEnv } from '@hap/proxy';
+import {
+  connectionAddresses,
+  H2_STREAM,
+  type HttpFrontend,
+  type ServerH2Connector,
+  type StreamEnv,
+} from '@hap/proxy';
+import { H2ServerConnector } from '@hap/proxy/h2';
 import { alertAt } from './alerts.ts';
+import { isH2Server } from './features.ts';
 
 /** HAProxy's `tune.h2.*` settings (2.6 defaults). */
 export interface H2Tuning {
@@ -102,7 +112,19 @@ export function checkH2(model: ConfigModel): Diagnostic[] {
   const out: Diagnostic[] = [];
   readTuning(model, out);
   for (const p of model.proxies) {
-    if ((p.kind !== 'frontend' && p.kind !== 'listen') || p.mode === 'http') continue;
+    if (p.kind !== 'defaults' && p.mode === 'http') honourMaxReuse(p);
+    if (p.kind === 'defaults' || p.mode === 'http') continue;
+    for (const s of p.servers) {
+      if (s.options['proto'] !== 'h2') continue;
+      // as HAProxy: an HTTP/2 server needs an HTTP proxy
+      out.push({
+        level: 'alert',
+        code: 'HAP_CFG_MUX_UNUSABLE',
+        keyword: 'server',
+        message: `${p.kind === 'listen' ? 'proxy' : p.kind} '${p.name}' : MUX protocol 'h2' is not usable for server '${s.name}' at [${s.file}:${s.line}].`,
+      });
+    }
+    if (p.kind !== 'frontend' && p.kind !== 'listen') continue;
     for (const b of p.binds) {
       if (!isH2Only(b)) continue;
       out.push({
@@ -116,9 +138,55 @@ export function checkH2(model: ConfigModel): Diagnostic[] {
   return out;
 }
 
+/**
+ * `max-reuse` is honoured on HTTP/2 servers (HAProxy's manual: at least HTTP/2 connections
+ * respect it): no "has no effect" notice for their lines. HTTP/1.1 servers keep it.
+ */
+function honourMaxReuse(p: ProxyModel): void {
+  for (const s of p.servers) {
+    if (s.options['max-reuse'] === undefined || !isH2Server(s)) continue;
+    for (const d of p.directives) {
+      if (d.file !== s.file || d.line !== s.line || d.unhonoured === undefined) continue;
+      d.unhonoured = d.unhonoured.filter((o) => o !== 'max-reuse');
+    }
+  }
+}
+
 /** The settings announced to HTTP/2 clients. */
 export function h2Tuning(model: ConfigModel): H2Tuning {
   return readTuning(model, []);
+}
+
+/** Every connector made, for the hard stop. */
+const connectors = new Set<H2ServerConnector>();
+
+/**
+ * The HTTP/2 side of a server of an HTTP backend, or undefined (HTTP/1.1): `proto h2` speaks
+ * HTTP/2 from the first byte (over TLS with `ssl`), `ssl alpn h2,…` when the server picks h2.
+ */
+export function serverH2For(
+  model: ConfigModel,
+  be: ProxyModel,
+  s: ServerModel,
+): ServerH2Connector | undefined {
+  if (be.mode !== 'http' || !isH2Server(s)) return undefined;
+  const t = readTuning(model, []);
+  const reuse = s.options['max-reuse'];
+  const c = new H2ServerConnector({
+    alpn: s.options['proto'] !== 'h2',
+    ...(typeof reuse === 'string' ? { maxReuse: Number(reuse) } : {}),
+    // 0 in HAProxy: no limit
+    maxConcurrentStreams: t.maxConcurrentStreams === 0 ? 1024 : t.maxConcurrentStreams,
+    settings: {
+      ...(t.headerTableSize !== 4096 ? { headerTableSize: t.headerTableSize } : {}),
+      ...(t.initialWindowSize !== 65535 ? { initialWindowSize: t.initialWindowSize } : {}),
+      ...(t.maxFrameSize !== 16384 ? { maxFrameSize: t.maxFrameSize } : {}),
+      // a server does not open streams to us (HAProxy announces no push either)
+      enablePush: false,
+    },
+  });
+  connectors.add(c);
+  return c;
 }
 
 /** Whether a bind line takes HTTP/2 only (`proto h2`): no ALPN choice, h2 from the first byte. */
@@ -159,17 +227,21 @@ function onSessionClose(this: GatewaySession): void {
 }
 
 /**
- * Soft stop: every HTTP/2 connection is told GOAWAY (no new stream); it closes once its open
- * streams are done (each one holds the process as any request does).
+ * Soft stop: every HTTP/2 connection, from clients and to servers, is told GOAWAY (no new
+ * stream); it closes once its open streams are done (each one holds the process as any
+ * request does).
  */
 export function softStopH2(): void {
   for (const s of sessions) if (!s.closed) s.close();
+  // connections to HTTP/2 servers: GOAWAY too, each closing once its streams are done
+  for (const c of connectors) c.closeIdle();
 }
 
 /** Hard stop: every HTTP/2 connection ends now. */
 export function destroyH2(): void {
   for (const s of [...sessions]) s.destroy();
   sessions.clear();
+  for (const c of connectors) c.destroyAll();
 }
 
 /** The HTTP/2 side of one bind line of an HTTP frontend. */

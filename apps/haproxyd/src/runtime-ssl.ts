@@ -29,6 +29,7 @@ import {
   type ServerTls,
   SessionCache,
   type SniEntry,
+  type TicketKeyFile,
   type TlsDefaults,
   ticketsOff,
   tlsDefaults,
@@ -45,6 +46,8 @@ interface Compiled {
   servers: Map<ServerModel, { tls: ServerTls | undefined; unsupported: string[] }>;
   /** Servers without `ssl` whose checks run over TLS (`check-ssl`): their TLS settings. */
   checkServers: Map<ServerModel, ServerTls | undefined>;
+  /** `tls-ticket-keys` files by path, in the order bind lines name them first. */
+  ticketKeyFiles: Map<string, TicketKeyFile>;
 }
 
 const compiled = new WeakMap<ConfigModel, Compiled>();
@@ -60,12 +63,13 @@ function compile(model: ConfigModel, out: Diagnostic[]): Compiled {
     binds: new Map(),
     servers: new Map(),
     checkServers: new Map(),
+    ticketKeyFiles: new Map(),
   };
   for (const p of model.proxies) {
     if (p.kind === 'defaults') continue;
     for (const b of p.binds) {
       if (!isTlsBind(b)) continue;
-      c.binds.set(b, compileBindTls(b, p, defaults, out, c.store, c.ocsp));
+      c.binds.set(b, compileBindTls(b, p, defaults, out, c.store, c.ticketKeyFiles, c.ocsp));
     }
     for (const s of p.servers) {
       if (s.options['ssl'] !== undefined) {
@@ -98,19 +102,8 @@ export function bindTlsFor(model: ConfigModel, b: BindModel, out: Diagnostic[]):
     refuse(out, b, 'bind', `bind option '${u}' is not supported yet by haproxyd's runtime.`);
   const t = r.tls;
   if (t === undefined) return undefined;
-  // 'h2' in the bind's ALPN list: served by runtime-h2.ts in mode http, forwarded as bytes in
-  // mode tcp; a crt-list line of its own offering h2 is not served yet
-  const isH2 = (p: string) => p === 'h2' || p.startsWith('h2-');
-  for (const e of t.entries) {
-    if (e.own?.alpn?.some(isH2)) {
-      refuse(
-        out,
-        b,
-        'bind',
-        `crt-list line for '${e.cert.path}': 'alpn ${e.own.alpn.join(',')}': advertising 'h2' (HTTP/2) is not supported yet by haproxyd's runtime on a crt-list line; put it on the bind line.`,
-      );
-    }
-  }
+  // 'h2' in the ALPN list of the bind or of a crt-list line: served by runtime-h2.ts in mode
+  // http (serve.ts gives the line its gateway), forwarded as bytes in mode tcp
   if (t.npn !== undefined)
     refuse(out, b, 'bind', `bind option 'npn' is not supported yet by haproxyd's runtime.`);
   for (const o of t.perCertificateOptions) {
@@ -152,16 +145,8 @@ export function serverTlsFor(
       `server '${backend}/${s.name}': option '${u}' is not supported yet by haproxyd's runtime.`,
     );
   }
-  const t = r.tls;
-  if (t?.alpn?.some((p) => p === 'h2' || p.startsWith('h2-'))) {
-    refuse(
-      out,
-      s,
-      'server',
-      `server '${backend}/${s.name}': 'alpn ${t.alpn.join(',')}': HTTP/2 to servers is not supported yet by haproxyd's runtime.`,
-    );
-  }
-  return t;
+  // `alpn h2,…`: HTTP/2 when the server picks h2 (runtime-h2.ts serverH2For, mode http)
+  return r.tls;
 }
 
 const checkTlsOf = new WeakMap<ServerModel, CheckTls | undefined>();
@@ -200,6 +185,15 @@ export function checkTlsFor(model: ConfigModel, s: ServerModel, out: Diagnostic[
   return result;
 }
 
+/**
+ * The `tls-ticket-keys` files of a configuration by their runtime API id: HAProxy numbers
+ * them from 0 starting with the file named first last.
+ */
+export function ticketKeyFiles(model: ConfigModel): TicketKeyFile[] {
+  const c = compiled.get(model);
+  return c === undefined ? [] : [...c.ticketKeyFiles.values()].reverse();
+}
+
 function compiledOf(model: ConfigModel): Compiled {
   let c = compiled.get(model);
   if (c === undefined) {
@@ -209,6 +203,7 @@ function compiledOf(model: ConfigModel): Compiled {
       binds: new Map(),
       servers: new Map(),
       checkServers: new Map(),
+      ticketKeyFiles: new Map(),
     };
     compiled.set(model, c);
   }
@@ -254,7 +249,7 @@ export class TlsDoor {
     this.handshakeTimeout = handshakeTimeout;
     this.events = events;
     this.base = this.server(tls.serverOptions(), tls.verify, tls.ignoreErrors, tls.ocsp !== undefined);
-    tls.attach(ticketKeeping(this.base));
+    tls.attach(ticketKeeping(this.base, tls.ticketKeys));
   }
 
   private server(
@@ -273,7 +268,8 @@ export class TlsDoor {
         this.sessions ??= new SessionCache(this.tls.sessionCacheSize, options.sessionTimeout ?? 300);
         this.sessions.serve(s);
       }
-    } else renewTicketsOnResumption(s, options.secureOptions);
+    } else if (this.tls.ticketKeys !== undefined) this.tls.ticketKeys.install(s);
+    else renewTicketsOnResumption(s, options.secureOptions);
     s.hapVerifyOptional = verify === 'optional' && !ignoreErrors;
     s.on('secureConnection', this.events.secure);
     s.on('tlsClientError', this.events.error);
@@ -323,7 +319,7 @@ export class TlsDoor {
       entry.own.ignoreErrors,
       t.ocsp?.has(entry.cert.leaf) === true,
     );
-    t.attach(ticketKeeping(s), entry, matched);
+    t.attach(ticketKeeping(s, t.ticketKeys), entry, matched);
     if (matched) slot.matched = s;
     else slot.fallback = s;
     return s;
@@ -341,11 +337,13 @@ function onOcspRequest(
 }
 
 /** A server whose certificate the runtime API may replace: its ticket renewal is set again after. */
-function ticketKeeping(s: BindTlsServer): ContextHolder {
+function ticketKeeping(s: BindTlsServer, keys: TicketKeyFile | undefined): ContextHolder {
   return {
     setSecureContext(options) {
       s.setSecureContext(options);
-      renewTicketsOnResumption(s, options.secureOptions);
+      if (ticketsOff(options.secureOptions)) return;
+      if (keys !== undefined) keys.install(s);
+      else renewTicketsOnResumption(s, options.secureOptions);
     },
   };
 }

@@ -152,6 +152,7 @@ const HONOURED_BIND_OPTIONS = new Set([
   'ecdhe',
   'prefer-client-ciphers',
   'no-tls-tickets',
+  'tls-ticket-keys',
   'ca-ignore-err',
   'crt-ignore-err',
   'generate-certificates',
@@ -167,7 +168,6 @@ const REFUSED_SERVER_OPTIONS = new Set([
   'send-proxy-v2-ssl',
   'send-proxy-v2-ssl-cn',
   'socks4',
-  'proto',
   'usesrc',
   'source',
 ]);
@@ -191,12 +191,25 @@ function serverTargets(
   be: ProxyModel,
   out: Diagnostic[],
   tlsOf: (s: ServerModel) => ServerTarget['tls'],
+  h2Of: (s: ServerModel) => ServerTarget['h2'],
 ): { targets: ServerTarget[]; models: ServerModel[] } {
   const targets: ServerTarget[] = [];
   const models: ServerModel[] = [];
   for (const s of be.servers) {
     for (const opt of Object.keys(s.options)) {
-      if (REFUSED_SERVER_OPTIONS.has(opt)) {
+      if (opt === 'proto') {
+        // `proto h2` in an HTTP backend: HTTP/2 to the server (@hap/proxy/h2); `h1` is what
+        // HTTP servers speak anyway. In mode tcp, checkH2 says what HAProxy says.
+        const v = s.options[opt];
+        if (be.mode === 'http' && (v === 'h2' || v === 'h1')) continue;
+        if (be.mode !== 'http' && v === 'h2') continue;
+        refuse(
+          out,
+          s,
+          'server',
+          `server '${be.name}/${s.name}': option 'proto ${String(v)}' is not supported yet by haproxyd's runtime (only 'proto h2' and 'proto h1' in mode http are).`,
+        );
+      } else if (REFUSED_SERVER_OPTIONS.has(opt)) {
         refuse(
           out,
           s,
@@ -206,6 +219,15 @@ function serverTargets(
       }
     }
     const tls = tlsOf(s);
+    const h2 = h2Of(s);
+    if (h2 !== undefined && sendProxyOf(s.options) !== 0) {
+      refuse(
+        out,
+        s,
+        'server',
+        `server '${be.name}/${s.name}': 'send-proxy' to an HTTP/2 server is not supported yet by haproxyd's runtime.`,
+      );
+    }
     // a TLS server's checks run over TLS too (runtime-checks.ts, unless `port`/`addr` move them)
     if (tls !== undefined && sendProxyOf(s.options) !== 0) {
       refuse(
@@ -229,6 +251,7 @@ function serverTargets(
         sendProxy: sendProxyOf(s.options),
         cookie: serverCookie(s.options),
         tls,
+        h2,
       });
       models.push(s);
       continue;
@@ -259,6 +282,7 @@ function serverTargets(
       sendProxy: sendProxyOf(s.options),
       cookie: serverCookie(s.options),
       tls,
+      h2,
     });
     models.push(s);
   }
@@ -293,8 +317,13 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks, features: 
   const backendOf = (beModel: ProxyModel): Backend => {
     let backend = backends.get(beModel.name);
     if (backend) return backend;
-    const { targets, models } = serverTargets(beModel, out, (s) =>
-      s.options['ssl'] !== undefined ? features.tls?.serverTlsFor(model, beModel.name, s, out) : undefined,
+    const { targets, models } = serverTargets(
+      beModel,
+      out,
+      (s) =>
+        s.options['ssl'] !== undefined ? features.tls?.serverTlsFor(model, beModel.name, s, out) : undefined,
+      // node:http2 is loaded whenever a server speaks HTTP/2 (features.ts)
+      (s) => features.h2?.serverH2For(model, beModel, s),
     );
     const balancer = balancerFor(beModel, chain(model, beModel), models, out);
     backend = new Backend({

@@ -566,7 +566,9 @@ export async function startProxies(d: Daemon): Promise<boolean> {
       // HTTP/2 (runtime-h2.ts is loaded whenever a bind line offers it)
       let h2: H2Gateway | undefined;
       const h2f = d.features.h2;
-      if (h2f !== undefined && f.frontend instanceof HttpFrontend && isH2Bind(b)) {
+      // (a crt-list line may offer h2 where the bind line does not)
+      const crtListH2 = bindTls?.entries.some((e) => e.own?.alpn?.includes('h2') === true) === true;
+      if (h2f !== undefined && f.frontend instanceof HttpFrontend && (isH2Bind(b) || crtListH2)) {
         h2 = new h2f.H2Gateway(f.frontend, h2f.h2Tuning(d.model), f.proxy.timeouts['client'] ?? 0);
       }
       for (const l of created) {

@@ -82,6 +82,12 @@ describe('optional runtime modules', () => {
     ['tls', 'TLS to a server', { backend: ['  server s2 127.0.0.1:3 ssl verify none'] }],
     ['h2', 'proto h2 on a bind line', { frontend: ['  bind 127.0.0.1:3 proto h2'] }],
     ['h2', 'a tune.h2 setting', { global: ['  tune.h2.max-concurrent-streams 10'] }],
+    ['h2', 'proto h2 on a server line', { backend: ['  server s2 127.0.0.1:3 proto h2'] }],
+    [
+      'h2',
+      'proto h2 on a default-server line',
+      { backend: ['  default-server proto h2', '  server s2 127.0.0.1:3'] },
+    ],
     [
       'statsPage',
       'the Prometheus exporter',
@@ -101,6 +107,23 @@ describe('optional runtime modules', () => {
     expect(used(m)).toEqual(['tls']);
     const h2 = model({ frontend: [`  bind 127.0.0.1:3 ssl crt ${crt} alpn h2,http/1.1`] });
     expect(used(h2)).toEqual(['tls', 'h2']);
+  });
+
+  it('HTTP/2 to servers loads node:http2 only when a server offers h2 (proto h2, or alpn with h2 over ssl)', () => {
+    const h1 = model({ backend: ['  server s2 127.0.0.1:3 ssl verify none alpn http/1.1'] });
+    expect(used(h1)).toEqual(['tls']);
+    // alpn without ssl offers nothing: no TLS, no HTTP/2
+    expect(used(model({ backend: ['  server s2 127.0.0.1:3 alpn h2'] }))).toEqual([]);
+    const h2 = model({ backend: ['  server s2 127.0.0.1:3 ssl verify none alpn h2,http/1.1'] });
+    expect(used(h2)).toEqual(['tls', 'h2']);
+  });
+
+  it('a crt-list line offering h2 loads node:http2; one without does not', () => {
+    const crt = writeConfig('', 'features-list.pem');
+    const plain = writeConfig(`${crt} [alpn http/1.1] a.test\n`, 'features-list.txt');
+    expect(used(model({ frontend: [`  bind 127.0.0.1:3 ssl crt-list ${plain}`] }))).toEqual(['tls']);
+    const list = writeConfig(`${crt} [alpn h2,http/1.1] a.test\n`, 'features-list-h2.txt');
+    expect(used(model({ frontend: [`  bind 127.0.0.1:3 ssl crt-list ${list}`] }))).toEqual(['tls', 'h2']);
   });
 
   it('the rule engine brings the stick module (track-sc and sc_* compile against tables), and stick persistence loads the stick module', async () => {

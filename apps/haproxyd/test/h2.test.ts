@@ -32,7 +32,7 @@ import {
 } from '@hap/testkit';
 import { useTestkit } from '@hap/testkit/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAllRuns, runBinary, settleLeftovers } from './helpers.ts';
+import { killAllRuns, settleLeftovers } from './helpers.ts';
 import { makePki, type Pki } from './tls-fixtures.ts';
 
 useTestkit();
@@ -761,21 +761,7 @@ describe('configuration checks', () => {
     expect({ code: d.code, alerts: alerts(d) }).toEqual({ code: h.code, alerts: alerts(h) });
   });
 
-  it("HTTP/2 to servers ('proto h2' on a server line) is refused at start: not supported yet", async () => {
-    const [p] = await freePorts(1);
-    const cfg = writeConfig(
-      config([p!, p!], [], [])
-        .replace(/ {2}bind .*proto h2\n/, '')
-        .replace(`server s1 127.0.0.1:${serverPorts[0]}`, `server s1 127.0.0.1:${serverPorts[0]} proto h2`),
-    );
-    const run = runBinary('haproxyd', ['-db', '-f', cfg]);
-    expect((await run.closed).code).toBe(1);
-    expect(run.stderr()).toContain("server 'be1/s1': option 'proto' is not supported yet");
-    // -c reads the configuration only: it passes, as HAProxy's does
-    const [d, h] = await Promise.all([checkConfig('haproxyd', [cfg]), checkConfig('haproxy', [cfg])]);
-    expect(h.code).toBe(0);
-    expect(d.code).toBe(0);
-  });
+  // HTTP/2 to servers (`proto h2`, `alpn h2` on server lines) is served: h2-server.test.ts
 });
 
 describe('stats', () => {

@@ -156,6 +156,8 @@ export interface TlsRequest {
   /** Request bytes sent after the handshake (default: a GET with Connection: close). */
   readonly request?: string;
   readonly host?: string;
+  /** Cipher list or TLS 1.3 suites the client offers. */
+  readonly ciphers?: string;
 }
 
 /** One TLS connection: handshake, one request, everything until the proxy closes (bounded). */
@@ -172,6 +174,7 @@ export function tlsRequest(port: number, o: TlsRequest = {}): Promise<TlsAnswer>
       ...(o.servername !== undefined ? { servername: o.servername } : {}),
       ...(o.alpn !== undefined ? { ALPNProtocols: o.alpn } : {}),
       ...(o.cert !== undefined ? { cert: o.cert, key: o.key } : {}),
+      ...(o.ciphers !== undefined ? { ciphers: o.ciphers } : {}),
     });
     const timer = setTimeout(() => s.destroy(new Error('client gave up after 5s')), 5000);
     s.on('secureConnect', () => {

@@ -690,6 +690,12 @@ function serverSpec(
     if (flag(unsupported))
       throw fail('HAP_ERR_CHECK_UNSUPPORTED', `'${unsupported}' is not supported by haproxyd's checks`);
   }
+  // HAProxy runs an HTTP check of a `proto h2` server over HTTP/2 (its mux): not done here yet
+  if (check && o['proto'] === 'h2' && b.kind.type === 'http')
+    throw fail(
+      'HAP_ERR_CHECK_UNSUPPORTED',
+      `HTTP checks of a 'proto h2' server (sent over HTTP/2 by HAProxy) are not supported yet`,
+    );
   if (flag('init-state'))
     throw fail(
       'HAP_ERR_CHECK_UNSUPPORTED',

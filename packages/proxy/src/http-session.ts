@@ -83,7 +83,7 @@ import {
   type ErrorSnapshot,
 } from './error-capture.ts';
 import { readBufferWritten } from './read-buffer.ts';
-import { openServerSocket, proxyHeaderFor, readyEvent, type Server } from './server.ts';
+import { type H2Share, openServerSocket, proxyHeaderFor, readyEvent, type Server } from './server.ts';
 import { type FrontendLog, newLogRecord, setTermination } from './stream.ts';
 import { StreamEnv } from './stream-env.ts';
 import type { TimerWheel, WheelEntry } from './timer-wheel.ts';
@@ -218,7 +218,8 @@ const T_RETRY = 9;
 const T_TARPIT = 10;
 
 const SESSION = Symbol('hap.http-session');
-const CONN = Symbol('hap.server-conn');
+/** Registered: an HTTP/2 server connection (h2-server.ts) reads the session of its request through it. */
+const CONN = Symbol.for('hap.server-conn');
 
 /**
  * Set on a client socket that carries one HTTP/2 stream as an HTTP/1.1 exchange: its request
@@ -296,7 +297,11 @@ export class ServerConn implements HttpHandler {
     this.idleIndex = -1;
     this.startOffset = 0;
     this.parser = new HttpParser('response', this);
-    const s = openServerSocket(server, false, onServerRead, session.client) as ServerSocket;
+    const s = (
+      server.h2 === undefined
+        ? openServerSocket(server, false, onServerRead, session.client)
+        : openServerSocket(server, false, onServerRead, session.client, h2Share(session))
+    ) as ServerSocket;
     this.socket = s;
     s[CONN] = this;
     s.setNoDelay(true);
@@ -340,6 +345,13 @@ export class ServerConn implements HttpHandler {
     this.server.currentConns--;
     this.socket.destroy();
   }
+}
+
+/** What `http-reuse` lets a new HTTP/2 server connection share (see H2Share). */
+function h2Share(session: HttpSession): H2Share {
+  const reuse = session.backend?.reuse ?? 'safe';
+  if (reuse === 'never') return 'private';
+  return reuse === 'always' || reuse === 'aggressive' || session.requests > 1 ? 'shared' : 'own';
 }
 
 function onServerConnect(this: ServerSocket): void {
@@ -1690,7 +1702,15 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.conn = null;
     if (!this.respStarted) {
       // a kept-alive connection the server had closed: send the request again on a new one
-      if (c.reused && c.parser.offset === c.startOffset && !this.reqHasBody && this.pendingIn === null) {
+      // (an HTTP/2 server's stream reset is its answer: not sent again, as HAProxy; a request
+      // its HTTP/2 connection could no longer take never left: it goes on a new one)
+      const h2 = c.server.h2 !== undefined;
+      if (
+        (h2
+          ? (c.socket as Socket & { unsent?: boolean }).unsent === true
+          : c.reused && c.parser.offset === c.startOffset && this.pendingIn === null) &&
+        !this.reqHasBody
+      ) {
         this.pendingOut.length = 0;
         this.pendingOut.push(this.reqHead);
         if (this.reqComplete) this.reqForwarded = false;
@@ -1813,6 +1833,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       r.tData = this.logTime();
       r.status = info.status;
       r.bytesOut = headLogBytes(head);
+      // read from HTTP/2 frames (h2-server.ts): counted as HAProxy counts such a response
+      if (this.server?.h2 !== undefined && h2Framed(this.conn)) r.bytesOut += h2HeadLogDelta(info, conn);
       // option logasap: the line goes once this read of the server is handled, with the body
       // bytes it brought (HAProxy logs what its buffer holds after the response analysers)
       if (this.owner.log!.early !== undefined) this.logEarly = true;
@@ -1936,7 +1958,10 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     c.parser.pause();
     if (this.respChunked) {
       this.respOut.push(lastChunk(this.respTrailers));
-      if (this.log !== null) this.log.bytesOut++;
+      if (this.log !== null) {
+        if (this.server?.h2 === undefined || !h2Framed(c)) this.log.bytesOut++;
+        else this.log.bytesOut += h2TrailersLogBytes(this.respTrailers);
+      }
     }
     // sent before anything the next (pipelined) request may write
     this.flushResponse();
@@ -2494,6 +2519,30 @@ function forwardedFor(
 }
 
 /** A message head's size as HAProxy counts it for %U/%B: each header line 4 bytes less than on the wire. */
+/** Whether a server connection carries its responses as HTTP/2 streams (not HTTP/1.1 chosen by ALPN). */
+function h2Framed(c: ServerConn | null): boolean {
+  return c !== null && (c.socket as Socket & { h2Framed?: boolean }).h2Framed === true;
+}
+
+/**
+ * HAProxy counts an HTTP/2 response as its start line and end of headers (32 bytes), then the
+ * name and value of each field the server sent; the status line and empty line written here
+ * count 17, and the fields this side adds are not in its count: the `connection` one written
+ * to the client, the `transfer-encoding: chunked` of a response without length (h2-server.ts).
+ */
+function h2HeadLogDelta(info: HeadInfo, conn: ConnectionHeader): number {
+  const connection = conn === 'close' ? 15 : conn === 'keep-alive' ? 20 : 0;
+  return 15 - connection - (info.chunked ? 24 : 0);
+}
+
+/** HAProxy counts an HTTP/2 response's trailers (names and values, and their end), no last chunk. */
+function h2TrailersLogBytes(trailers: string[] | undefined): number {
+  if (trailers === undefined || trailers.length === 0) return 0;
+  let n = 1;
+  for (const x of trailers) n += x.length;
+  return n;
+}
+
 function headLogBytes(head: string): number {
   let lines = 0;
   for (let i = head.indexOf('\r\n'); i >= 0; i = head.indexOf('\r\n', i + 2)) lines++;

@@ -99,7 +99,13 @@ export {
   type ProxyV2Options,
   parseProxyHeader,
 } from './proxy-protocol.ts';
-export { Server, type ServerTarget, type ServerTlsConnector } from './server.ts';
+export {
+  type H2Share,
+  Server,
+  type ServerH2Connector,
+  type ServerTarget,
+  type ServerTlsConnector,
+} from './server.ts';
 export type { FrontendLog, StreamState, StreamTimeouts, TcpStream } from './stream.ts';
 export { StreamEnv, useStickTables } from './stream-env.ts';
 export type { TcpInspection } from './tcp-inspect.ts';

@@ -29,6 +29,34 @@ export interface ServerTarget {
   cookie?: string | undefined;
   /** `ssl`: connections to the server speak TLS (absent: plain TCP, nothing else is paid). */
   tls?: ServerTlsConnector | undefined;
+  /**
+   * `proto h2`, or `alpn h2…` on a TLS server: requests travel as HTTP/2 streams (made by
+   * `@hap/proxy/h2`, loaded only when a configuration asks for it; absent: HTTP/1.1).
+   */
+  h2?: ServerH2Connector | undefined;
+}
+
+/**
+ * How a new server connection may share an HTTP/2 connection with other requests (HAProxy's
+ * `http-reuse`): `shared` joins any connection that has room for one more stream, `own` opens
+ * a new one that later requests may share (`safe`, a session's first request), `private` opens
+ * one that serves this connection's requests only (`never`).
+ */
+export type H2Share = 'shared' | 'own' | 'private';
+
+/**
+ * Makes the connections of an HTTP/2 server. What it returns behaves, for the HTTP/1.1 engine,
+ * as a server socket: it takes HTTP/1.1 requests, gives HTTP/1.1 responses through `onRead`,
+ * and emits 'connect', 'drain', 'timeout' and 'close' as a socket does; each request is one
+ * stream of a multiplexed connection (see h2-server.ts).
+ */
+export interface ServerH2Connector {
+  open(
+    t: ServerTarget,
+    onRead: (this: Socket, nread: number, buf: Buffer) => boolean | undefined,
+    client: Socket | undefined,
+    share: H2Share,
+  ): Socket;
 }
 
 /** What a TLS server needs at each connection (made once per server, e.g. by @hap/ssl). */
@@ -51,7 +79,9 @@ export function openServerSocket(
   allowHalfOpen: boolean,
   onRead: (this: Socket, nread: number, buf: Buffer) => boolean | undefined,
   client: Socket | undefined,
+  share: H2Share = 'own',
 ): Socket {
+  if (t.h2 !== undefined) return t.h2.open(t, onRead, client, share);
   const o = connectOptions(t, allowHalfOpen, onRead);
   const tls = t.tls;
   if (tls === undefined) return netConnect(o);
@@ -60,14 +90,14 @@ export function openServerSocket(
 }
 
 /** The server name a TLS client sent (SNI); undefined for a plain socket or no name. */
-function clientServerName(client: Socket | undefined): string | undefined {
+export function clientServerName(client: Socket | undefined): string | undefined {
   if (client === undefined || !isTlsSocket(client)) return undefined;
   return (client as TLSSocket & { servername?: string | false }).servername || undefined;
 }
 
 /** 'connect' for plain servers; over TLS the connection is usable once its handshake is done. */
 export function readyEvent(t: ServerTarget): 'connect' | 'secureConnect' {
-  return t.tls === undefined ? 'connect' : 'secureConnect';
+  return t.tls === undefined || t.h2 !== undefined ? 'connect' : 'secureConnect';
 }
 
 /** The PROXY header announcing `client`'s addresses to a `send-proxy` server. */
@@ -124,6 +154,7 @@ export class Server implements ServerTarget {
   /** The server line gave `cookie <value>`: a dynamic cookie never replaces it. */
   readonly fixedCookie: boolean;
   readonly tls: ServerTlsConnector | undefined;
+  readonly h2: ServerH2Connector | undefined;
   /** Requests (HTTP) or streams (TCP) this server is serving now, counted against maxconn. */
   served: number;
   /** Idle HTTP connections any session may take (most recently used last). */
@@ -146,6 +177,7 @@ export class Server implements ServerTarget {
     this.cookie = t.cookie;
     this.fixedCookie = t.cookie !== undefined;
     this.tls = t.tls;
+    this.h2 = t.h2;
     this.served = 0;
     this.idle = [];
     this.currentConns = 0;

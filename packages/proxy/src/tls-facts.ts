@@ -3,10 +3,10 @@
  * socket when first asked (a stream that never asks pays nothing but the object).
  */
 
-import type { X509Certificate } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { ConnectionTlsView } from '@hap/sample';
+import type { CertificateView, ConnectionTlsView } from '@hap/sample';
+import { X509View } from './certificate-view.ts';
 
 /** Whether a client socket speaks TLS (node:tls is loaded only by the TLS module: no instanceof). */
 export function isTlsSocket(s: Socket): s is TLSSocket {
@@ -51,11 +51,6 @@ export function verifyErrorCode(name: string | Error | null | undefined): number
   return VERIFY_CODES[key] ?? 1;
 }
 
-/** `/C=FR/O=Example/CN=name`, the form HAProxy prints distinguished names in. */
-function slashForm(dn: string): string {
-  return `/${dn.split('\n').join('/')}`;
-}
-
 export class TlsFacts implements ConnectionTlsView {
   private readonly socket: TLSSocket;
   readonly sni: string | undefined;
@@ -92,13 +87,24 @@ export class TlsFacts implements ConnectionTlsView {
     return this.socket.authorized ? 0 : verifyErrorCode(this.socket.authorizationError);
   }
 
-  get clientSubject(): string | undefined {
-    const c: X509Certificate | undefined = this.socket.getPeerX509Certificate();
-    return c !== undefined ? slashForm(c.subject) : undefined;
+  get clientCertificate(): CertificateView | undefined {
+    const c = this.socket.getPeerX509Certificate();
+    return c !== undefined ? new X509View(c) : undefined;
   }
 
-  get clientIssuer(): string | undefined {
-    const c: X509Certificate | undefined = this.socket.getPeerX509Certificate();
-    return c !== undefined ? slashForm(c.issuer) : undefined;
+  get frontCertificate(): CertificateView | undefined {
+    const c = this.socket.getX509Certificate();
+    return c !== undefined ? new X509View(c) : undefined;
+  }
+
+  /** From the cipher's name: AES_128/AES128 → 128, AES_256/AES256 → 256, CHACHA20 → 256, 3DES → 168. */
+  get cipherBits(): number | undefined {
+    const name = this.socket.getCipher()?.name;
+    if (name === undefined) return undefined;
+    const m = /AES_?(128|256)|CHACHA20|DES-CBC3|3DES|CAMELLIA_?(128|256)|ARIA_?(128|256)/.exec(name);
+    if (m === null) return undefined;
+    const bits = m[1] ?? m[2] ?? m[3];
+    if (bits !== undefined) return Number(bits);
+    return m[0] === 'CHACHA20' ? 256 : 168;
   }
 }

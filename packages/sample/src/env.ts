@@ -49,6 +49,25 @@ export interface ProxyWorld {
 }
 
 /** What the `ssl_fc*` / `ssl_c_*` fetches read of a TLS client connection. */
+/** A certificate as the `ssl_c_*` / `ssl_f_*` fetches read it. */
+export interface CertificateView {
+  /** Distinguished names as Node prints them: `C=FR\nO=Example\nCN=name`. */
+  readonly subject: string;
+  readonly issuer: string;
+  readonly der: Buffer;
+  /** The serial number's bytes (big-endian, no sign byte). */
+  readonly serial: Buffer;
+  readonly sha1: Buffer;
+  /** ASN.1 time text, `YYMMDDhhmmssZ` (or `YYYYMMDDhhmmssZ` from 2050). */
+  readonly notBefore: string | undefined;
+  readonly notAfter: string | undefined;
+  /** 1 to 3. */
+  readonly version: number;
+  /** OpenSSL's short names: `RSA-SHA256`, `rsaEncryption`, `id-ecPublicKey`, … */
+  readonly signatureAlgorithm: string | undefined;
+  readonly keyAlgorithm: string | undefined;
+}
+
 export interface ConnectionTlsView {
   /** The server name the client sent (SNI), lower case as received; undefined: none. */
   readonly sni: string | undefined;
@@ -64,9 +83,11 @@ export interface ConnectionTlsView {
   readonly clientCertUsed?: boolean;
   /** The verification result of the client certificate, OpenSSL's X509_V_* code; 0 = ok (`ssl_c_verify`). */
   readonly verifyResult?: number;
-  /** Subject and issuer of the client certificate, `/C=…/CN=…` (`ssl_c_s_dn`, `ssl_c_i_dn`). */
-  readonly clientSubject?: string | undefined;
-  readonly clientIssuer?: string | undefined;
+  /** The client's certificate (`ssl_c_*`) and the one presented to it (`ssl_f_*`). */
+  readonly clientCertificate?: CertificateView | undefined;
+  readonly frontCertificate?: CertificateView | undefined;
+  /** Secret key bits of the cipher used, and of its algorithm (`ssl_fc_use_keysize`, `ssl_fc_alg_keysize`). */
+  readonly cipherBits?: number | undefined;
 }
 
 export interface SampleEnv {

@@ -9,6 +9,7 @@ export type { Condition, ConditionSpec, ConditionTerm } from './condition.ts';
 export { compileCondition } from './condition.ts';
 export type {
   CaptureSlots,
+  CertificateView,
   ConnectionTlsView,
   HttpMessageView,
   IpValue,

@@ -189,7 +189,7 @@ describe('flags, files and errors', () => {
     expect(error(['hdr_beg(host),nope', 'x']).message).toBe(
       "ACL keyword 'hdr_beg' : unknown converter 'nope'",
     );
-    expect(error(['ssl_c_sha1']).code).toBe('HAP_ERR_SAMPLE_UNSUPPORTED');
+    expect(error(['ssl_c_err']).code).toBe('HAP_ERR_SAMPLE_UNSUPPORTED');
   });
 
   it('drops an ACL keyword match when a converter follows, as HAProxy does', () => {

@@ -67,7 +67,7 @@ describe('the fetch table', () => {
     ]) {
       expect(byName.get(name), name).toBe(true);
     }
-    for (const name of ['fc_rtt', 'ssl_c_sha1', 'capture.req.hdr', 'distcc_body'])
+    for (const name of ['fc_rtt', 'ssl_c_err', 'capture.req.hdr', 'distcc_body'])
       expect(byName.get(name), name).toBe(false);
     for (const def of FETCH_DEFS.values()) expect(byName.get(def.name), def.name).toBe(true);
   });

@@ -29,6 +29,7 @@ import {
   loadCaFile,
   loadCertificate,
 } from './pem.ts';
+import { TicketKeyFile } from './sessions.ts';
 import {
   applySetting,
   contextOptions,
@@ -90,6 +91,8 @@ export interface BindTls {
   readonly sessionCacheSize: number;
   /** OCSP stapling: the responses of the certificates with a `.ocsp` file; undefined: none has one. */
   readonly ocsp: OcspStapler | undefined;
+  /** `tls-ticket-keys`: the keys tickets are sealed with; undefined: keys of the process's own. */
+  readonly ticketKeys: TicketKeyFile | undefined;
   /** The certificate (context) for a server name; undefined: none fits (refuse under strict-sni). */
   select(servername: string): SniEntry | undefined;
   /** Options for `tls.createServer()` (no certificate at all under strict-sni before SNI chose one). */
@@ -151,6 +154,7 @@ class SniTable implements BindTls {
   routed: boolean;
   sessionCacheSize: number;
   ocsp: OcspStapler | undefined;
+  ticketKeys: TicketKeyFile | undefined;
   readonly perCertificateOptions: { file: string; line: number; option: string }[];
   /** Options shared by every context of the line (versions, ciphers, CA). */
   base: SecureContextOptions;
@@ -171,6 +175,7 @@ class SniTable implements BindTls {
     this.routed = false;
     this.sessionCacheSize = 0;
     this.ocsp = undefined;
+    this.ticketKeys = undefined;
     this.perCertificateOptions = [];
     this.base = {};
     this.exact = new Map();
@@ -402,6 +407,8 @@ export function compileBindTls(
   defaults: TlsDefaults,
   out: Diagnostic[],
   store?: CertificateStore,
+  /** `tls-ticket-keys` files read so far, by path: bind lines naming one file share its keys. */
+  ticketKeyFiles?: Map<string, TicketKeyFile>,
   ocsp: OcspResponses = new OcspResponses(),
 ): BindTlsResult {
   const table = new SniTable(bind);
@@ -439,6 +446,21 @@ export function compileBindTls(
       table.strictSni = true;
       continue;
     }
+    if (name === 'tls-ticket-keys') {
+      const keys =
+        ticketKeyFiles !== undefined
+          ? TicketKeyFile.shared(value as string, ticketKeyFiles)
+          : TicketKeyFile.read(value as string);
+      if (typeof keys === 'string') {
+        atLine(keys);
+        failed = true;
+      } else {
+        table.ticketKeys = keys;
+        // Node's ticket callback seals with AES-128 only
+        if (keys.aes256) unsupported.push('tls-ticket-keys (80-byte AES-256 keys)');
+      }
+      continue;
+    }
     if (BIND_ONLY.has(name)) continue;
     if (NOT_SUPPORTED.has(name)) {
       unsupported.push(name);
@@ -470,8 +492,11 @@ export function compileBindTls(
   )
     failed = true;
   if (defaults.dhParam !== undefined) base.dhparam = defaults.dhParam;
-  // how long a session can be resumed, from a ticket or from the cache
+  // how long a session can be resumed, from a ticket or from the cache; and HAProxy's
+  // session id context, which a session must carry to be resumed (so tickets sealed with a
+  // shared tls-ticket-keys file resume in HAProxy and haproxyd alike)
   base.sessionTimeout = defaults.sessionLifetime;
+  base.sessionIdContext = 'haproxy';
   if (failed) return { tls: undefined, unsupported };
   if (!checkContext(base, settings, post, ssl)) return { tls: undefined, unsupported };
   table.base = base;

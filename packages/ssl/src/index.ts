@@ -48,7 +48,7 @@ export {
   loadCertificate,
 } from './pem.ts';
 export { compileServerTls, type ServerTls, type ServerTlsResult } from './server.ts';
-export { renewTicketsOnResumption, SessionCache, ticketsOff } from './sessions.ts';
+export { renewTicketsOnResumption, SessionCache, TicketKeyFile, ticketsOff } from './sessions.ts';
 export { TLS_VERSIONS, type TlsSettings, type VerifyMode } from './settings.ts';
 export {
   type CertificateInstance,

@@ -13,6 +13,7 @@
  */
 
 import { constants, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Server as TlsServer } from 'node:tls';
 
 /** Node's native secure context, reached through the server (not a public API: checked at each use). */
@@ -120,4 +121,112 @@ export class SessionCache {
 /** Whether a bind's options turn tickets off (`no-tls-tickets`). */
 export function ticketsOff(secureOptions: number | undefined): boolean {
   return secureOptions !== undefined && (secureOptions & constants.SSL_OP_NO_TICKET) !== 0;
+}
+
+/**
+ * `tls-ticket-keys <file>`: base64 keys, one a line, of 48 bytes (name, AES-128 key, HMAC
+ * key: HAProxy's layout, so tickets pass between HAProxy and haproxyd sharing a file) or 80
+ * (AES-256). The last three lines are in use: tickets are issued with the second to last,
+ * and any of the three opens one; a ticket opened with another key than the issuing one is
+ * renewed (a new ticket comes with the resumed session), as in HAProxy.
+ */
+export class TicketKeyFile {
+  readonly path: string;
+  /** The three keys in use, oldest first: tickets are sealed with the middle one. */
+  private ring: Buffer[];
+  private readonly encrypt: unknown[] = [1, undefined, undefined, undefined, undefined];
+  private readonly byName = new Map<string, unknown[]>();
+
+  private constructor(path: string, keys: Buffer[]) {
+    this.path = path;
+    this.ring = keys;
+    this.index();
+  }
+
+  /** The keys in use, oldest first (`show tls-keys`). */
+  get keys(): readonly Buffer[] {
+    return this.ring;
+  }
+
+  /** `set ssl tls-key`: `key` becomes the newest, the oldest goes, tickets are sealed with the one before. */
+  push(key: Buffer): 'wrong-size' | undefined {
+    if (key.length !== this.ring[0]!.length) return 'wrong-size';
+    this.ring = [this.ring[1]!, this.ring[2]!, key];
+    this.index();
+    return undefined;
+  }
+
+  private index(): void {
+    const part = (k: Buffer, at: number) => k.subarray(at, at + 16);
+    const issuing = this.ring[1]!;
+    this.encrypt[1] = part(issuing, 32);
+    this.encrypt[2] = part(issuing, 16);
+    this.encrypt[3] = part(issuing, 0);
+    this.byName.clear();
+    for (const k of this.ring) {
+      this.byName.set(part(k, 0).toString('hex'), [k === issuing ? 1 : 2, part(k, 32), part(k, 16)]);
+    }
+  }
+
+  /** Reads a key file; a string is HAProxy's complaint about it. */
+  static read(path: string): TicketKeyFile | string {
+    let text: string;
+    try {
+      text = readFileSync(path, 'latin1');
+    } catch {
+      return `'${path}' : unable to load ssl tickets keys file`;
+    }
+    const keys: Buffer[] = [];
+    const lines = text.split('\n');
+    // the end of the last line is no line of its own; an empty line inside is a key of 0 bytes
+    if (lines[lines.length - 1] === '') lines.pop();
+    for (let i = 0; i < lines.length; i++) {
+      const raw = lines[i]!;
+      const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+      const key =
+        /^[A-Za-z0-9+/]*={0,2}$/.test(line) && line.length % 4 === 0
+          ? Buffer.from(line, 'base64')
+          : undefined;
+      if (key === undefined) return `'${path}' : unable to decode base64 key on line ${i + 1}`;
+      if ((key.length !== 48 && key.length !== 80) || (keys.length > 0 && key.length !== keys[0]!.length))
+        return `'${path}' : wrong sized key on line ${i + 1}`;
+      keys.push(key);
+    }
+    if (keys.length < 3) return `'${path}' : please supply at least 3 keys in the tls-tickets-file`;
+    return new TicketKeyFile(path, keys.slice(-3));
+  }
+
+  /** The key file of `path`, read once for every bind line naming it (they share its keys, as in HAProxy). */
+  static shared(path: string, files: Map<string, TicketKeyFile>): TicketKeyFile | string {
+    const known = files.get(path);
+    if (known !== undefined) return known;
+    const read = TicketKeyFile.read(path);
+    if (typeof read !== 'string') files.set(path, read);
+    return read;
+  }
+
+  /** AES-256 keys (80 bytes): Node's ticket callback seals with AES-128 only. */
+  get aes256(): boolean {
+    return this.keys[0]!.length === 80;
+  }
+
+  /** Makes `server` seal and open its tickets with these keys (again after each `setSecureContext()`). */
+  install(server: TlsServer): boolean {
+    const context = (server as TlsServer & { _sharedCreds?: { context?: NativeContext } })._sharedCreds
+      ?.context;
+    if (typeof context?.enableTicketKeyCallback !== 'function' || this.aes256) return false;
+    context.onticketkeycallback = this.callback;
+    context.enableTicketKeyCallback();
+    return true;
+  }
+
+  private readonly unknown = [0, Buffer.alloc(16), Buffer.alloc(16)];
+
+  private readonly callback = (name: Buffer, _iv: Buffer, encrypt: boolean): unknown[] => {
+    if (encrypt) {
+      this.encrypt[4] = randomBytes(16);
+      return this.encrypt;
+    }
+    return this.byName.get(name.toString('hex')) ?? this.unknown;
+  };
 }

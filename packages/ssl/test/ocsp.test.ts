@@ -380,6 +380,7 @@ describe('certificate files with .ocsp and .issuer', () => {
       testDefaults(dir),
       out,
       undefined,
+      undefined,
       ocsp,
     );
     expect(out).toEqual([

@@ -2,13 +2,13 @@
 // tickets are off. Real TLS servers and clients on 127.0.0.1 with a certificate made by openssl.
 
 import { constants } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, createServer, type Server, type TlsOptions } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renewTicketsOnResumption, SessionCache, ticketsOff } from '../src/index.ts';
+import { renewTicketsOnResumption, SessionCache, TicketKeyFile, ticketsOff } from '../src/index.ts';
 import { issueSelfSigned } from './fixtures.ts';
 
 let dir: string;
@@ -159,6 +159,46 @@ describe('SessionCache', () => {
     } finally {
       s.close();
       t.close();
+    }
+  });
+});
+
+describe('TicketKeyFile', () => {
+  const key = (seed: number) => Buffer.alloc(48, seed).toString('base64');
+  const file = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+
+  it('reads keys as HAProxy does, with its complaints', () => {
+    expect(TicketKeyFile.read(join(dir, 'none.txt'))).toBe(
+      `'${join(dir, 'none.txt')}' : unable to load ssl tickets keys file`,
+    );
+    const two = file('two.txt', `${key(1)}\n${key(2)}\n`);
+    expect(TicketKeyFile.read(two)).toBe(`'${two}' : please supply at least 3 keys in the tls-tickets-file`);
+    const blank = file('blank.txt', `${key(1)}\n\n${key(2)}\n${key(3)}\n`);
+    expect(TicketKeyFile.read(blank)).toBe(`'${blank}' : wrong sized key on line 2`);
+    const crlf = TicketKeyFile.read(file('crlf.txt', `${key(1)}\r\n${key(2)}\r\n${key(3)}\r\n${key(4)}`));
+    expect(crlf).toBeInstanceOf(TicketKeyFile);
+    // the last three lines are kept
+    expect((crlf as TicketKeyFile).keys.map((k) => k[0])).toEqual([2, 3, 4]);
+  });
+
+  it('rotation: a ticket sealed with the issuing key resumes after the file moves on, and is renewed there', async () => {
+    const before = TicketKeyFile.read(file('a.txt', [1, 2, 3].map(key).join('\n'))) as TicketKeyFile;
+    const after = TicketKeyFile.read(file('b.txt', [1, 2, 3, 4].map(key).join('\n'))) as TicketKeyFile;
+    const a = await listening({}, (s) => expect(before.install(s)).toBe(true));
+    const b = await listening({}, (s) => expect(after.install(s)).toBe(true));
+    try {
+      const first = await once((a.address() as AddressInfo).port, undefined);
+      // on its own server: resumed with the issuing key, no new ticket (HAProxy's "still valid")
+      const same = await once((a.address() as AddressInfo).port, first.session);
+      // after the rotation (key 2 is now the oldest): resumed, and a new ticket under key 3
+      const rotated = await once((b.address() as AddressInfo).port, first.session);
+      expect([same.reused, same.ticket, rotated.reused, rotated.ticket]).toEqual([true, false, true, true]);
+    } finally {
+      a.close();
+      b.close();
     }
   });
 });

@@ -466,6 +466,8 @@ const HONOURED_SERVER_OPTIONS = new Set([
   'no-tls-tickets',
   'ssl-reuse',
   'no-ssl-reuse',
+  // HTTP/2 to the server (@hap/proxy/h2; other protocols refuse the start)
+  'proto',
 ]);
 
 function parseServerAddress(

@@ -43,8 +43,6 @@ export const L4_FETCHES: readonly FetchDef[] = [
     out: 'sint',
     fn: (env) => (env.ssl ? (env.ssl.verifyResult ?? 0) : undefined),
   },
-  { name: 'ssl_c_s_dn', args: NO_ARGS, out: 'str', fn: (env) => env.ssl?.clientSubject },
-  { name: 'ssl_c_i_dn', args: NO_ARGS, out: 'str', fn: (env) => env.ssl?.clientIssuer },
 ];
 
 export { clientHelloSni } from './payload.ts';
