@@ -1008,35 +1008,85 @@ export function createRuntimeApi(
     help: 'set the next TLS key for the <id> or <file> listener to <key>',
     handler: async (args) => (await import('./runtime-tls-keys.ts')).setTlsKey(host, args),
   });
-  // crt-lists are read at start only: their runtime edition is not there yet
-  for (const [words, level, usage, help] of [
-    [
-      ['show', 'ssl', 'crt-list'],
-      'user',
-      'show ssl crt-list [-n] [<list>]',
-      'show the list of crt-lists or the content of a crt-list file <list>',
-    ],
-    [
-      ['add', 'ssl', 'crt-list'],
-      'admin',
-      'add ssl crt-list <list> <cert> [opts]*',
-      'add to crt-list file <list> a line <cert> or a payload',
-    ],
-    [
-      ['del', 'ssl', 'crt-list'],
-      'admin',
-      'del ssl crt-list <list> <cert[:line]>',
-      'delete a line <cert> from crt-list file <list>',
-    ],
-  ] as const) {
-    api.register({
-      words,
-      level,
-      usage,
-      help,
-      handler: () => NOT_SUPPORTED(`'${words.join(' ')}'`),
-    });
+  const sslCrtList =
+    (verb: import('./runtime-ssl-cli.ts').SslCrtListVerb) =>
+    async (args: readonly string[], ctx: CommandContext) =>
+      (await import('./runtime-ssl-cli.ts')).sslCrtListCommand(host, verb, args, ctx);
+  api.register({
+    words: ['show', 'ssl', 'crt-list'],
+    level: 'admin',
+    usage: 'show ssl crt-list [-n] [<list>]',
+    help: 'show the list of crt-lists or the content of a crt-list file <list>',
+    handler: sslCrtList('show'),
+  });
+  api.register({
+    words: ['add', 'ssl', 'crt-list'],
+    level: 'admin',
+    usage: 'add ssl crt-list <list> <cert> [opts]*',
+    help: 'add to crt-list file <list> a line <cert> or a payload',
+    handler: sslCrtList('add'),
+  });
+  api.register({
+    words: ['del', 'ssl', 'crt-list'],
+    level: 'admin',
+    usage: 'del ssl crt-list <list> <cert[:line]>',
+    help: 'delete a line <cert> from crt-list file <list>',
+    handler: sslCrtList('del'),
+  });
+
+  // CA and CRL files: HAProxy 2.6's rows, in its words
+  for (const kind of ['ca', 'crl'] as const) {
+    const word = `${kind}-file`;
+    const arg = kind === 'ca' ? '<cafile>' : '<crlfile>';
+    const what = kind === 'ca' ? 'CA' : 'CRL';
+    const run =
+      (verb: import('./runtime-ssl-cli.ts').SslCaVerb) =>
+      async (args: readonly string[], ctx: CommandContext) =>
+        (await import('./runtime-ssl-cli.ts')).sslCaCommand(host, kind, verb, args, ctx);
+    const rows: [import('./runtime-ssl-cli.ts').SslCaVerb, string, string][] = [
+      [
+        'new',
+        `new ssl ${kind === 'ca' ? 'ca-file' : 'crlfile'} ${arg}`,
+        `create a new ${what} file to be used in a crt-list`,
+      ],
+      ['set', `set ssl ${word} ${arg} <payload>`, `replace a ${what} file`],
+      ['commit', `commit ssl ${word} ${arg}`, `commit a ${what} file`],
+      ['abort', `abort ssl ${word} ${arg}`, `abort a transaction for a ${what} file`],
+      ['del', `del ssl ${word} ${arg}`, `delete an unused ${what} file`],
+      [
+        'show',
+        kind === 'ca' ? 'show ssl ca-file [<cafile>[:<index>]]' : 'show ssl crl-file [<crlfile[:<index>>]]',
+        kind === 'ca'
+          ? 'display the SSL CA files used in memory, or the details of a <cafile>, or a single certificate of index <index> of a CA file <cafile>'
+          : 'display the SSL CRL files used in memory, or the details of a <crlfile>, or a single CRL of index <index> of CRL file <crlfile>',
+      ],
+    ];
+    for (const [verb, usage, help] of rows) {
+      api.register({
+        words: [verb, 'ssl', word],
+        ...(verb === 'show' ? {} : { level: 'admin' as const }),
+        usage,
+        help,
+        handler: run(verb),
+      });
+    }
   }
+
+  // OCSP responses: haproxyd staples none (runtime-ssl-cli.ts says what that means)
+  api.register({
+    words: ['set', 'ssl', 'ocsp-response'],
+    usage: 'set ssl ocsp-response <resp|payload>',
+    help: "update a certificate's OCSP Response from a base64-encode DER",
+    handler: async (args: readonly string[], ctx: CommandContext) =>
+      (await import('./runtime-ssl-cli.ts')).sslOcspCommand('set', args, ctx),
+  });
+  api.register({
+    words: ['show', 'ssl', 'ocsp-response'],
+    usage: 'show ssl ocsp-response [id]',
+    help: 'display the IDs of the OCSP responses used in memory, or the details of a single OCSP response',
+    handler: async (args: readonly string[], ctx: CommandContext) =>
+      (await import('./runtime-ssl-cli.ts')).sslOcspCommand('show', args, ctx),
+  });
 
   return { api, stats };
 }

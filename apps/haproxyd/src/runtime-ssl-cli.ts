@@ -1,15 +1,23 @@
 /**
- * The runtime API's certificate commands (`show|set|commit|abort|new|del ssl cert`), loaded
- * on their first use: they run on the process's certificate store (runtime-ssl.ts), which
- * answers in HAProxy 2.6's words. A commit changes the certificate of new handshakes only.
+ * The runtime API's TLS commands (`show|set|commit|abort|new|del ssl cert`,
+ * `show|add|del ssl crt-list`, `show|set|commit|abort|new|del ssl ca-file` and `crl-file`,
+ * `show|set ssl ocsp-response`), loaded on their first use: they run on the process's
+ * certificate store (runtime-ssl.ts), which answers in HAProxy 2.6's words. A commit, an
+ * added or a deleted crt-list line changes new handshakes only.
  */
 
 import type { CommandContext } from '@hap/runtime-api';
 import { LEVEL_RANK } from '@hap/runtime-api';
+import { ocspUpdateRefusal } from '@hap/ssl';
 import { certificateStore } from './runtime-ssl.ts';
 import type { StatsHost } from './stats-source.ts';
 
 export type SslCertVerb = 'show' | 'set' | 'commit' | 'abort' | 'new' | 'del';
+export type SslCaVerb = SslCertVerb;
+export type SslCrtListVerb = 'show' | 'add' | 'del';
+
+/** HAProxy refuses a user-level session these with a (misleading) sentence of its own. */
+const NOT_OPERATOR = "Can't allocate memory!\n";
 
 /** Runs `<verb> ssl cert …` (args are every word, the command's own included). */
 export function sslCertCommand(
@@ -22,8 +30,7 @@ export function sslCertCommand(
   const file = args[3];
   switch (verb) {
     case 'show':
-      // HAProxy refuses a user-level session with this (misleading) sentence
-      if (LEVEL_RANK[ctx.level] < LEVEL_RANK.operator) return "Can't allocate memory!\n";
+      if (LEVEL_RANK[ctx.level] < LEVEL_RANK.operator) return NOT_OPERATOR;
       return store.show(file);
     case 'set':
       return store.set(file, ctx.payload);
@@ -36,4 +43,71 @@ export function sslCertCommand(
     case 'del':
       return store.delete(file);
   }
+}
+
+/** Runs `<verb> ssl crt-list …`. */
+export function sslCrtListCommand(
+  host: Pick<StatsHost, 'model'>,
+  verb: SslCrtListVerb,
+  args: readonly string[],
+  ctx: CommandContext,
+): string {
+  const lists = certificateStore(host.model).crtLists;
+  switch (verb) {
+    case 'show':
+      return lists.show(args.slice(3));
+    case 'add':
+      return lists.add(args[3], args[4], ctx.payload);
+    case 'del':
+      return lists.delete(args[3], args[4]);
+  }
+}
+
+/** Runs `<verb> ssl ca-file …` or `<verb> ssl crl-file …`. */
+export function sslCaCommand(
+  host: Pick<StatsHost, 'model'>,
+  kind: 'ca' | 'crl',
+  verb: SslCaVerb,
+  args: readonly string[],
+  ctx: CommandContext,
+): string {
+  const files = certificateStore(host.model).caFiles;
+  const file = args[3];
+  switch (verb) {
+    case 'show':
+      if (LEVEL_RANK[ctx.level] < LEVEL_RANK.operator) return NOT_OPERATOR;
+      return files.show(kind, file);
+    case 'set':
+      return files.set(kind, file, ctx.payload);
+    case 'commit':
+      return files.commit(kind, file);
+    case 'abort':
+      return files.abort(kind, file);
+    case 'new':
+      return files.create(kind, file);
+    case 'del':
+      return files.delete(kind, file);
+  }
+}
+
+/** Longest certificate ID `show ssl ocsp-response` takes, in hex digits. */
+const OCSP_ID_MAX_HEX = 256;
+
+/**
+ * `show ssl ocsp-response [<id>]` and `set ssl ocsp-response <base64>`: haproxyd staples no
+ * OCSP response (a certificate with one is refused at start), so HAProxy's tree of responses
+ * is empty: none to list, and an update is checked as HAProxy checks it, then matches nothing.
+ */
+export function sslOcspCommand(verb: 'show' | 'set', args: readonly string[], ctx: CommandContext): string {
+  if (verb === 'show') {
+    const id = args[3];
+    if (id === undefined || id === '') return '';
+    if (id.length > OCSP_ID_MAX_HEX) return "'show ssl ocsp-response' received a too big key.\n";
+    return 'Certificate ID does not match any certificate.\n';
+  }
+  const text = (ctx.payload ?? args[3] ?? '').replace(/[\r\n]/g, '');
+  if (text === '') return "'set ssl ocsp-response' expects response in base64 encoding.\n";
+  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text))
+    return "'set ssl ocsp-response' received invalid base64 encoded response.\n";
+  return `${ocspUpdateRefusal(Buffer.from(text, 'base64'), Math.floor(Date.now() / 1000))}.\n`;
 }

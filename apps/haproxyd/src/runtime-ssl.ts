@@ -65,6 +65,9 @@ function compile(model: ConfigModel, out: Diagnostic[]): Compiled {
     checkServers: new Map(),
     ticketKeyFiles: new Map(),
   };
+  // names given to `add ssl crt-list` are joined to these as in the configuration
+  c.store.crtLists.crtBase = defaults.crtBase;
+  c.store.crtLists.caBase = defaults.caBase;
   for (const p of model.proxies) {
     if (p.kind === 'defaults') continue;
     for (const b of p.binds) {
@@ -242,7 +245,7 @@ export class TlsDoor {
   /** With tickets off (`no-tls-tickets`): the sessions kept for resumption, one cache for the line. */
   private sessions: SessionCache | undefined;
   /** Servers of crt-list lines with options, made on first use (matched / as default). */
-  private readonly byEntry = new Map<SniEntry, { matched?: BindTlsServer; fallback?: BindTlsServer }>();
+  private readonly byEntry = new WeakMap<SniEntry, { matched?: BindTlsServer; fallback?: BindTlsServer }>(); // weak: `del ssl crt-list` frees them
 
   constructor(tls: BindTls, handshakeTimeout: number, events: TlsDoorEvents) {
     this.tls = tls;

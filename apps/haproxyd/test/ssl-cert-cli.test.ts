@@ -225,13 +225,6 @@ describe('runtime API: ssl certificate transactions', () => {
         await say('new ssl cert');
         await say('del ssl cert extra.pem');
         await say('show ssl cert');
-        // crt-lists cannot be edited at run time yet: haproxyd says so
-        if (b === 'haproxyd') {
-          for (const c of ['show ssl crt-list', `add ssl crt-list ${pki.path('cli-list.txt')} ${W}`])
-            expect(await cli(admin, c)).toBe(
-              `'${c.split(' ').slice(0, 3).join(' ')}' is not supported yet by haproxyd.\n\n`,
-            );
-        }
         expect(proxy.exitStatus(), `${b} exited`).toBeNull();
       } finally {
         await proxy.stop();

@@ -19,7 +19,9 @@ import {
   type TlsOptions,
 } from 'node:tls';
 import type { BindModel, Diagnostic } from '@hap/config';
-import { readCrtList } from './crt-list.ts';
+import { type CaKind, contextPem } from './ca-store.ts';
+import { crtListLines, readCrtList } from './crt-list.ts';
+import type { CrtListInstance, CrtListUser } from './crt-list-store.ts';
 import type { TlsDefaults } from './defaults.ts';
 import { OcspResponses, OcspStapler } from './ocsp.ts';
 import {
@@ -50,6 +52,9 @@ export interface EntryTls {
   readonly verify: VerifyMode;
   readonly ignoreErrors: boolean;
   readonly alpn: readonly string[] | undefined;
+  /** The CA and CRL files of the line's verification (their names in the store), if any. */
+  readonly caFile?: string | undefined;
+  readonly crlFile?: string | undefined;
 }
 
 /** One certificate of a bind with the names it is chosen for. */
@@ -107,6 +112,18 @@ export interface BindTls {
   attach(server: ContextHolder, entry?: SniEntry, matched?: boolean): void;
 }
 
+/** What changing a bind line at run time needs. */
+interface RuntimeContext {
+  readonly store: CertificateStore;
+  readonly settings: TlsSettings;
+  readonly defaults: TlsDefaults;
+  /** The bind line's CA and CRL files (their names in the store). */
+  readonly caKey: string | undefined;
+  readonly crlKey: string | undefined;
+  /** A problem of this line in HAProxy's post-parse words (`Proxy 'fe': … for bind '…' at [f:l].`). */
+  readonly describe: (message: string) => string;
+}
+
 interface Place {
   file: string;
   line: number;
@@ -119,8 +136,10 @@ class Entry implements SniEntry {
   /** Positive filters of its crt-list line; empty: the certificate's own names. */
   readonly names: readonly string[];
   readonly own: EntryTls | undefined;
-  /** What its secure context is made of, besides the certificate. */
-  readonly base: SecureContextOptions;
+  /** What its secure context is made of, besides the certificate (a committed CA file replaces it). */
+  base: SecureContextOptions;
+  /** Forgets it in the CA/CRL files' users (when its crt-list line is deleted). */
+  readonly releases: (() => void)[];
 
   constructor(
     cert: LoadedCertificate,
@@ -133,8 +152,10 @@ class Entry implements SniEntry {
     this.own = own;
     this.context = createSecureContext({ ...base, cert: cert.certPem, key: cert.keyPem });
     this.excluded = new Set();
+    this.releases = [];
     const names: string[] = [];
-    for (const f of filters) {
+    for (const raw of filters) {
+      const f = raw.toLowerCase();
       if (f.startsWith('!')) this.excluded.add(f.slice(1));
       else names.push(f);
     }
@@ -162,6 +183,8 @@ class SniTable implements BindTls {
   /** Wildcard names by their suffix (`*.example.com` → `.example.com`), first declared first. */
   private readonly wild: Map<string, Entry[]>;
   private readonly holders: { server: ContextHolder; entry: Entry | undefined; matched: boolean }[];
+  /** What the runtime API needs to change the line (set when a certificate store is given). */
+  runtime: RuntimeContext | undefined;
 
   constructor(where: Place) {
     this.file = where.file;
@@ -181,6 +204,7 @@ class SniTable implements BindTls {
     this.exact = new Map();
     this.wild = new Map();
     this.holders = [];
+    this.runtime = undefined;
   }
 
   get certificates(): readonly LoadedCertificate[] {
@@ -222,15 +246,116 @@ class SniTable implements BindTls {
           entry.cert = next;
           entry.context = context;
           // the names may have changed: the tables are rebuilt in the order of the lines
-          this.exact.clear();
-          this.wild.clear();
-          for (const e of this.entries) this.index(e);
+          this.reindex();
           for (const h of this.holders) {
             if (h.entry === entry) h.server.setSecureContext(this.entryContext(entry, h.matched));
             else if (h.entry === undefined && entry === this.entries[0] && !this.strictSni)
               h.server.setSecureContext({ ...this.base, cert: next.certPem, key: next.keyPem });
           }
         };
+      },
+    };
+  }
+
+  private reindex(): void {
+    this.exact.clear();
+    this.wild.clear();
+    for (const e of this.entries) this.index(e);
+  }
+
+  /** Makes the CA/CRL files `entry` verifies clients with reach it when they are committed. */
+  watchCa(entry: Entry): void {
+    const rt = this.runtime;
+    if (rt === undefined) return;
+    const own = entry.own;
+    // HAProxy links a CA file to a certificate only when that certificate verifies clients
+    if ((own?.verify ?? this.verify) === 'none') return;
+    const keys: [CaKind, string | undefined][] =
+      own !== undefined
+        ? [
+            ['ca', own.caFile],
+            ['crl', own.crlFile],
+          ]
+        : [
+            ['ca', rt.caKey],
+            ['crl', rt.crlKey],
+          ];
+    for (const [kind, key] of keys) {
+      if (key === undefined) continue;
+      entry.releases.push(rt.store.caFiles.use(key, { prepare: (pem) => this.prepareCa(entry, kind, pem) }));
+    }
+  }
+
+  private prepareCa(entry: Entry, kind: CaKind, pem: string): () => void {
+    const base: SecureContextOptions = { ...entry.base };
+    const part = contextPem(kind, pem);
+    if (part === undefined) delete base[kind];
+    else base[kind] = part;
+    const context = createSecureContext({ ...base, cert: entry.cert.certPem, key: entry.cert.keyPem });
+    return () => {
+      entry.base = base;
+      entry.context = context;
+      if (entry.own === undefined) {
+        this.base = { ...this.base };
+        if (part === undefined) delete this.base[kind];
+        else this.base[kind] = part;
+      }
+      for (const h of this.holders) {
+        if (h.entry === entry) h.server.setSecureContext(this.entryContext(entry, h.matched));
+        else if (h.entry === undefined && entry.own === undefined) {
+          const first = this.entries[0];
+          h.server.setSecureContext(
+            this.strictSni || first === undefined
+              ? { ...this.base }
+              : { ...this.base, cert: first.cert.certPem, key: first.cert.keyPem },
+          );
+        }
+      }
+    };
+  }
+
+  /** The crt-list side of a served certificate: whether it is the default one, and how to stop serving it. */
+  crtListInstance(entry: Entry, inst: CertificateInstance): CrtListInstance {
+    return {
+      file: this.file,
+      line: this.line,
+      isDefault: () => !this.strictSni && this.entries[0] === entry,
+      remove: () => {
+        const i = this.entries.indexOf(entry);
+        if (i < 0) return;
+        this.entries.splice(i, 1);
+        for (const r of entry.releases) r();
+        this.reindex();
+        for (let k = this.holders.length - 1; k >= 0; k--)
+          if (this.holders[k]!.entry === entry) this.holders.splice(k, 1);
+        this.runtime?.store.unuse(entry.cert.path, inst);
+      },
+    };
+  }
+
+  /** This bind line as a user of a crt-list: `add ssl crt-list` serves a new line through it. */
+  crtListUser(): CrtListUser {
+    return {
+      file: this.file,
+      line: this.line,
+      insert: (cert, options, filters) => {
+        const rt = this.runtime;
+        if (rt === undefined) throw new Error('no certificate store');
+        let own: EntryTls | undefined;
+        if (options.length > 0) {
+          const problems: string[] = [];
+          const note = (m: string) => {
+            problems.push(rt.describe(m));
+          };
+          const r = entryTls(options, rt.settings, rt.defaults, 'CLI', 1, this, note, note, [], rt.store);
+          if (r === false || problems.length > 0) throw new Error(problems.join('\n'));
+          own = r;
+        }
+        const entry = this.add(cert, filters, own);
+        const inst = this.instance(entry);
+        rt.store.use(cert.path, inst);
+        this.watchCa(entry);
+        return this.crtListInstance(entry, inst);
       },
     };
   }
@@ -336,6 +461,7 @@ function entryTls(
   post: (m: string, code?: string) => void,
   atLine: (m: string, code?: string) => void,
   out: Diagnostic[],
+  store?: CertificateStore,
 ): EntryTls | undefined | false {
   if (options.length === 0) return undefined;
   const s = copySettings(bindSettings);
@@ -360,11 +486,14 @@ function entryTls(
   const context: SecureContextOptions = contextOptions(s, BIND_DEFAULT_MIN, true);
   // HAProxy names the crt-list before the option in these
   const listAt = (m: string, code?: string) => atLine(`'crt-list' : ${m}`, code);
-  if (s.caFile !== undefined && !loadInto(context, 'ca', s.caFile, defaults.caBase, 'ca-file', listAt, out))
+  if (
+    s.caFile !== undefined &&
+    !loadInto(context, 'ca', s.caFile, defaults.caBase, 'ca-file', listAt, out, store)
+  )
     return false;
   if (
     s.crlFile !== undefined &&
-    !loadInto(context, 'crl', s.crlFile, defaults.caBase, 'crl-file', listAt, out)
+    !loadInto(context, 'crl', s.crlFile, defaults.caBase, 'crl-file', listAt, out, store)
   )
     return false;
   if (defaults.dhParam !== undefined) context.dhparam = defaults.dhParam;
@@ -374,7 +503,14 @@ function entryTls(
     post('verify is enabled but no CA file specified', 'HAP_CFG_SSL_VERIFY');
     return false;
   }
-  return { context, verify, ignoreErrors: s.ignoreErrors, alpn: s.alpn };
+  return {
+    context,
+    verify,
+    ignoreErrors: s.ignoreErrors,
+    alpn: s.alpn,
+    caFile: s.caFile !== undefined ? crtPath(defaults.caBase, s.caFile) : undefined,
+    crlFile: s.crlFile !== undefined ? crtPath(defaults.caBase, s.crlFile) : undefined,
+  };
 }
 
 /** Options of a bind line that belong to TLS but are settings of neither side. */
@@ -483,12 +619,12 @@ export function compileBindTls(
   const base: SecureContextOptions = contextOptions(settings, BIND_DEFAULT_MIN, true);
   if (
     settings.caFile !== undefined &&
-    !loadInto(base, 'ca', settings.caFile, defaults.caBase, 'ca-file', atLine, out)
+    !loadInto(base, 'ca', settings.caFile, defaults.caBase, 'ca-file', atLine, out, store)
   )
     failed = true;
   if (
     settings.crlFile !== undefined &&
-    !loadInto(base, 'crl', settings.crlFile, defaults.caBase, 'crl-file', atLine, out)
+    !loadInto(base, 'crl', settings.crlFile, defaults.caBase, 'crl-file', atLine, out, store)
   )
     failed = true;
   if (defaults.dhParam !== undefined) base.dhparam = defaults.dhParam;
@@ -505,13 +641,27 @@ export function compileBindTls(
   table.ignoreErrors = settings.ignoreErrors;
   table.alpn = settings.alpn;
   table.npn = settings.npn;
+  if (store !== undefined) {
+    table.runtime = {
+      store,
+      settings,
+      defaults,
+      caKey: settings.caFile !== undefined ? crtPath(defaults.caBase, settings.caFile) : undefined,
+      crlKey: settings.crlFile !== undefined ? crtPath(defaults.caBase, settings.crlFile) : undefined,
+      describe: (m) => `Proxy '${proxy.name}': ${m} ${bindLabel(bind)}.`,
+    };
+  }
 
   /** Loads a certificate through the store (once per path) and records where it serves. */
-  const serve = (path: string, filters: readonly string[], own?: EntryTls): void => {
+  const serve = (path: string, filters: readonly string[], own?: EntryTls): CrtListInstance | undefined => {
     const cert = store !== undefined ? store.load(path, () => loadCertificate(path)) : loadCertificate(path);
     const entry = table.add(cert, filters, own);
-    store?.use(path, table.instance(entry));
     if (cert.ocsp !== undefined) staple(cert);
+    if (store === undefined) return undefined;
+    const inst = table.instance(entry);
+    store.use(path, inst);
+    table.watchCa(entry);
+    return table.crtListInstance(entry, inst);
   };
   /** A certificate with a '.ocsp' file: stapling on, its response checked (per line, as HAProxy does). */
   const staple = (cert: LoadedCertificate): void => {
@@ -540,13 +690,22 @@ export function compileBindTls(
     try {
       if (src.kind === 'crt') {
         if (statSync(path).isDirectory()) {
-          for (const f of certificateFilesIn(path)) serve(f, []);
+          // HAProxy keeps a directory as a crt-list of its own (`show ssl crt-list`)
+          store?.crtLists.open(path, true, 0, table.crtListUser());
+          for (const f of certificateFilesIn(path)) {
+            const inst = serve(f, []);
+            if (inst !== undefined) store?.crtLists.line(path, f, undefined, [], 0, inst);
+          }
         } else {
           serve(path, []);
         }
         continue;
       }
-      for (const entry of readCrtList(path, src.value)) {
+      const lines = readCrtList(path, src.value);
+      // the lines as the runtime API shows them (read again only when it is there)
+      const raw = store !== undefined ? crtListLines(path) : undefined;
+      if (raw !== undefined) store?.crtLists.open(src.value, false, raw.count, table.crtListUser());
+      for (const entry of lines) {
         const certPath = crtPath(defaults.crtBase, entry.file);
         if (!existsSync(certPath)) {
           throw new CertificateError(
@@ -564,13 +723,21 @@ export function compileBindTls(
           post,
           atLine,
           out,
+          store,
         );
         if (own === false) {
           failed = true;
           continue;
         }
         const files = statSync(certPath).isDirectory() ? certificateFilesIn(certPath) : [certPath];
-        for (const f of files) serve(f, entry.filters, own);
+        for (const f of files) {
+          const inst = serve(f, entry.filters, own);
+          const shown = raw?.byLine.get(entry.line);
+          const written =
+            shown !== undefined ? shown.options : entry.options.length > 0 ? entry.options : undefined;
+          const filters = shown?.filters ?? entry.filters;
+          if (inst !== undefined) store?.crtLists.line(src.value, f, written, filters, entry.line, inst);
+        }
       }
     } catch (err) {
       if (!(err instanceof CertificateError)) throw err;
@@ -614,9 +781,13 @@ function loadInto(
   keyword: string,
   atLine: (m: string, code?: string) => void,
   out: Diagnostic[],
+  store?: CertificateStore,
 ): boolean {
   try {
-    base[key] = loadCaFile(withBase(caBase, file), withBase(caBase, file), key === 'crl');
+    const path = withBase(caBase, file);
+    const read = () => loadCaFile(path, path, key === 'crl');
+    // the store knows a file by its name as HAProxy joins it to ca-base
+    base[key] = store !== undefined ? store.caFiles.load(crtPath(caBase, file), key, read) : read();
     return true;
   } catch (err) {
     if (!(err instanceof CertificateError)) throw err;

@@ -17,13 +17,37 @@ export interface CrtListEntry {
   readonly file: string;
   /** Options written between brackets, in order (flags get `true`). */
   readonly options: [string, string | true][];
-  /** SNI filters; `!name` ones exclude a name. Empty: the certificate's own names. */
+  /** SNI filters as written; `!name` ones exclude a name. Empty: the certificate's own names. */
   readonly filters: string[];
 }
 
 /** Options of a crt-list line that take no argument. */
 const FLAGS = new Set(['allow-0rtt', 'no-ca-names']);
 const KNOWN = new Set(CRT_LIST_OPTIONS);
+
+/**
+ * A crt-list file's lines as HAProxy's runtime API keeps them: how many lines it counts (the
+ * next line added gets this plus one), and each line by number as HAProxy splits it (what
+ * `show ssl crt-list` prints: options in brackets, even empty ones, filters as written).
+ */
+export function crtListLines(path: string): { count: number; byLine: Map<number, CrtListLineParse> } {
+  const byLine = new Map<number, CrtListLineParse>();
+  let text: string;
+  try {
+    text = readFileSync(path, 'latin1');
+  } catch {
+    return { count: 0, byLine };
+  }
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (l.startsWith('#') || l === '' || l.startsWith('\r')) continue;
+    const r = parseCrtListLine(l, path, i + 1);
+    if (r !== undefined && typeof r !== 'string') byLine.set(i + 1, r);
+  }
+  return { count: lines.length, byLine };
+}
 
 /** Reads and splits a crt-list file; errors are HAProxy-worded, naming the file and line. */
 export function readCrtList(path: string, shown: string): CrtListEntry[] {
@@ -94,8 +118,65 @@ export function readCrtList(path: string, shown: string): CrtListEntry[] {
         k++;
       }
     }
-    for (; w < words.length; w++) filters.push(words[w]!.toLowerCase());
+    for (; w < words.length; w++) filters.push(words[w]!);
     entries.push({ line: i + 1, file, options, filters });
   }
   return entries;
+}
+
+/** One crt-list line given to `add ssl crt-list`: the certificate, its options (undefined: no brackets), its filters. */
+export interface CrtListLineParse {
+  readonly cert: string;
+  readonly options: [string, string | true][] | undefined;
+  /** As written. */
+  readonly filters: string[];
+}
+
+/**
+ * Splits one crt-list line as HAProxy's runtime API does (brackets are separators wherever
+ * they are). Returns the line, undefined for an empty one, or HAProxy's error sentence.
+ */
+export function parseCrtListLine(
+  text: string,
+  file: string,
+  line: number,
+): CrtListLineParse | string | undefined {
+  const where = `parsing [${file}:${line}]`;
+  const args: string[] = [];
+  let open = 0;
+  let close = 0;
+  let fresh = true;
+  for (const ch of text) {
+    if (ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || ch === '\v' || ch === '\f') {
+      fresh = true;
+    } else if (ch === '[') {
+      if (open) return `${where}: too many '['`;
+      if (args.length === 0) return `${where}: file must start with a cert`;
+      open = args.length;
+      fresh = true;
+    } else if (ch === ']') {
+      if (close) return `${where}: too many ']'`;
+      if (!open) return `${where}: missing '['`;
+      close = args.length;
+      fresh = true;
+    } else if (fresh) {
+      args.push(ch);
+      fresh = false;
+    } else {
+      args[args.length - 1] += ch;
+    }
+  }
+  if (args.length === 0) return undefined;
+  let at = open || 1;
+  let options: [string, string | true][] | undefined;
+  if (open) options = [];
+  while (at < close) {
+    const name = args[at]!;
+    if (!KNOWN.has(name)) return `${where}: unknown ssl keyword ${name}`;
+    const skip = FLAGS.has(name) ? 0 : 1;
+    if (at + 1 + skip > close) return `${where}: ssl args out of '[]' for ${name}`;
+    options!.push([name, skip === 0 ? true : args[at + 1]!]);
+    at += 1 + skip;
+  }
+  return { cert: args[0]!, options, filters: args.slice(at) };
 }

@@ -58,7 +58,9 @@ function dnsNames(c: X509Certificate): string {
 
 /** The lines after `Status:` for a certificate and its chain. */
 export function certificateDetails(leaf: X509Certificate, chain: readonly X509Certificate[]): string {
-  let out = `Serial: ${leaf.serialNumber.toUpperCase()}\n`;
+  // whole bytes, as OpenSSL writes an INTEGER (Node gives a lone '0' for zero)
+  const serial = leaf.serialNumber.toUpperCase();
+  let out = `Serial: ${serial === '0' ? '00' : serial}\n`;
   out += `notBefore: ${leaf.validFrom}\n`;
   out += `notAfter: ${leaf.validTo}\n`;
   out += `Subject Alternative Name: ${dnsNames(leaf)}\n`;

@@ -18,8 +18,17 @@ export {
   type EntryTls,
   type SniEntry,
 } from './bind.ts';
-export { type CrtListEntry, readCrtList } from './crt-list.ts';
+export { CaFileStore, type CaFileUser, type CaKind, contextPem } from './ca-store.ts';
+export {
+  type CrtListEntry,
+  type CrtListLineParse,
+  crtListLines,
+  parseCrtListLine,
+  readCrtList,
+} from './crt-list.ts';
+export { type CrtListInstance, CrtListStore, type CrtListUser } from './crt-list-store.ts';
 export { GLOBAL_TLS_KEYWORDS, type TlsDefaults, tlsDefaults } from './defaults.ts';
+export { crlDetails, ocspUpdateRefusal } from './der.ts';
 export { certificateDetails } from './details.ts';
 export { type ClientHelloName, clientHelloServerName } from './hello.ts';
 export {

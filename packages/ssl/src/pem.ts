@@ -8,7 +8,6 @@
 
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { ocspIssuer as ocspIssuerOf } from './ocsp.ts';
 
 /** A certificate with its key, ready for a secure context. */
@@ -85,7 +84,8 @@ export function certificateFilesIn(dir: string): string[] {
   const out: string[] = [];
   for (const n of names) {
     if (n.startsWith('.') || SIBLINGS.some((e) => n.endsWith(e))) continue;
-    const p = join(dir, n);
+    // joined as HAProxy joins them (`<dir>/<name>`, the directory as written)
+    const p = `${dir}/${n}`;
     try {
       if (statSync(p).isFile()) out.push(p);
     } catch {

@@ -6,9 +6,16 @@
 
 import type { Socket } from 'node:net';
 import { isAbsolute, join } from 'node:path';
-import { type ConnectionOptions, connect, createSecureContext, type SecureContext } from 'node:tls';
+import {
+  type ConnectionOptions,
+  connect,
+  createSecureContext,
+  type SecureContext,
+  type SecureContextOptions,
+} from 'node:tls';
 import type { Diagnostic, ServerModel } from '@hap/config';
 import { crtPath } from './bind.ts';
+import { contextPem } from './ca-store.ts';
 import type { TlsDefaults } from './defaults.ts';
 import { CertificateError, loadCaFile, loadCertificate } from './pem.ts';
 import { applySetting, contextOptions, copySettings } from './settings.ts';
@@ -132,11 +139,16 @@ export function compileServerTls(
   try {
     if (s.caFile !== undefined) {
       const p = withBase(defaults.caBase, s.caFile);
-      o.ca = loadCaFile(p, p, false);
+      const read = () => loadCaFile(p, p, false);
+      // listed by `show ssl ca-file` (unused: HAProxy links no certificate instance to it)
+      o.ca =
+        store !== undefined ? store.caFiles.load(crtPath(defaults.caBase, s.caFile), 'ca', read) : read();
     }
     if (s.crlFile !== undefined) {
       const p = withBase(defaults.caBase, s.crlFile);
-      o.crl = loadCaFile(p, p, true);
+      const read = () => loadCaFile(p, p, true);
+      o.crl =
+        store !== undefined ? store.caFiles.load(crtPath(defaults.caBase, s.crlFile), 'crl', read) : read();
     }
     const crt = server.options['crt'];
     if (typeof crt === 'string') {
@@ -186,10 +198,36 @@ export function compileServerTls(
       prepare(next) {
         const fresh = createSecureContext({ ...o, cert: next.certPem, key: next.keyPem });
         return () => {
+          o.cert = next.certPem;
+          o.key = next.keyPem;
           context = fresh;
         };
       },
     });
+    // HAProxy links a server's CA and CRL files to its certificate instance (a server with
+    // `crt` that verifies): a committed file reaches the next connections
+    if (verify !== 'none') {
+      for (const [kind, file] of [
+        ['ca', s.caFile],
+        ['crl', s.crlFile],
+      ] as const) {
+        if (file === undefined) continue;
+        store.caFiles.use(crtPath(defaults.caBase, file), {
+          prepare(pem) {
+            const part = contextPem(kind, pem);
+            const next: SecureContextOptions = { ...o };
+            if (part === undefined) delete next[kind];
+            else next[kind] = part;
+            const fresh = createSecureContext(next);
+            return () => {
+              if (part === undefined) delete o[kind];
+              else o[kind] = part;
+              context = fresh;
+            };
+          },
+        });
+      }
+    }
   }
   const tls: ServerTls = {
     get context() {

@@ -13,6 +13,8 @@
  */
 
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
+import { CaFileStore } from './ca-store.ts';
+import { CrtListStore } from './crt-list-store.ts';
 import { certificateDetails } from './details.ts';
 import { CertificateError, certificateNames, type LoadedCertificate, pemBlocks } from './pem.ts';
 
@@ -68,6 +70,10 @@ function parseLeaf(pem: string | undefined): X509Certificate | undefined {
 export class CertificateStore {
   private readonly files = new Map<string, StoredCertificate>();
   private transaction: Transaction | undefined = undefined;
+  /** The crt-lists and certificate directories of the binds (`… ssl crt-list` commands). */
+  readonly crtLists: CrtListStore = new CrtListStore(this);
+  /** The CA and CRL files (`… ssl ca-file`, `… ssl crl-file` commands). */
+  readonly caFiles: CaFileStore = new CaFileStore();
 
   /** The stored file at `path` (loaded once: a second line naming the same path shares it). */
   load(path: string, read: () => LoadedCertificate): LoadedCertificate {
@@ -82,6 +88,13 @@ export class CertificateStore {
   /** Records one more place serving the file at `path`. */
   use(path: string, instance: CertificateInstance): void {
     this.files.get(path)?.instances.push(instance);
+  }
+
+  /** Forgets one place serving the file at `path` (a crt-list line deleted). */
+  unuse(path: string, instance: CertificateInstance): void {
+    const list = this.files.get(path)?.instances;
+    const i = list?.indexOf(instance) ?? -1;
+    if (i >= 0) list!.splice(i, 1);
   }
 
   get(path: string): StoredCertificate | undefined {
@@ -102,10 +115,11 @@ export class CertificateStore {
     const notFound = "Can't display the certificate: Not found or the certificate is a bundle!\n";
     const dot = name.lastIndexOf('.');
     if (dot >= 0 && name.slice(dot + 1) === 'ocsp') {
-      throw new CertificateError(
-        'HAP_ERR_NOT_SUPPORTED',
-        "'show ssl cert <file>.ocsp' (OCSP responses) is not supported yet by haproxyd.",
-      );
+      // haproxyd staples no OCSP response (a file with one is refused at start): HAProxy
+      // prints nothing for a certificate without one
+      const base = name.slice(0, dot);
+      if (base.startsWith('*')) return this.transaction?.path === base.slice(1) ? '' : notFound;
+      return this.files.has(base) ? '' : notFound;
     }
     let status: string;
     let certs: readonly string[];

@@ -70,7 +70,8 @@ describe('crt-list', () => {
           ['alpn', 'http/1.1'],
           ['ssl-min-ver', 'TLSv1.2'],
         ],
-        filters: ['x.test', '!y.test'],
+        // as written: `show ssl crt-list` prints them so (the SNI table lower-cases them)
+        filters: ['X.test', '!y.test'],
       },
       { line: 4, file: 'w.pem', options: [], filters: [] },
     ]);
@@ -85,7 +86,7 @@ describe('crt-list', () => {
 
 describe('SNI selection', () => {
   it('exact, wildcard (one label), filters with !exclusions, default, strict-sni', () => {
-    writeFileSync(p('sni.txt'), 'a.pem\nw.pem *.w.test !no.w.test\ncn.pem extra.test\n');
+    writeFileSync(p('sni.txt'), 'a.pem\nw.pem *.w.test !no.w.test\ncn.pem EXTRA.test\n');
     const out: Diagnostic[] = [];
     const { tls } = compileBindTls(
       bind([
