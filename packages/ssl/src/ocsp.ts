@@ -441,6 +441,8 @@ export class OcspResponses {
   setOcspResponse(der: Buffer, now: number = Date.now() / 1000): string | undefined {
     const c = checkOcspResponse(der, undefined, now);
     if (typeof c === 'string') return c;
+    // HAProxy looks responses up by their CertID's DER, at most 128 bytes long
+    if (certIdDer(c.single.certId).length > 128) return 'OCSP single response: Certificate ID too long';
     const slot = this.slots.get(certIdKey(c.single.certId));
     if (slot === undefined)
       return 'OCSP single response: Certificate ID does not match any certificate or issuer';
