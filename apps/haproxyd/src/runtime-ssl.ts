@@ -277,7 +277,8 @@ export class TlsDoor {
     s.on('secureConnection', this.events.secure);
     s.on('tlsClientError', this.events.error);
     if (stapling) {
-      // only servers with a stapled certificate listen: Node asks only when the client did
+      // only servers of a stapled certificate listen: the event comes only when the client
+      // asked (a server without an SNICallback then runs Node's certificate hook per handshake)
       s.hapOcsp = this.tls.ocsp;
       s.on('OCSPRequest', onOcspRequest);
     }
