@@ -44,6 +44,16 @@ if ! command -v curl >/dev/null 2>&1; then
     hap_log "curl is not installed and this user cannot apt-get it: the HTTP/2 tests will fail"
   fi
 fi
+# the OCSP tests make expired and not-yet-valid responses with openssl under faketime
+if ! command -v faketime >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    hap_log "installing the faketime Debian package (the OCSP tests' dated responses)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends faketime >/dev/null) >&2 ||
+      hap_log "could not install faketime: the OCSP tests will fail"
+  else
+    hap_log "faketime is not installed and this user cannot apt-get it: the OCSP tests will fail"
+  fi
+fi
 
 cd "$HAP_ROOT"
 mkdir -p test-artifacts

@@ -23,6 +23,8 @@ import {
   compileBindTls,
   compileServerTls,
   GLOBAL_TLS_KEYWORDS,
+  OcspResponses,
+  type OcspStapler,
   renewTicketsOnResumption,
   type ServerTls,
   SessionCache,
@@ -38,6 +40,8 @@ import { isTlsBind } from './features.ts';
 interface Compiled {
   /** Every certificate file loaded, for the runtime API (`show/set/commit ssl cert`). */
   store: CertificateStore;
+  /** The OCSP responses stapled, one per certificate ID (for `set ssl ocsp-response`). */
+  ocsp: OcspResponses;
   binds: Map<BindModel, { tls: BindTls | undefined; unsupported: string[] }>;
   servers: Map<ServerModel, { tls: ServerTls | undefined; unsupported: string[] }>;
   /** Servers without `ssl` whose checks run over TLS (`check-ssl`): their TLS settings. */
@@ -55,6 +59,7 @@ function compile(model: ConfigModel, out: Diagnostic[]): Compiled {
   for (const d of model.global.directives) if (GLOBAL_TLS_KEYWORDS.has(d.keyword)) d.supported = true;
   const c: Compiled = {
     store: new CertificateStore(),
+    ocsp: new OcspResponses(),
     binds: new Map(),
     servers: new Map(),
     checkServers: new Map(),
@@ -67,7 +72,7 @@ function compile(model: ConfigModel, out: Diagnostic[]): Compiled {
     if (p.kind === 'defaults') continue;
     for (const b of p.binds) {
       if (!isTlsBind(b)) continue;
-      c.binds.set(b, compileBindTls(b, p, defaults, out, c.store, c.ticketKeyFiles));
+      c.binds.set(b, compileBindTls(b, p, defaults, out, c.store, c.ticketKeyFiles, c.ocsp));
     }
     for (const s of p.servers) {
       if (s.options['ssl'] !== undefined) {
@@ -112,9 +117,15 @@ export function bindTlsFor(model: ConfigModel, b: BindModel, out: Diagnostic[]):
       `crt-list '${o.file}' line ${o.line}: per-certificate option '${o.option}' is not supported yet by haproxyd's runtime.`,
     );
   }
+  // '.ocsp' files are stapled (TlsDoor); '.sctl' lists are not sent
   for (const c of t.certificates) {
-    if (c.ocsp !== undefined) {
-      refuse(out, b, 'bind', `'${c.path}.ocsp': OCSP stapling is not supported yet by haproxyd's runtime.`);
+    if (c.sctl === true) {
+      refuse(
+        out,
+        b,
+        'bind',
+        `'${c.path}.sctl': sending Certificate Transparency lists (.sctl) is not supported yet by haproxyd's runtime.`,
+      );
     }
   }
   return t;
@@ -186,12 +197,12 @@ export function ticketKeyFiles(model: ConfigModel): TicketKeyFile[] {
   return c === undefined ? [] : [...c.ticketKeyFiles.values()].reverse();
 }
 
-/** The certificate store of a configuration (empty when it loads no certificate). */
-export function certificateStore(model: ConfigModel): CertificateStore {
+function compiledOf(model: ConfigModel): Compiled {
   let c = compiled.get(model);
   if (c === undefined) {
     c = {
       store: new CertificateStore(),
+      ocsp: new OcspResponses(),
       binds: new Map(),
       servers: new Map(),
       checkServers: new Map(),
@@ -199,13 +210,26 @@ export function certificateStore(model: ConfigModel): CertificateStore {
     };
     compiled.set(model, c);
   }
-  return c.store;
+  return c;
+}
+
+/** The certificate store of a configuration (empty when it loads no certificate). */
+export function certificateStore(model: ConfigModel): CertificateStore {
+  return compiledOf(model).store;
+}
+
+/**
+ * The OCSP responses of a configuration: `set ssl ocsp-response` calls its
+ * `setOcspResponse(der)` (undefined when done, else HAProxy's words without the final ".\n").
+ */
+export function ocspResponses(model: ConfigModel): OcspResponses {
+  return compiledOf(model).ocsp;
 }
 
 // --- the way in: accepted sockets handed to the TLS server of their certificate ---------------
 
 /** A TLS server of a bind, marked with what `verify optional` means for its sockets. */
-export type BindTlsServer = TlsServer & { hapVerifyOptional?: boolean };
+export type BindTlsServer = TlsServer & { hapVerifyOptional?: boolean; hapOcsp?: OcspStapler | undefined };
 
 export interface TlsDoorEvents {
   secure(this: TlsServer, t: TLSSocket): void;
@@ -227,11 +251,16 @@ export class TlsDoor {
     this.tls = tls;
     this.handshakeTimeout = handshakeTimeout;
     this.events = events;
-    this.base = this.server(tls.serverOptions(), tls.verify, tls.ignoreErrors);
+    this.base = this.server(tls.serverOptions(), tls.verify, tls.ignoreErrors, tls.ocsp !== undefined);
     tls.attach(ticketKeeping(this.base, tls.ticketKeys));
   }
 
-  private server(options: TlsOptions, verify: string, ignoreErrors: boolean): BindTlsServer {
+  private server(
+    options: TlsOptions,
+    verify: string,
+    ignoreErrors: boolean,
+    stapling: boolean,
+  ): BindTlsServer {
     const s: BindTlsServer = createServer({
       ...options,
       // HAProxy bounds the handshake by 'timeout client'
@@ -247,6 +276,12 @@ export class TlsDoor {
     s.hapVerifyOptional = verify === 'optional' && !ignoreErrors;
     s.on('secureConnection', this.events.secure);
     s.on('tlsClientError', this.events.error);
+    if (stapling) {
+      // only servers of a stapled certificate listen: the event comes only when the client
+      // asked (a server without an SNICallback then runs Node's certificate hook per handshake)
+      s.hapOcsp = this.tls.ocsp;
+      s.on('OCSPRequest', onOcspRequest);
+    }
     return s;
   }
 
@@ -282,12 +317,27 @@ export class TlsDoor {
     }
     const known = matched ? slot.matched : slot.fallback;
     if (known !== undefined) return known;
-    const s = this.server(t.entryServerOptions(entry, matched), entry.own.verify, entry.own.ignoreErrors);
+    const s = this.server(
+      t.entryServerOptions(entry, matched),
+      entry.own.verify,
+      entry.own.ignoreErrors,
+      t.ocsp?.has(entry.cert.leaf) === true,
+    );
     t.attach(ticketKeeping(s, t.ticketKeys), entry, matched);
     if (matched) slot.matched = s;
     else slot.fallback = s;
     return s;
   }
+}
+
+/** The client asked for the certificate's status: the response of the certificate served, or none. */
+function onOcspRequest(
+  this: BindTlsServer,
+  certificate: Buffer | null,
+  _issuer: Buffer | null,
+  done: (err: Error | null, response: Buffer | null) => void,
+): void {
+  done(null, this.hapOcsp?.staple(certificate) ?? null);
 }
 
 /** A server whose certificate the runtime API may replace: its ticket renewal is set again after. */

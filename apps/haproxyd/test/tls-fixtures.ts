@@ -2,6 +2,7 @@
 // server certificates for exact names, a wildcard and a default one, a client certificate
 // signed by the CA and one signed by another CA, plus broken files for the `-c` checks.
 import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import {
   chmodSync,
   copyFileSync,
@@ -222,6 +223,76 @@ export function rawExchange(
     s.on('close', () => {
       clearTimeout(timer);
       resolve({ received: Buffer.concat(chunks), closedByPeer });
+    });
+  });
+}
+
+/** An `openssl ocsp -index` line for certificate `<name>.crt` in `dir`: valid, or revoked. */
+export function ocspIndexLine(dir: string, name: string, status: 'V' | 'R' = 'V'): string {
+  const crt = readFileSync(join(dir, `${name}.crt`));
+  const serial = new X509Certificate(crt).serialNumber;
+  const subject = new X509Certificate(crt).subject.split('\n').join('/');
+  return `${status}\t991231235959Z\t${status === 'R' ? '200101000000Z' : ''}\t${serial}\tunknown\t/${subject}\n`;
+}
+
+/**
+ * An OCSP response for `certs` (`<name>.crt`, issued by `ca`) made by `openssl ocsp` as a
+ * responder reading `index`, signed by the CA itself; `faketime` (e.g. '-3d') dates it.
+ */
+export function ocspRespond(
+  dir: string,
+  out: string,
+  index: string,
+  certs: readonly string[],
+  extra: readonly string[] = ['-ndays', '1'],
+  faketime?: string,
+): void {
+  const args = ['ocsp', '-index', index, '-rsigner', 'ca.crt', '-rkey', 'ca.key', '-CA', 'ca.crt'];
+  args.push('-issuer', 'ca.crt', ...extra, ...certs.flatMap((c) => ['-cert', `${c}.crt`]), '-respout', out);
+  if (faketime === undefined) openssl(dir, args);
+  else
+    execFileSync('faketime', ['-f', faketime, 'openssl', ...args], {
+      cwd: dir,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+}
+
+/** One handshake asking (or not) for the certificate status: what was stapled (null: nothing) and the CN served. */
+export function ocspAsk(
+  port: number,
+  servername: string | undefined,
+  requestOCSP: boolean,
+  maxVersion?: 'TLSv1.2',
+): Promise<{ stapled: Buffer | null | 'not asked'; subject: string | undefined; handshake: string }> {
+  return new Promise((resolve) => {
+    let stapled: Buffer | null | 'not asked' = 'not asked';
+    let subject: string | undefined;
+    let handshake = 'pending';
+    const s = connect({
+      host: '127.0.0.1',
+      port,
+      rejectUnauthorized: false,
+      requestOCSP,
+      ...(servername !== undefined ? { servername } : {}),
+      ...(maxVersion !== undefined ? { maxVersion } : {}),
+    });
+    const timer = setTimeout(() => s.destroy(new Error('client gave up after 5s')), 5000);
+    s.on('OCSPResponse', (r: Buffer | null) => {
+      stapled = r;
+    });
+    s.on('secureConnect', () => {
+      handshake = 'ok';
+      const c = s.getPeerCertificate();
+      subject = typeof c.subject?.CN === 'string' ? c.subject.CN : undefined;
+      // the status came with the handshake: nothing more to wait for
+      s.destroy();
+    });
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      if (handshake === 'pending') handshake = e.code ?? e.message;
+    });
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve({ stapled, subject, handshake });
     });
   });
 }

@@ -23,6 +23,7 @@ import { type CaKind, contextPem } from './ca-store.ts';
 import { crtListLines, readCrtList } from './crt-list.ts';
 import type { CrtListInstance, CrtListUser } from './crt-list-store.ts';
 import type { TlsDefaults } from './defaults.ts';
+import { OcspResponses, OcspStapler } from './ocsp.ts';
 import {
   CertificateError,
   certificateFilesIn,
@@ -93,6 +94,8 @@ export interface BindTls {
   readonly routed: boolean;
   /** Sessions to keep for resumption by id when tickets are off (`tune.ssl.cachesize`). */
   readonly sessionCacheSize: number;
+  /** OCSP stapling: the responses of the certificates with a `.ocsp` file; undefined: none has one. */
+  readonly ocsp: OcspStapler | undefined;
   /** `tls-ticket-keys`: the keys tickets are sealed with; undefined: keys of the process's own. */
   readonly ticketKeys: TicketKeyFile | undefined;
   /** The certificate (context) for a server name; undefined: none fits (refuse under strict-sni). */
@@ -171,6 +174,7 @@ class SniTable implements BindTls {
   npn: string | undefined;
   routed: boolean;
   sessionCacheSize: number;
+  ocsp: OcspStapler | undefined;
   ticketKeys: TicketKeyFile | undefined;
   readonly perCertificateOptions: { file: string; line: number; option: string }[];
   /** Options shared by every context of the line (versions, ciphers, CA). */
@@ -193,6 +197,7 @@ class SniTable implements BindTls {
     this.npn = undefined;
     this.routed = false;
     this.sessionCacheSize = 0;
+    this.ocsp = undefined;
     this.ticketKeys = undefined;
     this.perCertificateOptions = [];
     this.base = {};
@@ -540,6 +545,7 @@ export function compileBindTls(
   store?: CertificateStore,
   /** `tls-ticket-keys` files read so far, by path: bind lines naming one file share its keys. */
   ticketKeyFiles?: Map<string, TicketKeyFile>,
+  ocsp: OcspResponses = new OcspResponses(),
 ): BindTlsResult {
   const table = new SniTable(bind);
   const settings: TlsSettings = copySettings(defaults.bind);
@@ -650,11 +656,33 @@ export function compileBindTls(
   const serve = (path: string, filters: readonly string[], own?: EntryTls): CrtListInstance | undefined => {
     const cert = store !== undefined ? store.load(path, () => loadCertificate(path)) : loadCertificate(path);
     const entry = table.add(cert, filters, own);
+    if (cert.ocsp !== undefined) staple(cert);
     if (store === undefined) return undefined;
     const inst = table.instance(entry);
     store.use(path, inst);
     table.watchCa(entry);
     return table.crtListInstance(entry, inst);
+  };
+  /** A certificate with a '.ocsp' file: stapling on, its response checked (per line, as HAProxy does). */
+  const staple = (cert: LoadedCertificate): void => {
+    if (cert.ocspIssuer === undefined) {
+      throw new CertificateError(
+        'HAP_CFG_SSL_OCSP',
+        ` '${cert.path}.ocsp' is present and activates OCSP but it is impossible to compute the OCSP certificate ID (maybe the issuer could not be found)'.`,
+      );
+    }
+    const slot = ocsp.enable(cert.leaf, cert.ocspIssuer);
+    table.ocsp ??= new OcspStapler();
+    table.ocsp.add(cert.leaf, slot);
+    const why = ocsp.load(slot, cert.ocsp!);
+    if (why !== undefined) {
+      out.push({
+        level: 'warning',
+        code: 'HAP_CFG_SSL_OCSP',
+        keyword: 'bind',
+        message: `Loading: ${why}. Content will be ignored.`,
+      });
+    }
   };
   for (const src of crtSources) {
     // a crt-list's own name is not relative to crt-base (the names inside it are)

@@ -1,6 +1,7 @@
 /**
  * @hap/ssl — HAProxy's TLS configuration turned into Node secure contexts: certificate
  * files (`crt` files and directories, `crt-list`, the `.key`/`.issuer`/`.ocsp` siblings),
+ * OCSP stapling from `.ocsp` files (a DER response reader and HAProxy's checks),
  * SNI selection (exact names, wildcards, crt-list filters, the default certificate,
  * `strict-sni`), client-certificate verification, ALPN, versions, ciphers and curves, and
  * the global `ssl-default-*` lines. It checks what HAProxy checks while parsing, with
@@ -30,6 +31,24 @@ export { GLOBAL_TLS_KEYWORDS, type TlsDefaults, tlsDefaults } from './defaults.t
 export { crlDetails, ocspUpdateRefusal } from './der.ts';
 export { certificateDetails } from './details.ts';
 export { type ClientHelloName, clientHelloServerName } from './hello.ts';
+export {
+  type CheckedOcsp,
+  certIdDer,
+  certIdMatches,
+  certIdOf,
+  checkOcspResponse,
+  OCSP_SKEW_SECONDS,
+  type OcspCertId,
+  type OcspCertStatus,
+  OcspError,
+  type OcspResponse,
+  OcspResponses,
+  type OcspSingleResponse,
+  type OcspSlot,
+  OcspStapler,
+  ocspIssuer,
+  readOcspResponse,
+} from './ocsp.ts';
 export {
   CertificateError,
   certificateFilesIn,

@@ -1,13 +1,14 @@
 /**
  * Certificate files as HAProxy loads them for `crt`: one PEM file holding the certificate,
  * its chain and (usually) its private key; when the key is not in the file it is read from
- * the `<file>.key` sibling, the issuer from `<file>.issuer` and an OCSP response from
- * `<file>.ocsp`. A directory given to `crt` is every file in it, in name order, except
+ * the `<file>.key` sibling, an OCSP response from `<file>.ocsp` and, only when there is one,
+ * the issuer naming the certificate in it from `<file>.issuer`. A directory given to `crt` is every file in it, in name order, except
  * those siblings and hidden files. Nothing here touches a socket.
  */
 
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { ocspIssuer as ocspIssuerOf } from './ocsp.ts';
 
 /** A certificate with its key, ready for a secure context. */
 export interface LoadedCertificate {
@@ -21,8 +22,15 @@ export interface LoadedCertificate {
   readonly names: readonly string[];
   /** `<file>.ocsp` when present: an OCSP response to staple. */
   readonly ocsp: Buffer | undefined;
-  /** `<file>.issuer` when present. */
+  /** `<file>.issuer` when present (read only with a `.ocsp` file, as HAProxy does). */
   readonly issuerPem: string | undefined;
+  /**
+   * With a `.ocsp` file: the issuer naming the certificate in OCSP responses (the chain's
+   * certificate that issued it, else the `.issuer` file's); undefined when none was found.
+   */
+  readonly ocspIssuer?: X509Certificate | undefined;
+  /** A `<file>.sctl` (Certificate Transparency list) is beside it. */
+  readonly sctl?: boolean;
 }
 
 /** Why a file could not be loaded, in HAProxy's words (the caller adds where it was asked for). */
@@ -146,23 +154,60 @@ export function loadCertificate(path: string, shown: string = path): LoadedCerti
     );
   }
   // the chain: the other certificates of the file
+  const chain: X509Certificate[] = [];
   for (let i = 1; i < b.certs.length; i++) {
     try {
-      new X509Certificate(b.certs[i]!);
+      chain.push(new X509Certificate(b.certs[i]!));
     } catch {
       throw new CertificateError('HAP_ERR_SSL_PEM', `unable to load certificate chain from file '${shown}'.`);
     }
   }
+  // '.sctl': a Certificate Transparency list, checked for its shape as HAProxy does
+  let sctl = false;
+  if (existsSync(`${path}.sctl`)) {
+    let list: Buffer | undefined;
+    try {
+      list = readFileSync(`${path}.sctl`);
+    } catch {
+      list = undefined;
+    }
+    if (list === undefined || !sctlShapeOk(list)) {
+      // HAProxy 2.6 names it with the extension twice
+      throw new CertificateError(
+        'HAP_ERR_SSL_SCTL',
+        ` '${shown}.sctl.sctl' is present but cannot be read or parsed'.`,
+      );
+    }
+    sctl = true;
+  }
+  // '.ocsp': stapling on for this certificate (an empty file too); only then is '.issuer' read
   let ocsp: Buffer | undefined;
   try {
     ocsp = readFileSync(`${path}.ocsp`);
   } catch {
     ocsp = undefined;
   }
-  const issuerText = readText(`${path}.issuer`);
-  const issuerPem = issuerText !== undefined ? blocksOf(issuerText).certs[0] : undefined;
-  if (issuerText !== undefined && issuerPem === undefined) {
-    throw new CertificateError('HAP_ERR_SSL_PEM', `'${shown}.issuer' doesn't contain an issuer certificate.`);
+  let issuerPem: string | undefined;
+  let ocspIssuer: X509Certificate | undefined;
+  if (ocsp !== undefined) {
+    const issuerText = readText(`${path}.issuer`);
+    let issuerFile: X509Certificate | undefined;
+    if (issuerText !== undefined) {
+      issuerPem = blocksOf(issuerText).certs[0];
+      try {
+        issuerFile = issuerPem !== undefined ? new X509Certificate(issuerPem) : undefined;
+      } catch {
+        issuerFile = undefined;
+      }
+      if (issuerFile === undefined) {
+        throw new CertificateError('HAP_ERR_SSL_ISSUER', `'${shown}.issuer' cannot be read or parsed'.`);
+      }
+      if (!leaf.checkIssued(issuerFile)) {
+        // HAProxy words it with a leading space
+        throw new CertificateError('HAP_ERR_SSL_ISSUER', ` '${shown}.issuer' is not an issuer'.`);
+      }
+    }
+    ocspIssuer = ocspIssuerOf(leaf, chain, issuerFile);
   }
   return {
     path: shown,
@@ -172,7 +217,21 @@ export function loadCertificate(path: string, shown: string = path): LoadedCerti
     names: certificateNames(leaf),
     ocsp,
     issuerPem,
+    ocspIssuer,
+    sctl,
   };
+}
+
+/** A SignedCertificateTimestampList's framing (RFC 6962): a 2-byte length, then 2-byte-length items. */
+function sctlShapeOk(b: Buffer): boolean {
+  if (b.length < 2 || b.readUInt16BE(0) + 2 !== b.length) return false;
+  let pos = 2;
+  while (pos < b.length) {
+    if (b.length - pos < 2) return false;
+    pos += 2 + b.readUInt16BE(pos);
+    if (pos > b.length) return false;
+  }
+  return true;
 }
 
 /** A CA or CRL file (`ca-file`, `crl-file`): its PEM blocks, or a HAProxy-worded error. */
