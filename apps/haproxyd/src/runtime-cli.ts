@@ -1072,20 +1072,20 @@ export function createRuntimeApi(
     }
   }
 
-  // OCSP responses: haproxyd staples none (runtime-ssl-cli.ts says what that means)
+  // OCSP responses: those the bind lines staple (runtime-ssl-cli.ts)
   api.register({
     words: ['set', 'ssl', 'ocsp-response'],
     usage: 'set ssl ocsp-response <resp|payload>',
     help: "update a certificate's OCSP Response from a base64-encode DER",
     handler: async (args: readonly string[], ctx: CommandContext) =>
-      (await import('./runtime-ssl-cli.ts')).sslOcspCommand('set', args, ctx),
+      (await import('./runtime-ssl-cli.ts')).sslOcspCommand(host, 'set', args, ctx),
   });
   api.register({
     words: ['show', 'ssl', 'ocsp-response'],
     usage: 'show ssl ocsp-response [id]',
     help: 'display the IDs of the OCSP responses used in memory, or the details of a single OCSP response',
     handler: async (args: readonly string[], ctx: CommandContext) =>
-      (await import('./runtime-ssl-cli.ts')).sslOcspCommand('show', args, ctx),
+      (await import('./runtime-ssl-cli.ts')).sslOcspCommand(host, 'show', args, ctx),
   });
 
   return { api, stats };

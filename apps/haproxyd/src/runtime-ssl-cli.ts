@@ -8,8 +8,8 @@
 
 import type { CommandContext } from '@hap/runtime-api';
 import { LEVEL_RANK } from '@hap/runtime-api';
-import { ocspUpdateRefusal } from '@hap/ssl';
-import { certificateStore } from './runtime-ssl.ts';
+import { certIdDer, type OcspCertId } from '@hap/ssl';
+import { certificateStore, ocspResponses } from './runtime-ssl.ts';
 import type { StatsHost } from './stats-source.ts';
 
 export type SslCertVerb = 'show' | 'set' | 'commit' | 'abort' | 'new' | 'del';
@@ -93,21 +93,48 @@ export function sslCaCommand(
 /** Longest certificate ID `show ssl ocsp-response` takes, in hex digits. */
 const OCSP_ID_MAX_HEX = 256;
 
+/** One certificate's stapling entry, as `show ssl ocsp-response` lists it. */
+function ocspEntry(key: string, id: OcspCertId): string {
+  const hex = (b: Buffer) => b.toString('hex').toUpperCase();
+  return (
+    `Certificate ID key : ${key}\n Certificate ID:\n` +
+    `   Issuer Name Hash: ${hex(id.issuerNameHash)}\n   Issuer Key Hash: ${hex(id.issuerKeyHash)}\n` +
+    `   Serial Number: ${id.serialNumber}\n`
+  );
+}
+
 /**
- * `show ssl ocsp-response [<id>]` and `set ssl ocsp-response <base64>`: haproxyd staples no
- * OCSP response (a certificate with one is refused at start), so HAProxy's tree of responses
- * is empty: none to list, and an update is checked as HAProxy checks it, then matches nothing.
+ * `show ssl ocsp-response [<id>]` and `set ssl ocsp-response <base64>` over the responses
+ * the bind lines staple (runtime-ssl.ts): the list of certificate IDs, and a new response
+ * checked as HAProxy checks it, then stapled for the certificate its ID names.
  */
-export function sslOcspCommand(verb: 'show' | 'set', args: readonly string[], ctx: CommandContext): string {
+export function sslOcspCommand(
+  host: Pick<StatsHost, 'model'>,
+  verb: 'show' | 'set',
+  args: readonly string[],
+  ctx: CommandContext,
+): string {
+  const responses = ocspResponses(host.model);
   if (verb === 'show') {
+    const slots = responses.list();
     const id = args[3];
-    if (id === undefined || id === '') return '';
+    if (id === undefined || id === '') {
+      if (slots.length === 0) return '';
+      // HAProxy's tree of responses is ordered by the certificate IDs' bytes
+      const keyed = slots.map((s) => ({ key: certIdDer(s.certId).toString('hex'), id: s.certId }));
+      keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      return `# Certificate IDs\n${keyed.map((k) => ocspEntry(k.key, k.id)).join('')}`;
+    }
     if (id.length > OCSP_ID_MAX_HEX) return "'show ssl ocsp-response' received a too big key.\n";
-    return 'Certificate ID does not match any certificate.\n';
+    const slot = slots.find((s) => certIdDer(s.certId).toString('hex') === id.toLowerCase());
+    if (slot === undefined) return 'Certificate ID does not match any certificate.\n';
+    // HAProxy prints OpenSSL's text dump of the response (`openssl ocsp -text`)
+    return "'show ssl ocsp-response <id>' (the dump of one response) is not supported yet by haproxyd.\n";
   }
   const text = (ctx.payload ?? args[3] ?? '').replace(/[\r\n]/g, '');
   if (text === '') return "'set ssl ocsp-response' expects response in base64 encoding.\n";
   if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text))
     return "'set ssl ocsp-response' received invalid base64 encoded response.\n";
-  return `${ocspUpdateRefusal(Buffer.from(text, 'base64'), Math.floor(Date.now() / 1000))}.\n`;
+  const refused = responses.setOcspResponse(Buffer.from(text, 'base64'));
+  return refused === undefined ? 'OCSP Response updated!\n' : `${refused}.\n`;
 }

@@ -17,6 +17,7 @@ import {
 import { useTestkit } from '@hap/testkit/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killAllRuns, runBinary, settleLeftovers } from './helpers.ts';
+import { cli } from './stats-harness.ts';
 import { issue, makePki, ocspAsk, ocspIndexLine, ocspRespond, type Pki } from './tls-fixtures.ts';
 
 useTestkit();
@@ -88,6 +89,10 @@ beforeAll(() => {
   copyFileSync(pki.path('good.pem'), pki.path('twin.pem'));
   writeFileSync(pki.path('twin.pem.ocsp'), 'garbage\n');
   ocspRespond(dir, 'listed.pem.ocsp', 'index.txt', ['o-listed']);
+  // fresh responses for the runtime API: for a certificate stapling nothing yet, and for one
+  // whose file expired
+  ocspRespond(dir, 'empty-new.der', 'index.txt', ['o-empty'], ['-ndays', '2']);
+  ocspRespond(dir, 'expired-new.der', 'index.txt', ['o-expired'], ['-ndays', '2']);
   writeFileSync(pki.path('ocsp-list.txt'), 'def.pem\nlisted.pem\n');
   writeFileSync(pki.path('ocsp-list-opts.txt'), 'def.pem\nlisted.pem [alpn http/1.1] listed.ocsp.test\n');
   // no issuer anywhere; a '.issuer' of another CA; a '.issuer' that is not PEM
@@ -295,4 +300,46 @@ describe('.sctl files (Certificate Transparency lists)', () => {
       `'${pki.dir}/sctl-ok.pem.sctl': sending Certificate Transparency lists (.sctl) is not supported yet`,
     );
   }, 60_000);
+});
+
+describe('show / set ssl ocsp-response', () => {
+  it('lists the stapled certificates and replaces a response as HAProxy does; new handshakes get it', async () => {
+    const names = ['good', 'empty', 'expired', 'revoked'] as const;
+    const b64 = (f: string) => readFileSync(pki.path(f)).toString('base64');
+    const seen = {} as Record<Binary, string[]>;
+    for (const b of BINARIES) {
+      const ports = await freePorts(names.length);
+      const sock = pki.path(`ocsp-${b}.sock`);
+      const lines = names.map((n, i) => `  bind 127.0.0.1:${ports[i]} ssl crt ${n}.pem`);
+      const text = config(lines).replace('global\n', `global\n  stats socket ${sock} level admin\n`);
+      const proxy = await startProxy(b, writeConfig(text), { readyPorts: [...ports] });
+      try {
+        const out: string[] = [];
+        const say = async (c: string) => out.push(`> ${c.slice(0, 60)}\n${await cli(sock, c)}`);
+        await say('show ssl ocsp-response');
+        await say(`set ssl ocsp-response ${b64('empty-new.der')}`);
+        await say(`set ssl ocsp-response ${b64('expired-new.der')}`);
+        // a response for a certificate no bind line staples, and one already expired
+        await say(`set ssl ocsp-response ${b64('listed.pem.ocsp')}`);
+        await say(`set ssl ocsp-response ${b64('expired.pem.ocsp')}`);
+        await say('show ssl ocsp-response');
+        for (const [i, n] of names.entries()) {
+          const a = await ocspAsk(ports[i]!, `${n}.ocsp.test`, true);
+          const s = a.stapled;
+          const file = ['empty-new.der', 'expired-new.der', `${n}.pem.ocsp`].find(
+            (f) => Buffer.isBuffer(s) && readFileSync(pki.path(f)).equals(s),
+          );
+          out.push(`${n}: ${s === null ? 'nothing stapled' : (file ?? 'unknown bytes')}`);
+        }
+        seen[b] = out;
+        expect(proxy.exitStatus(), `${b} exited`).toBeNull();
+      } finally {
+        await proxy.stop();
+      }
+    }
+    expect(seen.haproxyd).toEqual(seen.haproxy);
+    expect(seen.haproxy).toContain('empty: empty-new.der');
+    expect(seen.haproxy).toContain('expired: expired-new.der');
+    expect(seen.haproxy[1]).toContain('OCSP Response updated!');
+  });
 });

@@ -28,7 +28,7 @@ export {
 } from './crt-list.ts';
 export { type CrtListInstance, CrtListStore, type CrtListUser } from './crt-list-store.ts';
 export { GLOBAL_TLS_KEYWORDS, type TlsDefaults, tlsDefaults } from './defaults.ts';
-export { crlDetails, ocspUpdateRefusal } from './der.ts';
+export { crlDetails } from './der.ts';
 export { certificateDetails } from './details.ts';
 export { type ClientHelloName, clientHelloServerName } from './hello.ts';
 export {
