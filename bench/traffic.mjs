@@ -70,7 +70,7 @@ export const SCENARIOS = [
     connections: 64,
     headers: [],
     tls: true,
-    proxies: ['haproxy', 'haproxyd'],
+    proxies: ['haproxy', 'haproxyd', 'node-tls-pipe'],
   },
   {
     key: 'tls-handshake',
@@ -81,7 +81,7 @@ export const SCENARIOS = [
     connections: 64,
     headers: ['Connection: close'],
     tls: true,
-    proxies: ['haproxy', 'haproxyd'],
+    proxies: ['haproxy', 'haproxyd', 'node-tls-pipe'],
   },
   {
     key: 'body-1m',
@@ -165,6 +165,9 @@ async function launch(/** @type {Ctx} */ ctx, /** @type {Scenario} */ sc, proxy,
   let argv;
   if (proxy === 'node-http-proxy') {
     argv = [ctx.node, join(ctx.root, 'bench/node-http-proxy.mjs'), String(port), String(backendPort)];
+  } else if (proxy === 'node-tls-pipe') {
+    const pem = benchCertificate(ctx);
+    argv = [ctx.node, join(ctx.root, 'bench/node-tls-pipe.mjs'), String(port), String(backendPort), pem];
   } else {
     if (proxy === 'haproxy' && ctx.missing.includes('haproxy'))
       return { status: 'not installed', reason: 'haproxy is not installed' };

@@ -117,6 +117,7 @@ const labels = {
   haproxy: haproxyVersion ? `HAProxy ${haproxyVersion}` : 'HAProxy',
   haproxyd: 'haproxyd',
   'node-http-proxy': 'node-http-proxy',
+  'node-tls-pipe': 'node-tls-pipe (Node TLS floor)',
 };
 
 const notes = [];
