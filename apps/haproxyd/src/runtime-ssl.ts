@@ -52,12 +52,8 @@ interface Compiled {
 
 const compiled = new WeakMap<ConfigModel, Compiled>();
 
-function compile(model: ConfigModel, out: Diagnostic[]): Compiled {
-  const known = compiled.get(model);
-  if (known !== undefined) return known;
-  const defaults: TlsDefaults = tlsDefaults(model.global, out);
-  for (const d of model.global.directives) if (GLOBAL_TLS_KEYWORDS.has(d.keyword)) d.supported = true;
-  const c: Compiled = {
+function emptyCompiled(): Compiled {
+  return {
     store: new CertificateStore(),
     ocsp: new OcspResponses(),
     binds: new Map(),
@@ -65,6 +61,14 @@ function compile(model: ConfigModel, out: Diagnostic[]): Compiled {
     checkServers: new Map(),
     ticketKeyFiles: new Map(),
   };
+}
+
+function compile(model: ConfigModel, out: Diagnostic[]): Compiled {
+  const known = compiled.get(model);
+  if (known !== undefined) return known;
+  const defaults: TlsDefaults = tlsDefaults(model.global, out);
+  for (const d of model.global.directives) if (GLOBAL_TLS_KEYWORDS.has(d.keyword)) d.supported = true;
+  const c = emptyCompiled();
   // names given to `add ssl crt-list` are joined to these as in the configuration
   c.store.crtLists.crtBase = defaults.crtBase;
   c.store.crtLists.caBase = defaults.caBase;
@@ -200,14 +204,7 @@ export function ticketKeyFiles(model: ConfigModel): TicketKeyFile[] {
 function compiledOf(model: ConfigModel): Compiled {
   let c = compiled.get(model);
   if (c === undefined) {
-    c = {
-      store: new CertificateStore(),
-      ocsp: new OcspResponses(),
-      binds: new Map(),
-      servers: new Map(),
-      checkServers: new Map(),
-      ticketKeyFiles: new Map(),
-    };
+    c = emptyCompiled();
     compiled.set(model, c);
   }
   return c;

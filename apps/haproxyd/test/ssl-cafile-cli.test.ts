@@ -12,7 +12,7 @@ import { type Binary, freePorts, requireHaproxy, startProxy, writeConfig } from 
 import { useTestkit } from '@hap/testkit/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killAllRuns, settleLeftovers } from './helpers.ts';
-import { cli as statsCli, waitUntil } from './stats-harness.ts';
+import { cliWithPayload as cli, waitUntil } from './stats-harness.ts';
 import { makePki, openssl, type Pki, tlsRequest } from './tls-fixtures.ts';
 
 useTestkit();
@@ -94,11 +94,6 @@ afterAll(async () => {
 });
 
 const BINARIES: readonly Binary[] = ['haproxy', 'haproxyd'];
-
-/** One command, with a `<<` payload (ended by an empty line) when given. */
-function cli(path: string, command: string, payload?: string): Promise<string> {
-  return statsCli(path, payload === undefined ? command : `${command} <<\n${payload.trimEnd()}\n`);
-}
 
 /** Whether a new connection presenting `who`'s certificate gets an answer. */
 async function outcome(port: number, who: 'client' | 'rogue', servername?: string): Promise<string> {

@@ -12,7 +12,7 @@ import { type Binary, freePorts, requireHaproxy, startProxy, writeConfig } from 
 import { useTestkit } from '@hap/testkit/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killAllRuns, settleLeftovers } from './helpers.ts';
-import { cli as statsCli } from './stats-harness.ts';
+import { cliWithPayload as cli } from './stats-harness.ts';
 import { issue, makePki, openssl, type Pki } from './tls-fixtures.ts';
 
 useTestkit();
@@ -54,12 +54,6 @@ afterAll(async () => {
 });
 
 const BINARIES: readonly Binary[] = ['haproxy', 'haproxyd'];
-
-/** One request on a CLI socket (a payload goes after the command line, ended by an empty line). */
-/** One command, with a `<<` payload (ended by an empty line) when given. */
-function cli(path: string, command: string, payload?: string): Promise<string> {
-  return statsCli(path, payload === undefined ? command : `${command} <<\n${payload.trimEnd()}\n`);
-}
 
 interface Presented {
   readonly serial: string;

@@ -13,7 +13,7 @@ import { type Binary, freePorts, requireHaproxy, startProxy, writeConfig } from 
 import { useTestkit } from '@hap/testkit/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killAllRuns, settleLeftovers } from './helpers.ts';
-import { cli as statsCli, waitUntil } from './stats-harness.ts';
+import { cliWithPayload as cli, waitUntil } from './stats-harness.ts';
 import { issue, makePki, type Pki } from './tls-fixtures.ts';
 
 useTestkit();
@@ -45,11 +45,6 @@ afterAll(async () => {
 });
 
 const BINARIES: readonly Binary[] = ['haproxy', 'haproxyd'];
-
-/** One command, with a `<<` payload (ended by an empty line) when given. */
-function cli(path: string, command: string, payload?: string): Promise<string> {
-  return statsCli(path, payload === undefined ? command : `${command} <<\n${payload}\n`);
-}
 
 /** The subject of the certificate a new handshake gets for `name` (or that there is none). */
 function served(port: number, name?: string): Promise<string> {

@@ -22,6 +22,11 @@ export async function cli(path: string, text: string): Promise<string> {
   }
 }
 
+/** One command, with a `<<` payload (its trailing blank ended, then an empty line) when given. */
+export function cliWithPayload(path: string, command: string, payload?: string): Promise<string> {
+  return cli(path, payload === undefined ? command : `${command} <<\n${payload.trimEnd()}\n`);
+}
+
 function cliOnce(path: string, text: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const s = net.connect(path);

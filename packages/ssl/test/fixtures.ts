@@ -9,9 +9,17 @@ import { emptySettings } from '../src/settings.ts';
 
 /**
  * Writes `<name>.key`, `<name>.crt` and `<name>.pem` (certificate then key) in `dir`: a
- * self-signed certificate for `subj`, with `san` as its subjectAltName when given.
+ * certificate for `subj`, with `san` as its subjectAltName when given, self-signed or signed
+ * by the CA whose `<ca>.crt`/`<ca>.key` are in `dir`.
  */
-export function issueSelfSigned(dir: string, name: string, subj: string, san: string | undefined): void {
+export function issueCertificate(
+  dir: string,
+  name: string,
+  subj: string,
+  san: string | undefined,
+  ca?: string,
+  days = 2,
+): void {
   const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
   const p = (n: string) => join(dir, n);
   run([
@@ -27,17 +35,20 @@ export function issueSelfSigned(dir: string, name: string, subj: string, san: st
     subj,
   ]);
   writeFileSync(p(`${name}.ext`), san !== undefined ? `subjectAltName=${san}\n` : '');
+  const signer =
+    ca === undefined
+      ? ['-signkey', `${name}.key`]
+      : ['-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial'];
   run([
     'x509',
     '-req',
     '-in',
     `${name}.csr`,
-    '-signkey',
-    `${name}.key`,
+    ...signer,
     '-out',
     `${name}.crt`,
     '-days',
-    '2',
+    String(days),
     '-extfile',
     `${name}.ext`,
   ]);

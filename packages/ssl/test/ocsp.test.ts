@@ -20,7 +20,7 @@ import {
   OcspStapler,
   readOcspResponse,
 } from '../src/index.ts';
-import { bindLine, testDefaults } from './fixtures.ts';
+import { bindLine, issueCertificate, testDefaults } from './fixtures.ts';
 
 let dir: string;
 const p = (n: string) => join(dir, n);
@@ -57,40 +57,12 @@ function respond(out: string, index: string, certs: string[], extra: string[] = 
 }
 
 function issue(name: string): void {
-  run([
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.csr`,
-    '-subj',
-    `/CN=${name}.test`,
-  ]);
-  writeFileSync(p(`${name}.ext`), `subjectAltName=DNS:${name}.test\n`);
-  run([
-    'x509',
-    '-req',
-    '-in',
-    `${name}.csr`,
-    '-CA',
-    'ca.crt',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    `${name}.crt`,
-    '-days',
-    '5',
-    '-extfile',
-    `${name}.ext`,
-  ]);
-  const crt = readFileSync(p(`${name}.crt`), 'latin1');
-  const key = readFileSync(p(`${name}.key`), 'latin1');
-  writeFileSync(p(`${name}.pem`), crt + key);
-  writeFileSync(p(`${name}-chain.pem`), crt + key + readFileSync(p('ca.crt'), 'latin1'));
+  issueCertificate(dir, name, `/CN=${name}.test`, `DNS:${name}.test`, 'ca', 5);
+  // (the fixture wrote `<name>.pem`: certificate then key) and the same with the CA's certificate after
+  writeFileSync(
+    p(`${name}-chain.pem`),
+    readFileSync(p(`${name}.pem`), 'latin1') + readFileSync(p('ca.crt'), 'latin1'),
+  );
 }
 
 const serialOf = (name: string) => new X509Certificate(readFileSync(p(`${name}.crt`))).serialNumber;

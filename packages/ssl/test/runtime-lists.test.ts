@@ -16,7 +16,7 @@ import {
   parseCrtListLine,
   type TlsDefaults,
 } from '../src/index.ts';
-import { bindLine, issueSelfSigned, testDefaults } from './fixtures.ts';
+import { bindLine, issueCertificate, testDefaults } from './fixtures.ts';
 
 let dir: string;
 const p = (n: string) => join(dir, n);
@@ -24,9 +24,9 @@ const read = (n: string) => readFileSync(p(n), 'latin1');
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'hap-ssl-lists-'));
-  issueSelfSigned(dir, 'a', '/CN=a.test', 'DNS:a.test');
-  issueSelfSigned(dir, 'b', '/CN=b.test', 'DNS:b.test');
-  issueSelfSigned(dir, 'x', '/CN=x.test', 'DNS:x.test,DNS:y.test');
+  issueCertificate(dir, 'a', '/CN=a.test', 'DNS:a.test');
+  issueCertificate(dir, 'b', '/CN=b.test', 'DNS:b.test');
+  issueCertificate(dir, 'x', '/CN=x.test', 'DNS:x.test,DNS:y.test');
   writeFileSync(p('list.txt'), '# first\na.pem\nb.pem [alpn http/1.1] B.test\n');
   // a revocation list of a's key (a is its own CA), revoking b's serial
   const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });

@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import { connect, createServer, type Server, type TlsOptions } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renewTicketsOnResumption, SessionCache, TicketKeyFile, ticketsOff } from '../src/index.ts';
-import { issueSelfSigned } from './fixtures.ts';
+import { issueCertificate } from './fixtures.ts';
 
 let dir: string;
 let pem: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'hap-ssl-sessions-'));
-  issueSelfSigned(dir, 'one', '/CN=one.test', 'DNS:one.test');
+  issueCertificate(dir, 'one', '/CN=one.test', 'DNS:one.test');
   pem = readFileSync(join(dir, 'one.pem'), 'latin1');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -13,16 +13,16 @@ import {
   type TlsDefaults,
 } from '../src/index.ts';
 import { emptySettings, versionRange } from '../src/settings.ts';
-import { bindLine, issueSelfSigned, testDefaults } from './fixtures.ts';
+import { bindLine, issueCertificate, testDefaults } from './fixtures.ts';
 
 let dir: string;
 const p = (n: string) => join(dir, n);
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'hap-ssl-'));
-  issueSelfSigned(dir, 'a', '/CN=a.test', 'DNS:a.test,DNS:b.test');
-  issueSelfSigned(dir, 'w', '/CN=*.w.test', 'DNS:*.w.test');
-  issueSelfSigned(dir, 'cn', '/CN=Only.CN.test', undefined);
+  issueCertificate(dir, 'a', '/CN=a.test', 'DNS:a.test,DNS:b.test');
+  issueCertificate(dir, 'w', '/CN=*.w.test', 'DNS:*.w.test');
+  issueCertificate(dir, 'cn', '/CN=Only.CN.test', undefined);
   writeFileSync(p('nokey.pem'), readFileSync(p('a.crt')));
   writeFileSync(p('mismatch.pem'), readFileSync(p('a.crt'), 'latin1') + readFileSync(p('w.key'), 'latin1'));
   writeFileSync(p('split.pem'), readFileSync(p('a.crt')));

@@ -10,16 +10,16 @@ import { connect } from 'node:tls';
 import type { Diagnostic } from '@hap/config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertificateStore, clientHelloServerName, compileBindTls, type TlsDefaults } from '../src/index.ts';
-import { bindLine, issueSelfSigned, testDefaults } from './fixtures.ts';
+import { bindLine, issueCertificate, testDefaults } from './fixtures.ts';
 
 let dir: string;
 const p = (n: string) => join(dir, n);
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'hap-ssl-store-'));
-  issueSelfSigned(dir, 'a', '/CN=a.test', 'DNS:a.test,DNS:b.test');
-  issueSelfSigned(dir, 'a2', '/O=Next/CN=a.test', 'DNS:a.test,DNS:c.test');
-  issueSelfSigned(dir, 'd', '/CN=d.test', 'DNS:d.test');
+  issueCertificate(dir, 'a', '/CN=a.test', 'DNS:a.test,DNS:b.test');
+  issueCertificate(dir, 'a2', '/O=Next/CN=a.test', 'DNS:a.test,DNS:c.test');
+  issueCertificate(dir, 'd', '/CN=d.test', 'DNS:d.test');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
