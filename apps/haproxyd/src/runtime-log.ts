@@ -297,6 +297,8 @@ export function planLogs(model: ConfigModel, out: Diagnostic[], checkOnly = fals
         emit(r: LogRecord): void {
           if (!r.sent) send(r, streamLogLevel(r, policy));
         },
+        // only then does a stream without rules make a sample environment for its line
+        samples: line.samples || sd?.samples === true,
       };
       if (logasap) {
         log.early = (r: LogRecord): void => {

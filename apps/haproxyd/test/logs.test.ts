@@ -172,3 +172,77 @@ describe('traffic logs', () => {
     expect(got.lines.map(mask)).toEqual(want.lines.map(mask));
   }, 30_000);
 });
+
+describe('sample expressions in log formats', () => {
+  it('%[…] reads the stream: with and without rules, in mode http and tcp, with logasap', async () => {
+    const ok = await startHttpBackend((_req, res) => {
+      res.writeHead(200, { 'content-length': 2 });
+      res.end('ok');
+    });
+    const echo = await startTcpEchoBackend();
+    const FORMAT =
+      'src=%[src] fe=%[fe_name] be=%[be_name] dport=%[dst_port] v=%[var(txn.tag)] s=%[var(sess.s)] fc=%[ssl_fc]';
+    const run = async (binary: Binary) => {
+      const sink = await startSyslogSink();
+      const [ruled, bare, early, tcp] = (await freePorts(4)) as [number, number, number, number];
+      const cfg = writeConfig(
+        [
+          'global',
+          `  log ${sink.addr} local0`,
+          'defaults',
+          '  log global',
+          '  mode http',
+          `  log-format "%f ${FORMAT}"`,
+          '  timeout connect 1s',
+          '  timeout client 5s',
+          '  timeout server 5s',
+          'frontend ruled',
+          `  bind 127.0.0.1:${ruled}`,
+          '  http-request set-var(txn.tag) str(tagged)',
+          '  tcp-request session set-var(sess.s) str(session)',
+          '  default_backend be',
+          // no rule at all: the line still reads the stream
+          'frontend bare',
+          `  bind 127.0.0.1:${bare}`,
+          '  default_backend be',
+          'frontend early',
+          '  option logasap',
+          `  bind 127.0.0.1:${early}`,
+          '  http-request set-var(txn.tag) str(early)',
+          '  default_backend be',
+          'backend be',
+          `  server s1 127.0.0.1:${ok.port}`,
+          'listen tcpin',
+          '  mode tcp',
+          `  bind 127.0.0.1:${tcp}`,
+          `  server e1 127.0.0.1:${echo.port}`,
+          '',
+        ].join('\n'),
+        `${binary}-log-samples.cfg`,
+      );
+      const proxy = await startProxy(binary, cfg, { readyPorts: [ruled, bare, early, tcp] });
+      let n = 0;
+      for (const p of [ruled, bare, early]) {
+        expect((await oneShot(p, { path: '/' })).status).toBe(200);
+        await nextLine(sink, ++n);
+      }
+      expect(await tcpExchange(tcp, 'hello')).toBe('hello');
+      await nextLine(sink, ++n);
+      await proxy.stop();
+      await sink.close();
+      return sink
+        .lines()
+        .map((l) => l.replace(/^.*?: /, '').replace(/dport=\d+/, 'dport=PORT'))
+        .sort();
+    };
+    try {
+      const [h, d] = [await run('haproxy'), await run('haproxyd')];
+      expect(d).toEqual(h);
+      expect(h).toContain('ruled src=127.0.0.1 fe=ruled be=be dport=PORT v=tagged s=session fc=0');
+      expect(h).toContain('bare src=127.0.0.1 fe=bare be=be dport=PORT v=- s=- fc=0');
+    } finally {
+      await ok.close();
+      await echo.close();
+    }
+  });
+});

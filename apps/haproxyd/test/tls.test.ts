@@ -353,7 +353,7 @@ describe('logs', () => {
         config([
           'frontend fe',
           '  log stdout format raw local0',
-          '  log-format "%ft %sslv %sslc %ST"',
+          '  log-format "%ft %sslv %sslc %ST sni=%[ssl_fc_sni] proto=%[ssl_fc_protocol] fc=%[ssl_fc] resumed=%[ssl_fc_is_resumed]"',
           `  bind 127.0.0.1:${plain}`,
           `  bind 127.0.0.1:${tls} ssl crt def.pem`,
           '  http-request return status 200 content-type text/plain string ok',
@@ -381,7 +381,7 @@ describe('logs', () => {
       },
     );
     expect(r.haproxyd).toEqual(r.haproxy);
-    expect(r.haproxy[0]).toMatch(/^fe~ TLSv1\.3 TLS_\S+ 200$/);
+    expect(r.haproxy[0]).toMatch(/^fe~ TLSv1\.3 TLS_\S+ 200 sni=default\.test proto=TLSv1\.3 fc=1 resumed=0$/);
   });
 });
 

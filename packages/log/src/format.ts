@@ -44,6 +44,8 @@ export interface LogFormatOptions {
 export interface LogFormat {
   /** The format as given. */
   readonly text: string;
+  /** It has `%[…]` expressions: a record must carry its stream's sample environment (`env`). */
+  readonly samples: boolean;
   /** The line for one record: a byte string (one char per byte), without header or newline. */
   render(record: LogRecord): string;
 }
@@ -498,12 +500,14 @@ function sampleExprEnd(fmt: string, start: number): number {
 
 class CompiledLogFormat implements LogFormat {
   readonly text: string;
+  readonly samples: boolean;
   private readonly nodes: readonly Node[];
   private readonly ctx: Ctx;
   private readonly limit: number;
 
   constructor(text: string, nodes: Node[], ctx: Ctx, maxLength: number) {
     this.text = text;
+    this.samples = nodes.some((n) => n.k === 'expr' || n.k === 'rec');
     this.nodes = nodes;
     this.ctx = ctx;
     this.limit = Math.max(0, maxLength - 1);

@@ -111,6 +111,11 @@ class TcpRoute implements StreamOwner {
    * its maxconn): the one a `stick` rule remembers for the client when it is usable, else the
    * balancer's choice (then remembered).
    */
+  sampleEnv(stream: TcpStream): StreamEnv {
+    stream.env ??= new StreamEnv(this.name, stream.client, this.frontend.world ?? NO_WORLD);
+    return stream.env;
+  }
+
   pickServer(stream: TcpStream): ServerTarget | undefined {
     const be = this.backend;
     const persist = be.persist;

@@ -1859,6 +1859,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     const bytesIn = r.bytesIn;
     r.tClose = r.tData;
     this.fillLogCounters(r);
+    if (this.owner.log!.samples) r.env = this.requestEnv();
     this.owner.log!.early!(r);
     r.bytesIn = bytesIn;
   }
@@ -2296,6 +2297,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       r.tClose = r.tData;
     } else r.tClose = this.logTime();
     this.fillLogCounters(r);
+    if (this.owner.log!.samples) r.env = this.requestEnv();
     this.owner.log!.emit(r);
   }
 

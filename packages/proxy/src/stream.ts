@@ -14,6 +14,7 @@
  */
 
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { LogRecord, TerminationCause, TerminationPhase } from '@hap/log';
 import { createLogRecord } from '@hap/log/engine';
 import { connectionAddresses } from './accept-proxy.ts';
@@ -40,6 +41,8 @@ export interface StreamTimeouts {
 export interface FrontendLog {
   /** The stream (or HTTP request) ended: `record` is complete but for the process-wide counters. */
   emit(record: LogRecord): void;
+  /** The log format reads samples (`%[…]`): records carry the stream's sample environment. */
+  readonly samples?: boolean | undefined;
   /**
    * `option logasap`: offered the record as soon as the server connection is established
    * (TCP) or the response headers arrived (HTTP), its tClose set to that moment. When the
@@ -76,6 +79,8 @@ export function newLogRecord(frontend: string, client: Socket, acceptDate: numbe
     r.frontendSsl = true;
     r.sslVersion = client.getProtocol() ?? undefined;
     r.sslCipher = client.getCipher()?.name;
+    r.sslResumed = client.isSessionReused();
+    r.sslSni = (client as TLSSocket & { servername?: string | false }).servername || undefined;
   }
   return r;
 }
@@ -104,6 +109,8 @@ export interface StreamOwner {
   observed?(target: ServerTarget, ok: boolean): void;
   /** The wheel established streams keep their inactivity deadline on. */
   readonly wheel: TimerWheel;
+  /** The stream's sample environment, made when it has none (a log format reading samples). */
+  sampleEnv?(stream: TcpStream): StreamEnv;
   /** The frontend's traffic log, when it logs. */
   readonly log?: FrontendLog | undefined;
   /** The backend's name and live connection counts (for the log line). */
@@ -258,6 +265,7 @@ export class TcpStream implements WheelEntry {
         // option logasap: the line goes now, with what is known (HAProxy's t_close = t_connect)
         r.tClose = r.tConnect;
         this.fillLogCounters(r);
+        if (this.owner.log!.samples) r.env = this.owner.sampleEnv?.(this);
         early(r);
       }
     }
@@ -413,6 +421,7 @@ export class TcpStream implements WheelEntry {
         setTermination(r, 'killed', connected ? 'data' : 'connect');
         break;
     }
+    if (this.owner.log!.samples) r.env = this.owner.sampleEnv?.(this);
     this.owner.log!.emit(r);
   }
 }
