@@ -381,7 +381,9 @@ describe('logs', () => {
       },
     );
     expect(r.haproxyd).toEqual(r.haproxy);
-    expect(r.haproxy[0]).toMatch(/^fe~ TLSv1\.3 TLS_\S+ 200 sni=default\.test proto=TLSv1\.3 fc=1 resumed=0$/);
+    expect(r.haproxy[0]).toMatch(
+      /^fe~ TLSv1\.3 TLS_\S+ 200 sni=default\.test proto=TLSv1\.3 fc=1 resumed=0$/,
+    );
   });
 });
 
