@@ -92,6 +92,12 @@ function oidText(buf: Buffer, t: Tlv): string {
   return parts.join('.');
 }
 
+/** Hexadecimal digits as whole bytes: no leading zero bytes, an even number of digits, upper case. */
+function evenHex(hex: string): string {
+  const h = hex.replace(/^0+(?=.)/, '').toUpperCase();
+  return h.length % 2 === 1 ? `0${h}` : h;
+}
+
 /** A GeneralizedTime (`YYYYMMDDHHMMSS[.fff]Z`) in seconds since the epoch. */
 function generalizedTime(buf: Buffer, t: Tlv): number {
   const s = buf.toString('latin1', t.start, t.end);
@@ -102,7 +108,11 @@ function generalizedTime(buf: Buffer, t: Tlv): number {
   );
 }
 
-/** An INTEGER's value in upper-case hexadecimal without leading zeros (as X509Certificate.serialNumber). */
+/**
+ * An INTEGER's value in upper-case hexadecimal, byte by byte without leading zero bytes
+ * (`012F…` as HAProxy prints it; Node's X509Certificate.serialNumber drops the leading
+ * zero digit: `evenHex` brings it back so that both compare).
+ */
 function integerHex(buf: Buffer, t: Tlv): string {
   let i = t.start;
   while (i < t.end - 1 && buf[i] === 0) i++;
@@ -121,7 +131,7 @@ export interface OcspCertId {
   readonly issuerNameHash: Buffer;
   /** Hash of the issuer's public key (the BIT STRING's bits). */
   readonly issuerKeyHash: Buffer;
-  /** The certificate's serial number in upper-case hexadecimal, no leading zeros. */
+  /** The certificate's serial number: upper-case hexadecimal bytes, no leading zero byte (`012F…`). */
   readonly serialNumber: string;
 }
 
@@ -268,7 +278,7 @@ export function certIdOf(leaf: X509Certificate, issuer: X509Certificate, hash = 
     hashName: hash,
     issuerNameHash: createHash(hash).update(p.name).digest(),
     issuerKeyHash: createHash(hash).update(p.key).digest(),
-    serialNumber: leaf.serialNumber.replace(/^0+(?=.)/, '').toUpperCase(),
+    serialNumber: evenHex(leaf.serialNumber),
   };
 }
 

@@ -19,6 +19,7 @@ export function issueCertificate(
   san: string | undefined,
   ca?: string,
   days = 2,
+  serial?: string,
 ): void {
   const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
   const p = (n: string) => join(dir, n);
@@ -35,10 +36,10 @@ export function issueCertificate(
     subj,
   ]);
   writeFileSync(p(`${name}.ext`), san !== undefined ? `subjectAltName=${san}\n` : '');
-  const signer =
-    ca === undefined
-      ? ['-signkey', `${name}.key`]
-      : ['-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial'];
+  const signer: string[] =
+    ca === undefined ? ['-signkey', `${name}.key`] : ['-CA', `${ca}.crt`, '-CAkey', `${ca}.key`];
+  if (serial !== undefined) signer.push('-set_serial', serial);
+  else if (ca !== undefined) signer.push('-CAcreateserial');
   run([
     'x509',
     '-req',

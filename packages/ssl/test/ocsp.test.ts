@@ -56,8 +56,8 @@ function respond(out: string, index: string, certs: string[], extra: string[] = 
   );
 }
 
-function issue(name: string): void {
-  issueCertificate(dir, name, `/CN=${name}.test`, `DNS:${name}.test`, 'ca', 5);
+function issue(name: string, serial?: string): void {
+  issueCertificate(dir, name, `/CN=${name}.test`, `DNS:${name}.test`, 'ca', 5, serial);
   // (the fixture wrote `<name>.pem`: certificate then key) and the same with the CA's certificate after
   writeFileSync(
     p(`${name}-chain.pem`),
@@ -65,6 +65,7 @@ function issue(name: string): void {
   );
 }
 
+/** The serial as Node prints it: whole bytes, a leading zero digit kept (`012F8D`), as openssl and HAProxy do. */
 const serialOf = (name: string) => new X509Certificate(readFileSync(p(`${name}.crt`))).serialNumber;
 const der = (n: string) => readFileSync(p(n));
 const x509 = (n: string) => new X509Certificate(readFileSync(p(n)));
@@ -102,16 +103,20 @@ beforeAll(() => {
   ]);
   issue('a');
   issue('b');
+  // a serial whose first byte is below 0x10 (written 012F8D: a leading zero digit)
+  issue('z', '0x012F8D');
   const far = '991231235959Z';
   const yesterday = '200101000000Z';
   writeFileSync(
     p('index.txt'),
-    `V\t${far}\t\t${serialOf('a')}\tunknown\t/CN=a.test\nV\t${far}\t\t${serialOf('b')}\tunknown\t/CN=b.test\n`,
+    `V\t${far}\t\t${serialOf('a')}\tunknown\t/CN=a.test\nV\t${far}\t\t${serialOf('b')}\tunknown\t/CN=b.test\n` +
+      `V\t${far}\t\t${serialOf('z')}\tunknown\t/CN=z.test\n`,
   );
   writeFileSync(p('revoked.txt'), `R\t${far}\t${yesterday}\t${serialOf('a')}\tunknown\t/CN=a.test\n`);
   writeFileSync(p('empty.txt'), '');
   respond('a-good.der', 'index.txt', ['a.crt'], ['-ndays', '1']);
   respond('b-good.der', 'index.txt', ['b.crt'], ['-ndays', '1']);
+  respond('z-good.der', 'index.txt', ['z.crt'], ['-ndays', '1']);
   respond('a-revoked.der', 'revoked.txt', ['a.crt'], ['-ndays', '1']);
   respond('a-unknown.der', 'empty.txt', ['a.crt'], ['-ndays', '1']);
   respond('a-nonext.der', 'index.txt', ['a.crt']);
@@ -137,7 +142,7 @@ describe('readOcspResponse', () => {
     expect(s.certId.issuerNameHash.toString('hex').toUpperCase()).toBe(o.get('Issuer Name Hash'));
     expect(s.certId.issuerKeyHash.toString('hex').toUpperCase()).toBe(o.get('Issuer Key Hash'));
     expect(s.certId.serialNumber).toBe(o.get('Serial Number'));
-    expect(s.certId.serialNumber).toBe(serialOf('a').replace(/^0+/, ''));
+    expect(s.certId.serialNumber).toBe(serialOf('a'));
     expect(s.certStatus).toBe(o.get('Cert Status'));
     expect(s.thisUpdate).toBe(Date.parse(o.get('This Update')!) / 1000);
     expect(s.nextUpdate).toBe(Date.parse(o.get('Next Update')!) / 1000);
@@ -149,8 +154,8 @@ describe('readOcspResponse', () => {
     expect(readOcspResponse(der('a-unknown.der')).responses[0]!.certStatus).toBe('unknown');
     expect(readOcspResponse(der('a-nonext.der')).responses[0]!.nextUpdate).toBeUndefined();
     expect(readOcspResponse(der('ab.der')).responses.map((s) => s.certId.serialNumber)).toEqual([
-      serialOf('a').replace(/^0+/, ''),
-      serialOf('b').replace(/^0+/, ''),
+      serialOf('a'),
+      serialOf('b'),
     ]);
     const s256 = readOcspResponse(der('a-sha256.der')).responses[0]!.certId;
     const o = opensslText('a-sha256.der');
@@ -207,6 +212,14 @@ describe('CertID', () => {
     expect(certIdMatches(other, leaf, ca)).toBe(false);
     // the right serial, the wrong issuer
     expect(certIdMatches(readOcspResponse(der('a-good.der')).responses[0]!.certId, leaf, leaf)).toBe(false);
+    // a serial whose first byte is below 0x10 keeps its leading zero digit on both sides
+    const z = readOcspResponse(der('z-good.der')).responses[0]!.certId;
+    expect([z.serialNumber, serialOf('z')]).toEqual(['012F8D', '012F8D']);
+    expect(certIdOf(x509('z.crt'), ca)).toEqual(z);
+    expect(certIdMatches(z, x509('z.crt'), ca)).toBe(true);
+    const slots = new OcspResponses();
+    const slot = slots.enable(x509('z.crt'), ca);
+    expect(slots.load(slot, der('z-good.der'))).toBeUndefined();
   });
 });
 
