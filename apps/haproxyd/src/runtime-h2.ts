@@ -480,6 +480,12 @@ class H2Exchange extends Duplex implements HttpHandler {
   getPeerX509Certificate(): ReturnType<TLSSocket['getPeerX509Certificate']> {
     return (this.conn as TLSSocket).getPeerX509Certificate();
   }
+  getX509Certificate(): ReturnType<TLSSocket['getX509Certificate']> {
+    return (this.conn as TLSSocket).getX509Certificate();
+  }
+  isSessionReused(): boolean {
+    return (this.conn as TLSSocket).isSessionReused();
+  }
 
   // --- request: h2 stream → engine -----------------------------------------------------------
 
