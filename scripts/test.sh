@@ -14,46 +14,24 @@ if ! command -v haproxy >/dev/null 2>&1; then
   fi
 fi
 
-# the stats page test drives a headless Chromium (Debian's package) over the DevTools protocol
-if [ ! -x /usr/bin/chromium ]; then
+# install_debian <command> <package> <what it is for> <what fails without it> [with-recommends]:
+# the Debian package a group of tests needs, when its command is missing and this user may apt-get
+install_debian() {
+  command -v "$1" >/dev/null 2>&1 && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    hap_log "installing the chromium Debian package (the stats page's browser test)"
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) >&2 ||
-      hap_log "could not install chromium: the stats page's browser test will say so and fail"
+    hap_log "installing the $2 Debian package ($3)"
+    local lean=--no-install-recommends
+    [ "${5:-}" = with-recommends ] && lean=
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $lean "$2" >/dev/null) >&2 ||
+      hap_log "could not install $2: $4 will fail"
   else
-    hap_log "chromium is not installed and this user cannot apt-get it: the stats page's browser test will fail"
+    hap_log "$2 is not installed and this user cannot apt-get it: $4 will fail"
   fi
-fi
-# the TLS tests make their certificates with the openssl command line
-if ! command -v openssl >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    hap_log "installing the openssl Debian package (certificates of the TLS tests)"
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssl >/dev/null) >&2 ||
-      hap_log "could not install openssl: the TLS tests will fail"
-  else
-    hap_log "openssl is not installed and this user cannot apt-get it: the TLS tests will fail"
-  fi
-fi
-# the HTTP/2 tests drive curl (--http2, --http2-prior-knowledge) besides node:http2
-if ! command -v curl >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    hap_log "installing the curl Debian package (the HTTP/2 tests' client)"
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends curl >/dev/null) >&2 ||
-      hap_log "could not install curl: the HTTP/2 tests will fail"
-  else
-    hap_log "curl is not installed and this user cannot apt-get it: the HTTP/2 tests will fail"
-  fi
-fi
-# the OCSP tests make expired and not-yet-valid responses with openssl under faketime
-if ! command -v faketime >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    hap_log "installing the faketime Debian package (the OCSP tests' dated responses)"
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends faketime >/dev/null) >&2 ||
-      hap_log "could not install faketime: the OCSP tests will fail"
-  else
-    hap_log "faketime is not installed and this user cannot apt-get it: the OCSP tests will fail"
-  fi
-fi
+}
+install_debian chromium chromium "the stats page's browser test" "the stats page's browser test" with-recommends
+install_debian openssl openssl "certificates of the TLS tests" "the TLS tests"
+install_debian curl curl "the HTTP/2 tests' client, with --http2 and --http2-prior-knowledge" "the HTTP/2 tests"
+install_debian faketime faketime "the OCSP tests' dated responses" "the OCSP tests"
 
 cd "$HAP_ROOT"
 mkdir -p test-artifacts

@@ -34,7 +34,7 @@ import {
   type ServerH2Connector,
   type StreamEnv,
 } from '@hap/proxy';
-import { H2ServerConnector } from '@hap/proxy/h2';
+import { CONNECTION_FIELDS, H2ServerConnector, h2Trailers, lastChunk } from '@hap/proxy/h2';
 import { alertAt } from './alerts.ts';
 import { isH2Server } from './features.ts';
 
@@ -206,15 +206,6 @@ interface GatewaySession extends http2.ServerHttp2Session {
 interface ExchangeStream extends http2.ServerHttp2Stream {
   [EXCHANGE]?: H2Exchange | undefined;
 }
-
-/** HTTP/1-only fields RFC 9113 forbids in HTTP/2: never sent to an h2 client. */
-const CONNECTION_FIELDS = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-]);
 
 function noop(): void {}
 
@@ -507,16 +498,7 @@ class H2Exchange extends Duplex implements HttpHandler {
     // the client's END_STREAM on a tunnel is its half-close
     if (this.connect && !this.respDone) this.push(null);
     if (!this.chunked || this.respDone) return;
-    let last = '0\r\n';
-    const t = this.reqTrailers;
-    if (t !== undefined) {
-      for (const name of Object.keys(t)) {
-        if (name.charCodeAt(0) === 0x3a) continue;
-        const v = t[name];
-        for (const one of Array.isArray(v) ? v : [v]) last += `${name}: ${one ?? ''}\r\n`;
-      }
-    }
-    this.push(Buffer.from(`${last}\r\n`, 'latin1'));
+    this.push(Buffer.from(lastChunk(this.reqTrailers), 'latin1'));
   }
 
   override _read(): void {
@@ -627,15 +609,7 @@ class H2Exchange extends Duplex implements HttpHandler {
   }
 
   onTrailers(trailers: string[]): void {
-    const t: Record<string, string | string[]> = {};
-    for (let i = 0; i < trailers.length; i += 2) {
-      const name = (trailers[i] as string).toLowerCase();
-      if (CONNECTION_FIELDS.has(name)) continue;
-      const had = t[name];
-      const v = trailers[i + 1] as string;
-      t[name] = had === undefined ? v : Array.isArray(had) ? [...had, v] : [had, v];
-    }
-    this.respTrailers = t;
+    this.respTrailers = h2Trailers(trailers, CONNECTION_FIELDS);
   }
 
   onTunnel(rest: Buffer): void {

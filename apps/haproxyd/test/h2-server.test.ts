@@ -24,6 +24,7 @@ import {
 } from '@hap/testkit';
 import { useTestkit } from '@hap/testkit/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type H2Answer, h2Request } from './h2-client.ts';
 import { killAllRuns, runBinary, settleLeftovers, sleep, waitFor } from './helpers.ts';
 import { makePki, type Pki } from './tls-fixtures.ts';
 
@@ -399,13 +400,6 @@ function chunked(body: Buffer, size = 60_000): Buffer {
 
 // --- HTTP/2 client -------------------------------------------------------------------------
 
-interface H2Answer {
-  status: number;
-  headers: Record<string, string | string[]>;
-  body: Buffer;
-  trailers?: Record<string, string | string[]>;
-}
-
 function h2Connect(port: number, tls = false): Promise<http2.ClientHttp2Session> {
   return new Promise((resolve, reject) => {
     const s = tls
@@ -416,39 +410,6 @@ function h2Connect(port: number, tls = false): Promise<http2.ClientHttp2Session>
       : http2.connect(`http://127.0.0.1:${port}`);
     s.once('connect', () => resolve(s));
     s.once('error', reject);
-  });
-}
-
-function h2Request(
-  s: http2.ClientHttp2Session,
-  headers: http2.OutgoingHttpHeaders,
-  body?: Buffer,
-): Promise<H2Answer> {
-  return new Promise((resolve, reject) => {
-    const req = s.request(headers, { endStream: body === undefined });
-    const parts: Buffer[] = [];
-    let head: http2.IncomingHttpHeaders = {};
-    let trailers: Record<string, string | string[]> | undefined;
-    req.on('response', (h) => {
-      head = h;
-    });
-    req.on('trailers', (t: http2.IncomingHttpHeaders) => {
-      trailers = {};
-      for (const [k, v] of Object.entries(t)) if (v !== undefined) trailers[k] = v;
-    });
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => {
-      const out: Record<string, string | string[]> = {};
-      for (const [k, v] of Object.entries(head)) if (!k.startsWith(':') && v !== undefined) out[k] = v;
-      resolve({
-        status: Number(head[':status']),
-        headers: out,
-        body: Buffer.concat(parts),
-        ...(trailers !== undefined ? { trailers } : {}),
-      });
-    });
-    req.on('error', reject);
-    if (body !== undefined) req.end(body);
   });
 }
 

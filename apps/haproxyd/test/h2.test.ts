@@ -32,6 +32,7 @@ import {
 } from '@hap/testkit';
 import { useTestkit } from '@hap/testkit/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type H2Answer, h2Request as sharedRequest } from './h2-client.ts';
 import { killAllRuns, settleLeftovers } from './helpers.ts';
 import { makePki, type Pki } from './tls-fixtures.ts';
 
@@ -270,14 +271,7 @@ async function both<T>(
   return out;
 }
 
-interface H2Answer {
-  status: number;
-  headers: Record<string, string | string[]>;
-  body: Buffer;
-  trailers?: Record<string, string | string[]>;
-}
-
-/** One request on an HTTP/2 session (node:http2). */
+/** One request on an HTTP/2 session (node:http2), listed as pending until it ends. */
 function h2Request(
   session: http2.ClientHttp2Session,
   headers: http2.OutgoingHttpHeaders,
@@ -285,32 +279,7 @@ function h2Request(
 ): Promise<H2Answer> {
   const label = `${String(headers[':method'] ?? 'GET')} ${String(headers[':path'])}`;
   pendingRequests.add(label);
-  return new Promise<H2Answer>((resolve, reject) => {
-    const req = session.request(headers, { endStream: body === undefined });
-    const parts: Buffer[] = [];
-    let head: http2.IncomingHttpHeaders = {};
-    req.on('response', (h) => {
-      head = h;
-    });
-    let trailers: Record<string, string | string[]> | undefined;
-    req.on('trailers', (t: http2.IncomingHttpHeaders) => {
-      trailers = {};
-      for (const [k, v] of Object.entries(t)) if (v !== undefined) trailers[k] = v;
-    });
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => {
-      const out: Record<string, string | string[]> = {};
-      for (const [k, v] of Object.entries(head)) if (!k.startsWith(':') && v !== undefined) out[k] = v;
-      resolve({
-        status: Number(head[':status']),
-        headers: out,
-        body: Buffer.concat(parts),
-        ...(trailers !== undefined ? { trailers } : {}),
-      });
-    });
-    req.on('error', reject);
-    if (body !== undefined) req.end(body);
-  }).finally(() => pendingRequests.delete(label));
+  return sharedRequest(session, headers, body).finally(() => pendingRequests.delete(label));
 }
 
 /** Requests sent by h2Request and not answered yet (for a probe that hangs). */

@@ -32,6 +32,7 @@ import * as http2 from 'node:http2';
 import { connect as netConnect, type Socket } from 'node:net';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { type HeadInfo, type HttpHandler, type HttpParseError, HttpParser } from '@hap/http';
+import { CONNECTION_FIELDS, h2Trailers, lastChunk } from './h2-fields.ts';
 import {
   clientServerName,
   type H2Share,
@@ -48,6 +49,8 @@ const H2_STREAM = Symbol.for('hap.h2-stream');
 type OnRead = (this: Socket, nread: number, buf: Buffer) => boolean | undefined;
 
 /** How the connector reaches its server. */
+export { CONNECTION_FIELDS, h2Trailers, lastChunk } from './h2-fields.ts';
+
 export interface H2ServerOptions {
   /**
    * `alpn`: TLS offering h2 (and maybe http/1.1); HTTP/2 only when the server picks h2. false:
@@ -67,15 +70,8 @@ export interface H2ServerOptions {
   maxConcurrentStreams?: number;
 }
 
-/** HTTP/1-only fields never sent over HTTP/2 (RFC 9113 §8.2.2). */
-const CONNECTION_FIELDS = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-]);
+/** What a request's trailers never carry to an h2 server: the HTTP/1-only fields, and Host. */
+const NOT_TRAILERS: ReadonlySet<string> = new Set([...CONNECTION_FIELDS, 'host']);
 
 function noop(): void {}
 
@@ -603,10 +599,8 @@ export class H2Channel extends EventEmitter implements HttpHandler {
     for (let i = 0; i < list.length; i += 2) {
       const name = (list[i] as string).toLowerCase();
       let value = list[i + 1] as string;
-      if (CONNECTION_FIELDS.has(name)) {
-        // an origin-form request keeps its Host (HAProxy sends no :authority then)
-        if (name !== 'host' || authority !== undefined) continue;
-      }
+      // an origin-form request keeps its Host (HAProxy sends no :authority then)
+      if (CONNECTION_FIELDS.has(name) || (name === 'host' && authority !== undefined)) continue;
       if (name === 'te') {
         if (!/(^|[\s,])trailers\s*(;|,|$)/i.test(value)) continue;
         value = 'trailers';
@@ -627,15 +621,7 @@ export class H2Channel extends EventEmitter implements HttpHandler {
   }
 
   onTrailers(trailers: string[]): void {
-    const t: Record<string, string | string[]> = {};
-    for (let i = 0; i < trailers.length; i += 2) {
-      const name = (trailers[i] as string).toLowerCase();
-      if (CONNECTION_FIELDS.has(name)) continue;
-      const had = t[name];
-      const v = trailers[i + 1] as string;
-      t[name] = had === undefined ? v : Array.isArray(had) ? [...had, v] : [had, v];
-    }
-    this.reqTrailers = t;
+    this.reqTrailers = h2Trailers(trailers, NOT_TRAILERS);
   }
 
   onMessageComplete(): void {
@@ -714,18 +700,7 @@ export class H2Channel extends EventEmitter implements HttpHandler {
     this.stream = null;
     st[CHANNEL] = undefined;
     this.link?.streamDone();
-    if (this.respChunked) {
-      let last = '0\r\n';
-      const t = this.respTrailers;
-      if (t !== undefined) {
-        for (const name of Object.keys(t)) {
-          if (name.charCodeAt(0) === 0x3a) continue;
-          const v = t[name];
-          for (const one of Array.isArray(v) ? v : [v]) last += `${name}: ${one ?? ''}\r\n`;
-        }
-      }
-      this.give(`${last}\r\n`);
-    }
+    if (this.respChunked) this.give(lastChunk(this.respTrailers));
     // the link went away while this stream finished: the channel goes with it
     if (this.link === null || this.link.dead) this.fail();
   }
