@@ -5,24 +5,14 @@
 // DOWN with L6RSP "SSL handshake failure" against plain TCP, L6RSP for a certificate that
 // does not carry the check-sni name).
 
-import { type Binary, checkConfig, freePorts, requireHaproxy, startProxy, writeConfig } from '@hap/testkit';
+import { type Binary, checkConfig, freePorts, startProxy, writeConfig } from '@hap/testkit';
 import { useTestkit } from '@hap/testkit/vitest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAllRuns, settleLeftovers } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
 import { cli } from './stats-harness.ts';
-import { makePki, type Pki } from './tls-fixtures.ts';
+import { usePki } from './tls-fixtures.ts';
 
 useTestkit();
-let pki: Pki;
-beforeAll(() => {
-  requireHaproxy();
-  pki = makePki();
-});
-afterAll(async () => {
-  killAllRuns();
-  pki?.remove();
-  expect(await settleLeftovers()).toEqual([]);
-});
+const pki = usePki();
 
 const BINARIES: readonly Binary[] = ['haproxy', 'haproxyd'];
 

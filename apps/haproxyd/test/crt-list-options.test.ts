@@ -5,23 +5,14 @@
 // cipher lists, with and without a client certificate) and what it gets is compared.
 
 import { connect as tlsConnect } from 'node:tls';
-import { type Binary, checkConfig, freePorts, requireHaproxy, startProxy, writeConfig } from '@hap/testkit';
+import { type Binary, checkConfig, freePorts, startProxy, writeConfig } from '@hap/testkit';
 import { useTestkit } from '@hap/testkit/vitest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAllRuns, runBinary, settleLeftovers } from './helpers.ts';
-import { makePki, type Pki, rawExchange } from './tls-fixtures.ts';
+import { describe, expect, it } from 'vitest';
+import { runBinary } from './helpers.ts';
+import { rawExchange, usePki } from './tls-fixtures.ts';
 
 useTestkit();
-let pki: Pki;
-beforeAll(() => {
-  requireHaproxy();
-  pki = makePki();
-});
-afterAll(async () => {
-  killAllRuns();
-  pki?.remove();
-  expect(await settleLeftovers()).toEqual([]);
-});
+const pki = usePki();
 
 const BINARIES: readonly Binary[] = ['haproxy', 'haproxyd'];
 

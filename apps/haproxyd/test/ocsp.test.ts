@@ -5,44 +5,15 @@
 // warnings and alerts of `-c` and of the start are compared too.
 
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
-import {
-  type Binary,
-  checkConfig,
-  freePorts,
-  parseDiagnostics,
-  requireHaproxy,
-  startProxy,
-  writeConfig,
-} from '@hap/testkit';
+import { type Binary, checkConfig, freePorts, parseDiagnostics, startProxy, writeConfig } from '@hap/testkit';
 import { useTestkit } from '@hap/testkit/vitest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAllRuns, runBinary, settleLeftovers } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { runBinary } from './helpers.ts';
 import { cli } from './stats-harness.ts';
-import { issue, makePki, ocspAsk, ocspIndexLine, ocspRespond, type Pki } from './tls-fixtures.ts';
+import { issue, ocspAsk, ocspIndexLine, ocspRespond, usePki } from './tls-fixtures.ts';
 
 useTestkit();
-let pki: Pki;
-
-const BINARIES: readonly Binary[] = ['haproxy', 'haproxyd'];
-
-/** Served cases: a certificate of its own (CN `<name>.ocsp.test`) and what its `.ocsp` file holds. */
-const SERVED = [
-  'good',
-  'empty',
-  'garbage',
-  'other',
-  'revoked',
-  'expired',
-  'trailing',
-  'issuerfile',
-  'nmin',
-  'twin',
-] as const;
-type Served = (typeof SERVED)[number];
-
-beforeAll(() => {
-  requireHaproxy();
-  pki = makePki();
+const pki = usePki(() => {
   const dir = pki.dir;
   for (const n of [...SERVED, 'listed', 'noissuer', 'badissuer', 'gbissuer'] as const) {
     if (n === 'twin') continue;
@@ -105,11 +76,23 @@ beforeAll(() => {
   writeFileSync(pki.path('gbissuer.pem.ocsp'), '');
   writeFileSync(pki.path('gbissuer.pem.issuer'), 'not a certificate\n');
 }, 180_000);
-afterAll(async () => {
-  killAllRuns();
-  pki?.remove();
-  expect(await settleLeftovers()).toEqual([]);
-});
+
+const BINARIES: readonly Binary[] = ['haproxy', 'haproxyd'];
+
+/** Served cases: a certificate of its own (CN `<name>.ocsp.test`) and what its `.ocsp` file holds. */
+const SERVED = [
+  'good',
+  'empty',
+  'garbage',
+  'other',
+  'revoked',
+  'expired',
+  'trailing',
+  'issuerfile',
+  'nmin',
+  'twin',
+] as const;
+type Served = (typeof SERVED)[number];
 
 function config(lines: readonly string[]): string {
   return [

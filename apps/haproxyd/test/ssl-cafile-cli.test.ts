@@ -8,18 +8,14 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
-import { type Binary, freePorts, requireHaproxy, startProxy, writeConfig } from '@hap/testkit';
+import { type Binary, freePorts, startProxy, writeConfig } from '@hap/testkit';
 import { useTestkit } from '@hap/testkit/vitest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAllRuns, settleLeftovers } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
 import { cliWithPayload as cli, waitUntil } from './stats-harness.ts';
-import { makePki, openssl, type Pki, tlsRequest } from './tls-fixtures.ts';
+import { openssl, tlsRequest, usePki } from './tls-fixtures.ts';
 
 useTestkit();
-let pki: Pki;
-beforeAll(() => {
-  requireHaproxy();
-  pki = makePki();
+const pki = usePki(() => {
   // revocation lists of the test CA: an empty one, then one revoking the good client
   writeFileSync(
     pki.path('ca.cnf'),
@@ -86,11 +82,6 @@ beforeAll(() => {
     pki.path('ca-list.txt'),
     'def.pem\nwww.pem [verify required ca-file otherca.crt] www.example.test\n',
   );
-});
-afterAll(async () => {
-  killAllRuns();
-  pki?.remove();
-  expect(await settleLeftovers()).toEqual([]);
 });
 
 const BINARIES: readonly Binary[] = ['haproxy', 'haproxyd'];

@@ -8,18 +8,14 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
-import { type Binary, freePorts, requireHaproxy, startProxy, writeConfig } from '@hap/testkit';
+import { type Binary, freePorts, startProxy, writeConfig } from '@hap/testkit';
 import { useTestkit } from '@hap/testkit/vitest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAllRuns, settleLeftovers } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
 import { cliWithPayload as cli } from './stats-harness.ts';
-import { issue, makePki, openssl, type Pki } from './tls-fixtures.ts';
+import { issue, openssl, usePki } from './tls-fixtures.ts';
 
 useTestkit();
-let pki: Pki;
-beforeAll(() => {
-  requireHaproxy();
-  pki = makePki();
+const pki = usePki(() => {
   // the replacement for www.pem: same name, another subject, serial and key
   issue(pki.dir, 'www2', '/C=FR/O=New Org/CN=www.example.test', 'DNS:www.example.test', 'ca');
   // an EC certificate, and one with its chain
@@ -46,11 +42,6 @@ beforeAll(() => {
   writeFileSync(pki.path('ec.pem'), pki.read('ec.crt') + pki.read('ec.key'));
   writeFileSync(pki.path('chain.pem'), pki.read('wild.crt') + pki.read('ca.crt') + pki.read('wild.key'));
   writeFileSync(pki.path('cli-list.txt'), 'www.pem\nchain.pem *.wild.test\n');
-});
-afterAll(async () => {
-  killAllRuns();
-  pki?.remove();
-  expect(await settleLeftovers()).toEqual([]);
 });
 
 const BINARIES: readonly Binary[] = ['haproxy', 'haproxyd'];

@@ -9,18 +9,14 @@
 import { X509Certificate } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { connect as tlsConnect } from 'node:tls';
-import { type Binary, freePorts, requireHaproxy, startProxy, writeConfig } from '@hap/testkit';
+import { type Binary, freePorts, startProxy, writeConfig } from '@hap/testkit';
 import { useTestkit } from '@hap/testkit/vitest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAllRuns, settleLeftovers } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
 import { cliWithPayload as cli, waitUntil } from './stats-harness.ts';
-import { issue, makePki, type Pki } from './tls-fixtures.ts';
+import { issue, usePki } from './tls-fixtures.ts';
 
 useTestkit();
-let pki: Pki;
-beforeAll(() => {
-  requireHaproxy();
-  pki = makePki();
+const pki = usePki(() => {
   // the certificate pushed at run time, and one for the strict-sni bind
   issue(pki.dir, 'extra', '/CN=extra.test', 'DNS:extra.test,DNS:more.test', 'ca');
   issue(pki.dir, 'strict', '/CN=strict.test', 'DNS:strict.test', 'ca');
@@ -37,11 +33,6 @@ beforeAll(() => {
     ].join('\n'),
   );
   writeFileSync(pki.path('strict-list.txt'), 'strict.pem\nwww.pem\n');
-});
-afterAll(async () => {
-  killAllRuns();
-  pki?.remove();
-  expect(await settleLeftovers()).toEqual([]);
 });
 
 const BINARIES: readonly Binary[] = ['haproxy', 'haproxyd'];

@@ -16,6 +16,9 @@ import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type PeerCertificate } from 'node:tls';
+import { requireHaproxy } from '@hap/testkit';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { killAllRuns, settleLeftovers } from './helpers.ts';
 
 export interface Pki {
   readonly dir: string;
@@ -71,6 +74,37 @@ export function issue(
     join(dir, `${name}.pem`),
     readFileSync(join(dir, `${name}.crt`), 'latin1') + readFileSync(join(dir, `${name}.key`), 'latin1'),
   );
+}
+
+/**
+ * The preamble of a TLS end-to-end test file: HAProxy is required, a PKI is made before the
+ * file's tests (then `setUp` runs with it), and after them every run is killed, the PKI
+ * removed and no process left over. The PKI returned is usable from the first test on.
+ */
+export function usePki(setUp?: (pki: Pki) => void | Promise<void>, timeoutMs?: number): Pki {
+  let made: Pki | undefined;
+  const pki = (): Pki => {
+    if (made === undefined) throw new Error('the test PKI is made in beforeAll');
+    return made;
+  };
+  beforeAll(async () => {
+    requireHaproxy();
+    made = makePki();
+    await setUp?.(made);
+  }, timeoutMs);
+  afterAll(async () => {
+    killAllRuns();
+    made?.remove();
+    expect(await settleLeftovers()).toEqual([]);
+  });
+  return {
+    get dir() {
+      return pki().dir;
+    },
+    path: (name) => pki().path(name),
+    read: (name) => pki().read(name),
+    remove: () => pki().remove(),
+  };
 }
 
 export function makePki(): Pki {

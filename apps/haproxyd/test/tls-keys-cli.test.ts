@@ -8,35 +8,19 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
-import {
-  type Binary,
-  freePorts,
-  type ProxyHandle,
-  requireHaproxy,
-  startProxy,
-  writeConfig,
-} from '@hap/testkit';
+import { type Binary, freePorts, type ProxyHandle, startProxy, writeConfig } from '@hap/testkit';
 import { useTestkit } from '@hap/testkit/vitest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAllRuns, settleLeftovers } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
 import { cli } from './stats-harness.ts';
-import { makePki, type Pki } from './tls-fixtures.ts';
+import { usePki } from './tls-fixtures.ts';
 
 useTestkit();
-let pki: Pki;
-const key = (seed: number, bytes = 48) => Buffer.alloc(bytes, seed).toString('base64');
-beforeAll(() => {
-  requireHaproxy();
-  pki = makePki();
+const pki = usePki(() => {
   writeFileSync(pki.path('a.keys'), `${[1, 2, 3, 4, 5].map((i) => key(i)).join('\n')}\n`);
   writeFileSync(pki.path('b.keys'), `${[11, 12, 13].map((i) => key(i)).join('\n')}\n`);
   writeFileSync(pki.path('c.keys'), `${[21, 22, 23].map((i) => key(i)).join('\n')}\n`);
 });
-afterAll(async () => {
-  killAllRuns();
-  pki?.remove();
-  expect(await settleLeftovers()).toEqual([]);
-});
+const key = (seed: number, bytes = 48) => Buffer.alloc(bytes, seed).toString('base64');
 
 /** One HTTPS request offering `session`: whether it resumed, and the last ticket it got. */
 function request(port: number, session?: Buffer): Promise<{ resumed: boolean; ticket: Buffer | undefined }> {

@@ -18,27 +18,17 @@ import {
   checkConfig,
   freePorts,
   type ProxyHandle,
-  requireHaproxy,
   startProxy,
   startRawBackend,
   writeConfig,
 } from '@hap/testkit';
 import { useTestkit } from '@hap/testkit/vitest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAllRuns, runBinary, settleLeftovers } from './helpers.ts';
-import { makePki, type Pki, rawExchange, tlsRequest } from './tls-fixtures.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runBinary } from './helpers.ts';
+import { rawExchange, tlsRequest, usePki } from './tls-fixtures.ts';
 
 useTestkit();
-let pki: Pki;
-beforeAll(() => {
-  requireHaproxy();
-  pki = makePki();
-});
-afterAll(async () => {
-  killAllRuns();
-  pki?.remove();
-  expect(await settleLeftovers()).toEqual([]);
-});
+const pki = usePki();
 
 const BINARIES: readonly Binary[] = ['haproxy', 'haproxyd'];
 const TIMEOUT_CLIENT_MS = 500;
