@@ -9,9 +9,9 @@ import { TimerHeap, type TimerNode } from './timer-heap.ts';
  * The common pattern is a connection timeout pushed back on every read or write and
  * cancelled when the connection ends; it rarely fires. So, as HAProxy's task_queue()
  * does with its tree, a timer moved *later* keeps its place in the heap and only its
- * `expire` changes: O(1), no allocation. When the entry reaches the top and is found
- * not due yet, it is filed again under its real date (one O(log n) move for any
- * number of postponements). Moving a timer earlier, arming one and cancelling one are
+ * `expire` changes: O(1), no allocation. When the entry reaches the top, it is filed
+ * again under its real date (one O(log n) move for any number of postponements), and
+ * wakes only from there, so timers always wake in expiry order. Moving a timer earlier, arming one and cancelling one are
  * O(log n); cancelling removes the entry at once, so a closed connection's task is
  * not held by the heap until its old date.
  */
@@ -124,7 +124,9 @@ class SchedulerCore {
     const heap = this.heap;
     let woken = 0;
     for (let top = heap.peek(); top !== undefined && top.heapKey <= now; top = heap.peek()) {
-      if (top.expire <= now) {
+      // A postponed entry that is due all the same is filed under its real date
+      // first, so that timers due in one batch wake in expiry order.
+      if (top.expire === top.heapKey) {
         heap.remove(top);
         top.expire = TICK_ETERNITY;
         this.wake(top, TASK_WOKEN.TIMER);

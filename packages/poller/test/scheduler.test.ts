@@ -203,6 +203,19 @@ describe('Scheduler with a manual clock', () => {
     expect(calls).toBe(3);
   });
 
+  it('wakes a postponed timer after an earlier one due in the same batch', () => {
+    const { clock, scheduler, log, task } = setup();
+    const late = task('late');
+    const early = task('early');
+    late.queue(clock.now());
+    early.queue(clock.now());
+    late.queue(clock.now() + 1); // postponed: still filed under its first date
+    clock.advance(1);
+    expect(scheduler.wakeExpired()).toBe(2);
+    scheduler.runQueued();
+    expect(log).toEqual(['early', 'late']);
+  });
+
   it('rejects NaN expiry dates', () => {
     const { task } = setup();
     expect(() => task('x').queue(Number.NaN)).toThrow(
