@@ -1,7 +1,8 @@
 // `show stat` counters after the same traffic through HAProxy 2.6 and haproxyd (same
 // configuration, same requests): the deterministic columns must be equal — sessions and
 // requests (stot, req_tot, lbtot), response classes (hrsp_*), connection errors and retries
-// (econ, wretr, wredis) on the frontend, the backend and each server.
+// (econ, wretr, wredis), and bytes as HAProxy counts them (bin, bout) on the frontend, the
+// backend and each server.
 import net from 'node:net';
 import { join } from 'node:path';
 import {
@@ -47,6 +48,8 @@ const COLUMNS = [
   'econ',
   'wretr',
   'wredis',
+  'bin',
+  'bout',
 ];
 
 function pick(csv: string): Record<string, Record<string, string>> {

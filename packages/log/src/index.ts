@@ -41,7 +41,13 @@ export {
   TCP_LOG_FORMAT,
 } from './predefined.ts';
 export type { LogRecord } from './record.ts';
-export { createLogRecord, formatRequestLine, httpLogBytes } from './record.ts';
+export {
+  createLogRecord,
+  formatRequestLine,
+  httpLogBytes,
+  htxHeadBytes,
+  htxTrailerBytes,
+} from './record.ts';
 export type {
   LogAddress,
   LogDirective,

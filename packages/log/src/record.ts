@@ -217,20 +217,82 @@ export function formatRequestLine(method: string, uri: string, version: string, 
 }
 
 /**
- * An HTTP/1 message's size as HAProxy counts it for %U and %B (its internal HTX sizes, not
- * the bytes on the wire): the start line and its CRLF, each header as its name and value
- * only (4 bytes less than "name: value\r\n"), the empty line, the body's payload without
- * chunk framing, and 1 more for the end of a chunked body. `headers` is the flat
- * `[name0, value0, name1, value1, …]` list as sent (for %B: as sent to the client, with the
- * headers HAProxy added).
+ * What HAProxy's internal message adds to the text of a start line and its headers: the start
+ * line's block (its three parts without separators, plus 20) and the end of the headers (1).
+ */
+const HTX_HEAD_OVERHEAD = 21;
+
+/**
+ * An HTTP message head's size as HAProxy counts it for `%U`/`%B` and for the `bin`/`bout`
+ * counters: its internal sizes, not the bytes on the wire. `startParts` is the length of the
+ * start line's three parts together (method + URI + version, or version + status + reason);
+ * `headers` the flat `[name0, value0, …]` list as received. Each header counts its name and
+ * value, except that HAProxy's HTTP/1 layer takes the `close` and `keep-alive` tokens out of
+ * `Connection` (the header goes when nothing is left).
+ */
+export function htxHeadBytes(startParts: number, headers: readonly string[]): number {
+  let n = startParts + HTX_HEAD_OVERHEAD;
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    const name = headers[i] as string;
+    const value = headers[i + 1] as string;
+    // 'c' first: user-agent and keep-alive have ten letters too
+    if (name.length === 10 && (name.charCodeAt(0) | 0x20) === 0x63 && name.toLowerCase() === 'connection')
+      n += connectionBytes(value);
+    else n += name.length + value.length;
+  }
+  return n;
+}
+
+/** Trailers as HAProxy counts them: each name and value, and their end (1). */
+export function htxTrailerBytes(trailers: readonly string[] | undefined): number {
+  if (trailers === undefined || trailers.length === 0) return 0;
+  let n = 1;
+  for (let i = 0; i < trailers.length; i++) n += (trailers[i] as string).length;
+  return n;
+}
+
+/** A `Connection` header's count once `close` and `keep-alive` are out of it (0: it goes). */
+function connectionBytes(value: string): number {
+  const v = connectionValue(value);
+  return v === '' ? 0 : 10 + v.length;
+}
+
+const DROPPED_TOKEN = /^[ \t]*(?:close|keep-alive)[ \t]*$/i;
+
+/**
+ * The value HAProxy keeps: untouched when it has neither token; otherwise what precedes the
+ * first one stays as written, and each later token that stays follows with a bare comma
+ * ("a, close, b" keeps "a,b"; "a , b , close" keeps "a , b ").
+ */
+function connectionValue(value: string): string {
+  if (!/close|keep-alive/i.test(value)) return value;
+  const parts = value.split(',');
+  const first = parts.findIndex((p) => DROPPED_TOKEN.test(p));
+  if (first < 0) return value;
+  let out = parts.slice(0, first).join(',');
+  for (let i = first + 1; i < parts.length; i++) {
+    const p = parts[i] as string;
+    if (DROPPED_TOKEN.test(p)) continue;
+    const token = p.replace(/^[ \t]+/, '');
+    if (token === '') continue;
+    out = out === '' ? token : `${out},${token}`;
+  }
+  return out;
+}
+
+/**
+ * A whole HTTP/1 message as HAProxy counts it (see htxHeadBytes): `startLine` as written
+ * ("GET / HTTP/1.1", "HTTP/1.1 200 OK"), the body's payload without chunk framing, and for a
+ * chunked body its end (1) and its trailers.
  */
 export function httpLogBytes(
   startLine: string,
   headers: readonly string[],
   bodyBytes: number,
   chunked: boolean,
+  trailers?: readonly string[],
 ): number {
-  let n = startLine.length + 2 + 2 + bodyBytes + (chunked ? 1 : 0);
-  for (const h of headers) n += h.length;
-  return n;
+  // the two spaces that separate the start line's parts are not counted
+  const n = htxHeadBytes(startLine.length - 2, headers) + bodyBytes;
+  return chunked ? n + Math.max(1, htxTrailerBytes(trailers)) : n;
 }

@@ -147,8 +147,6 @@ export class HttpFrontend implements HttpSessionOwner, Frontend {
   sessionClosed(session: HttpSession): void {
     if (!this.streams.delete(session)) return;
     if (session.client[H2_STREAM] === true) this.muxStreams--;
-    this.counters.bin += session.client.bytesRead;
-    this.counters.bout += session.client.bytesWritten;
     this.hooks.streamClosed(this, session);
   }
 

@@ -40,7 +40,7 @@ import {
   responseHead,
 } from '@hap/http';
 import type { LogRecord } from '@hap/log';
-import { formatRequestLine, httpLogBytes } from '@hap/log/engine';
+import { formatRequestLine, htxHeadBytes, htxTrailerBytes } from '@hap/log/engine';
 import type {
   HttpMessage,
   HttpRuleList,
@@ -488,6 +488,12 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   /** `Expect: 100-continue` and no body byte received yet. */
   reqExpect: boolean;
   reqBodyBytes: number;
+  /**
+   * The current request's and response's bytes as HAProxy counts them (its internal message
+   * sizes): `%U` and `%B`, and the `bin`/`bout` of the frontend, backend and server.
+   */
+  txIn: number;
+  txOut: number;
   /** The client left after a complete request: the response is read and dropped (no abortonclose). */
   orphan: boolean;
   /** The response ended before the request (an early answer): the request body still goes on. */
@@ -590,6 +596,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.srvClose = false;
     this.reqExpect = false;
     this.reqBodyBytes = 0;
+    this.txIn = 0;
+    this.txOut = 0;
     this.orphan = false;
     this.respDone = false;
     this.buffering = false;
@@ -745,6 +753,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     const st = this.state;
     if (st === ST_TUNNEL) {
       this.touch(T_TUNNEL);
+      this.txIn += chunk.length;
       const conn = this.conn;
       if (conn && !conn.socket.write(chunk)) this.client.pause();
       return;
@@ -797,12 +806,16 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   // --- request parser events ----------------------------------------------------------------
 
   onHeadersComplete(info: HeadInfo): void {
+    // the version ("HTTP/1.1", "HTTP/2.0") has 8 characters
+    this.txIn = htxHeadBytes(info.method.length + info.target.length + 8, info.headers);
     const r = this.log;
     if (r !== null) {
       r.tRequest = this.logTime();
-      const version = `HTTP/${info.versionMajor}.${info.versionMinor}`;
-      r.requestLine = formatRequestLine(info.method, info.target, version);
-      r.bytesIn = httpLogBytes(`${info.method} ${info.target} ${version}`, info.headers, 0, false);
+      r.requestLine = formatRequestLine(
+        info.method,
+        info.target,
+        `HTTP/${info.versionMajor}.${info.versionMinor}`,
+      );
     }
     if (
       info.versionMajor === 1 &&
@@ -853,6 +866,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.service = null;
     // error pages and after-response rules follow the backend once it is chosen
     this.backend = null;
+    this.server = null;
     // the client's inactivity now counts (request body)
     this.arm(T_CLIENT, owner.timeouts.client);
     // rules see the target as HAProxy's HTTP/1 layer leaves it
@@ -1322,11 +1336,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
         : '';
     this.respOut.push(`${head}${conn}\r\n`);
     if (reply.body.length > 0 && this.reqMethod !== 'HEAD') this.respOut.push(reply.body);
-    const r = this.log;
-    if (r !== null) {
-      r.status = status;
-      r.bytesOut = headLogBytes(`${head}${conn}\r\n`) + (this.reqMethod !== 'HEAD' ? reply.body.length : 0);
-    }
+    this.txOut += headLogBytes(head) + (this.reqMethod !== 'HEAD' ? reply.body.length : 0);
+    if (this.log !== null) this.log.status = status;
   }
 
   /** The `http-after-response` rules applied to a reply's head (unchanged when there are none). */
@@ -1353,6 +1364,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
 
   onBody(slice: Buffer): void {
     this.reqBodyBytes += slice.length;
+    this.txIn += slice.length;
     if (this.heldHead !== null) {
       this.heldBody.push(Buffer.from(slice));
       if (this.reqBodyBytes < BUFFER_REQUEST_LIMIT) return;
@@ -1398,6 +1410,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
 
   onMessageComplete(): void {
     this.reqComplete = true;
+    if (this.reqChunked) this.txIn += Math.max(1, htxTrailerBytes(this.reqTrailers));
     if (this.heldHead !== null) {
       this.releaseHeld();
       if (this.state !== ST_TXN || this.respStarted) return; // refused or answered at once
@@ -1746,6 +1759,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   onServerData(c: ServerConn, chunk: Buffer): void {
     if (this.state === ST_TUNNEL) {
       this.touch(T_TUNNEL);
+      this.txOut += chunk.length;
       if (!this.client.write(chunk)) c.socket.pause();
       return;
     }
@@ -1780,6 +1794,10 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
 
   onResponseHead(info: HeadInfo): void {
     const status = info.status;
+    // the response as the server sent it, interim ones included, whatever the rules change
+    this.txOut += htxHeadBytes(11 + this.respReason.length, info.headers);
+    // a response read from HTTP/2 frames came without the transfer-encoding added to it here
+    if (info.chunked && this.server?.h2 !== undefined && h2Framed(this.conn)) this.txOut -= 24;
     if (status >= 100 && status < 200 && status !== 101) {
       // interim response (100 Continue, 103): forwarded as it came
       this.respOut.push(responseHead(info, this.respReason, 'none', false));
@@ -1842,9 +1860,6 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     if (r !== null) {
       r.tData = this.logTime();
       r.status = info.status;
-      r.bytesOut = headLogBytes(head);
-      // read from HTTP/2 frames (h2-server.ts): counted as HAProxy counts such a response
-      if (this.server?.h2 !== undefined && h2Framed(this.conn)) r.bytesOut += h2HeadLogDelta(info, conn);
       // option logasap: the line goes once this read of the server is handled, with the body
       // bytes it brought (HAProxy logs what its buffer holds after the response analysers)
       if (this.owner.log!.early !== undefined) this.logEarly = true;
@@ -1856,12 +1871,10 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.logEarly = false;
     const r = this.log;
     if (r === null) return;
-    const bytesIn = r.bytesIn;
     r.tClose = r.tData;
     this.fillLogCounters(r);
     if (this.owner.log!.samples) r.env = this.requestEnv();
     this.owner.log!.early!(r);
-    r.bytesIn = bytesIn;
   }
 
   /**
@@ -1944,8 +1957,9 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   }
 
   onResponseBody(slice: Buffer): void {
+    // counted as it came, even when a rule refused the response and the body is dropped
+    this.txOut += slice.length;
     if (this.dropReply !== null) return;
-    if (this.log !== null) this.log.bytesOut += slice.length;
     if (this.respChunked) this.respOut.push(chunkHeader(slice.length), slice, CRLF);
     else this.respOut.push(slice);
   }
@@ -1969,10 +1983,9 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     c.parser.pause();
     if (this.respChunked) {
       this.respOut.push(lastChunk(this.respTrailers));
-      if (this.log !== null) {
-        if (this.server?.h2 === undefined || !h2Framed(c)) this.log.bytesOut++;
-        else this.log.bytesOut += h2TrailersLogBytes(this.respTrailers);
-      }
+      // HTTP/2 frames end a body without a last chunk: only trailers count there
+      const trailers = htxTrailerBytes(this.respTrailers);
+      this.txOut += this.server?.h2 !== undefined && h2Framed(c) ? trailers : Math.max(1, trailers);
     }
     // sent before anything the next (pipelined) request may write
     this.flushResponse();
@@ -2071,6 +2084,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.releaseSlot();
     // HAProxy's counters in the line no longer count this request
     if (this.log !== null) this.emitLog('');
+    this.countTraffic();
     // a stop announced the close with the response (closeAfter is set from `stopping`)
     if (this.closeAfter || !this.reqComplete) {
       this.state = ST_CLOSED;
@@ -2191,6 +2205,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.disarm();
     this.releaseSlot();
     if (this.log !== null) this.emitLog(reason);
+    this.countTraffic();
     const own = this.ownConns;
     for (let i = 0; i < own.length; i++) this.release(own[i]!);
     own.length = 0;
@@ -2301,9 +2316,30 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.owner.log!.emit(r);
   }
 
-  /** The request body's bytes, retries and the backend and server counts, as the line reports them now. */
+  /** The transaction's bytes go to the `bin`/`bout` of its frontend, backend and server. */
+  private countTraffic(): void {
+    const bin = this.txIn;
+    const bout = this.txOut;
+    if (bin === 0 && bout === 0) return;
+    this.txIn = 0;
+    this.txOut = 0;
+    const fe = this.owner.counters;
+    fe.bin += bin;
+    fe.bout += bout;
+    const be = this.backend;
+    if (be === null) return;
+    be.counters.bin += bin;
+    be.counters.bout += bout;
+    const srv = this.server;
+    if (srv === null) return;
+    srv.counters.bin += bin;
+    srv.counters.bout += bout;
+  }
+
+  /** The request's and response's bytes, retries and the backend and server counts, as the line reports them now. */
   private fillLogCounters(r: LogRecord): void {
-    r.bytesIn += this.reqBodyBytes + (this.reqChunked && this.reqComplete ? 1 : 0);
+    r.bytesIn = this.txIn;
+    r.bytesOut = this.txOut;
     r.retries = this.attempts > 0 ? this.attempts - 1 : 0;
     const be = this.backend;
     r.beconn = be !== null ? be.currentConns() : 0;
@@ -2539,28 +2575,15 @@ function h2Framed(c: ServerConn | null): boolean {
   return c !== null && (c.socket as Socket & { h2Framed?: boolean }).h2Framed === true;
 }
 
-/**
- * HAProxy counts an HTTP/2 response as its start line and end of headers (32 bytes), then the
- * name and value of each field the server sent; the status line and empty line written here
- * count 17, and the fields this side adds are not in its count: the `connection` one written
- * to the client, the `transfer-encoding: chunked` of a response without length (h2-server.ts).
- */
-function h2HeadLogDelta(info: HeadInfo, conn: ConnectionHeader): number {
-  const connection = conn === 'close' ? 15 : conn === 'keep-alive' ? 20 : 0;
-  return 15 - connection - (info.chunked ? 24 : 0);
-}
-
-/** HAProxy counts an HTTP/2 response's trailers (names and values, and their end), no last chunk. */
-function h2TrailersLogBytes(trailers: string[] | undefined): number {
-  if (trailers === undefined || trailers.length === 0) return 0;
-  let n = 1;
-  for (const x of trailers) n += x.length;
-  return n;
-}
-
+/** A reply made here ("start line\r\nname: value\r\n…") as HAProxy counts it (htxHeadBytes). */
 function headLogBytes(head: string): number {
-  let lines = 0;
-  for (let i = head.indexOf('\r\n'); i >= 0; i = head.indexOf('\r\n', i + 2)) lines++;
-  // the start line and the empty line keep their CRLF
-  return head.length - 4 * Math.max(0, lines - 2);
+  const lines = head.split('\r\n');
+  const fields: string[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i] as string;
+    const colon = line.indexOf(':');
+    if (colon > 0) fields.push(line.slice(0, colon), line.slice(colon + 1).trim());
+  }
+  // the two spaces between the start line's parts are not counted
+  return htxHeadBytes((lines[0] as string).length - 2, fields);
 }
