@@ -11,6 +11,7 @@ import {
   dumpKeywords,
   evaluateCondition,
   formatDiagnostic,
+  type HonouredKeywords,
   type LoadResult,
   loadConfig,
 } from '@hap/config';
@@ -120,6 +121,23 @@ async function compileRules(result: LoadResult): Promise<void> {
   if (found.some((d) => d.level === 'alert')) result.ok = false;
 }
 
+/** What the sample and rule engines honour, for `-dK` (loaded only then). */
+async function honouredKeywords(): Promise<HonouredKeywords> {
+  const [{ CONVERTERS, FETCHES }, { HTTP_ACTIONS }] = await Promise.all([
+    import('@hap/sample'),
+    import('@hap/rules'),
+  ]);
+  const implemented = (list: readonly { name: string; implemented: boolean }[]) =>
+    new Set(list.filter((x) => x.implemented).map((x) => x.name));
+  return {
+    fetches: implemented(FETCHES),
+    converters: implemented(CONVERTERS),
+    httpActions: HTTP_ACTIONS,
+    // `use-service` names stats-page.ts serves
+    services: new Set(['prometheus-exporter']),
+  };
+}
+
 /** Prints diagnostics as HAProxy does; `-q` keeps only alerts. Returns whether any alert or (with -dW) warning was seen. */
 function reportDiagnostics(o: CliOptions, result: LoadResult): { fatal: boolean; warnings: number } {
   let warnings = 0;
@@ -200,7 +218,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const config = loadConfiguration(o);
   // rules are compiled even when other lines have errors: HAProxy reports both in one pass
   await compileRules(config);
-  if (o.dumpKeywordClasses !== undefined) out(dumpKeywords(o.dumpKeywordClasses));
+  if (o.dumpKeywordClasses !== undefined) out(dumpKeywords(o.dumpKeywordClasses, await honouredKeywords()));
   if (o.dumpModel === 'json') out(JSON.stringify(config.model, null, 2));
   const { fatal, warnings } = reportDiagnostics(o, config);
   if (fatal) return 1;

@@ -33,13 +33,33 @@ export interface KeywordDumpRow {
   status: 'supported' | 'parsed' | 'unsupported';
 }
 
+/**
+ * What the program honours beyond the configuration language, which this package cannot see
+ * (the sample engine, the rule engine, the runtime API). A class left out keeps `parsed`.
+ */
+export interface HonouredKeywords {
+  /** Sample fetches the sample engine implements (the others are refused "not supported yet"). */
+  readonly fetches?: ReadonlySet<string>;
+  readonly converters?: ReadonlySet<string>;
+  /** The actions each HTTP rule set (`http-request`, …) runs. */
+  readonly httpActions?: Readonly<Record<string, readonly string[]>>;
+  /** Runtime API commands, by their words ("show stat"). */
+  readonly cli?: ReadonlySet<string>;
+  readonly services?: ReadonlySet<string>;
+}
+
+function known(set: ReadonlySet<string> | undefined, name: string): KeywordDumpRow['status'] {
+  if (set === undefined) return 'parsed';
+  return set.has(name) ? 'supported' : 'unsupported';
+}
+
 function status(row: KeywordRow): KeywordDumpRow['status'] {
   if (!row.parse) return 'unsupported';
   return row.supported ? 'supported' : 'parsed';
 }
 
 /** Every keyword row, grouped by class. */
-export function keywordRows(): KeywordDumpRow[] {
+export function keywordRows(honoured: HonouredKeywords = {}): KeywordDumpRow[] {
   const rows: KeywordDumpRow[] = [];
   const add = (cls: KeywordClass, name: string, st: KeywordDumpRow['status']) =>
     rows.push({ class: cls, name, status: st });
@@ -54,19 +74,34 @@ export function keywordRows(): KeywordDumpRow[] {
   const serverRow = PROXY_TABLE.get('server')!;
   for (const s of SERVER_OPTIONS) add('cfg', `server <name> <addr> ${s.name}`, status(serverRow));
   for (const [set, actions] of Object.entries(RULE_ACTIONS)) {
-    for (const a of actions) add('cfg', `${set} ${a}`, UNSUPPORTED_ACTIONS.has(a) ? 'unsupported' : 'parsed');
+    const ran = honoured.httpActions?.[set];
+    for (const a of actions) {
+      // `set-var(` in the catalog, `set-var` in the rule engine
+      const name = a.endsWith('(') ? a.slice(0, -1) : a;
+      const st = UNSUPPORTED_ACTIONS.has(a)
+        ? 'unsupported'
+        : ran === undefined
+          ? 'parsed'
+          : ran.includes(name)
+            ? 'supported'
+            : 'unsupported';
+      add('cfg', `${set} ${a}`, st);
+    }
   }
   for (const s of OTHER_SECTIONS) {
     add('cfg', `section ${s.name}`, s.supported ? 'parsed' : 'unsupported');
   }
-  // sample fetches, converters and ACL keywords are checked by name and arguments
-  for (const k of ACL_KEYWORDS) add('acl', `${k.name} = ${k.fetch} -m ${k.match}`, 'parsed');
-  for (const f of SAMPLE_FETCHES) add('smp', f.name, 'parsed');
-  for (const c of CONVERTERS) add('cnv', c.name, 'parsed');
-  // the runtime API, filters and services are not there yet
-  for (const c of CLI_COMMANDS) add('cli', c, 'unsupported');
+  // an ACL keyword is as good as the fetch it stands for
+  for (const k of ACL_KEYWORDS)
+    add('acl', `${k.name} = ${k.fetch} -m ${k.match}`, known(honoured.fetches, k.fetch));
+  for (const f of SAMPLE_FETCHES) add('smp', f.name, known(honoured.fetches, f.name));
+  for (const c of CONVERTERS) add('cnv', c.name, known(honoured.converters, c.name));
+  // runtime commands: haproxyd's `help` lists those it has
+  for (const c of CLI_COMMANDS)
+    add('cli', c, honoured.cli === undefined ? 'unsupported' : known(honoured.cli, c));
+  // no filter yet (compression, cache, spoe, trace, bwlim are refused)
   for (const f of FILTER_NAMES) add('flt', f, 'unsupported');
-  for (const s of SERVICE_NAMES) add('svc', s, s === 'prometheus-exporter' ? 'parsed' : 'unsupported');
+  for (const s of SERVICE_NAMES) add('svc', s, known(honoured.services, s));
   return rows;
 }
 
@@ -81,10 +116,10 @@ const TITLES: Record<KeywordClass, string> = {
 };
 
 /** Text for `-dK<classes>`: `all`, or a list of KEYWORD_CLASSES (unknown names are skipped, as HAProxy does). */
-export function dumpKeywords(classes: readonly string[]): string {
+export function dumpKeywords(classes: readonly string[], honoured: HonouredKeywords = {}): string {
   const all = classes.length === 0 || classes.includes('all');
   const lines: string[] = [];
-  const rows = keywordRows();
+  const rows = keywordRows(honoured);
   for (const cls of KEYWORD_CLASSES) {
     if (!all && !classes.includes(cls)) continue;
     lines.push(

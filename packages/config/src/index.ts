@@ -8,7 +8,13 @@
 export { CRT_LIST_OPTIONS } from './catalog/bind.ts';
 export { type ConditionContext, type ConditionResult, evaluateCondition } from './condition.ts';
 export { type Diagnostic, type DiagnosticLevel, formatDiagnostic, hasAlerts } from './diagnostics.ts';
-export { dumpKeywords, KEYWORD_CLASSES, type KeywordDumpRow, keywordRows } from './dump.ts';
+export {
+  dumpKeywords,
+  type HonouredKeywords,
+  KEYWORD_CLASSES,
+  type KeywordDumpRow,
+  keywordRows,
+} from './dump.ts';
 export { type CookieParse, type CookieSettings, parseCookieArgs } from './keywords/cookie.ts';
 export { LOG_FACILITIES, LOG_LEVELS } from './keywords/log.ts';
 export { type LexResult, tokenizeLine } from './lexer.ts';
