@@ -10,6 +10,9 @@ import { isAbsolute, resolve } from 'node:path';
 import type { ConfigModel, Diagnostic, Directive, ProxyModel } from '@hap/config';
 import { ERROR_PAGE_STATUSES, type ErrorMessage, loadErrorFile, parseErrorFile } from '@hap/http';
 import {
+  type CompressionAlgorithm,
+  type CompressionSettings,
+  compressionAvailable,
   type ForwardFor,
   type HeaderCapture,
   type HttpCaptures,
@@ -275,15 +278,50 @@ export function httpSettings(
 ): HttpProxySettings {
   const sections = chain(model, p);
   const pages = errorPages(model, p, sections, out, httpErrors);
+  const compression = compressionOf(sections);
+  if (compression !== undefined && !compressionAvailable()) {
+    out.push({
+      level: 'alert',
+      code: 'HAP_ERR_COMPRESSION',
+      message: `${p.kind} '${p.name}': 'compression' needs zlib's synchronous streams, which this Node.js lacks.`,
+    });
+  }
   return {
     mode: connectionMode(sections),
     forwardFor: forwardFor(sections, out),
     errorFiles: pages.files,
     ...(pages.replies.size > 0 ? { errorReplies: pages.replies } : {}),
     bufferRequest: optionOn(sections, 'option http-buffer-request'),
+    compression,
     rules: undefined,
     captures: p.kind === 'frontend' || p.kind === 'listen' ? captures(p, out) : undefined,
   };
+}
+
+/**
+ * `compression` lines of a section and its defaults. HAProxy keeps algorithms and types in
+ * lists where each new one goes first, the section's before its defaults section's: that is
+ * the order in which an `Accept-Encoding` token is matched. `offload` counts only in the
+ * section itself (ignored in defaults, with a warning).
+ */
+function compressionOf(sections: ProxyModel[]): CompressionSettings | undefined {
+  const algorithms: CompressionAlgorithm[] = [];
+  const types: string[] = [];
+  let offload = false;
+  let any = false;
+  for (const sec of sections) {
+    const lines = sec.directives.filter((d) => d.keyword === 'compression');
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const d = lines[i]!;
+      const [, what, ...rest] = d.args;
+      any = true;
+      d.supported = true;
+      if (what === 'algo') algorithms.push(...(rest.reverse() as CompressionAlgorithm[]));
+      else if (what === 'type') types.push(...rest.reverse().map((t) => t.toLowerCase()));
+      else if (what === 'offload' && sec === sections[0] && sec.kind !== 'defaults') offload = true;
+    }
+  }
+  return any ? { algorithms, types, offload } : undefined;
 }
 
 /** HAProxy keeps a captured cookie in 64 bytes (`tune.cookie_len`): 63 characters at most. */

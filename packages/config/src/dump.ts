@@ -99,8 +99,8 @@ export function keywordRows(honoured: HonouredKeywords = {}): KeywordDumpRow[] {
   // runtime commands: haproxyd's `help` lists those it has
   for (const c of CLI_COMMANDS)
     add('cli', c, honoured.cli === undefined ? 'unsupported' : known(honoured.cli, c));
-  // no filter yet (compression, cache, spoe, trace, bwlim are refused)
-  for (const f of FILTER_NAMES) add('flt', f, 'unsupported');
+  // the compression filter only (cache, spoe, trace, fcgi-app, opentracing are refused)
+  for (const f of FILTER_NAMES) add('flt', f, f === 'compression' ? 'supported' : 'unsupported');
   for (const s of SERVICE_NAMES) add('svc', s, known(honoured.services, s));
   return rows;
 }

@@ -67,6 +67,14 @@ import { connectionAddresses } from './accept-proxy.ts';
 import type { Backend, QueuedRequest, RequestKey } from './backend.ts';
 import { captureHeaders, type HttpCaptures } from './capture.ts';
 import {
+  type CompressionAlgorithm,
+  type CompressionSettings,
+  Compressor,
+  chooseAlgorithm,
+  compressedHead,
+  compressible,
+} from './compression.ts';
+import {
   type CookieCapture,
   type CookiePersistence,
   CookieTxn,
@@ -149,6 +157,8 @@ export interface HttpProxySettings {
   intercept?: InterceptService | undefined;
   /** A frontend's `capture` lines (for its log lines); undefined without any. */
   captures?: HttpCaptures | undefined;
+  /** `compression algo|type|offload`; undefined without any. */
+  compression?: CompressionSettings | undefined;
 }
 
 /** A service attached to a proxy that takes the requests it claims (HAProxy's stats applet). */
@@ -239,6 +249,7 @@ interface ServerSocket extends Socket {
 const CRLF = '\r\n';
 const EMPTY_BODY = Buffer.alloc(0);
 const NO_HEADERS: string[] = [];
+const NO_TYPES: readonly string[] = [];
 /** `option http-buffer-request` waits for at most this much body (tune.bufsize - tune.maxrewrite). */
 const BUFFER_REQUEST_LIMIT = 15360;
 /** The largest request body a service is given (HAProxy's applets see one buffer's worth). */
@@ -494,6 +505,13 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
    */
   txIn: number;
   txOut: number;
+  /** The current request's compression algorithm and types (null: its response is not compressed). */
+  compAlgo: CompressionAlgorithm | null;
+  compTypes: readonly string[];
+  /** The current response's compressor, while its body passes. */
+  compressor: Compressor | null;
+  /** What HAProxy also counts into the compressor at the end: the end of a chunked body (1). */
+  compEnd: number;
   /** The client left after a complete request: the response is read and dropped (no abortonclose). */
   orphan: boolean;
   /** The response ended before the request (an early answer): the request body still goes on. */
@@ -598,6 +616,10 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.reqBodyBytes = 0;
     this.txIn = 0;
     this.txOut = 0;
+    this.compAlgo = null;
+    this.compTypes = NO_TYPES;
+    this.compressor = null;
+    this.compEnd = 0;
     this.orphan = false;
     this.respDone = false;
     this.buffering = false;
@@ -927,6 +949,9 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       this.mode = strongerMode(this.mode, bhttp.mode);
       if (this.mode === 'close') this.closeAfter = true;
     }
+    this.compAlgo = null;
+    if (fhttp.compression !== undefined || bhttp?.compression !== undefined)
+      this.chooseCompression(info, fhttp, bhttp);
     let conn: ConnectionHeader = 'none';
     if (info.upgrade) conn = 'none';
     else if (this.mode !== 'keep-alive') {
@@ -954,6 +979,28 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     if (buffer || !this.reqHasBody) this.buffering = true;
     else this.assignServer();
     return true;
+  }
+
+  /**
+   * The compression algorithm for the request's response (the backend's algorithms and types
+   * when it has some, else the frontend's): none for HTTP/1.0 and HEAD. `offload` hides the
+   * request's Accept-Encoding from the server once an algorithm is chosen.
+   */
+  private chooseCompression(
+    info: HeadInfo,
+    fhttp: HttpProxySettings,
+    bhttp: HttpProxySettings | undefined,
+  ): void {
+    if (this.reqHttp10 || info.method === 'HEAD') return;
+    const fc = fhttp.compression;
+    const bc = bhttp?.compression;
+    const algorithms = bc !== undefined && bc.algorithms.length > 0 ? bc.algorithms : (fc?.algorithms ?? []);
+    const algo = chooseAlgorithm(info.headers, algorithms);
+    // identity changes nothing
+    if (algo === undefined || algo === 'identity') return;
+    this.compAlgo = algo;
+    this.compTypes = bc !== undefined && bc.types.length > 0 ? bc.types : (fc?.types ?? NO_TYPES);
+    if (fc?.offload === true || bc?.offload === true) dropHeader(info.headers, 'accept-encoding');
   }
 
   /**
@@ -1845,6 +1892,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     }
     this.respStarted = true;
     this.respChunked = info.bodyKind === 'chunked';
+    if (this.compAlgo !== null && compressible(info, this.compTypes))
+      this.startCompression(info, this.compAlgo);
     this.respTunnel = status === 101 || (this.reqMethod === 'CONNECT' && status >= 200 && status < 300);
     this.respKeepAlive = info.keepAlive && !this.srvClose;
     if (status === 101 || info.bodyKind === 'until-close') this.closeAfter = true;
@@ -1864,6 +1913,29 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       // bytes it brought (HAProxy logs what its buffer holds after the response analysers)
       if (this.owner.log!.early !== undefined) this.logEarly = true;
     }
+  }
+
+  /** The response goes out compressed, chunked; the frontend and backend count it. */
+  private startCompression(info: HeadInfo, algo: CompressionAlgorithm): void {
+    compressedHead(info, algo);
+    this.respChunked = true;
+    this.compressor = new Compressor(algo);
+    this.compEnd = info.bodyKind === 'chunked' ? 1 : 0;
+    this.owner.counters.comp_rsp++;
+    if (this.backend !== null) this.backend.counters.comp_rsp++;
+  }
+
+  /** Compressed body bytes: counted in and out on the frontend and backend, sent as a chunk. */
+  private sendCompressed(data: Buffer, fed: number): void {
+    const fe = this.owner.counters;
+    const be = this.backend?.counters;
+    fe.comp_in += fed;
+    fe.comp_out += data.length;
+    if (be !== undefined) {
+      be.comp_in += fed;
+      be.comp_out += data.length;
+    }
+    if (data.length > 0) this.respOut.push(chunkHeader(data.length), data, CRLF);
   }
 
   /** option logasap: the line of the current request, now, timed at its response headers. */
@@ -1960,7 +2032,9 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     // counted as it came, even when a rule refused the response and the body is dropped
     this.txOut += slice.length;
     if (this.dropReply !== null) return;
-    if (this.respChunked) this.respOut.push(chunkHeader(slice.length), slice, CRLF);
+    const z = this.compressor;
+    if (z !== null) this.sendCompressed(z.write(slice), slice.length);
+    else if (this.respChunked) this.respOut.push(chunkHeader(slice.length), slice, CRLF);
     else this.respOut.push(slice);
   }
 
@@ -1981,6 +2055,11 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     if (this.logEarly) this.sendEarlyLog();
     // bytes after the response (more than its length, a body to HEAD) are not a next response
     c.parser.pause();
+    const z = this.compressor;
+    if (z !== null) {
+      this.compressor = null;
+      this.sendCompressed(z.end(), this.compEnd);
+    }
     if (this.respChunked) {
       this.respOut.push(lastChunk(this.respTrailers));
       // HTTP/2 frames end a body without a last chunk: only trailers count there
@@ -2201,6 +2280,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   private done(reason: string): void {
     if (this.endReason !== '') return;
     this.endReason = reason;
+    this.compressor = null;
     this.env?.releaseAll();
     this.disarm();
     this.releaseSlot();

@@ -25,6 +25,11 @@ export {
 } from './backend.ts';
 export { captureHeaders, type HeaderCapture, type HttpCaptures, httpCaptures } from './capture.ts';
 export {
+  type CompressionAlgorithm,
+  type CompressionSettings,
+  compressionAvailable,
+} from './compression.ts';
+export {
   type CookieCapture,
   CookiePersistence,
   type CookieServers,

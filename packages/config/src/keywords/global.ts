@@ -157,9 +157,8 @@ const ROWS: KeywordRow[] = [
   rateRow('maxsslrate', 'maxsslrate'),
   arg('maxsslconn', 'int'),
   arg('maxpipes', 'atol'),
-  // haproxyd has no HTTP compression (`compression` and `filter compression` are refused),
-  // so, as in an HAProxy that compresses nothing, these limits bound nothing; they are kept
-  // and reported (`show info` CompressBpsRateLim) and `set rate-limit http-compression` changes it
+  // the compression rate limit is kept and reported (`show info` CompressBpsRateLim, `set
+  // rate-limit http-compression`) but haproxyd's compression does not bypass responses over it
   {
     name: 'maxcomprate',
     sections: GLOBAL,

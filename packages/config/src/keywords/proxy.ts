@@ -6,7 +6,13 @@
 
 import { statSync } from 'node:fs';
 import { parseAddress } from '../address.ts';
-import { PROXY_KEYWORDS, PROXY_OPTIONS, REMOVED_KEYWORDS, type RuleSet } from '../catalog/index.ts';
+import {
+  FILTER_NAMES,
+  PROXY_KEYWORDS,
+  PROXY_OPTIONS,
+  REMOVED_KEYWORDS,
+  type RuleSet,
+} from '../catalog/index.ts';
 import { isKnownHost } from '../hosts.ts';
 import type { ProxyModel, ServerAddress, ServerModel } from '../model.ts';
 import { invalidNameChar } from '../names.ts';
@@ -37,6 +43,9 @@ function px(ctx: KeywordContext): ProxyModel {
 }
 
 /** A message HAProxy prints as "parsing [f:l]: ..." (no blank before the colon). */
+/** `compression algo` names (HAProxy 2.6 built with zlib). */
+const COMPRESSION_ALGORITHMS: ReadonlySet<string> = new Set(['identity', 'gzip', 'deflate', 'raw-deflate']);
+
 function tight(ctx: KeywordContext, level: 'alert' | 'warning', message: string): void {
   ctx.sink.add({
     level,
@@ -1109,6 +1118,45 @@ const ROWS: KeywordRow[] = [
   simpleRow('http-send-name-header', PROXY_BE, 'any', false),
   simpleRow('max-keep-alive-queue', PROXY_BE, 'sint', false),
   simpleRow('server-template', PROXY_BE_ONLY, 'words', false),
+  {
+    // HTTP compression of responses (@hap/proxy's compression); in mode tcp it does nothing, as in HAProxy
+    name: 'compression',
+    sections: PROXY_ALL,
+    supported: true,
+    parse(ctx) {
+      const [, what, ...rest] = ctx.args;
+      if (what === 'algo') {
+        // HAProxy names the place twice in this one message
+        if (rest.length === 0)
+          return ctx.alert(`parsing [${ctx.file}:${ctx.line}] : 'compression' expects <algorithm>.`);
+        const bad = rest.find((a) => !COMPRESSION_ALGORITHMS.has(a));
+        if (bad !== undefined) ctx.alert(`'compression' : '${bad}' is not a supported algorithm.`);
+      } else if (what === 'type') {
+        if (rest.length === 0) ctx.alert("'compression' expects <type>.");
+      } else if (what === 'offload') {
+        if (ctx.proxy?.kind === 'defaults')
+          ctx.warning("'compression' : 'offload' ignored in 'defaults' section.");
+      } else ctx.alert("'compression' expects 'algo', 'type' or 'offload'");
+    },
+  },
+  {
+    // only the compression filter exists in haproxyd; declaring it changes nothing
+    name: 'filter',
+    sections: ['frontend', 'listen', 'backend'],
+    supported: true,
+    parse(ctx) {
+      const name = ctx.args[1];
+      if (name === undefined) {
+        const px = ctx.proxy;
+        return ctx.alert(
+          `parsing [${ctx.file}:${ctx.line}] : missing argument for 'filter' in ${px?.kind ?? 'proxy'} '${px?.name ?? ''}'.`,
+        );
+      }
+      if (!FILTER_NAMES.includes(name)) ctx.alert(`'filter' : unknown keyword '${name}'.`);
+      else if (name !== 'compression')
+        ctx.alert(`'filter ${name}' is a HAProxy keyword that haproxyd does not support yet.`);
+    },
+  },
   {
     name: 'monitor',
     sections: PROXY_FE_ONLY,
