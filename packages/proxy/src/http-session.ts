@@ -388,7 +388,11 @@ function onServerRead(this: ServerSocket, nread: number, buf: Buffer): undefined
     retire(c);
     return;
   }
-  st.onServerData(c, buf.subarray(0, nread));
+  try {
+    st.onServerData(c, buf.subarray(0, nread));
+  } catch (err) {
+    st.internalError(err);
+  }
   readBufferWritten(st.client);
 }
 
@@ -716,6 +720,35 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
   }
 
   onExpire(): void {
+    try {
+      this.onDeadline();
+    } catch (err) {
+      this.internalError(err);
+    }
+  }
+
+  /**
+   * A bug met while handling this session: the session ends (its client sees the connection
+   * close), the frontend counts an internal error, the first ones are said on stderr; the
+   * process and every other session go on.
+   */
+  internalError(err: unknown): void {
+    this.owner.counters.eint++;
+    if (internalErrorsSaid < 10) {
+      internalErrorsSaid++;
+      const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      process.stderr.write(
+        `[ALERT]    (${process.pid}) : internal error in frontend '${this.owner.name}', connection closed: ${text}\n`,
+      );
+    }
+    try {
+      this.close('internal error');
+    } catch {
+      this.client.destroy();
+    }
+  }
+
+  private onDeadline(): void {
     const kind = this.timerKind;
     this.timerKind = T_NONE;
     switch (kind) {
@@ -2518,8 +2551,17 @@ function writeBatch(s: Socket, parts: (string | Buffer)[]): boolean {
 }
 
 function onClientData(this: ClientSocket, chunk: Buffer): void {
-  this[SESSION]?.onClientData(chunk);
+  const st = this[SESSION];
+  if (st === undefined) return;
+  try {
+    st.onClientData(chunk);
+  } catch (err) {
+    st.internalError(err);
+  }
 }
+
+/** Internal errors said on stderr so far (a bug hit by every request must not flood it). */
+let internalErrorsSaid = 0;
 
 function onClientDrain(this: ClientSocket): void {
   const st = this[SESSION];

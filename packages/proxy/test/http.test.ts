@@ -515,3 +515,40 @@ describe('error captures (show errors)', () => {
     expect(p.frontend.errorEvents.count).toBe(0);
   });
 });
+
+describe('a bug met in one session', () => {
+  it('ends that session only: the frontend counts an internal error and serves the next client', async () => {
+    const { be } = await recordingBackend(() => okReply('ok', 'Content-Type: text/plain\r\n'));
+    // settings that make the response path throw (a type list that fails when read): a
+    // stand-in for any bug on the path from the server's bytes to the client
+    const types = {
+      length: 1,
+      some() {
+        throw new TypeError('a bug');
+      },
+    };
+    const broken = { algorithms: ['gzip'], types, offload: false } as unknown as NonNullable<
+      HttpProxySettings['compression']
+    >;
+    const p = await httpProxy({ servers: [be.target], http: { compression: broken } });
+    const said: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => {
+      said.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write;
+    let first: { text: string; closed: boolean };
+    try {
+      first = await exchange(p.port, 'GET / HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n', 2000);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(first.closed).toBe(true);
+    expect(first.text).toBe('');
+    expect(p.frontend.counters.eint).toBe(1);
+    expect(said.join('')).toMatch(/internal error in frontend 'fe', connection closed: TypeError/);
+    // the next client, without Accept-Encoding, does not take the broken path
+    const next = await exchange(p.port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 2000);
+    expect(next.text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+  });
+});
