@@ -5,20 +5,11 @@
 // a streamed body must reach the client part by part, and `show stat` counts the same
 // compressed responses and bytes fed to the compressor.
 import { request } from 'node:http';
-import { join } from 'node:path';
 import * as zlib from 'node:zlib';
-import {
-  type Binary,
-  freePorts,
-  requireHaproxy,
-  startHttpBackend,
-  startProxy,
-  tempDir,
-  writeConfig,
-} from '@hap/testkit';
+import { type Binary, requireHaproxy, startHttpBackend, startProxy } from '@hap/testkit';
 import { useTestkit } from '@hap/testkit/vitest';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cli } from './stats-harness.ts';
+import { cli, httpConfigWithSocket } from './stats-harness.ts';
 
 useTestkit();
 beforeAll(() => void requireHaproxy());
@@ -175,20 +166,13 @@ describe('compression', () => {
   it('compresses the responses HAProxy compresses, with the same heads and counters', async () => {
     const { server, seen } = await origin();
     const run = async (binary: Binary) => {
-      const [port] = (await freePorts(1)) as [number];
-      const sock = join(tempDir(), `${binary}-comp.sock`);
-      const cfg = writeConfig(
-        [
-          'global',
-          `  stats socket ${sock} level admin`,
-          'defaults',
-          '  mode http',
-          '  timeout connect 1s',
-          '  timeout client 5s',
-          '  timeout server 5s',
-          '  compression algo gzip',
+      const { port, sock, cfg } = await httpConfigWithSocket(
+        binary,
+        'comp',
+        ['compression algo gzip'],
+        (p) => [
           'frontend fe',
-          `  bind 127.0.0.1:${port}`,
+          `  bind 127.0.0.1:${p}`,
           '  filter compression',
           '  compression algo deflate',
           '  compression type text/html text/plain',
@@ -201,9 +185,7 @@ describe('compression', () => {
           '  compression type application/json',
           '  compression offload',
           `  server s1 127.0.0.1:${server.port}`,
-          '',
-        ].join('\n'),
-        `${binary}-comp.cfg`,
+        ],
       );
       const proxy = await startProxy(binary, cfg, { readyPorts: [port] });
       seen.length = 0;

@@ -108,3 +108,31 @@ export async function start(
   });
   return { port, sock, stop: () => proxy.stop() };
 }
+
+/**
+ * A configuration file for `binary` with a stats socket and an HTTP defaults section
+ * (timeouts connect 1s, client and server 5s), then `defaults` more lines of that section
+ * and the `sections` written for the port it gets.
+ */
+export async function httpConfigWithSocket(
+  binary: Binary,
+  name: string,
+  defaults: readonly string[],
+  sections: (port: number) => readonly string[],
+): Promise<{ port: number; sock: string; cfg: string }> {
+  const [port] = (await freePorts(1)) as [number];
+  const sock = join(tempDir(), `${binary}-${name}.sock`);
+  const lines = [
+    'global',
+    `  stats socket ${sock} level admin`,
+    'defaults',
+    '  mode http',
+    '  timeout connect 1s',
+    '  timeout client 5s',
+    '  timeout server 5s',
+    ...defaults.map((l) => `  ${l}`),
+    ...sections(port),
+    '',
+  ];
+  return { port, sock, cfg: writeConfig(lines.join('\n'), `${binary}-${name}.cfg`) };
+}

@@ -6,20 +6,11 @@
 // and its trailers, interim responses, tunnelled bytes, the server's response as it came
 // (before the rules) and the replies it makes itself.
 import { connect, type Socket } from 'node:net';
-import { join } from 'node:path';
-import {
-  type Binary,
-  freePorts,
-  requireHaproxy,
-  startProxy,
-  startRawBackend,
-  tempDir,
-  writeConfig,
-} from '@hap/testkit';
+import { type Binary, requireHaproxy, startProxy, startRawBackend } from '@hap/testkit';
 import { useTestkit } from '@hap/testkit/vitest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exchange } from './helpers.ts';
-import { cli } from './stats-harness.ts';
+import { cli, httpConfigWithSocket } from './stats-harness.ts';
 
 useTestkit();
 beforeAll(() => void requireHaproxy());
@@ -136,21 +127,13 @@ describe('bytes counted as HAProxy counts them', () => {
   it('%U, %B and bin/bout of the frontend, backend and server equal HAProxy’s', async () => {
     const server = await startRawBackend(rawServer);
     const run = async (binary: Binary) => {
-      const [port] = (await freePorts(1)) as [number];
-      const sock = join(tempDir(), `${binary}-bytes.sock`);
-      const cfg = writeConfig(
-        [
-          'global',
-          `  stats socket ${sock} level admin`,
-          'defaults',
-          '  mode http',
-          '  timeout connect 1s',
-          '  timeout client 5s',
-          '  timeout server 5s',
-          '  log stdout format raw local0',
-          '  log-format "%{+Q}r U=%U B=%B %ST"',
+      const { port, sock, cfg } = await httpConfigWithSocket(
+        binary,
+        'bytes',
+        ['log stdout format raw local0', 'log-format "%{+Q}r U=%U B=%B %ST"'],
+        (p) => [
           'frontend fe',
-          `  bind 127.0.0.1:${port}`,
+          `  bind 127.0.0.1:${p}`,
           '  http-request set-var(txn.path) path',
           '  http-request set-header X-Add 12345 if { path /add }',
           '  http-request del-header X-Del if { path /add }',
@@ -167,9 +150,7 @@ describe('bytes counted as HAProxy counts them', () => {
           `  server s1 127.0.0.1:${server.port}`,
           'backend tunnel',
           `  server t1 127.0.0.1:${server.port}`,
-          '',
-        ].join('\n'),
-        `${binary}-bytes.cfg`,
+        ],
       );
       const proxy = await startProxy(binary, cfg, { readyPorts: [port] });
       for (const r of REQUESTS) await exchange(port, r);
