@@ -37,6 +37,8 @@ export class Adapter implements BackendBalancer {
   private readonly views: Map<Server, BalanceServer>;
   private readonly owners: Map<BalanceServer, Server>;
   private ramp: NodeJS.Timeout | undefined;
+  /** Added servers not yet out of their first maintenance, and whom to tell when they are. */
+  private readonly firstMaint: Map<Server, () => void>;
 
   constructor(
     balancer: Balancer,
@@ -51,6 +53,7 @@ export class Adapter implements BackendBalancer {
     this.views = new Map();
     this.owners = new Map();
     this.ramp = undefined;
+    this.firstMaint = new Map();
     for (let i = 0; i < servers.length; i++) {
       this.views.set(servers[i]!, views[i]!);
       this.owners.set(views[i]!, servers[i]!);
@@ -63,7 +66,7 @@ export class Adapter implements BackendBalancer {
    * requests in progress kept) plus the new one; an algorithm's position (the round-robin
    * turn, a slow start under way) starts over.
    */
-  addServer(server: Server, init: AddedServerInit): void {
+  addServer(server: Server, init: AddedServerInit, leftMaint?: () => void): void {
     const v = createServer(server.name, {
       weight: init.weight,
       backup: init.backup,
@@ -74,6 +77,7 @@ export class Adapter implements BackendBalancer {
     this.balancer = this.rebuild([...this.balancer.servers, v]);
     this.views.set(server, v);
     this.owners.set(v, server);
+    if (leftMaint !== undefined) this.firstMaint.set(server, leftMaint);
   }
 
   /** `del server`: the server leaves the set (it is in maintenance and serves nothing). */
@@ -83,6 +87,7 @@ export class Adapter implements BackendBalancer {
     this.balancer = this.rebuild(this.balancer.servers.filter((x) => x !== v));
     this.views.delete(server);
     this.owners.delete(v);
+    this.firstMaint.delete(server);
   }
 
   pick(key: RequestKey | undefined, avoid?: Server): Server | undefined {
@@ -142,6 +147,13 @@ export class Adapter implements BackendBalancer {
     const v = this.views.get(server);
     if (!v) return;
     this.balancer.setState(v, state, Date.now());
+    if (state !== 'maint' && this.firstMaint.size > 0) {
+      const told = this.firstMaint.get(server);
+      if (told !== undefined) {
+        this.firstMaint.delete(server);
+        told();
+      }
+    }
     // slowstart: the weight grows in steps once the server is back
     if (state === 'up' && (v.slowstart ?? 0) > 0) this.rampSoon(0);
   }

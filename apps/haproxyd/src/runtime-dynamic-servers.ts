@@ -553,13 +553,6 @@ export function addServer(env: DynamicEnv, args: readonly string[]): string {
     maxconn,
     sendProxy: sendProxyOf(o),
   });
-  backend.servers.push(server);
-  balancer.addServer(server, {
-    weight,
-    backup: model.backup,
-    maxconn,
-    slowstart: timeOf(o, 'slowstart', 0),
-  });
   const forced = typeof o['id'] === 'string';
   const nowSec = Math.floor(env.now() / 1000);
   const local: LocalServer = {
@@ -587,6 +580,16 @@ export function addServer(env: DynamicEnv, args: readonly string[]): string {
     peakUsed: 0,
     fresh: !ready,
   };
+  backend.servers.push(server);
+  // HAProxy computes its weight (`show stat`) and pauses its checks only once it is out of
+  // this first maintenance
+  balancer.addServer(
+    server,
+    { weight, backup: model.backup, maxconn, slowstart: timeOf(o, 'slowstart', 0) },
+    () => {
+      rec.fresh = false;
+    },
+  );
   stats.attachServer(r, rec);
   if (checked) startChecks(env, r, specs, ready);
   if (ready) balancer.setState(server, 'up');

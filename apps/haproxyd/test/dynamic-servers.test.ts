@@ -86,7 +86,7 @@ describe('add server / del server', () => {
   it('answers every command as HAProxy 2.6 does, byte for byte', async () => {
     const A = await startHttpBackend();
     const run = async (binary: Binary) => {
-      const [p1] = (await freePorts(1)) as [number];
+      const [p1, p2] = (await freePorts(2)) as [number, number];
       const sock = join(tempDir(), `${binary}-dyn.sock`);
       const opSock = join(tempDir(), `${binary}-dyn-op.sock`);
       const cfgName = `${binary}-dyn.cfg`;
@@ -124,6 +124,9 @@ describe('add server / del server', () => {
           '  balance uri',
           'backend tc',
           '  mode tcp',
+          'listen li',
+          `  bind 127.0.0.1:${p2}`,
+          `  server l1 127.0.0.1:${A.port}`,
           'backend us',
           '  use-server u1 if { path /u }',
           `  server u1 127.0.0.1:${A.port}`,
@@ -132,7 +135,7 @@ describe('add server / del server', () => {
         ].join('\n'),
         cfgName,
       );
-      const proxy = await startProxy(binary, cfg, { readyPorts: [p1] });
+      const proxy = await startProxy(binary, cfg, { readyPorts: [p1, p2] });
       const trace: string[] = [];
       const A_ = `127.0.0.1:${A.port}`;
       const say = async (cmd: string, socket = sock) => {
@@ -177,6 +180,7 @@ describe('add server / del server', () => {
           `add server lc/n ${A_}`,
           `add server fi/n ${A_}`,
           `add server tc/n ${A_}`,
+          `add server li/n ${A_} weight 3`,
           // keywords a dynamic server may not have, unknown ones, bad values
           'add server be/x 127.0.0.1:1 cookie abc',
           'add server be/x 127.0.0.1:1 resolvers foo',
@@ -233,6 +237,7 @@ describe('add server / del server', () => {
           `add server be/k11 ${A_} maxconn 5x weight 7x`,
           `add server be/k12 ${A_} enabled check`,
           `add server be/k13 ${A_} disabled check`,
+          `add server be/k14 ${A_} check weight 4`,
         ])
           await say(cmd);
         await look('be', [
@@ -254,6 +259,7 @@ describe('add server / del server', () => {
         ]);
         await look('ch', ['n']);
         await look('tc', ['n']);
+        await look('li', ['l1', 'n']);
         for (const cmd of [
           'get weight be/n1',
           'get weight be/k1',
@@ -264,9 +270,12 @@ describe('add server / del server', () => {
           'get weight be/k1',
           'set server be/k3 state drain',
           'set server be/k11 health down',
+          // out of the first maintenance and back in it, without a look in between
+          'enable server be/k14',
+          'disable server be/k14',
         ])
           await say(cmd);
-        await look('be', ['n1', 'k1', 'k3', 'k11']);
+        await look('be', ['n1', 'k1', 'k3', 'k11', 'k14']);
         for (const cmd of [
           'del server be/k1',
           'set server be/k1 state maint',
@@ -382,7 +391,9 @@ describe('add server / del server', () => {
       };
       const step = async (cmd: string | undefined, n = 4) => {
         const answer = cmd === undefined ? '' : await cli(sock, cmd);
-        steps.push({ cmd, answer, reached: count(await answers(p1, n)) });
+        const ports = (t: string | undefined) =>
+          t?.replaceAll(String(A.port), 'A').replaceAll(String(B.port), 'B');
+        steps.push({ cmd: ports(cmd), answer: ports(answer), reached: count(await answers(p1, n)) });
       };
       try {
         await step(undefined);
@@ -396,6 +407,8 @@ describe('add server / del server', () => {
         await step('set server be/s1 state maint');
         await step(`add server be/n2 127.0.0.1:${B.port} weight 20`);
         await step('set server be/n2 state ready');
+        // an added server moves as any other
+        await step(`set server be/n2 addr 127.0.0.1 port ${A.port}`);
         steps.push(statCells(await cli(sock, 'show stat'), 'be', 'n1', ['status']));
         steps.push(statCells(await cli(sock, 'show stat'), 'be', 'n2', ['status', 'weight', 'stot']));
         return steps;
@@ -409,6 +422,7 @@ describe('add server / del server', () => {
     // the steps show what they should (not the same nothing twice)
     expect(want[2]).toMatchObject({ reached: { A: 2, B: 2 } });
     expect(want[9]).toMatchObject({ reached: { B: 4 } });
+    expect(want[10]).toMatchObject({ reached: { A: 4 } });
   }, 120_000);
 
   it('refuses to delete a server that still has a connection, as HAProxy does', async () => {

@@ -725,8 +725,8 @@ export class HealthChecker {
     if (on) {
       const wasStopping = srv.oper === 'stopping' || srv.drain;
       srv.maint = true;
-      if (c) {
-        // Maintenance pauses the health check (not the agent).
+      if (c?.enabled) {
+        // Maintenance pauses the health check (not the agent), when it is enabled.
         c.paused = true;
         c.health = 0;
         c.run?.abort();

@@ -50,5 +50,12 @@ describe('add() and remove()', () => {
     expect(st.oper).toBe('up');
     expect(st.check.health).toBe(0);
     expect(rec.texts()).toEqual(['Server be/n1 is UP/READY (leaving forced maintenance).']);
+    // back into maintenance: a disabled check is not paused (HAProxy pauses an enabled one)
+    checker.setAdminState('be', 'n1', 'maint');
+    expect(checker.state('be', 'n1').check.paused).toBe(false);
+    checker.setAdminState('be', 'n1', 'ready');
+    checker.setCheckEnabled('be', 'n1', false, true);
+    checker.setAdminState('be', 'n1', 'maint');
+    expect(checker.state('be', 'n1').check.paused).toBe(true);
   });
 });
