@@ -43,6 +43,12 @@ export interface DynamicEnv {
 
 const notSupported = (what: string) => `${what} is not supported yet by haproxyd.\n`;
 
+/** HAProxy's NOTICE line on stderr (silenced by `-q`, as the daemon's other lines). */
+function notice(env: DynamicEnv, text: string): void {
+  const quiet = (env.host as { quiet?: boolean }).quiet;
+  if (quiet === false) process.stderr.write(`[NOTICE]   (${process.pid}) : ${text}\n`);
+}
+
 // --- HAProxy 2.6's server keywords ----------------------------------------------------------
 
 /**
@@ -593,6 +599,7 @@ export function addServer(env: DynamicEnv, args: readonly string[]): string {
   stats.attachServer(r, rec);
   if (checked) startChecks(env, r, specs, ready);
   if (ready) balancer.setState(server, 'up');
+  notice(env, `CLI : 'server ${r.model.name}/${name}' : New server registered.`);
   return 'New server registered.\n';
 }
 
@@ -690,5 +697,6 @@ export function delServer(env: DynamicEnv, args: readonly string[]): string {
     if (i >= 0) backend.servers.splice(i, 1);
   } else if (s.checked && st !== undefined) host.checker?.remove(r.model.name, s.model.name);
   stats.detachServer(r, s);
+  notice(env, 'Server deleted.');
   return 'Server deleted.';
 }
