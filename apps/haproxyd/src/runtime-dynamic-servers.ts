@@ -327,15 +327,20 @@ function nextId(r: ProxyRecord): number {
   return id;
 }
 
-/** Reads the keywords after the address into `o`; an answer when one is refused. */
+/**
+ * Reads the keywords after the address into `o` (and their order into `order`: the last of
+ * two opposite ones wins); an answer when one is refused.
+ */
 function readKeywords(
   r: ProxyRecord,
   name: string,
   args: readonly string[],
   o: Record<string, string | true>,
+  order: string[],
 ): string | undefined {
   for (let i = 0; i < args.length; i++) {
     const word = args[i]!;
+    order.push(word);
     const kw = BY_NAME.get(word);
     if (kw === undefined) {
       const best = bestKeyword(word);
@@ -452,9 +457,9 @@ const timeOf = (o: Record<string, string | true>, k: string, d: number): number 
 };
 
 /** `send-proxy` / `send-proxy-v2`, the last one written winning. */
-function sendProxyOf(o: Record<string, string | true>): 0 | 1 | 2 {
+function sendProxyOf(order: readonly string[]): 0 | 1 | 2 {
   let v: 0 | 1 | 2 = 0;
-  for (const k of Object.keys(o)) {
+  for (const k of order) {
     if (k === 'send-proxy') v = 1;
     else if (k === 'send-proxy-v2') v = 2;
     else if (k === 'no-send-proxy' || k === 'no-send-proxy-v2') v = 0;
@@ -479,7 +484,8 @@ export function addServer(env: DynamicEnv, args: readonly string[]): string {
   const addr = readAddress(addrText);
   if (addr.kind === 'error') return addr.text;
   const o: Record<string, string | true> = {};
-  const refused = readKeywords(r, name, args.slice(4), o);
+  const order: string[] = [];
+  const refused = readKeywords(r, name, args.slice(4), o, order);
   if (refused !== undefined) return refused;
   if (o['agent-check'] === true && typeof o['agent-port'] !== 'string')
     return `server ${name} does not have agent port. Agent check has been disabled.\n`;
@@ -492,7 +498,7 @@ export function addServer(env: DynamicEnv, args: readonly string[]): string {
 
   const flag = (on: string, off: string) => {
     let v = false;
-    for (const k of Object.keys(o)) {
+    for (const k of order) {
       if (k === on) v = true;
       else if (k === off) v = false;
     }
@@ -557,7 +563,7 @@ export function addServer(env: DynamicEnv, args: readonly string[]): string {
     port: addr.kind === 'ip' ? addr.port : 0,
     ...(addr.kind === 'path' ? { path: addr.path } : {}),
     maxconn,
-    sendProxy: sendProxyOf(o),
+    sendProxy: sendProxyOf(order),
   });
   const forced = typeof o['id'] === 'string';
   const nowSec = Math.floor(env.now() / 1000);

@@ -248,6 +248,7 @@ describe('add server / del server', () => {
           `add server be/k12 ${A_} enabled check`,
           `add server be/k13 ${A_} disabled check`,
           `add server be/k14 ${A_} check weight 4`,
+          `add server be/k15 ${A_} disabled enabled disabled`,
         ])
           await say(cmd);
         await look('be', [
@@ -266,6 +267,7 @@ describe('add server / del server', () => {
           'k11',
           'k12',
           'k13',
+          'k15',
         ]);
         await look('ch', ['n']);
         await look('tc', ['n']);
