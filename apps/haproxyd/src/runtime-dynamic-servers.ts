@@ -603,6 +603,8 @@ export function addServer(env: DynamicEnv, args: readonly string[]): string {
     },
   );
   stats.attachServer(r, rec);
+  // `stick` rules store and find it by its id, as the configuration's servers
+  backend.persist?.serverAdded?.(server, rec.id);
   if (checked) startChecks(env, r, specs, ready);
   if (ready) balancer.setState(server, 'up');
   notice(env, `CLI : 'server ${r.model.name}/${name}' : New server registered.`);
@@ -699,6 +701,7 @@ export function delServer(env: DynamicEnv, args: readonly string[]): string {
     }
     if (s.checked && st !== undefined) host.checker?.remove(r.model.name, s.model.name);
     (backend.balancer as Adapter | undefined)?.removeServer?.(srv);
+    backend.persist?.serverRemoved?.(srv);
     const i = backend.servers.indexOf(srv);
     if (i >= 0) backend.servers.splice(i, 1);
   } else if (s.checked && st !== undefined) host.checker?.remove(r.model.name, s.model.name);

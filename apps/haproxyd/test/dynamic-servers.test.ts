@@ -449,6 +449,63 @@ describe('add server / del server', () => {
     ]);
   }, 120_000);
 
+  it('keeps a client on an added server by `stick on src`, as HAProxy does', async () => {
+    const A = await startHttpBackend();
+    const B = await startHttpBackend();
+    const run = async (binary: Binary) => {
+      const [p1] = (await freePorts(1)) as [number];
+      const sock = join(tempDir(), `${binary}-stick.sock`);
+      const cfg = writeConfig(
+        [
+          'global',
+          `  stats socket ${sock} level admin`,
+          'defaults',
+          '  mode http',
+          '  timeout connect 1s',
+          '  timeout client 10s',
+          '  timeout server 10s',
+          'frontend fe',
+          `  bind 127.0.0.1:${p1}`,
+          '  default_backend be',
+          'backend be',
+          '  stick-table type ip size 1k expire 10m',
+          '  stick on src',
+          `  server s1 127.0.0.1:${A.port}`,
+          '',
+        ].join('\n'),
+        `${binary}-stick.cfg`,
+      );
+      const proxy = await startProxy(binary, cfg, { readyPorts: [p1] });
+      const name = (n: string) => (n === A.name ? 'A' : n === B.name ? 'B' : n);
+      const out: string[] = [];
+      try {
+        for (const cmd of [
+          `add server be/n1 127.0.0.1:${B.port}`,
+          'set server be/s1 state maint',
+          'enable server be/n1',
+        ])
+          out.push(await cli(sock, cmd));
+        out.push((await answers(p1, 2)).map(name).join(','));
+        // s1 is back: the client stays where its entry says (the added server's id)
+        out.push(await cli(sock, 'set server be/s1 state ready'));
+        out.push((await answers(p1, 4)).map(name).join(','));
+        // the added server gone, its entries find nothing and the client goes to s1
+        out.push(await cli(sock, 'disable server be/n1'));
+        out.push(await cli(sock, 'del server be/n1'));
+        out.push((await answers(p1, 2)).map(name).join(','));
+        return out;
+      } finally {
+        await proxy.stop();
+      }
+    };
+    const want = await run('haproxy');
+    const got = await run('haproxyd');
+    expect(got).toEqual(want);
+    expect(want[3]).toBe('B,B');
+    expect(want[5]).toBe('B,B,B,B');
+    expect(want[8]).toBe('A,A');
+  }, 120_000);
+
   it('refuses to delete a server that still has a connection, as HAProxy does', async () => {
     const run = async (binary: Binary) => {
       // a server that holds the request for a while
