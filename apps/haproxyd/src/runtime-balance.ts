@@ -19,23 +19,75 @@ import { lastOf } from './runtime-http.ts';
 /** Algorithms that never read the request. */
 const KEYLESS = new Set(['roundrobin', 'static-rr', 'leastconn', 'first', 'random']);
 
-class Adapter implements BackendBalancer {
+/** How a balancer is made again over another server set (`add server`, `del server`). */
+type Rebuild = (views: readonly BalanceServer[]) => Balancer;
+
+/** What an added server brings to its backend's balancer. */
+export interface AddedServerInit {
+  readonly weight: number;
+  readonly backup: boolean;
+  readonly maxconn: number;
+  readonly slowstart: number;
+}
+
+export class Adapter implements BackendBalancer {
   readonly needsKey: boolean;
-  private readonly balancer: Balancer;
+  private balancer: Balancer;
+  private readonly rebuild: Rebuild;
   private readonly views: Map<Server, BalanceServer>;
   private readonly owners: Map<BalanceServer, Server>;
   private ramp: NodeJS.Timeout | undefined;
+  /** Added servers not yet out of their first maintenance, and whom to tell when they are. */
+  private readonly firstMaint: Map<Server, () => void>;
 
-  constructor(balancer: Balancer, servers: readonly Server[], views: BalanceServer[], needsKey: boolean) {
+  constructor(
+    balancer: Balancer,
+    servers: readonly Server[],
+    views: BalanceServer[],
+    needsKey: boolean,
+    rebuild: Rebuild,
+  ) {
     this.balancer = balancer;
+    this.rebuild = rebuild;
     this.needsKey = needsKey;
     this.views = new Map();
     this.owners = new Map();
     this.ramp = undefined;
+    this.firstMaint = new Map();
     for (let i = 0; i < servers.length; i++) {
       this.views.set(servers[i]!, views[i]!);
       this.owners.set(views[i]!, servers[i]!);
     }
+  }
+
+  /**
+   * `add server`: `server` joins the set last, in maintenance (HAProxy's dynamic servers
+   * start so). The balancer is made again over the same views (their states, weights and
+   * requests in progress kept) plus the new one; an algorithm's position (the round-robin
+   * turn, a slow start under way) starts over.
+   */
+  addServer(server: Server, init: AddedServerInit, leftMaint?: () => void): void {
+    const v = createServer(server.name, {
+      weight: init.weight,
+      backup: init.backup,
+      state: 'maint',
+      maxconn: init.maxconn,
+      slowstart: init.slowstart,
+    });
+    this.balancer = this.rebuild([...this.balancer.servers, v]);
+    this.views.set(server, v);
+    this.owners.set(v, server);
+    if (leftMaint !== undefined) this.firstMaint.set(server, leftMaint);
+  }
+
+  /** `del server`: the server leaves the set (it is in maintenance and serves nothing). */
+  removeServer(server: Server): void {
+    const v = this.views.get(server);
+    if (v === undefined) return;
+    this.balancer = this.rebuild(this.balancer.servers.filter((x) => x !== v));
+    this.views.delete(server);
+    this.owners.delete(v);
+    this.firstMaint.delete(server);
   }
 
   pick(key: RequestKey | undefined, avoid?: Server): Server | undefined {
@@ -95,6 +147,13 @@ class Adapter implements BackendBalancer {
     const v = this.views.get(server);
     if (!v) return;
     this.balancer.setState(v, state, Date.now());
+    if (state !== 'maint' && this.firstMaint.size > 0) {
+      const told = this.firstMaint.get(server);
+      if (told !== undefined) {
+        this.firstMaint.delete(server);
+        told();
+      }
+    }
     // slowstart: the weight grows in steps once the server is back
     if (state === 'up' && (v.slowstart ?? 0) > 0) this.rampSoon(0);
   }
@@ -169,19 +228,16 @@ export function balancerFor(
       slowstart: slowstartOf(m),
     }),
   );
+  const options = {
+    ...(h.type !== undefined ? { hashType: h.type } : {}),
+    ...(h.fn !== undefined ? { hashFunction: h.fn } : {}),
+    ...(h.avalanche !== undefined ? { avalanche: h.avalanche } : {}),
+    allBackups: be.options['allbackups'] === true,
+  };
+  const rebuild: Rebuild = (set) => createBalancer(algorithm, args, options, set);
   let balancer: Balancer;
   try {
-    balancer = createBalancer(
-      algorithm,
-      args,
-      {
-        ...(h.type !== undefined ? { hashType: h.type } : {}),
-        ...(h.fn !== undefined ? { hashFunction: h.fn } : {}),
-        ...(h.avalanche !== undefined ? { avalanche: h.avalanche } : {}),
-        allBackups: be.options['allbackups'] === true,
-      },
-      views,
-    );
+    balancer = rebuild(views);
   } catch (err) {
     out.push({
       level: 'alert',
@@ -194,5 +250,5 @@ export function balancerFor(
     return undefined;
   }
   const needsKey = !KEYLESS.has(balancer.algorithm);
-  return (servers) => new Adapter(balancer, servers, views, needsKey);
+  return (servers) => new Adapter(balancer, servers, views, needsKey, rebuild);
 }

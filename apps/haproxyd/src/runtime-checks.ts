@@ -181,6 +181,25 @@ export function startChecks(
   return checker;
 }
 
+/**
+ * The checks of a server added at run time (`add server … check`), read with its backend's
+ * check lines as those of the configuration's servers are; throws CheckConfigError.
+ */
+export function addedServerChecks(model: ConfigModel, be: ProxyModel, s: ServerModel): CheckSpec[] {
+  const config = checkConfig(model, be);
+  return compileCheckSpecs({
+    ...config,
+    servers: [
+      {
+        name: s.name,
+        addr: s.address.host === '' ? '127.0.0.1' : s.address.host,
+        port: s.address.port,
+        options: s.options,
+      },
+    ],
+  });
+}
+
 /** The configuration check of health checks (`-c` too): what cannot be built is an alert. */
 export function checkHealthChecks(model: ConfigModel): Diagnostic[] {
   const out: Diagnostic[] = [];

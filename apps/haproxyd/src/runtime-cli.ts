@@ -570,6 +570,24 @@ export function createRuntimeApi(
     },
   });
 
+  // `add server` / `del server` (runtime-dynamic-servers.ts, loaded on first use)
+  const dynamic = (verb: 'addServer' | 'delServer') => async (args: readonly string[]) =>
+    (await import('./runtime-dynamic-servers.ts'))[verb]({ host, stats, log, now }, args);
+  api.register({
+    words: ['add', 'server'],
+    level: 'admin',
+    usage: 'add server <bk>/<srv>',
+    help: 'create a new server',
+    handler: dynamic('addServer'),
+  });
+  api.register({
+    words: ['del', 'server'],
+    level: 'admin',
+    usage: 'del server <bk>/<srv>',
+    help: 'remove a dynamically added server',
+    handler: dynamic('delServer'),
+  });
+
   let hardMaxconn: number | undefined;
   // --- rate limits ------------------------------------------------------------------------
   api.register({

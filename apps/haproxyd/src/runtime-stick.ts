@@ -151,6 +151,16 @@ export function stickPersistence(
       }
       return undefined;
     },
+    serverAdded(server: Server, id: number): void {
+      ids.set(id, server);
+      idOf.set(server, id);
+    },
+    serverRemoved(server: Server): void {
+      const id = idOf.get(server);
+      if (id === undefined) return;
+      idOf.delete(server);
+      if (ids.get(id) === server) ids.delete(id);
+    },
     store(env: SampleEnv, server: Server): void {
       const id = idOf.get(server);
       if (id === undefined) return;

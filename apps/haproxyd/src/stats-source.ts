@@ -146,6 +146,11 @@ export interface ServerRecord {
   downTotal: number;
   /** Most connections used at once (need_conn_est). */
   peakUsed: number;
+  /**
+   * Added by `add server` and not out of its first maintenance yet: HAProxy has not
+   * computed its weight (`show stat` says 1) nor paused its checks.
+   */
+  fresh?: boolean;
 }
 
 /** One proxy section (frontend, backend or listen) with its HAProxy id. */
@@ -436,6 +441,20 @@ export class DaemonStats implements StatsSource {
     return be.servers.find((s) => (byId ? s.id === Number(byId[1]) : s.model.name === name));
   }
 
+  /** `add server`: a server joins the end of its backend's list (and every dump). */
+  attachServer(r: ProxyRecord, rec: ServerRecord): void {
+    (r.servers as ServerRecord[]).push(rec);
+    if (rec.server) this.byServer.set(rec.server, rec);
+  }
+
+  /** `del server`: the server leaves its backend's list. */
+  detachServer(r: ProxyRecord, rec: ServerRecord): void {
+    const list = r.servers as ServerRecord[];
+    const i = list.indexOf(rec);
+    if (i >= 0) list.splice(i, 1);
+    if (rec.server) this.byServer.delete(rec.server);
+  }
+
   recordOf(server: Server): ServerRecord | undefined {
     return this.byServer.get(server);
   }
@@ -690,6 +709,7 @@ export class DaemonStats implements StatsSource {
       iweight = l.iweight;
       lastChange = l.lastChange;
     }
+    if (s.fresh === true && (admin & SRV_ADMF.MAINT) === 0) s.fresh = false;
     // downtime: time spent DOWN, counted from the state changes seen
     const down = opState === 'stopped';
     if (down !== s.down) {
@@ -713,7 +733,7 @@ export class DaemonStats implements StatsSource {
       ...(m.backup ? { backup: true } : {}),
       opState,
       admin,
-      weight: uweight,
+      weight: s.fresh === true ? 1 : uweight,
       uweight,
       iweight,
       scur: srv?.served ?? 0,
@@ -826,6 +846,11 @@ export class DaemonStats implements StatsSource {
       f[22] = c.checkAddr;
       f[23] = c.agentAddr;
       f[24] = String(c.agentPort);
+      // an added server's first maintenance does not pause its checks (`disabled` does)
+      if (s.fresh === true && !s.local.configDisabled) {
+        this.serverState(r, s);
+        if (s.fresh === true) for (const k of [13, 14]) f[k] = String(Number(f[k]) & ~8);
+      }
       if (this.checkerState(r, s) === undefined && !s.checked) {
         f[12] = String(s.local.health);
         f[13] = s.local.configDisabled ? '8' : '0';

@@ -112,6 +112,8 @@ export class HealthChecker {
   private started = false;
   private stopped = false;
   private readonly node = hostname();
+  private readonly compiled = new Map<CheckKind, Ruleset>();
+  private readonly agents = new Map<string, Ruleset>();
 
   constructor(specs: readonly CheckSpec[], hooks: CheckerHooks, options: CheckerOptions = {}) {
     this.hooks = hooks;
@@ -119,64 +121,93 @@ export class HealthChecker {
     this.maxSpread = options.maxSpreadChecks ?? 0;
     this.now = hooks.now ?? Date.now;
     this.random = hooks.random ?? Math.random;
-    // Rulesets are shared by the servers of a kind: compile each kind once.
-    const compiled = new Map<CheckKind, Ruleset>();
-    const agents = new Map<string, Ruleset>();
-    const t = this.now();
-    for (const spec of specs) {
-      const key = keyOf(spec.backend, spec.server);
-      if (this.servers.has(key)) throw new CheckerError(`server ${key} is given twice`);
-      let rules = compiled.get(spec.kind);
-      if (!rules) {
-        rules = compileRuleset(spec.kind);
-        compiled.set(spec.kind, rules);
-      }
-      const srv: Server = {
-        spec,
-        key,
-        oper: spec.disabled ? 'down' : 'up',
-        maint: spec.disabled,
-        drain: false,
-        weight: spec.weight,
-        maxconn: undefined,
-        lastChange: t,
-        errors: 0,
-        check: undefined,
-        agent: undefined,
-        srvAddr: spec.serverAddr ?? spec.addr,
-        srvPort: spec.serverPort ?? spec.port,
-        noCheckHealth: spec.rise,
-      };
-      if (spec.check) {
-        // Up, but going down at the first failure: health starts at rise (HAProxy 2.6).
-        srv.check = newCheck(srv, false, rules, spec.addr, spec.port, spec);
-        srv.check.ownAddr = spec.ownAddr;
-        srv.check.ownPort = spec.ownPort ?? 0;
-        if (spec.disabled) {
-          srv.check.paused = true;
-          srv.check.health = 0;
-        }
-      }
-      if (spec.agent) {
-        const a = spec.agent;
-        let ar = agents.get(a.send ?? '');
-        if (!ar) {
-          ar = agentRuleset(a.send);
-          agents.set(a.send ?? '', ar);
-        }
-        srv.agent = newCheck(srv, true, ar, a.addr, a.port, {
-          inter: a.inter,
-          fastinter: 0,
-          downinter: 0,
-          rise: 1,
-          fall: 1,
-        });
-        srv.agent.ownAddr = a.ownAddr;
-        srv.agent.ownPort = a.port;
-      }
-      this.servers.set(key, srv);
-      this.order.push(srv);
+    for (const spec of specs) this.addServer(spec);
+  }
+
+  /**
+   * Adds a server's checks (the runtime API's `add server`). Before start() it is one more
+   * server of the start; after it, its checks are scheduled at once, from their first
+   * interval. Throws when the server is known already.
+   */
+  add(spec: CheckSpec): void {
+    const srv = this.addServer(spec);
+    if (!this.started || this.stopped) return;
+    for (const c of [srv.check, srv.agent]) if (c) this.schedule(c, this.interOf(c));
+  }
+
+  /**
+   * Removes a server's checks (the runtime API's `del server`): its timers cleared, a probe
+   * in progress aborted; nothing more is reported of it.
+   */
+  remove(backend: string, server: string): void {
+    const srv = this.get(backend, server);
+    for (const c of [srv.check, srv.agent]) {
+      if (!c) continue;
+      if (c.timer) clearTimeout(c.timer);
+      c.timer = null;
+      c.run?.abort();
+      c.run = null;
     }
+    this.servers.delete(srv.key);
+    const i = this.order.indexOf(srv);
+    if (i >= 0) this.order.splice(i, 1);
+  }
+
+  private addServer(spec: CheckSpec): Server {
+    const key = keyOf(spec.backend, spec.server);
+    if (this.servers.has(key)) throw new CheckerError(`server ${key} is given twice`);
+    // Rulesets are shared by the servers of a kind: each kind is compiled once.
+    let rules = this.compiled.get(spec.kind);
+    if (!rules) {
+      rules = compileRuleset(spec.kind);
+      this.compiled.set(spec.kind, rules);
+    }
+    const srv: Server = {
+      spec,
+      key,
+      oper: spec.disabled ? 'down' : 'up',
+      maint: spec.disabled,
+      drain: false,
+      weight: spec.weight,
+      maxconn: undefined,
+      lastChange: this.now(),
+      errors: 0,
+      check: undefined,
+      agent: undefined,
+      srvAddr: spec.serverAddr ?? spec.addr,
+      srvPort: spec.serverPort ?? spec.port,
+      noCheckHealth: spec.rise,
+    };
+    if (spec.check) {
+      // Up, but going down at the first failure: health starts at rise (HAProxy 2.6).
+      srv.check = newCheck(srv, false, rules, spec.addr, spec.port, spec);
+      srv.check.ownAddr = spec.ownAddr;
+      srv.check.ownPort = spec.ownPort ?? 0;
+      if (spec.disabled) {
+        srv.check.paused = true;
+        srv.check.health = 0;
+      }
+    }
+    if (spec.agent) {
+      const a = spec.agent;
+      let ar = this.agents.get(a.send ?? '');
+      if (!ar) {
+        ar = agentRuleset(a.send);
+        this.agents.set(a.send ?? '', ar);
+      }
+      srv.agent = newCheck(srv, true, ar, a.addr, a.port, {
+        inter: a.inter,
+        fastinter: 0,
+        downinter: 0,
+        rise: 1,
+        fall: 1,
+      });
+      srv.agent.ownAddr = a.ownAddr;
+      srv.agent.ownPort = a.port;
+    }
+    this.servers.set(key, srv);
+    this.order.push(srv);
+    return srv;
   }
 
   /** Starts the checks, their first runs spread over the smallest interval as HAProxy does. */
@@ -559,8 +590,10 @@ export class HealthChecker {
 
   /** Both the health check and the agent (when enabled) are at or above rise. */
   private checksAgree(srv: Server): boolean {
-    if (srv.check && !srv.check.paused && srv.check.health < srv.check.rise) return false;
-    if (srv.agent && srv.agent.health < srv.agent.rise) return false;
+    // a disabled check or agent has no say (HAProxy reads CHK_ST_ENABLED)
+    const c = srv.check;
+    if (c?.enabled && !c.paused && c.health < c.rise) return false;
+    if (srv.agent?.enabled && srv.agent.health < srv.agent.rise) return false;
     return true;
   }
 
@@ -692,8 +725,8 @@ export class HealthChecker {
     if (on) {
       const wasStopping = srv.oper === 'stopping' || srv.drain;
       srv.maint = true;
-      if (c) {
-        // Maintenance pauses the health check (not the agent).
+      if (c?.enabled) {
+        // Maintenance pauses the health check (not the agent), when it is enabled.
         c.paused = true;
         c.health = 0;
         c.run?.abort();
@@ -719,9 +752,10 @@ export class HealthChecker {
     }
     srv.maint = false;
     if (c) {
-      // Up at once but one failure from down; the check keeps its rhythm.
+      // Up at once but one failure from down; the check keeps its rhythm. A disabled check
+      // (`disable health`, an added server's) keeps its health: it does not count anyway.
       c.paused = false;
-      c.health = c.rise;
+      if (c.enabled) c.health = c.rise;
     }
     let cameUp = false;
     if (this.checksAgree(srv)) {

@@ -67,6 +67,10 @@ export interface StickPersistence {
    * response message is set); undefined when the backend has no such rule.
    */
   readonly storeResponse: ((env: SampleEnv, server: Server) => void) | undefined;
+  /** The runtime API added `server` to the backend with this id (`add server`): rules may name it. */
+  serverAdded?(server: Server, id: number): void;
+  /** The runtime API removed `server` (`del server`): entries with its id no longer find it. */
+  serverRemoved?(server: Server): void;
 }
 
 /** What traffic tells of a server (`observe`). */

@@ -16,3 +16,5 @@ export { LEVEL_RANK, usageLine } from './commands.ts';
 export type { CliListener, ListenOptions, RuntimeApiOptions } from './server.ts';
 export { RuntimeApi } from './server.ts';
 export { PERMISSION_DENIED } from './session.ts';
+/** HAProxy's word fingerprints, for "did you mean" guesses over other keyword lists. */
+export { addFingerprint, fingerprintDistance } from './words.ts';

@@ -50,10 +50,10 @@ const CHK_ST_PAUSED = 0x08;
 const CHK_ST_AGENT = 0x10;
 
 function checkBits(c: CheckState | undefined, agent: boolean, maint: boolean): number {
-  // HAProxy pauses the health check of a server in maintenance, configured or not
-  const paused = maint && !agent ? CHK_ST_PAUSED : 0;
-  if (!c) return paused;
-  let bits = CHK_ST_CONFIGURED | (agent ? CHK_ST_AGENT : 0) | paused;
+  // a server in maintenance without a check shows a paused one; a configured check says
+  // itself whether maintenance paused it (HAProxy pauses only an enabled one)
+  if (!c) return maint && !agent ? CHK_ST_PAUSED : 0;
+  let bits = CHK_ST_CONFIGURED | (agent ? CHK_ST_AGENT : 0);
   if (c.enabled !== false) bits |= CHK_ST_ENABLED;
   if (c.paused) bits |= CHK_ST_PAUSED;
   if (c.inProgress) bits |= CHK_ST_INPROGRESS;
