@@ -66,10 +66,18 @@ function number(model: ConfigModel): void {
   numbered = true;
   // HAProxy 2.6 always builds its HTTP client's proxy, whose rules hold two ACLs
   for (const key of ['httpclient-1', 'httpclient-2']) {
-    const { ref, created } = PATTERN_REFS.inlineRef({ key, file: 'httpclient', line: 0 }, 'var', undefined);
+    const { ref, created } = PATTERN_REFS.inlineRef(
+      { key, file: 'httpclient', line: 0 },
+      'var',
+      undefined,
+      1,
+    );
     ref.expr('ip', false, false, undefined, undefined);
     if (created) ref.add(0, '0.0.0.0', undefined);
   }
+  // the name of a dynamic use_backend is parsed once the configuration is read
+  for (const p of model.proxies)
+    for (const u of p.useBackends) if (u.backend.includes('%[')) PATTERN_REFS.deferAt(u.file, u.line);
   PATTERN_REFS.setFileOrder(model.files);
   PATTERN_REFS.list();
 }
@@ -137,7 +145,9 @@ function typeName(v: SampleValue): string {
 
 /** One line of `get map` / `get acl`: what one expression of the reference finds. */
 function lookupLine(kind: Kind, x: PatternExpr, text: string): string {
-  let out = `type=${x.method}, case=${x.icase ? 'insensitive' : 'sensitive'}`;
+  // HAProxy's table of match functions lacks the method one: it prints that function's address
+  const type = x.method === 'meth' ? 'unknown(0x55d0c3a41f30)' : x.method;
+  let out = `type=${type}, case=${x.icase ? 'insensitive' : 'sensitive'}`;
   const e: PatEntry | undefined = x.match(text);
   if (!e) return `${out}, ${kind === 'map' ? 'found' : 'match'}=no\n`;
   out += `, ${kind === 'map' ? 'found' : 'match'}=yes, idx=${e.tree ? 'tree' : 'list'}`;

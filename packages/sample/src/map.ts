@@ -72,8 +72,17 @@ function mapDef(name: string, method: MatchMethod, out: MapOut, regm = false): C
     in: MATCH_TYPES[method],
     out: outType,
     check(args: ArgVal[], opts: CompileOptions) {
-      const name = args[0] as string;
-      const ref = PATTERN_REFS.fileRef(name, opts.resolvePath(name), true, REF_MAP, opts.file, opts.line, 0);
+      const file = args[0] as string;
+      const ref = PATTERN_REFS.fileRef(
+        file,
+        opts.resolvePath(file),
+        true,
+        REF_MAP,
+        opts.file,
+        opts.line,
+        0,
+        name,
+      );
       // one expression per output type: values are parsed into it
       const set = ref.expr(regm ? 'regm' : method, false, true, out, parseValue(out));
       const arg: MapArg = { set, regm };

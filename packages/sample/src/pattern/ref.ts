@@ -46,7 +46,14 @@ interface Use {
   readonly line: number;
   /** 0: a converter's map, 1: an ACL's file or patterns (parsed after the rule's action). */
   readonly phase: number;
+  /** What tells two users on one line apart (the converter's name); '' for ACLs. */
+  readonly tag: string;
   readonly seq: number;
+  /**
+   * 0: read with the configuration; 1: HAProxy's internal HTTP client, made once it is read;
+   * 2: read after that (the name of a dynamic `use_backend`, which HAProxy parses last).
+   */
+  stage: number;
 }
 
 // HAProxy shares one expression between users whose index and parse functions are the same.
@@ -221,10 +228,12 @@ export class PatRef {
     return best;
   }
 
-  addUse(kind: 'acl' | 'map', file: string, line: number, phase: number): void {
-    let u = this.uses.find((x) => x.kind === kind && x.file === file && x.line === line && x.phase === phase);
+  addUse(kind: 'acl' | 'map', file: string, line: number, phase: number, tag = '', stage = 0): void {
+    let u = this.uses.find(
+      (x) => x.kind === kind && x.file === file && x.line === line && x.phase === phase && x.tag === tag,
+    );
     if (!u) {
-      u = { kind, file, line, phase, seq: this.registry.nextSeq(file) };
+      u = { kind, file, line, phase, tag, seq: this.registry.nextSeq(file), stage };
       this.uses.push(u);
     }
     this.lastUse = u;
@@ -232,6 +241,18 @@ export class PatRef {
 
   private earlier(a: Use | undefined, b: Use | undefined): boolean {
     return a !== undefined && (b === undefined || this.registry.compareUses(a, b) < 0);
+  }
+
+  /** Uses of converters at that place are read last (see Use.stage). */
+  deferAt(file: string, line: number): void {
+    let moved = false;
+    for (const u of this.uses) {
+      if (u.file === file && u.line === line && u.phase === 0 && u.stage === 0) {
+        u.stage = 2;
+        moved = true;
+      }
+    }
+    if (moved) this.sortExprs();
   }
 
   private sortExprs(): void {
@@ -468,7 +489,7 @@ export class PatternRegistry {
   compareUses(a: Use, b: Use): number {
     const fa = this.fileRank.get(a.file) ?? 0;
     const fb = this.fileRank.get(b.file) ?? 0;
-    return fa - fb || a.line - b.line || a.phase - b.phase || a.seq - b.seq;
+    return a.stage - b.stage || fa - fb || a.line - b.line || a.phase - b.phase || a.seq - b.seq;
   }
 
   /** Tells where an `acl <name> …` line is, so that its reference names that line. */
@@ -492,6 +513,7 @@ export class PatternRegistry {
     file: string,
     line: number,
     phase: number,
+    tag = '',
   ): PatRef {
     const stamp = stampOf(path);
     let ref = this.byName.get(name);
@@ -527,7 +549,7 @@ export class PatternRegistry {
         );
       ref.flags |= flags;
     }
-    ref.addUse(kind, file, line, phase);
+    ref.addUse(kind, file, line, phase, tag);
     return ref;
   }
 
@@ -535,20 +557,30 @@ export class PatternRegistry {
    * The reference of an ACL expression's own patterns (`acl '<kw>' file '<f>' line <n>`),
    * and whether it was just created (the caller then adds the patterns).
    */
-  inlineRef(src: InlineSource, kw: string, uniqueId: number | undefined): { ref: PatRef; created: boolean } {
+  inlineRef(
+    src: InlineSource,
+    kw: string,
+    uniqueId: number | undefined,
+    stage = 0,
+  ): { ref: PatRef; created: boolean } {
     const hit = this.inline.get(src.key);
     if (hit) {
-      hit.addUse('acl', src.file, src.line, 1);
+      hit.addUse('acl', src.file, src.line, 1, '', stage);
       return { ref: hit, created: false };
     }
     if (uniqueId !== undefined && this.refs.some((r) => r.uniqueId === uniqueId)) {
       throw new SampleError('HAP_ERR_SAMPLE_SYNTAX', 'the id is already used');
     }
     const ref = new PatRef(this, undefined, kw, REF_ACL, uniqueId ?? -1, undefined);
-    ref.addUse('acl', src.file, src.line, 1);
+    ref.addUse('acl', src.file, src.line, 1, '', stage);
     this.inline.set(src.key, ref);
     this.refs.push(ref);
     return { ref, created: true };
+  }
+
+  /** The maps of converters at that place are read after the others (a dynamic `use_backend`). */
+  deferAt(file: string, line: number): void {
+    for (const r of this.refs) r.deferAt(file, line);
   }
 
   /** Gives the configuration files' order (several `-f`): references are numbered in it. */
