@@ -375,18 +375,20 @@ export function compileAclFrom(words: readonly string[], opts: CompileOptions, s
       `matching method must be specified first (using '-m') when using a sample fetch of this type ('${kwName}')`,
     );
   }
+  // the ACL's own patterns: a reference of their own (`show acl` lists it as #<id>)
+  const { ref: own, created } = PATTERN_REFS.inlineRef(src, kwName, uniqueId);
+  const inline = own.expr(method, icase, noDns, undefined, undefined);
   if (authGroup) {
     const groups: string[] = [];
     for (; i < words.length && words[i] !== ''; i++) groups.push(words[i]!);
+    // listed by `show acl` as HAProxy lists them; the groups checked are the ones configured
+    if (created) for (const g of groups) own.add(0, g, undefined);
     // checked once the configuration is read (acl_find_targets)
     if (groups.length === 0) syntax(`${kwName}(): no groups specified.`);
     const ul = opts.userlist?.(expr.args[0] as string);
     for (const g of groups) if (ul && !ul.hasGroup(g)) syntax(`${kwName}(): invalid group '${g}'.`);
     return new AuthGroupAcl(expr, groups);
   }
-  // the ACL's own patterns: a reference of their own (`show acl` lists it as #<id>)
-  const { ref: own, created } = PATTERN_REFS.inlineRef(src, kwName, uniqueId);
-  const inline = own.expr(method, icase, noDns, undefined, undefined);
   const withOps = method === 'int' || method === 'len';
   let op = 'eq';
   // an empty word ends the patterns, as in HAProxy's argument list
