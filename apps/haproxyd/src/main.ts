@@ -103,6 +103,9 @@ function loadConfiguration(o: CliOptions): LoadResult {
 async function compileRules(result: LoadResult): Promise<void> {
   const found: Diagnostic[] = [];
   const m = result.model;
+  // the pattern references of `acl` lines are named after those lines, whoever compiles them
+  if (m.proxies.some((p) => p.acls.length > 0))
+    (await import('./runtime-maps-ops.ts')).declarePatternSources(m);
   const page = uses.statsPage(m) ? await import('./stats-page.ts') : undefined;
   if (page !== undefined) found.push(...page.checkStats(m));
   if (uses.rules(m)) {

@@ -29,6 +29,7 @@ import {
 import { SRV_ADMF, serverUsable, showInfo, showServersState, showStat } from '@hap/stats';
 import { tableCommand, tableHeader } from '@hap/stick';
 import { setRateLimit } from './rate-limits.ts';
+import { registerMapCommands } from './runtime-maps.ts';
 import {
   type AddrEnv,
   setAgentAddr,
@@ -1106,6 +1107,7 @@ export function createRuntimeApi(
       (await import('./runtime-ssl-cli.ts')).sslOcspCommand(host, 'show', args, ctx),
   });
 
+  registerMapCommands(api, host);
   return { api, stats };
 }
 

@@ -182,7 +182,14 @@ function applyEnvironment(model: ConfigModel): void {
 export async function prepare(options: CliOptions, model: ConfigModel): Promise<Daemon | undefined> {
   applyEnvironment(model);
   const features = await loadFeatures(model);
+  // the `acl` lines' pattern references (runtime-maps-ops.ts): named after their lines, and
+  // made for the lines no rule uses too
+  const maps = model.proxies.some((p) => p.acls.length > 0)
+    ? await import('./runtime-maps-ops.ts')
+    : undefined;
+  maps?.declarePatternSources(model);
   const plan = planRuntime(model, streamHooks, features);
+  maps?.finalizePatternRefs(model);
   useStickTables(plan.tables);
   for (const d of plan.diagnostics) {
     if (d.level === 'warning') warning(undefined, alertDiagnostic(d));

@@ -1,7 +1,8 @@
 // Run: node packages/sample/examples/route.ts  (Node 24 runs .ts files directly)
 // What a proxy does with @hap/sample for one request: pick a backend with conditions
 // (named and anonymous ACLs, a map), build a header and a log line with log-format
-// strings, keep variables across rules.
+// strings, keep variables across rules; then change the map as the runtime API's
+// `set map sites.map example.com boutique` does.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import {
   compileLogFormat,
   compileSampleExpr,
   createVarStore,
+  PATTERN_REFS,
   type SampleEnv,
   type SampleValue,
 } from '../src/index.ts';
@@ -95,3 +97,7 @@ console.log('backend:     ', env.backend); // api
 console.log('X-Site:      ', header.render(env)); // shop
 console.log('log line:    ', logLine.render(env)); // 192.168.1.20:51234 POST /api/v2/orders?id=42 site=shop "curl/8.5"
 console.log('constant?    ', compileLogFormat('static text', opts).constant); // static text
+
+// `set map sites.map example.com boutique`: the next lookup sees it
+PATTERN_REFS.lookup('sites.map')?.setKey('example.com', 'boutique');
+console.log('after set map', site.eval(env)); // boutique

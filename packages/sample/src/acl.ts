@@ -8,14 +8,8 @@ import { SampleError } from './errors.ts';
 import { CompiledExpr, type ConvStep, parseConverters, parseExpr, readKeyword } from './expr.ts';
 import { FETCH_DEFS } from './fetch/index.ts';
 import type { CompileOptions } from './options.ts';
-import { loadPatternFile } from './pattern/file.ts';
-import {
-  MATCH_NAMES,
-  MATCH_TYPES,
-  type MatchMethod,
-  newPatternSet,
-  type PatternSet,
-} from './pattern/match.ts';
+import { MATCH_NAMES, MATCH_TYPES, type MatchMethod, type PatternSet } from './pattern/match.ts';
+import { type InlineSource, PATTERN_REFS, type PatRef, REF_ACL, REF_MAP } from './pattern/ref.ts';
 import { resolveRefs } from './refs.ts';
 import { canCast, cast, type SmpType } from './types.ts';
 
@@ -138,13 +132,23 @@ class CompiledAcl implements TriAcl {
   private readonly expr: CompiledExpr;
   private readonly method: MatchMethod;
   private readonly want: SmpType;
-  private readonly sets: readonly PatternSet[];
+  private readonly all: readonly PatternSet[];
+  /** The sets worth a lookup: the non-empty ones (all of them for found and bool). */
+  private sets: readonly PatternSet[];
 
   constructor(expr: CompiledExpr, method: MatchMethod, sets: PatternSet[]) {
     this.expr = expr;
     this.method = method;
     this.want = MATCH_TYPES[method];
+    this.all = sets;
     this.sets = sets;
+    this.refresh();
+  }
+
+  /** Called when a set changes (the runtime API changed its reference). */
+  refresh(): void {
+    const keepEmpty = this.method === 'found' || this.method === 'bool';
+    this.sets = keepEmpty ? this.all : this.all.filter((s) => s.size > 0);
   }
 
   test(env: SampleEnv): boolean {
@@ -240,6 +244,14 @@ function dottedVersion(text: string): string {
 
 /** Compiles `words`: what follows `acl <name>` (criterion, flags, patterns). */
 export function compileAcl(words: readonly string[], opts: CompileOptions): Acl {
+  return compileAclFrom(words, opts, { key: {}, file: opts.file, line: opts.line });
+}
+
+/**
+ * Compiles an ACL expression whose patterns are the reference `src.key` names: compiling
+ * the same ACL line again (one per rule using it) shares its reference.
+ */
+export function compileAclFrom(words: readonly string[], opts: CompileOptions, src: InlineSource): Acl {
   const crit = words[0];
   if (crit === undefined || crit === '') syntax('missing fetch method');
   let expr: CompiledExpr;
@@ -302,16 +314,22 @@ export function compileAcl(words: readonly string[], opts: CompileOptions): Acl 
 
   let i = 1;
   let icase = false;
+  let noDns = false;
   let asMap = false;
   let loaded = false;
+  let uniqueId: number | undefined;
   const sets: PatternSet[] = [];
+  const refs: PatRef[] = [];
   while (i < words.length && words[i]!.startsWith('-')) {
     const f = words[i]!;
     if (f === '-i') icase = true;
     else if (f === '-n') {
-      // no DNS resolution: haproxyd never resolves names in patterns
+      // no DNS resolution: haproxyd never resolves names in patterns (the flag still keeps
+      // the patterns apart from those of users without it, as in HAProxy)
+      noDns = true;
     } else if (f === '-u') {
       if (!/^-?\d+$/.test(words[i + 1] ?? '')) syntax('the argument of -u must be an integer');
+      uniqueId = Number(words[i + 1]);
       i++;
     } else if (f === '-f') {
       if (!method) {
@@ -321,7 +339,17 @@ export function compileAcl(words: readonly string[], opts: CompileOptions): Acl 
       }
       const file = words[i + 1];
       if (file === undefined) syntax("'-f' expects a file name");
-      sets.push(loadPatternFile(opts.resolvePath(file), method, icase, { asMap, kind: 'acl' }));
+      const ref = PATTERN_REFS.fileRef(
+        file,
+        opts.resolvePath(file),
+        asMap,
+        REF_ACL | (asMap ? REF_MAP : 0),
+        src.file,
+        src.line,
+        1,
+      );
+      sets.push(ref.expr(method, icase, noDns, undefined, undefined));
+      refs.push(ref);
       loaded = true;
       i++;
     } else if (f === '-m') {
@@ -347,16 +375,20 @@ export function compileAcl(words: readonly string[], opts: CompileOptions): Acl 
       `matching method must be specified first (using '-m') when using a sample fetch of this type ('${kwName}')`,
     );
   }
+  // the ACL's own patterns: a reference of their own (`show acl` lists it as #<id>)
+  const { ref: own, created } = PATTERN_REFS.inlineRef(src, kwName, uniqueId);
+  const inline = own.expr(method, icase, noDns, undefined, undefined);
   if (authGroup) {
     const groups: string[] = [];
     for (; i < words.length && words[i] !== ''; i++) groups.push(words[i]!);
+    // listed by `show acl` as HAProxy lists them; the groups checked are the ones configured
+    if (created) for (const g of groups) own.add(0, g, undefined);
     // checked once the configuration is read (acl_find_targets)
     if (groups.length === 0) syntax(`${kwName}(): no groups specified.`);
     const ul = opts.userlist?.(expr.args[0] as string);
     for (const g of groups) if (ul && !ul.hasGroup(g)) syntax(`${kwName}(): invalid group '${g}'.`);
     return new AuthGroupAcl(expr, groups);
   }
-  const inline = newPatternSet(method, icase);
   const withOps = method === 'int' || method === 'len';
   let op = 'eq';
   // an empty word ends the patterns, as in HAProxy's argument list
@@ -367,10 +399,13 @@ export function compileAcl(words: readonly string[], opts: CompileOptions): Acl 
       continue;
     }
     const pat = dotted ? dottedVersion(w) : w;
-    inline.add(withOps ? applyOperator(op, pat) : pat, undefined);
+    if (created) own.add(0, withOps ? applyOperator(op, pat) : pat, undefined);
   }
-  if (inline.size > 0 || method === 'found' || method === 'bool') sets.push(inline);
-  return new CompiledAcl(expr, method, sets);
+  sets.push(inline);
+  refs.push(own);
+  const acl = new CompiledAcl(expr, method, sets);
+  for (let k = 0; k < sets.length; k++) refs[k]!.exprOf(sets[k]!)?.watch(() => acl.refresh());
+  return acl;
 }
 
 /** HAProxy's predefined ACLs (manual 7.4), as the words of an `acl` line. */

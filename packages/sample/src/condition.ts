@@ -2,7 +2,7 @@
 // ACLs, each maybe negated, named or anonymous (`{ … }`).
 import {
   type AclResult,
-  compileAcl,
+  compileAclFrom,
   FAIL,
   MISS,
   negate,
@@ -14,6 +14,7 @@ import {
 import type { SampleEnv } from './env.ts';
 import { SampleError } from './errors.ts';
 import type { CompileOptions } from './options.ts';
+import { type InlineSource, PATTERN_REFS } from './pattern/ref.ts';
 
 export interface ConditionTerm {
   negate: boolean;
@@ -106,11 +107,15 @@ export function compileCondition(
     let acl: TriAcl;
     if (lines && lines.length > 0) {
       acl =
-        lines.length === 1 ? compileTri(lines[0]!, opts) : new AnyAcl(lines.map((w) => compileTri(w, opts)));
+        lines.length === 1
+          ? compileTri(lines[0]!, opts, named$(lines[0]!, opts))
+          : new AnyAcl(lines.map((w) => compileTri(w, opts, named$(w, opts))));
     } else {
       const pre = PREDEFINED_ACLS.get(name);
       if (!pre) throw new SampleError('HAP_ERR_SAMPLE_NO_ACL', `no such ACL : '${name}'`);
-      acl = compileTri(pre, opts);
+      // HAProxy makes a predefined ACL once per proxy, where it is first used
+      const key = `predefined\0${opts.defaultTable ?? opts.file}\0${name}`;
+      acl = compileTri(pre, opts, { key, file: opts.file, line: opts.line });
     }
     cache.set(name, acl);
     return acl;
@@ -118,12 +123,20 @@ export function compileCondition(
   const groups = cond.terms.map((group) =>
     group.map((t) => ({
       negate: t.negate,
-      acl: t.anonymous ? compileTri(t.anonymous, opts) : resolve(t.acl),
+      acl: t.anonymous
+        ? compileTri(t.anonymous, opts, { key: t.anonymous, file: opts.file, line: opts.line })
+        : resolve(t.acl),
     })),
   );
   return new CompiledCondition(cond.polarity === 'unless', groups);
 }
 
-function compileTri(words: readonly string[], opts: CompileOptions): TriAcl {
-  return compileAcl(words, opts) as TriAcl;
+function compileTri(words: readonly string[], opts: CompileOptions, src: InlineSource): TriAcl {
+  return compileAclFrom(words, opts, src) as TriAcl;
+}
+
+/** A named ACL line's reference: at the line declared for it (its `acl` line), else the rule's. */
+function named$(words: readonly string[], opts: CompileOptions): InlineSource {
+  const at = PATTERN_REFS.declaredAt(words);
+  return { key: words, file: at?.file ?? opts.file, line: at?.line ?? opts.line };
 }

@@ -2,7 +2,7 @@
 // matching, rule conditions, variables, maps and log-format strings.
 
 export type { Acl } from './acl.ts';
-export { compileAcl } from './acl.ts';
+export { compileAcl, compileAclFrom } from './acl.ts';
 export type { Userlist } from './auth/userlist.ts';
 export { createUserlist } from './auth/userlist.ts';
 export type { Condition, ConditionSpec, ConditionTerm } from './condition.ts';
@@ -25,6 +25,9 @@ export { compileSampleExpr } from './expr.ts';
 export type { LogFormat } from './logformat.ts';
 export { compileLogFormat } from './logformat.ts';
 export type { CompileOptions } from './options.ts';
+export type { PatEntry } from './pattern/match.ts';
+export type { InlineSource, PatRefEntry, PatternExpr, ValueKind } from './pattern/ref.ts';
+export { PATTERN_REFS, PatRef, PatternRegistry, REF_ACL, REF_MAP, REF_SMP } from './pattern/ref.ts';
 export { CONVERTERS, FETCHES } from './tables.ts';
 export type { SessionVarStore } from './vars.ts';
 export { createVarStore, SET_VAR_CONDITIONS, setVarConditionsHold } from './vars.ts';

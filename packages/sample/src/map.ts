@@ -1,21 +1,23 @@
 // Map converters: map_<match>_<output>(file[,default]) (HAProxy manual 7.3.1 "map").
-// The file is read once per path and match method and shared; the key column is indexed
-// like ACL patterns (exact strings hashed, prefixes and networks longest-first, the other
-// methods in file order), the value column parsed into the output type at load time.
+// The file is one pattern reference shared by every user of its name (pattern/ref.ts, the
+// runtime API changes it); the key column is indexed like ACL patterns (exact strings
+// hashed, prefixes and networks longest-first, the other methods in file order), the value
+// column parsed into the output type when loaded or changed.
 import { type ArgVal, argSpec } from './args.ts';
 import type { ConvDef } from './defs.ts';
 import type { SampleValue } from './env.ts';
 import { SampleError } from './errors.ts';
 import { ipv4, ipv6, parseIpv4Prefix, parseIpv6 } from './ip.ts';
 import type { CompileOptions } from './options.ts';
-import { loadPatternFile } from './pattern/file.ts';
 import { MATCH_TYPES, type MatchMethod, type PatEntry, type PatternSet } from './pattern/match.ts';
+import { PATTERN_REFS, REF_MAP } from './pattern/ref.ts';
 import type { SmpType } from './types.ts';
 
 type MapOut = 'str' | 'int' | 'ip';
 
 const OUT_TYPES: Readonly<Record<MapOut, SmpType>> = { str: 'str', int: 'sint', ip: 'addr' };
 
+/** The value column of a map read as the converter's output type (HAProxy's parse_smp). */
 function parseValue(out: MapOut): (v: string) => SampleValue {
   switch (out) {
     case 'str':
@@ -70,12 +72,19 @@ function mapDef(name: string, method: MatchMethod, out: MapOut, regm = false): C
     in: MATCH_TYPES[method],
     out: outType,
     check(args: ArgVal[], opts: CompileOptions) {
-      const file = opts.resolvePath(args[0] as string);
-      const set = loadPatternFile(file, method, false, {
-        asMap: true,
-        parseValue: parseValue(out),
-        kind: `map_${out}`, // one set per output type: values are parsed into it
-      });
+      const file = args[0] as string;
+      const ref = PATTERN_REFS.fileRef(
+        file,
+        opts.resolvePath(file),
+        true,
+        REF_MAP,
+        opts.file,
+        opts.line,
+        0,
+        name,
+      );
+      // one expression per output type: values are parsed into it
+      const set = ref.expr(regm ? 'regm' : method, false, true, out, parseValue(out));
       const arg: MapArg = { set, regm };
       args[0] = arg;
       if (out === 'ip' && typeof args[1] === 'string') {

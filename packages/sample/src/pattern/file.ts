@@ -1,9 +1,7 @@
-// Pattern files (`acl … -f file`) and map files: read once per path, shared by every user
-// of the same file with the same match method, re-read when the file changes on disk.
+// Pattern files (`acl … -f file`) and map files: their lines, read once per path and read
+// again when the file changes on disk. Their users share one reference per file (ref.ts).
 import { readFileSync, statSync } from 'node:fs';
-import type { SampleValue } from '../env.ts';
 import { SampleError } from '../errors.ts';
-import { type MatchMethod, newPatternSet, type PatternSet } from './match.ts';
 
 export interface FileLine {
   readonly key: string;
@@ -18,9 +16,9 @@ interface CachedLines {
 }
 
 const linesCache = new Map<string, CachedLines>();
-const setCache = new Map<string, { stamp: string; set: PatternSet }>();
 
-function stampOf(path: string): string {
+/** What tells a file changed: its modification time, size and inode. */
+export function stampOf(path: string): string {
   try {
     const st = statSync(path);
     return `${st.mtimeMs}:${st.size}:${st.ino}`;
@@ -71,36 +69,4 @@ export function readPatternLines(path: string, twoColumns: boolean): readonly Fi
   }
   linesCache.set(key, { stamp, lines });
   return lines;
-}
-
-/**
- * The pattern set of one file for one match method: built once, shared. `parseValue`
- * turns the second column into the map's value (maps); without it the file has one column
- * (ACL patterns) unless `asMap` (`-M`: two columns, values ignored).
- */
-export function loadPatternFile(
-  path: string,
-  method: MatchMethod,
-  icase: boolean,
-  opts: { asMap: boolean; parseValue?: (v: string) => SampleValue; kind: string },
-): PatternSet {
-  const twoColumns = opts.asMap || opts.parseValue !== undefined;
-  const key = `${opts.kind}\0${method}\0${icase ? 'i' : ''}\0${twoColumns ? 2 : 1}\0${path}`;
-  const stamp = stampOf(path);
-  const hit = setCache.get(key);
-  if (hit && hit.stamp === stamp) return hit.set;
-  const set = newPatternSet(method, icase);
-  for (const l of readPatternLines(path, twoColumns)) {
-    try {
-      const value = opts.parseValue ? opts.parseValue(l.value) : undefined;
-      set.add(l.key, value);
-    } catch (e) {
-      if (e instanceof SampleError) {
-        throw new SampleError(e.code, `${e.message} at line ${l.line} of file '${path}'`);
-      }
-      throw e;
-    }
-  }
-  setCache.set(key, { stamp, set });
-  return set;
 }

@@ -2,12 +2,14 @@
 // indexed as HAProxy indexes them. Exact strings in a hash map (first one wins), prefixes
 // in a trie (longest wins), IP networks by prefix length (longest wins), everything else
 // in a list tried in order (first wins). `lookup` allocates nothing except for -i on
-// exact strings and for IPv6 keys.
+// exact strings and for IPv6 keys. A set is filled from its pattern reference (ref.ts),
+// and emptied and refilled in place when the reference changes at run time.
 import type { IpValue, SampleValue } from '../env.ts';
 import { SampleError } from '../errors.ts';
 import { maskBits, parseIpv4Loose, parseIpv4Strict, parseIpv6 } from '../ip.ts';
 import { lowerAscii } from '../text.ts';
 import type { SmpType } from '../types.ts';
+import type { PatRefEntry } from './ref.ts';
 import { compileRegex } from './regex.ts';
 
 export type MatchMethod =
@@ -66,6 +68,10 @@ export interface PatEntry {
   readonly value: SampleValue | undefined;
   /** map_regm: the compiled key, to substitute its groups. */
   readonly re?: RegExp;
+  /** The reference entry the pattern comes from (`get map`/`get acl` print it). */
+  readonly ref: PatRefEntry | undefined;
+  /** Whether HAProxy indexes it in a tree (exact strings, prefixes, contiguous networks) or a list. */
+  readonly tree: boolean;
 }
 
 export interface PatternSet {
@@ -73,7 +79,9 @@ export interface PatternSet {
   readonly icase: boolean;
   readonly size: number;
   /** Adds a pattern; throws a SampleError worded as HAProxy's (without file and line). */
-  add(text: string, value: SampleValue | undefined): void;
+  add(text: string, value: SampleValue | undefined, ref?: PatRefEntry): void;
+  /** Removes every pattern (before the set is refilled from its reference). */
+  clear(): void;
   /** The entry matching `v` (already cast to MATCH_TYPES[method]), or undefined. */
   lookup(v: SampleValue): PatEntry | undefined;
 }
@@ -200,6 +208,11 @@ class PrefixTable<K> {
   get(bits: number, key: K): PatEntry | undefined {
     return this.byLen.get(bits)?.get(key);
   }
+
+  clear(): void {
+    this.byLen.clear();
+    this.lens = [];
+  }
 }
 
 class IpSet implements PatternSet {
@@ -214,15 +227,23 @@ class IpSet implements PatternSet {
     this.icase = icase;
   }
 
-  add(text: string, value: SampleValue | undefined): void {
+  add(text: string, value: SampleValue | undefined, ref?: PatRefEntry): void {
     const net = parseNet(text);
     if (!net) patternError(`'${text}' is not a valid IPv4 or IPv6 address`);
-    const e: PatEntry = { text, value };
+    const odd = net.kind === 'ipv4' && net.bits < 0;
+    const e: PatEntry = { text, value, ref, tree: !odd };
     if (net.kind === 'ipv4') {
-      if (net.bits < 0) this.odd.push({ bytes: net.bytes, mask: net.mask, e });
+      if (odd) this.odd.push({ bytes: net.bytes, mask: net.mask, e });
       else this.v4.add(net.bits, v4Key(net.bytes, net.bits), e);
     } else this.v6.add(net.bits, v6Key(net.bytes, net.bits), e);
     this.size++;
+  }
+
+  clear(): void {
+    this.v4.clear();
+    this.v6.clear();
+    this.odd.length = 0;
+    this.size = 0;
   }
 
   private find4(b: Uint8Array): PatEntry | undefined {
@@ -294,10 +315,15 @@ class ExactSet implements PatternSet {
     this.icase = icase;
   }
 
-  add(text: string, value: SampleValue | undefined): void {
+  add(text: string, value: SampleValue | undefined, ref?: PatRefEntry): void {
     const key = this.icase ? lowerAscii(text) : text;
-    if (!this.map.has(key)) this.map.set(key, { text, value });
+    if (!this.map.has(key)) this.map.set(key, { text, value, ref, tree: !this.icase });
     this.size++;
+  }
+
+  clear(): void {
+    this.map.clear();
+    this.size = 0;
   }
 
   lookup(v: SampleValue): PatEntry | undefined {
@@ -314,14 +340,14 @@ interface TrieNode {
 class PrefixSet implements PatternSet {
   readonly method = 'beg' as const;
   readonly icase: boolean;
-  private readonly root: TrieNode = { next: undefined, entry: undefined };
+  private root: TrieNode = { next: undefined, entry: undefined };
   size = 0;
 
   constructor(icase: boolean) {
     this.icase = icase;
   }
 
-  add(text: string, value: SampleValue | undefined): void {
+  add(text: string, value: SampleValue | undefined, ref?: PatRefEntry): void {
     let n = this.root;
     for (let i = 0; i < text.length; i++) {
       const c = this.icase ? fold(text.charCodeAt(i)) : text.charCodeAt(i);
@@ -333,8 +359,13 @@ class PrefixSet implements PatternSet {
       }
       n = child;
     }
-    if (!n.entry) n.entry = { text, value };
+    if (!n.entry) n.entry = { text, value, ref, tree: !this.icase };
     this.size++;
+  }
+
+  clear(): void {
+    this.root = { next: undefined, entry: undefined };
+    this.size = 0;
   }
 
   lookup(v: SampleValue): PatEntry | undefined {
@@ -406,7 +437,7 @@ class ListSet implements PatternSet {
     return this.entries.length;
   }
 
-  add(text: string, value: SampleValue | undefined): void {
+  add(text: string, value: SampleValue | undefined, ref?: PatRefEntry): void {
     const ic = this.icase;
     let test: Test;
     let re: RegExp | undefined;
@@ -465,7 +496,12 @@ class ListSet implements PatternSet {
         patternError(`internal error: no list matching for '${this.method}'`);
     }
     this.tests.push(test);
-    this.entries.push(re ? { text, value, re } : { text, value });
+    this.entries.push(re ? { text, value, re, ref, tree: false } : { text, value, ref, tree: false });
+  }
+
+  clear(): void {
+    this.tests.length = 0;
+    this.entries.length = 0;
   }
 
   lookup(v: SampleValue): PatEntry | undefined {
@@ -480,7 +516,7 @@ class NoPatternSet implements PatternSet {
   readonly method: MatchMethod;
   readonly icase: boolean;
   size = 0;
-  private readonly always: PatEntry = { text: '', value: undefined };
+  private readonly always: PatEntry = { text: '', value: undefined, ref: undefined, tree: false };
 
   constructor(method: MatchMethod, icase: boolean) {
     this.method = method;
@@ -489,6 +525,10 @@ class NoPatternSet implements PatternSet {
 
   add(): void {
     this.size++;
+  }
+
+  clear(): void {
+    this.size = 0;
   }
 
   lookup(v: SampleValue): PatEntry | undefined {
