@@ -117,8 +117,12 @@ async function compileRules(result: LoadResult): Promise<void> {
   if (uses.tls(m)) found.push(...(await import('./runtime-ssl.ts')).checkTls(m));
   if (uses.h2(m)) found.push(...(await import('./runtime-h2.ts')).checkH2(m));
   if (uses.logs(m)) found.push(...(await import('./runtime-log.ts')).checkLogs(m));
-  result.diagnostics.push(...found);
-  if (found.some((d) => d.level === 'alert')) result.ok = false;
+  // server addresses are set up last (loadConfig did it), and only when nothing before failed
+  const init = result.diagnostics.filter((d) => d.phase === 'init');
+  const rest = result.diagnostics.filter((d) => d.phase !== 'init');
+  const failed = found.some((d) => d.level === 'alert');
+  result.diagnostics = [...rest, ...found, ...(failed ? [] : init)];
+  result.ok = !result.diagnostics.some((d) => d.level === 'alert');
 }
 
 /** What the sample and rule engines honour, for `-dK` (loaded only then). */
@@ -179,12 +183,19 @@ function reportDiagnostics(o: CliOptions, result: LoadResult): { fatal: boolean;
   if (!o.quiet) for (const d of unhonoured.values()) err(formatDiagnostic(d));
   const fatal = !result.ok || (o.zeroWarning && warnings > 0);
   if (!result.ok) {
+    // as HAProxy: "Error(s) found" for each file with errors while reading it; "Fatal errors"
+    // after those (unless reading stopped at once) or after the whole-configuration checks;
+    // nothing more after the address set-up's own "Failed to initialize server(s) addr."
+    const alerts = result.diagnostics.filter((d) => d.level === 'alert');
+    const reading = alerts.filter((d) => d.phase === undefined);
     for (const f of result.model.files) {
-      if (result.diagnostics.some((d) => d.level === 'alert' && d.file === f)) {
+      if (reading.some((d) => d.file === f)) {
         err(`[ALERT]    (${process.pid}) : config : Error(s) found in configuration file : ${f}`);
       }
     }
-    err(`[ALERT]    (${process.pid}) : config : Fatal errors found in configuration.`);
+    const aborted = result.aborted && reading.length > 0;
+    if (!aborted && alerts.some((d) => d.phase !== 'init'))
+      err(`[ALERT]    (${process.pid}) : config : Fatal errors found in configuration.`);
   } else if (o.zeroWarning && warnings > 0) {
     err(
       `[ALERT]    (${process.pid}) : config : Some warnings were found and 'zero-warning' is set. Aborting.`,

@@ -57,7 +57,7 @@ const switchingTargets: CheckRule = (model) => {
         out.push({
           level: 'alert',
           code: 'HAP_CFG_MISSING_BACKEND',
-          message: `Proxy '${p.name}': unable to find required ${t.label}: '${t.name}' (${t.file}:${t.line}).`,
+          message: `Proxy '${p.name}': unable to find required ${t.label}: '${t.name}'.`,
           keyword: t.label,
         });
         continue;
@@ -239,7 +239,11 @@ const trackedServers: CheckRule = (model) => {
           file: s.file,
           line: s.line,
           keyword: 'track',
-          message: `'server ${p.name}/${s.name}' : unable to find required server '${t}' for tracking.`,
+          bare: true,
+          message:
+            be === undefined
+              ? `'server ${p.name}/${s.name}' : unable to find required proxy '${t.slice(0, slash)}' for tracking.`
+              : `'server ${p.name}/${s.name}' : unable to find required server '${name}' for tracking.`,
         });
       }
     }
@@ -295,5 +299,6 @@ export const CHECK_RULES: readonly CheckRule[] = [
 export function runChecks(model: ConfigModel): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const rule of CHECK_RULES) out.push(...rule(model));
+  for (const d of out) d.phase = 'check';
   return out;
 }

@@ -132,7 +132,6 @@ const ROWS: KeywordRow[] = [
   honouredFlag('quiet', (c) => {
     c.global.quiet = true;
   }),
-  flag('debug'),
   flag('noepoll'),
   flag('nopoll'),
   flag('nosplice'),

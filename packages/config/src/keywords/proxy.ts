@@ -5,12 +5,19 @@
  */
 
 import { statSync } from 'node:fs';
-import { parseAddress } from '../address.ts';
-import { PROXY_KEYWORDS, PROXY_OPTIONS, REMOVED_KEYWORDS, type RuleSet } from '../catalog/index.ts';
-import { isKnownHost } from '../hosts.ts';
+import { expandAddressEnv, parseAddress } from '../address.ts';
+import {
+  findRemovedKeyword,
+  OPTION_SUGGESTIONS,
+  PROXY_KEYWORDS,
+  PROXY_OPTIONS,
+  REMOVED_KEYWORDS,
+  type RemovedKeyword,
+  type RuleSet,
+} from '../catalog/index.ts';
 import type { ProxyModel, ServerAddress, ServerModel } from '../model.ts';
 import { invalidNameChar } from '../names.ts';
-import { bestMatch } from '../suggest.ts';
+import { bestMatch, fingerprintMatch } from '../suggest.ts';
 import { parseSize, parseTime, strtoulU32 } from '../units.ts';
 import { addAcl, parseAclDecl } from './acl.ts';
 import { checkArgs, intArg, simpleRow, tableOf, tooManyArgs, unsupportedRow } from './args.ts';
@@ -278,8 +285,14 @@ const option: KeywordRow = {
     ctx.directive.keyword = `option ${name}`;
     ctx.directive.supported = HONOURED_OPTIONS.has(name);
     const info = OPTION_INFO.get(name);
+    const removed = info ? undefined : findRemovedKeyword('option', name);
+    if (removed?.message !== undefined) {
+      reportRemoved(ctx, removed);
+      return;
+    }
     if (!info) {
-      const best = bestMatch(name, OPTION_INFO.keys());
+      // HAProxy's suggestion: the nearest of its option names by letter-pair fingerprint
+      const best = fingerprintMatch(name, OPTION_SUGGESTIONS);
       ctx.alert(`unknown option '${name}'${best ? `; did you mean '${best}' maybe ?` : '.'}`);
       return;
     }
@@ -434,6 +447,8 @@ const HONOURED_SERVER_OPTIONS = new Set([
   'on-error',
   'on-marked-down',
   'on-marked-up',
+  // how a host name gets its address at start (init-addr.ts, serve.ts resolveServers)
+  'init-addr',
   // health checks over TLS (@hap/checks with @hap/ssl's server settings)
   'check-ssl',
   'no-check-ssl',
@@ -470,20 +485,18 @@ const HONOURED_SERVER_OPTIONS = new Set([
   'proto',
 ]);
 
+/** A server's address; host names are resolved later, once the configuration is checked (init-addr.ts). */
 function parseServerAddress(
   raw: string,
-  ignoreResolveFailures: boolean,
+  env: Readonly<Record<string, string | undefined>>,
 ): { ok: true; addr: ServerAddress } | { ok: false; reason: string } {
-  const r = parseAddress(raw, {
+  const r = parseAddress(expandAddressEnv(raw, env), {
     portRequired: false,
     rangeAllowed: false,
     offsetAllowed: true,
     hostnameAllowed: true,
   });
   if (!r.ok) return r;
-  if (r.addr.family === 'hostname' && !ignoreResolveFailures && !isKnownHost(r.addr.host)) {
-    return { ok: false, reason: `could not resolve address '${r.addr.host}'` };
-  }
   return {
     ok: true,
     addr: {
@@ -513,9 +526,18 @@ const server: KeywordRow = {
       ctx.alert(`character '${bad}' is not permitted in server name '${name}'.`);
       return;
     }
-    const addr = parseServerAddress(addrText, ctx.ignoreResolveFailures);
+    const addr = parseServerAddress(addrText, ctx.env);
     if (!addr.ok) {
-      ctx.alert(`'server ${name}' : ${addr.reason}`);
+      // HAProxy names the place without "parsing" here, and the server with its proxy
+      ctx.sink.add({
+        level: 'alert',
+        code: 'HAP_CFG_SERVER_ADDR',
+        message: `'server ${p.name}/${name}' : ${addr.reason}`,
+        file: ctx.file,
+        line: ctx.line,
+        keyword: 'server',
+        bare: true,
+      });
       return;
     }
     const options = { ...p.defaultServer };
@@ -1165,6 +1187,24 @@ const ROWS: KeywordRow[] = [
   }),
 ];
 
+/** A keyword 2.6 no longer has: HAProxy's own message when it has one, else the migration hint. */
+export function reportRemoved(ctx: KeywordContext, r: RemovedKeyword): void {
+  const text =
+    r.message !== undefined
+      ? r.message.replace('%s', ctx.args[1] ?? '')
+      : r.hint.includes(`'${r.name}'`)
+        ? r.hint
+        : `'${r.name}' is not supported anymore: ${r.hint}.`;
+  ctx.sink.add({
+    level: r.level,
+    code: r.tight ? 'HAP_CFG_TIGHT' : r.level === 'alert' ? 'HAP_CFG_ALERT' : 'HAP_CFG_WARNING',
+    message: text,
+    file: ctx.file,
+    line: ctx.line,
+    keyword: ctx.args[0]!,
+  });
+}
+
 // removed keywords: HAProxy's own migration advice
 for (const r of REMOVED_KEYWORDS) {
   if (r.where !== 'proxy' || ROWS.some((x) => x.name === r.name)) continue;
@@ -1173,12 +1213,7 @@ for (const r of REMOVED_KEYWORDS) {
     sections: PROXY_ALL,
     supported: false,
     parse(ctx) {
-      // name the keyword, then HAProxy's advice on what replaces it
-      const text = r.hint.includes(`'${r.name}'`)
-        ? r.hint
-        : `'${r.name}' is not supported anymore: ${r.hint}.`;
-      if (r.level === 'alert') ctx.alert(text);
-      else ctx.warning(text);
+      reportRemoved(ctx, r);
     },
   });
 }
