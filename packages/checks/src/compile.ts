@@ -631,19 +631,43 @@ function kindOf(
         uri = args[1];
         version = args[2];
       }
-      if (version?.includes('\r\n') || uri?.includes('\r\n')) {
-        throw fail(
-          'HAP_ERR_CHECK_UNSUPPORTED',
-          `headers or body hidden after the version are deprecated: use 'http-check send'`,
-        ).at(`'${line}'`);
+      // 2.6 still reads headers (and a body after an empty line) hidden after the version
+      // (`HTTP/1.1\r\nHost: x`), deprecated: the configuration check warns about it
+      let hidden: { headers: [string, string][]; body?: string } | undefined;
+      const cut = version?.indexOf('\r\n') ?? -1;
+      if (version !== undefined && cut >= 0) {
+        hidden = hiddenHeaders(version.slice(cut + 2));
+        version = version.slice(0, cut);
       }
-      return { type: 'http', rules: mergeHttpOption(httpRules, method, uri, version) };
+      return { type: 'http', rules: mergeHttpOption(httpRules, method, uri, version, hidden) };
     }
   }
 }
 
+/** `Name: value` lines, then an optional body after an empty line, as written after the version. */
+function hiddenHeaders(text: string): { headers: [string, string][]; body?: string } {
+  const headers: [string, string][] = [];
+  const lines = text.split('\r\n');
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (l === '') {
+      const body = lines.slice(i + 1).join('\r\n');
+      return body === '' ? { headers } : { headers, body };
+    }
+    const colon = l.indexOf(':');
+    if (colon > 0) headers.push([l.slice(0, colon).trim(), l.slice(colon + 1).trim()]);
+  }
+  return { headers };
+}
+
 /** The option's request line goes into the first send (explicit values win), or becomes one. */
-function mergeHttpOption(rules: CheckRule[], method?: string, uri?: string, version?: string): CheckRule[] {
+function mergeHttpOption(
+  rules: CheckRule[],
+  method?: string,
+  uri?: string,
+  version?: string,
+  hidden?: { headers: [string, string][]; body?: string },
+): CheckRule[] {
   const out = [...rules];
   const real = out.map((r, i) => [r, i] as const).filter(([r]) => r.action !== 'comment');
   let at = 0;
@@ -658,6 +682,8 @@ function mergeHttpOption(rules: CheckRule[], method?: string, uri?: string, vers
     ...(method !== undefined ? { method } : {}),
     ...(uri !== undefined ? { uri } : {}),
     ...(version !== undefined ? { version } : {}),
+    ...(hidden !== undefined ? { headers: hidden.headers } : {}),
+    ...(hidden?.body !== undefined ? { body: hidden.body } : {}),
   };
   if (cand && cand[0].action === 'send-http') {
     const r = cand[0];
@@ -726,10 +752,7 @@ function serverSpec(
         : undefined;
     if (first?.action === 'connect' && first.port !== undefined) port = first.port;
     else {
-      throw fail(
-        'HAP_ERR_CHECK_VALUE',
-        `health checks are enabled but the server has neither a service port nor a check port ('port'), and no 'connect port' rule`,
-      );
+      throw fail('HAP_ERR_CHECK_NO_PORT', `has neither service port nor check port`);
     }
   }
   const overridden = o['port'] !== undefined || o['addr'] !== undefined;

@@ -74,7 +74,8 @@ function parsePort(text: string): number | undefined {
   return n >= 0 && n <= 65535 ? n : undefined;
 }
 
-export function parseAddress(input: string, rules: AddressRules): AddressResult {
+/** `shown`: the address as written (before `$VAR` expansion), which messages quote. */
+export function parseAddress(input: string, rules: AddressRules, shown: string = input): AddressResult {
   let text = input;
   let family: AddressFamily | 'any' | undefined;
   let datagram = false;
@@ -86,7 +87,7 @@ export function parseAddress(input: string, rules: AddressRules): AddressResult 
       const colon = input.lastIndexOf(':');
       return {
         ok: false,
-        reason: `invalid address: '${colon > at ? input.slice(0, colon) : input}' in '${input}'`,
+        reason: `invalid address: '${colon > at ? input.slice(0, colon) : input}' in '${shown}'`,
       };
     }
     family = p.family;
@@ -117,7 +118,7 @@ export function parseAddress(input: string, rules: AddressRules): AddressResult 
   let portText: string | undefined;
   if (text.startsWith('[')) {
     const close = text.indexOf(']');
-    if (close < 0) return { ok: false, reason: `missing ']' in '${input}'` };
+    if (close < 0) return { ok: false, reason: `missing ']' in '${shown}'` };
     host = text.slice(1, close);
     const rest = text.slice(close + 1);
     if (rest.startsWith(':')) portText = rest.slice(1);
@@ -141,7 +142,7 @@ export function parseAddress(input: string, rules: AddressRules): AddressResult 
     hasPort = true;
     const dash = portText.indexOf('-');
     if (dash >= 0 && !rules.rangeAllowed)
-      return { ok: false, reason: `port range not permitted here in '${input}'` };
+      return { ok: false, reason: `port range not permitted here in '${shown}'` };
     const lo = leadingNumber(portText);
     const hi = dash >= 0 ? leadingNumber(portText.slice(dash + 1)) : lo;
     if (lo > 65535)
@@ -160,10 +161,10 @@ export function parseAddress(input: string, rules: AddressRules): AddressResult 
     portOffset = true;
     portLow = portHigh = off;
   } else if (portText !== undefined && portText !== '') {
-    return { ok: false, reason: `invalid character '${c0}' in port number '${portText}' in '${input}'` };
+    return { ok: false, reason: `invalid character '${c0}' in port number '${portText}' in '${shown}'` };
   }
   if (rules.portRequired && (!hasPort || (portLow === 0 && !portOffset))) {
-    return { ok: false, reason: `missing port specification in '${input}'` };
+    return { ok: false, reason: `missing port specification in '${shown}'` };
   }
   let resolved: AddressFamily | 'hostname';
   const ipKind = isIP(host);
@@ -172,7 +173,7 @@ export function parseAddress(input: string, rules: AddressRules): AddressResult 
   else if (ipKind === 6) resolved = 'ipv6';
   else {
     if (!rules.hostnameAllowed || !/^[A-Za-z0-9._-]+$/.test(host)) {
-      return { ok: false, reason: `invalid address: '${host}' in '${input}'` };
+      return { ok: false, reason: `invalid address: '${host}' in '${shown}'` };
     }
     resolved = 'hostname';
   }

@@ -4,7 +4,7 @@
  */
 
 import type { Diagnostic } from './diagnostics.ts';
-import type { ConfigModel, ProxyModel } from './model.ts';
+import type { ConfigModel, Directive, ProxyModel } from './model.ts';
 
 export type CheckRule = (model: ConfigModel) => Diagnostic[];
 
@@ -159,6 +159,92 @@ const httpOnlyInTcp: CheckRule = (model) => {
   return out;
 };
 
+/** A proxy's defaults sections, farthest first, then the proxy (the order its settings apply in). */
+function settingsChain(model: ConfigModel, p: ProxyModel): ProxyModel[] {
+  const out: ProxyModel[] = [p];
+  let cur = p;
+  const seen = new Set<ProxyModel>([p]);
+  while (cur.defaultsFrom !== undefined) {
+    const at = model.proxies.indexOf(cur);
+    const name = cur.defaultsFrom;
+    // the last defaults section of that name declared before this one
+    let d: ProxyModel | undefined;
+    for (let i = at - 1; i >= 0; i--) {
+      const x = model.proxies[i]!;
+      if (x.kind === 'defaults' && x.name === name) {
+        d = x;
+        break;
+      }
+    }
+    if (d === undefined || seen.has(d)) break;
+    seen.add(d);
+    out.unshift(d);
+    cur = d;
+  }
+  return out;
+}
+
+const LOG_FORMAT_KEYWORDS = new Set(['option httplog', 'option tcplog', 'option httpslog', 'log-format']);
+
+/**
+ * HTTP-only options in a TCP proxy and a log format without a log address: HAProxy's
+ * warnings from its whole-configuration checks.
+ */
+const logAndHttpOptions: CheckRule = (model) => {
+  const out: Diagnostic[] = [];
+  const globalLogs = model.global.directives.some((d) => d.keyword === 'log' && d.modifier === 'none');
+  for (const p of live(model)) {
+    if (p.disabled) continue;
+    const word = PROXY_TYPE[p.kind];
+    let targets = 0;
+    let usesGlobal = false;
+    let format: Directive | undefined;
+    let forwardfor: Directive | undefined;
+    for (const s of settingsChain(model, p)) {
+      for (const d of s.directives) {
+        if (d.keyword === 'log') {
+          if (d.modifier === 'no') {
+            targets = 0;
+            usesGlobal = false;
+          } else if (d.args[1] === 'global') usesGlobal = true;
+          else targets++;
+        } else if (LOG_FORMAT_KEYWORDS.has(d.keyword)) format = d.modifier === 'no' ? undefined : d;
+        else if (d.keyword === 'option forwardfor') forwardfor = d.modifier === 'no' ? undefined : d;
+      }
+    }
+    const http = p.mode === 'http';
+    if (isFrontend(p) && format !== undefined) {
+      if (!http && format.keyword === 'option httplog') {
+        out.push({
+          level: 'warning',
+          code: 'HAP_CFG_HTTP_IN_TCP',
+          keyword: 'option httplog',
+          file: format.file,
+          line: format.line,
+          message: `'option httplog' not usable with ${word} '${p.name}' (needs 'mode http'). Falling back to 'option tcplog'.`,
+        });
+      }
+      if (targets === 0 && !(usesGlobal && globalLogs)) {
+        out.push({
+          level: 'warning',
+          code: 'HAP_CFG_LOG_FORMAT_NO_LOG',
+          keyword: format.keyword,
+          message: `log format ignored for ${word} '${p.name}' since it has no log address.`,
+        });
+      }
+    }
+    if (!http && forwardfor !== undefined) {
+      out.push({
+        level: 'warning',
+        code: 'HAP_CFG_HTTP_IN_TCP',
+        keyword: 'option forwardfor',
+        message: `'option forwardfor' ignored for ${word} '${p.name}' as it requires HTTP mode.`,
+      });
+    }
+  }
+  return out;
+};
+
 /** Users and groups of a userlist refer to each other by name. */
 const userlistReferences: CheckRule = (model) => {
   const out: Diagnostic[] = [];
@@ -293,6 +379,7 @@ export const CHECK_RULES: readonly CheckRule[] = [
   switchingTargets,
   duplicateServers,
   missingTimeouts,
+  logAndHttpOptions,
   httpOnlyInTcp,
 ];
 

@@ -55,6 +55,9 @@ function makeContext(
     ignoreResolveFailures: state.ignoreResolveFailures,
     resolvePath: (p) => (isAbsolute(p) ? p : resolve(state.cwd, p)),
     alert: (m) => push('alert', m),
+    abort: () => {
+      state.aborted = true;
+    },
     warning: (m) => push('warning', m),
     notice: (m) => push('notice', m),
   };

@@ -32,12 +32,16 @@ export function parseBindLine(ctx: KeywordContext, at: number, label: string): B
   }
   const addresses: BindAddress[] = [];
   for (const raw of list.split(',')) {
-    const r = parseAddress(expandAddressEnv(raw, ctx.env), {
-      portRequired: true,
-      rangeAllowed: true,
-      offsetAllowed: false,
-      hostnameAllowed: true,
-    });
+    const r = parseAddress(
+      expandAddressEnv(raw, ctx.env),
+      {
+        portRequired: true,
+        rangeAllowed: true,
+        offsetAllowed: false,
+        hostnameAllowed: true,
+      },
+      raw,
+    );
     if (!r.ok) {
       ctx.alert(`'${label}' : ${r.reason}`);
       return undefined;

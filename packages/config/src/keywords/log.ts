@@ -55,12 +55,16 @@ export function parseLogLine(ctx: KeywordContext): void {
     return;
   }
   if (!(target === 'stdout' || target === 'stderr' || target.startsWith('ring@'))) {
-    const r = parseAddress(expandAddressEnv(target, ctx.env), {
-      portRequired: false,
-      rangeAllowed: false,
-      offsetAllowed: false,
-      hostnameAllowed: true,
-    });
+    const r = parseAddress(
+      expandAddressEnv(target, ctx.env),
+      {
+        portRequired: false,
+        rangeAllowed: false,
+        offsetAllowed: false,
+        hostnameAllowed: true,
+      },
+      target,
+    );
     if (!r.ok) {
       ctx.alert(`log : ${r.reason}`);
       return;

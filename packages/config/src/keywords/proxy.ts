@@ -20,7 +20,7 @@ import { invalidNameChar } from '../names.ts';
 import { bestMatch, fingerprintMatch } from '../suggest.ts';
 import { parseSize, parseTime, strtoulU32 } from '../units.ts';
 import { addAcl, parseAclDecl } from './acl.ts';
-import { checkArgs, intArg, simpleRow, tableOf, tooManyArgs, unsupportedRow } from './args.ts';
+import { checkArgs, intArg, simpleRow, tableOf, timerWarning, tooManyArgs, unsupportedRow } from './args.ts';
 import { parseBindLine } from './bind.ts';
 import { HTTP_CHECK_ROW, TCP_CHECK_ROW } from './checks-kw.ts';
 import { parseCookieArgs } from './cookie.ts';
@@ -200,6 +200,7 @@ const timeout: KeywordRow = {
       } else ctx.alert(`${t.reason} in '${label}'`);
       return;
     }
+    if (t.trailing !== undefined) timerWarning(ctx, t.trailing);
     if (tooManyArgs(ctx, 2, label)) return;
     const p = px(ctx);
     if (!where.includes(p.kind)) {
@@ -220,7 +221,17 @@ const OPTION_INFO = new Map(PROXY_OPTIONS.map((o) => [o.name, o]));
 const OPTION_ARGS: Record<string, (ctx: KeywordContext, rest: string[]) => string | undefined> = {
   httplog: (_c, r) =>
     r.length === 0 || (r.length === 1 && r[0] === 'clf') ? undefined : `unexpected argument '${r[0]}'`,
-  httpchk: (_c, r) => (r.length <= 3 ? undefined : `cannot handle unexpected argument '${r[3]}'`),
+  httpchk: (c, r) => {
+    if (r.length > 3) return `cannot handle unexpected argument '${r[3]}'`;
+    // headers after the version (`HTTP/1.1\r\nHost:\ x`) still work in 2.6, with a warning
+    if (r.length === 3 && r[2]!.includes('\r\n'))
+      tight(
+        c,
+        'warning',
+        "'option httpchk' : hiding headers or body at the end of the version string is deprecated. Please, consider to use 'http-check send' directive instead.",
+      );
+    return undefined;
+  },
   forwardfor: (_c, r) => {
     for (let i = 0; i < r.length; i++) {
       const w = r[i];
@@ -490,12 +501,16 @@ function parseServerAddress(
   raw: string,
   env: Readonly<Record<string, string | undefined>>,
 ): { ok: true; addr: ServerAddress } | { ok: false; reason: string } {
-  const r = parseAddress(expandAddressEnv(raw, env), {
-    portRequired: false,
-    rangeAllowed: false,
-    offsetAllowed: true,
-    hostnameAllowed: true,
-  });
+  const r = parseAddress(
+    expandAddressEnv(raw, env),
+    {
+      portRequired: false,
+      rangeAllowed: false,
+      offsetAllowed: true,
+      hostnameAllowed: true,
+    },
+    raw,
+  );
   if (!r.ok) return r;
   return {
     ok: true,
@@ -870,9 +885,9 @@ function checkErrorFile(ctx: KeywordContext, path: string): void {
   // HAProxy reads the file while parsing; a missing one is an error
   try {
     const st = statSync(ctx.resolvePath(path));
-    if (!st.isFile()) ctx.alert(`error while loading '${path}' : not a regular file.`);
+    if (!st.isFile()) ctx.alert(`errorfile : error reading file '${path}'.`);
   } catch {
-    ctx.alert(`error opening file '${path}'.`);
+    ctx.alert(`errorfile : error opening file '${path}'.`);
   }
 }
 
