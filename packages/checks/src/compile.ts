@@ -55,8 +55,10 @@ const fail = (code: ConstructorParameters<typeof CheckConfigError>[0], message: 
 
 /** HAProxy time: a number with an optional unit (us, ms, s, m, h, d); ms by default. */
 export function parseTime(word: string, what: string): number {
-  const m = /^(\d+)(us|ms|s|m|h|d)?$/.exec(word);
-  if (!m) throw fail('HAP_ERR_CHECK_VALUE', `'${what}' expects a time (e.g. 100, 2s, 500ms), got '${word}'`);
+  // characters after the unit are ignored, as HAProxy 2.6 does (its configuration check warns)
+  const m = /^(\d+)(us|ms|s|m|h|d)?(.*)$/.exec(word);
+  if (!m || (m[2] === undefined && m[3] !== ''))
+    throw fail('HAP_ERR_CHECK_VALUE', `'${what}' expects a time (e.g. 100, 2s, 500ms), got '${word}'`);
   const n = Number(m[1]);
   switch (m[2]) {
     case 'us':

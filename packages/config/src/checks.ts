@@ -77,7 +77,7 @@ const switchingTargets: CheckRule = (model) => {
         out.push({
           level: 'alert',
           code: 'HAP_CFG_MODE_MISMATCH',
-          message: `${PROXY_TYPE[p.kind]} ${fm} '${p.name}' (${p.file}:${p.line}) tries to use incompatible ${PROXY_TYPE[be.kind]} ${bm} '${be.name}' (${be.file}:${be.line}) ${t.label === 'default_backend' ? 'as its default backend' : "in a 'use_backend' rule"} (see 'mode').`,
+          message: `${fm} ${PROXY_TYPE[p.kind]} '${p.name}' (${p.file}:${p.line}) tries to use incompatible ${bm} ${PROXY_TYPE[be.kind]} '${be.name}' (${be.file}:${be.line}) ${t.label === 'default_backend' ? 'as its default backend' : "in a 'use_backend' rule"} (see 'mode').`,
           keyword: t.label,
         });
       }
