@@ -72,7 +72,6 @@ import {
   PROXY_ERROR_LOG_TEXT,
   type ProxyHeaderFailure,
   readProxyHeader,
-  type Server,
   StreamEnv,
   setDynamicCookies,
   useStickTables,

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: configuration text uses ${VAR} literally
 // `haproxyd -c` as a linter: users run it in CI on configurations written for HAProxy and grep
 // its output, so for each configuration below the exit status and every ALERT and WARNING line
 // (closing lines included) must be the ones the real `haproxy -c` (2.6.12) prints, in order.

@@ -81,7 +81,10 @@ function parseIdNumber(c: KeywordContext, name: 'uid' | 'gid'): void {
   if (c.global[name] !== undefined || c.global[byName] !== undefined)
     c.alert(`${byName}/${name} already specified. Continuing.`);
   const a = c.args[1];
-  if (a === undefined) return c.alert(`'${name}' expects an integer argument.`);
+  if (a === undefined) {
+    c.alert(`'${name}' expects an integer argument.`);
+    return;
+  }
   if (tooManyArgs(c, 1)) return;
   if (!/^\d+$/.test(a)) {
     c.warning(
