@@ -101,7 +101,7 @@ function loadConfiguration(o: CliOptions): LoadResult {
  * unknown backends are alerts under -c too). The rule engine is loaded only when needed.
  */
 async function compileRules(result: LoadResult): Promise<void> {
-  const found: Diagnostic[] = [];
+  let found: Diagnostic[] = [];
   const m = result.model;
   const page = uses.statsPage(m) ? await import('./stats-page.ts') : undefined;
   if (page !== undefined) found.push(...page.checkStats(m));
@@ -119,10 +119,38 @@ async function compileRules(result: LoadResult): Promise<void> {
   if (uses.logs(m)) found.push(...(await import('./runtime-log.ts')).checkLogs(m));
   // server addresses are set up last (loadConfig did it), and only when nothing before failed
   const init = result.diagnostics.filter((d) => d.phase === 'init');
-  const rest = result.diagnostics.filter((d) => d.phase !== 'init');
+  let rest = result.diagnostics.filter((d) => d.phase !== 'init');
   const failed = found.some((d) => d.level === 'alert');
+  // HAProxy stops reading at a bad HTTP rule: nothing after it, and no later phase, is reported
+  const stop = firstBadHttpRule(found, m.files);
+  if (stop !== undefined) {
+    result.aborted = true;
+    const after = (d: Diagnostic) => d.phase !== undefined || isAfter(d, stop, m.files);
+    rest = rest.filter((d) => !after(d));
+    found = found.filter((d) => d === stop || !after(d));
+  }
   result.diagnostics = [...rest, ...found, ...(failed ? [] : init)];
   result.ok = !result.diagnostics.some((d) => d.level === 'alert');
+}
+
+const HTTP_RULE_SETS = new Set(['http-request', 'http-response', 'http-after-response']);
+
+/** Whether `d` is placed after `stop` in the reading order of `files`. */
+function isAfter(d: Diagnostic, stop: Diagnostic, files: readonly string[]): boolean {
+  if (d.file === undefined || d.line === undefined) return false;
+  const a = files.indexOf(d.file);
+  const b = files.indexOf(stop.file ?? '');
+  return a > b || (a === b && d.line > (stop.line ?? 0));
+}
+
+/** The first alert about an HTTP rule, in reading order: where HAProxy would have stopped. */
+function firstBadHttpRule(found: readonly Diagnostic[], files: readonly string[]): Diagnostic | undefined {
+  let first: Diagnostic | undefined;
+  for (const d of found) {
+    if (d.level !== 'alert' || d.file === undefined || !HTTP_RULE_SETS.has(d.keyword ?? '')) continue;
+    if (first === undefined || isAfter(first, d, files)) first = d;
+  }
+  return first;
 }
 
 /** What the sample and rule engines honour, for `-dK` (loaded only then). */

@@ -197,8 +197,17 @@ function alert(out: Diagnostic[], e: RuleCompileError, proxy: ProxyModel): void 
     file: e.file,
     line: e.line,
     keyword: e.keyword,
-    message: `error detected in ${proxy.kind} '${proxy.name}' while parsing '${e.keyword}' rule : ${e.message}`,
+    message: ruleMessage(e, proxy),
   });
+}
+
+/** HAProxy's sentence for a rule that does not compile: an HTTP rule is named with its action. */
+function ruleMessage(e: RuleCompileError, proxy: ProxyModel): string {
+  const where = `${proxy.kind === 'listen' ? 'proxy' : proxy.kind} '${proxy.name}'`;
+  if (!e.keyword.startsWith('http-') || e.action === '')
+    return `error detected in ${proxy.kind} '${proxy.name}' while parsing '${e.keyword}' rule : ${e.message}`;
+  const text = e.message.endsWith('.') ? e.message : `${e.message}.`;
+  return `error detected in ${where} while parsing '${e.keyword} ${e.action}' rule : ${text}`;
 }
 
 /** Rules compiled once per section: at the configuration check, then reused by the runtime. */

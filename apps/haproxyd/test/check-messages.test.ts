@@ -224,6 +224,18 @@ const CASES: Case[] = [
     ],
   },
   {
+    name: 'an HTTP rule whose expression does not compile: HAProxy stops reading there too',
+    config: [
+      ...DEFAULTS,
+      'listen web',
+      '  bind 127.0.0.1:1',
+      '  http-request set-header X %[path,nosuchconv]',
+      '  http-request set-header Y %[path,map(/nonexistent/haproxyd.map)]',
+      '  nosuchkeyword',
+      '  server s1 127.0.0.1:80',
+    ],
+  },
+  {
     name: 'an action with a missing argument (an empty quoted variable)',
     config: [
       ...DEFAULTS,
