@@ -264,7 +264,10 @@ function compileSection(
 ): CompiledRules {
   // `use-service` names the services haproxyd runs itself
   const ctx: RuleCompileContext = { ...contextFor(model, p), service: (name) => services?.(model, name) };
-  const fail = (e: RuleCompileError) => alert(out, e, p);
+  // a track-sc naming no table is reported once, by the whole-configuration check (as HAProxy)
+  const fail = (e: RuleCompileError) => {
+    if (!(/^track-sc/.test(e.action) && /unable to find table '/.test(e.message))) alert(out, e, p);
+  };
   // a use_backend naming no backend is reported once, by the whole-configuration check (as HAProxy)
   const switchFail = (e: RuleCompileError) => {
     if (!e.message.startsWith('unable to find required use_backend')) fail(e);

@@ -269,6 +269,8 @@ const CASES: Case[] = [
       '  timeout server 30s',
       'listen db',
       '  bind 127.0.0.1:1',
+      '  stats enable',
+      '  stats uri /stats',
       '  server s1 127.0.0.1:3306',
       'frontend fe',
       '  mode http',

@@ -200,6 +200,7 @@ const logAndHttpOptions: CheckRule = (model) => {
     let usesGlobal = false;
     let format: Directive | undefined;
     let forwardfor: Directive | undefined;
+    let stats = false;
     for (const s of settingsChain(model, p)) {
       for (const d of s.directives) {
         if (d.keyword === 'log') {
@@ -210,6 +211,7 @@ const logAndHttpOptions: CheckRule = (model) => {
           else targets++;
         } else if (LOG_FORMAT_KEYWORDS.has(d.keyword)) format = d.modifier === 'no' ? undefined : d;
         else if (d.keyword === 'option forwardfor') forwardfor = d.modifier === 'no' ? undefined : d;
+        else if (d.keyword === 'stats' || d.keyword.startsWith('stats ')) stats = true;
       }
     }
     const http = p.mode === 'http';
@@ -232,6 +234,14 @@ const logAndHttpOptions: CheckRule = (model) => {
           message: `log format ignored for ${word} '${p.name}' since it has no log address.`,
         });
       }
+    }
+    if (!http && stats) {
+      out.push({
+        level: 'warning',
+        code: 'HAP_CFG_HTTP_IN_TCP',
+        keyword: 'stats',
+        message: `'stats' statement ignored for ${word} '${p.name}' as it requires HTTP mode.`,
+      });
     }
     if (!http && forwardfor !== undefined) {
       out.push({
