@@ -101,7 +101,7 @@ function loadConfiguration(o: CliOptions): LoadResult {
  * unknown backends are alerts under -c too). The rule engine is loaded only when needed.
  */
 async function compileRules(result: LoadResult): Promise<void> {
-  const found: Diagnostic[] = [];
+  let found: Diagnostic[] = [];
   const m = result.model;
   // the pattern references of `acl` lines are named after those lines, whoever compiles them
   if (m.proxies.some((p) => p.acls.length > 0))
@@ -120,8 +120,40 @@ async function compileRules(result: LoadResult): Promise<void> {
   if (uses.tls(m)) found.push(...(await import('./runtime-ssl.ts')).checkTls(m));
   if (uses.h2(m)) found.push(...(await import('./runtime-h2.ts')).checkH2(m));
   if (uses.logs(m)) found.push(...(await import('./runtime-log.ts')).checkLogs(m));
-  result.diagnostics.push(...found);
-  if (found.some((d) => d.level === 'alert')) result.ok = false;
+  // server addresses are set up last (loadConfig did it), and only when nothing before failed
+  const init = result.diagnostics.filter((d) => d.phase === 'init');
+  let rest = result.diagnostics.filter((d) => d.phase !== 'init');
+  const failed = found.some((d) => d.level === 'alert');
+  // HAProxy stops reading at a bad HTTP rule: nothing after it, and no later phase, is reported
+  const stop = firstBadHttpRule(found, m.files);
+  if (stop !== undefined) {
+    result.aborted = true;
+    const after = (d: Diagnostic) => d.phase !== undefined || isAfter(d, stop, m.files);
+    rest = rest.filter((d) => !after(d));
+    found = found.filter((d) => d === stop || !after(d));
+  }
+  result.diagnostics = [...rest, ...found, ...(failed ? [] : init)];
+  result.ok = !result.diagnostics.some((d) => d.level === 'alert');
+}
+
+const HTTP_RULE_SETS = new Set(['http-request', 'http-response', 'http-after-response']);
+
+/** Whether `d` is placed after `stop` in the reading order of `files`. */
+function isAfter(d: Diagnostic, stop: Diagnostic, files: readonly string[]): boolean {
+  if (d.file === undefined || d.line === undefined) return false;
+  const a = files.indexOf(d.file);
+  const b = files.indexOf(stop.file ?? '');
+  return a > b || (a === b && d.line > (stop.line ?? 0));
+}
+
+/** The first alert about an HTTP rule, in reading order: where HAProxy would have stopped. */
+function firstBadHttpRule(found: readonly Diagnostic[], files: readonly string[]): Diagnostic | undefined {
+  let first: Diagnostic | undefined;
+  for (const d of found) {
+    if (d.level !== 'alert' || d.file === undefined || !HTTP_RULE_SETS.has(d.keyword ?? '')) continue;
+    if (first === undefined || isAfter(first, d, files)) first = d;
+  }
+  return first;
 }
 
 /** What the sample and rule engines honour, for `-dK` (loaded only then). */
@@ -182,12 +214,19 @@ function reportDiagnostics(o: CliOptions, result: LoadResult): { fatal: boolean;
   if (!o.quiet) for (const d of unhonoured.values()) err(formatDiagnostic(d));
   const fatal = !result.ok || (o.zeroWarning && warnings > 0);
   if (!result.ok) {
+    // as HAProxy: "Error(s) found" for each file with errors while reading it; "Fatal errors"
+    // after those (unless reading stopped at once) or after the whole-configuration checks;
+    // nothing more after the address set-up's own "Failed to initialize server(s) addr."
+    const alerts = result.diagnostics.filter((d) => d.level === 'alert');
+    const reading = alerts.filter((d) => d.phase === undefined);
     for (const f of result.model.files) {
-      if (result.diagnostics.some((d) => d.level === 'alert' && d.file === f)) {
+      if (reading.some((d) => d.file === f)) {
         err(`[ALERT]    (${process.pid}) : config : Error(s) found in configuration file : ${f}`);
       }
     }
-    err(`[ALERT]    (${process.pid}) : config : Fatal errors found in configuration.`);
+    const aborted = result.aborted && reading.length > 0;
+    if (!aborted && alerts.some((d) => d.phase !== 'init'))
+      err(`[ALERT]    (${process.pid}) : config : Fatal errors found in configuration.`);
   } else if (o.zeroWarning && warnings > 0) {
     err(
       `[ALERT]    (${process.pid}) : config : Some warnings were found and 'zero-warning' is set. Aborting.`,

@@ -82,13 +82,26 @@ export function planChecks(
         specs.push({ ...spec, tls });
       }
     } catch (err) {
+      const e = err as Error & { code?: string; where?: string };
+      if (e.code === 'HAP_ERR_CHECK_NO_PORT') {
+        // HAProxy finds it in its whole-configuration checks and names no line
+        const server = /server '([^']*)'/.exec(e.where ?? '')?.[1] ?? '';
+        out.push({
+          level: 'alert',
+          code: 'HAP_ERR_CHECK',
+          keyword: 'check',
+          phase: 'check',
+          message: `config: ${be.kind === 'listen' ? 'proxy' : 'backend'} '${be.name}': server '${server}' has neither service port nor check port.`,
+        });
+        continue;
+      }
       out.push({
         level: 'alert',
         code: 'HAP_ERR_CHECK',
         file: be.file,
         line: be.line,
         keyword: 'check',
-        message: (err as Error).message,
+        message: e.message,
       });
     }
   }

@@ -197,8 +197,17 @@ function alert(out: Diagnostic[], e: RuleCompileError, proxy: ProxyModel): void 
     file: e.file,
     line: e.line,
     keyword: e.keyword,
-    message: `error detected in ${proxy.kind} '${proxy.name}' while parsing '${e.keyword}' rule : ${e.message}`,
+    message: ruleMessage(e, proxy),
   });
+}
+
+/** HAProxy's sentence for a rule that does not compile: an HTTP rule is named with its action. */
+function ruleMessage(e: RuleCompileError, proxy: ProxyModel): string {
+  const where = `${proxy.kind === 'listen' ? 'proxy' : proxy.kind} '${proxy.name}'`;
+  if (!e.keyword.startsWith('http-') || e.action === '')
+    return `error detected in ${proxy.kind} '${proxy.name}' while parsing '${e.keyword}' rule : ${e.message}`;
+  const text = e.message.endsWith('.') ? e.message : `${e.message}.`;
+  return `error detected in ${where} while parsing '${e.keyword} ${e.action}' rule : ${text}`;
 }
 
 /** Rules compiled once per section: at the configuration check, then reused by the runtime. */
@@ -255,7 +264,14 @@ function compileSection(
 ): CompiledRules {
   // `use-service` names the services haproxyd runs itself
   const ctx: RuleCompileContext = { ...contextFor(model, p), service: (name) => services?.(model, name) };
-  const fail = (e: RuleCompileError) => alert(out, e, p);
+  // a track-sc naming no table is reported once, by the whole-configuration check (as HAProxy)
+  const fail = (e: RuleCompileError) => {
+    if (!(/^track-sc/.test(e.action) && /unable to find table '/.test(e.message))) alert(out, e, p);
+  };
+  // a use_backend naming no backend is reported once, by the whole-configuration check (as HAProxy)
+  const switchFail = (e: RuleCompileError) => {
+    if (!e.message.startsWith('unable to find required use_backend')) fail(e);
+  };
   // a defaults section's rules run first (HAProxy 2.6's rules-holding defaults)
   const base = chain(model, p)[1];
   const specs: RuleSpec[] = [...(base?.rules ?? []), ...p.rules];
@@ -270,7 +286,7 @@ function compileSection(
     // mode tcp: content rules on the first bytes, and use_backend
     // a backend's own content rules (run after switching) are not served yet: refused
     const content = p.kind === 'backend' ? undefined : list('tcp-request content');
-    const switching = tcpSwitching(p, ctx, backendExists, fail);
+    const switching = tcpSwitching(p, ctx, backendExists, switchFail);
     for (const d of p.directives)
       if (honoured.has(d.keyword) && !(p.kind === 'backend' && d.keyword.startsWith('tcp-request ')))
         d.supported = true;
@@ -311,7 +327,7 @@ function compileSection(
           p.useBackends.map((u) => ({ file: u.file, line: u.line, name: u.backend, condition: u.condition })),
           ctx,
           backendExists,
-          fail,
+          switchFail,
         )
       : undefined;
   const serverNames = new Set(p.servers.map((s) => s.name));

@@ -13,7 +13,13 @@ import { closeSync as closeFd } from 'node:fs';
 import { isIP, type Socket } from 'node:net';
 import type { TLSSocket, Server as TlsServer } from 'node:tls';
 import type { HealthChecker } from '@hap/checks';
-import type { ConfigModel, Diagnostic } from '@hap/config';
+import {
+  type ConfigModel,
+  chooseInitAddr,
+  type Diagnostic,
+  hostNamedServers,
+  initAddrMethods,
+} from '@hap/config';
 import {
   acceptPending,
   chrootTo,
@@ -66,7 +72,6 @@ import {
   PROXY_ERROR_LOG_TEXT,
   type ProxyHeaderFailure,
   readProxyHeader,
-  type Server,
   StreamEnv,
   setDynamicCookies,
   useStickTables,
@@ -237,41 +242,44 @@ export async function prepare(options: CliOptions, model: ConfigModel): Promise<
 // --- server addresses ------------------------------------------------------------
 
 /**
- * Server host names are resolved once at start with the system resolver (HAProxy's default
- * `init-addr last,libc`): an unknown name stops the start, unless -dr, which leaves that
- * server out (HAProxy puts it in maintenance).
+ * Server host names are resolved once at start with the system resolver, each server trying
+ * its `init-addr` methods in order (HAProxy's default `last,libc`): `none` (or -dr) starts it
+ * in maintenance without an address, an `<ip>` uses that address, and a server none of whose
+ * methods works stops the start. The check phase (loadConfig) already said what it would do
+ * from the names this machine knows; this is the real thing, quiet unless it fails.
  */
 export async function resolveServers(d: Daemon): Promise<boolean> {
-  const seen = new Set<Server>();
   let ok = true;
-  for (const f of d.frontends) {
-    for (const s of f.frontend.backend.servers) {
-      if (seen.has(s) || s.path !== undefined || isIP(s.host) !== 0) continue;
-      seen.add(s);
+  for (const { proxy, server: m } of hostNamedServers(d.model)) {
+    const backend = d.backends.get(proxy.name);
+    const s = backend?.servers.find((x) => x.name === m.name);
+    if (backend === undefined || s === undefined || s.path !== undefined || isIP(s.host) !== 0) continue;
+    const methods = initAddrMethods(m);
+    let answer: string | undefined;
+    if (methods.includes('libc')) {
       try {
-        s.host = (await lookup(s.host)).address;
-        // `cookie ... dynamic`: the value hashes the address, known only now
-        const ck = f.frontend.backend.cookie;
-        if (ck?.dynamic === true) setDynamicCookies(ck.dynamicKey, f.frontend.backend.servers, () => false);
-      } catch (err) {
-        const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-        if (d.options.ignoreResolveFailures) {
-          f.frontend.backend.disable(s);
-          warning(
-            d,
-            `Server ${f.frontend.backend.name}/${s.name}: could not resolve '${s.host}' (${why}); left out (-dr).`,
-          );
-        } else {
-          alert(
-            d,
-            `Server ${f.frontend.backend.name}/${s.name}: could not resolve address '${s.host}' (${why}).`,
-          );
-          ok = false;
-        }
+        answer = (await lookup(s.host)).address;
+      } catch {
+        answer = undefined;
       }
     }
+    const r = chooseInitAddr(s.host, methods, () => answer, d.options.ignoreResolveFailures);
+    if (r.failed) {
+      alert(d, `config : [${m.file}:${m.line}] : 'server ${proxy.name}/${m.name}' : ${r.message}`);
+      ok = false;
+      continue;
+    }
+    if (r.address === undefined) {
+      // no address: in maintenance (MAINT (resolution)) until the runtime API sets one
+      backend.disable(s);
+      continue;
+    }
+    s.host = r.address;
+    // `cookie ... dynamic`: the value hashes the address, known only now
+    const ck = backend.cookie;
+    if (ck?.dynamic === true) setDynamicCookies(ck.dynamicKey, backend.servers, () => false);
   }
-  if (!ok) alert(d, 'Failed to initialize server(s) addr.');
+  if (!ok) alert(d, 'config : Failed to initialize server(s) addr.');
   return ok;
 }
 

@@ -710,6 +710,11 @@ export class DaemonStats implements StatsSource {
       lastChange = l.lastChange;
     }
     if (s.fresh === true && (admin & SRV_ADMF.MAINT) === 0) s.fresh = false;
+    // no address at start (`init-addr none`, -dr): in maintenance until one is set, as HAProxy shows it
+    if (srv?.unresolved === true) {
+      admin |= SRV_ADMF.RMAINT;
+      opState = 'stopped';
+    }
     // downtime: time spent DOWN, counted from the state changes seen
     const down = opState === 'stopped';
     if (down !== s.down) {
@@ -838,7 +843,8 @@ export class DaemonStats implements StatsSource {
       if (
         s.server?.path !== undefined ||
         s.model.address.family === 'unix' ||
-        s.model.address.family === 'abns'
+        s.model.address.family === 'abns' ||
+        s.server?.unresolved === true
       )
         f[4] = '-';
       const c = checkColumns(this, r, s);
@@ -852,7 +858,8 @@ export class DaemonStats implements StatsSource {
         if (s.fresh === true) for (const k of [13, 14]) f[k] = String(Number(f[k]) & ~8);
       }
       if (this.checkerState(r, s) === undefined && !s.checked) {
-        f[12] = String(s.local.health);
+        // a server without an address (`init-addr none`) went into maintenance at start: health 0
+        f[12] = String(s.server?.unresolved === true ? 0 : s.local.health);
         f[13] = s.local.configDisabled ? '8' : '0';
       }
       lines[i] = f.join(' ');

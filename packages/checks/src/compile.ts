@@ -55,8 +55,10 @@ const fail = (code: ConstructorParameters<typeof CheckConfigError>[0], message: 
 
 /** HAProxy time: a number with an optional unit (us, ms, s, m, h, d); ms by default. */
 export function parseTime(word: string, what: string): number {
-  const m = /^(\d+)(us|ms|s|m|h|d)?$/.exec(word);
-  if (!m) throw fail('HAP_ERR_CHECK_VALUE', `'${what}' expects a time (e.g. 100, 2s, 500ms), got '${word}'`);
+  // characters after the unit are ignored, as HAProxy 2.6 does (its configuration check warns)
+  const m = /^(\d+)(us|ms|s|m|h|d)?(.*)$/.exec(word);
+  if (!m || (m[2] === undefined && m[3] !== ''))
+    throw fail('HAP_ERR_CHECK_VALUE', `'${what}' expects a time (e.g. 100, 2s, 500ms), got '${word}'`);
   const n = Number(m[1]);
   switch (m[2]) {
     case 'us':
@@ -631,19 +633,43 @@ function kindOf(
         uri = args[1];
         version = args[2];
       }
-      if (version?.includes('\r\n') || uri?.includes('\r\n')) {
-        throw fail(
-          'HAP_ERR_CHECK_UNSUPPORTED',
-          `headers or body hidden after the version are deprecated: use 'http-check send'`,
-        ).at(`'${line}'`);
+      // 2.6 still reads headers (and a body after an empty line) hidden after the version
+      // (`HTTP/1.1\r\nHost: x`), deprecated: the configuration check warns about it
+      let hidden: { headers: [string, string][]; body?: string } | undefined;
+      const cut = version?.indexOf('\r\n') ?? -1;
+      if (version !== undefined && cut >= 0) {
+        hidden = hiddenHeaders(version.slice(cut + 2));
+        version = version.slice(0, cut);
       }
-      return { type: 'http', rules: mergeHttpOption(httpRules, method, uri, version) };
+      return { type: 'http', rules: mergeHttpOption(httpRules, method, uri, version, hidden) };
     }
   }
 }
 
+/** `Name: value` lines, then an optional body after an empty line, as written after the version. */
+function hiddenHeaders(text: string): { headers: [string, string][]; body?: string } {
+  const headers: [string, string][] = [];
+  const lines = text.split('\r\n');
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (l === '') {
+      const body = lines.slice(i + 1).join('\r\n');
+      return body === '' ? { headers } : { headers, body };
+    }
+    const colon = l.indexOf(':');
+    if (colon > 0) headers.push([l.slice(0, colon).trim(), l.slice(colon + 1).trim()]);
+  }
+  return { headers };
+}
+
 /** The option's request line goes into the first send (explicit values win), or becomes one. */
-function mergeHttpOption(rules: CheckRule[], method?: string, uri?: string, version?: string): CheckRule[] {
+function mergeHttpOption(
+  rules: CheckRule[],
+  method?: string,
+  uri?: string,
+  version?: string,
+  hidden?: { headers: [string, string][]; body?: string },
+): CheckRule[] {
   const out = [...rules];
   const real = out.map((r, i) => [r, i] as const).filter(([r]) => r.action !== 'comment');
   let at = 0;
@@ -658,6 +684,8 @@ function mergeHttpOption(rules: CheckRule[], method?: string, uri?: string, vers
     ...(method !== undefined ? { method } : {}),
     ...(uri !== undefined ? { uri } : {}),
     ...(version !== undefined ? { version } : {}),
+    ...(hidden !== undefined ? { headers: hidden.headers } : {}),
+    ...(hidden?.body !== undefined ? { body: hidden.body } : {}),
   };
   if (cand && cand[0].action === 'send-http') {
     const r = cand[0];
@@ -726,10 +754,7 @@ function serverSpec(
         : undefined;
     if (first?.action === 'connect' && first.port !== undefined) port = first.port;
     else {
-      throw fail(
-        'HAP_ERR_CHECK_VALUE',
-        `health checks are enabled but the server has neither a service port nor a check port ('port'), and no 'connect port' rule`,
-      );
+      throw fail('HAP_ERR_CHECK_NO_PORT', `has neither service port nor check port`);
     }
   }
   const overridden = o['port'] !== undefined || o['addr'] !== undefined;

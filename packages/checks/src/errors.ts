@@ -7,7 +7,8 @@ export type CheckErrorCode =
   | 'HAP_ERR_CHECK_EXPECT'
   | 'HAP_ERR_CHECK_REGEX'
   | 'HAP_ERR_CHECK_UNSUPPORTED'
-  | 'HAP_ERR_CHECK_UNKNOWN_SERVER';
+  | 'HAP_ERR_CHECK_UNKNOWN_SERVER'
+  | 'HAP_ERR_CHECK_NO_PORT';
 
 /** A check directive or server option that cannot be used; `where` names the backend/server. */
 export class CheckConfigError extends Error {

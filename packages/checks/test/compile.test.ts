@@ -172,6 +172,28 @@ describe('compileCheckSpecs', () => {
     expect(one(['option redis-check', 'no option redis-check']).kind).toEqual({ type: 'tcp' });
   });
 
+  it('sends the headers and body hidden after the option httpchk version (deprecated, still read)', () => {
+    // the words as the configuration reader gives them: `HTTP/1.1\r\nHost:\ x` is one word
+    const lines = [['option', 'httpchk', 'GET', '/', 'HTTP/1.1\r\nHost: example.com\r\nX-A: 1\r\n\r\nping']];
+    const specs = compileCheckSpecs({ ...be([]), lines });
+    expect(specs[0]!.kind).toEqual({
+      type: 'http',
+      rules: [
+        {
+          action: 'send-http',
+          method: 'GET',
+          uri: '/',
+          version: 'HTTP/1.1',
+          headers: [
+            ['Host', 'example.com'],
+            ['X-A', '1'],
+          ],
+          body: 'ping',
+        },
+      ],
+    });
+  });
+
   it('reads tcp-check rules and protocol options', () => {
     const s = one([
       'option tcp-check',
@@ -230,7 +252,7 @@ describe('compileCheckSpecs', () => {
       "backend 'app', server 's1': 'inter' expects a time (e.g. 100, 2s, 500ms), got 'fast'",
     );
     expect(err([], { check: true, rise: '0' })).toMatch(/'rise' expects an integer from 1/);
-    expect(err([], { check: true }, 0)).toMatch(/neither a service port nor a check port/);
+    expect(err([], { check: true }, 0)).toMatch(/has neither service port nor check port/);
     expect(err([], { 'agent-check': true })).toMatch(/'agent-check' needs 'agent-port'/);
     expect(err([], { check: true, 'check-proto': 'h2' })).toMatch(/'check-proto' is not supported/);
     expect(err([], { check: true, 'init-state': 'down' })).toMatch(/does not exist in HAProxy 2\.6/);

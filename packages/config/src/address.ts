@@ -45,13 +45,37 @@ const PREFIXES: Record<string, { family: AddressFamily | 'any'; datagram: boolea
   'sockpair@': { family: 'sockpair', datagram: false },
 };
 
+/** C's atoi() on a text that starts with a digit: the leading digits' value. */
+function leadingNumber(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) break;
+    n = Math.min(n * 10 + d, 0x7fffffff);
+  }
+  return n;
+}
+
+/**
+ * Environment variables in an address (`$NAME`, `${NAME}`), which HAProxy expands in
+ * addresses even outside double quotes; an unset one is empty.
+ */
+export function expandAddressEnv(text: string, env: Readonly<Record<string, string | undefined>>): string {
+  if (!text.includes('$')) return text;
+  return text.replace(
+    /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g,
+    (_m, a, b) => env[(a ?? b) as string] ?? '',
+  );
+}
+
 function parsePort(text: string): number | undefined {
   if (!/^\d+$/.test(text)) return undefined;
   const n = Number(text);
   return n >= 0 && n <= 65535 ? n : undefined;
 }
 
-export function parseAddress(input: string, rules: AddressRules): AddressResult {
+/** `shown`: the address as written (before `$VAR` expansion), which messages quote. */
+export function parseAddress(input: string, rules: AddressRules, shown: string = input): AddressResult {
   let text = input;
   let family: AddressFamily | 'any' | undefined;
   let datagram = false;
@@ -59,7 +83,13 @@ export function parseAddress(input: string, rules: AddressRules): AddressResult 
   if (at > 0) {
     const prefix = text.slice(0, at + 1).toLowerCase();
     const p = PREFIXES[prefix];
-    if (!p) return { ok: false, reason: `unknown address family '${text.slice(0, at)}'` };
+    if (!p) {
+      const colon = input.lastIndexOf(':');
+      return {
+        ok: false,
+        reason: `invalid address: '${colon > at ? input.slice(0, colon) : input}' in '${shown}'`,
+      };
+    }
     family = p.family;
     datagram = p.datagram;
     text = text.slice(at + 1);
@@ -88,7 +118,7 @@ export function parseAddress(input: string, rules: AddressRules): AddressResult 
   let portText: string | undefined;
   if (text.startsWith('[')) {
     const close = text.indexOf(']');
-    if (close < 0) return { ok: false, reason: `missing ']' in '${input}'` };
+    if (close < 0) return { ok: false, reason: `missing ']' in '${shown}'` };
     host = text.slice(1, close);
     const rest = text.slice(close + 1);
     if (rest.startsWith(':')) portText = rest.slice(1);
@@ -105,37 +135,36 @@ export function parseAddress(input: string, rules: AddressRules): AddressResult 
   let portHigh = 0;
   let portOffset = false;
   let hasPort = false;
-  if (portText !== undefined && portText !== '') {
+  // HAProxy reads a port as atoi() does when it starts with a digit (what follows the digits is
+  // ignored: '8080/' is 8080); an empty port (e.g. an unset variable) is no port at all
+  const c0 = portText?.charAt(0) ?? '';
+  if (portText !== undefined && c0 >= '0' && c0 <= '9') {
     hasPort = true;
-    if ((portText.startsWith('+') || portText.startsWith('-')) && rules.offsetAllowed) {
-      const off = parsePort(portText.slice(1));
-      if (off === undefined) return { ok: false, reason: `invalid port offset '${portText}'` };
-      portOffset = true;
-      portLow = portHigh = off;
-    } else {
-      const dash = portText.indexOf('-');
-      if (dash >= 0) {
-        if (!rules.rangeAllowed)
-          return { ok: false, reason: `port ranges are not allowed here ('${portText}')` };
-        const lo = parsePort(portText.slice(0, dash));
-        const hi = parsePort(portText.slice(dash + 1));
-        if (lo === undefined || hi === undefined || lo === 0 || hi === 0) {
-          return { ok: false, reason: `invalid port range '${portText}'` };
-        }
-        if (hi < lo) return { ok: false, reason: `invalid port range '${portText}': end is before start` };
-        portLow = lo;
-        portHigh = hi;
-      } else {
-        const p = parsePort(portText);
-        if (p === undefined) return { ok: false, reason: `invalid port '${portText}'` };
-        portLow = portHigh = p;
-      }
+    const dash = portText.indexOf('-');
+    if (dash >= 0 && !rules.rangeAllowed)
+      return { ok: false, reason: `port range not permitted here in '${shown}'` };
+    const lo = leadingNumber(portText);
+    const hi = dash >= 0 ? leadingNumber(portText.slice(dash + 1)) : lo;
+    if (lo > 65535)
+      return { ok: false, reason: `invalid port '${portText.slice(0, dash >= 0 ? dash : undefined)}'` };
+    if (dash >= 0) {
+      if (hi > 65535 || hi === 0 || lo === 0)
+        return { ok: false, reason: `invalid port range '${portText}'` };
+      if (hi < lo) return { ok: false, reason: `invalid port range '${portText}': end is before start` };
     }
-  } else if (portText === '' || (portText === undefined && rules.portRequired)) {
-    if (rules.portRequired) return { ok: false, reason: `missing port number: '${input}'` };
+    portLow = lo;
+    portHigh = hi;
+  } else if (portText !== undefined && (c0 === '+' || c0 === '-') && rules.offsetAllowed) {
+    const off = parsePort(portText.slice(1));
+    if (off === undefined) return { ok: false, reason: `invalid port offset '${portText}'` };
+    hasPort = true;
+    portOffset = true;
+    portLow = portHigh = off;
+  } else if (portText !== undefined && portText !== '') {
+    return { ok: false, reason: `invalid character '${c0}' in port number '${portText}' in '${shown}'` };
   }
-  if (rules.portRequired && hasPort && portLow === 0 && !portOffset) {
-    return { ok: false, reason: `invalid port '${portText}'` };
+  if (rules.portRequired && (!hasPort || (portLow === 0 && !portOffset))) {
+    return { ok: false, reason: `missing port specification in '${shown}'` };
   }
   let resolved: AddressFamily | 'hostname';
   const ipKind = isIP(host);
@@ -144,7 +173,7 @@ export function parseAddress(input: string, rules: AddressRules): AddressResult 
   else if (ipKind === 6) resolved = 'ipv6';
   else {
     if (!rules.hostnameAllowed || !/^[A-Za-z0-9._-]+$/.test(host)) {
-      return { ok: false, reason: `invalid address: '${host}' in '${input}'` };
+      return { ok: false, reason: `invalid address: '${host}' in '${shown}'` };
     }
     resolved = 'hostname';
   }

@@ -4,7 +4,7 @@
  */
 
 import type { Diagnostic } from './diagnostics.ts';
-import type { ConfigModel, ProxyModel } from './model.ts';
+import type { ConfigModel, Directive, ProxyModel } from './model.ts';
 
 export type CheckRule = (model: ConfigModel) => Diagnostic[];
 
@@ -57,7 +57,7 @@ const switchingTargets: CheckRule = (model) => {
         out.push({
           level: 'alert',
           code: 'HAP_CFG_MISSING_BACKEND',
-          message: `Proxy '${p.name}': unable to find required ${t.label}: '${t.name}' (${t.file}:${t.line}).`,
+          message: `Proxy '${p.name}': unable to find required ${t.label}: '${t.name}'.`,
           keyword: t.label,
         });
         continue;
@@ -77,7 +77,7 @@ const switchingTargets: CheckRule = (model) => {
         out.push({
           level: 'alert',
           code: 'HAP_CFG_MODE_MISMATCH',
-          message: `${PROXY_TYPE[p.kind]} ${fm} '${p.name}' (${p.file}:${p.line}) tries to use incompatible ${PROXY_TYPE[be.kind]} ${bm} '${be.name}' (${be.file}:${be.line}) ${t.label === 'default_backend' ? 'as its default backend' : "in a 'use_backend' rule"} (see 'mode').`,
+          message: `${fm} ${PROXY_TYPE[p.kind]} '${p.name}' (${p.file}:${p.line}) tries to use incompatible ${bm} ${PROXY_TYPE[be.kind]} '${be.name}' (${be.file}:${be.line}) ${t.label === 'default_backend' ? 'as its default backend' : "in a 'use_backend' rule"} (see 'mode').`,
           keyword: t.label,
         });
       }
@@ -154,6 +154,102 @@ const httpOnlyInTcp: CheckRule = (model) => {
         });
         break;
       }
+    }
+  }
+  return out;
+};
+
+/** A proxy's defaults sections, farthest first, then the proxy (the order its settings apply in). */
+function settingsChain(model: ConfigModel, p: ProxyModel): ProxyModel[] {
+  const out: ProxyModel[] = [p];
+  let cur = p;
+  const seen = new Set<ProxyModel>([p]);
+  while (cur.defaultsFrom !== undefined) {
+    const at = model.proxies.indexOf(cur);
+    const name = cur.defaultsFrom;
+    // the last defaults section of that name declared before this one
+    let d: ProxyModel | undefined;
+    for (let i = at - 1; i >= 0; i--) {
+      const x = model.proxies[i]!;
+      if (x.kind === 'defaults' && x.name === name) {
+        d = x;
+        break;
+      }
+    }
+    if (d === undefined || seen.has(d)) break;
+    seen.add(d);
+    out.unshift(d);
+    cur = d;
+  }
+  return out;
+}
+
+const LOG_FORMAT_KEYWORDS = new Set(['option httplog', 'option tcplog', 'option httpslog', 'log-format']);
+
+/**
+ * HTTP-only options in a TCP proxy and a log format without a log address: HAProxy's
+ * warnings from its whole-configuration checks.
+ */
+const logAndHttpOptions: CheckRule = (model) => {
+  const out: Diagnostic[] = [];
+  const globalLogs = model.global.directives.some((d) => d.keyword === 'log' && d.modifier === 'none');
+  for (const p of live(model)) {
+    if (p.disabled) continue;
+    const word = PROXY_TYPE[p.kind];
+    let targets = 0;
+    let usesGlobal = false;
+    let format: Directive | undefined;
+    let forwardfor: Directive | undefined;
+    let stats = false;
+    for (const s of settingsChain(model, p)) {
+      for (const d of s.directives) {
+        if (d.keyword === 'log') {
+          if (d.modifier === 'no') {
+            targets = 0;
+            usesGlobal = false;
+          } else if (d.args[1] === 'global') usesGlobal = true;
+          else targets++;
+        } else if (LOG_FORMAT_KEYWORDS.has(d.keyword)) format = d.modifier === 'no' ? undefined : d;
+        else if (d.keyword === 'option forwardfor') forwardfor = d.modifier === 'no' ? undefined : d;
+        else if (d.keyword === 'stats' || d.keyword.startsWith('stats ')) stats = true;
+      }
+    }
+    const http = p.mode === 'http';
+    if (isFrontend(p) && format !== undefined) {
+      if (!http && format.keyword === 'option httplog') {
+        out.push({
+          level: 'warning',
+          code: 'HAP_CFG_HTTP_IN_TCP',
+          keyword: 'option httplog',
+          file: format.file,
+          line: format.line,
+          message: `'option httplog' not usable with ${word} '${p.name}' (needs 'mode http'). Falling back to 'option tcplog'.`,
+        });
+      }
+      if (targets === 0 && !(usesGlobal && globalLogs)) {
+        out.push({
+          level: 'warning',
+          code: 'HAP_CFG_LOG_FORMAT_NO_LOG',
+          keyword: format.keyword,
+          message: `log format ignored for ${word} '${p.name}' since it has no log address.`,
+        });
+      }
+    }
+    if (!http && stats) {
+      out.push({
+        level: 'warning',
+        code: 'HAP_CFG_HTTP_IN_TCP',
+        keyword: 'stats',
+        message: `'stats' statement ignored for ${word} '${p.name}' as it requires HTTP mode.`,
+      });
+    }
+    if (!http && forwardfor !== undefined) {
+      out.push({
+        level: 'warning',
+        code: 'HAP_CFG_HTTP_IN_TCP',
+        keyword: 'option forwardfor',
+        message: `'option forwardfor' ignored for ${word} '${p.name}' as it requires HTTP mode.`,
+      });
     }
   }
   return out;
@@ -239,7 +335,11 @@ const trackedServers: CheckRule = (model) => {
           file: s.file,
           line: s.line,
           keyword: 'track',
-          message: `'server ${p.name}/${s.name}' : unable to find required server '${t}' for tracking.`,
+          bare: true,
+          message:
+            be === undefined
+              ? `'server ${p.name}/${s.name}' : unable to find required proxy '${t.slice(0, slash)}' for tracking.`
+              : `'server ${p.name}/${s.name}' : unable to find required server '${name}' for tracking.`,
         });
       }
     }
@@ -289,11 +389,13 @@ export const CHECK_RULES: readonly CheckRule[] = [
   switchingTargets,
   duplicateServers,
   missingTimeouts,
+  logAndHttpOptions,
   httpOnlyInTcp,
 ];
 
 export function runChecks(model: ConfigModel): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const rule of CHECK_RULES) out.push(...rule(model));
+  for (const d of out) d.phase = 'check';
   return out;
 }

@@ -16,6 +16,15 @@ export interface Diagnostic {
   line?: number;
   /** The keyword the message is about, when there is one (e.g. `timeout`, `bind`). */
   keyword?: string;
+  /**
+   * When HAProxy reports it: absent while reading the files; `check` in the whole-configuration
+   * checks that follow (only reached when the files parsed); `init` when server addresses are
+   * set up after those checks passed. The closing lines depend on it: "Error(s) found in
+   * configuration file" names files with reading errors only.
+   */
+  phase?: 'check' | 'init';
+  /** The place is printed as `[file:line] : ` without the word "parsing" (some post-parse messages). */
+  bare?: true;
 }
 
 const LEVEL_TAG: Record<DiagnosticLevel, string> = {
@@ -51,6 +60,8 @@ const READER_CODES = new Set([
  * `[ALERT]    (1234) : config : parsing [haproxy.cfg:12] : unknown keyword 'foo' ...`
  */
 export function formatDiagnostic(d: Diagnostic, pid: number = process.pid): string {
+  if (d.bare && d.file !== undefined)
+    return `${LEVEL_TAG[d.level]}(${pid}) : config : [${d.file}:${d.line ?? 0}] : ${d.message}`;
   const sep = READER_CODES.has(d.code) ? ': ' : ' : ';
   const where =
     d.file !== undefined ? `parsing [${d.file}${d.line !== undefined ? `:${d.line}` : ''}]${sep}` : '';

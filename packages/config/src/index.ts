@@ -15,6 +15,13 @@ export {
   type KeywordDumpRow,
   keywordRows,
 } from './dump.ts';
+export {
+  checkServerAddresses,
+  chooseInitAddr,
+  hostNamedServers,
+  type InitAddrOutcome,
+  initAddrMethods,
+} from './init-addr.ts';
 export { type CookieParse, type CookieSettings, parseCookieArgs } from './keywords/cookie.ts';
 export { LOG_FACILITIES, LOG_LEVELS } from './keywords/log.ts';
 export { type LexResult, tokenizeLine } from './lexer.ts';

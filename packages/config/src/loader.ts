@@ -8,6 +8,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { runChecks } from './checks.ts';
 import type { ConditionContext } from './condition.ts';
 import { type Diagnostic, hasAlerts } from './diagnostics.ts';
+import { checkServerAddresses } from './init-addr.ts';
 import type { ConfigModel } from './model.ts';
 import { newParseState, parseText } from './parser.ts';
 
@@ -43,6 +44,11 @@ export interface LoadResult {
   ok: boolean;
   model: ConfigModel;
   diagnostics: Diagnostic[];
+  /**
+   * Reading stopped at an error HAProxy does not read past (a bad `http-request` rule, a
+   * `.alert`, …): its check then ends without "Fatal errors found in configuration.".
+   */
+  aborted: boolean;
 }
 
 /** Expands directories into their `*.cfg` files (lexical order), keeps files as given. */
@@ -118,12 +124,12 @@ export function loadConfig(paths: readonly string[], options: LoadOptions = {}):
         code: 'HAP_CFG_OPEN',
         message: `Could not open configuration file ${file} : ${reason}`,
       });
-      return finish(state.model, state.sink.list, false);
+      return finish(state.model, state.sink.list, false, state);
     }
     parseText(state, text, file);
     if (state.aborted) break;
   }
-  return finish(state.model, state.sink.list, !hasAlerts(state.sink.list));
+  return finish(state.model, state.sink.list, !hasAlerts(state.sink.list), state);
 }
 
 /** Parses configuration text held in memory (for linters and tests). */
@@ -131,12 +137,23 @@ export function parseConfig(text: string, file = 'haproxy.cfg', options: LoadOpt
   const env = { ...(options.env ?? process.env) };
   const cond = conditionContext(env, options);
   const state = newParseState(cond, options.diagnosticMode ?? false, options.cwd ?? process.cwd());
+  state.ignoreResolveFailures = options.ignoreResolveFailures ?? false;
   parseText(state, text, file);
-  return finish(state.model, state.sink.list, !hasAlerts(state.sink.list));
+  return finish(state.model, state.sink.list, !hasAlerts(state.sink.list), state);
 }
 
-function finish(model: ConfigModel, diagnostics: Diagnostic[], parsedCleanly: boolean): LoadResult {
-  // like HAProxy, whole-model checks only run on a configuration that parsed
-  if (parsedCleanly) diagnostics.push(...runChecks(model));
-  return { ok: !hasAlerts(diagnostics), model, diagnostics };
+function finish(
+  model: ConfigModel,
+  diagnostics: Diagnostic[],
+  parsedCleanly: boolean,
+  state: { aborted: boolean; ignoreResolveFailures: boolean },
+): LoadResult {
+  // like HAProxy, whole-model checks only run on a configuration that parsed, and server
+  // addresses are set up only once those checks passed
+  if (parsedCleanly) {
+    const checks = runChecks(model);
+    diagnostics.push(...checks);
+    if (!hasAlerts(checks)) diagnostics.push(...checkServerAddresses(model, state.ignoreResolveFailures));
+  }
+  return { ok: !hasAlerts(diagnostics), model, diagnostics, aborted: state.aborted };
 }

@@ -4,9 +4,10 @@
  */
 
 import { isAbsolute, resolve } from 'node:path';
+import { findRemovedKeyword } from './catalog/index.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import { GLOBAL_TABLE } from './keywords/global.ts';
-import { copyDefaults, PROXY_TABLE } from './keywords/proxy.ts';
+import { copyDefaults, PROXY_TABLE, reportRemoved } from './keywords/proxy.ts';
 import { OTHER_SECTIONS } from './keywords/sections-other.ts';
 import type { KeywordContext, KeywordRow, SectionClass } from './keywords/types.ts';
 import { type Directive, newProxy, type OtherSection, type ProxyKind, type ProxyModel } from './model.ts';
@@ -54,6 +55,9 @@ function makeContext(
     ignoreResolveFailures: state.ignoreResolveFailures,
     resolvePath: (p) => (isAbsolute(p) ? p : resolve(state.cwd, p)),
     alert: (m) => push('alert', m),
+    abort: () => {
+      state.aborted = true;
+    },
     warning: (m) => push('warning', m),
     notice: (m) => push('notice', m),
   };
@@ -124,6 +128,13 @@ const globalHandler: SectionHandler = {
   },
   keyword(state, args, modifier, file, line) {
     const row = GLOBAL_TABLE.get(args[0]!);
+    // keywords 2.6 refuses (or still reads with a warning), in HAProxy's words
+    const removed = findRemovedKeyword('global', args[0]!);
+    if (removed?.message !== undefined) {
+      const d: Directive = { file, line, keyword: args[0]!, args, modifier, supported: false };
+      reportRemoved(makeContext(state, args, modifier, file, line, undefined, d), removed);
+      if (removed.level === 'alert' || !row) return;
+    }
     if (!row) return unknownKeyword(state, args[0]!, 'global', GLOBAL_TABLE, file, line);
     runRow(row, state, args, modifier, file, line, undefined, state.model.global);
   },

@@ -1,6 +1,10 @@
 /** Time and size values (manual §2.5): HAProxy's units, HAProxy's limits. */
 
-export type TimeResult = { ok: true; ms: number } | { ok: false; reason: string };
+/**
+ * `trailing`: HAProxy 2.6 reads a time up to its unit and only warns about what follows
+ * (`15min` is 15 minutes and a warning about the 'i'); this is that warning's text.
+ */
+export type TimeResult = { ok: true; ms: number; trailing?: string } | { ok: false; reason: string };
 
 const TIME_UNITS: Record<string, number> = {
   us: 0.001,
@@ -16,7 +20,8 @@ export const TIME_MAX_MS = 2_147_483_647;
 
 /**
  * Parses `<digits>[us|ms|s|m|h|d]` into milliseconds (default unit: `defaultUnit`).
- * Microseconds are rounded up to whole milliseconds, as HAProxy does.
+ * Microseconds are rounded up to whole milliseconds, as HAProxy does. Characters after a
+ * unit are accepted with a warning (`trailing`), as HAProxy 2.6 does.
  */
 export function parseTime(text: string, defaultUnit: 'ms' | 's' = 'ms'): TimeResult {
   const m = /^(\d+)(.*)$/.exec(text);
@@ -24,16 +29,22 @@ export function parseTime(text: string, defaultUnit: 'ms' | 's' = 'ms'): TimeRes
     const bad = text.length > 0 ? text[0] : '';
     return { ok: false, reason: bad ? `unexpected character '${bad}'` : 'missing value' };
   }
-  const unitText = m[2] ?? '';
-  const unit = unitText === '' ? TIME_UNITS[defaultUnit] : TIME_UNITS[unitText];
-  if (unit === undefined) {
-    return { ok: false, reason: `unexpected character '${unitText[0]}'` };
-  }
+  const rest = m[2] ?? '';
+  // the longest unit the text starts with ('ms' before 'm')
+  const unitText = ['us', 'ms', 's', 'm', 'h', 'd'].find((u) => rest.startsWith(u)) ?? '';
+  if (unitText === '' && rest !== '') return { ok: false, reason: `unexpected character '${rest[0]}'` };
+  const unit = unitText === '' ? TIME_UNITS[defaultUnit]! : TIME_UNITS[unitText]!;
   const value = Number(m[1]);
   const ms = Math.ceil(value * unit);
   if (ms > TIME_MAX_MS) return { ok: false, reason: 'timer overflow' };
   if (value > 0 && ms === 0) return { ok: false, reason: 'timer underflow' };
-  return { ok: true, ms };
+  const after = rest.slice(unitText.length);
+  if (after === '') return { ok: true, ms };
+  return {
+    ok: true,
+    ms,
+    trailing: `unexpected character '${after[0]}' after the timer value '${text}', only (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported. This will be reported as an error in next versions.`,
+  };
 }
 
 export type SizeResult = { ok: true; bytes: number } | { ok: false; reason: string };

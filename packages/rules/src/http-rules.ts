@@ -96,11 +96,14 @@ export class RuleCompileError extends RuleError {
   readonly file: string;
   readonly line: number;
   readonly keyword: string;
+  /** The rule's action (`set-header`, `deny`, …), which HAProxy names with the rule set. */
+  readonly action: string;
   constructor(spec: RuleSpec, cause: Error) {
     super(cause instanceof RuleError ? cause.code : 'HAP_RULE_SAMPLE', cause.message);
     this.file = spec.file;
     this.line = spec.line;
     this.keyword = spec.ruleSet;
+    this.action = spec.action;
   }
 }
 

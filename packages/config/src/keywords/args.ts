@@ -3,6 +3,7 @@
  * one-line row and every table reports the same mistakes the same way.
  */
 
+import type { Diagnostic } from '../diagnostics.ts';
 import { parseSize, parseTime, parseUInt } from '../units.ts';
 import type { KeywordContext, KeywordRow, SectionClass } from './types.ts';
 
@@ -67,6 +68,7 @@ export function checkArgs(
         ctx.alert(`${t.reason} in argument '${a}' to '${label}' (expected a time value).`);
         return false;
       }
+      if (t.trailing !== undefined) timerWarning(ctx, t.trailing);
       return !tooManyArgs(ctx, from, label);
     }
     case 'size': {
@@ -115,6 +117,17 @@ export function intArg(ctx: KeywordContext, i = 1): number | undefined {
   const a = ctx.args[i];
   if (a === undefined) return undefined;
   return parseUInt(a) ?? Number(/^\d*/.exec(a)![0] || 0);
+}
+
+/** HAProxy's warning about characters after a time's unit: it names no place. */
+export function timerWarning(ctx: KeywordContext, text: string, prefix = ''): void {
+  const d: Diagnostic = { level: 'warning', code: 'HAP_CFG_TIMER_TRAIL', message: `${prefix}${text}` };
+  if (prefix !== '') {
+    d.file = ctx.file;
+    d.line = ctx.line;
+    d.bare = true;
+  }
+  ctx.sink.add(d);
 }
 
 /** Time value of an argument in ms, or undefined. */

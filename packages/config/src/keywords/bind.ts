@@ -5,7 +5,7 @@
 
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { parseAddress } from '../address.ts';
+import { expandAddressEnv, parseAddress } from '../address.ts';
 import { BIND_OPTIONS } from '../catalog/index.ts';
 import { isKnownHost } from '../hosts.ts';
 import type { BindAddress, BindModel } from '../model.ts';
@@ -32,18 +32,22 @@ export function parseBindLine(ctx: KeywordContext, at: number, label: string): B
   }
   const addresses: BindAddress[] = [];
   for (const raw of list.split(',')) {
-    const r = parseAddress(raw, {
-      portRequired: true,
-      rangeAllowed: true,
-      offsetAllowed: false,
-      hostnameAllowed: true,
-    });
+    const r = parseAddress(
+      expandAddressEnv(raw, ctx.env),
+      {
+        portRequired: true,
+        rangeAllowed: true,
+        offsetAllowed: false,
+        hostnameAllowed: true,
+      },
+      raw,
+    );
     if (!r.ok) {
-      ctx.alert(`'${label} ${list}' : ${r.reason}`);
+      ctx.alert(`'${label}' : ${r.reason}`);
       return undefined;
     }
     if (r.addr.family === 'hostname' && !isKnownHost(r.addr.host)) {
-      ctx.alert(`'${label} ${list}' : could not resolve address '${r.addr.host}'.`);
+      ctx.alert(`'${label}' : invalid address: '${r.addr.host}' in '${raw}'`);
       return undefined;
     }
     addresses.push({

@@ -72,6 +72,29 @@ function rateRow(name: string, field: 'maxconnrate' | 'maxsessrate' | 'maxsslrat
   };
 }
 
+/**
+ * `uid` / `gid` <number>: a name there is only warned about (HAProxy 2.6 points to
+ * `user` / `group`) and no id is taken from it.
+ */
+function parseIdNumber(c: KeywordContext, name: 'uid' | 'gid'): void {
+  const byName = name === 'uid' ? 'user' : 'group';
+  if (c.global[name] !== undefined || c.global[byName] !== undefined)
+    c.alert(`${byName}/${name} already specified. Continuing.`);
+  const a = c.args[1];
+  if (a === undefined) {
+    c.alert(`'${name}' expects an integer argument.`);
+    return;
+  }
+  if (tooManyArgs(c, 1)) return;
+  if (!/^\d+$/.test(a)) {
+    c.warning(
+      ` ${name}: string '${a}' is not a number.\n   | You might want to use the '${byName}' parameter to use a system ${byName} name.`,
+    );
+    return;
+  }
+  c.global[name] = Number(a);
+}
+
 const stats: KeywordRow = {
   name: 'stats',
   sections: GLOBAL,
@@ -132,7 +155,6 @@ const ROWS: KeywordRow[] = [
   honouredFlag('quiet', (c) => {
     c.global.quiet = true;
   }),
-  flag('debug'),
   flag('noepoll'),
   flag('nopoll'),
   flag('nosplice'),
@@ -203,16 +225,8 @@ const ROWS: KeywordRow[] = [
   }),
   { name: 'user', sections: GLOBAL, supported: true, parse: (c) => parseUserOrGroup(c, 'user') },
   { name: 'group', sections: GLOBAL, supported: true, parse: (c) => parseUserOrGroup(c, 'group') },
-  honouredArg('uid', 'int', (c) => {
-    if (c.global.uid !== undefined || c.global.user !== undefined)
-      c.alert('user/uid already specified. Continuing.');
-    c.global.uid = intArg(c);
-  }),
-  honouredArg('gid', 'int', (c) => {
-    if (c.global.gid !== undefined || c.global.group !== undefined)
-      c.alert('group/gid already specified. Continuing.');
-    c.global.gid = intArg(c);
-  }),
+  { name: 'uid', sections: GLOBAL, supported: true, parse: (c) => parseIdNumber(c, 'uid') },
+  { name: 'gid', sections: GLOBAL, supported: true, parse: (c) => parseIdNumber(c, 'gid') },
   honouredArg('hard-stop-after', 'time', (c) => {
     c.global.hardStopAfter = timeArg(c);
   }),

@@ -3,7 +3,8 @@
  * `log <target> [len <n>] [format <f>] [sample <r>:<s>] <facility> [<level> [<minlevel>]]`.
  */
 
-import { parseAddress } from '../address.ts';
+import { expandAddressEnv, parseAddress } from '../address.ts';
+import { isKnownHost } from '../hosts.ts';
 import type { KeywordContext } from './types.ts';
 
 /** The syslog facilities in their numeric order (`kern` = 0 … `local7` = 23). */
@@ -54,14 +55,23 @@ export function parseLogLine(ctx: KeywordContext): void {
     return;
   }
   if (!(target === 'stdout' || target === 'stderr' || target.startsWith('ring@'))) {
-    const r = parseAddress(target, {
-      portRequired: false,
-      rangeAllowed: false,
-      offsetAllowed: false,
-      hostnameAllowed: true,
-    });
+    const r = parseAddress(
+      expandAddressEnv(target, ctx.env),
+      {
+        portRequired: false,
+        rangeAllowed: false,
+        offsetAllowed: false,
+        hostnameAllowed: true,
+      },
+      target,
+    );
     if (!r.ok) {
-      ctx.alert(`'log' : ${r.reason}`);
+      ctx.alert(`log : ${r.reason}`);
+      return;
+    }
+    // a log server's name is resolved while parsing: one that does not resolve is refused
+    if (r.addr.family === 'hostname' && !isKnownHost(r.addr.host)) {
+      ctx.alert(`log : invalid address: '${r.addr.host}' in '${target}'`);
       return;
     }
   }

@@ -5,21 +5,23 @@
  */
 
 import { statSync } from 'node:fs';
-import { parseAddress } from '../address.ts';
+import { expandAddressEnv, parseAddress } from '../address.ts';
 import {
   FILTER_NAMES,
+  findRemovedKeyword,
+  OPTION_SUGGESTIONS,
   PROXY_KEYWORDS,
   PROXY_OPTIONS,
   REMOVED_KEYWORDS,
+  type RemovedKeyword,
   type RuleSet,
 } from '../catalog/index.ts';
-import { isKnownHost } from '../hosts.ts';
 import type { ProxyModel, ServerAddress, ServerModel } from '../model.ts';
 import { invalidNameChar } from '../names.ts';
-import { bestMatch } from '../suggest.ts';
+import { bestMatch, fingerprintMatch } from '../suggest.ts';
 import { parseSize, parseTime, strtoulU32 } from '../units.ts';
 import { addAcl, parseAclDecl } from './acl.ts';
-import { checkArgs, intArg, simpleRow, tableOf, tooManyArgs, unsupportedRow } from './args.ts';
+import { checkArgs, intArg, simpleRow, tableOf, timerWarning, tooManyArgs, unsupportedRow } from './args.ts';
 import { parseBindLine } from './bind.ts';
 import { HTTP_CHECK_ROW, TCP_CHECK_ROW } from './checks-kw.ts';
 import { parseCookieArgs } from './cookie.ts';
@@ -202,6 +204,7 @@ const timeout: KeywordRow = {
       } else ctx.alert(`${t.reason} in '${label}'`);
       return;
     }
+    if (t.trailing !== undefined) timerWarning(ctx, t.trailing);
     if (tooManyArgs(ctx, 2, label)) return;
     const p = px(ctx);
     if (!where.includes(p.kind)) {
@@ -222,7 +225,17 @@ const OPTION_INFO = new Map(PROXY_OPTIONS.map((o) => [o.name, o]));
 const OPTION_ARGS: Record<string, (ctx: KeywordContext, rest: string[]) => string | undefined> = {
   httplog: (_c, r) =>
     r.length === 0 || (r.length === 1 && r[0] === 'clf') ? undefined : `unexpected argument '${r[0]}'`,
-  httpchk: (_c, r) => (r.length <= 3 ? undefined : `cannot handle unexpected argument '${r[3]}'`),
+  httpchk: (c, r) => {
+    if (r.length > 3) return `cannot handle unexpected argument '${r[3]}'`;
+    // headers after the version (`HTTP/1.1\r\nHost:\ x`) still work in 2.6, with a warning
+    if (r.length === 3 && r[2]!.includes('\r\n'))
+      tight(
+        c,
+        'warning',
+        "'option httpchk' : hiding headers or body at the end of the version string is deprecated. Please, consider to use 'http-check send' directive instead.",
+      );
+    return undefined;
+  },
   forwardfor: (_c, r) => {
     for (let i = 0; i < r.length; i++) {
       const w = r[i];
@@ -287,8 +300,14 @@ const option: KeywordRow = {
     ctx.directive.keyword = `option ${name}`;
     ctx.directive.supported = HONOURED_OPTIONS.has(name);
     const info = OPTION_INFO.get(name);
+    const removed = info ? undefined : findRemovedKeyword('option', name);
+    if (removed?.message !== undefined) {
+      reportRemoved(ctx, removed);
+      return;
+    }
     if (!info) {
-      const best = bestMatch(name, OPTION_INFO.keys());
+      // HAProxy's suggestion: the nearest of its option names by letter-pair fingerprint
+      const best = fingerprintMatch(name, OPTION_SUGGESTIONS);
       ctx.alert(`unknown option '${name}'${best ? `; did you mean '${best}' maybe ?` : '.'}`);
       return;
     }
@@ -443,6 +462,8 @@ const HONOURED_SERVER_OPTIONS = new Set([
   'on-error',
   'on-marked-down',
   'on-marked-up',
+  // how a host name gets its address at start (init-addr.ts, serve.ts resolveServers)
+  'init-addr',
   // health checks over TLS (@hap/checks with @hap/ssl's server settings)
   'check-ssl',
   'no-check-ssl',
@@ -479,20 +500,22 @@ const HONOURED_SERVER_OPTIONS = new Set([
   'proto',
 ]);
 
+/** A server's address; host names are resolved later, once the configuration is checked (init-addr.ts). */
 function parseServerAddress(
   raw: string,
-  ignoreResolveFailures: boolean,
+  env: Readonly<Record<string, string | undefined>>,
 ): { ok: true; addr: ServerAddress } | { ok: false; reason: string } {
-  const r = parseAddress(raw, {
-    portRequired: false,
-    rangeAllowed: false,
-    offsetAllowed: true,
-    hostnameAllowed: true,
-  });
+  const r = parseAddress(
+    expandAddressEnv(raw, env),
+    {
+      portRequired: false,
+      rangeAllowed: false,
+      offsetAllowed: true,
+      hostnameAllowed: true,
+    },
+    raw,
+  );
   if (!r.ok) return r;
-  if (r.addr.family === 'hostname' && !ignoreResolveFailures && !isKnownHost(r.addr.host)) {
-    return { ok: false, reason: `could not resolve address '${r.addr.host}'` };
-  }
   return {
     ok: true,
     addr: {
@@ -522,9 +545,18 @@ const server: KeywordRow = {
       ctx.alert(`character '${bad}' is not permitted in server name '${name}'.`);
       return;
     }
-    const addr = parseServerAddress(addrText, ctx.ignoreResolveFailures);
+    const addr = parseServerAddress(addrText, ctx.env);
     if (!addr.ok) {
-      ctx.alert(`'server ${name}' : ${addr.reason}`);
+      // HAProxy names the place without "parsing" here, and the server with its proxy
+      ctx.sink.add({
+        level: 'alert',
+        code: 'HAP_CFG_SERVER_ADDR',
+        message: `'server ${p.name}/${name}' : ${addr.reason}`,
+        file: ctx.file,
+        line: ctx.line,
+        keyword: 'server',
+        bare: true,
+      });
       return;
     }
     const options = { ...p.defaultServer };
@@ -857,9 +889,9 @@ function checkErrorFile(ctx: KeywordContext, path: string): void {
   // HAProxy reads the file while parsing; a missing one is an error
   try {
     const st = statSync(ctx.resolvePath(path));
-    if (!st.isFile()) ctx.alert(`error while loading '${path}' : not a regular file.`);
+    if (!st.isFile()) ctx.alert(`errorfile : error reading file '${path}'.`);
   } catch {
-    ctx.alert(`error opening file '${path}'.`);
+    ctx.alert(`errorfile : error opening file '${path}'.`);
   }
 }
 
@@ -1213,6 +1245,24 @@ const ROWS: KeywordRow[] = [
   }),
 ];
 
+/** A keyword 2.6 no longer has: HAProxy's own message when it has one, else the migration hint. */
+export function reportRemoved(ctx: KeywordContext, r: RemovedKeyword): void {
+  const text =
+    r.message !== undefined
+      ? r.message.replace('%s', ctx.args[1] ?? '')
+      : r.hint.includes(`'${r.name}'`)
+        ? r.hint
+        : `'${r.name}' is not supported anymore: ${r.hint}.`;
+  ctx.sink.add({
+    level: r.level,
+    code: r.tight ? 'HAP_CFG_TIGHT' : r.level === 'alert' ? 'HAP_CFG_ALERT' : 'HAP_CFG_WARNING',
+    message: text,
+    file: ctx.file,
+    line: ctx.line,
+    keyword: ctx.args[0]!,
+  });
+}
+
 // removed keywords: HAProxy's own migration advice
 for (const r of REMOVED_KEYWORDS) {
   if (r.where !== 'proxy' || ROWS.some((x) => x.name === r.name)) continue;
@@ -1221,12 +1271,7 @@ for (const r of REMOVED_KEYWORDS) {
     sections: PROXY_ALL,
     supported: false,
     parse(ctx) {
-      // name the keyword, then HAProxy's advice on what replaces it
-      const text = r.hint.includes(`'${r.name}'`)
-        ? r.hint
-        : `'${r.name}' is not supported anymore: ${r.hint}.`;
-      if (r.level === 'alert') ctx.alert(text);
-      else ctx.warning(text);
+      reportRemoved(ctx, r);
     },
   });
 }

@@ -15,16 +15,81 @@ export function splitCondition(
   ctx: KeywordContext,
   words: string[],
   label: string,
+  action?: string,
 ): { head: string[]; cond: ConditionModel | undefined } | undefined {
   const at = words.findIndex((w) => w === 'if' || w === 'unless');
   if (at < 0) return { head: words, cond: undefined };
   const r = parseCondition(ctx, words.slice(at), declaredAcls(ctx.proxy));
   if ('error' in r) {
-    ctx.alert(`error detected while parsing an '${label}' condition : ${r.error}.`);
+    ctx.alert(conditionError(ctx, label, action ?? '', words[at]!, r.error));
     return undefined;
   }
   return { head: words.slice(0, at), cond: r.cond };
 }
+
+const PROXY_WORD: Record<string, string> = {
+  defaults: 'defaults',
+  frontend: 'frontend',
+  backend: 'backend',
+  listen: 'proxy',
+};
+
+/**
+ * A condition that does not parse, named the way HAProxy names each kind of rule: the HTTP
+ * rule sets with their action, the TCP ones with the proxy, switching rules by that name.
+ */
+function conditionError(
+  ctx: KeywordContext,
+  label: string,
+  first: string,
+  word: string,
+  error: string,
+): string {
+  const proxy = ctx.proxy ? `${PROXY_WORD[ctx.proxy.kind] ?? 'proxy'} '${ctx.proxy.name}'` : 'proxy';
+  if (label === 'http-request' || label === 'http-response' || label === 'http-after-response')
+    return `error detected while parsing an '${label} ${first}' condition : ${error}.`;
+  if (label.startsWith('tcp-request ') || label.startsWith('tcp-response '))
+    return `'${label} ${first}' : error detected in ${proxy} while parsing '${word}' condition : ${error}`;
+  if (label === 'use_backend' || label === 'use-server')
+    return `error detected while parsing switching rule : ${error}.`;
+  if (label === 'redirect')
+    return `error detected in ${proxy} while parsing redirect rule : error in condition: ${error}.`;
+  if (label === 'stick on' || label === 'stick match')
+    return `'stick': error detected while parsing sticking condition : ${error}.`;
+  if (label === 'monitor fail') return `error detected while parsing a 'monitor fail' condition : ${error}.`;
+  return `error detected while parsing an '${label}' condition : ${error}.`;
+}
+
+/** What HAProxy 2.6 says when an action lacks arguments (checked with haproxy -c, one by one). */
+const MISSING_ARGS: Record<string, string> = {
+  'set-header': 'expects exactly 2 arguments.',
+  'add-header': 'expects exactly 2 arguments.',
+  'replace-header': 'expects exactly 3 arguments.',
+  'replace-value': 'expects exactly 3 arguments.',
+  'del-header': 'expects at least 1 argument.',
+  'replace-path': 'expects exactly 2 arguments <match-regex> and <replace-format>.',
+  'replace-pathq': 'expects exactly 2 arguments <match-regex> and <replace-format>.',
+  'replace-uri': 'expects exactly 2 arguments <match-regex> and <replace-format>.',
+  'set-path': 'expects exactly 1 argument <format>.',
+  'set-pathq': 'expects exactly 1 argument <format>.',
+  'set-query': 'expects exactly 1 argument <format>.',
+  'set-uri': 'expects exactly 1 argument <format>.',
+  'set-method': 'expects exactly 1 argument <format>.',
+  'set-timeout': 'expects exactly 2 arguments.',
+  'set-map(': 'expects exactly 2 arguments.',
+  'del-map(': 'expects exactly 1 arguments.',
+  'add-acl(': 'expects exactly 1 arguments.',
+  'del-acl(': 'expects exactly 1 arguments.',
+  'set-log-level': "expects exactly 1 argument (log level name or 'silent').",
+  capture: "expects <expression> [ 'len' <length> | id <idx> ].",
+  'set-mark': 'expects exactly 1 argument (integer/hex value).',
+  'set-var(': 'missing fetch method.',
+  'set-src': 'missing fetch method.',
+  'set-dst': 'missing fetch method.',
+  'set-priority-class': 'missing fetch method.',
+  'set-priority-offset': 'missing fetch method.',
+  'set-status': 'expects 1 argument: <status>; or 3 arguments: <status> reason <fmt>.',
+};
 
 /** Actions whose name carries arguments in parentheses: `set-var(txn.x)`, `track-sc0`, `sc-inc-gpc(1,2)`. */
 function actionKey(action: string, known: ReadonlySet<string>): string | undefined {
@@ -124,6 +189,19 @@ const EXPERIMENTAL_ACTIONS: ReadonlySet<string> = new Set(['normalize-uri']);
 const EXPOSE_EXPERIMENTAL = 'expose-experimental-directives';
 
 export function parseRule(ctx: KeywordContext, ruleSet: RuleSet, from: number): RuleModel | undefined {
+  const rule = parseRuleWords(ctx, ruleSet, from);
+  // HAProxy stops reading the configuration at a bad HTTP rule (what follows is not checked);
+  // a rule haproxyd does not support yet is no error of the configuration: reading goes on
+  if (rule === undefined && ruleSet.startsWith('http-') && !unsupported(ctx)) ctx.abort();
+  return rule;
+}
+
+function unsupported(ctx: KeywordContext): boolean {
+  const last = ctx.sink.list[ctx.sink.list.length - 1];
+  return last !== undefined && last.level === 'alert' && last.code === 'HAP_CFG_NOT_SUPPORTED';
+}
+
+function parseRuleWords(ctx: KeywordContext, ruleSet: RuleSet, from: number): RuleModel | undefined {
   const label = ruleSet;
   const action = ctx.args[from];
   const known = KNOWN_BY_SET.get(ruleSet) ?? new Set<string>();
@@ -141,7 +219,14 @@ export function parseRule(ctx: KeywordContext, ruleSet: RuleSet, from: number): 
     return undefined;
   }
   if (UNSUPPORTED_ACTIONS.has(key) || key.startsWith('lua.')) {
-    ctx.alert(`'${label} ${action}' is a HAProxy keyword that haproxyd does not support yet.`);
+    ctx.sink.add({
+      level: 'alert',
+      code: 'HAP_CFG_NOT_SUPPORTED',
+      message: `'${label} ${action}' is a HAProxy keyword that haproxyd does not support yet.`,
+      file: ctx.file,
+      line: ctx.line,
+      keyword: label,
+    });
     return undefined;
   }
   if (
@@ -151,7 +236,7 @@ export function parseRule(ctx: KeywordContext, ruleSet: RuleSet, from: number): 
     ctx.alert(`'${key}' action is experimental, must be allowed via a global '${EXPOSE_EXPERIMENTAL}'`);
     return undefined;
   }
-  const split = splitCondition(ctx, ctx.args.slice(from + 1), label);
+  const split = splitCondition(ctx, ctx.args.slice(from + 1), label, action);
   if (!split) return undefined;
   const args = split.head;
   if (NO_ARGS.has(key) && args.length > 0) {
@@ -162,7 +247,13 @@ export function parseRule(ctx: KeywordContext, ruleSet: RuleSet, from: number): 
   }
   const min = MIN_ARGS[key];
   if (min !== undefined && args.length < min) {
-    ctx.alert(`'${label} ${action}' expects ${min} argument${min > 1 ? 's' : ''}, got ${args.length}.`);
+    const proxy = ctx.proxy ? `${PROXY_WORD[ctx.proxy.kind] ?? 'proxy'} '${ctx.proxy.name}'` : 'proxy';
+    if (!label.startsWith('http-')) {
+      ctx.alert(`'${label} ${action}' expects ${min} argument${min > 1 ? 's' : ''}, got ${args.length}.`);
+      return undefined;
+    }
+    const want = MISSING_ARGS[key] ?? `expects at least ${min} argument${min > 1 ? 's' : ''}.`;
+    ctx.alert(`error detected in ${proxy} while parsing '${label} ${action}' rule : ${want}`);
     return undefined;
   }
   if (key === 'redirect') {

@@ -6,6 +6,7 @@
 import { SERVER_OPTIONS } from '../catalog/index.ts';
 import { bestMatch } from '../suggest.ts';
 import { parseTime } from '../units.ts';
+import { timerWarning } from './args.ts';
 import type { KeywordContext } from './types.ts';
 
 const OPTIONS = new Map<string, { args: number; defaultServer: boolean }>(
@@ -84,6 +85,8 @@ export function parseServerOptions(
         ctx.alert(`${who} : ${t.reason} in argument '${value}' to '${name}'.`);
         return false;
       }
+      if (t.trailing !== undefined)
+        timerWarning(ctx, t.trailing, label === 'server' ? `'server ${ctx.proxy?.name}/${a[1]}' : ` : '');
       if (t.ms === 0 && name !== 'slowstart') {
         ctx.alert(`${who} : invalid value '${value}' for '${name}' (must be positive).`);
         return false;

@@ -29,6 +29,8 @@ export interface KeywordContext {
   /** Resolves a path written in the configuration (relative to the working directory). */
   resolvePath(path: string): string;
   alert(message: string): void;
+  /** Stops reading the configuration after this line, as HAProxy does after some errors. */
+  abort(): void;
   warning(message: string): void;
   notice(message: string): void;
 }
