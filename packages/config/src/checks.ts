@@ -4,6 +4,7 @@
  */
 
 import type { Diagnostic } from './diagnostics.ts';
+import { checkResolvers } from './keywords/resolvers.ts';
 import type { ConfigModel, ProxyModel } from './model.ts';
 
 export type CheckRule = (model: ConfigModel) => Diagnostic[];
@@ -290,6 +291,7 @@ export const CHECK_RULES: readonly CheckRule[] = [
   duplicateServers,
   missingTimeouts,
   httpOnlyInTcp,
+  checkResolvers,
 ];
 
 export function runChecks(model: ConfigModel): Diagnostic[] {

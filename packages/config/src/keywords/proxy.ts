@@ -19,7 +19,7 @@ import { HTTP_CHECK_ROW, TCP_CHECK_ROW } from './checks-kw.ts';
 import { parseCookieArgs } from './cookie.ts';
 import { parseLogLine } from './log.ts';
 import { parseRule, splitCondition } from './rules.ts';
-import { parseServerOptions } from './server.ts';
+import { initAddrFallback, parseServerOptions } from './server.ts';
 import {
   type KeywordContext,
   type KeywordRow,
@@ -468,6 +468,11 @@ const HONOURED_SERVER_OPTIONS = new Set([
   'no-ssl-reuse',
   // HTTP/2 to the server (@hap/proxy/h2; other protocols refuse the start)
   'proto',
+  // DNS resolution at start and at run time (apps/haproxyd runtime-resolvers.ts)
+  'init-addr',
+  'resolvers',
+  'resolve-prefer',
+  'resolve-net',
 ]);
 
 function parseServerAddress(
@@ -513,7 +518,10 @@ const server: KeywordRow = {
       ctx.alert(`character '${bad}' is not permitted in server name '${name}'.`);
       return;
     }
-    const addr = parseServerAddress(addrText, ctx.ignoreResolveFailures);
+    const addr = parseServerAddress(
+      addrText,
+      ctx.ignoreResolveFailures || initAddrFallback(ctx.args, p.defaultServer),
+    );
     if (!addr.ok) {
       ctx.alert(`'server ${name}' : ${addr.reason}`);
       return;
