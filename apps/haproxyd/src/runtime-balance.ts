@@ -94,7 +94,8 @@ class Adapter implements BackendBalancer {
   setState(server: Server, state: 'up' | 'down' | 'drain' | 'maint'): void {
     const v = this.views.get(server);
     if (!v) return;
-    this.balancer.setState(v, state, Date.now());
+    // a server without an address (its name does not resolve) stays out whatever its checks say
+    this.balancer.setState(v, server.unresolved ? 'maint' : state, Date.now());
     // slowstart: the weight grows in steps once the server is back
     if (state === 'up' && (v.slowstart ?? 0) > 0) this.rampSoon(0);
   }

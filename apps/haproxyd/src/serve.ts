@@ -118,6 +118,8 @@ export interface Daemon {
   stopSignal: NodeJS.Signals | undefined;
   /** The process's accept rates and their limits (rate-limits.ts). */
   readonly rates: ProcessRates;
+  /** Servers re-resolved by DNS at run time (`resolvers`), when any. */
+  resolvers: import('./runtime-resolvers.ts').ResolversRuntime | undefined;
 }
 
 const PROG = 'haproxyd';
@@ -217,6 +219,7 @@ export async function prepare(options: CliOptions, model: ConfigModel): Promise<
     exitCode: 0,
     identity: undefined,
     stopSignal: undefined,
+    resolvers: undefined,
     rates: processRates(
       model,
       model.global.statsSockets.length > 0 || options.masterWorker || model.global.masterWorker,
@@ -235,6 +238,11 @@ export async function prepare(options: CliOptions, model: ConfigModel): Promise<
  * server out (HAProxy puts it in maintenance).
  */
 export async function resolveServers(d: Daemon): Promise<boolean> {
+  // servers with `resolvers`: their `init-addr` first (runtime-resolvers.ts)
+  if (d.features.resolvers !== undefined)
+    d.resolvers = await d.features.resolvers.initResolvers(d, (level, text) =>
+      level === 'alert' ? alert(d, text) : warning(d, text),
+    );
   const seen = new Set<Server>();
   let ok = true;
   for (const f of d.frontends) {
@@ -310,6 +318,7 @@ export async function startStatsSockets(d: Daemon): Promise<boolean> {
 export function startHealthChecks(d: Daemon): void {
   if (d.checker === undefined) createHealthChecks(d);
   d.checker?.start();
+  d.resolvers?.start(); // DNS resolutions are tasks started with the checks
 }
 
 /**
@@ -337,6 +346,7 @@ export function createHealthChecks(d: Daemon): void {
 }
 
 function stopHealthChecks(d: Daemon): void {
+  d.resolvers?.stop();
   const c = d.checker;
   d.checker = undefined;
   if (c !== undefined) void c.stop();

@@ -146,6 +146,8 @@ export interface ServerRecord {
   downTotal: number;
   /** Most connections used at once (need_conn_est). */
   peakUsed: number;
+  /** In maintenance because its name stopped resolving (HAProxy's SRV_ADMF_RMAINT; runtime-resolvers.ts). */
+  rmaint: boolean;
 }
 
 /** One proxy section (frontend, backend or listen) with its HAProxy id. */
@@ -367,6 +369,7 @@ export class DaemonStats implements StatsSource {
           ownCounters: new ServerCounters(),
           checked: checked.has(`${p.name}/${m.name}`),
           local,
+          rmaint: false,
           down: false,
           downSince: start,
           downTotal: 0,
@@ -690,6 +693,10 @@ export class DaemonStats implements StatsSource {
       iweight = l.iweight;
       lastChange = l.lastChange;
     }
+    if (s.rmaint) {
+      admin |= SRV_ADMF.RMAINT;
+      opState = 'stopped';
+    }
     // downtime: time spent DOWN, counted from the state changes seen
     const down = opState === 'stopped';
     if (down !== s.down) {
@@ -698,7 +705,8 @@ export class DaemonStats implements StatsSource {
       s.down = down;
     }
     const downtime = s.downTotal + (down ? Math.max(0, nowSec(now) - s.downSince) : 0);
-    const host = srv ? srv.host : m.address.host || '127.0.0.1';
+    // a server in maintenance for its resolution has no address (HAProxy's AF_UNSPEC)
+    const host = s.rmaint ? '' : srv ? srv.host : m.address.host || '127.0.0.1';
     const port = srv ? srv.port : m.address.port;
     const isUnix = srv ? srv.path !== undefined : m.address.family === 'unix' || m.address.family === 'abns';
     const maxqueue = numberOption(m.options['maxqueue']);

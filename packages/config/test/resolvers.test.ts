@@ -130,4 +130,27 @@ describe('resolvers section', () => {
       parse('  nameserver ns1 127.0.0.1:53', 'server s1 app.test:80 resolvers dns').lines.join('\n'),
     ).toContain("could not resolve address 'app.test'");
   });
+
+  it('server-template makes one server per slot, named by prefix and number', () => {
+    const names = (line: string) =>
+      parse('  nameserver ns1 127.0.0.1:53', line).r.model.proxies[0]!.servers.map(
+        (s) => `${s.name} ${s.address.host}:${s.address.port}`,
+      );
+    expect(names('server-template web 3 app.test:8080 resolvers dns init-addr none')).toEqual([
+      'web1 app.test:8080',
+      'web2 app.test:8080',
+      'web3 app.test:8080',
+    ]);
+    expect(names('server-template web 2-3 127.0.0.1:80')).toEqual(['web2 127.0.0.1:80', 'web3 127.0.0.1:80']);
+    const said = (line: string) => parse('  nameserver ns1 127.0.0.1:53', line).lines.join('\n');
+    expect(said('server-template web 0 127.0.0.1:80')).toContain(
+      "Wrong server-template number or range arg '0'.",
+    );
+    expect(said('server-template web 3')).toContain(
+      "'server-template' expects <prefix> <nb | range> <addr>[:<port>] as arguments.",
+    );
+    expect(said('server-template web 3 _http._tcp.app.test resolvers dns init-addr none')).toContain(
+      'does not support yet',
+    );
+  });
 });

@@ -569,6 +569,59 @@ const server: KeywordRow = {
   },
 };
 
+/**
+ * `server-template <prefix> <num | first-last> <fqdn>[:<port>] [params*]`: servers
+ * <prefix><n> for each n, all named by the same host name (with `resolvers`, the DNS answer's
+ * addresses fill them; runtime-resolvers.ts). A SRV label (`_service._proto.name`) is not
+ * supported yet.
+ */
+const serverTemplate: KeywordRow = {
+  name: 'server-template',
+  sections: PROXY_BE_ONLY,
+  supported: true,
+  parse(ctx) {
+    const [, prefix, range, fqdn] = ctx.args;
+    if (prefix === undefined || range === undefined || fqdn === undefined) {
+      ctx.alert("'server-template' expects <prefix> <nb | range> <addr>[:<port>] as arguments.");
+      return;
+    }
+    const m = /^(\d+)(?:-(\d+))?$/.exec(range);
+    const low = m ? (m[2] === undefined ? 1 : Number(m[1])) : 0;
+    const high = m ? Number(m[2] ?? m[1]) : 0;
+    if (!m || low < 1 || high < low) {
+      ctx.alert(`Wrong server-template number or range arg '${range}'.`);
+      return;
+    }
+    if (fqdn.startsWith('_')) {
+      ctx.sink.alert(
+        'HAP_CFG_NOT_SUPPORTED',
+        `'server-template' with a SRV record label ('${fqdn}') is a HAProxy feature that haproxyd does not support yet.`,
+        ctx.file,
+        ctx.line,
+        'server-template',
+      );
+      return;
+    }
+    if (ctx.args.includes('id')) {
+      ctx.sink.alert(
+        'HAP_CFG_NOT_SUPPORTED',
+        "'server-template' with 'id' is a HAProxy feature that haproxyd does not support yet.",
+        ctx.file,
+        ctx.line,
+        'server-template',
+      );
+      return;
+    }
+    const servers = px(ctx).servers;
+    // each slot is a server line of its own: `server <prefix><n> <fqdn> <params>`
+    for (let n = low; n <= high; n++) {
+      const before = servers.length;
+      server.parse!({ ...ctx, args: ['server', `${prefix}${n}`, fqdn, ...ctx.args.slice(4)] });
+      if (servers.length === before) return;
+    }
+  },
+};
+
 const defaultServer: KeywordRow = {
   name: 'default-server',
   sections: PROXY_BE,
@@ -989,6 +1042,7 @@ const ROWS: KeywordRow[] = [
   timeout,
   balance,
   server,
+  serverTemplate,
   defaultServer,
   acl,
   useBackend,
@@ -1116,7 +1170,6 @@ const ROWS: KeywordRow[] = [
   simpleRow('load-server-state-from-file', PROXY_BE, ['global', 'local', 'none'], true),
   simpleRow('http-send-name-header', PROXY_BE, 'any', false),
   simpleRow('max-keep-alive-queue', PROXY_BE, 'sint', false),
-  simpleRow('server-template', PROXY_BE_ONLY, 'words', false),
   {
     name: 'monitor',
     sections: PROXY_FE_ONLY,

@@ -155,5 +155,10 @@ export function initAddrFallback(args: readonly string[], defaults: Record<strin
   const i = args.lastIndexOf('init-addr');
   const d = defaults['init-addr'];
   const v = i >= 0 ? args[i + 1] : typeof d === 'string' ? d : undefined;
-  return v !== undefined && v.split(',').some((m) => m === 'none' || ipVersion(m) !== 0);
+  if (v === undefined) return false;
+  const methods = v.split(',');
+  // a value the options check refuses: its alert comes first, as HAProxy reads the options
+  // before resolving
+  if (methods.some((m) => !['last', 'libc', 'none'].includes(m) && ipVersion(m) === 0)) return true;
+  return methods.some((m) => m === 'none' || ipVersion(m) !== 0);
 }
