@@ -17,6 +17,7 @@
  */
 
 import { lookup, Resolver } from 'node:dns/promises';
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { type ResolversModel, resolversOf, serverResolvers } from '@hap/config';
 import { statsOf } from './runtime-cli.ts';
@@ -26,12 +27,41 @@ import type { ProxyRecord, ServerRecord } from './stats-source.ts';
 
 type Status = 'nx' | 'timeout' | 'refused' | 'other';
 
-interface Section {
-  readonly model: ResolversModel;
-  readonly resolver: Resolver;
-  /** "<section>/<first name server>": who HAProxy says changed an address. */
-  readonly label: string;
+/** `show resolvers` counters of one name server (HAProxy's names). */
+const COUNTERS = [
+  'sent',
+  'snd_error',
+  'valid',
+  'update',
+  'cname',
+  'cname_error',
+  'any_err',
+  'nx',
+  'timeout',
+  'refused',
+  'other',
+  'invalid',
+  'too_big',
+  'truncated',
+  'outdated',
+] as const;
+type Counters = Record<(typeof COUNTERS)[number], number>;
+
+/** One name server: its own Resolver (all of a section's are asked at once, as HAProxy does). */
+interface Nameserver {
+  readonly name: string;
+  readonly resolver: Resolver | undefined;
+  readonly counters: Counters;
 }
+
+interface Section {
+  readonly model: ResolversModel | undefined;
+  readonly name: string;
+  readonly nameservers: readonly Nameserver[];
+}
+
+/** What one question got: the addresses and the name server that gave them first, or why not. */
+type Answer = { readonly ips: string[]; readonly ns: Nameserver } | Status | 'nodata';
 
 /**
  * One server line, or the slots of one `server-template` line, resolved at run time: one
@@ -43,7 +73,7 @@ interface Group {
   readonly port: number;
   readonly family: 4 | 6;
   readonly nets: readonly ((ip: string) => boolean)[];
-  readonly section: Section;
+  readonly section: Section & { readonly model: ResolversModel };
   /** ms: the last valid answer (the start counts as one, as in HAProxy). */
   lastValid: number;
   timer: NodeJS.Timeout | undefined;
@@ -53,6 +83,43 @@ export interface ResolversRuntime {
   /** Starts the periodic resolutions (the first one right away). */
   start(): void;
   stop(): void;
+  /** `show resolvers [<id>]`. */
+  show(id: string | undefined): string;
+}
+
+function newCounters(): Counters {
+  const c = {} as Counters;
+  for (const k of COUNTERS) c[k] = 0;
+  return c;
+}
+
+/**
+ * HAProxy's "default" section, made at start from /etc/resolv.conf when no section has that
+ * name (it serves HAProxy's HTTP client, which haproxyd does not have: never asked).
+ */
+function defaultSection(): Section | undefined {
+  let text: string;
+  try {
+    text = readFileSync('/etc/resolv.conf', 'latin1');
+  } catch {
+    return undefined;
+  }
+  const nameservers: Nameserver[] = [];
+  for (const l of text.split('\n')) {
+    const m = /^\s*nameserver\s+(\S+)/.exec(l);
+    if (m && isIP(m[1]!) !== 0)
+      nameservers.push({ name: m[1]!, resolver: undefined, counters: newCounters() });
+  }
+  return nameservers.length > 0 ? { model: undefined, name: 'default', nameservers } : undefined;
+}
+
+function showSection(s: Section): string {
+  let out = `Resolvers section ${s.name}\n`;
+  for (const ns of s.nameservers) {
+    out += ` nameserver ${ns.name}:\n`;
+    for (const k of COUNTERS) out += `  ${`${k}:`.padEnd(13)}${ns.counters[k]}\n`;
+  }
+  return out;
 }
 
 function ipv4Int(ip: string): number {
@@ -169,16 +236,15 @@ function enterMaint(f: AddrServer): void {
 }
 
 export function createResolvers(d: Daemon, env: AddrEnv): ResolversRuntime {
-  const sections = new Map<string, Section>();
+  const sections = new Map<string, Section & { readonly model: ResolversModel }>();
   for (const m of resolversOf(d.model)) {
     if (sections.has(m.name)) continue;
-    const resolver = new Resolver({ timeout: Math.max(1, m.timeoutRetry), tries: 1 });
-    if (m.nameservers.length > 0)
-      resolver.setServers(
-        m.nameservers.map((n) => (isIP(n.host) === 6 ? `[${n.host}]:${n.port}` : `${n.host}:${n.port}`)),
-      );
-    const first = m.nameservers[0]?.name ?? '';
-    sections.set(m.name, { model: m, resolver, label: `${m.name}/${first}` });
+    const nameservers = m.nameservers.map((n) => {
+      const resolver = new Resolver({ timeout: Math.max(1, m.timeoutRetry), tries: 1 });
+      resolver.setServers([isIP(n.host) === 6 ? `[${n.host}]:${n.port}` : `${n.host}:${n.port}`]);
+      return { name: n.name, resolver, counters: newCounters() };
+    });
+    sections.set(m.name, { model: m, name: m.name, nameservers });
   }
   const start = Date.now();
   const groups = new Map<string, Group>();
@@ -207,25 +273,57 @@ export function createResolvers(d: Daemon, env: AddrEnv): ResolversRuntime {
   }
   let stopped = false;
 
-  const query = async (g: Group, family: 4 | 6): Promise<string[] | Status | 'nodata'> => {
-    try {
-      const r = g.section.resolver;
-      const ips = family === 4 ? await r.resolve4(g.fqdn) : await r.resolve6(g.fqdn);
-      return ips.length > 0 ? ips : 'nodata';
-    } catch (err) {
-      return statusOf(err);
-    }
+  /** One question to every name server of the section: the first valid answer, else the last error. */
+  const query = (g: Group, family: 4 | 6): Promise<Answer> => {
+    const all = g.section.nameservers;
+    if (all.length === 0) return Promise.resolve('timeout');
+    return new Promise((done) => {
+      let pending = all.length;
+      let answered = false;
+      let last: Answer = 'other';
+      for (const ns of all) {
+        const r = ns.resolver!;
+        const c = ns.counters;
+        c.sent++;
+        (family === 4 ? r.resolve4(g.fqdn) : r.resolve6(g.fqdn))
+          .then(
+            (ips) => {
+              if (answered) c.outdated++;
+              else if (ips.length === 0) {
+                c.other++;
+                last = 'nodata';
+              } else {
+                c.valid++;
+                answered = true;
+                done({ ips, ns });
+              }
+            },
+            (err: unknown) => {
+              const st = statusOf(err);
+              if (st === 'nodata') c.valid++;
+              else {
+                c[st]++;
+                if (st !== 'timeout') c.any_err++;
+              }
+              last = st;
+            },
+          )
+          .finally(() => {
+            if (--pending === 0 && !answered) done(last);
+          });
+      }
+    });
   };
 
   /** The preferred family first, the other when the first has no record; retried on errors. */
-  const resolve = async (g: Group): Promise<string[] | Status> => {
+  const resolve = async (g: Group): Promise<Answer> => {
     let last: Status = 'other';
     const tries = Math.max(1, g.section.model.resolveRetries);
     for (let i = 0; i < tries && !stopped; i++) {
       const first = await query(g, g.family);
-      if (Array.isArray(first)) return first;
+      if (typeof first === 'object') return first;
       const other = first === 'timeout' ? first : await query(g, g.family === 4 ? 6 : 4);
-      if (Array.isArray(other)) return other;
+      if (typeof other === 'object') return other;
       last = first === 'nodata' ? (other === 'nodata' ? 'other' : other) : first;
       if (last === 'nx' && other === 'nx') return 'nx';
     }
@@ -274,11 +372,11 @@ export function createResolvers(d: Daemon, env: AddrEnv): ResolversRuntime {
     noServerLeft(f);
   };
 
-  const apply = (g: Group, answer: string[] | Status): void => {
+  const apply = (g: Group, answer: Answer): void => {
     const now = Date.now();
-    if (Array.isArray(answer)) {
+    if (typeof answer === 'object') {
       g.lastValid = now;
-      const ips = assign(g, answer);
+      const ips = assign(g, answer.ips);
       for (let i = 0; i < g.slots.length; i++) {
         const f = g.slots[i]!;
         const srv = f.s.server!;
@@ -292,7 +390,8 @@ export function createResolvers(d: Daemon, env: AddrEnv): ResolversRuntime {
         const from = wasMaint ? '(none)' : srv.host;
         if (ip !== from) {
           // the slot that asked was answered by the name server, the others from its cache
-          const by = i === 0 ? g.section.label : 'DNS cache';
+          const by = i === 0 ? `${g.section.name}/${answer.ns.name}` : 'DNS cache';
+          if (i === 0) answer.ns.counters.update++;
           const text = `${who(f)} changed its IP from ${from} to ${ip} by ${by}.`;
           env.log('warning', text);
           d.proxyLog(f.r.model.name)?.('notice', text);
@@ -308,8 +407,10 @@ export function createResolvers(d: Daemon, env: AddrEnv): ResolversRuntime {
       }
       return;
     }
-    if (now - g.lastValid < g.section.model.hold[answer]) return;
-    for (const f of g.slots) if (!f.s.rmaint) down(f, STATUS_WORDS[answer]);
+    // a name with no address of either family: HAProxy's "other" status
+    const status = answer === 'nodata' ? 'other' : answer;
+    if (now - g.lastValid < g.section.model.hold[status]) return;
+    for (const f of g.slots) if (!f.s.rmaint) down(f, STATUS_WORDS[status]);
   };
 
   const run = (g: Group): void => {
@@ -333,7 +434,17 @@ export function createResolvers(d: Daemon, env: AddrEnv): ResolversRuntime {
     stop() {
       stopped = true;
       for (const g of groups.values()) if (g.timer !== undefined) clearTimeout(g.timer);
-      for (const s of sections.values()) s.resolver.cancel();
+      for (const s of sections.values()) for (const ns of s.nameservers) ns.resolver?.cancel();
+    },
+    show(id) {
+      const all: Section[] = [...sections.values()];
+      if (!sections.has('default')) {
+        const def = defaultSection();
+        if (def !== undefined) all.push(def);
+      }
+      if (id === undefined) return all.map(showSection).join('');
+      const one = all.find((x) => x.name === id);
+      return one === undefined ? "Can't find that resolvers section\n" : showSection(one);
     },
   };
 }
@@ -348,5 +459,12 @@ export async function initResolvers(
 ): Promise<ResolversRuntime> {
   const env: AddrEnv = { stats: statsOf(d), log };
   await initAddresses(d, env);
-  return createResolvers(d, env);
+  const rt = createResolvers(d, env);
+  d.features.cli?.daemonRuntime(d).api.register({
+    words: ['show', 'resolvers'],
+    usage: 'show resolvers [id]',
+    help: 'dumps counters from all resolvers section and associated name servers',
+    handler: (args) => rt.show(args[2]),
+  });
+  return rt;
 }

@@ -111,21 +111,24 @@ function norm(d: { level: string; message: string }): string {
 }
 
 describe('-c on resolvers sections and DNS server options', () => {
-  it.each(CASES)('%s / %s', async (lines, server) => {
-    const results = [];
-    for (const binary of BINARIES) {
-      const cfg = writeConfig(sectionConfig(lines, server), `${binary}-check.cfg`);
-      const r = await checkConfig(binary, [cfg]);
-      results.push({
-        code: r.code,
-        said: [...r.alerts, ...r.warnings]
-          .filter((d) => !/Error\(s\) found|Fatal errors found/.test(d.message))
-          .map((d) => ({ level: d.level, message: d.message.replaceAll(`${binary}-check.cfg`, 'X.cfg') }))
-          .map(norm),
-      });
-    }
-    expect(results[1]).toEqual(results[0]);
-  });
+  it.each(CASES.map(([l, sv]) => [l.trim().replaceAll('\n  ', '; '), sv, l] as const))(
+    '%s / %s',
+    async (_title, server, lines) => {
+      const results = [];
+      for (const binary of BINARIES) {
+        const cfg = writeConfig(sectionConfig(lines, server), `${binary}-check.cfg`);
+        const r = await checkConfig(binary, [cfg]);
+        results.push({
+          code: r.code,
+          said: [...r.alerts, ...r.warnings]
+            .filter((d) => !/Error\(s\) found|Fatal errors found/.test(d.message))
+            .map((d) => ({ level: d.level, message: d.message.replaceAll(`${binary}-check.cfg`, 'X.cfg') }))
+            .map(norm),
+        });
+      }
+      expect(results[1]).toEqual(results[0]);
+    },
+  );
 });
 
 // --- run time -----------------------------------------------------------------------------
@@ -186,6 +189,7 @@ describe('servers resolved at run time', () => {
   let backPort: number;
   const http: HttpServer[] = [];
   const seen = new Map<Binary, { trace: string[]; stderr: string[] }>();
+  const seenShow = new Map<Binary, string>();
 
   beforeAll(async () => {
     dns = await startDnsServer();
@@ -355,4 +359,70 @@ describe('servers resolved at run time', () => {
       ]);
     },
   );
+
+  it.each(BINARIES)('%s: show resolvers', async (binary) => {
+    dns.table.a.set('app.test', ['127.0.0.1']);
+    const [port] = (await freePorts(1)) as [number];
+    const sock = join(tempDir(), `${binary}-show.sock`);
+    const cfg = writeConfig(
+      [
+        'global',
+        `  stats socket ${sock} level admin`,
+        'resolvers test',
+        `  nameserver ns1 127.0.0.1:${dns.port}`,
+        '  hold valid 1h',
+        '  timeout resolve 100ms',
+        'defaults',
+        '  mode http',
+        '  timeout connect 1s',
+        '  timeout client 5s',
+        '  timeout server 5s',
+        'listen web',
+        `  bind 127.0.0.1:${port}`,
+        `  server s1 app.test:${backPort} resolvers test init-addr none resolve-prefer ipv4`,
+        '',
+      ].join('\n'),
+      `${binary}-show.cfg`,
+    );
+    const proxy = await startProxy(binary, cfg, { readyPorts: [port] });
+    const answers: string[] = [];
+    try {
+      await waitUntil('the first answer', async () => (await get(port)) === '200 A');
+      answers.push(await cli(sock, 'show resolvers test'));
+      answers.push(await cli(sock, 'show resolvers nope'));
+      // HAProxy's own "default" section (from /etc/resolv.conf) is listed too
+      answers.push(await cli(sock, 'show resolvers'));
+    } finally {
+      await proxy.stop();
+    }
+    const counters = (list: Record<string, number>) =>
+      Object.entries({
+        sent: 0,
+        snd_error: 0,
+        valid: 0,
+        update: 0,
+        cname: 0,
+        cname_error: 0,
+        any_err: 0,
+        nx: 0,
+        timeout: 0,
+        refused: 0,
+        other: 0,
+        invalid: 0,
+        too_big: 0,
+        truncated: 0,
+        outdated: 0,
+        ...list,
+      })
+        .map(([k, v]) => `  ${`${k}:`.padEnd(13)}${v}\n`)
+        .join('');
+    expect(answers[0]).toBe(
+      `Resolvers section test\n nameserver ns1:\n${counters({ sent: 1, valid: 1, update: 1 })}\n`,
+    );
+    expect(answers[1]).toBe("Can't find that resolvers section\n\n");
+    expect(answers[2]!.startsWith(answers[0]!.slice(0, -1))).toBe(true);
+    const shown = seenShow.get(binary === 'haproxy' ? 'haproxyd' : 'haproxy');
+    if (shown !== undefined) expect(answers[2]).toBe(shown);
+    seenShow.set(binary, answers[2]!);
+  });
 });

@@ -252,7 +252,10 @@ const hold: KeywordRow = {
     if (event === undefined || time === undefined) {
       ctx.alert("'hold' expects an <event> and a <time> as arguments.");
       // HAProxy's second line has no location
-      ctx.sink.alert('HAP_CFG_HOLD_EVENTS', "<event> can be either 'valid', 'nx', 'refused', 'timeout', or 'other'");
+      ctx.sink.alert(
+        'HAP_CFG_HOLD_EVENTS',
+        "<event> can be either 'valid', 'nx', 'refused', 'timeout', or 'other'",
+      );
       return;
     }
     if (!(HOLD_EVENTS as readonly string[]).includes(event)) {
