@@ -163,7 +163,7 @@ function statusOf(err: unknown): Status | 'nodata' {
   }
 }
 
-function serversWithResolvers(d: Daemon, env: AddrEnv): { f: AddrServer; id: string }[] {
+function serversWithResolvers(env: AddrEnv): { f: AddrServer; id: string }[] {
   const out: { f: AddrServer; id: string }[] = [];
   for (const r of env.stats.records as readonly ProxyRecord[]) {
     if (!r.isBackend || r.backend === undefined) continue;
@@ -173,7 +173,6 @@ function serversWithResolvers(d: Daemon, env: AddrEnv): { f: AddrServer; id: str
       out.push({ f: { r, s }, id });
     }
   }
-  void d;
   return out;
 }
 
@@ -206,23 +205,31 @@ const STATUS_WORDS: Record<Status, string> = {
  * an address keeps its name: the start-up resolution (serve.ts) then refuses it.
  */
 export async function initAddresses(d: Daemon, env: AddrEnv): Promise<void> {
-  for (const { f } of serversWithResolvers(d, env)) {
+  for (const { f } of serversWithResolvers(env)) {
     const srv = f.s.server!;
-    const o = f.s.model.options;
-    const methods = (typeof o['init-addr'] === 'string' ? o['init-addr'] : 'last,libc').split(',');
-    for (const m of methods) {
-      if (m === 'libc') {
+    const m = f.s.model;
+    const o = m.options;
+    // HAProxy's default for a server with resolvers: last,libc, then none
+    const methods = (typeof o['init-addr'] === 'string' ? o['init-addr'] : 'last,libc,none').split(',');
+    const where = `config : [${m.file}:${m.line}] : 'server ${f.r.model.name}/${m.name}' : could not resolve address '${m.address.host}'`;
+    let failed = false;
+    for (const method of methods) {
+      if (method === 'libc') {
         try {
           const family = o['resolve-prefer'] === 'ipv4' ? 4 : o['resolve-prefer'] === 'ipv6' ? 6 : 0;
-          srv.host = (await lookup(f.s.model.address.host, { family })).address;
+          srv.host = (await lookup(m.address.host, { family })).address;
           break;
-        } catch {}
-      } else if (m === 'none') {
+        } catch {
+          failed = true;
+        }
+      } else if (method === 'none') {
+        if (failed) env.log('warning', `${where}, disabling server.`);
         srv.host = '0.0.0.0';
         enterMaint(f);
         break;
-      } else if (isIP(m) !== 0) {
-        srv.host = m;
+      } else if (isIP(method) !== 0) {
+        if (failed) env.log('warning', `${where}, falling back to configured address.`);
+        srv.host = method;
         break;
       }
     }
@@ -248,7 +255,7 @@ export function createResolvers(d: Daemon, env: AddrEnv): ResolversRuntime {
   }
   const start = Date.now();
   const groups = new Map<string, Group>();
-  for (const { f, id } of serversWithResolvers(d, env)) {
+  for (const { f, id } of serversWithResolvers(env)) {
     const section = sections.get(id);
     if (section === undefined) continue;
     // the slots of a server-template line share their line

@@ -125,10 +125,15 @@ describe('resolvers section', () => {
     expect(bad('resolve-net 10.0.0.0/8,foo')).toContain("'resolve-net' invalid network 'foo'..");
     expect(bad('resolve-opts foo')).toContain("unknown resolve-opts option 'foo'");
     expect(bad('resolve-net 10.0.0.0/8,::1/128 resolve-prefer ipv6')).toBe('');
-    // a name only DNS knows is fine with init-addr none; refused without it
-    expect(
-      parse('  nameserver ns1 127.0.0.1:53', 'server s1 app.test:80 resolvers dns').lines.join('\n'),
-    ).toContain("could not resolve address 'app.test'");
+    // a name only DNS knows is fine with init-addr none, or no init-addr with resolvers
+    // (HAProxy falls back to none then); refused when only the system resolver may answer
+    const lines = (server: string) => parse('  nameserver ns1 127.0.0.1:53', server).lines.join('\n');
+    expect(lines('server s1 app.test:80 resolvers dns')).toBe('');
+    expect(lines('server s1 app.test:80 resolvers dns init-addr libc')).toContain(
+      "could not resolve address 'app.test'",
+    );
+    expect(lines('server s1 app.test:80 init-addr none')).toBe('');
+    expect(lines('server s1 app.test:80')).toContain("could not resolve address 'app.test'");
   });
 
   it('server-template makes one server per slot, named by prefix and number', () => {

@@ -148,14 +148,16 @@ function resolverOptionError(name: string, value: string): string | undefined {
 
 /**
  * Whether a server line's `init-addr` lets it start without its name resolving by the
- * system resolver (`none` or an IP address among the methods): the name is then checked
- * at start and by the DNS resolvers, not while parsing.
+ * system resolver (`none` or an IP address among the methods, or no `init-addr` on a server
+ * with `resolvers`): the name is then checked at start and by the DNS resolvers, not while
+ * parsing.
  */
 export function initAddrFallback(args: readonly string[], defaults: Record<string, string | true>): boolean {
   const i = args.lastIndexOf('init-addr');
   const d = defaults['init-addr'];
   const v = i >= 0 ? args[i + 1] : typeof d === 'string' ? d : undefined;
-  if (v === undefined) return false;
+  // a server resolved by DNS at run time falls back to no address (HAProxy adds `none`)
+  if (v === undefined) return args.includes('resolvers', 3) || defaults['resolvers'] !== undefined;
   const methods = v.split(',');
   // a value the options check refuses: its alert comes first, as HAProxy reads the options
   // before resolving
