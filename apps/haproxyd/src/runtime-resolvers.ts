@@ -204,7 +204,7 @@ const STATUS_WORDS: Record<Status, string> = {
  * the server in maintenance until DNS answers; an IP address). A server none of them gives
  * an address keeps its name: the start-up resolution (serve.ts) then refuses it.
  */
-export async function initAddresses(d: Daemon, env: AddrEnv): Promise<void> {
+export async function initAddresses(env: AddrEnv): Promise<void> {
   for (const { f } of serversWithResolvers(env)) {
     const srv = f.s.server!;
     const m = f.s.model;
@@ -465,7 +465,7 @@ export async function initResolvers(
   log: (level: 'alert' | 'warning', text: string) => void,
 ): Promise<ResolversRuntime> {
   const env: AddrEnv = { stats: statsOf(d), log };
-  await initAddresses(d, env);
+  await initAddresses(env);
   const rt = createResolvers(d, env);
   d.features.cli?.daemonRuntime(d).api.register({
     words: ['show', 'resolvers'],
