@@ -24,6 +24,7 @@ describe('resolvers section', () => {
         '  nameserver ns1 127.0.0.1:53',
         '  nameserver ns2 [::1]:5353',
         '  nameserver ns3 udp@127.0.0.2:53',
+        '  nameserver ns4 :53',
         '  accepted_payload_size 8192',
         '  resolve_retries 5',
         '  timeout resolve 2s',
@@ -51,6 +52,7 @@ describe('resolvers section', () => {
       'ns1 127.0.0.1 53',
       'ns2 ::1 5353',
       'ns3 127.0.0.2 53',
+      'ns4 0.0.0.0 53',
     ]);
   });
 

@@ -132,6 +132,8 @@ function parseNameserverAddress(
     ctx.alert(`${label} : invalid port '${port}'`);
     return undefined;
   }
+  // no address (or `*`): HAProxy's any address, which reaches this host
+  if (host === '' || host === '*') host = '0.0.0.0';
   if (ipVersion(host) === 0) {
     // HAProxy ends this message with a line feed
     ctx.alert(`${label} : invalid address: '${host}' in '${raw}'\n`);
