@@ -18,6 +18,7 @@ export type StatsPageFeature = typeof import('./stats-page.ts');
 export type CookieFeature = typeof import('./runtime-cookie.ts');
 export type TlsFeature = typeof import('./runtime-ssl.ts');
 export type H2Feature = typeof import('./runtime-h2.ts');
+export type ResolversFeature = typeof import('./runtime-resolvers.ts');
 
 /** The modules a configuration needs; an absent one is not used by any section. */
 export interface Features {
@@ -37,6 +38,8 @@ export interface Features {
    * h2 or takes `proto h2`, or a server line says `proto h2` or offers h2 by ALPN).
    */
   h2?: H2Feature;
+  /** Server addresses from DNS at run time (`resolvers` sections named by server lines). */
+  resolvers?: ResolversFeature;
 }
 
 /** Bind options that only mean something on a TLS line. */
@@ -129,6 +132,8 @@ export const uses = {
           )) ||
         p.servers.some(isH2Server),
     ),
+  resolvers: (model: ConfigModel): boolean =>
+    sectionsOf(model).some((p) => p.servers.some((s) => s.options['resolvers'] !== undefined)),
   cookie: (model: ConfigModel): boolean =>
     sectionsOf(model).some((p) => p.directives.some((d) => d.keyword === 'cookie')),
   statsPage: (model: ConfigModel): boolean =>
@@ -158,6 +163,7 @@ export async function loadFeatures(model: ConfigModel): Promise<Features> {
     uses.tls(model) ? import('./runtime-ssl.ts') : undefined,
     uses.h2(model) ? import('./runtime-h2.ts') : undefined,
   ]);
+  if (uses.resolvers(model)) f.resolvers = await import('./runtime-resolvers.ts');
   // `use-service` names a service of the stats page module: the rule compiler must know them
   if (r && page) r.useServices(page.serviceByName);
   if (page) f.statsPage = page;

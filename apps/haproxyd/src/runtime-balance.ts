@@ -146,7 +146,8 @@ export class Adapter implements BackendBalancer {
   setState(server: Server, state: 'up' | 'down' | 'drain' | 'maint'): void {
     const v = this.views.get(server);
     if (!v) return;
-    this.balancer.setState(v, state, Date.now());
+    // a server without an address (its name does not resolve) stays out whatever its checks say
+    this.balancer.setState(v, server.unresolved ? 'maint' : state, Date.now());
     if (state !== 'maint' && this.firstMaint.size > 0) {
       const told = this.firstMaint.get(server);
       if (told !== undefined) {

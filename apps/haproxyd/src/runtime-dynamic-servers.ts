@@ -591,6 +591,7 @@ export function addServer(env: DynamicEnv, args: readonly string[]): string {
     downTotal: 0,
     peakUsed: 0,
     fresh: !ready,
+    rmaint: false,
   };
   backend.servers.push(server);
   // HAProxy computes its weight (`show stat`) and pauses its checks only once it is out of

@@ -123,6 +123,8 @@ export interface Daemon {
   stopSignal: NodeJS.Signals | undefined;
   /** The process's accept rates and their limits (rate-limits.ts). */
   readonly rates: ProcessRates;
+  /** Servers re-resolved by DNS at run time (`resolvers`), when any. */
+  resolvers: import('./runtime-resolvers.ts').ResolversRuntime | undefined;
 }
 
 const PROG = 'haproxyd';
@@ -229,6 +231,7 @@ export async function prepare(options: CliOptions, model: ConfigModel): Promise<
     exitCode: 0,
     identity: undefined,
     stopSignal: undefined,
+    resolvers: undefined,
     rates: processRates(
       model,
       model.global.statsSockets.length > 0 || options.masterWorker || model.global.masterWorker,
@@ -249,6 +252,12 @@ export async function prepare(options: CliOptions, model: ConfigModel): Promise<
  * from the names this machine knows; this is the real thing, quiet unless it fails.
  */
 export async function resolveServers(d: Daemon): Promise<boolean> {
+  // servers with `resolvers` first: their `init-addr` and DNS (runtime-resolvers.ts) leave them
+  // with an address or in maintenance, so the loop below skips them
+  if (d.features.resolvers !== undefined)
+    d.resolvers = await d.features.resolvers.initResolvers(d, (level, text) =>
+      level === 'alert' ? alert(d, text) : warning(d, text),
+    );
   let ok = true;
   for (const { proxy, server: m } of hostNamedServers(d.model)) {
     const backend = d.backends.get(proxy.name);
@@ -325,6 +334,7 @@ export async function startStatsSockets(d: Daemon): Promise<boolean> {
 export function startHealthChecks(d: Daemon): void {
   if (d.checker === undefined) createHealthChecks(d);
   d.checker?.start();
+  d.resolvers?.start(); // DNS resolutions are tasks started with the checks
 }
 
 /**
@@ -352,6 +362,7 @@ export function createHealthChecks(d: Daemon): void {
 }
 
 function stopHealthChecks(d: Daemon): void {
+  d.resolvers?.stop();
   const c = d.checker;
   d.checker = undefined;
   if (c !== undefined) void c.stop();

@@ -151,6 +151,8 @@ export interface ServerRecord {
    * computed its weight (`show stat` says 1) nor paused its checks.
    */
   fresh?: boolean;
+  /** In maintenance because its name stopped resolving (HAProxy's SRV_ADMF_RMAINT; runtime-resolvers.ts). */
+  rmaint: boolean;
 }
 
 /** One proxy section (frontend, backend or listen) with its HAProxy id. */
@@ -372,6 +374,7 @@ export class DaemonStats implements StatsSource {
           ownCounters: new ServerCounters(),
           checked: checked.has(`${p.name}/${m.name}`),
           local,
+          rmaint: false,
           down: false,
           downSince: start,
           downTotal: 0,
@@ -710,8 +713,9 @@ export class DaemonStats implements StatsSource {
       lastChange = l.lastChange;
     }
     if (s.fresh === true && (admin & SRV_ADMF.MAINT) === 0) s.fresh = false;
-    // no address at start (`init-addr none`, -dr): in maintenance until one is set, as HAProxy shows it
-    if (srv?.unresolved === true) {
+    // no address (`init-addr none`, -dr, a name DNS stopped answering): in maintenance until
+    // one is set, as HAProxy shows it
+    if (srv?.unresolved === true || s.rmaint) {
       admin |= SRV_ADMF.RMAINT;
       opState = 'stopped';
     }
@@ -723,7 +727,8 @@ export class DaemonStats implements StatsSource {
       s.down = down;
     }
     const downtime = s.downTotal + (down ? Math.max(0, nowSec(now) - s.downSince) : 0);
-    const host = srv ? srv.host : m.address.host || '127.0.0.1';
+    // a server in maintenance for its resolution has no address (HAProxy's AF_UNSPEC)
+    const host = s.rmaint ? '' : srv ? srv.host : m.address.host || '127.0.0.1';
     const port = srv ? srv.port : m.address.port;
     const isUnix = srv ? srv.path !== undefined : m.address.family === 'unix' || m.address.family === 'abns';
     const maxqueue = numberOption(m.options['maxqueue']);

@@ -4,6 +4,7 @@
  */
 
 import type { Diagnostic } from './diagnostics.ts';
+import { checkResolvers } from './keywords/resolvers.ts';
 import type { ConfigModel, Directive, ProxyModel } from './model.ts';
 
 export type CheckRule = (model: ConfigModel) => Diagnostic[];
@@ -391,6 +392,7 @@ export const CHECK_RULES: readonly CheckRule[] = [
   missingTimeouts,
   logAndHttpOptions,
   httpOnlyInTcp,
+  checkResolvers,
 ];
 
 export function runChecks(model: ConfigModel): Diagnostic[] {

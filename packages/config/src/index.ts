@@ -24,6 +24,13 @@ export {
 } from './init-addr.ts';
 export { type CookieParse, type CookieSettings, parseCookieArgs } from './keywords/cookie.ts';
 export { LOG_FACILITIES, LOG_LEVELS } from './keywords/log.ts';
+export {
+  type NameserverModel,
+  type ResolversHold,
+  type ResolversModel,
+  resolversOf,
+  serverResolvers,
+} from './keywords/resolvers.ts';
 export { type LexResult, tokenizeLine } from './lexer.ts';
 export {
   DEFAULT_FEATURES,

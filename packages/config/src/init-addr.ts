@@ -20,7 +20,9 @@ import type { ConfigModel, ProxyModel, ServerModel } from './model.ts';
 /** A server's `init-addr` methods in the order they are tried. */
 export function initAddrMethods(server: Pick<ServerModel, 'options'>): string[] {
   const v = server.options['init-addr'];
-  return typeof v === 'string' ? v.split(',').filter((m) => m !== '') : ['last', 'libc'];
+  if (typeof v === 'string') return v.split(',').filter((m) => m !== '');
+  // a server DNS may resolve later starts without an address rather than refuse the start
+  return server.options['resolvers'] !== undefined ? ['last', 'libc', 'none'] : ['last', 'libc'];
 }
 
 export interface InitAddrOutcome {

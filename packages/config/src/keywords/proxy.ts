@@ -498,6 +498,11 @@ const HONOURED_SERVER_OPTIONS = new Set([
   'no-ssl-reuse',
   // HTTP/2 to the server (@hap/proxy/h2; other protocols refuse the start)
   'proto',
+  // DNS resolution at start and at run time (apps/haproxyd runtime-resolvers.ts)
+  'init-addr',
+  'resolvers',
+  'resolve-prefer',
+  'resolve-net',
 ]);
 
 /** A server's address; host names are resolved later, once the configuration is checked (init-addr.ts). */
@@ -599,6 +604,59 @@ const server: KeywordRow = {
       fall: num('fall', 3),
     };
     p.servers.push(s);
+  },
+};
+
+/**
+ * `server-template <prefix> <num | first-last> <fqdn>[:<port>] [params*]`: servers
+ * <prefix><n> for each n, all named by the same host name (with `resolvers`, the DNS answer's
+ * addresses fill them; runtime-resolvers.ts). A SRV label (`_service._proto.name`) is not
+ * supported yet.
+ */
+const serverTemplate: KeywordRow = {
+  name: 'server-template',
+  sections: PROXY_BE_ONLY,
+  supported: true,
+  parse(ctx) {
+    const [, prefix, range, fqdn] = ctx.args;
+    if (prefix === undefined || range === undefined || fqdn === undefined) {
+      ctx.alert("'server-template' expects <prefix> <nb | range> <addr>[:<port>] as arguments.");
+      return;
+    }
+    const m = /^(\d+)(?:-(\d+))?$/.exec(range);
+    const low = m ? (m[2] === undefined ? 1 : Number(m[1])) : 0;
+    const high = m ? Number(m[2] ?? m[1]) : 0;
+    if (!m || low < 1 || high < low) {
+      ctx.alert(`Wrong server-template number or range arg '${range}'.`);
+      return;
+    }
+    if (fqdn.startsWith('_')) {
+      ctx.sink.alert(
+        'HAP_CFG_NOT_SUPPORTED',
+        `'server-template' with a SRV record label ('${fqdn}') is a HAProxy feature that haproxyd does not support yet.`,
+        ctx.file,
+        ctx.line,
+        'server-template',
+      );
+      return;
+    }
+    if (ctx.args.includes('id')) {
+      ctx.sink.alert(
+        'HAP_CFG_NOT_SUPPORTED',
+        "'server-template' with 'id' is a HAProxy feature that haproxyd does not support yet.",
+        ctx.file,
+        ctx.line,
+        'server-template',
+      );
+      return;
+    }
+    const servers = px(ctx).servers;
+    // each slot is a server line of its own: `server <prefix><n> <fqdn> <params>`
+    for (let n = low; n <= high; n++) {
+      const before = servers.length;
+      server.parse!({ ...ctx, args: ['server', `${prefix}${n}`, fqdn, ...ctx.args.slice(4)] });
+      if (servers.length === before) return;
+    }
   },
 };
 
@@ -1022,6 +1080,7 @@ const ROWS: KeywordRow[] = [
   timeout,
   balance,
   server,
+  serverTemplate,
   defaultServer,
   acl,
   useBackend,
@@ -1149,7 +1208,6 @@ const ROWS: KeywordRow[] = [
   simpleRow('load-server-state-from-file', PROXY_BE, ['global', 'local', 'none'], true),
   simpleRow('http-send-name-header', PROXY_BE, 'any', false),
   simpleRow('max-keep-alive-queue', PROXY_BE, 'sint', false),
-  simpleRow('server-template', PROXY_BE_ONLY, 'words', false),
   {
     // HTTP compression of responses (@hap/proxy's compression); in mode tcp it does nothing, as in HAProxy
     name: 'compression',

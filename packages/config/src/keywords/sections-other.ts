@@ -7,6 +7,7 @@
 import { SECTION_KEYWORDS } from '../catalog/index.ts';
 import { simpleRow, tableOf, unsupportedRow } from './args.ts';
 import { errorfile } from './proxy.ts';
+import { RESOLVERS_ROWS } from './resolvers.ts';
 import type { KeywordRow } from './types.ts';
 
 export interface OtherSectionInfo {
@@ -38,7 +39,7 @@ export const OTHER_SECTIONS: readonly OtherSectionInfo[] = [
   { name: 'userlist', needsName: true, supported: true, table: table('userlist', USERLIST) },
   { name: 'http-errors', needsName: true, supported: true, table: table('http-errors', HTTP_ERRORS) },
   { name: 'peers', needsName: true, supported: false, table: table('peers') },
-  { name: 'resolvers', needsName: true, supported: false, table: table('resolvers') },
+  { name: 'resolvers', needsName: true, supported: true, table: table('resolvers', [...RESOLVERS_ROWS]) },
   { name: 'mailers', needsName: true, supported: false, table: table('mailers') },
   { name: 'cache', needsName: true, supported: false, table: table('cache') },
   { name: 'program', needsName: true, supported: false, table: table('program') },

@@ -4,6 +4,7 @@
  */
 
 import { SERVER_OPTIONS } from '../catalog/index.ts';
+import { ipVersion } from '../ip.ts';
 import { bestMatch } from '../suggest.ts';
 import { parseTime } from '../units.ts';
 import { timerWarning } from './args.ts';
@@ -92,13 +93,16 @@ export function parseServerOptions(
         return false;
       }
     }
+    const dns = resolverOptionError(name, value);
+    if (dns !== undefined) {
+      ctx.alert(`${who} : ${dns}`);
+      return false;
+    }
     if (
       (name === 'observe' && !['none', 'layer4', 'layer7'].includes(value)) ||
       (name === 'on-error' && !['fastinter', 'fail-check', 'sudden-death', 'mark-down'].includes(value)) ||
       (name === 'on-marked-down' && value !== 'shutdown-sessions') ||
-      (name === 'on-marked-up' && value !== 'shutdown-backup-sessions') ||
-      (name === 'init-addr' &&
-        !value.split(',').every((v) => ['last', 'libc', 'none'].includes(v) || /^[\d.:a-fA-F]+$/.test(v)))
+      (name === 'on-marked-up' && value !== 'shutdown-backup-sessions')
     ) {
       ctx.alert(`${who} : unsupported value '${value}' for '${name}'.`);
       return false;
@@ -107,4 +111,40 @@ export function parseServerOptions(
     i++;
   }
   return true;
+}
+
+// --- DNS resolution options (manual §5.2: init-addr, resolve-*, resolvers) ---
+
+const RESOLVE_OPTS = ['allow-dup-ip', 'ignore-weight', 'prevent-dup-ip'];
+
+/** One `resolve-net` network: `<ipv4>[/<bits or mask>]` or `<ipv6>[/<bits>]`. */
+function validNetwork(text: string): boolean {
+  const [ip, bits, extra] = text.split('/');
+  if (extra !== undefined || ip === undefined) return false;
+  const v = ipVersion(ip);
+  if (v === 0) return false;
+  if (bits === undefined) return true;
+  if (/^\d+$/.test(bits)) return Number(bits) <= (v === 4 ? 32 : 128);
+  return v === 4 && ipVersion(bits) === 4;
+}
+
+/** HAProxy's message for a bad value of a DNS option of a server line, or undefined. */
+function resolverOptionError(name: string, value: string): string | undefined {
+  if (name === 'resolve-prefer' && value !== 'ipv4' && value !== 'ipv6')
+    return "'resolve-prefer' expects either ipv4 or ipv6 as argument..";
+  if (name === 'resolve-net') {
+    const bad = value.split(',').find((n) => !validNetwork(n));
+    if (bad !== undefined) return `'resolve-net' invalid network '${bad}'..`;
+  }
+  if (name === 'resolve-opts') {
+    const bad = value.split(',').find((o) => !RESOLVE_OPTS.includes(o));
+    if (bad !== undefined)
+      return `'resolve-opts' : unknown resolve-opts option '${bad}', supported methods are 'allow-dup-ip', 'ignore-weight', and 'prevent-dup-ip'..`;
+  }
+  if (name === 'init-addr') {
+    const bad = value.split(',').find((v) => !['last', 'libc', 'none'].includes(v) && ipVersion(v) === 0);
+    if (bad !== undefined)
+      return `'init-addr' : unknown init-addr method '${bad}', supported methods are 'libc', 'last', 'none'..`;
+  }
+  return undefined;
 }
