@@ -128,9 +128,12 @@ describe('resolvers section', () => {
     expect(bad('resolve-opts foo')).toContain("unknown resolve-opts option 'foo'");
     expect(bad('resolve-net 10.0.0.0/8,::1/128 resolve-prefer ipv6')).toBe('');
     // a name only DNS knows is fine with init-addr none, or no init-addr with resolvers
-    // (HAProxy falls back to none then); refused when only the system resolver may answer
+    // (HAProxy falls back to none then, and warns as haproxy -c does); refused when only the
+    // system resolver may answer
     const lines = (server: string) => parse('  nameserver ns1 127.0.0.1:53', server).lines.join('\n');
-    expect(lines('server s1 app.test:80 resolvers dns')).toBe('');
+    expect(lines('server s1 app.test:80 resolvers dns')).toMatch(
+      /\[WARNING\].*'server b\/s1' : could not resolve address 'app.test', disabling server\.$/,
+    );
     expect(lines('server s1 app.test:80 resolvers dns init-addr libc')).toContain(
       "could not resolve address 'app.test'",
     );
