@@ -61,6 +61,17 @@ export function contextFor(model: ConfigModel, p: ProxyModel): RuleCompileContex
     stickTable: (name) => tablesOf(model).tables.get(name ?? p.name),
     defaultTable: p.name,
     tableExists: (name) => tablesOf(model).tables.has(name),
+    // proxy and server arguments (be_conn(<backend>), srv_conn([<backend>/]<server>), …)
+    currentProxy: p.name,
+    proxyCaps: (name) => {
+      // a frontend and a backend may share a name
+      const qs = model.proxies.filter((x) => x.kind !== 'defaults' && x.name === name);
+      return qs.length === 0
+        ? undefined
+        : { frontend: qs.some((q) => q.kind !== 'backend'), backend: qs.some((q) => q.kind !== 'frontend') };
+    },
+    serverExists: (be, srv) =>
+      model.proxies.some((x) => x.kind !== 'defaults' && x.name === be && x.servers.some((s) => s.name === srv)),
     captureSlots: (file, line) => {
       const layout = captureLayout(p);
       if (layout.request.length === 0 && layout.response.length === 0) return undefined;

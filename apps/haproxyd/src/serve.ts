@@ -73,7 +73,8 @@ import {
 } from '@hap/proxy';
 import type { HttpRuleList } from '@hap/rules';
 import { V_REJECT } from '@hap/rules/engine';
-import type { ProxyWorld } from '@hap/sample';
+import { type ProxyWorld, rateFetchesUsed } from '@hap/sample';
+import { rateCounting } from '@hap/stats/engine';
 import { registerStandardSignals, SignalQueue } from '@hap/signals';
 import type { StickTable } from '@hap/stick';
 import type { CliOptions } from './cli.ts';
@@ -222,6 +223,8 @@ export async function prepare(options: CliOptions, model: ConfigModel): Promise<
       model.global.statsSockets.length > 0 || options.masterWorker || model.global.masterWorker,
     ),
   };
+  // per-second rates are counted when read: by the runtime API, or by a rule's fetch
+  rateCounting.on = d.rates.counted || rateFetchesUsed();
   // the stats pages and the Prometheus exporter read this daemon from now on
   features.statsPage?.attachServices(d);
   return d;

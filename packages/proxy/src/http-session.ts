@@ -62,7 +62,7 @@ import {
 } from '@hap/rules/engine';
 import type { CaptureSlots, Condition, ProxyWorld } from '@hap/sample';
 import type { ProxyCounters } from '@hap/stats';
-import { countHttpStatus } from '@hap/stats/engine';
+import { countHttpStatus, countRate } from '@hap/stats/engine';
 import { connectionAddresses } from './accept-proxy.ts';
 import type { Backend, QueuedRequest, RequestKey } from './backend.ts';
 import { captureHeaders, type HttpCaptures } from './capture.ts';
@@ -831,6 +831,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.state = ST_TXN;
     this.requests++;
     this.owner.counters.req_tot++;
+    countRate(this.owner.counters.req_per_sec);
     const owner = this.owner;
     const fhttp = owner.http;
     const caps = fhttp.captures;
@@ -921,6 +922,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     if (this.ckScan) this.clientCookies(info, backend, cookie ?? null, capture);
     else this.ck = null;
     backend.counters.stot++;
+    countRate(backend.counters.sess_per_sec);
     backend.counters.req_tot++;
     const bhttp = backendHttp(backend);
     if (bhttp !== undefined && bhttp !== fhttp) {
@@ -1602,6 +1604,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.attempts++;
     // a server's sessions: each connection attempt, as HAProxy counts them
     server.counters.stot++;
+    countRate(server.counters.sess_per_sec);
     const c = new ServerConn(server, this);
     this.conn = c;
     const ms = this.backend!.timeouts.connect;
@@ -1614,6 +1617,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     // a connection already established: no connect time (HAProxy's Tc 0)
     if (this.log !== null) this.log.tConnect = this.logTime();
     c.server.counters.stot++;
+    countRate(c.server.counters.sess_per_sec);
     c.session = this;
     this.conn = c;
     c.parser.resume();

@@ -6,7 +6,7 @@ import type { FetchCtx } from './defs.ts';
 import type { SampleEnv, SampleValue } from './env.ts';
 import { SampleError } from './errors.ts';
 import { CompiledExpr, type ConvStep, parseConverters, parseExpr, readKeyword } from './expr.ts';
-import { FETCH_DEFS } from './fetch/index.ts';
+import { FETCH_DEFS, noteFetchUsed } from './fetch/index.ts';
 import type { CompileOptions } from './options.ts';
 import { loadPatternFile } from './pattern/file.ts';
 import {
@@ -269,6 +269,7 @@ export function compileAcl(words: readonly string[], opts: CompileOptions): Acl 
       throw e;
     }
     resolveRefs(fetch.args, parsed.args, opts, `ACL keyword '${kwName}'`);
+    noteFetchUsed(alias.fetch);
     const convs: ConvStep[] = [];
     const r = parseConverters(
       crit,

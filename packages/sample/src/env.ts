@@ -46,7 +46,34 @@ export interface ProxyWorld {
    * is no such server. Absent: `srv_queue` finds nothing.
    */
   serverQueue?(backend: string, server: string): number | undefined;
+  /**
+   * A figure of backend `name` (HAProxy 7.3.2): `avg_queue`, `connslots`, `conn_free`
+   * (`be_conn_free`), `sess_rate` (sessions over the last second), `id`, `server_timeout`,
+   * `tunnel_timeout` (ms). Undefined when there is no such backend; absent: those fetches find
+   * nothing.
+   */
+  backendFigure?(name: string, figure: BackendFigure): number | undefined;
+  /** A figure of frontend `name`: `sess_rate`, `req_rate` (per second), `id`, `client_timeout` (ms). */
+  frontendFigure?(name: string, figure: FrontendFigure): number | undefined;
+  /**
+   * A figure of server `backend/server`: `conn` (streams it serves now), `conn_free`, `sess_rate`,
+   * `id`, `weight` (current), `iweight` (initial), `uweight` (as the user set it).
+   */
+  serverFigure?(backend: string, server: string, figure: ServerFigure): number | undefined;
+  /** The default backend of frontend `name` (`fe_defbe`); undefined: none. */
+  defaultBackend?(frontend: string): string | undefined;
 }
+
+export type BackendFigure =
+  | 'avg_queue'
+  | 'connslots'
+  | 'conn_free'
+  | 'sess_rate'
+  | 'id'
+  | 'server_timeout'
+  | 'tunnel_timeout';
+export type FrontendFigure = 'sess_rate' | 'req_rate' | 'id' | 'client_timeout';
+export type ServerFigure = 'conn' | 'conn_free' | 'sess_rate' | 'id' | 'weight' | 'iweight' | 'uweight';
 
 /** What the `ssl_fc*` / `ssl_c_*` fetches read of a TLS client connection. */
 /** A certificate as the `ssl_c_*` / `ssl_f_*` fetches read it. */

@@ -8,20 +8,24 @@ export { createUserlist } from './auth/userlist.ts';
 export type { Condition, ConditionSpec, ConditionTerm } from './condition.ts';
 export { compileCondition } from './condition.ts';
 export type {
+  BackendFigure,
   CaptureSlots,
   CertificateView,
   ConnectionTlsView,
+  FrontendFigure,
   HttpMessageView,
   IpValue,
   ProxyWorld,
   SampleEnv,
   SampleValue,
+  ServerFigure,
   VarStore,
 } from './env.ts';
 export type { SampleErrorCode } from './errors.ts';
 export { SampleError } from './errors.ts';
 export type { SampleExpr } from './expr.ts';
 export { compileSampleExpr } from './expr.ts';
+export { rateFetchesUsed } from './fetch/index.ts';
 export type { LogFormat } from './logformat.ts';
 export { compileLogFormat } from './logformat.ts';
 export type { CompileOptions } from './options.ts';
