@@ -71,7 +71,9 @@ export function contextFor(model: ConfigModel, p: ProxyModel): RuleCompileContex
         : { frontend: qs.some((q) => q.kind !== 'backend'), backend: qs.some((q) => q.kind !== 'frontend') };
     },
     serverExists: (be, srv) =>
-      model.proxies.some((x) => x.kind !== 'defaults' && x.name === be && x.servers.some((s) => s.name === srv)),
+      model.proxies.some(
+        (x) => x.kind !== 'defaults' && x.name === be && x.servers.some((s) => s.name === srv),
+      ),
     captureSlots: (file, line) => {
       const layout = captureLayout(p);
       if (layout.request.length === 0 && layout.response.length === 0) return undefined;

@@ -5,13 +5,7 @@
  */
 import type { ConfigModel, ProxyModel } from '@hap/config';
 import type { Backend, Frontend, Server } from '@hap/proxy';
-import type {
-  BackendFigure,
-  FrontendFigure,
-  ProxyWorld,
-  ServerFigure,
-  Userlist,
-} from '@hap/sample';
+import type { BackendFigure, FrontendFigure, ProxyWorld, ServerFigure, Userlist } from '@hap/sample';
 import { proxyIds, serverIds } from './proxy-ids.ts';
 import type { ServedFrontend } from './runtime.ts';
 

@@ -74,8 +74,8 @@ import {
 import type { HttpRuleList } from '@hap/rules';
 import { V_REJECT } from '@hap/rules/engine';
 import { type ProxyWorld, rateFetchesUsed } from '@hap/sample';
-import { rateCounting } from '@hap/stats/engine';
 import { registerStandardSignals, SignalQueue } from '@hap/signals';
+import { rateCounting } from '@hap/stats/engine';
 import type { StickTable } from '@hap/stick';
 import type { CliOptions } from './cli.ts';
 import { poolsDump, serverStateDump } from './dumps.ts';

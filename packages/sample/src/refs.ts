@@ -59,7 +59,13 @@ function refError(message: string): never {
 }
 
 /** A `<backend>` or `<frontend>` argument: the proxy's name ('' is the current proxy). */
-function resolveProxy(given: string, t: 'be' | 'fe', pos: number, opts: CompileOptions, what: string): string {
+function resolveProxy(
+  given: string,
+  t: 'be' | 'fe',
+  pos: number,
+  opts: CompileOptions,
+  what: string,
+): string {
   const cap = t === 'be' ? 'backend' : 'frontend';
   if (given === '') {
     const cur = opts.currentProxy;

@@ -2,7 +2,7 @@
 // free slots, per-second rates, ids, weights and configured timeouts of backends, frontends
 // and servers. They read `env.world` (the application's view of its proxies); a world that
 // lacks a figure makes them find nothing.
-import { argSpec, NO_ARGS, type ArgVal } from '../args.ts';
+import { type ArgVal, argSpec, NO_ARGS } from '../args.ts';
 import type { FetchDef } from '../defs.ts';
 import type { BackendFigure, FrontendFigure, SampleEnv, ServerFigure } from '../env.ts';
 import { backendName } from './l4.ts';
