@@ -91,6 +91,9 @@ describe('the fetch table', () => {
       http_auth: '(L)',
       http_auth_group: '(L)',
       srv_queue: '(be/s)',
+      srv_conn: '(be/s)',
+      srv_conn_free: '(be/s)',
+      srv_sess_rate: '(be/s)',
     };
     for (const d of STICK_FETCHES) {
       if (d.form === 'converter') continue;
