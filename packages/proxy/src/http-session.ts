@@ -1053,6 +1053,15 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     env.backend = owner.name;
     env.server = undefined;
     env.captures = this.captures ?? undefined;
+    // the request line as received, for capture.req.* (rules may change msg)
+    const line = env.reqLine;
+    if (line === undefined) env.reqLine = { method: info.method, target: info.target, version: msg.version };
+    else {
+      line.method = info.method;
+      line.target = info.target;
+      line.version = msg.version;
+    }
+    env.firstRequest = this.requests === 1;
     env.vars.newTransaction();
     // stick counters: the previous request's tracking ends, the session's entries count this one
     env.newStream();
@@ -1311,6 +1320,8 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       env.req = msg;
       env.res = undefined;
       env.backend = this.backend?.name ?? this.owner.name;
+      env.reqLine = { method: this.reqMethod, target: this.reqTarget, version: msg.version };
+      env.firstRequest = this.requests === 1;
     }
     return env;
   }

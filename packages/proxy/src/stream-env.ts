@@ -56,6 +56,10 @@ export class StreamEnv implements TrackingEnv, StickFetchContext {
   payloadFinal: boolean;
   /** The transaction's capture slots (the HTTP session sets them when the frontend has some). */
   captures: CaptureSlots | undefined;
+  /** The request line as received (capture.req.*), reused per transaction; undefined before a request. */
+  reqLine: { method: string; target: string; version: string } | undefined;
+  /** The request is the first of its connection (http_first_req). */
+  firstRequest: boolean | undefined;
   /** Set by a payload fetch that read bytes while more may come (HAProxy's "missing data"). */
   missed: boolean;
   /** What the sc_*, src_* and table_* fetches read: this object (null while nothing is tracked is fine). */
@@ -86,6 +90,8 @@ export class StreamEnv implements TrackingEnv, StickFetchContext {
     this.outcome = newOutcome();
     this.payloadFinal = true;
     this.captures = undefined;
+    this.reqLine = undefined;
+    this.firstRequest = undefined;
     this.missed = false;
     this.stick = this;
     this.streamSlots = undefined;

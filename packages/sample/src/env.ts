@@ -154,6 +154,14 @@ export interface SampleEnv {
    */
   captures?: CaptureSlots | undefined;
   /**
+   * The request line as the client sent it, before any rule changed the request
+   * (`capture.req.method`, `capture.req.uri`, `capture.req.ver`, `fc_http_major`); absent:
+   * those fetches find nothing.
+   */
+  reqLine?: RequestLine | undefined;
+  /** Whether the request is the first one of its connection (`http_first_req`); absent: nothing found. */
+  firstRequest?: boolean | undefined;
+  /**
    * Bytes waiting in the request buffer during `tcp-request content` inspection (tcp mode),
    * for `req.len`, `req.payload`, `req.ssl_sni`-style fetches, and the HTTP fetches in tcp
    * mode (a request head parsed from it, cached per Buffer: give a new Buffer when bytes
@@ -205,6 +213,13 @@ export interface IpValue {
   readonly kind: 'ipv4' | 'ipv6';
   /** 4 or 16 bytes, network order. */
   readonly bytes: Uint8Array;
+}
+
+/** A request line as received: method, target (the URI) and version ('HTTP/1.1', 'HTTP/2.0'). */
+export interface RequestLine {
+  readonly method: string;
+  readonly target: string;
+  readonly version: string;
 }
 
 /** A transaction's capture slots: what the log's %hr / %hs show. */

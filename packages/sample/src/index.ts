@@ -16,6 +16,7 @@ export type {
   HttpMessageView,
   IpValue,
   ProxyWorld,
+  RequestLine,
   SampleEnv,
   SampleValue,
   ServerFigure,

@@ -8,6 +8,7 @@ import { PAYLOAD_FETCHES } from './payload.ts';
 import { SSL_FETCHES } from './ssl.ts';
 import { RATE_FETCHES, STATE_FETCHES } from './state.ts';
 import { STICK_FETCH_DEFS } from './stick.ts';
+import { STREAM_FETCHES } from './stream.ts';
 
 export const FETCH_DEFS: ReadonlyMap<string, FetchDef> = new Map(
   [
@@ -20,6 +21,7 @@ export const FETCH_DEFS: ReadonlyMap<string, FetchDef> = new Map(
     ...AUTH_FETCHES,
     ...STICK_FETCH_DEFS,
     ...STATE_FETCHES,
+    ...STREAM_FETCHES,
   ].map((f) => [f.name, f]),
 );
 
