@@ -5,6 +5,7 @@
 // are made deterministic by requests a slow backend holds; rates are compared through the
 // bounds a burst of N sessions must give on both sides (a sliding second is not exact).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { connect } from 'node:net';
 import {
   type Binary,
   checkConfig,
@@ -131,6 +132,91 @@ async function run(binary: Binary): Promise<Run> {
   }
 }
 
+/** Requests written at once on one connection (the last one closes it): everything that came back. */
+function pipelined(port: number, requests: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ port, host: '127.0.0.1' });
+    let got = '';
+    const t = setTimeout(() => {
+      s.destroy();
+      reject(new Error(`no end of the answer; got ${JSON.stringify(got)}`));
+    }, 10_000);
+    s.on('error', reject);
+    s.on('data', (d: Buffer) => {
+      got += d.toString('latin1');
+    });
+    s.on('close', () => {
+      clearTimeout(t);
+      resolve(got);
+    });
+    s.write(requests.join(''));
+  });
+}
+
+/** The bodies of consecutive responses, each sized by its content-length. */
+function bodiesOf(text: string): string[] {
+  const out: string[] = [];
+  let at = 0;
+  while (at < text.length) {
+    const end = text.indexOf('\r\n\r\n', at);
+    if (end < 0) break;
+    const len = Number(/\r\ncontent-length: *(\d+)/i.exec(text.slice(at, end))?.[1] ?? 0);
+    out.push(text.slice(end + 4, end + 4 + len));
+    at = end + 4 + len;
+  }
+  return out;
+}
+
+const STREAM_FACTS =
+  'm=%[capture.req.method] u=%[capture.req.uri] v=%[capture.req.ver] h0=%[capture.req.hdr(0)] ' +
+  'h1=%[capture.req.hdr(1)] h2=%[capture.req.hdr(2)] h3=%[capture.req.hdr(3)] first=%[http_first_req] ' +
+  'major=%[fc_http_major] local=%[src_is_local]%[dst_is_local]%[fc_src_is_local]%[fc_dst_is_local] path=%[path]';
+
+async function streamFacts(binary: Binary): Promise<string[]> {
+  const app = await startHttpBackend((_req, res) => {
+    res.writeHead(200, { server: 'Simple', 'content-length': 2 });
+    res.end('ok');
+  });
+  const [port] = (await freePorts(1)) as [number];
+  const cfg = writeConfig(
+    [
+      'defaults',
+      '  mode http',
+      '  timeout connect 1s',
+      '  timeout client 5s',
+      '  timeout server 5s',
+      'frontend fe',
+      `  bind 127.0.0.1:${port}`,
+      '  capture request header Host len 10',
+      '  capture request header User-Agent len 5',
+      '  capture response header Server len 3',
+      '  http-request capture req.hdr(x) len 4',
+      '  http-request set-uri /rewritten if { path /p }',
+      `  http-request return status 200 content-type text/plain lf-string "${STREAM_FACTS}" if { path /rewritten } || { path /z }`,
+      '  default_backend be',
+      'backend be',
+      '  http-response set-header x-cap "rv=%[capture.res.ver] rh=%[capture.res.hdr(0)] m=%[capture.req.method] u=%[capture.req.uri] first=%[http_first_req]"',
+      `  server s1 127.0.0.1:${app.port}`,
+      '',
+    ].join('\n'),
+    `state-fetches-stream-${binary}.cfg`,
+  );
+  const proxy = await startProxy(binary, cfg, { readyPorts: [port] });
+  try {
+    const ua = ['User-Agent: abcdefgh', 'x: 123456'];
+    const req = (path: string, extra: readonly string[] = []) =>
+      `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${extra.map((h) => `${h}\r\n`).join('')}\r\n`;
+    const local = await pipelined(port, [req('/p?q=1', ua), req('/z', [...ua, 'Connection: close'])]);
+    const forwarded = await pipelined(port, [req('/a'), req('/b', ['Connection: close'])]);
+    const bodies = bodiesOf(local);
+    const caps = forwarded.split('\r\n').filter((l) => l.toLowerCase().startsWith('x-cap:'));
+    return [...bodies, ...caps];
+  } finally {
+    await proxy.stop();
+    await app.close();
+  }
+}
+
 describe('state and identity fetches, compared with HAProxy', () => {
   it('prints the same ids, timeouts, loads and rate bounds', { timeout: 90_000 }, async () => {
     const a = await run('haproxy');
@@ -161,6 +247,21 @@ describe('state and identity fetches, compared with HAProxy', () => {
       expect(srvSess).toBeGreaterThanOrEqual(BURST - 3);
       expect(srvSess).toBeLessThanOrEqual(BURST);
     }
+  });
+
+  it('prints the same captures, request line, first-request flag and locality', {
+    timeout: 60_000,
+  }, async () => {
+    const a = await streamFacts('haproxy');
+    const b = await streamFacts('haproxyd');
+    // the request line as received (set-uri changes path, not the capture); slots cut at their length
+    expect(a).toEqual([
+      'm=GET u=/p?q=1 v=HTTP/1.1 h0=127.0.0.1: h1=abcde h2=1234 h3= first=1 major=1 local=1111 path=/rewritten',
+      'm=GET u=/z v=HTTP/1.1 h0=127.0.0.1: h1=abcde h2=1234 h3= first=0 major=1 local=1111 path=/z',
+      'x-cap: rv=HTTP/1.1 rh=Sim m=GET u=/a first=1',
+      'x-cap: rv=HTTP/1.1 rh=Sim m=GET u=/b first=0',
+    ]);
+    expect(b).toEqual(a);
   });
 
   it('refuses unknown backends, frontends and servers in arguments, as HAProxy does', async () => {
