@@ -2,6 +2,7 @@
 // configuration order around the ids forced with `id`. Read by the stats and by the
 // sample fetches.
 import type { ConfigModel, Directive, ProxyModel } from '@hap/config';
+import type { CompileOptions } from '@hap/sample';
 
 function lastDirective(p: ProxyModel, keyword: string): Directive | undefined {
   return p.directives.findLast((d) => d.keyword === keyword);
@@ -79,4 +80,28 @@ export function serverIds(p: ProxyModel): { id: number; forced: boolean }[] {
     next++;
     return r;
   });
+}
+
+/**
+ * How the expressions of proxy `p` resolve the proxies and servers they name: a name alone
+ * is one of `p`, an empty or absent proxy is `p` (HAProxy's smp_resolve_args).
+ */
+export function proxyRefs(
+  model: ConfigModel,
+  p: ProxyModel,
+): Pick<CompileOptions, 'currentProxy' | 'proxyCaps' | 'serverExists'> {
+  return {
+    currentProxy: p.name,
+    proxyCaps: (name) => {
+      // a frontend and a backend may share a name
+      const qs = model.proxies.filter((x) => x.kind !== 'defaults' && x.name === name);
+      return qs.length === 0
+        ? undefined
+        : { frontend: qs.some((q) => q.kind !== 'backend'), backend: qs.some((q) => q.kind !== 'frontend') };
+    },
+    serverExists: (be, srv) =>
+      model.proxies.some(
+        (x) => x.kind !== 'defaults' && x.name === be && x.servers.some((s) => s.name === srv),
+      ),
+  };
 }

@@ -29,6 +29,7 @@ import {
 } from '@hap/rules';
 import { compileCondition, compileSampleExpr, type SampleEnv, sampleToString } from '@hap/sample';
 import { hasSniExpression } from './features.ts';
+import { proxyRefs } from './proxy-ids.ts';
 import { captureLayout, chain, type HttpErrorEntry, resolvePath } from './runtime-http.ts';
 import { tablesOf } from './runtime-stick.ts';
 
@@ -62,18 +63,7 @@ export function contextFor(model: ConfigModel, p: ProxyModel): RuleCompileContex
     defaultTable: p.name,
     tableExists: (name) => tablesOf(model).tables.has(name),
     // proxy and server arguments (be_conn(<backend>), srv_conn([<backend>/]<server>), …)
-    currentProxy: p.name,
-    proxyCaps: (name) => {
-      // a frontend and a backend may share a name
-      const qs = model.proxies.filter((x) => x.kind !== 'defaults' && x.name === name);
-      return qs.length === 0
-        ? undefined
-        : { frontend: qs.some((q) => q.kind !== 'backend'), backend: qs.some((q) => q.kind !== 'frontend') };
-    },
-    serverExists: (be, srv) =>
-      model.proxies.some(
-        (x) => x.kind !== 'defaults' && x.name === be && x.servers.some((s) => s.name === srv),
-      ),
+    ...proxyRefs(model, p),
     captureSlots: (file, line) => {
       const layout = captureLayout(p);
       if (layout.request.length === 0 && layout.response.length === 0) return undefined;

@@ -1320,6 +1320,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       env.req = msg;
       env.res = undefined;
       env.backend = this.backend?.name ?? this.owner.name;
+      env.server = this.server?.name;
       env.reqLine = { method: this.reqMethod, target: this.reqTarget, version: msg.version };
       env.firstRequest = this.requests === 1;
     }

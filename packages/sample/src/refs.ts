@@ -31,7 +31,8 @@ export function resolveRefs(spec: ArgSpec, args: ArgVal[], opts: CompileOptions,
         );
       }
     } else if (t === 'be' || t === 'fe') {
-      const given = args[i] as string | undefined;
+      // an absent proxy argument is the current proxy too (HAProxy fills it in, then resolves it)
+      const given = (args[i] as string | undefined) ?? (opts.currentProxy !== undefined ? '' : undefined);
       if (given === undefined) continue;
       args[i] = resolveProxy(given, t, i + 1, opts, what);
     } else if (t === 'srv') {
