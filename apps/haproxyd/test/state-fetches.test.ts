@@ -170,7 +170,8 @@ function bodiesOf(text: string): string[] {
 const STREAM_FACTS =
   'm=%[capture.req.method] u=%[capture.req.uri] v=%[capture.req.ver] h0=%[capture.req.hdr(0)] ' +
   'h1=%[capture.req.hdr(1)] h2=%[capture.req.hdr(2)] h3=%[capture.req.hdr(3)] first=%[http_first_req] ' +
-  'major=%[fc_http_major] local=%[src_is_local]%[dst_is_local]%[fc_src_is_local]%[fc_dst_is_local] path=%[path]';
+  'major=%[fc_http_major] local=%[src_is_local]%[dst_is_local]%[fc_src_is_local]%[fc_dst_is_local] path=%[path] ' +
+  'so=%[so_id] sn=%[so_name] dc=%[dst_conn]';
 
 async function streamFacts(binary: Binary): Promise<string[]> {
   const app = await startHttpBackend((_req, res) => {
@@ -186,7 +187,7 @@ async function streamFacts(binary: Binary): Promise<string[]> {
       '  timeout client 5s',
       '  timeout server 5s',
       'frontend fe',
-      `  bind 127.0.0.1:${port}`,
+      `  bind 127.0.0.1:${port} name main id 4`,
       '  capture request header Host len 10',
       '  capture request header User-Agent len 5',
       '  capture response header Server len 3',
@@ -249,15 +250,15 @@ describe('state and identity fetches, compared with HAProxy', () => {
     }
   });
 
-  it('prints the same captures, request line, first-request flag and locality', {
+  it('prints the same captures, request line, first-request flag, locality and listener', {
     timeout: 60_000,
   }, async () => {
     const a = await streamFacts('haproxy');
     const b = await streamFacts('haproxyd');
     // the request line as received (set-uri changes path, not the capture); slots cut at their length
     expect(a).toEqual([
-      'm=GET u=/p?q=1 v=HTTP/1.1 h0=127.0.0.1: h1=abcde h2=1234 h3= first=1 major=1 local=1111 path=/rewritten',
-      'm=GET u=/z v=HTTP/1.1 h0=127.0.0.1: h1=abcde h2=1234 h3= first=0 major=1 local=1111 path=/z',
+      'm=GET u=/p?q=1 v=HTTP/1.1 h0=127.0.0.1: h1=abcde h2=1234 h3= first=1 major=1 local=1111 path=/rewritten so=4 sn=main dc=1',
+      'm=GET u=/z v=HTTP/1.1 h0=127.0.0.1: h1=abcde h2=1234 h3= first=0 major=1 local=1111 path=/z so=4 sn=main dc=1',
       'x-cap: rv=HTTP/1.1 rh=Sim m=GET u=/a first=1',
       'x-cap: rv=HTTP/1.1 rh=Sim m=GET u=/b first=0',
     ]);

@@ -159,6 +159,8 @@ export interface SampleEnv {
    * those fetches find nothing.
    */
   reqLine?: RequestLine | undefined;
+  /** The listening socket (bind line) that accepted the connection (`so_id`, `so_name`, `dst_conn`); absent: nothing found. */
+  listener?: ListenerView | undefined;
   /** Whether the request is the first one of its connection (`http_first_req`); absent: nothing found. */
   firstRequest?: boolean | undefined;
   /**
@@ -213,6 +215,16 @@ export interface IpValue {
   readonly kind: 'ipv4' | 'ipv6';
   /** 4 or 16 bytes, network order. */
   readonly bytes: Uint8Array;
+}
+
+/** A listening socket as `so_id`, `so_name` and `dst_conn` see it. */
+export interface ListenerView {
+  /** Its id (`id` on the bind line, else its rank in the frontend). */
+  readonly id: number;
+  /** `name` on the bind line; '' when none. */
+  readonly name: string;
+  /** Connections it accepted that are still open. */
+  readonly currentConns: number;
 }
 
 /** A request line as received: method, target (the URI) and version ('HTTP/1.1', 'HTTP/2.0'). */

@@ -15,6 +15,7 @@ export type {
   FrontendFigure,
   HttpMessageView,
   IpValue,
+  ListenerView,
   ProxyWorld,
   RequestLine,
   SampleEnv,
@@ -26,7 +27,7 @@ export type { SampleErrorCode } from './errors.ts';
 export { SampleError } from './errors.ts';
 export type { SampleExpr } from './expr.ts';
 export { compileSampleExpr } from './expr.ts';
-export { rateFetchesUsed } from './fetch/index.ts';
+export { fetchesUsed, rateFetchesUsed } from './fetch/index.ts';
 export type { LogFormat } from './logformat.ts';
 export { compileLogFormat } from './logformat.ts';
 export type { CompileOptions } from './options.ts';

@@ -67,7 +67,7 @@ describe('the fetch table', () => {
     ]) {
       expect(byName.get(name), name).toBe(true);
     }
-    for (const name of ['fc_rtt', 'ssl_c_err', 'capture.req.hdr', 'distcc_body'])
+    for (const name of ['fc_rtt', 'ssl_c_err', 'last_rule_file', 'distcc_body'])
       expect(byName.get(name), name).toBe(false);
     for (const def of FETCH_DEFS.values()) expect(byName.get(def.name), def.name).toBe(true);
   });
@@ -94,6 +94,8 @@ describe('the fetch table', () => {
       srv_conn: '(be/s)',
       srv_conn_free: '(be/s)',
       srv_sess_rate: '(be/s)',
+      'capture.req.hdr': '(0)',
+      'capture.res.hdr': '(0)',
     };
     for (const d of STICK_FETCHES) {
       if (d.form === 'converter') continue;

@@ -28,6 +28,11 @@ export const FETCH_DEFS: ReadonlyMap<string, FetchDef> = new Map(
 /** Names of the fetches compiled so far in this process (rules, ACLs, log-formats). */
 const USED = new Set<string>();
 
+/** The fetches compiled so far (what the application needs to prepare for). */
+export function fetchesUsed(): ReadonlySet<string> {
+  return USED;
+}
+
 /** Records that an expression uses fetch `name` (at compile time). */
 export function noteFetchUsed(name: string): void {
   USED.add(name);

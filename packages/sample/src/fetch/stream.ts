@@ -58,6 +58,14 @@ export const STREAM_FETCHES: readonly FetchDef[] = [
   },
   { name: 'http_first_req', args: NO_ARGS, out: 'bool', fn: (env) => env.firstRequest },
   { name: 'fc_http_major', args: NO_ARGS, out: 'sint', fn: (env) => major(env.reqLine?.version) },
+  { name: 'so_id', args: NO_ARGS, out: 'sint', fn: (env) => env.listener?.id },
+  {
+    name: 'so_name',
+    args: NO_ARGS,
+    out: 'str',
+    fn: (env) => (env.listener !== undefined && env.listener.name !== '' ? env.listener.name : undefined),
+  },
+  { name: 'dst_conn', args: NO_ARGS, out: 'sint', fn: (env) => env.listener?.currentConns },
   { name: 'src_is_local', args: NO_ARGS, out: 'bool', fn: (env) => isLocalAddress(env.src) },
   { name: 'dst_is_local', args: NO_ARGS, out: 'bool', fn: (env) => isLocalAddress(env.dst) },
   // haproxyd keeps the addresses after the PROXY header only: the connection's are those
