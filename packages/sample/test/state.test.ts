@@ -21,6 +21,17 @@ const opts: CompileOptions = {
 
 const fetch = "of sample fetch keyword '";
 
+// first: nothing compiled yet in this file's process
+describe('rate fetches in use', () => {
+  it('tells when a rate fetch was compiled', () => {
+    expect(rateFetchesUsed()).toBe(false);
+    compileSampleExpr('connslots(be)', opts);
+    expect(rateFetchesUsed()).toBe(false);
+    compileSampleExpr('fe_sess_rate(fe)', opts);
+    expect(rateFetchesUsed()).toBe(true);
+  });
+});
+
 describe('backend, frontend and server arguments', () => {
   it('refuses unknown names as HAProxy words it', () => {
     expect(() => compileSampleExpr('connslots(nope)', opts)).toThrow(
@@ -55,8 +66,20 @@ describe('backend, frontend and server arguments', () => {
   });
 
   it('accepts existing names, and the current proxy for an empty one', () => {
-    for (const e of ['connslots(be)', 'be_sess_rate', 'fe_sess_rate()', 'srv_conn(be/s1)', 'fe_req_rate(fe)'])
+    for (const e of ['connslots(be)', 'fe_sess_rate', 'fe_sess_rate()', 'srv_conn(be/s1)', 'fe_req_rate(fe)'])
       expect(() => compileSampleExpr(e, opts), e).not.toThrow();
+    const inBackend = { ...opts, currentProxy: 'be' };
+    for (const e of ['be_sess_rate', 'avg_queue()', 'srv_conn(s1)'])
+      expect(() => compileSampleExpr(e, inBackend), e).not.toThrow();
+  });
+
+  it('takes an absent backend argument for the current proxy, as HAProxy fills it in', () => {
+    expect(() => compileSampleExpr('be_sess_rate', opts)).toThrow(
+      `proxy 'fe', referenced in arg 1 ${fetch}be_sess_rate', has not backend capability`,
+    );
+    expect(() => compileSampleExpr('fe_sess_rate', { ...opts, currentProxy: 'be' })).toThrow(
+      `proxy 'be', referenced in arg 1 ${fetch}fe_sess_rate', has not frontend capability`,
+    );
   });
 });
 
@@ -86,7 +109,9 @@ describe('reading the world', () => {
     const e = envOf({ src: '10.0.0.1', srcPort: 1, dst: '10.0.0.2', dstPort: 80, proxy: 'fe' });
     return { ...e, world, backend: 'be', server: 's1' };
   };
-  const val = (expr: string) => compileSampleExpr(expr, opts).eval(env());
+  // rules of backend 'be': an absent backend argument is 'be'
+  const inBackend: CompileOptions = { ...opts, currentProxy: 'be' };
+  const val = (expr: string) => compileSampleExpr(expr, inBackend).eval(env());
 
   it('asks the figure of the named or current proxy and server', () => {
     asked.length = 0;
@@ -111,11 +136,6 @@ describe('reading the world', () => {
 
   it('finds no server id before a server is chosen', () => {
     const e = { ...env(), server: undefined };
-    expect(compileSampleExpr('srv_id', opts).eval(e)).toBeUndefined();
-  });
-
-  it('tells when a rate fetch was compiled', () => {
-    compileSampleExpr('fe_sess_rate', opts);
-    expect(rateFetchesUsed()).toBe(true);
+    expect(compileSampleExpr('srv_id', inBackend).eval(e)).toBeUndefined();
   });
 });
