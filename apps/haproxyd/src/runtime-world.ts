@@ -13,8 +13,8 @@ import type { ServedFrontend } from './runtime.ts';
 interface ProxyFacts {
   readonly model: ProxyModel;
   readonly id: number;
-  /** Server ids and `maxqueue`s by name. */
-  readonly servers: Map<string, { id: number; maxqueue: number }>;
+  /** Server ids, `maxqueue`s and configured weights by name. */
+  readonly servers: Map<string, { id: number; maxqueue: number; weight: number }>;
 }
 
 function facts(model: ConfigModel): Map<string, ProxyFacts> {
@@ -23,12 +23,13 @@ function facts(model: ConfigModel): Map<string, ProxyFacts> {
   for (const p of model.proxies) {
     if (p.kind === 'defaults') continue;
     const sids = serverIds(p);
-    const servers = new Map<string, { id: number; maxqueue: number }>();
+    const servers = new Map<string, { id: number; maxqueue: number; weight: number }>();
     p.servers.forEach((s, i) => {
       const mq = s.options['maxqueue'];
       servers.set(s.name, {
         id: sids[i]!.id,
         maxqueue: typeof mq === 'string' && /^\d+$/.test(mq) ? Number(mq) : 0,
+        weight: s.weight,
       });
     });
     out.set(p.name, { model: p, id: ids.get(p)?.id ?? 0, servers });
@@ -148,7 +149,14 @@ export function proxyWorld(
       const f = factsOf(be)?.servers.get(srv);
       if (f === undefined) return undefined;
       if (figure === 'id') return f.id;
+      if (figure === 'iweight') return f.weight;
       const s = server(be, srv);
+      if (figure === 'uweight' || figure === 'weight') {
+        const bal = backends.get(be)?.balancer;
+        const w =
+          s === undefined ? undefined : figure === 'uweight' ? bal?.userWeight?.(s) : bal?.currentWeight?.(s);
+        return w ?? f.weight;
+      }
       if (s === undefined) return 0;
       switch (figure) {
         case 'conn':

@@ -6,6 +6,7 @@
 // bounds a burst of N sessions must give on both sides (a sliding second is not exact).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import {
   type Binary,
   checkConfig,
@@ -15,19 +16,23 @@ import {
   requireHaproxy,
   startHttpBackend,
   startProxy,
+  tempDir,
   writeConfig,
 } from '@hap/testkit';
 import { useTestkit } from '@hap/testkit/vitest';
 import { describe, expect, it } from 'vitest';
+import { cli } from './stats-harness.ts';
 
 useTestkit();
 requireHaproxy();
 
 const BURST = 12;
 
-function config(port: number, ratePort: number, app: number): string {
+function config(port: number, ratePort: number, app: number, sock: string): string {
   const text = (s: string) => `http-request return status 200 content-type text/plain lf-string "${s}"`;
   return [
+    'global',
+    `  stats socket ${sock} level admin`,
     'defaults',
     '  mode http',
     '  timeout connect 1s',
@@ -44,7 +49,11 @@ function config(port: number, ratePort: number, app: number): string {
     '  id 20',
     '  balance first',
     '  timeout tunnel 11s',
+    // the stream's own timeouts are 0 until it has a server connection
+    '  http-request set-var(txn.cur) cur_server_timeout',
     '  http-response set-header x-ids "%[srv_id] %[be_id] %[fe_id] %[be_server_timeout] %[be_tunnel_timeout]"',
+    '  http-response set-header x-cur "%[var(txn.cur)] %[cur_server_timeout] %[cur_tunnel_timeout]"',
+    '  http-response set-header x-weights "%[srv_weight(s1)] %[srv_iweight(s1)] %[srv_uweight(s1)] %[srv_weight(be/s2)] %[srv_iweight(be/s2)] %[srv_uweight(be/s2)]"',
     `  server s1 127.0.0.1:${app} maxconn 2 maxqueue 5 id 4`,
     `  server s2 127.0.0.1:${app} maxconn 3 maxqueue 4 id 9`,
     'frontend fr',
@@ -60,6 +69,8 @@ function config(port: number, ratePort: number, app: number): string {
 interface Run {
   ids: string;
   idsHeader: string;
+  curHeader: string;
+  weights: string;
   loadIdle: string;
   loadFull: string;
   loadQueued: string;
@@ -88,7 +99,8 @@ async function run(binary: Binary): Promise<Run> {
     res.end('ok');
   });
   const [port, ratePort] = (await freePorts(2)) as [number, number];
-  const cfg = writeConfig(config(port, ratePort, app.port), `state-fetches-${binary}.cfg`);
+  const sock = join(tempDir(), `state-fetches-${binary}.sock`);
+  const cfg = writeConfig(config(port, ratePort, app.port, sock), `state-fetches-${binary}.cfg`);
   const proxy = await startProxy(binary, cfg, { readyPorts: [port, ratePort] });
   const pending: Promise<unknown>[] = [];
   try {
@@ -96,6 +108,10 @@ async function run(binary: Binary): Promise<Run> {
     const ids = await body('/ids');
     const r = await request(`http://127.0.0.1:${port}/fast`);
     const idsHeader = String(r.headers['x-ids']);
+    const curHeader = String(r.headers['x-cur']);
+    // the runtime API changes a weight: srv_weight and srv_uweight follow, srv_iweight stays
+    await cli(sock, 'set weight be/s2 7');
+    const weights = String((await request(`http://127.0.0.1:${port}/fast`)).headers['x-weights']);
     const loadIdle = await body('/load');
     // four held requests: s1 takes two (its maxconn), s2 the next two (balance first)
     for (let i = 0; i < 4; i++) pending.push(oneShot(port, { path: '/slow', timeoutMs: 30_000 }));
@@ -124,7 +140,7 @@ async function run(binary: Binary): Promise<Run> {
     held[5]!.writeHead(200, { 'content-length': 2 });
     held[5]!.end('ok');
     await Promise.all(pending);
-    return { ids, idsHeader, loadIdle, loadFull, loadQueued, rate };
+    return { ids, idsHeader, curHeader, weights, loadIdle, loadFull, loadQueued, rate };
   } finally {
     for (const res of held) if (!res.writableEnded) res.destroy();
     await proxy.stop();
@@ -227,6 +243,10 @@ describe('state and identity fetches, compared with HAProxy', () => {
     expect(b.ids).toBe(a.ids);
     expect(a.idsHeader).toBe('4 20 7 9000 11000');
     expect(b.idsHeader).toBe(a.idsHeader);
+    expect(a.curHeader).toBe('0 9000 11000');
+    expect(b.curHeader).toBe(a.curHeader);
+    expect(a.weights).toBe('1 1 1 7 1 7');
+    expect(b.weights).toBe(a.weights);
     // no load: (2+5)+(3+4) slots, 5 free connections
     expect(a.loadIdle).toBe('load 0 14 5 0 2 0 3 0');
     expect(b.loadIdle).toBe(a.loadIdle);

@@ -94,6 +94,9 @@ describe('the fetch table', () => {
       srv_conn: '(be/s)',
       srv_conn_free: '(be/s)',
       srv_sess_rate: '(be/s)',
+      srv_weight: '(be/s)',
+      srv_iweight: '(be/s)',
+      srv_uweight: '(be/s)',
       'capture.req.hdr': '(0)',
       'capture.res.hdr': '(0)',
     };

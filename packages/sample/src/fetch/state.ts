@@ -57,6 +57,9 @@ export const STATE_FETCHES: readonly FetchDef[] = [
   serverFetch('srv_conn', 'conn'),
   serverFetch('srv_conn_free', 'conn_free'),
   serverFetch('srv_sess_rate', 'sess_rate'),
+  serverFetch('srv_weight', 'weight'),
+  serverFetch('srv_iweight', 'iweight'),
+  serverFetch('srv_uweight', 'uweight'),
   {
     name: 'be_id',
     args: NO_ARGS,
@@ -87,6 +90,21 @@ export const STATE_FETCHES: readonly FetchDef[] = [
     args: NO_ARGS,
     out: 'sint',
     fn: (env) => env.world.backendFigure?.(backendName(env), 'tunnel_timeout'),
+  },
+  // the stream's timeouts are the backend's once it has a server connection, 0 before
+  {
+    name: 'cur_server_timeout',
+    args: NO_ARGS,
+    out: 'sint',
+    fn: (env) =>
+      env.server === undefined ? 0 : env.world.backendFigure?.(backendName(env), 'server_timeout'),
+  },
+  {
+    name: 'cur_tunnel_timeout',
+    args: NO_ARGS,
+    out: 'sint',
+    fn: (env) =>
+      env.server === undefined ? 0 : env.world.backendFigure?.(backendName(env), 'tunnel_timeout'),
   },
   {
     name: 'fe_client_timeout',
