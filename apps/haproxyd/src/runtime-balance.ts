@@ -179,6 +179,17 @@ export class Adapter implements BackendBalancer {
   isBackup(server: Server): boolean {
     return this.views.get(server)?.backup === true;
   }
+
+  userWeight(server: Server): number | undefined {
+    return this.views.get(server)?.weight;
+  }
+
+  currentWeight(server: Server): number | undefined {
+    const v = this.views.get(server);
+    if (v === undefined) return undefined;
+    // a server out of the farm keeps its weight (HAProxy's stats round a slow start's part up)
+    return this.balancer.usable(v) ? Math.ceil(this.balancer.effectiveWeight(v)) : v.weight;
+  }
 }
 
 /** The server's `slowstart <time>` in ms (0: none). */

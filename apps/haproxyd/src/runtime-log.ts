@@ -32,6 +32,7 @@ import {
 } from '@hap/log';
 import { connectionAddresses, type FrontendLog, PROXY_ERROR_CONN_CODE } from '@hap/proxy';
 import { alertAt } from './alerts.ts';
+import { proxyRefs } from './proxy-ids.ts';
 import { chain } from './runtime-http.ts';
 
 const CO_ER_PRX_EMPTY = PROXY_ERROR_CONN_CODE.HAP_ERR_PROXY_EMPTY;
@@ -218,6 +219,7 @@ export function planLogs(model: ConfigModel, out: Diagnostic[], checkOnly = fals
           return parseLogFormat(fmt, {
             mode,
             logasap,
+            proxies: proxyRefs(model, p),
             ...(d !== undefined ? { file: d.file, line: d.line } : {}),
           });
         } catch (err) {

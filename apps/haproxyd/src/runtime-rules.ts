@@ -29,6 +29,7 @@ import {
 } from '@hap/rules';
 import { compileCondition, compileSampleExpr, type SampleEnv, sampleToString } from '@hap/sample';
 import { hasSniExpression } from './features.ts';
+import { proxyRefs } from './proxy-ids.ts';
 import { captureLayout, chain, type HttpErrorEntry, resolvePath } from './runtime-http.ts';
 import { tablesOf } from './runtime-stick.ts';
 
@@ -61,6 +62,8 @@ export function contextFor(model: ConfigModel, p: ProxyModel): RuleCompileContex
     stickTable: (name) => tablesOf(model).tables.get(name ?? p.name),
     defaultTable: p.name,
     tableExists: (name) => tablesOf(model).tables.has(name),
+    // proxy and server arguments (be_conn(<backend>), srv_conn([<backend>/]<server>), …)
+    ...proxyRefs(model, p),
     captureSlots: (file, line) => {
       const layout = captureLayout(p);
       if (layout.request.length === 0 && layout.response.length === 0) return undefined;

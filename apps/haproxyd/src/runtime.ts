@@ -31,6 +31,7 @@ import type { PlannedChecks } from './runtime-checks.ts';
 import { chain, httpSettings, serverCookie } from './runtime-http.ts';
 import type { LogPlan } from './runtime-log.ts';
 import type { CompiledRules } from './runtime-rules.ts';
+import { proxyWorld } from './runtime-world.ts';
 
 /** A section without rules (the rule engine is not loaded when no section has any). */
 const NO_RULES: CompiledRules = {
@@ -388,7 +389,7 @@ export function planRuntime(model: ConfigModel, hooks: FrontendHooks, features: 
   };
   // every backend exists, used or not: fetches such as nbsrv() may name any of them
   for (const q of model.proxies) if (isBackend(q)) backendOf(q);
-  const world = proxyWorld(backends, frontends, userlists(model, out));
+  const world = proxyWorld(model, backends, frontends, userlists(model, out));
   // `show errors` numbers the errors of every proxy in one sequence
   const errorEvents = new ErrorEvents();
   const logs = features.logs?.planLogs(model, out) ?? NO_LOGS;
@@ -582,31 +583,6 @@ function userlists(model: ConfigModel, out: Diagnostic[]): Map<string, Userlist>
     }
   }
   return lists;
-}
-
-/** What sample fetches read of the proxies: usable servers, connections, queues. */
-function proxyWorld(
-  backends: ReadonlyMap<string, Backend>,
-  frontends: readonly ServedFrontend[],
-  lists: ReadonlyMap<string, Userlist>,
-): ProxyWorld {
-  let byName: Map<string, Frontend> | undefined;
-  return {
-    userlist: (name) => lists.get(name),
-    nbsrv: (name) => backends.get(name)?.usableServers(),
-    beConn: (name) => backends.get(name)?.currentConns(),
-    queue: (name) => backends.get(name)?.queue.length,
-    feConn: (name) => {
-      // the frontends are all known once the plan is made: indexed on first use
-      byName ??= new Map(frontends.map((x) => [x.proxy.name, x.frontend]));
-      return byName.get(name)?.connections;
-    },
-    serverUp: (be, srv) => {
-      const b = backends.get(be);
-      const s = b?.servers.find((x) => x.name === srv);
-      return s === undefined || b === undefined ? undefined : b.isUsable(s);
-    },
-  };
 }
 
 function reuseOf(p: ProxyModel): 'never' | 'safe' | 'aggressive' | 'always' {

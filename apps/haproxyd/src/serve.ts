@@ -68,6 +68,7 @@ import {
   carryAddresses,
   type Frontend,
   HttpFrontend,
+  markListener,
   PROXY_ERROR_CONN_CODE,
   PROXY_ERROR_LOG_TEXT,
   type ProxyHeaderFailure,
@@ -78,8 +79,9 @@ import {
 } from '@hap/proxy';
 import type { HttpRuleList } from '@hap/rules';
 import { V_REJECT } from '@hap/rules/engine';
-import type { ProxyWorld } from '@hap/sample';
+import { fetchesUsed, type ListenerView, type ProxyWorld, rateFetchesUsed } from '@hap/sample';
 import { registerStandardSignals, SignalQueue } from '@hap/signals';
+import { rateCounting } from '@hap/stats/engine';
 import type { StickTable } from '@hap/stick';
 import type { CliOptions } from './cli.ts';
 import { poolsDump, serverStateDump } from './dumps.ts';
@@ -237,6 +239,8 @@ export async function prepare(options: CliOptions, model: ConfigModel): Promise<
       model.global.statsSockets.length > 0 || options.masterWorker || model.global.masterWorker,
     ),
   };
+  // per-second rates are counted when read: by the runtime API, or by a rule's fetch
+  rateCounting.on = d.rates.counted || rateFetchesUsed();
   // the stats pages and the Prometheus exporter read this daemon from now on
   features.statsPage?.attachServices(d);
   return d;
@@ -426,6 +430,8 @@ type ServingListener = Listener & {
   connectionRules: HttpRuleList | undefined;
   sessionRules: HttpRuleList | undefined;
   world: ProxyWorld;
+  /** What `so_id`, `so_name` and `dst_conn` read; undefined when no rule reads them. */
+  view: ListenerView | undefined;
   /** `bind … ssl`: where the accepted sockets go for their handshake (runtime-ssl.ts). */
   tls: { accept(socket: Socket): void } | undefined;
   /** HTTP/2 on this line (runtime-h2.ts): ALPN `h2`, or every connection with `proto h2`. */
@@ -490,6 +496,7 @@ function onHandshakeClose(this: HandshakingSocket): void {
 /** Returns false when tcp-request rules refused the connection at once (not a session for the rates). */
 function onAccept(this: void, socket: import('node:net').Socket, listener: Listener): boolean {
   const l = listener as ServingListener;
+  if (l.view !== undefined) markListener(socket, l.view);
   // tcp-request connection: on the peer's own address, before anything is read
   let env: StreamEnv | undefined;
   if (l.connectionRules !== undefined) {
@@ -560,6 +567,9 @@ export async function startProxies(d: Daemon): Promise<boolean> {
   const maxconn =
     d.options.maxconn !== undefined && d.options.maxconn > 0 ? d.options.maxconn : d.model.global.maxconn;
   const limit = maxconn !== undefined && maxconn > 0 ? new ConnectionLimit(maxconn) : undefined;
+  // sockets carry their listener only when a rule reads it
+  const used = fetchesUsed();
+  const readsListener = used.has('so_id') || used.has('so_name') || used.has('dst_conn');
   for (const f of d.frontends) {
     let ranks = 0;
     // `rate-limit sessions`: one limit for every listener of the frontend
@@ -617,6 +627,7 @@ export async function startProxies(d: Daemon): Promise<boolean> {
         sl.connectionRules = f.connectionRules;
         sl.sessionRules = f.sessionRules;
         sl.world = d.world;
+        sl.view = readsListener ? listenerView(l, l.id > 0 ? l.id : rank) : undefined;
       }
       d.listeners.push(...created);
     }
@@ -940,4 +951,15 @@ export function deinit(d: Daemon): void {
   d.features.h2?.destroyH2();
   d.signals?.close();
   if (d.pidfile) closePidFile(d.pidfile);
+}
+
+/** A listener as `so_id`, `so_name` and `dst_conn` see it (HAProxy's luid, name, nbconn). */
+function listenerView(l: Listener, id: number): ListenerView {
+  return {
+    id,
+    name: l.name,
+    get currentConns() {
+      return l.currentConns;
+    },
+  };
 }

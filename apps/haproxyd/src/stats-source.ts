@@ -39,6 +39,7 @@ import {
   serverUsable,
 } from '@hap/stats';
 import type { StickTable } from '@hap/stick';
+import { proxyIds, serverIds } from './proxy-ids.ts';
 import { clearRatePeaks, type ProcessRates, rateInfo } from './rate-limits.ts';
 import type { ServedFrontend } from './runtime.ts';
 import type { PlannedChecks } from './runtime-checks.ts';
@@ -191,19 +192,6 @@ const nowSec = (ms: number) => Math.floor(ms / 1000);
 /** The process start, in ms since the epoch. */
 const PROCESS_START = Math.round(Date.now() - process.uptime() * 1000);
 
-/** HAProxy's get_next_id(): the first id at or above `from` not in `used`. */
-function nextFree(used: ReadonlySet<number>, from: number): number {
-  let id = from;
-  while (used.has(id)) id++;
-  return id;
-}
-
-function forcedIdOf(words: string | true | undefined): number | undefined {
-  if (typeof words !== 'string' || !/^\d+$/.test(words)) return undefined;
-  const n = Number(words);
-  return n > 0 ? n : undefined;
-}
-
 function lastDirective(p: ProxyModel, keyword: string): Directive | undefined {
   return p.directives.findLast((d) => d.keyword === keyword);
 }
@@ -223,67 +211,6 @@ function hashTypeOf(model: ConfigModel, p: ProxyModel): string | undefined {
 }
 
 const HASHED = new Set(['source', 'uri', 'url_param', 'hdr', 'rdp-cookie', 'hash']);
-
-/**
- * Proxy ids as HAProxy 2.6 numbers them: configuration order, forced `id`s kept, and the
- * CLI's GLOBAL proxy (created by the first `stats socket|timeout|maxconn` line) taking a
- * place at the point of that line. Disabled proxies take their id too.
- */
-function proxyIds(model: ConfigModel): Map<ProxyModel, { id: number; forced: boolean }> {
-  const files = model.files;
-  const order = (f: string, line: number) => {
-    const i = files.indexOf(f);
-    return (i < 0 ? files.length : i) * 1e7 + line;
-  };
-  const statsLine = model.global.directives.find(
-    (d) => d.keyword === 'stats socket' || d.keyword === 'stats timeout' || d.keyword === 'stats maxconn',
-  );
-  type Entry = { kind: 'global' } | { kind: 'proxy'; p: ProxyModel; forced: number | undefined };
-  const entries: { at: number; e: Entry }[] = [];
-  const used = new Set<number>();
-  for (const p of model.proxies) {
-    if (p.kind === 'defaults') continue;
-    const forced = forcedIdOf(lastDirective(p, 'id')?.args[1]);
-    if (forced !== undefined) used.add(forced);
-    entries.push({ at: order(p.file, p.line), e: { kind: 'proxy', p, forced } });
-  }
-  if (statsLine) entries.push({ at: order(statsLine.file, statsLine.line), e: { kind: 'global' } });
-  entries.sort((a, b) => a.at - b.at);
-  const ids = new Map<ProxyModel, { id: number; forced: boolean }>();
-  let next = 1;
-  for (const { e } of entries) {
-    if (e.kind === 'proxy') {
-      if (e.forced !== undefined) ids.set(e.p, { id: e.forced, forced: true });
-      else {
-        next = nextFree(used, next);
-        used.add(next);
-        ids.set(e.p, { id: next, forced: false });
-      }
-    }
-    // every proxy with an id shifts the numbering, GLOBAL's #0 included
-    next++;
-  }
-  return ids;
-}
-
-/** Server ids (puid): forced `id`s kept, the others numbered in order around them. */
-function serverIds(p: ProxyModel): { id: number; forced: boolean }[] {
-  const used = new Set<number>();
-  const forced = p.servers.map((s) => forcedIdOf(s.options['id']));
-  for (const f of forced) if (f !== undefined) used.add(f);
-  let next = 1;
-  return forced.map((f) => {
-    let r: { id: number; forced: boolean };
-    if (f !== undefined) r = { id: f, forced: true };
-    else {
-      next = nextFree(used, next);
-      used.add(next);
-      r = { id: next, forced: false };
-    }
-    next++;
-    return r;
-  });
-}
 
 function addrOf(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;

@@ -38,6 +38,12 @@ export interface LogFormatOptions {
   readonly line?: number;
   /** Resolves map and pattern file paths of %[…] expressions (default: as written). */
   readonly resolvePath?: (p: string) => string;
+  /**
+   * The proxy the format belongs to and how to check the proxies and servers its %[…]
+   * expressions name (`be_conn(<backend>)`, `srv_conn(<backend>/<server>)`): see
+   * `CompileOptions` of @hap/sample. Absent: nothing checked.
+   */
+  readonly proxies?: Pick<CompileOptions, 'currentProxy' | 'proxyCaps' | 'serverExists'>;
 }
 
 /** A compiled log-format string. */
@@ -575,6 +581,7 @@ export function parseLogFormat(fmt: string, opts: LogFormatOptions = {}): LogFor
     file: opts.file ?? '',
     line: opts.line ?? 0,
     resolvePath: opts.resolvePath ?? ((p: string) => p),
+    ...opts.proxies,
   };
   let defaults = OPT_M;
   const nodes: Node[] = [];

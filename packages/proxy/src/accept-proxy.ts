@@ -8,6 +8,7 @@
  */
 
 import type { Socket } from 'node:net';
+import type { ListenerView } from '@hap/sample';
 import { type ProxyErrorCode, type ProxyHeader, ProxyHeaderReader } from './proxy-protocol.ts';
 
 /** The addresses a connection is known by (the PROXY header's, or the socket's own). */
@@ -19,9 +20,11 @@ export interface ConnectionAddresses {
 }
 
 const ADDRESSES = Symbol('hap.connection-addresses');
+const LISTENER = Symbol('hap.listener');
 
 interface AddressedSocket extends Socket {
   [ADDRESSES]?: ConnectionAddresses;
+  [LISTENER]?: ListenerView;
 }
 
 function plainIp(a: string | undefined): string {
@@ -56,6 +59,20 @@ export type ProxyHeaderFailure = (
 export function carryAddresses(from: Socket, to: Socket): void {
   const known = (from as AddressedSocket)[ADDRESSES];
   if (known !== undefined) (to as AddressedSocket)[ADDRESSES] = known;
+  const l = (from as AddressedSocket)[LISTENER];
+  if (l !== undefined) (to as AddressedSocket)[LISTENER] = l;
+}
+
+/**
+ * The listening socket that accepted `s`, for `so_id`, `so_name` and `dst_conn`: marked by the
+ * application when a rule reads it (otherwise no socket carries it).
+ */
+export function markListener(s: Socket, l: ListenerView): void {
+  (s as AddressedSocket)[LISTENER] = l;
+}
+
+export function listenerOf(s: Socket): ListenerView | undefined {
+  return (s as AddressedSocket)[LISTENER];
 }
 
 interface PendingProxy {

@@ -50,6 +50,13 @@ export interface BackendBalancer {
   setMaxconn?(server: Server, maxconn: number): void;
   /** Whether `server` is a backup one. */
   isBackup(server: Server): boolean;
+  /**
+   * The server's weight as the user set it (`weight`, `set weight`), and the one it takes
+   * traffic with now in user units (a part of it during a slow start), for `srv_uweight` and
+   * `srv_weight`. Absent: the configured weight.
+   */
+  userWeight?(server: Server): number | undefined;
+  currentWeight?(server: Server): number | undefined;
 }
 
 /**

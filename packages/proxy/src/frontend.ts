@@ -6,7 +6,7 @@
 
 import type { Socket } from 'node:net';
 import type { ProxyWorld } from '@hap/sample';
-import { ProxyCounters } from '@hap/stats/engine';
+import { countRate, ProxyCounters } from '@hap/stats/engine';
 import { connectionAddresses } from './accept-proxy.ts';
 import type { Backend } from './backend.ts';
 import type { Server, ServerTarget } from './server.ts';
@@ -126,6 +126,7 @@ class TcpRoute implements StreamOwner {
       if (stuck !== undefined && be.isUsable(stuck) && !stuck.full) {
         be.take(stuck);
         stuck.counters.stot++;
+        countRate(stuck.counters.sess_per_sec);
         return stuck;
       }
     }
@@ -135,6 +136,7 @@ class TcpRoute implements StreamOwner {
       be.counters.lbtot++;
       s.counters.lbtot++;
       s.counters.stot++;
+      countRate(s.counters.sess_per_sec);
       if (persist !== undefined && stream.env !== undefined) persist.store(stream.env, s);
     }
     return s;
@@ -215,6 +217,8 @@ export class TcpFrontend implements Frontend, InspectionDone {
   handleConnection(socket: Socket, env?: StreamEnv): void {
     this.counters.conn_tot++;
     this.counters.stot++;
+    countRate(this.counters.conn_per_sec);
+    countRate(this.counters.sess_per_sec);
     if (this.inspection !== undefined) inspectConnection(socket, this.inspection, this, this.name, env);
     else this.start(socket, this.backend, undefined, false, env);
   }
@@ -243,6 +247,7 @@ export class TcpFrontend implements Frontend, InspectionDone {
   ): void {
     this.totalStreams++;
     backend.counters.stot++;
+    countRate(backend.counters.sess_per_sec);
     const stream = new TcpStream(this.route(backend), socket, held, ended, env);
     if (stream.state === 'closed') return;
     this.streams.add(stream);

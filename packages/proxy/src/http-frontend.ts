@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import type { TargetRules } from '@hap/rules';
 import type { ProxyWorld } from '@hap/sample';
-import { ProxyCounters } from '@hap/stats/engine';
+import { countRate, ProxyCounters } from '@hap/stats/engine';
 import type { Backend } from './backend.ts';
 import { ErrorEvents, type ErrorSnapshot } from './error-capture.ts';
 import type { Frontend, FrontendHooks } from './frontend.ts';
@@ -100,6 +100,8 @@ export class HttpFrontend implements HttpSessionOwner, Frontend {
     this.totalStreams++;
     this.counters.conn_tot++;
     this.counters.stot++;
+    countRate(this.counters.conn_per_sec);
+    countRate(this.counters.sess_per_sec);
     const session = new HttpSession(this, socket);
     // session variables set by tcp-request connection/session rules
     if (env !== undefined) session.env = env;
@@ -125,6 +127,8 @@ export class HttpFrontend implements HttpSessionOwner, Frontend {
     this.totalStreams++;
     this.counters.conn_tot++;
     this.counters.stot++;
+    countRate(this.counters.conn_per_sec);
+    countRate(this.counters.sess_per_sec);
   }
 
   /** A connection counted by countConnection() closed. */

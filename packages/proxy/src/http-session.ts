@@ -62,7 +62,7 @@ import {
 } from '@hap/rules/engine';
 import type { CaptureSlots, Condition, ProxyWorld } from '@hap/sample';
 import type { ProxyCounters } from '@hap/stats';
-import { countHttpStatus } from '@hap/stats/engine';
+import { countHttpStatus, countRate } from '@hap/stats/engine';
 import { connectionAddresses } from './accept-proxy.ts';
 import type { Backend, QueuedRequest, RequestKey } from './backend.ts';
 import { captureHeaders, type HttpCaptures } from './capture.ts';
@@ -886,6 +886,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.state = ST_TXN;
     this.requests++;
     this.owner.counters.req_tot++;
+    countRate(this.owner.counters.req_per_sec);
     const owner = this.owner;
     const fhttp = owner.http;
     const caps = fhttp.captures;
@@ -976,6 +977,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     if (this.ckScan) this.clientCookies(info, backend, cookie ?? null, capture);
     else this.ck = null;
     backend.counters.stot++;
+    countRate(backend.counters.sess_per_sec);
     backend.counters.req_tot++;
     const bhttp = backendHttp(backend);
     if (bhttp !== undefined && bhttp !== fhttp) {
@@ -1131,6 +1133,15 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     env.backend = owner.name;
     env.server = undefined;
     env.captures = this.captures ?? undefined;
+    // the request line as received, for capture.req.* (rules may change msg)
+    const line = env.reqLine;
+    if (line === undefined) env.reqLine = { method: info.method, target: info.target, version: msg.version };
+    else {
+      line.method = info.method;
+      line.target = info.target;
+      line.version = msg.version;
+    }
+    env.firstRequest = this.requests === 1;
     env.vars.newTransaction();
     // stick counters: the previous request's tracking ends, the session's entries count this one
     env.newStream();
@@ -1389,6 +1400,9 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
       env.req = msg;
       env.res = undefined;
       env.backend = this.backend?.name ?? this.owner.name;
+      env.server = this.server?.name;
+      env.reqLine = { method: this.reqMethod, target: this.reqTarget, version: msg.version };
+      env.firstRequest = this.requests === 1;
     }
     return env;
   }
@@ -1682,6 +1696,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     this.attempts++;
     // a server's sessions: each connection attempt, as HAProxy counts them
     server.counters.stot++;
+    countRate(server.counters.sess_per_sec);
     const c = new ServerConn(server, this);
     this.conn = c;
     const ms = this.backend!.timeouts.connect;
@@ -1694,6 +1709,7 @@ export class HttpSession implements HttpHandler, WheelEntry, QueuedRequest {
     // a connection already established: no connect time (HAProxy's Tc 0)
     if (this.log !== null) this.log.tConnect = this.logTime();
     c.server.counters.stot++;
+    countRate(c.server.counters.sess_per_sec);
     c.session = this;
     this.conn = c;
     c.parser.resume();

@@ -10,6 +10,7 @@ export {
   type ConnectionAddresses,
   carryAddresses,
   connectionAddresses,
+  markListener,
   type ProxyHeaderFailure,
   readProxyHeader,
 } from './accept-proxy.ts';

@@ -7,11 +7,11 @@
 import type { Socket } from 'node:net';
 import type { HttpMessage, RuleOutcome, TrackingEnv } from '@hap/rules';
 import { newOutcome } from '@hap/rules/engine';
-import type { CaptureSlots, ConnectionTlsView, ProxyWorld, SampleValue } from '@hap/sample';
+import type { CaptureSlots, ConnectionTlsView, ListenerView, ProxyWorld, SampleValue } from '@hap/sample';
 import { createVarStore } from '@hap/sample/engine';
 import type { StickEntry, StickFetchContext, StickKeyInput, StickTable } from '@hap/stick';
 import { trackHttp, updateOnHttpRequest, updateOnHttpResponse, updateOnSession } from '@hap/stick/engine';
-import { connectionAddresses } from './accept-proxy.ts';
+import { connectionAddresses, listenerOf } from './accept-proxy.ts';
 import { isTlsSocket, TlsFacts } from './tls-facts.ts';
 
 /** Variables of the `proc` scope, shared by every stream of the process. */
@@ -44,6 +44,8 @@ export class StreamEnv implements TrackingEnv, StickFetchContext {
   req: HttpMessage | undefined;
   res: HttpMessage | undefined;
   readonly ssl: ConnectionTlsView | undefined;
+  /** The listening socket that accepted the connection, when the application marked it. */
+  readonly listener: ListenerView | undefined;
   readonly vars: Vars;
   readonly world: ProxyWorld;
   /** The request and response messages, reused per transaction. */
@@ -56,6 +58,10 @@ export class StreamEnv implements TrackingEnv, StickFetchContext {
   payloadFinal: boolean;
   /** The transaction's capture slots (the HTTP session sets them when the frontend has some). */
   captures: CaptureSlots | undefined;
+  /** The request line as received (capture.req.*), reused per transaction; undefined before a request. */
+  reqLine: { method: string; target: string; version: string } | undefined;
+  /** The request is the first of its connection (http_first_req). */
+  firstRequest: boolean | undefined;
   /** Set by a payload fetch that read bytes while more may come (HAProxy's "missing data"). */
   missed: boolean;
   /** What the sc_*, src_* and table_* fetches read: this object (null while nothing is tracked is fine). */
@@ -79,6 +85,7 @@ export class StreamEnv implements TrackingEnv, StickFetchContext {
     this.req = undefined;
     this.res = undefined;
     this.ssl = isTlsSocket(client) ? new TlsFacts(client) : undefined;
+    this.listener = listenerOf(client);
     this.vars = createVarStore(PROC_VARS);
     this.world = world;
     this.reqMsg = message();
@@ -86,6 +93,8 @@ export class StreamEnv implements TrackingEnv, StickFetchContext {
     this.outcome = newOutcome();
     this.payloadFinal = true;
     this.captures = undefined;
+    this.reqLine = undefined;
+    this.firstRequest = undefined;
     this.missed = false;
     this.stick = this;
     this.streamSlots = undefined;

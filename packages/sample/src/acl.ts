@@ -6,7 +6,7 @@ import type { FetchCtx } from './defs.ts';
 import type { SampleEnv, SampleValue } from './env.ts';
 import { SampleError } from './errors.ts';
 import { CompiledExpr, type ConvStep, parseConverters, parseExpr, readKeyword } from './expr.ts';
-import { FETCH_DEFS } from './fetch/index.ts';
+import { FETCH_DEFS, noteFetchUsed } from './fetch/index.ts';
 import type { CompileOptions } from './options.ts';
 import { MATCH_NAMES, MATCH_TYPES, type MatchMethod, type PatternSet } from './pattern/match.ts';
 import { type InlineSource, PATTERN_REFS, type PatRef, REF_ACL, REF_MAP } from './pattern/ref.ts';
@@ -281,6 +281,7 @@ export function compileAclFrom(words: readonly string[], opts: CompileOptions, s
       throw e;
     }
     resolveRefs(fetch.args, parsed.args, opts, `ACL keyword '${kwName}'`);
+    noteFetchUsed(alias.fetch);
     const convs: ConvStep[] = [];
     const r = parseConverters(
       crit,

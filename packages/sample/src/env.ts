@@ -46,7 +46,34 @@ export interface ProxyWorld {
    * is no such server. Absent: `srv_queue` finds nothing.
    */
   serverQueue?(backend: string, server: string): number | undefined;
+  /**
+   * A figure of backend `name` (HAProxy 7.3.2): `avg_queue`, `connslots`, `conn_free`
+   * (`be_conn_free`), `sess_rate` (sessions over the last second), `id`, `server_timeout`,
+   * `tunnel_timeout` (ms). Undefined when there is no such backend; absent: those fetches find
+   * nothing.
+   */
+  backendFigure?(name: string, figure: BackendFigure): number | undefined;
+  /** A figure of frontend `name`: `sess_rate`, `req_rate` (per second), `id`, `client_timeout` (ms). */
+  frontendFigure?(name: string, figure: FrontendFigure): number | undefined;
+  /**
+   * A figure of server `backend/server`: `conn` (streams it serves now), `conn_free`, `sess_rate`,
+   * `id`, `weight` (current), `iweight` (initial), `uweight` (as the user set it).
+   */
+  serverFigure?(backend: string, server: string, figure: ServerFigure): number | undefined;
+  /** The default backend of frontend `name` (`fe_defbe`); undefined: none. */
+  defaultBackend?(frontend: string): string | undefined;
 }
+
+export type BackendFigure =
+  | 'avg_queue'
+  | 'connslots'
+  | 'conn_free'
+  | 'sess_rate'
+  | 'id'
+  | 'server_timeout'
+  | 'tunnel_timeout';
+export type FrontendFigure = 'sess_rate' | 'req_rate' | 'id' | 'client_timeout';
+export type ServerFigure = 'conn' | 'conn_free' | 'sess_rate' | 'id' | 'weight' | 'iweight' | 'uweight';
 
 /** What the `ssl_fc*` / `ssl_c_*` fetches read of a TLS client connection. */
 /** A certificate as the `ssl_c_*` / `ssl_f_*` fetches read it. */
@@ -127,6 +154,16 @@ export interface SampleEnv {
    */
   captures?: CaptureSlots | undefined;
   /**
+   * The request line as the client sent it, before any rule changed the request
+   * (`capture.req.method`, `capture.req.uri`, `capture.req.ver`, `fc_http_major`); absent:
+   * those fetches find nothing.
+   */
+  reqLine?: RequestLine | undefined;
+  /** The listening socket (bind line) that accepted the connection (`so_id`, `so_name`, `dst_conn`); absent: nothing found. */
+  listener?: ListenerView | undefined;
+  /** Whether the request is the first one of its connection (`http_first_req`); absent: nothing found. */
+  firstRequest?: boolean | undefined;
+  /**
    * Bytes waiting in the request buffer during `tcp-request content` inspection (tcp mode),
    * for `req.len`, `req.payload`, `req.ssl_sni`-style fetches, and the HTTP fetches in tcp
    * mode (a request head parsed from it, cached per Buffer: give a new Buffer when bytes
@@ -178,6 +215,23 @@ export interface IpValue {
   readonly kind: 'ipv4' | 'ipv6';
   /** 4 or 16 bytes, network order. */
   readonly bytes: Uint8Array;
+}
+
+/** A listening socket as `so_id`, `so_name` and `dst_conn` see it. */
+export interface ListenerView {
+  /** Its id (`id` on the bind line, else its rank in the frontend). */
+  readonly id: number;
+  /** `name` on the bind line; '' when none. */
+  readonly name: string;
+  /** Connections it accepted that are still open. */
+  readonly currentConns: number;
+}
+
+/** A request line as received: method, target (the URI) and version ('HTTP/1.1', 'HTTP/2.0'). */
+export interface RequestLine {
+  readonly method: string;
+  readonly target: string;
+  readonly version: string;
 }
 
 /** A transaction's capture slots: what the log's %hr / %hs show. */

@@ -7,7 +7,7 @@ import { CONVERTER_DEFS } from './converters.ts';
 import { type ConvDef, type FetchCtx, type FetchDef, newCtx } from './defs.ts';
 import type { SampleEnv, SampleValue } from './env.ts';
 import { SampleError } from './errors.ts';
-import { FETCH_DEFS } from './fetch/index.ts';
+import { FETCH_DEFS, noteFetchUsed } from './fetch/index.ts';
 import type { CompileOptions } from './options.ts';
 import { resolveRefs } from './refs.ts';
 import { canCast, cast, type SmpType } from './types.ts';
@@ -219,6 +219,7 @@ export function parseExpr(
   const name = text.slice(start, ke);
   const fetch = FETCH_DEFS.get(name);
   if (!fetch) unknownFetch(name);
+  noteFetchUsed(name);
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs(text, ke, fetch.args);

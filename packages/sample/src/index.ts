@@ -8,20 +8,26 @@ export { createUserlist } from './auth/userlist.ts';
 export type { Condition, ConditionSpec, ConditionTerm } from './condition.ts';
 export { compileCondition } from './condition.ts';
 export type {
+  BackendFigure,
   CaptureSlots,
   CertificateView,
   ConnectionTlsView,
+  FrontendFigure,
   HttpMessageView,
   IpValue,
+  ListenerView,
   ProxyWorld,
+  RequestLine,
   SampleEnv,
   SampleValue,
+  ServerFigure,
   VarStore,
 } from './env.ts';
 export type { SampleErrorCode } from './errors.ts';
 export { SampleError } from './errors.ts';
 export type { SampleExpr } from './expr.ts';
 export { compileSampleExpr } from './expr.ts';
+export { fetchesUsed, rateFetchesUsed } from './fetch/index.ts';
 export type { LogFormat } from './logformat.ts';
 export { compileLogFormat } from './logformat.ts';
 export type { CompileOptions } from './options.ts';

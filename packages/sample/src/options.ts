@@ -40,4 +40,17 @@ export interface CompileOptions {
    * not exist) is a compile error worded as HAProxy's. Absent: every name is accepted.
    */
   tableExists?(name: string): boolean;
+  /**
+   * The proxy the expression belongs to: a `[<backend>/]<server>` argument without a backend
+   * names a server of this proxy, an empty `<backend>`/`<frontend>` argument this proxy (as
+   * HAProxy resolves them). Absent: the stream's backend at run time, nothing checked.
+   */
+  currentProxy?: string;
+  /**
+   * What a proxy of that name can be used as (`be_conn(<backend>)`, `fe_conn(<frontend>)`,
+   * `srv_conn(<backend>/<server>)`); undefined: no such proxy. Absent: every name is accepted.
+   */
+  proxyCaps?(name: string): { readonly frontend: boolean; readonly backend: boolean } | undefined;
+  /** Whether backend `backend` has a server `server` (checked with `proxyCaps`). */
+  serverExists?(backend: string, server: string): boolean;
 }

@@ -67,7 +67,7 @@ describe('the fetch table', () => {
     ]) {
       expect(byName.get(name), name).toBe(true);
     }
-    for (const name of ['fc_rtt', 'ssl_c_err', 'capture.req.hdr', 'distcc_body'])
+    for (const name of ['fc_rtt', 'ssl_c_err', 'last_rule_file', 'distcc_body'])
       expect(byName.get(name), name).toBe(false);
     for (const def of FETCH_DEFS.values()) expect(byName.get(def.name), def.name).toBe(true);
   });
@@ -91,6 +91,14 @@ describe('the fetch table', () => {
       http_auth: '(L)',
       http_auth_group: '(L)',
       srv_queue: '(be/s)',
+      srv_conn: '(be/s)',
+      srv_conn_free: '(be/s)',
+      srv_sess_rate: '(be/s)',
+      srv_weight: '(be/s)',
+      srv_iweight: '(be/s)',
+      srv_uweight: '(be/s)',
+      'capture.req.hdr': '(0)',
+      'capture.res.hdr': '(0)',
     };
     for (const d of STICK_FETCHES) {
       if (d.form === 'converter') continue;

@@ -20,6 +20,12 @@ export class FreqCounter {
     return this.read(now);
   }
 
+  /** Counts one event at `now` (ms). */
+  hit(now: number): void {
+    this.rotate(now);
+    this.curr_ctr++;
+  }
+
   /** Events over the last second at `now` (ms), rounded down like HAProxy. */
   read(now: number): number {
     this.rotate(now);
@@ -35,6 +41,19 @@ export class FreqCounter {
     this.curr_ctr = 0;
     this.curr_tick = now - (elapsed % 1000);
   }
+}
+
+/**
+ * Whether the proxies count their per-second rates (`sess_per_sec`, `conn_per_sec`,
+ * `req_per_sec`). HAProxy always does; here the application turns it on when something reads
+ * them (a rule using `fe_sess_rate`…, the runtime API), so that otherwise a new session or
+ * request pays one flag test.
+ */
+export const rateCounting = { on: false };
+
+/** Counts one event on `f` when rates are counted (see `rateCounting`). */
+export function countRate(f: FreqCounter): void {
+  if (rateCounting.on) f.hit(Date.now());
 }
 
 /** HAProxy averages qtime/ctime/rtime/ttime over the last 1024 requests. */

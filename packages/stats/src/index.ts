@@ -18,9 +18,11 @@ export {
 export {
   averageTime,
   countHttpStatus,
+  countRate,
   FreqCounter,
   ListenerCounters,
   ProxyCounters,
+  rateCounting,
   recordTimes,
   ServerCounters,
   swrateAdd,
