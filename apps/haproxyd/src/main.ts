@@ -150,7 +150,13 @@ function isAfter(d: Diagnostic, stop: Diagnostic, files: readonly string[]): boo
 function firstBadHttpRule(found: readonly Diagnostic[], files: readonly string[]): Diagnostic | undefined {
   let first: Diagnostic | undefined;
   for (const d of found) {
-    if (d.level !== 'alert' || d.file === undefined || !HTTP_RULE_SETS.has(d.keyword ?? '')) continue;
+    if (
+      d.level !== 'alert' ||
+      d.file === undefined ||
+      d.phase === 'check' ||
+      !HTTP_RULE_SETS.has(d.keyword ?? '')
+    )
+      continue;
     if (first === undefined || isAfter(first, d, files)) first = d;
   }
   return first;

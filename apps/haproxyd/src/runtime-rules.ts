@@ -201,6 +201,8 @@ function alert(out: Diagnostic[], e: RuleCompileError, proxy: ProxyModel): void 
     line: e.line,
     keyword: e.keyword,
     message: ruleMessage(e, proxy),
+    // HAProxy resolves fetch arguments after reading: all of them are reported
+    ...(e.reference ? { phase: 'check' as const } : {}),
   });
 }
 

@@ -98,12 +98,18 @@ export class RuleCompileError extends RuleError {
   readonly keyword: string;
   /** The rule's action (`set-header`, `deny`, …), which HAProxy names with the rule set. */
   readonly action: string;
+  /**
+   * A fetch argument names no such backend, frontend, server, table or userlist: HAProxy finds
+   * those after reading the configuration, so they do not stop its reading.
+   */
+  readonly reference: boolean;
   constructor(spec: RuleSpec, cause: Error) {
     super(cause instanceof RuleError ? cause.code : 'HAP_RULE_SAMPLE', cause.message);
     this.file = spec.file;
     this.line = spec.line;
     this.keyword = spec.ruleSet;
     this.action = spec.action;
+    this.reference = (cause as { code?: string }).code === 'HAP_ERR_SAMPLE_REFERENCE';
   }
 }
 
