@@ -97,6 +97,17 @@ const OBSERVED: Readonly<Record<ObservedEvent, { desc: string; l4: 0 | 1 | 2; l7
 
 const keyOf = (backend: string, server: string) => `${backend}/${server}`;
 
+/** Stops a server's check and agent: no next run, the one in progress aborted. */
+function haltChecks(srv: Server): void {
+  for (const c of [srv.check, srv.agent]) {
+    if (!c) continue;
+    if (c.timer) clearTimeout(c.timer);
+    c.timer = null;
+    c.run?.abort();
+    c.run = null;
+  }
+}
+
 /**
  * Runs every server's health and agent checks and keeps HAProxy's view of each server.
  * The proxy applies the changes it is told about through hooks.onStateChange.
@@ -141,13 +152,7 @@ export class HealthChecker {
    */
   remove(backend: string, server: string): void {
     const srv = this.get(backend, server);
-    for (const c of [srv.check, srv.agent]) {
-      if (!c) continue;
-      if (c.timer) clearTimeout(c.timer);
-      c.timer = null;
-      c.run?.abort();
-      c.run = null;
-    }
+    haltChecks(srv);
     this.servers.delete(srv.key);
     const i = this.order.indexOf(srv);
     if (i >= 0) this.order.splice(i, 1);
@@ -234,15 +239,7 @@ export class HealthChecker {
   /** Ends every check at once (sockets destroyed, timers cleared); no more events after it. */
   stop(): Promise<void> {
     this.stopped = true;
-    for (const srv of this.order) {
-      for (const c of [srv.check, srv.agent]) {
-        if (!c) continue;
-        if (c.timer) clearTimeout(c.timer);
-        c.timer = null;
-        c.run?.abort();
-        c.run = null;
-      }
-    }
+    for (const srv of this.order) haltChecks(srv);
     return Promise.resolve();
   }
 

@@ -57,15 +57,7 @@ export function chooseInitAddr(
       libcFailed = true;
       continue;
     }
-    if (m === 'none') {
-      return {
-        address: undefined,
-        maintenance: true,
-        failed: false,
-        message: libcFailed ? `could not resolve address '${host}', disabling server.` : '',
-        level: libcFailed ? 'warning' : undefined,
-      };
-    }
+    if (m === 'none') return disabled(host, libcFailed);
     // an IP address
     return {
       address: m,
@@ -75,15 +67,7 @@ export function chooseInitAddr(
       level: libcFailed ? 'warning' : undefined,
     };
   }
-  if (ignoreFailures) {
-    return {
-      address: undefined,
-      maintenance: true,
-      failed: false,
-      message: libcFailed ? `could not resolve address '${host}', disabling server.` : '',
-      level: libcFailed ? 'warning' : undefined,
-    };
-  }
+  if (ignoreFailures) return disabled(host, libcFailed);
   return {
     address: undefined,
     maintenance: false,
@@ -99,6 +83,17 @@ export function* hostNamedServers(model: ConfigModel): Generator<{ proxy: ProxyM
     if (proxy.kind === 'defaults') continue;
     for (const server of proxy.servers) if (server.address.family === 'hostname') yield { proxy, server };
   }
+}
+
+/** No address: the server starts in maintenance, with HAProxy's warning when libc failed. */
+function disabled(host: string, libcFailed: boolean): InitAddrOutcome {
+  return {
+    address: undefined,
+    maintenance: true,
+    failed: false,
+    message: libcFailed ? `could not resolve address '${host}', disabling server.` : '',
+    level: libcFailed ? 'warning' : undefined,
+  };
 }
 
 /**
