@@ -18,7 +18,7 @@ import {
 } from '@hap/testkit';
 import { useTestkit } from '@hap/testkit/vitest';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cli, waitUntil } from './stats-harness.ts';
+import { cli, httpConfigWithSocket, waitUntil } from './stats-harness.ts';
 
 useTestkit();
 
@@ -371,25 +371,22 @@ describe('add server / del server', () => {
     const A = await startHttpBackend();
     const B = await startHttpBackend();
     const run = async (binary: Binary) => {
-      const [p1] = (await freePorts(1)) as [number];
-      const sock = join(tempDir(), `${binary}-traffic.sock`);
-      const cfg = writeConfig(
-        [
-          'global',
-          `  stats socket ${sock} level admin`,
-          'defaults',
-          '  mode http',
-          '  timeout connect 1s',
-          '  timeout client 10s',
-          '  timeout server 10s',
+      const {
+        port: p1,
+        sock,
+        cfg,
+      } = await httpConfigWithSocket(
+        binary,
+        'traffic',
+        [],
+        (p) => [
           'frontend fe',
-          `  bind 127.0.0.1:${p1}`,
+          `  bind 127.0.0.1:${p}`,
           '  default_backend be',
           'backend be',
           `  server s1 127.0.0.1:${A.port}`,
-          '',
-        ].join('\n'),
-        `${binary}-traffic.cfg`,
+        ],
+        '10s',
       );
       const proxy = await startProxy(binary, cfg, { readyPorts: [p1] });
       const steps: unknown[] = [];
@@ -453,27 +450,24 @@ describe('add server / del server', () => {
     const A = await startHttpBackend();
     const B = await startHttpBackend();
     const run = async (binary: Binary) => {
-      const [p1] = (await freePorts(1)) as [number];
-      const sock = join(tempDir(), `${binary}-stick.sock`);
-      const cfg = writeConfig(
-        [
-          'global',
-          `  stats socket ${sock} level admin`,
-          'defaults',
-          '  mode http',
-          '  timeout connect 1s',
-          '  timeout client 10s',
-          '  timeout server 10s',
+      const {
+        port: p1,
+        sock,
+        cfg,
+      } = await httpConfigWithSocket(
+        binary,
+        'stick',
+        [],
+        (p) => [
           'frontend fe',
-          `  bind 127.0.0.1:${p1}`,
+          `  bind 127.0.0.1:${p}`,
           '  default_backend be',
           'backend be',
           '  stick-table type ip size 1k expire 10m',
           '  stick on src',
           `  server s1 127.0.0.1:${A.port}`,
-          '',
-        ].join('\n'),
-        `${binary}-stick.cfg`,
+        ],
+        '10s',
       );
       const proxy = await startProxy(binary, cfg, { readyPorts: [p1] });
       const name = (n: string) => (n === A.name ? 'A' : n === B.name ? 'B' : n);
@@ -514,25 +508,22 @@ describe('add server / del server', () => {
         res.writeHead(200, { 'content-length': '2' });
         res.end('ok');
       });
-      const [p1] = (await freePorts(1)) as [number];
-      const sock = join(tempDir(), `${binary}-conn.sock`);
-      const cfg = writeConfig(
-        [
-          'global',
-          `  stats socket ${sock} level admin`,
-          'defaults',
-          '  mode http',
-          '  timeout connect 1s',
-          '  timeout client 10s',
-          '  timeout server 10s',
+      const {
+        port: p1,
+        sock,
+        cfg,
+      } = await httpConfigWithSocket(
+        binary,
+        'conn',
+        [],
+        (p) => [
           'frontend fe',
-          `  bind 127.0.0.1:${p1}`,
+          `  bind 127.0.0.1:${p}`,
           '  default_backend be',
           'backend be',
           '  http-reuse never',
-          '',
-        ].join('\n'),
-        `${binary}-conn.cfg`,
+        ],
+        '10s',
       );
       const proxy = await startProxy(binary, cfg, { readyPorts: [p1] });
       const out: string[] = [];

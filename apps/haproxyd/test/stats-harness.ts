@@ -111,14 +111,15 @@ export async function start(
 
 /**
  * A configuration file for `binary` with a stats socket and an HTTP defaults section
- * (timeouts connect 1s, client and server 5s), then `defaults` more lines of that section
- * and the `sections` written for the port it gets.
+ * (timeouts connect 1s, client and server `timeout`), then `defaults` more lines of that
+ * section and the `sections` written for the port it gets.
  */
 export async function httpConfigWithSocket(
   binary: Binary,
   name: string,
   defaults: readonly string[],
   sections: (port: number) => readonly string[],
+  timeout = '5s',
 ): Promise<{ port: number; sock: string; cfg: string }> {
   const [port] = (await freePorts(1)) as [number];
   const sock = join(tempDir(), `${binary}-${name}.sock`);
@@ -128,8 +129,8 @@ export async function httpConfigWithSocket(
     'defaults',
     '  mode http',
     '  timeout connect 1s',
-    '  timeout client 5s',
-    '  timeout server 5s',
+    `  timeout client ${timeout}`,
+    `  timeout server ${timeout}`,
     ...defaults.map((l) => `  ${l}`),
     ...sections(port),
     '',
